@@ -1,0 +1,1 @@
+## contrib/local.mk - the demo homelab and helper scripts

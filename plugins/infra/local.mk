@@ -1,0 +1,1 @@
+## plugins/infra/local.mk - the Ansible capability plugin

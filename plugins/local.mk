@@ -1,0 +1,2 @@
+## plugins/local.mk - the capability plugins (dlopen modules).
+include plugins/infra/local.mk

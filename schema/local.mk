@@ -1,0 +1,1 @@
+## schema/local.mk - SQL migrations

@@ -1,0 +1,50 @@
+/*
+ * app.h - the process-wide state of one chiffon invocation and the table
+ * of its commands.  One struct app exists, built by main(); commands
+ * receive it.
+ */
+#ifndef CHIFFON_APP_H
+#define CHIFFON_APP_H
+
+struct conf;
+struct loop;
+struct db;
+struct plugins;
+
+/* Exit statuses shared by every command (see chiffon(1)). */
+#define EXIT_OK		0
+#define EXIT_FAIL	1	/* the work failed */
+#define EXIT_USAGE	2	/* bad usage or configuration */
+#define EXIT_ENV	3	/* environment broken: database, ansible... */
+
+struct app {
+	struct conf	*conf;
+	struct loop	*loop;		/* created on first use */
+	struct db	*db;		/* opened by app_db */
+	struct plugins	*plugins;	/* loaded by app_plugins */
+	const char	*argv0;
+};
+
+/* Open (and migrate) the database once; NULL with *errp set. */
+struct db	*app_db(struct app *, char **errp);
+/* The event loop, created on first use. */
+struct loop	*app_loop(struct app *);
+/* Release everything app_* opened. */
+void		 app_free(struct app *);
+/* Load the plugins once (refusals are kept for `chiffon plugins`). */
+struct plugins	*app_plugins(struct app *);
+
+/*
+ * A command: argv[0] is the command name.  Returns an exit status.
+ * Each lives in its own cmd-*.c file.
+ */
+struct cmd {
+	const char	*name;
+	const char	*usage;		/* arguments, for --help */
+	const char	*summary;	/* one line, for --help */
+	int		(*fn)(struct app *, int argc, char **argv);
+};
+
+extern const struct cmd cmd_table[];
+
+#endif

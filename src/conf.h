@@ -1,0 +1,53 @@
+/*
+ * conf.h - chiffon.conf (INI) and its overrides.
+ *
+ * Precedence, lowest to highest: built-in defaults, the configuration file
+ * (the first found of --config FILE, $CHIFFON_CONFIG,
+ * $XDG_CONFIG_HOME/chiffon/chiffon.conf, /etc/chiffon/chiffon.conf),
+ * CHIFFON_* environment variables, command-line flags (conf_set).
+ *
+ * Keys are "section.key".  Every known key is described by one row of the
+ * key table in conf.c (name, environment variable, default, type, accepted
+ * values, help); man/chiffon.conf.5 documents the same table.  Keys in
+ * sections [plugin.NAME] are free-form and belong to that plugin.
+ */
+#ifndef CHIFFON_CONF_H
+#define CHIFFON_CONF_H
+
+#include <stdint.h>
+
+struct conf;
+
+/* New configuration holding only the defaults.  Caller frees. */
+struct conf	*conf_new(void);
+void		 conf_free(struct conf *);
+
+/*
+ * Find and parse the configuration file (explicit_path may be NULL), then
+ * apply CHIFFON_* environment overrides.  Unknown keys are logged as
+ * warnings naming file:line.  A bad value returns -1 with *errp set to
+ * "FILE:LINE: KEY: bad value 'V' (accepted: ...)"; the caller exits 2.
+ * A missing explicit file is an error; missing default files are not.
+ */
+int		 conf_load(struct conf *, const char *explicit_path,
+		    char **errp);
+
+/* Set one key (command-line flags); origin names the flag in errors. */
+int		 conf_set(struct conf *, const char *key, const char *value,
+		    const char *origin, char **errp);
+
+/* Current value, or NULL when unset and without default. */
+const char	*conf_get(const struct conf *, const char *key);
+int		 conf_get_bool(const struct conf *, const char *key);
+long long	 conf_get_int(const struct conf *, const char *key);
+/* Durations ("90s", "5m", "1h", "180d" or plain seconds) in seconds. */
+double		 conf_get_duration(const struct conf *, const char *key);
+/* The file that was read, or NULL. */
+const char	*conf_file(const struct conf *);
+/* Where a key's value came from: "default", "FILE:LINE", "CHIFFON_X", flag. */
+const char	*conf_origin(const struct conf *, const char *key);
+
+/* Resolved directories (caller must not free; valid while conf lives). */
+const char	*conf_data_dir(struct conf *);
+
+#endif

@@ -1,0 +1,1 @@
+## src/conf.mk - see src/local.mk

@@ -1,0 +1,38 @@
+/*
+ * db.h - the connection to PostgreSQL.
+ *
+ * db_open resolves where the database is (db.url / CHIFFON_DB_URL, else the
+ * embedded cluster under the data dir, started on demand), connects, and
+ * applies pending migrations unless told not to.  Connection loss is
+ * detected; db_attach_loop makes the loop reconnect with backoff
+ * (1 s doubling to 30 s) and db_state says where that stands.
+ */
+#ifndef CHIFFON_DB_H
+#define CHIFFON_DB_H
+
+#include <libpq-fe.h>
+
+struct conf;
+struct loop;
+struct db;
+
+#define DB_OPEN_NO_MIGRATE	0x1	/* do not apply migrations */
+#define DB_OPEN_NO_START	0x2	/* do not start the embedded cluster */
+
+/* NULL with *errp set (naming what to do) on failure.  Caller closes. */
+struct db	*db_open(struct conf *, int flags, char **errp);
+void		 db_close(struct db *);
+/* The live connection (may be CONNECTION_BAD while reconnecting). */
+PGconn		*db_pg(struct db *);
+/* The conninfo in use, with any password removed. */
+const char	*db_conninfo(struct db *);
+/* Non-zero when using the embedded cluster. */
+int		 db_is_embedded(struct db *);
+/* Watch the socket, detect loss, reconnect with backoff. */
+int		 db_attach_loop(struct db *, struct loop *);
+/* "connected", "reconnecting (attempt N, next in S s)", ... */
+const char	*db_state(struct db *);
+/* Check and, if lost, reconnect once now.  0 when connected. */
+int		 db_ensure(struct db *, char **errp);
+
+#endif

@@ -1,0 +1,1 @@
+## src/db.mk - see src/local.mk

@@ -1,0 +1,26 @@
+## src/local.mk - the chiffon binary and the core library it shares with
+## the tests.  Components append their sources in src/*.mk fragments.
+
+noinst_LTLIBRARIES += src/libchiffon-core.la
+src_libchiffon_core_la_SOURCES = \
+	src/util.c src/util.h \
+	src/log.c src/log.h \
+	src/app.c src/app.h
+src_libchiffon_core_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	$(NCURSES_CFLAGS) $(READLINE_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) \
+	$(PQ_CFLAGS) $(GIT2_CFLAGS) $(INIH_CFLAGS) $(YAML_CFLAGS)
+src_libchiffon_core_la_LIBADD = \
+	$(NCURSES_LIBS) $(READLINE_LIBS) $(CURL_LIBS) $(JSONC_LIBS) \
+	$(PQ_LIBS) $(GIT2_LIBS) $(INIH_LIBS) $(YAML_LIBS) $(LIBS)
+
+bin_PROGRAMS += src/chiffon
+src_chiffon_SOURCES = src/main.c src/cmd-table.c
+src_chiffon_CPPFLAGS = $(src_libchiffon_core_la_CPPFLAGS)
+src_chiffon_LDADD = src/libchiffon-core.la
+
+include src/conf.mk
+include src/loop.mk
+include src/db.mk
+include src/plugins.mk
+include src/run.mk
+include src/tui.mk

@@ -1,0 +1,1 @@
+## src/loop.mk - see src/local.mk

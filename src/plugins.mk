@@ -1,0 +1,1 @@
+## src/plugins.mk - see src/local.mk

@@ -1,0 +1,1 @@
+## src/run.mk - see src/local.mk

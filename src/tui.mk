@@ -1,0 +1,1 @@
+## src/tui.mk - see src/local.mk

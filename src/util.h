@@ -1,0 +1,64 @@
+/*
+ * util.h - allocation that cannot fail silently, growable strings, and
+ * small helpers shared by every part of chiffon.
+ */
+#ifndef CHIFFON_UTIL_H
+#define CHIFFON_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation: abort with a message on out-of-memory.  Caller frees. */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+char	*xvasprintf(const char *, va_list);
+
+/*
+ * A growable byte buffer, always NUL-terminated.  Zero-initialise
+ * (struct strbuf sb = { 0 };) before use; strbuf_free releases it.
+ */
+struct strbuf {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+};
+void	 strbuf_grow(struct strbuf *, size_t extra);
+void	 strbuf_add(struct strbuf *, const void *, size_t);
+void	 strbuf_adds(struct strbuf *, const char *);
+void	 strbuf_addc(struct strbuf *, char);
+void	 strbuf_addf(struct strbuf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 strbuf_reset(struct strbuf *);
+/* Give up ownership of the buffer; caller frees.  Never NULL. */
+char	*strbuf_detach(struct strbuf *);
+void	 strbuf_free(struct strbuf *);
+
+/*
+ * Set *errp to a newly allocated formatted message (if errp is not NULL)
+ * and return -1, so that error paths read: return set_error(errp, ...).
+ */
+int	 set_error(char **errp, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* Monotonic clock in milliseconds / seconds. */
+uint64_t now_ms(void);
+double	 now_s(void);
+
+/* mkdir -p with mode for each created component.  0 or -1 (errno set). */
+int	 mkdir_p(const char *path, unsigned mode);
+
+/* Read a whole file; caller frees.  NULL with errno set on failure. */
+char	*read_file(const char *path, size_t *lenp);
+
+/* Join two path components with exactly one '/'.  Caller frees. */
+char	*path_join(const char *, const char *);
+
+#endif

@@ -1,0 +1,1 @@
+## tests/core.mk - see tests/local.mk

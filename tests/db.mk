@@ -1,0 +1,1 @@
+## tests/db.mk - see tests/local.mk

@@ -1,0 +1,1 @@
+## tests/infra.mk - see tests/local.mk

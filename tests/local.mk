@@ -1,0 +1,11 @@
+## tests/local.mk - make check.  Check suites and integration tests;
+## fragments per component.
+bench_programs =
+bench_scripts =
+TEST_CFLAGS = $(src_libchiffon_core_la_CPPFLAGS) $(CHECK_CFLAGS)
+TEST_LIBS = src/libchiffon-core.la $(CHECK_LIBS)
+include tests/core.mk
+include tests/db.mk
+include tests/plugins.mk
+include tests/infra.mk
+include tests/tui.mk

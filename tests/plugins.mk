@@ -1,0 +1,1 @@
+## tests/plugins.mk - see tests/local.mk
