@@ -23,4 +23,5 @@ include src/loop.mk
 include src/db.mk
 include src/plugins.mk
 include src/run.mk
+include src/migrate.mk
 include src/tui.mk

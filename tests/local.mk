@@ -5,6 +5,8 @@ bench_scripts =
 TEST_CFLAGS = $(src_libchiffon_core_la_CPPFLAGS) $(CHECK_CFLAGS)
 TEST_LIBS = src/libchiffon-core.la $(CHECK_LIBS)
 include tests/core.mk
+include tests/conf.mk
+include tests/run.mk
 include tests/db.mk
 include tests/plugins.mk
 include tests/infra.mk

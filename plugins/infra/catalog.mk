@@ -1,0 +1,1 @@
+## plugins/infra/catalog.mk - catalog, inventory, matcher

@@ -1,0 +1,1 @@
+## plugins/infra/run.mk - ansible-playbook runs, callback plugin, lint

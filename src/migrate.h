@@ -1,0 +1,23 @@
+/*
+ * migrate.h - numbered SQL migrations (schema/NNN_name.sql), compiled into
+ * the binary so it always knows exactly which schema versions it supports.
+ * Each pending migration runs in its own transaction and is recorded in
+ * schema_migrations.  A database newer than the binary is refused.
+ */
+#ifndef CHIFFON_MIGRATE_H
+#define CHIFFON_MIGRATE_H
+
+#include <libpq-fe.h>
+
+/* Highest migration version compiled into this binary. */
+int	migrate_latest(void);
+/*
+ * Apply pending migrations.  *napplied (if not NULL) gets the count.
+ * Returns -1 with *errp set on failure (the failing migration is rolled
+ * back; earlier ones stay) or when the database is newer than the binary.
+ */
+int	migrate_apply(PGconn *, int *napplied, char **errp);
+/* Current database version (0 for an empty database), or -1 on error. */
+int	migrate_db_version(PGconn *, char **errp);
+
+#endif

@@ -1,0 +1,1 @@
+## src/migrate.mk - see src/local.mk

@@ -1,0 +1,1 @@
+## tests/conf.mk - see tests/local.mk

@@ -1,0 +1,1 @@
+## tests/run.mk - see tests/local.mk
