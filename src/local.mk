@@ -24,4 +24,5 @@ include src/db.mk
 include src/plugins.mk
 include src/run.mk
 include src/migrate.mk
+include src/intent.mk
 include src/tui.mk

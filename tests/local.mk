@@ -7,6 +7,7 @@ TEST_LIBS = src/libchiffon-core.la $(CHECK_LIBS)
 include tests/core.mk
 include tests/conf.mk
 include tests/run.mk
+include tests/intent.mk
 include tests/db.mk
 include tests/plugins.mk
 include tests/infra.mk

@@ -1,0 +1,845 @@
+/*
+ * intent.c - the deterministic request parser.
+ *
+ * The request is lowercased and cut into words; separators ("and", "then",
+ * ",", ";") cut it into clauses.  In each clause the parser looks for an
+ * action (a phrase from intent_action_table), services (catalog names and
+ * aliases, multi-word aliases in any order, single words with a small
+ * edit distance for typos), targets (inventory hosts and groups, "homelab"
+ * and "everywhere" for all), parameters ("version 1.23", "port 3001",
+ * "tag X") and check mode ("dry run").  A clause without an action takes
+ * the previous clause's action; one without a service takes the previous
+ * service ("deploy kuma and add existing portals to config").  Whatever
+ * stays unplaced becomes a question in "ambiguities" or goes to
+ * "out_of_scope": nothing is guessed silently.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "intent.h"
+#include "util.h"
+
+/* One action and the phrases that name it (one or two words). */
+struct intent_action {
+	const char		*name;
+	const char *const	*phrases;
+};
+
+#define PHRASES(...) (const char *const[]){ __VA_ARGS__, NULL }
+static const struct intent_action intent_action_table[] = {
+	{ "deploy", PHRASES("deploy", "install", "set up", "setup",
+	    "spin up", "bring up", "roll out", "rollout", "provision",
+	    "launch", "put") },
+	{ "remove", PHRASES("remove", "uninstall", "delete", "tear down",
+	    "teardown", "destroy", "decommission", "purge", "take down",
+	    "get rid") },
+	{ "restart", PHRASES("restart", "reboot", "bounce", "reload",
+	    "cycle") },
+	{ "update", PHRASES("update", "upgrade", "patch", "bump") },
+	{ "configure", PHRASES("configure", "config", "reconfigure", "add",
+	    "set", "enable", "disable", "register", "tune", "change") },
+	{ "check", PHRASES("check", "status", "verify", "test", "health",
+	    "healthcheck", "ping", "inspect", "show") },
+	{ "generate", PHRASES("generate", "scaffold", "create", "new",
+	    "write") },
+	{ "backup", PHRASES("backup", "back up", "snapshot", "archive") },
+	{ "restore", PHRASES("restore", "recover", "roll back",
+	    "rollback") },
+	{ "stop", PHRASES("stop", "shutdown", "shut down", "halt") },
+	{ "start", PHRASES("start", "resume", "boot") },
+};
+
+const char *const intent_actions[] = {
+	"deploy", "remove", "restart", "update", "configure", "check",
+	"generate", "backup", "restore", "stop", "start", NULL
+};
+
+/* Words that join clauses. */
+static const char *const intent_separators[] = {
+	"and", "then", "also", "plus", "afterwards", "after", ",", ";", "&",
+	NULL
+};
+
+/* Words naming the whole inventory. */
+static const char *const intent_all_words[] = {
+	"homelab", "home-lab", "everywhere", "everything", "all", "lab",
+	"cluster", NULL
+};
+
+/* Words that carry no content of their own. */
+static const char *const intent_stop_words[] = {
+	"the", "a", "an", "to", "on", "onto", "in", "into", "for", "my",
+	"our", "of", "with", "please", "hosts", "host", "servers", "server",
+	"machines", "machine", "boxes", "box", "nodes", "node", "it", "this",
+	"that", "me", "can", "you", "i", "we", "want", "would", "like",
+	"could", "should", "make", "sure", "up", "is", "are", "be", "at",
+	"across", "from", "now", "again", "its", "their", "service",
+	"services", "app", "container", "containers", "stack", "run",
+	"running", "do", "go", "ahead", "kindly", "just", "via", "using",
+	"instance", "version", "port", "tag", "tags", "dry", "mode", "by",
+	"latest", "current", "role", "roles", "playbook", "playbooks",
+	"called", "named", NULL
+};
+
+/* Words that make "all" mean every host. */
+static const char *const intent_host_words[] = {
+	"hosts", "host", "machines", "servers", "nodes", "boxes", "of",
+	"the", NULL
+};
+
+/* Prepositions after which a word names a target. */
+static const char *const intent_target_preps[] = {
+	"on", "to", "onto", "at", "across", "in", NULL
+};
+
+/* A word of the request and what the parser made of it. */
+struct intent_word {
+	char	*text;
+	int	 used;		/* consumed by an action/service/target/param */
+};
+
+/* One clause: a range of words. */
+struct intent_clause {
+	struct intent_word	*w;
+	size_t			 n;
+};
+
+/* State across clauses. */
+struct intent_state {
+	const struct intent_vocab	*vocab;
+	json_object			*intents;
+	json_object			*ambiguities;
+	json_object			*out_of_scope;
+	json_object			*notes;
+	const char			*last_action;
+	const char			*last_service;
+	json_object			*last_intent;
+};
+
+/* A new JSON string from a format. */
+static json_object * __attribute__((format(printf, 1, 2)))
+intent_strf(const char *fmt, ...)
+{
+	json_object	*o;
+	va_list		 ap;
+	char		*s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	o = json_object_new_string(s);
+	free(s);
+	return o;
+}
+
+static int
+intent_in_list(const char *w, const char *const *list)
+{
+	for (; list != NULL && *list != NULL; list++) {
+		if (strcmp(w, *list) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Optimal string alignment distance, bounded: returns > max early. */
+static size_t
+intent_distance(const char *a, const char *b, size_t max)
+{
+	size_t	la = strlen(a), lb = strlen(b), i, j;
+	size_t	*d, best, v;
+
+	if ((la > lb ? la - lb : lb - la) > max)
+		return max + 1;
+	d = xcalloc((la + 1) * (lb + 1), sizeof *d);
+#define D(x, y) d[(x) * (lb + 1) + (y)]
+	for (i = 0; i <= la; i++)
+		D(i, 0) = i;
+	for (j = 0; j <= lb; j++)
+		D(0, j) = j;
+	for (i = 1; i <= la; i++) {
+		best = max + 1;
+		for (j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			v = D(i - 1, j) + 1;
+			if (D(i, j - 1) + 1 < v)
+				v = D(i, j - 1) + 1;
+			if (D(i - 1, j - 1) + cost < v)
+				v = D(i - 1, j - 1) + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && D(i - 2, j - 2) + 1 < v)
+				v = D(i - 2, j - 2) + 1;
+			D(i, j) = v;
+			if (v < best)
+				best = v;
+		}
+		if (best > max) {
+			free(d);
+			return max + 1;
+		}
+	}
+	v = D(la, lb);
+#undef D
+	free(d);
+	return v;
+}
+
+/* Typo budget for a word of this length. */
+static size_t
+intent_typo_budget(size_t len)
+{
+	if (len >= 8)
+		return 2;
+	if (len >= 4)
+		return 1;
+	return 0;
+}
+
+/*
+ * Append word (taking ownership); "uptime-kuma" and "docker_hosts" become
+ * two words each so they match names however the user joins them.
+ */
+static struct intent_word *
+intent_push_word(struct intent_word *w, size_t *np, char *word)
+{
+	char	*p;
+
+	if (isalpha((unsigned char)word[0]) &&
+	    (p = strpbrk(word, "-_")) != NULL && p[1] != '\0') {
+		*p = '\0';
+		w = intent_push_word(w, np, xstrdup(word));
+		w = intent_push_word(w, np, xstrdup(p + 1));
+		free(word);
+		return w;
+	}
+	w = xreallocarray(w, *np + 1, sizeof *w);
+	w[(*np)++] = (struct intent_word){ word, 0 };
+	return w;
+}
+
+/*
+ * Cut text into lowercase words.  Letters, digits and ".-_/:" stay inside
+ * words; "," ";" "&" are words of their own; everything else separates.
+ */
+static struct intent_word *
+intent_split(const char *text, size_t *np)
+{
+	struct intent_word	*w = NULL;
+	struct strbuf		 cur = { 0 };
+	size_t			 n = 0;
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)text; ; p++) {
+		int c = *p;
+		int inword = c != '\0' && (isalnum(c) || c >= 0x80 ||
+		    (cur.len > 0 && strchr(".-_/:'", c) != NULL));
+
+		if (inword) {
+			strbuf_addc(&cur, (char)tolower(c));
+			continue;
+		}
+		if (cur.len > 0) {
+			/* Trailing punctuation is not part of a word. */
+			while (cur.len > 0 &&
+			    strchr(".-_/:'", cur.buf[cur.len - 1]) != NULL)
+				cur.buf[--cur.len] = '\0';
+			/* "kuma's" -> "kuma" */
+			if (cur.len > 2 && cur.buf[cur.len - 2] == '\'' &&
+			    cur.buf[cur.len - 1] == 's')
+				cur.buf[cur.len -= 2] = '\0';
+			w = intent_push_word(w, &n, strbuf_detach(&cur));
+		}
+		if (c == ',' || c == ';' || c == '&') {
+			char sep[2] = { (char)c, '\0' };
+			w = intent_push_word(w, &n, xstrdup(sep));
+		}
+		if (c == '\0')
+			break;
+	}
+	strbuf_free(&cur);
+	*np = n;
+	return w;
+}
+
+/* Lowercase copy with '-' and '_' turned into spaces.  Caller frees. */
+static char *
+intent_normalise(const char *s)
+{
+	char	*copy = xstrdup(s), *p;
+
+	for (p = copy; *p != '\0'; p++) {
+		*p = (char)tolower((unsigned char)*p);
+		if (*p == '-' || *p == '_')
+			*p = ' ';
+	}
+	return copy;
+}
+
+/*
+ * Does the clause contain every word of phrase (any order)?  Marks them
+ * used when mark is set.  typos allows a small edit distance on long words.
+ * Returns the number of words matched, 0 when not all were found.
+ */
+static size_t
+intent_match_phrase(struct intent_clause *cl, const char *phrase, int typos,
+    int mark, int *fuzzy)
+{
+	char	*norm = intent_normalise(phrase), *tok, *save = NULL;
+	size_t	 idx[8], nidx = 0, i, count = 0;
+	int	 ok = 1;
+
+	*fuzzy = 0;
+	for (tok = strtok_r(norm, " ", &save); tok != NULL && ok;
+	    tok = strtok_r(NULL, " ", &save)) {
+		size_t found = cl->n;
+
+		for (i = 0; i < cl->n && found == cl->n; i++) {
+			if (cl->w[i].used)
+				continue;
+			if (strcmp(cl->w[i].text, tok) == 0)
+				found = i;
+		}
+		for (i = 0; typos && i < cl->n && found == cl->n; i++) {
+			const char *t = cl->w[i].text;
+
+			if (cl->w[i].used || intent_in_list(t,
+			    intent_stop_words))
+				continue;
+			if (intent_distance(t, tok, intent_typo_budget(
+			    strlen(tok))) <= intent_typo_budget(strlen(tok)) &&
+			    intent_typo_budget(strlen(tok)) > 0) {
+				found = i;
+				*fuzzy = 1;
+			}
+		}
+		if (found == cl->n || nidx == nitems(idx))
+			ok = 0;
+		else
+			idx[nidx++] = found;
+		count++;
+	}
+	free(norm);
+	if (!ok || count == 0)
+		return 0;
+	if (mark) {
+		for (i = 0; i < nidx; i++)
+			cl->w[idx[i]].used = 1;
+	}
+	return count;
+}
+
+/* Find the first action phrase in the clause (two-word phrases win). */
+static const char *
+intent_find_action(struct intent_clause *cl)
+{
+	const struct intent_action	*a;
+	const char *const		*ph;
+	size_t				 i;
+
+	for (i = 0; i < cl->n; i++) {
+		for (a = intent_action_table;
+		    a < intent_action_table + nitems(intent_action_table);
+		    a++) {
+			for (ph = a->phrases; *ph != NULL; ph++) {
+				const char *sp = strchr(*ph, ' ');
+
+				if (sp == NULL || i + 1 >= cl->n)
+					continue;
+				if (strncmp(cl->w[i].text, *ph,
+				    (size_t)(sp - *ph)) == 0 &&
+				    cl->w[i].text[sp - *ph] == '\0' &&
+				    strcmp(cl->w[i + 1].text, sp + 1) == 0) {
+					cl->w[i].used = cl->w[i + 1].used = 1;
+					return a->name;
+				}
+			}
+		}
+		for (a = intent_action_table;
+		    a < intent_action_table + nitems(intent_action_table);
+		    a++) {
+			if (intent_in_list(cl->w[i].text, a->phrases)) {
+				cl->w[i].used = 1;
+				return a->name;
+			}
+		}
+	}
+	/* "is grafana running?" asks for a status check. */
+	if (cl->n > 0 && (strcmp(cl->w[0].text, "is") == 0 ||
+	    strcmp(cl->w[0].text, "are") == 0)) {
+		cl->w[0].used = 1;
+		return "check";
+	}
+	return NULL;
+}
+
+/* Add every service the clause names to out (array of names). */
+static size_t
+intent_find_services(struct intent_state *st, struct intent_clause *cl,
+    const char **out, size_t max)
+{
+	const struct intent_vocab	*v = st->vocab;
+	size_t				 s, best_len, n_out = 0;
+	int				 pass, fuzzy;
+
+	/* Pass 0: exact words; pass 1: allow typos. */
+	for (pass = 0; pass < 2; pass++) {
+		while (n_out < max) {
+			const struct intent_service *best = NULL;
+			const char *best_phrase = NULL;
+			const char *const *al;
+
+			best_len = 0;
+			for (s = 0; s < v->nservices; s++) {
+				const struct intent_service *sv =
+				    &v->services[s];
+				size_t n = intent_match_phrase(cl, sv->name,
+				    pass, 0, &fuzzy);
+
+				if (n > best_len)
+					best = sv, best_len = n,
+					best_phrase = sv->name;
+				for (al = sv->aliases; al != NULL &&
+				    *al != NULL; al++) {
+					n = intent_match_phrase(cl, *al, pass,
+					    0, &fuzzy);
+					if (n > best_len)
+						best = sv, best_len = n,
+						best_phrase = *al;
+				}
+			}
+			if (best == NULL)
+				break;
+			intent_match_phrase(cl, best_phrase, pass, 1, &fuzzy);
+			out[n_out++] = best->name;
+			if (fuzzy)
+				json_object_array_add(st->notes,
+				    intent_strf(
+				    "read a misspelt word as '%s'",
+				    best_phrase));
+		}
+		if (n_out > 0)
+			break;
+	}
+	return n_out;
+}
+
+/* Singular/plural and '-'/'_' tolerant equality of a word and a name. */
+static int
+intent_name_eq(const char *word, const char *name)
+{
+	char	*a = intent_normalise(word), *b = intent_normalise(name);
+	size_t	 la = strlen(a), lb = strlen(b);
+	int	 eq = strcmp(a, b) == 0 ||
+		    (la == lb + 1 && a[la - 1] == 's' &&
+		    strncmp(a, b, lb) == 0) ||
+		    (lb == la + 1 && b[lb - 1] == 's' &&
+		    strncmp(a, b, la) == 0);
+
+	free(a);
+	free(b);
+	return eq;
+}
+
+/* Try to read a target at word i; returns words consumed (0: none). */
+static size_t
+intent_target_at(struct intent_state *st, struct intent_clause *cl, size_t i,
+    json_object *targets)
+{
+	const char *const	*g;
+	const char		*w = cl->w[i].text;
+
+	if (intent_in_list(w, intent_all_words)) {
+		/* "all proxmox hosts": "all" qualifies the next word. */
+		if (strcmp(w, "all") == 0 && i + 1 < cl->n) {
+			if (intent_target_at(st, cl, i + 1, targets) > 0) {
+				cl->w[i].used = 1;
+				return 2;
+			}
+			/* "all portals" is not about hosts. */
+			if (!intent_in_list(cl->w[i + 1].text,
+			    intent_host_words))
+				return 0;
+		}
+		json_object_array_add(targets, json_object_new_string("all"));
+		cl->w[i].used = 1;
+		return 1;
+	}
+	/* Two words joined by '_' ("docker hosts" -> docker_hosts). */
+	if (i + 1 < cl->n) {
+		char *joined = xasprintf("%s_%s", w, cl->w[i + 1].text);
+
+		for (g = st->vocab->groups; g != NULL && *g != NULL; g++) {
+			if (strcmp(joined, *g) == 0) {
+				json_object_array_add(targets,
+				    json_object_new_string(*g));
+				cl->w[i].used = cl->w[i + 1].used = 1;
+				free(joined);
+				return 2;
+			}
+		}
+		free(joined);
+	}
+	for (g = st->vocab->groups; g != NULL && *g != NULL; g++) {
+		if (intent_name_eq(w, *g)) {
+			json_object_array_add(targets,
+			    json_object_new_string(*g));
+			cl->w[i].used = 1;
+			return 1;
+		}
+	}
+	for (g = st->vocab->hosts; g != NULL && *g != NULL; g++) {
+		if (strcmp(w, *g) == 0) {
+			json_object_array_add(targets,
+			    json_object_new_string(*g));
+			cl->w[i].used = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Targets: hosts and groups anywhere; after "on" an unknown word is a
+ * question, not a guess.
+ */
+static void
+intent_find_targets(struct intent_state *st, struct intent_clause *cl,
+    json_object *targets)
+{
+	size_t	i, j, n;
+
+	for (i = 0; i < cl->n; i++) {
+		if (cl->w[i].used)
+			continue;
+		if (intent_in_list(cl->w[i].text, intent_target_preps)) {
+			/* Skip articles and "all" after the preposition. */
+			for (j = i + 1; j < cl->n && (strcmp(cl->w[j].text,
+			    "the") == 0 || strcmp(cl->w[j].text, "my") == 0 ||
+			    strcmp(cl->w[j].text, "our") == 0); j++)
+				;
+			if (j >= cl->n || cl->w[j].used)
+				continue;
+			n = intent_target_at(st, cl, j, targets);
+			if (n == 0 && strcmp(cl->w[i].text, "on") == 0 &&
+			    !intent_in_list(cl->w[j].text,
+			    intent_stop_words)) {
+				json_object_array_add(st->ambiguities,
+				    intent_strf("I don't know "
+				    "a host or group named '%s': which hosts "
+				    "did you mean?", cl->w[j].text));
+				cl->w[j].used = 1;
+			}
+			if (n > 0)
+				i = j + n - 1;
+			continue;
+		}
+		n = intent_target_at(st, cl, i, targets);
+		if (n > 0)
+			i += n - 1;
+	}
+}
+
+static int
+intent_looks_like_version(const char *w)
+{
+	if (*w == 'v' && isdigit((unsigned char)w[1]))
+		w++;
+	if (!isdigit((unsigned char)*w))
+		return 0;
+	for (; *w != '\0'; w++) {
+		if (!isdigit((unsigned char)*w) && *w != '.' && *w != '-' &&
+		    !isalpha((unsigned char)*w))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+intent_is_number(const char *w)
+{
+	if (*w == '\0')
+		return 0;
+	for (; *w != '\0'; w++) {
+		if (!isdigit((unsigned char)*w))
+			return 0;
+	}
+	return 1;
+}
+
+/* Parameters and check mode. */
+static void
+intent_find_params(struct intent_clause *cl, json_object *params,
+    int *check)
+{
+	size_t	i;
+
+	for (i = 0; i < cl->n; i++) {
+		const char *w = cl->w[i].text, *next;
+
+		next = i + 1 < cl->n ? cl->w[i + 1].text : NULL;
+		if ((strcmp(w, "version") == 0 || strcmp(w, "release") == 0) &&
+		    next != NULL && intent_looks_like_version(next)) {
+			json_object_object_add(params, "version",
+			    json_object_new_string(next[0] == 'v' ?
+			    next + 1 : next));
+			cl->w[i].used = cl->w[i + 1].used = 1;
+			i++;
+		} else if (w[0] == 'v' && isdigit((unsigned char)w[1]) &&
+		    strchr(w, '.') != NULL && intent_looks_like_version(w)) {
+			json_object_object_add(params, "version",
+			    json_object_new_string(w + 1));
+			cl->w[i].used = 1;
+		} else if (strcmp(w, "port") == 0 && next != NULL &&
+		    intent_is_number(next) && atoi(next) > 0 &&
+		    atoi(next) < 65536) {
+			json_object_object_add(params, "port",
+			    json_object_new_int(atoi(next)));
+			cl->w[i].used = cl->w[i + 1].used = 1;
+			i++;
+		} else if ((strcmp(w, "tag") == 0 || strcmp(w, "tags") == 0) &&
+		    next != NULL) {
+			json_object_object_add(params, "tags",
+			    json_object_new_string(next));
+			cl->w[i].used = cl->w[i + 1].used = 1;
+			i++;
+		} else if ((strcmp(w, "dry") == 0 && next != NULL &&
+		    strcmp(next, "run") == 0)) {
+			*check = 1;
+			cl->w[i].used = cl->w[i + 1].used = 1;
+			i++;
+		} else if (strcmp(w, "dry-run") == 0 ||
+		    strcmp(w, "--check") == 0 || (strcmp(w, "check") == 0 &&
+		    next != NULL && strcmp(next, "mode") == 0)) {
+			*check = 1;
+			cl->w[i].used = 1;
+			if (strcmp(w, "check") == 0)
+				cl->w[++i].used = 1;
+		}
+	}
+}
+
+/* The clause's words nobody placed, joined by spaces.  Caller frees. */
+static char *
+intent_leftover(struct intent_clause *cl)
+{
+	struct strbuf	sb = { 0 };
+	size_t		i;
+
+	for (i = 0; i < cl->n; i++) {
+		if (cl->w[i].used || intent_in_list(cl->w[i].text,
+		    intent_stop_words))
+			continue;
+		if (sb.len > 0)
+			strbuf_addc(&sb, ' ');
+		strbuf_adds(&sb, cl->w[i].text);
+	}
+	return strbuf_detach(&sb);
+}
+
+static char *
+intent_clause_text(struct intent_clause *cl)
+{
+	struct strbuf	sb = { 0 };
+	size_t		i;
+
+	for (i = 0; i < cl->n; i++) {
+		if (i > 0)
+			strbuf_addc(&sb, ' ');
+		strbuf_adds(&sb, cl->w[i].text);
+	}
+	return strbuf_detach(&sb);
+}
+
+/* Append (references to) every element of src to the array dst. */
+static void
+intent_append(json_object *dst, json_object *src)
+{
+	size_t	i;
+
+	for (i = 0; i < json_object_array_length(src); i++)
+		json_object_array_add(dst,
+		    json_object_get(json_object_array_get_idx(src, i)));
+}
+
+static json_object *
+intent_new(const char *action, const char *service, const char *from,
+    json_object *targets, json_object *params, int check, const char *text)
+{
+	json_object	*in = json_object_new_object();
+
+	json_object_object_add(in, "action", json_object_new_string(action));
+	json_object_object_add(in, "service", service != NULL ?
+	    json_object_new_string(service) : NULL);
+	json_object_object_add(in, "service_from",
+	    json_object_new_string(from));
+	json_object_object_add(in, "targets", json_object_get(targets));
+	json_object_object_add(in, "params", json_object_get(params));
+	json_object_object_add(in, "check", json_object_new_boolean(check));
+	json_object_object_add(in, "text", json_object_new_string(text));
+	return in;
+}
+
+/* A list of the catalog's service names for questions.  Caller frees. */
+static char *
+intent_known_services(const struct intent_vocab *v)
+{
+	struct strbuf	sb = { 0 };
+	size_t		i;
+
+	for (i = 0; i < v->nservices && i < 12; i++)
+		strbuf_addf(&sb, "%s%s", i ? ", " : "", v->services[i].name);
+	if (v->nservices > 12)
+		strbuf_adds(&sb, ", ...");
+	if (sb.len == 0)
+		strbuf_adds(&sb, "none: the catalog is empty");
+	return strbuf_detach(&sb);
+}
+
+static void
+intent_clause(struct intent_state *st, struct intent_clause *cl)
+{
+	const char	*services[16];
+	json_object	*targets = json_object_new_array();
+	json_object	*params = json_object_new_object();
+	const char	*action;
+	char		*leftover, *text;
+	int		 check = 0;
+	size_t		 i, ns;
+
+	action = intent_find_action(cl);
+	intent_find_params(cl, params, &check);
+	intent_find_targets(st, cl, targets);
+	ns = intent_find_services(st, cl, services, nitems(services));
+	leftover = intent_leftover(cl);
+	text = intent_clause_text(cl);
+
+	if (action == NULL && ns == 0) {
+		if (json_object_array_length(targets) > 0 &&
+		    st->last_intent != NULL && *leftover == '\0') {
+			/* "... on pve1 and pve2": more targets. */
+			intent_append(json_object_object_get(st->last_intent,
+			    "targets"), targets);
+		} else if (*leftover != '\0' || *text != '\0') {
+			json_object_array_add(st->out_of_scope,
+			    json_object_new_string(text));
+			json_object_array_add(st->ambiguities,
+			    intent_strf("I could not find an "
+			    "action or a known service in '%s': what should "
+			    "I do, and to which service?", text));
+		}
+		goto out;
+	}
+	if (action == NULL) {
+		if (st->last_action == NULL) {
+			json_object_array_add(st->ambiguities,
+			    intent_strf("What should I do with "
+			    "%s? (deploy, remove, restart, update, configure, "
+			    "check, backup, ...)", services[0]));
+			goto out;
+		}
+		action = st->last_action;
+	}
+	if (ns == 0) {
+		if (strcmp(action, "generate") == 0 && *leftover != '\0') {
+			/* A new role need not exist in the catalog. */
+			json_object_object_add(params, "name",
+			    json_object_new_string(leftover));
+			st->last_intent = intent_new(action, NULL, "none",
+			    targets, params, check, text);
+			json_object_array_add(st->intents, st->last_intent);
+		} else if (st->last_service != NULL && (*leftover == '\0' ||
+		    strcmp(action, "deploy") != 0)) {
+			/* "and add existing portals to config" */
+			if (*leftover != '\0')
+				json_object_object_add(params, "detail",
+				    json_object_new_string(leftover));
+			if (json_object_array_length(targets) == 0 &&
+			    st->last_intent != NULL)
+				intent_append(targets, json_object_object_get(
+				    st->last_intent, "targets"));
+			st->last_intent = intent_new(action, st->last_service,
+			    "previous", targets, params, check, text);
+			json_object_array_add(st->intents, st->last_intent);
+		} else if (*leftover != '\0') {
+			char *known = intent_known_services(st->vocab);
+			json_object_object_add(params, "unknown_service",
+			    json_object_new_string(leftover));
+			st->last_intent = intent_new(action, NULL, "none",
+			    targets, params, check, text);
+			json_object_array_add(st->intents, st->last_intent);
+			json_object_array_add(st->ambiguities,
+			    intent_strf("The catalog has no "
+			    "service '%s': which one did you mean? (known: "
+			    "%s)", leftover, known));
+			free(known);
+		} else {
+			char *known = intent_known_services(st->vocab);
+			json_object_array_add(st->ambiguities,
+			    intent_strf("Which service should I "
+			    "%s? (known: %s)", action, known));
+			free(known);
+		}
+		st->last_action = action;
+		goto out;
+	}
+	for (i = 0; i < ns; i++) {
+		st->last_intent = intent_new(action, services[i], "catalog", targets,
+		    params, check, text);
+		json_object_array_add(st->intents, st->last_intent);
+		st->last_service = services[i];
+	}
+	st->last_action = action;
+out:
+	json_object_put(targets);
+	json_object_put(params);
+	free(leftover);
+	free(text);
+}
+
+json_object *
+intent_parse(const char *text, const struct intent_vocab *vocab)
+{
+	struct intent_state	 st = { .vocab = vocab };
+	struct intent_word	*w;
+	struct intent_clause	 cl;
+	json_object		*out = json_object_new_object();
+	size_t			 n, i, start;
+
+	st.intents = json_object_new_array();
+	st.ambiguities = json_object_new_array();
+	st.out_of_scope = json_object_new_array();
+	st.notes = json_object_new_array();
+
+	w = intent_split(text != NULL ? text : "", &n);
+	for (start = 0, i = 0; i <= n; i++) {
+		if (i < n && !intent_in_list(w[i].text, intent_separators))
+			continue;
+		/* "set up" keeps "up"; "back up" etc. never hit separators. */
+		cl.w = w + start;
+		cl.n = i - start;
+		if (cl.n > 0)
+			intent_clause(&st, &cl);
+		start = i + 1;
+	}
+	if (json_object_array_length(st.intents) == 0 &&
+	    json_object_array_length(st.ambiguities) == 0)
+		json_object_array_add(st.ambiguities, json_object_new_string(
+		    "The request is empty: what should I do?"));
+
+	json_object_object_add(out, "intents", st.intents);
+	json_object_object_add(out, "ambiguities", st.ambiguities);
+	json_object_object_add(out, "out_of_scope", st.out_of_scope);
+	json_object_object_add(out, "notes", st.notes);
+	json_object_object_add(out, "parser",
+	    json_object_new_string("deterministic"));
+	for (i = 0; i < n; i++)
+		free(w[i].text);
+	free(w);
+	return out;
+}
