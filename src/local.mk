@@ -6,6 +6,7 @@ src_libchiffon_core_la_SOURCES = \
 	src/util.c src/util.h \
 	src/log.c src/log.h \
 	src/app.c src/app.h
+nodist_src_libchiffon_core_la_SOURCES =
 src_libchiffon_core_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	$(NCURSES_CFLAGS) $(READLINE_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) \
 	$(PQ_CFLAGS) $(GIT2_CFLAGS) $(INIH_CFLAGS) $(YAML_CFLAGS)
@@ -25,4 +26,5 @@ include src/plugins.mk
 include src/run.mk
 include src/migrate.mk
 include src/intent.mk
+include src/llm.mk
 include src/tui.mk

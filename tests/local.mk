@@ -8,6 +8,7 @@ include tests/core.mk
 include tests/conf.mk
 include tests/run.mk
 include tests/intent.mk
+include tests/llm.mk
 include tests/db.mk
 include tests/plugins.mk
 include tests/infra.mk
