@@ -15,6 +15,7 @@
 #define CHIFFON_CONF_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 struct conf;
 
@@ -42,6 +43,11 @@ int		 conf_get_bool(const struct conf *, const char *key);
 long long	 conf_get_int(const struct conf *, const char *key);
 /* Durations ("90s", "5m", "1h", "180d" or plain seconds) in seconds. */
 double		 conf_get_duration(const struct conf *, const char *key);
+/*
+ * Parse a duration: plain seconds ("90") or NUMBER UNIT pairs with units
+ * ms, s, m, h, d, w ("90s", "1h30m", "180d").  0 with *secs set, or -1.
+ */
+int		 conf_parse_duration(const char *, double *secs);
 /* The file that was read, or NULL. */
 const char	*conf_file(const struct conf *);
 /* Where a key's value came from: "default", "FILE:LINE", "CHIFFON_X", flag. */
@@ -49,5 +55,15 @@ const char	*conf_origin(const struct conf *, const char *key);
 
 /* Resolved directories (caller must not free; valid while conf lives). */
 const char	*conf_data_dir(struct conf *);
+
+/*
+ * The default data directory for a user: /var/lib/chiffon for root (uid
+ * 0), else $XDG_DATA_HOME/chiffon, else HOME/.local/share/chiffon.  NULL
+ * when none can be formed.  Caller frees.
+ */
+char		*conf_default_data_dir(uid_t uid, const char *xdg_data_home,
+		    const char *home);
+/* Name of the i-th known key ("section.key"), NULL past the end. */
+const char	*conf_key_at(size_t i);
 
 #endif

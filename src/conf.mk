@@ -1,1 +1,2 @@
-## src/conf.mk - see src/local.mk
+## src/conf.mk - chiffon.conf parsing (see src/local.mk)
+src_libchiffon_core_la_SOURCES += src/conf.c src/conf.h

@@ -30,6 +30,10 @@ static const struct main_flag {
 	{ "log-level", "log.level", "error, warning, info or debug" },
 };
 
+/* With no command, the shell opens. */
+static char	 main_default_cmd[] = "shell";
+static char	*main_default_argv[] = { main_default_cmd, NULL };
+
 static void
 main_usage(FILE *f)
 {
@@ -57,6 +61,8 @@ main_usage(FILE *f)
 	}
 	fprintf(f, "\nSee chiffon(1) and chiffon.conf(5).\n");
 }
+
+int	cmd_version(struct app *, int, char **);
 
 int
 cmd_version(struct app *app, int argc, char **argv)
@@ -141,7 +147,7 @@ main(int argc, char **argv)
 	    (int)conf_get_int(app.conf, "log.level"));
 
 	if (argc == 0)
-		argv = (char *[]){ "shell", NULL }, argc = 1;
+		argv = main_default_argv, argc = 1;
 	for (c = cmd_table; c->name != NULL; c++) {
 		if (strcmp(c->name, argv[0]) == 0)
 			break;
