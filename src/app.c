@@ -8,7 +8,9 @@
 #include "app.h"
 #include "conf.h"
 #include "db.h"
+#include "host.h"
 #include "loop.h"
+#include "plugins.h"
 
 struct loop *
 app_loop(struct app *app)
@@ -26,9 +28,26 @@ app_db(struct app *app, char **errp)
 	return app->db;
 }
 
+struct plugins *
+app_plugins(struct app *app)
+{
+	if (app->plugins == NULL) {
+		host_init(app);
+		app->plugins = plugins_new(host_api(), app_loop(app));
+		plugins_load(app->plugins, app->conf);
+	}
+	return app->plugins;
+}
+
 void
 app_free(struct app *app)
 {
+	/* Plugins first: unloading them uses the loop and the database. */
+	if (app->plugins != NULL) {
+		plugins_free(app->plugins);
+		app->plugins = NULL;
+		host_init(NULL);
+	}
 	if (app->db != NULL)
 		db_close(app->db);
 	if (app->loop != NULL)

@@ -1,1 +1,7 @@
 ## src/plugins.mk - see src/local.mk
+## The plugin loader and registry, the host API, tasks, `chiffon plugins`.
+src_libchiffon_core_la_SOURCES += \
+	src/plugins.c src/plugins.h \
+	src/host.c src/host.h \
+	src/task.c src/task.h
+src_chiffon_SOURCES += src/cmd-plugins.c

@@ -80,7 +80,8 @@ typedef int (*chiffon_timer_cb)(void *data);
 /*
  * A capability handler.  Called by the host's worker when it has claimed a
  * task needing this capability.  The handler starts the work and returns
- * 0, or returns -1 after calling host->task_fail.  The work completes later
+ * 0, or returns -1 after calling host->task_finish(task, "failed", ...).
+ * The work completes later
  * with exactly one host->task_finish (asynchronous work stays in the event
  * loop: watch_fd, add_timer, spawn).
  */

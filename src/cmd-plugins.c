@@ -1,0 +1,198 @@
+/*
+ * cmd-plugins.c - `chiffon plugins [--json]`: what loaded (name, version,
+ * ABI, capabilities, file), what was refused and why, and where plugins
+ * were looked for.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "app.h"
+#include "plugins.h"
+#include "util.h"
+
+int	cmd_plugins(struct app *, int, char **);
+
+/* The capabilities of p, joined with ", ".  Caller frees. */
+static char *
+cmd_plugins_caps(struct plugins *ps, struct chiffon_plugin *p)
+{
+	const struct plugins_capability	*c;
+	struct strbuf			 sb = { 0 };
+	size_t				 i;
+
+	for (i = 0; i < plugins_ncapabilities(ps); i++) {
+		c = plugins_capability_at(ps, i);
+		if (c->plugin != p)
+			continue;
+		if (sb.len > 0)
+			strbuf_adds(&sb, ", ");
+		strbuf_adds(&sb, c->name);
+	}
+	if (sb.len == 0)
+		strbuf_adds(&sb, "-");
+	return strbuf_detach(&sb);
+}
+
+static struct json_object *
+cmd_plugins_json(struct plugins *ps)
+{
+	const struct plugins_capability	*c;
+	const struct plugins_refusal	*r;
+	struct chiffon_plugin		*p;
+	struct json_object		*top, *list, *o, *caps;
+	const char *const		*dirs;
+	char				*abi;
+	unsigned			 major, minor;
+	size_t				 i, j, n;
+
+	top = json_object_new_object();
+	list = json_object_new_array();
+	for (i = 0; i < plugins_count(ps); i++) {
+		p = plugins_at(ps, i);
+		plugins_abi(p, &major, &minor);
+		o = json_object_new_object();
+		json_object_object_add(o, "name",
+		    json_object_new_string(plugins_name(p)));
+		json_object_object_add(o, "version",
+		    json_object_new_string(plugins_version(p)));
+		json_object_object_add(o, "description",
+		    json_object_new_string(plugins_description(p)));
+		abi = xasprintf("%u.%u", major, minor);
+		json_object_object_add(o, "abi", json_object_new_string(abi));
+		free(abi);
+		caps = json_object_new_array();
+		for (j = 0; j < plugins_ncapabilities(ps); j++) {
+			c = plugins_capability_at(ps, j);
+			if (c->plugin == p)
+				json_object_array_add(caps,
+				    json_object_new_string(c->name));
+		}
+		json_object_object_add(o, "capabilities", caps);
+		json_object_object_add(o, "file",
+		    json_object_new_string(plugins_file(p)));
+		json_object_array_add(list, o);
+	}
+	json_object_object_add(top, "plugins", list);
+
+	list = json_object_new_array();
+	for (i = 0; i < plugins_nrefused(ps); i++) {
+		r = plugins_refusal_at(ps, i);
+		o = json_object_new_object();
+		json_object_object_add(o, "file",
+		    json_object_new_string(r->file));
+		json_object_object_add(o, "reason",
+		    json_object_new_string(r->reason));
+		json_object_array_add(list, o);
+	}
+	json_object_object_add(top, "refused", list);
+
+	list = json_object_new_array();
+	n = plugins_search_path(ps, &dirs);
+	for (i = 0; i < n; i++)
+		json_object_array_add(list, json_object_new_string(dirs[i]));
+	json_object_object_add(top, "search_path", list);
+	return top;
+}
+
+static void
+cmd_plugins_table(struct plugins *ps)
+{
+	const struct plugins_refusal	 *r;
+	struct chiffon_plugin		 *p;
+	const char *const		 *dirs;
+	char				**caps;
+	unsigned			  major, minor;
+	int				  wname = 4, wver = 7, wcap = 12;
+	int				  len;
+	size_t				  i, n = plugins_count(ps);
+
+	caps = xcalloc(n + 1, sizeof *caps);
+	for (i = 0; i < n; i++) {
+		p = plugins_at(ps, i);
+		caps[i] = cmd_plugins_caps(ps, p);
+		if ((len = (int)strlen(plugins_name(p))) > wname)
+			wname = len;
+		if ((len = (int)strlen(plugins_version(p))) > wver)
+			wver = len;
+		if ((len = (int)strlen(caps[i])) > wcap)
+			wcap = len;
+	}
+	if (n == 0)
+		printf("no plugins loaded\n");
+	else {
+		printf("%-*s  %-*s  %-5s  %-*s  %s\n", wname, "NAME", wver,
+		    "VERSION", "ABI", wcap, "CAPABILITIES", "FILE");
+	}
+	for (i = 0; i < n; i++) {
+		char	abi[32];
+
+		p = plugins_at(ps, i);
+		plugins_abi(p, &major, &minor);
+		snprintf(abi, sizeof abi, "%u.%u", major, minor);
+		printf("%-*s  %-*s  %-5s  %-*s  %s\n", wname, plugins_name(p),
+		    wver, plugins_version(p), abi, wcap, caps[i],
+		    plugins_file(p));
+		free(caps[i]);
+	}
+	free(caps);
+
+	if (plugins_nrefused(ps) > 0) {
+		printf("\nrefused:\n");
+		for (i = 0; i < plugins_nrefused(ps); i++) {
+			r = plugins_refusal_at(ps, i);
+			printf("  %s: %s\n", r->file, r->reason);
+		}
+	}
+	n = plugins_search_path(ps, &dirs);
+	printf("\nsearch path:");
+	for (i = 0; i < n; i++)
+		printf("%s%s", i == 0 ? " " : ":", dirs[i]);
+	printf("\n");
+}
+
+int
+cmd_plugins(struct app *app, int argc, char **argv)
+{
+	static const struct option	 longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct plugins			*ps;
+	struct json_object		*top;
+	int				 ch, json = 0;
+
+	while ((ch = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			printf("usage: chiffon plugins [--json]\n");
+			return EXIT_OK;
+		default:
+			fprintf(stderr, "usage: chiffon plugins [--json]\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: chiffon plugins [--json]\n");
+		return EXIT_USAGE;
+	}
+
+	ps = app_plugins(app);
+	if (json) {
+		top = cmd_plugins_json(ps);
+		printf("%s\n", json_object_to_json_string_ext(top,
+		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(top);
+	} else
+		cmd_plugins_table(ps);
+	return EXIT_OK;
+}

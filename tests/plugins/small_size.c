@@ -1,0 +1,23 @@
+/*
+ * small_size.c - a test plugin whose descriptor claims a size smaller than
+ * the host's struct.
+ */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "chiffon/plugin.h"
+
+static int
+small_size_init(struct chiffon_plugin *p, const struct chiffon_host *host)
+{
+	return 0;
+}
+
+const struct chiffon_plugin_descriptor chiffon_plugin_descriptor = {
+	.abi_major = CHIFFON_PLUGIN_ABI_MAJOR,
+	.abi_minor = CHIFFON_PLUGIN_ABI_MINOR,
+	.size = sizeof(struct chiffon_plugin_descriptor) - sizeof(void *),
+	.name = "smallsize",
+	.init = small_size_init,
+};
