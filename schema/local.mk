@@ -1,1 +1,7 @@
-## schema/local.mk - SQL migrations
+## schema/local.mk - SQL migrations.  They are installed to $(schemadir)
+## for reference and compiled into chiffon by schema/sql2c.awk (the rule
+## is in src/migrate.mk).  List new files here in ascending order.
+schema_sql = \
+	schema/001_init.sql
+dist_schema_DATA += $(schema_sql)
+EXTRA_DIST += schema/sql2c.awk

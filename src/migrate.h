@@ -20,4 +20,25 @@ int	migrate_apply(PGconn *, int *napplied, char **errp);
 /* Current database version (0 for an empty database), or -1 on error. */
 int	migrate_db_version(PGconn *, char **errp);
 
+/*
+ * One migration: version is the file name's number, name the file name
+ * (for example 1, "001_init.sql"), sql its text.
+ */
+struct migrate_migration {
+	int		 version;
+	const char	*name;
+	const char	*sql;
+};
+
+/* The migrations compiled in: src/schema-sql.c, generated from schema/. */
+extern const struct migrate_migration	migrate_migrations[];
+extern const size_t			migrate_nmigrations;
+
+/*
+ * migrate_apply on an explicit list (versions strictly ascending): the
+ * runner itself, used by migrate_apply and by the tests.
+ */
+int	migrate_apply_list(PGconn *, const struct migrate_migration *,
+	    size_t n, int *napplied, char **errp);
+
 #endif

@@ -1,1 +1,2 @@
-## src/run.mk - see src/local.mk
+## src/run.mk - recording runs (output lines and events) in PostgreSQL.
+src_libchiffon_core_la_SOURCES += src/runlog.c src/runlog.h
