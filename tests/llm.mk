@@ -4,3 +4,9 @@ TESTS += tests/check_llm
 tests_check_llm_SOURCES = tests/check_llm.c tests/llmsrv.c tests/llmsrv.h
 tests_check_llm_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_llm_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/check_tiers
+TESTS += tests/check_tiers
+tests_check_tiers_SOURCES = tests/check_tiers.c tests/llmsrv.c \
+	tests/llmsrv.h tests/pgtest.c tests/pgtest.h
+tests_check_tiers_CPPFLAGS = $(TEST_CFLAGS)
+tests_check_tiers_LDADD = $(TEST_LIBS)
