@@ -11,7 +11,8 @@
 extern const struct chiffon_host *infra_host;
 extern struct chiffon_plugin *infra_plugin;
 
-/* catalog.c: "ansible.catalog" and "ansible.match" capabilities. */
+/* infra-catalog.c: "ansible.catalog" and "ansible.match" capabilities
+ * (over the host-independent catalog.c, match.c, inventory.c). */
 int	infra_catalog_init(struct chiffon_plugin *, const struct chiffon_host *);
 void	infra_catalog_end(void);
 /* run.c: "ansible" (run a playbook) and "ansible.lint" capabilities. */

@@ -1,0 +1,1052 @@
+/*
+ * match.c - matching a task's text to a playbook.
+ *
+ * Text is split into words (letters and digits), lowercased, and a plural
+ * s is stemmed ("portals" -> "portal", "entries" -> "entry").  Action
+ * words ("install", "set up", "back up" ...) give the canonical action
+ * and are not content; a word naming an inventory target after "on",
+ * "to", ... ("on the nas"), after "all" or "every", or before "hosts",
+ * "servers", ... ("all proxmox hosts") is neither content nor a service
+ * name.
+ *
+ * 1. Exact: a service name or alias appears as consecutive words (or
+ *    joined: "pi-hole" = "pihole").  Hits inside a longer hit are
+ *    dropped ("uptime kuma" wins over "kuma").  Of the playbooks hit,
+ *    those whose action (from the file name) equals the task's action
+ *    are kept, else those without an action; exactly one left is a match
+ *    with confidence 1.
+ * 2. Mapping: the callback looks the normalized phrase up in
+ *    playbook_mappings (confidence >= MATCH_MAPPING_MIN).
+ * 3. Lexical: BM25 (k1 = 1.2, b = 0.5) over one weighted bag of words
+ *    per playbook: service x3, aliases x2.5, file name x1, description
+ *    x1, tags x1, task names x0.3, and a term "@ACTION" x1.5.  The query
+ *    is the content words plus "@ACTION".  A query word not in the
+ *    vocabulary, of at least 5 letters, stands for the vocabulary words
+ *    within edit distance 1 (5-7 letters) or 2 (8 or more), weighted 0.8
+ *    and 0.6.  With idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5)) (an
+ *    unknown word counts as df = 0):
+ *
+ *      coverage(d) = sum of idf x weight of the query words found in d
+ *                    / sum of idf of all query words
+ *      margin      = (score(best) - score(second)) / score(best)
+ *      confidence  = coverage(best) x (0.3 + 0.7 x min(1, margin / 0.3))
+ *
+ *    so a playbook must explain the whole request and stand clearly
+ *    above the runner-up; two equally good playbooks give at most 0.3,
+ *    a full match needs a margin of about 8% to reach MATCH_THRESHOLD
+ *    (0.5).  Candidates other than the best get coverage x 0.3.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "match.h"
+#include "util.h"
+
+#define MATCH_K1		1.2
+#define MATCH_B			0.5
+#define MATCH_MAX_WORD		63
+
+/* Field weights of the bag of words. */
+#define MATCH_W_SERVICE		3.0
+#define MATCH_W_ALIAS		2.5
+#define MATCH_W_FILE		1.0
+#define MATCH_W_DESCRIPTION	1.0
+#define MATCH_W_TAG		1.0
+#define MATCH_W_TASK		0.3
+#define MATCH_W_ACTION		1.5
+
+/* Words carrying no meaning for matching (sorted, for bsearch). */
+static const char *match_stop_words[] = {
+	"a", "about", "after", "again", "all", "also", "an", "and", "any",
+	"are", "as", "at", "be", "before", "between", "box", "but", "by", "can", "could",
+	"do", "every", "everything", "for", "from", "get", "go", "have",
+	"here", "host", "i", "if", "in", "into", "is", "it", "its", "just",
+	"let", "like", "machine", "make", "me", "my", "need", "new", "now",
+	"of", "on", "onto", "or", "our", "please", "should", "so", "some",
+	"that", "the", "their", "them", "then", "there", "these", "this",
+	"those", "to", "too", "u", "up", "us", "use", "using", "via", "want",
+	"we", "what", "when", "which", "will", "with", "would", "you", "your",
+};
+
+/* Words introducing a target ("on the nas"). */
+static const char *match_target_preps[] = {
+	"across", "at", "between", "from", "in", "into", "on", "onto", "to",
+};
+static const char *match_target_fillers[] = {
+	"all", "each", "every", "my", "our", "the",
+};
+/* Words before or after a name making it a target ("all nas hosts"). */
+static const char *match_target_quantifiers[] = {
+	"all", "each", "every",
+};
+static const char *match_target_nouns[] = {
+	"box", "host", "machine", "node", "server", "vm",
+};
+
+/* Action words of requests, and two-word phrases. */
+static const struct match_action_word {
+	const char	*word;
+	const char	*action;
+	const char	*alt;		/* accepted when no playbook has action */
+} match_actions[] = {
+	{ "set up", "configure", "deploy" },
+	{ "setup", "configure", "deploy" },
+	{ "back up", "backup", NULL },
+	{ "spin up", "deploy", NULL },
+	{ "bring up", "deploy", NULL },
+	{ "tear down", "remove", NULL },
+	{ "take down", "remove", NULL },
+	{ "deploy", "deploy", NULL },
+	{ "install", "deploy", NULL },
+	{ "provision", "deploy", NULL },
+	{ "launch", "deploy", NULL },
+	{ "configure", "configure", NULL },
+	{ "config", "configure", NULL },
+	{ "add", "configure", NULL },
+	{ "set", "configure", NULL },
+	{ "enable", "configure", NULL },
+	{ "remove", "remove", NULL },
+	{ "uninstall", "remove", NULL },
+	{ "delete", "remove", NULL },
+	{ "destroy", "remove", NULL },
+	{ "purge", "remove", NULL },
+	{ "backup", "backup", NULL },
+	{ "restore", "restore", NULL },
+	{ "update", "update", NULL },
+	{ "upgrade", "update", NULL },
+	{ "patch", "update", NULL },
+	{ "restart", "restart", NULL },
+	{ "reboot", "restart", NULL },
+	{ "check", "check", NULL },
+	{ "status", "check", NULL },
+	{ "verify", "check", NULL },
+};
+
+/* One posting: a playbook containing a term, with its weighted count. */
+struct match_post {
+	uint32_t	doc;
+	float		tf;
+};
+
+/* A term of the vocabulary. */
+struct match_term {
+	char			*s;
+	size_t			 len;
+	uint32_t		 hash;
+	double			 idf;
+	struct match_post	*post;
+	uint32_t		 npost;
+	uint32_t		 cap;
+};
+
+/* A service name or alias, as words, for the exact step. */
+struct match_name {
+	struct catalog_list	 tok;
+	char			*joined;	/* words without separators */
+	size_t			 doc;
+};
+
+/* The index over one catalog. */
+struct match_index {
+	const struct catalog	*cat;
+	size_t			 ndocs;
+	struct match_term	*terms;
+	size_t			 nterms;
+	size_t			 tcap;
+	uint32_t		*table;		/* term index + 1, 0 = empty */
+	size_t			 tsize;		/* power of two */
+	double			*dl;		/* weighted document lengths */
+	double			 avgdl;
+	double			 idf_max;
+	struct match_name	*names;
+	size_t			 nnames;
+};
+
+/* One query word and the terms standing for it. */
+struct match_item {
+	ssize_t		 term[4];	/* -1 unused */
+	double		 w[4];
+	size_t		 nterm;
+	double		 idf;
+};
+
+/* A prepared query. */
+struct match_prep {
+	struct catalog_list	 words;		/* all words, stemmed */
+	unsigned char		*content;	/* per word: a content word */
+	unsigned char		*target;	/* per word: names a target */
+	const char		*action;
+	const char		*alt;		/* second choice of action */
+};
+
+static int
+match_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+match_is_stop(const char *w)
+{
+	return bsearch(&w, match_stop_words, nitems(match_stop_words),
+	    sizeof *match_stop_words, match_cmp_str) != NULL;
+}
+
+static int
+match_in(const char *w, const char **list, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(w, list[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Strip a plural ending in place. */
+static void
+match_stem(char *w)
+{
+	size_t	n = strlen(w);
+
+	if (n > 4 && strcmp(w + n - 3, "ies") == 0) {
+		w[n - 3] = 'y';
+		w[n - 2] = '\0';
+	} else if (n > 3 && w[n - 1] == 's' && w[n - 2] != 's' &&
+	    w[n - 2] != 'u' && w[n - 2] != 'i')
+		w[n - 1] = '\0';
+}
+
+/* Split text into lowercase stemmed words. */
+static void
+match_words(const char *text, struct catalog_list *out)
+{
+	char		 w[MATCH_MAX_WORD + 1];
+	const char	*p = text;
+	size_t		 n;
+
+	if (text == NULL)
+		return;
+	while (*p != '\0') {
+		while (*p != '\0' && !isalnum((unsigned char)*p) &&
+		    (unsigned char)*p < 0x80)
+			p++;
+		n = 0;
+		while (*p != '\0' && (isalnum((unsigned char)*p) ||
+		    (unsigned char)*p >= 0x80)) {
+			if (n < MATCH_MAX_WORD)
+				w[n++] = tolower((unsigned char)*p);
+			p++;
+		}
+		if (n == 0)
+			continue;
+		w[n] = '\0';
+		match_stem(w);
+		catalog_list_add(out, w);
+	}
+}
+
+const char *
+match_action(const char *word)
+{
+	size_t	i;
+
+	if (word == NULL)
+		return NULL;
+	for (i = 0; i < nitems(match_actions); i++) {
+		if (strcasecmp(word, match_actions[i].word) == 0)
+			return match_actions[i].action;
+	}
+	return NULL;
+}
+
+const char *
+match_method_name(enum match_method m)
+{
+	switch (m) {
+	case MATCH_EXACT:
+		return "exact";
+	case MATCH_MAPPING:
+		return "mapping";
+	case MATCH_LEXICAL:
+		return "lexical";
+	default:
+		return "none";
+	}
+}
+
+/* Non-zero if word w names one of the targets (plural-insensitive). */
+static int
+match_is_target(const char *w, const struct catalog_list *targets)
+{
+	char	t[MATCH_MAX_WORD + 1];
+	size_t	i, n;
+
+	if (targets == NULL)
+		return 0;
+	for (i = 0; i < targets->n; i++) {
+		for (n = 0; targets->v[i][n] != '\0' && n < MATCH_MAX_WORD;
+		    n++)
+			t[n] = tolower((unsigned char)targets->v[i][n]);
+		t[n] = '\0';
+		match_stem(t);
+		if (strcmp(t, w) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The alternative action of an action word or phrase, or NULL. */
+static const char *
+match_action_alt(const char *word)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(match_actions); i++) {
+		if (strcasecmp(word, match_actions[i].word) == 0)
+			return match_actions[i].alt;
+	}
+	return NULL;
+}
+
+/* Split the query into words, find its action, content and targets. */
+static void
+match_prepare(const struct match_query *q, struct match_prep *mp)
+{
+	const char	*a;
+	char		*pair;
+	size_t		 i, j, n;
+
+	memset(mp, 0, sizeof *mp);
+	match_words(q->text, &mp->words);
+	n = mp->words.n;
+	mp->content = xcalloc(n + 1, 1);
+	mp->target = xcalloc(n + 1, 1);
+	if (q->action != NULL && *q->action != '\0') {
+		mp->action = match_action(q->action);
+		if (mp->action == NULL)
+			mp->action = catalog_action_word(q->action,
+			    strlen(q->action));
+		if (mp->action == NULL)
+			mp->action = q->action;
+	}
+	for (i = 0; i < n; i++)
+		mp->content[i] = !match_is_stop(mp->words.v[i]);
+	for (i = 0; i < n; i++) {
+		if (i + 1 < n) {
+			pair = xasprintf("%s %s", mp->words.v[i],
+			    mp->words.v[i + 1]);
+			a = match_action(pair);
+			if (a != NULL && mp->action == NULL) {
+				mp->action = a;
+				mp->alt = match_action_alt(pair);
+			}
+			free(pair);
+			if (a != NULL) {
+				mp->content[i] = mp->content[i + 1] = 0;
+				i++;
+				continue;
+			}
+		}
+		if ((a = match_action(mp->words.v[i])) != NULL) {
+			if (mp->action == NULL) {
+				mp->action = a;
+				mp->alt = match_action_alt(mp->words.v[i]);
+			}
+			mp->content[i] = 0;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		/* "all proxmox hosts", "the nas box" */
+		if (!match_is_target(mp->words.v[i], q->targets))
+			continue;
+		if ((i > 0 && match_in(mp->words.v[i - 1],
+		    match_target_quantifiers,
+		    nitems(match_target_quantifiers))) || (i + 1 < n &&
+		    match_in(mp->words.v[i + 1], match_target_nouns,
+		    nitems(match_target_nouns)))) {
+			mp->target[i] = 1;
+			mp->content[i] = 0;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (!match_in(mp->words.v[i], match_target_preps,
+		    nitems(match_target_preps)))
+			continue;
+		for (j = i + 1; j < n && match_in(mp->words.v[j],
+		    match_target_fillers, nitems(match_target_fillers)); j++)
+			;
+		for (; j < n && match_is_target(mp->words.v[j], q->targets);
+		    j++) {
+			mp->target[j] = 1;
+			mp->content[j] = 0;
+		}
+	}
+}
+
+static void
+match_prep_free(struct match_prep *mp)
+{
+	catalog_list_free(&mp->words);
+	free(mp->content);
+	free(mp->target);
+}
+
+char *
+match_phrase(const struct match_query *q)
+{
+	struct match_prep	 mp;
+	struct strbuf		 sb = { 0 };
+	size_t			 i;
+	int			 first = 1;
+
+	match_prepare(q, &mp);
+	strbuf_addf(&sb, "%s:", mp.action != NULL ? mp.action : "");
+	for (i = 0; i < mp.words.n; i++) {
+		if (!mp.content[i])
+			continue;
+		strbuf_addf(&sb, "%s%s", first ? " " : " ", mp.words.v[i]);
+		first = 0;
+	}
+	match_prep_free(&mp);
+	return strbuf_detach(&sb);
+}
+
+static uint32_t
+match_hash(const char *s, size_t len)
+{
+	uint32_t	h = 2166136261u;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+/* Index of a term, or -1. */
+static ssize_t
+match_lookup(const struct match_index *idx, const char *s)
+{
+	size_t		len = strlen(s), mask = idx->tsize - 1, i;
+	uint32_t	h = match_hash(s, len), t;
+
+	if (idx->tsize == 0)
+		return -1;
+	for (i = h & mask; (t = idx->table[i]) != 0; i = (i + 1) & mask) {
+		const struct match_term *term = &idx->terms[t - 1];
+
+		if (term->hash == h && term->len == len &&
+		    memcmp(term->s, s, len) == 0)
+			return (ssize_t)(t - 1);
+	}
+	return -1;
+}
+
+static void
+match_rehash(struct match_index *idx)
+{
+	size_t	i, j, mask;
+
+	free(idx->table);
+	idx->tsize = idx->tsize == 0 ? 256 : idx->tsize * 2;
+	idx->table = xcalloc(idx->tsize, sizeof *idx->table);
+	mask = idx->tsize - 1;
+	for (i = 0; i < idx->nterms; i++) {
+		for (j = idx->terms[i].hash & mask; idx->table[j] != 0;
+		    j = (j + 1) & mask)
+			;
+		idx->table[j] = (uint32_t)(i + 1);
+	}
+}
+
+/* Add weight w of term s to document doc. */
+static void
+match_add(struct match_index *idx, size_t doc, const char *s, double w)
+{
+	struct match_term	*t;
+	ssize_t			 ti = match_lookup(idx, s);
+	size_t			 mask, j;
+
+	if (ti < 0) {
+		if ((idx->nterms + 1) * 2 > idx->tsize)
+			match_rehash(idx);
+		if (idx->nterms == idx->tcap) {
+			idx->tcap = idx->tcap == 0 ? 256 : idx->tcap * 2;
+			idx->terms = xreallocarray(idx->terms, idx->tcap,
+			    sizeof *idx->terms);
+		}
+		ti = (ssize_t)idx->nterms++;
+		t = &idx->terms[ti];
+		memset(t, 0, sizeof *t);
+		t->s = xstrdup(s);
+		t->len = strlen(s);
+		t->hash = match_hash(s, t->len);
+		mask = idx->tsize - 1;
+		for (j = t->hash & mask; idx->table[j] != 0; j = (j + 1) & mask)
+			;
+		idx->table[j] = (uint32_t)(ti + 1);
+	}
+	t = &idx->terms[ti];
+	if (t->npost > 0 && t->post[t->npost - 1].doc == doc)
+		t->post[t->npost - 1].tf += (float)w;
+	else {
+		if (t->npost == t->cap) {
+			t->cap = t->cap == 0 ? 4 : t->cap * 2;
+			t->post = xreallocarray(t->post, t->cap,
+			    sizeof *t->post);
+		}
+		t->post[t->npost].doc = (uint32_t)doc;
+		t->post[t->npost].tf = (float)w;
+		t->npost++;
+	}
+	idx->dl[doc] += w;
+}
+
+/* Add the content words of text to a document. */
+static void
+match_add_text(struct match_index *idx, size_t doc, const char *text,
+    double w)
+{
+	struct catalog_list	words = { 0 };
+	size_t			i;
+
+	match_words(text, &words);
+	for (i = 0; i < words.n; i++) {
+		if (!match_is_stop(words.v[i]))
+			match_add(idx, doc, words.v[i], w);
+	}
+	catalog_list_free(&words);
+}
+
+/* Remember a service name or alias for the exact step. */
+static void
+match_add_name(struct match_index *idx, size_t doc, const char *name)
+{
+	struct match_name	*n;
+	struct strbuf		 sb = { 0 };
+	size_t			 i;
+
+	idx->names = xreallocarray(idx->names, idx->nnames + 1,
+	    sizeof *idx->names);
+	n = &idx->names[idx->nnames];
+	memset(n, 0, sizeof *n);
+	match_words(name, &n->tok);
+	if (n->tok.n == 0) {
+		catalog_list_free(&n->tok);
+		return;
+	}
+	for (i = 0; i < n->tok.n; i++)
+		strbuf_adds(&sb, n->tok.v[i]);
+	n->joined = strbuf_detach(&sb);
+	n->doc = doc;
+	idx->nnames++;
+}
+
+struct match_index *
+match_index_new(const struct catalog *cat)
+{
+	struct match_index	*idx = xcalloc(1, sizeof *idx);
+	const struct playbook	*pb;
+	char			*file, *dot, *at;
+	double			 total = 0, df;
+	size_t			 d, i, n = cat->nplaybooks;
+
+	idx->cat = cat;
+	idx->ndocs = n;
+	idx->dl = xcalloc(n + 1, sizeof *idx->dl);
+	match_rehash(idx);
+	for (d = 0; d < n; d++) {
+		pb = cat->playbooks[d];
+		match_add_text(idx, d, pb->service, MATCH_W_SERVICE);
+		match_add_name(idx, d, pb->service);
+		for (i = 0; i < pb->aliases.n; i++) {
+			match_add_text(idx, d, pb->aliases.v[i],
+			    MATCH_W_ALIAS);
+			match_add_name(idx, d, pb->aliases.v[i]);
+		}
+		file = strrchr(pb->path, '/');
+		file = xstrdup(file != NULL ? file + 1 : pb->path);
+		if ((dot = strrchr(file, '.')) != NULL)
+			*dot = '\0';
+		match_add_text(idx, d, file, MATCH_W_FILE);
+		free(file);
+		match_add_text(idx, d, pb->description, MATCH_W_DESCRIPTION);
+		for (i = 0; i < pb->tags.n; i++)
+			match_add_text(idx, d, pb->tags.v[i], MATCH_W_TAG);
+		for (i = 0; i < pb->tasks.n; i++)
+			match_add_text(idx, d, pb->tasks.v[i], MATCH_W_TASK);
+		if (pb->action != NULL) {
+			at = xasprintf("@%s", pb->action);
+			match_add(idx, d, at, MATCH_W_ACTION);
+			free(at);
+		}
+		total += idx->dl[d];
+	}
+	idx->avgdl = n > 0 ? total / n : 1;
+	if (idx->avgdl <= 0)
+		idx->avgdl = 1;
+	for (i = 0; i < idx->nterms; i++) {
+		df = idx->terms[i].npost;
+		idx->terms[i].idf = log(1 + (n - df + 0.5) / (df + 0.5));
+	}
+	idx->idf_max = log(1 + (n + 0.5) / 0.5);
+	return idx;
+}
+
+void
+match_index_rebind(struct match_index *idx, const struct catalog *cat)
+{
+	idx->cat = cat;
+}
+
+void
+match_index_free(struct match_index *idx)
+{
+	size_t	i;
+
+	if (idx == NULL)
+		return;
+	for (i = 0; i < idx->nterms; i++) {
+		free(idx->terms[i].s);
+		free(idx->terms[i].post);
+	}
+	free(idx->terms);
+	free(idx->table);
+	free(idx->dl);
+	for (i = 0; i < idx->nnames; i++) {
+		catalog_list_free(&idx->names[i].tok);
+		free(idx->names[i].joined);
+	}
+	free(idx->names);
+	free(idx);
+}
+
+/*
+ * Optimal string alignment distance between a and b, or max + 1 once it
+ * must exceed max.
+ */
+static size_t
+match_distance(const char *a, size_t la, const char *b, size_t lb,
+    size_t max)
+{
+	size_t	d[MATCH_MAX_WORD + 2][MATCH_MAX_WORD + 2];
+	size_t	i, j, best, v;
+
+	if (la > MATCH_MAX_WORD || lb > MATCH_MAX_WORD)
+		return max + 1;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		best = max + 1;
+		for (j = 1; j <= lb; j++) {
+			v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+			if (v < best)
+				best = v;
+		}
+		if (best > max)
+			return max + 1;
+	}
+	return d[la][lb];
+}
+
+/* Resolve a query word to terms: itself, near spellings, or unknown. */
+static void
+match_item(const struct match_index *idx, const char *w,
+    struct match_item *it)
+{
+	size_t	len = strlen(w), maxd, i, dist, best;
+	ssize_t	ti;
+
+	memset(it, 0, sizeof *it);
+	it->idf = idx->idf_max;
+	if ((ti = match_lookup(idx, w)) >= 0) {
+		it->term[0] = ti;
+		it->w[0] = 1;
+		it->nterm = 1;
+		it->idf = idx->terms[ti].idf;
+		return;
+	}
+	if (len < 5 || w[0] == '@')
+		return;
+	maxd = len >= 8 ? 2 : 1;
+	best = maxd + 1;
+	for (i = 0; i < idx->nterms; i++) {
+		const struct match_term *t = &idx->terms[i];
+
+		if (t->s[0] == '@' || t->len < 4 ||
+		    (t->len > len ? t->len - len : len - t->len) > maxd)
+			continue;
+		dist = match_distance(w, len, t->s, t->len,
+		    best <= maxd ? best : maxd);
+		if (dist > maxd || dist > best)
+			continue;
+		if (dist < best) {
+			best = dist;
+			it->nterm = 0;
+			it->idf = 0;
+		}
+		if (it->nterm < nitems(it->term)) {
+			it->term[it->nterm] = (ssize_t)i;
+			it->w[it->nterm] = dist == 1 ? 0.8 : 0.6;
+			it->nterm++;
+			if (t->idf > it->idf)
+				it->idf = t->idf;
+		}
+	}
+	if (it->nterm == 0)
+		it->idf = idx->idf_max;
+}
+
+/* Insert doc into the top candidates (sorted by score, descending). */
+static void
+match_top(struct match_candidate *top, size_t *ntop, size_t doc,
+    double score)
+{
+	size_t	i;
+
+	for (i = *ntop; i > 0 && top[i - 1].score < score; i--) {
+		if (i < MATCH_NCANDIDATES)
+			top[i] = top[i - 1];
+	}
+	if (i >= MATCH_NCANDIDATES)
+		return;
+	top[i].index = doc;
+	top[i].score = score;
+	top[i].confidence = 0;
+	if (*ntop < MATCH_NCANDIDATES)
+		(*ntop)++;
+}
+
+/*
+ * BM25 over the content words and the action; fills res->cand and
+ * returns the confidence of the best.  prefer (may be NULL) marks
+ * documents to list first among the candidates.
+ */
+static double
+match_lexical(const struct match_index *idx, const struct match_prep *mp,
+    const unsigned char *prefer, struct match_result *res)
+{
+	struct match_item	 items[32];
+	struct catalog_list	 seen = { 0 };
+	double			*score, *cov, *best, total = 0, s, v, margin;
+	double			 conf;
+	size_t			*stamp, nitems_ = 0, i, j, k, d, ntop = 0;
+	char			*at;
+	const struct match_term	*t;
+
+	for (i = 0; i < mp->words.n && nitems_ < nitems(items) - 1; i++) {
+		if (!mp->content[i] ||
+		    !catalog_list_add_unique(&seen, mp->words.v[i]))
+			continue;
+		match_item(idx, mp->words.v[i], &items[nitems_++]);
+	}
+	if (mp->action != NULL) {
+		at = xasprintf("@%s", mp->action);
+		match_item(idx, at, &items[nitems_++]);
+		free(at);
+	}
+	catalog_list_free(&seen);
+	res->ncand = 0;
+	if (nitems_ == 0 || idx->ndocs == 0)
+		return 0;
+
+	score = xcalloc(idx->ndocs, sizeof *score);
+	cov = xcalloc(idx->ndocs, sizeof *cov);
+	best = xcalloc(idx->ndocs, sizeof *best);
+	stamp = xcalloc(idx->ndocs, sizeof *stamp);
+	for (i = 0; i < nitems_; i++) {
+		total += items[i].idf;
+		for (j = 0; j < items[i].nterm; j++) {
+			t = &idx->terms[items[i].term[j]];
+			for (k = 0; k < t->npost; k++) {
+				d = t->post[k].doc;
+				s = t->post[k].tf;
+				score[d] += items[i].w[j] * t->idf * s *
+				    (MATCH_K1 + 1) / (s + MATCH_K1 *
+				    (1 - MATCH_B + MATCH_B * idx->dl[d] /
+				    idx->avgdl));
+				v = items[i].idf * items[i].w[j];
+				if (stamp[d] != i + 1) {
+					stamp[d] = i + 1;
+					best[d] = v;
+					cov[d] += v;
+				} else if (v > best[d]) {
+					cov[d] += v - best[d];
+					best[d] = v;
+				}
+			}
+		}
+	}
+	for (d = 0; d < idx->ndocs; d++) {
+		if (score[d] > 0)
+			match_top(res->cand, &ntop, d,
+			    score[d] + (prefer != NULL && prefer[d] ? 1e6 : 0));
+	}
+	/*
+	 * Fewer than three with any word in common: offer the named
+	 * services' playbooks, then those of the same action, then any.
+	 */
+	for (k = 0; k < 3 && ntop < MATCH_NCANDIDATES &&
+	    ntop < idx->ndocs; k++) {
+		for (d = 0; d < idx->ndocs && ntop < MATCH_NCANDIDATES; d++) {
+			const struct playbook *pb = idx->cat->playbooks[d];
+
+			if (score[d] > 0 || stamp[d] == SIZE_MAX)
+				continue;
+			if ((k == 0 && (prefer == NULL || !prefer[d])) ||
+			    (k == 1 && (mp->action == NULL ||
+			    pb->action == NULL ||
+			    strcmp(pb->action, mp->action) != 0)))
+				continue;
+			stamp[d] = SIZE_MAX;
+			res->cand[ntop].index = d;
+			res->cand[ntop].score = 0;
+			ntop++;
+		}
+	}
+	res->ncand = ntop;
+	conf = 0;
+	for (i = 0; i < ntop; i++) {
+		d = res->cand[i].index;
+		res->cand[i].score = score[d];
+		res->cand[i].confidence = total > 0 ? cov[d] / total * 0.3 : 0;
+	}
+	if (ntop > 0 && total > 0 && (prefer == NULL || !prefer[
+	    res->cand[0].index])) {
+		s = ntop > 1 ? res->cand[1].score : 0;
+		margin = (res->cand[0].score - s) / res->cand[0].score;
+		conf = cov[res->cand[0].index] / total * (0.3 + 0.7 *
+		    (margin / 0.3 < 1 ? margin / 0.3 : 1));
+		if (conf > 1)
+			conf = 1;
+		res->cand[0].confidence = conf;
+	}
+	free(score);
+	free(cov);
+	free(best);
+	free(stamp);
+	return conf;
+}
+
+/* Does name n occur in the words from position i?  Returns words used. */
+static size_t
+match_name_at(const struct match_name *n, const struct match_prep *mp,
+    size_t i)
+{
+	const char	*joined = n->joined, *w;
+	size_t		 j, len;
+
+	for (j = 0; j < n->tok.n; j++) {
+		if (i + j >= mp->words.n || mp->target[i + j] ||
+		    strcmp(n->tok.v[j], mp->words.v[i + j]) != 0)
+			break;
+	}
+	if (j == n->tok.n)
+		return j;
+	/* Joined: "pi hole" for "pihole", "uptimekuma" for "uptime kuma". */
+	for (j = i; j < mp->words.n && j < i + 3 && !mp->target[j]; j++) {
+		w = mp->words.v[j];
+		len = strlen(w);
+		if (strncmp(joined, w, len) != 0)
+			return 0;
+		joined += len;
+		if (*joined == '\0')
+			return j - i + 1;
+	}
+	return 0;
+}
+
+/* Exact step: returns the matched document or -1; marks hits. */
+static ssize_t
+match_exact(const struct match_index *idx, const struct match_prep *mp,
+    unsigned char *hit)
+{
+	const struct playbook	*pb;
+	size_t			*from, *to, i, k, used, nhit = 0, nact = 0;
+	size_t			 nnone = 0, nalt = 0;
+	ssize_t			 act = -1, none = -1, alt = -1;
+
+	from = xcalloc(idx->nnames + 1, sizeof *from);
+	to = xcalloc(idx->nnames + 1, sizeof *to);
+	for (k = 0; k < idx->nnames; k++) {
+		for (i = 0; i < idx->names[k].tok.n; i++) {
+			if (match_action(idx->names[k].tok.v[i]) == NULL)
+				break;
+		}
+		if (i == idx->names[k].tok.n)
+			continue;	/* "backups": an action, not a name */
+		used = 0;
+		for (i = 0; i < mp->words.n; i++) {
+			if ((used = match_name_at(&idx->names[k], mp, i)) > 0)
+				break;
+		}
+		if (used > 0) {
+			from[k] = i + 1;
+			to[k] = i + used;
+		}
+	}
+	/* Drop hits strictly inside a longer hit of another name. */
+	for (k = 0; k < idx->nnames; k++) {
+		if (from[k] == 0)
+			continue;
+		for (i = 0; i < idx->nnames; i++) {
+			if (from[i] != 0 && from[i] <= from[k] &&
+			    to[i] >= to[k] && to[i] - from[i] > to[k] - from[k])
+				break;
+		}
+		if (i == idx->nnames)
+			hit[idx->names[k].doc] = 1;
+	}
+	free(from);
+	free(to);
+	for (k = 0; k < idx->ndocs; k++) {
+		if (!hit[k])
+			continue;
+		nhit++;
+		pb = idx->cat->playbooks[k];
+		if (mp->action != NULL && pb->action != NULL &&
+		    strcmp(pb->action, mp->action) == 0) {
+			nact++;
+			act = (ssize_t)k;
+		} else if (pb->action == NULL) {
+			nnone++;
+			none = (ssize_t)k;
+		} else if (mp->alt != NULL &&
+		    strcmp(pb->action, mp->alt) == 0) {
+			nalt++;
+			alt = (ssize_t)k;
+		}
+	}
+	if (nact == 1)
+		return act;
+	if (nact == 0 && nnone == 0 && nalt == 1)
+		return alt;
+	if (nact == 0 && nnone == 1 && (mp->action != NULL || nhit == 1))
+		return none;
+	if (nhit == 1 && mp->action == NULL) {
+		for (k = 0; !hit[k]; k++)
+			;
+		return (ssize_t)k;
+	}
+	return -1;
+}
+
+void
+match_run(const struct match_index *idx, const struct match_query *q,
+    struct match_result *res)
+{
+	struct match_prep	 mp;
+	unsigned char		*hit;
+	ssize_t			 ex, mapped;
+	double			 conf, mconf = 0;
+	char			*phrase;
+	size_t			 k, nhit = 0;
+
+	memset(res, 0, sizeof *res);
+	res->index = -1;
+	match_prepare(q, &mp);
+	res->action = mp.action;
+	hit = xcalloc(idx->ndocs + 1, 1);
+
+	ex = match_exact(idx, &mp, hit);
+	for (k = 0; k < idx->ndocs; k++)
+		nhit += hit[k];
+	conf = match_lexical(idx, &mp, nhit > 0 && ex < 0 ? hit : NULL, res);
+	/* Without an action, one name alone is trusted only if BM25 agrees. */
+	if (ex >= 0 && mp.action == NULL &&
+	    (res->ncand == 0 || res->cand[0].index != (size_t)ex))
+		ex = -1;
+	if (ex >= 0) {
+		res->method = MATCH_EXACT;
+		res->index = ex;
+		res->confidence = 1;
+		goto out;
+	}
+	if (q->mapping != NULL) {
+		phrase = match_phrase(q);
+		mapped = q->mapping(phrase, &mconf, q->mapping_data);
+		free(phrase);
+		if (mapped >= 0 && (size_t)mapped < idx->ndocs &&
+		    mconf >= MATCH_MAPPING_MIN) {
+			res->method = MATCH_MAPPING;
+			res->index = mapped;
+			res->confidence = mconf > 1 ? 1 : mconf;
+			goto out;
+		}
+	}
+	if (res->ncand > 0 && conf >= MATCH_THRESHOLD) {
+		res->method = MATCH_LEXICAL;
+		res->index = (ssize_t)res->cand[0].index;
+		res->confidence = conf;
+	}
+out:
+	free(hit);
+	match_prep_free(&mp);
+}
+
+/* Round to three decimals for the JSON form. */
+static json_object *
+match_conf_json(double c)
+{
+	return json_object_new_double(round(c * 1000) / 1000);
+}
+
+json_object *
+match_result_json(const struct catalog *cat, const struct match_result *res,
+    const char *phrase)
+{
+	json_object		*o = json_object_new_object(), *m, *a, *c;
+	const struct playbook	*pb;
+	size_t			 i;
+
+	if (res->method != MATCH_NONE && res->index >= 0 &&
+	    (size_t)res->index < cat->nplaybooks) {
+		pb = cat->playbooks[res->index];
+		m = json_object_new_object();
+		json_object_object_add(m, "path",
+		    json_object_new_string(pb->path));
+		json_object_object_add(m, "service",
+		    json_object_new_string(pb->service));
+		json_object_object_add(m, "confidence",
+		    match_conf_json(res->confidence));
+		json_object_object_add(m, "method",
+		    json_object_new_string(match_method_name(res->method)));
+		json_object_object_add(o, "match", m);
+	} else
+		json_object_object_add(o, "match", NULL);
+	a = json_object_new_array();
+	for (i = 0; i < res->ncand; i++) {
+		pb = cat->playbooks[res->cand[i].index];
+		c = json_object_new_object();
+		json_object_object_add(c, "path",
+		    json_object_new_string(pb->path));
+		json_object_object_add(c, "service",
+		    json_object_new_string(pb->service));
+		json_object_object_add(c, "confidence",
+		    match_conf_json(res->cand[i].confidence));
+		json_object_array_add(a, c);
+	}
+	json_object_object_add(o, "candidates", a);
+	json_object_object_add(o, "action", res->action != NULL ?
+	    json_object_new_string(res->action) : NULL);
+	if (phrase != NULL)
+		json_object_object_add(o, "phrase",
+		    json_object_new_string(phrase));
+	return o;
+}

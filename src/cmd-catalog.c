@@ -1,0 +1,201 @@
+/*
+ * cmd-catalog.c - `chiffon catalog [--json] [--refresh]`: the playbooks of
+ * the Ansible repository (ansible.repo), refreshed incrementally into the
+ * playbooks table, with the inventory's hosts and groups.  The work is
+ * the infra plugin's "ansible.catalog" capability, invoked in-process.
+ *
+ * Exit status: 0 listed, 1 the refresh failed, 2 usage, 3 no repository
+ * configured, the database unreachable or the infra plugin not loaded.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "app.h"
+#include "conf.h"
+#include "host.h"
+#include "util.h"
+
+int	cmd_catalog(struct app *, int, char **);
+
+#define CMD_CATALOG_USAGE	"usage: chiffon catalog [--json] [--refresh]\n"
+/* ansible-inventory on a big inventory takes a few seconds at most. */
+#define CMD_CATALOG_TIMEOUT_MS	(120 * 1000)
+
+static const char *
+cmd_catalog_str(json_object *o, const char *key)
+{
+	json_object	*v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int
+cmd_catalog_int(json_object *o, const char *key)
+{
+	json_object	*v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
+		return 0;
+	return json_object_get_int(v);
+}
+
+static size_t
+cmd_catalog_len(json_object *o, const char *key)
+{
+	json_object	*v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_array))
+		return 0;
+	return json_object_array_length(v);
+}
+
+/* Print the table: service, path, hosts, description. */
+static void
+cmd_catalog_print(json_object *res)
+{
+	static const char	*cols[] = { "service", "path", "hosts" };
+	json_object		*list, *pb, *stats, *skipped, *groups;
+	size_t			 i, j, n = 0, w[nitems(cols)];
+	const char		*s;
+
+	for (j = 0; j < nitems(cols); j++)
+		w[j] = strlen(cols[j]);
+	if (json_object_object_get_ex(res, "playbooks", &list))
+		n = json_object_array_length(list);
+	for (i = 0; i < n; i++) {
+		pb = json_object_array_get_idx(list, i);
+		for (j = 0; j < nitems(cols); j++) {
+			s = cmd_catalog_str(pb, cols[j]);
+			if (s != NULL && strlen(s) > w[j])
+				w[j] = strlen(s);
+		}
+	}
+	printf("%-*s  %-*s  %-*s  %s\n", (int)w[0], "SERVICE", (int)w[1],
+	    "PATH", (int)w[2], "HOSTS", "DESCRIPTION");
+	for (i = 0; i < n; i++) {
+		pb = json_object_array_get_idx(list, i);
+		for (j = 0; j < nitems(cols); j++) {
+			s = cmd_catalog_str(pb, cols[j]);
+			printf("%-*s  ", (int)w[j], s != NULL ? s : "-");
+		}
+		s = cmd_catalog_str(pb, "description");
+		printf("%s\n", s != NULL ? s : "-");
+	}
+
+	json_object_object_get_ex(res, "stats", &stats);
+	printf("\n%zu playbook%s (%d parsed, %d re-stamped, %d unchanged, "
+	    "%d removed), %zu role%s", n, n == 1 ? "" : "s",
+	    cmd_catalog_int(stats, "parsed"), cmd_catalog_int(stats, "touched"),
+	    cmd_catalog_int(stats, "unchanged"),
+	    cmd_catalog_int(stats, "removed"), cmd_catalog_len(res, "roles"),
+	    cmd_catalog_len(res, "roles") == 1 ? "" : "s");
+	if (json_object_object_get_ex(res, "groups", &groups) &&
+	    json_object_is_type(groups, json_type_object))
+		printf(", %zu host%s in %d group%s",
+		    cmd_catalog_len(res, "hosts"),
+		    cmd_catalog_len(res, "hosts") == 1 ? "" : "s",
+		    json_object_object_length(groups),
+		    json_object_object_length(groups) == 1 ? "" : "s");
+	printf("\n");
+	if ((s = cmd_catalog_str(res, "inventory_error")) != NULL)
+		printf("inventory: %s\n", s);
+	if (json_object_object_get_ex(res, "skipped", &skipped)) {
+		for (i = 0; i < json_object_array_length(skipped); i++) {
+			s = cmd_catalog_str(json_object_array_get_idx(skipped,
+			    i), "reason");
+			printf("skipped: %s\n", s != NULL ? s : "?");
+		}
+	}
+}
+
+int
+cmd_catalog(struct app *app, int argc, char **argv)
+{
+	static const struct option	 longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "refresh", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_object	*params, *res;
+	char		*err = NULL, *status = NULL, *result = NULL;
+	const char	*repo, *msg;
+	int		 ch, json = 0, full = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, "jrh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'r':
+			full = 1;
+			break;
+		case 'h':
+			printf(CMD_CATALOG_USAGE);
+			return EXIT_OK;
+		default:
+			fprintf(stderr, CMD_CATALOG_USAGE);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, CMD_CATALOG_USAGE);
+		return EXIT_USAGE;
+	}
+	repo = conf_get(app->conf, "ansible.repo");
+	if (repo == NULL || *repo == '\0') {
+		fprintf(stderr, "chiffon catalog: no Ansible repository is "
+		    "configured (set ansible.repo in chiffon.conf, "
+		    "CHIFFON_REPO or --repo)\n");
+		return EXIT_ENV;
+	}
+	if (app_db(app, &err) == NULL) {
+		fprintf(stderr, "chiffon catalog: %s\n", err);
+		free(err);
+		return EXIT_ENV;
+	}
+
+	params = json_object_new_object();
+	json_object_object_add(params, "refresh", json_object_new_boolean(1));
+	json_object_object_add(params, "full", json_object_new_boolean(full));
+	rc = host_invoke_sync(app, "ansible.catalog",
+	    json_object_to_json_string(params), CMD_CATALOG_TIMEOUT_MS,
+	    &status, &result, &err);
+	json_object_put(params);
+	if (rc != 0) {
+		fprintf(stderr, "chiffon catalog: %s\n", err);
+		free(err);
+		return EXIT_ENV;
+	}
+	res = json_tokener_parse(result);
+	if (res == NULL)
+		res = json_object_new_object();
+	if (strcmp(status, "successful") != 0) {
+		msg = cmd_catalog_str(res, "error");
+		fprintf(stderr, "chiffon catalog: %s\n", msg != NULL ? msg :
+		    "the catalog refresh failed");
+		rc = msg != NULL && strncmp(msg, "database:", 9) == 0 ?
+		    EXIT_ENV : EXIT_FAIL;
+	} else {
+		if (json)
+			printf("%s\n", json_object_to_json_string_ext(res,
+			    JSON_C_TO_STRING_PRETTY |
+			    JSON_C_TO_STRING_NOSLASHESCAPE));
+		else
+			cmd_catalog_print(res);
+		rc = EXIT_OK;
+	}
+	json_object_put(res);
+	free(status);
+	free(result);
+	return rc;
+}
