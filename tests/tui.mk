@@ -1,1 +1,9 @@
-## tests/tui.mk - see tests/local.mk
+## tests/tui.mk - the terminal shell (see tests/local.mk).
+## check_tui: unit tests of text, line buffer, layout and key tables.
+## tui-screen.sh: the whole screen driven through a private tmux server.
+check_PROGRAMS += tests/check_tui
+TESTS += tests/check_tui tests/tui-screen.sh
+tests_check_tui_SOURCES = tests/check_tui.c
+tests_check_tui_CPPFLAGS = $(TEST_CFLAGS)
+tests_check_tui_LDADD = $(TEST_LIBS)
+EXTRA_DIST += tests/tui-screen.sh

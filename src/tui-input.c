@@ -1,0 +1,210 @@
+/*
+ * tui-input.c - readline on the request line, inside curses.
+ *
+ * readline runs through its callback interface and never touches the
+ * terminal itself: it gets no signal handlers, no terminal preparation and
+ * no environment changes; its input is the bytes the event loop read from
+ * the terminal (rl_getc_function) and its output is drawn by
+ * tui_input_redisplay into the request window.  Its own output stream is
+ * /dev/null, so that nothing it prints (a bell, a completion list) can
+ * disturb the curses screen.
+ *
+ * The keys of tui-keys.h are bound in readline's keymaps: readline decodes
+ * the escape sequences (F1, PgUp...) and calls one generated command per
+ * request, which hands it to tui_request.
+ *
+ * readline is process-wide state, so its callbacks reach the shell through
+ * the one pointer tui_input_tui, set while the shell runs.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <readline/readline.h>
+#include <readline/history.h>
+
+#include "tui.h"
+#include "util.h"
+
+#define TUI_INPUT_PROMPT	"chiffon> "
+
+static struct tui	*tui_input_tui;
+static FILE		*tui_input_null;
+
+/*
+ * The next input byte for readline: from the bytes the loop read, or, when
+ * readline asks for the rest of a sequence that has not arrived yet, from
+ * the terminal (the rest of a sequence follows at once).
+ */
+static int
+tui_input_getc(FILE *f)
+{
+	struct tui	*t = tui_input_tui;
+	unsigned char	 c;
+	ssize_t		 n;
+
+	if (t->in_pos < t->in_len)
+		return t->in[t->in_pos++];
+	do
+		n = read(STDIN_FILENO, &c, 1);
+	while (n == -1 && errno == EINTR);
+	return n == 1 ? c : EOF;
+}
+
+/* Whether more input is already there (readline's key sequence timeout). */
+static int
+tui_input_available(void)
+{
+	struct tui	*t = tui_input_tui;
+
+	return t != NULL && t->in_pos < t->in_len;
+}
+
+void
+tui_input_redisplay(void)
+{
+	struct tui	*t = tui_input_tui;
+	WINDOW		*w;
+	const char	*prompt;
+	char		*all;
+	int		 cols, pw, cur, skip = 0;
+
+	if (t == NULL || (w = t->w_request) == NULL)
+		return;
+	prompt = rl_display_prompt != NULL ? rl_display_prompt : "";
+	cols = getmaxx(w);
+	pw = tui_text_width(prompt, strlen(prompt));
+	cur = pw + tui_text_width(rl_line_buffer, (size_t)rl_point);
+	/* Scroll sideways to keep the cursor on the screen. */
+	if (cur > cols - 1)
+		skip = cur - (cols - 1);
+	all = xasprintf("%s%s", prompt, rl_line_buffer);
+	werase(w);
+	wmove(w, 0, 0);
+	wattrset(w, A_BOLD);
+	tui_text_put(w, prompt, skip, cols);
+	wattrset(w, A_NORMAL);
+	wmove(w, 0, pw > skip ? pw - skip : 0);
+	tui_text_put(w, all + strlen(prompt), skip > pw ? skip - pw : 0,
+	    cols - (pw > skip ? pw - skip : 0));
+	free(all);
+	wmove(w, 0, cur - skip);
+	curs_set(t->help ? 0 : 1);
+	wnoutrefresh(w);
+	doupdate();
+}
+
+/* A line was accepted (Enter), or input ended (NULL). */
+static void
+tui_input_line(char *line)
+{
+	tui_submit(tui_input_tui, line);
+	free(line);
+}
+
+/* One readline command per request of tui-keys.h. */
+#define TUI_INPUT_COMMAND(id, help)					\
+static int								\
+tui_input_cmd_##id(int count, int key)					\
+{									\
+	return tui_request(tui_input_tui, TUI_REQ_##id, count, key);	\
+}
+TUI_REQUESTS(TUI_INPUT_COMMAND)
+#undef TUI_INPUT_COMMAND
+
+static rl_command_func_t *const tui_input_commands[] = {
+#define TUI_INPUT_COMMAND_PTR(id, help) [TUI_REQ_##id] = tui_input_cmd_##id,
+	TUI_REQUESTS(TUI_INPUT_COMMAND_PTR)
+#undef TUI_INPUT_COMMAND_PTR
+};
+
+/* Bind seq in the emacs and vi insertion keymaps. */
+static void
+tui_input_bind(const char *seq, rl_command_func_t *fn)
+{
+	if (seq == NULL || seq == (const char *)-1 || *seq == '\0')
+		return;
+	rl_bind_keyseq_in_map(seq, fn, emacs_standard_keymap);
+	rl_bind_keyseq_in_map(seq, fn, vi_insertion_keymap);
+}
+
+void
+tui_input_init(struct tui *t)
+{
+	tui_input_tui = t;
+	tui_input_null = fopen("/dev/null", "we");
+
+	rl_readline_name = "chiffon";
+	rl_catch_signals = 0;
+	rl_catch_sigwinch = 0;
+	rl_change_environment = 0;
+	rl_prep_term_function = NULL;
+	rl_deprep_term_function = NULL;
+	rl_getc_function = tui_input_getc;
+	rl_input_available_hook = tui_input_available;
+	rl_redisplay_function = tui_input_redisplay;
+	rl_instream = stdin;
+	if (tui_input_null != NULL)
+		rl_outstream = tui_input_null;
+	rl_inhibit_completion = 1;
+	using_history();
+	/*
+	 * Initialise now, before curses: readline's terminal set-up calls
+	 * tgetent, which must not replace curses' terminal afterwards.
+	 */
+	rl_initialize();
+	rl_variable_bind("bell-style", "none");
+	rl_variable_bind("enable-bracketed-paste", "off");
+}
+
+void
+tui_input_start(struct tui *t)
+{
+	static const struct {
+		enum tui_request	 req;
+		const char		*cap;
+		const char		*seq;
+	} keys[] = {
+#define TUI_INPUT_KEY(id, label, cap, seq) { TUI_REQ_##id, cap, seq },
+		TUI_KEYS(TUI_INPUT_KEY)
+#undef TUI_INPUT_KEY
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(keys); i++) {
+		tui_input_bind(keys[i].seq, tui_input_commands[keys[i].req]);
+		if (keys[i].cap != NULL)
+			tui_input_bind(tigetstr(keys[i].cap),
+			    tui_input_commands[keys[i].req]);
+	}
+	rl_callback_handler_install(TUI_INPUT_PROMPT, tui_input_line);
+}
+
+void
+tui_input_feed(struct tui *t, const unsigned char *buf, size_t len)
+{
+	if (len > sizeof t->in)
+		len = sizeof t->in;
+	memcpy(t->in, buf, len);
+	t->in_len = len;
+	t->in_pos = 0;
+	while (t->in_pos < t->in_len && !t->quit)
+		rl_callback_read_char();
+	t->in_len = t->in_pos = 0;
+}
+
+void
+tui_input_end(struct tui *t)
+{
+	rl_callback_handler_remove();
+	clear_history();
+	rl_outstream = NULL;
+	if (tui_input_null != NULL)
+		fclose(tui_input_null);
+	tui_input_null = NULL;
+	tui_input_tui = NULL;
+}

@@ -1,0 +1,256 @@
+/*
+ * tui-layout.c - where each part of the screen goes, and drawing it.
+ *
+ * Top to bottom: the status bar, the plan pane (a title row and a third of
+ * the rest), the log pane (a title row and the remainder) and the request
+ * line.  Drawing goes through wnoutrefresh and a single doupdate, with the
+ * request window last so that the terminal's cursor ends up on the line
+ * being edited.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui.h"
+#include "util.h"
+
+void
+tui_layout_compute(int rows, int cols, struct tui_geom *g)
+{
+	int	avail;
+
+	memset(g, 0, sizeof *g);
+	g->rows = rows;
+	g->cols = cols;
+	g->too_small = rows < TUI_MIN_ROWS || cols < TUI_MIN_COLS;
+	if (g->too_small)
+		return;
+	avail = rows - 4;	/* status, two titles, request line */
+	g->status_y = 0;
+	g->plan_title_y = 1;
+	g->plan_y = 2;
+	g->plan_h = avail / 3;
+	g->log_title_y = g->plan_y + g->plan_h;
+	g->log_y = g->log_title_y + 1;
+	g->log_h = avail - g->plan_h;
+	g->request_y = rows - 1;
+}
+
+/* Delete a window if it exists and clear the pointer. */
+static void
+tui_layout_delwin(WINDOW **w)
+{
+	if (*w != NULL)
+		delwin(*w);
+	*w = NULL;
+}
+
+void
+tui_layout_free(struct tui *t)
+{
+	tui_layout_delwin(&t->w_status);
+	tui_layout_delwin(&t->w_plan_title);
+	tui_layout_delwin(&t->w_plan);
+	tui_layout_delwin(&t->w_log_title);
+	tui_layout_delwin(&t->w_log);
+	tui_layout_delwin(&t->w_request);
+}
+
+void
+tui_layout_apply(struct tui *t)
+{
+	struct tui_geom	*g = &t->geom;
+
+	tui_layout_free(t);
+	tui_layout_compute(LINES, COLS, g);
+	if (g->too_small)
+		return;
+	t->w_status = newwin(1, g->cols, g->status_y, 0);
+	t->w_plan_title = newwin(1, g->cols, g->plan_title_y, 0);
+	t->w_plan = newwin(g->plan_h, g->cols, g->plan_y, 0);
+	t->w_log_title = newwin(1, g->cols, g->log_title_y, 0);
+	t->w_log = newwin(g->log_h, g->cols, g->log_y, 0);
+	t->w_request = newwin(1, g->cols, g->request_y, 0);
+	if (t->w_status == NULL || t->w_plan_title == NULL ||
+	    t->w_plan == NULL || t->w_log_title == NULL || t->w_log == NULL ||
+	    t->w_request == NULL) {
+		/* Only when curses is out of memory: show nothing. */
+		tui_layout_free(t);
+		g->too_small = 1;
+		return;
+	}
+	leaveok(t->w_status, TRUE);
+	leaveok(t->w_plan_title, TRUE);
+	leaveok(t->w_plan, TRUE);
+	leaveok(t->w_log_title, TRUE);
+	leaveok(t->w_log, TRUE);
+}
+
+void
+tui_layout_draw_status(struct tui *t)
+{
+	static const char	 keys[] = " F1 help  C-q quit ";
+	WINDOW			*w = t->w_status;
+	int			 cols, right, used;
+
+	if (w == NULL)
+		return;
+	cols = getmaxx(w);
+	wbkgdset(w, ' ' | A_REVERSE);
+	werase(w);
+	wattrset(w, A_REVERSE);
+	/* The state first; the key hint only where it fits as well. */
+	right = (int)strlen(keys);
+	wmove(w, 0, 0);
+	used = tui_text_put(w, t->status != NULL ? t->status : " chiffon", 0,
+	    cols);
+	if (used + right < cols)
+		mvwaddstr(w, 0, cols - right, keys);
+	wnoutrefresh(w);
+}
+
+/* A pane's title row: a rule with the name, highlighted when focused. */
+static void
+tui_layout_draw_title(WINDOW *w, const char *name, int focused,
+    const struct tui_log *l)
+{
+	char	*extra = NULL;
+	int	 cols = getmaxx(w);
+
+	werase(w);
+	wattrset(w, A_NORMAL);
+	mvwhline(w, 0, 0, ACS_HLINE, cols);
+	wattrset(w, focused ? A_REVERSE | A_BOLD : A_BOLD);
+	wmove(w, 0, 2);
+	tui_text_put(w, name, 0, cols - 4);
+	wattrset(w, A_NORMAL);
+	if (l->scroll > 0)
+		extra = xasprintf(" %zu more below (PgDn) ", l->scroll);
+	if (extra != NULL && (int)strlen(extra) + (int)strlen(name) + 6 < cols) {
+		wmove(w, 0, cols - 2 - (int)strlen(extra));
+		tui_text_put(w, extra, 0, (int)strlen(extra));
+	}
+	free(extra);
+	wnoutrefresh(w);
+}
+
+/* The help overlay, centred over the panes. */
+static void
+tui_layout_draw_help(struct tui *t)
+{
+	WINDOW	 *w;
+	char	**lines = tui_layout_help_lines();
+	int	  n, width = 0, h, y, x, i;
+
+	for (n = 0; lines[n] != NULL; n++) {
+		int cw = tui_text_width(lines[n], strlen(lines[n]));
+		if (cw > width)
+			width = cw;
+	}
+	h = n + 2;
+	width += 4;
+	if (h > t->geom.rows - 2)
+		h = t->geom.rows - 2;
+	if (width > t->geom.cols - 2)
+		width = t->geom.cols - 2;
+	y = (t->geom.rows - h) / 2;
+	x = (t->geom.cols - width) / 2;
+	w = newwin(h, width, y, x);
+	if (w != NULL) {
+		werase(w);
+		box(w, 0, 0);
+		for (i = 0; i < n && i < h - 2; i++) {
+			wmove(w, i + 1, 2);
+			wattrset(w, i == 0 ? A_BOLD : A_NORMAL);
+			tui_text_put(w, lines[i], 0, width - 4);
+		}
+		wnoutrefresh(w);
+		delwin(w);
+	}
+	for (i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+}
+
+void
+tui_layout_draw_panes(struct tui *t)
+{
+	if (t->geom.too_small)
+		return;
+	tui_layout_draw_title(t->w_plan_title, " Plan ",
+	    t->focus == TUI_FOCUS_PLAN, &t->plan);
+	tui_log_draw(&t->plan, t->w_plan);
+	tui_layout_draw_title(t->w_log_title, " Log ",
+	    t->focus == TUI_FOCUS_LOG, &t->log);
+	tui_log_draw(&t->log, t->w_log);
+	if (t->help)
+		tui_layout_draw_help(t);
+	/* The request window last: it holds the cursor. */
+	tui_input_redisplay();
+}
+
+void
+tui_layout_draw(struct tui *t)
+{
+	char	*msg;
+
+	if (t->geom.too_small) {
+		erase();
+		msg = xasprintf("chiffon: the terminal is too small (%dx%d); "
+		    "it needs at least %dx%d.", COLS, LINES, TUI_MIN_COLS,
+		    TUI_MIN_ROWS);
+		move(0, 0);
+		tui_text_put(stdscr, msg, 0, COLS * LINES);
+		free(msg);
+		wnoutrefresh(stdscr);
+		doupdate();
+		return;
+	}
+	tui_layout_draw_status(t);
+	tui_layout_draw_panes(t);
+}
+
+char **
+tui_layout_help_lines(void)
+{
+	static const char *const helps[] = {
+#define TUI_LAYOUT_HELP(id, help) help,
+		TUI_REQUESTS(TUI_LAYOUT_HELP)
+#undef TUI_LAYOUT_HELP
+	};
+	static const struct {
+		enum tui_request	 req;
+		const char		*label;
+	} keys[] = {
+#define TUI_LAYOUT_KEY(id, label, cap, seq) { TUI_REQ_##id, label },
+		TUI_KEYS(TUI_LAYOUT_KEY)
+#undef TUI_LAYOUT_KEY
+	};
+	struct strbuf	  sb = { 0 };
+	char		**lines;
+	size_t		  n = 0, r, k;
+
+	lines = xcalloc(TUI_REQ__COUNT + 6, sizeof *lines);
+	lines[n++] = xstrdup("chiffon keys");
+	lines[n++] = xstrdup("");
+	for (r = 0; r < TUI_REQ__COUNT; r++) {
+		strbuf_reset(&sb);
+		for (k = 0; k < nitems(keys); k++) {
+			if (keys[k].req != r || keys[k].label == NULL)
+				continue;
+			if (sb.len > 0)
+				strbuf_adds(&sb, ", ");
+			strbuf_adds(&sb, keys[k].label);
+		}
+		lines[n++] = xasprintf("%-12s %s",
+		    sb.buf != NULL ? sb.buf : "", helps[r]);
+	}
+	strbuf_free(&sb);
+	lines[n++] = xstrdup("");
+	lines[n++] = xstrdup("Other keys edit the request line as in bash "
+	    "(readline).");
+	lines[n++] = xstrdup("Press any key to close this help.");
+	lines[n] = NULL;
+	return lines;
+}

@@ -1,0 +1,493 @@
+/*
+ * tui.c - the terminal shell's main loop glue.
+ *
+ * tui_run sets up readline, curses and the watches on the event loop
+ * (the terminal, a signalfd for SIGWINCH, a status timer), routes the log
+ * into the log pane, and runs the loop until the user quits.  Every
+ * request of tui-keys.h arrives in tui_request through a table of
+ * handlers.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <readline/readline.h>
+#include <readline/history.h>
+
+#include "app.h"
+#include "conf.h"
+#include "db.h"
+#include "log.h"
+#include "loop.h"
+#include "plugins.h"
+#include "tui.h"
+#include "util.h"
+
+#define TUI_LOG_LINES		10000	/* kept in the log pane */
+#define TUI_PLAN_LINES		2000
+#define TUI_STATUS_MS		1000	/* status bar refresh */
+#define TUI_REDRAW_MS		30	/* batching of log pane redraws */
+
+/* -- status bar ----------------------------------------------------------- */
+
+/* The status bar's text for the current state.  Caller frees. */
+static char *
+tui_status_text(struct tui *t)
+{
+	struct app	*app = t->app;
+	const char	*repo = conf_get(app->conf, "ansible.repo");
+	char		*real = NULL, *s;
+	const char	*db;
+	int		 nplugins = 0;
+
+	if (repo != NULL)
+		real = realpath(repo, NULL);
+	if (app->plugins != NULL)
+		nplugins = (int)plugins_count(app->plugins);
+	if (app->db == NULL)
+		db = "not open";
+	else
+		db = db_state(app->db);
+	s = xasprintf(" chiffon  repo: %s%s  db: %s%s  plugins: %d loaded",
+	    real != NULL ? real : repo != NULL ? repo : "(none: use --repo)",
+	    repo != NULL && real == NULL ? " (not found)" : "",
+	    app->db == NULL ? "" : db_is_embedded(app->db) ? "embedded, " :
+	    "server, ", db, nplugins);
+	free(real);
+	return s;
+}
+
+/* Recompute the status; redraw it when it changed. */
+static void
+tui_status_update(struct tui *t, int draw)
+{
+	char	*s = tui_status_text(t);
+
+	if (t->status != NULL && strcmp(s, t->status) == 0) {
+		free(s);
+		return;
+	}
+	free(t->status);
+	t->status = s;
+	if (draw && !t->geom.too_small) {
+		tui_layout_draw_status(t);
+		tui_input_redisplay();
+	}
+}
+
+static int
+tui_status_timer(void *data)
+{
+	tui_status_update(data, 1);
+	return 0;
+}
+
+/* -- log pane ------------------------------------------------------------- */
+
+static const char *const tui_level_names[] = {
+	[CHIFFON_LOG_ERROR] = "error",
+	[CHIFFON_LOG_WARNING] = "warning",
+	[CHIFFON_LOG_INFO] = "info",
+	[CHIFFON_LOG_DEBUG] = "debug",
+};
+
+/* One-shot timer: draw the panes after a burst of log lines. */
+static int
+tui_redraw_timer(void *data)
+{
+	struct tui	*t = data;
+
+	t->redraw_timer = 0;
+	tui_layout_draw_panes(t);
+	return 1;
+}
+
+void
+tui_log_line(struct tui *t, int level, const char *who, const char *msg)
+{
+	char		*text, stamp[32];
+	struct tm	 tm;
+	time_t		 now;
+
+	if (level < CHIFFON_LOG_ERROR || level > CHIFFON_LOG_DEBUG)
+		level = CHIFFON_LOG_INFO;
+	if (level == CHIFFON_LOG_INFO)
+		text = xasprintf("%s%s%s", who != NULL ? who : "",
+		    who != NULL ? ": " : "", msg);
+	else
+		text = xasprintf("%s%s%s: %s", who != NULL ? who : "",
+		    who != NULL ? ": " : "", tui_level_names[level], msg);
+	tui_log_add(&t->log, level, text);
+	if (t->logfile != NULL) {
+		now = time(NULL);
+		localtime_r(&now, &tm);
+		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S%z", &tm);
+		fprintf(t->logfile, "%s %s\n", stamp, text);
+		fflush(t->logfile);
+	}
+	free(text);
+	if (t->redraw_timer == 0 && t->loop != NULL)
+		t->redraw_timer = loop_add_timer(t->loop, TUI_REDRAW_MS,
+		    tui_redraw_timer, t, NULL, NULL);
+}
+
+/* The log sink while the shell runs. */
+static void
+tui_log_sink(int level, const char *who, const char *msg, void *data)
+{
+	tui_log_line(data, level, who, msg);
+}
+
+/* Open log.file for appending; NULL (and a line in the pane) if not. */
+static FILE *
+tui_log_open(struct tui *t)
+{
+	const char	*path = conf_get(t->app->conf, "log.file");
+	char		*dir, *slash, *msg;
+	FILE		*f;
+	int		 fd;
+
+	if (path == NULL)
+		return NULL;
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		mkdir_p(dir, 0700);
+	}
+	free(dir);
+	/* The log may name hosts and paths: readable by the user only. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	f = fd != -1 ? fdopen(fd, "a") : NULL;
+	if (f == NULL && fd != -1)
+		close(fd);
+	if (f == NULL) {
+		msg = xasprintf("cannot append to %s: %s (log.file; the log "
+		    "is only shown here)", path, strerror(errno));
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, msg);
+		free(msg);
+	}
+	return f;
+}
+
+/* -- requests ------------------------------------------------------------- */
+
+/* The pane PgUp/PgDn act on and its height. */
+static struct tui_log *
+tui_focused(struct tui *t, size_t *rows)
+{
+	if (t->focus == TUI_FOCUS_PLAN) {
+		*rows = (size_t)t->geom.plan_h;
+		return &t->plan;
+	}
+	*rows = (size_t)t->geom.log_h;
+	return &t->log;
+}
+
+static int
+tui_do_help(struct tui *t, int count, int key)
+{
+	if (key == '?' && rl_end > 0)
+		return rl_insert(count, key);
+	t->help = !t->help;
+	tui_layout_draw(t);
+	return 0;
+}
+
+static int
+tui_do_quit(struct tui *t, int count, int key)
+{
+	t->quit = 1;
+	return 0;
+}
+
+static int
+tui_do_submit(struct tui *t, int count, int key)
+{
+	return rl_newline(count, key);
+}
+
+static int
+tui_do_clear(struct tui *t, int count, int key)
+{
+	rl_replace_line("", 0);
+	rl_point = rl_mark = 0;
+	tui_input_redisplay();
+	return 0;
+}
+
+static int
+tui_do_focus(struct tui *t, int count, int key)
+{
+	t->focus = t->focus == TUI_FOCUS_PLAN ? TUI_FOCUS_LOG : TUI_FOCUS_PLAN;
+	tui_layout_draw_panes(t);
+	return 0;
+}
+
+static int
+tui_do_page(struct tui *t, int dir)
+{
+	struct tui_log	*l;
+	size_t		 rows;
+
+	if (t->geom.too_small)
+		return 0;
+	l = tui_focused(t, &rows);
+	tui_log_scroll(l, dir * (long)(rows > 1 ? rows - 1 : 1), rows);
+	tui_layout_draw_panes(t);
+	return 0;
+}
+
+static int
+tui_do_page_up(struct tui *t, int count, int key)
+{
+	return tui_do_page(t, 1);
+}
+
+static int
+tui_do_page_down(struct tui *t, int count, int key)
+{
+	return tui_do_page(t, -1);
+}
+
+static int
+tui_do_redraw(struct tui *t, int count, int key)
+{
+	clearok(curscr, TRUE);
+	tui_layout_draw(t);
+	return 0;
+}
+
+/* What each request does (the keys are in tui-keys.h). */
+static int (*const tui_handlers[])(struct tui *, int, int) = {
+	[TUI_REQ_HELP] = tui_do_help,
+	[TUI_REQ_QUIT] = tui_do_quit,
+	[TUI_REQ_SUBMIT] = tui_do_submit,
+	[TUI_REQ_CLEAR] = tui_do_clear,
+	[TUI_REQ_FOCUS] = tui_do_focus,
+	[TUI_REQ_PAGE_UP] = tui_do_page_up,
+	[TUI_REQ_PAGE_DOWN] = tui_do_page_down,
+	[TUI_REQ_REDRAW] = tui_do_redraw,
+};
+
+int
+tui_request(struct tui *t, enum tui_request req, int count, int key)
+{
+	if ((size_t)req >= nitems(tui_handlers) || tui_handlers[req] == NULL)
+		return 0;
+	return tui_handlers[req](t, count, key);
+}
+
+void
+tui_submit(struct tui *t, const char *line)
+{
+	const char	*p;
+	char		*msg;
+
+	if (line == NULL) {		/* C-d on an empty line */
+		t->quit = 1;
+		return;
+	}
+	for (p = line; *p == ' ' || *p == '\t'; p++)
+		/* nothing */;
+	if (*p == '\0')
+		return;
+	add_history(line);
+	msg = xasprintf("request: %s", p);
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, msg);
+	free(msg);
+	tui_plan_request(t, p);
+	tui_layout_draw_panes(t);
+}
+
+/* -- terminal and signals ------------------------------------------------- */
+
+static int
+tui_stdin_cb(int fd, int revents, void *data)
+{
+	struct tui	*t = data;
+	unsigned char	 buf[sizeof t->in];
+	ssize_t		 n;
+
+	n = read(fd, buf, sizeof buf);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0) {
+		/* The terminal went away (hang-up): leave quietly. */
+		t->quit = 1;
+		t->watch_stdin = 0;
+		return 1;
+	}
+	if (t->help) {
+		/* Any key closes the help. */
+		t->help = 0;
+		tui_layout_draw(t);
+		return 0;
+	}
+	tui_input_feed(t, buf, (size_t)n);
+	return 0;
+}
+
+/* Follow the terminal's new size. */
+static void
+tui_resize(struct tui *t)
+{
+	struct winsize	ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
+	    ws.ws_col > 0) {
+		resizeterm(ws.ws_row, ws.ws_col);
+		rl_set_screen_size(ws.ws_row, ws.ws_col);
+	}
+	tui_layout_apply(t);
+	clearok(curscr, TRUE);
+	tui_layout_draw(t);
+}
+
+static int
+tui_signal_cb(int fd, int revents, void *data)
+{
+	struct tui		*t = data;
+	struct signalfd_siginfo	 si;
+	int			 winch = 0;
+
+	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGWINCH)
+			winch = 1;
+	}
+	if (winch)
+		tui_resize(t);
+	return 0;
+}
+
+/* -- running -------------------------------------------------------------- */
+
+static void
+tui_colors(void)
+{
+	if (!has_colors())
+		return;
+	start_color();
+	use_default_colors();
+	init_pair(1, COLOR_RED, -1);
+	init_pair(2, COLOR_YELLOW, -1);
+}
+
+/* Say what the plan pane is for until the first request. */
+static void
+tui_plan_intro(struct tui *t)
+{
+	tui_log_add(&t->plan, -1, "Type a request below and press Enter, "
+	    "for example: deploy uptime kuma");
+	tui_log_add(&t->plan, -1, "The matching playbooks are shown here. "
+	    "F1 shows the keys.");
+}
+
+int
+tui_run(struct app *app)
+{
+	struct tui	 t;
+	SCREEN		*screen;
+	sigset_t	 winch, oldmask;
+	int		 rc = EXIT_OK, loop_errno = 0;
+
+	memset(&t, 0, sizeof t);
+	t.app = app;
+	t.loop = app_loop(app);
+	t.focus = TUI_FOCUS_LOG;
+	t.sigfd = -1;
+	tui_log_init(&t.log, TUI_LOG_LINES);
+	tui_log_init(&t.plan, TUI_PLAN_LINES);
+	LIST_INIT(&t.plan_jobs);
+
+	/* SIGWINCH arrives through a signalfd, never as a handler. */
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &winch, &oldmask);
+	t.sigfd = signalfd(-1, &winch, SFD_NONBLOCK | SFD_CLOEXEC);
+
+	tui_input_init(&t);
+	screen = newterm(NULL, stdout, stdin);
+	if (screen == NULL) {
+		fprintf(stderr, "chiffon: cannot use the terminal type '%s'; "
+		    "set TERM to a type terminfo knows (for example "
+		    "xterm-256color)\n", getenv("TERM") != NULL ?
+		    getenv("TERM") : "");
+		tui_input_end(&t);
+		rc = EXIT_ENV;
+		goto out;
+	}
+	set_term(screen);
+	raw();			/* C-q and C-c reach us, not the tty driver */
+	noecho();
+	nonl();
+	typeahead(-1);		/* stdin is read by the loop, not curses */
+	tui_colors();
+	tui_layout_apply(&t);
+
+	t.logfile = tui_log_open(&t);
+	log_set_sink(tui_log_sink, &t);
+	tui_log_line(&t, CHIFFON_LOG_INFO, NULL, "chiffon " PACKAGE_VERSION
+	    " - F1 for help, C-q to quit");
+	if (t.sigfd == -1)
+		tui_log_line(&t, CHIFFON_LOG_WARNING, NULL, "signalfd failed: "
+		    "the screen will not follow size changes");
+	tui_plan_intro(&t);
+	tui_status_update(&t, 0);
+	if (app->db != NULL)
+		db_attach_loop(app->db, t.loop);
+
+	tui_input_start(&t);
+	t.watch_stdin = loop_watch_fd(t.loop, STDIN_FILENO, CHIFFON_FD_READ,
+	    tui_stdin_cb, &t, NULL, NULL);
+	if (t.sigfd != -1)
+		t.watch_sig = loop_watch_fd(t.loop, t.sigfd, CHIFFON_FD_READ,
+		    tui_signal_cb, &t, NULL, NULL);
+	t.status_timer = loop_add_timer(t.loop, TUI_STATUS_MS,
+	    tui_status_timer, &t, NULL, NULL);
+	tui_layout_draw(&t);
+
+	while (!t.quit) {
+		if (loop_run_once(t.loop, -1) == -1 && errno != EINTR) {
+			loop_errno = errno;
+			rc = EXIT_FAIL;
+			break;
+		}
+	}
+
+	log_set_sink(NULL, NULL);
+	if (t.watch_stdin > 0)
+		loop_remove(t.loop, t.watch_stdin);
+	if (t.watch_sig > 0)
+		loop_remove(t.loop, t.watch_sig);
+	if (t.status_timer > 0)
+		loop_remove(t.loop, t.status_timer);
+	if (t.redraw_timer > 0)
+		loop_remove(t.loop, t.redraw_timer);
+	tui_plan_end(&t);
+	tui_input_end(&t);
+	tui_layout_free(&t);
+	endwin();
+	delscreen(screen);
+	if (rc == EXIT_FAIL)
+		fprintf(stderr, "chiffon: the event loop failed: %s\n",
+		    strerror(loop_errno));
+out:
+	if (t.logfile != NULL)
+		fclose(t.logfile);
+	if (t.sigfd != -1)
+		close(t.sigfd);
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	tui_log_free(&t.log);
+	tui_log_free(&t.plan);
+	free(t.status);
+	return rc;
+}

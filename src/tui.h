@@ -1,0 +1,185 @@
+/*
+ * tui.h - the terminal shell: a curses screen driven by the one event loop.
+ *
+ * The screen, top to bottom: a status bar (repository, database state,
+ * plugins), the plan/review pane, the log pane, and the request line, which
+ * is readline running through its callback interface.  Nothing here blocks:
+ * stdin, SIGWINCH (a signalfd) and a status timer are watched by the loop.
+ *
+ * One header for the TUI's files, with a section per file.
+ */
+#ifndef CHIFFON_TUI_H
+#define CHIFFON_TUI_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/queue.h>
+
+#include <curses.h>
+
+#include "tui-keys.h"
+
+struct app;
+struct tui_plan_job;
+
+/* tui-text.c: measuring and drawing UTF-8 text by screen columns. */
+
+/* Columns taken by len bytes of s (invalid bytes count one column each). */
+int	 tui_text_width(const char *s, size_t len);
+/*
+ * Draw s into w at the cursor, at most maxcols columns, skipping the first
+ * skipcols columns.  Control characters are drawn as '?'.  Returns the
+ * columns drawn.
+ */
+int	 tui_text_put(WINDOW *w, const char *s, int skipcols, int maxcols);
+
+/* tui-log.c: a bounded, scrollable buffer of lines (log and plan panes). */
+
+/* One line of a pane. */
+struct tui_line {
+	int	 level;		/* CHIFFON_LOG_*, or -1 for plain text */
+	char	*text;		/* one line, no newline */
+};
+
+/*
+ * A ring of at most cap lines; the oldest are dropped.  scroll counts the
+ * lines the view is moved back from the newest (0: follow new lines).
+ */
+struct tui_log {
+	struct tui_line	*lines;
+	size_t		 cap;
+	size_t		 start;		/* index of the oldest line */
+	size_t		 count;
+	size_t		 scroll;
+};
+
+void	 tui_log_init(struct tui_log *, size_t cap);
+void	 tui_log_free(struct tui_log *);
+void	 tui_log_clear(struct tui_log *);
+/* Add text, split at newlines (one tui_line per line).  Copies it. */
+void	 tui_log_add(struct tui_log *, int level, const char *text);
+/* Line i, 0 being the oldest kept; NULL when out of range. */
+const struct tui_line *tui_log_get(const struct tui_log *, size_t i);
+/*
+ * Move the view by delta lines (positive: back, towards older lines) for a
+ * window of rows lines; clamped so that the view never leaves the buffer.
+ */
+void	 tui_log_scroll(struct tui_log *, long delta, size_t rows);
+/* Index of the first line shown in a window of rows lines. */
+size_t	 tui_log_first(const struct tui_log *, size_t rows);
+/* Draw the visible lines into w (its whole size). */
+void	 tui_log_draw(const struct tui_log *, WINDOW *w);
+
+/* tui-layout.c: where each part of the screen goes, and drawing it. */
+
+/* Rows of each part for a screen of rows x cols. */
+struct tui_geom {
+	int	 rows;
+	int	 cols;
+	int	 too_small;	/* below TUI_MIN_ROWS x TUI_MIN_COLS */
+	int	 status_y;	/* status bar: one row */
+	int	 plan_title_y;	/* plan pane: title row + plan_h rows */
+	int	 plan_y;
+	int	 plan_h;
+	int	 log_title_y;	/* log pane: title row + log_h rows */
+	int	 log_y;
+	int	 log_h;
+	int	 request_y;	/* request line: one row */
+};
+
+#define TUI_MIN_ROWS	8
+#define TUI_MIN_COLS	30
+
+void	 tui_layout_compute(int rows, int cols, struct tui_geom *);
+
+/* Which pane PgUp/PgDn scroll. */
+enum tui_focus {
+	TUI_FOCUS_PLAN,
+	TUI_FOCUS_LOG,
+};
+
+/*
+ * The shell's state: one per process (readline and curses are process-wide
+ * themselves), owned by tui_run.
+ */
+struct tui {
+	struct app	*app;
+	struct loop	*loop;
+
+	struct tui_geom	 geom;
+	WINDOW		*w_status;
+	WINDOW		*w_plan_title;
+	WINDOW		*w_plan;
+	WINDOW		*w_log_title;
+	WINDOW		*w_log;
+	WINDOW		*w_request;
+
+	struct tui_log	 log;		/* the log pane */
+	struct tui_log	 plan;		/* the plan/review pane */
+	unsigned	 plan_gen;	/* requests submitted so far */
+	LIST_HEAD(, tui_plan_job) plan_jobs; /* answers pending */
+	enum tui_focus	 focus;
+	int		 help;		/* help overlay shown */
+	int		 quit;		/* leave the loop */
+
+	char		*status;	/* status bar text, set by tui.c */
+	FILE		*logfile;	/* data_dir/chiffon.log, or NULL */
+
+	int		 sigfd;		/* signalfd for SIGWINCH */
+	int		 watch_stdin;	/* loop registration ids */
+	int		 watch_sig;
+	int		 status_timer;
+	int		 redraw_timer;	/* pending batched redraw, or 0 */
+
+	/* Bytes read from the terminal, handed to readline one by one. */
+	unsigned char	 in[512];
+	size_t		 in_len;
+	size_t		 in_pos;
+};
+
+/* Create the windows for the current screen size (again after a resize). */
+void	 tui_layout_apply(struct tui *);
+void	 tui_layout_free(struct tui *);
+/* Redraw everything into curses' virtual screen and update the terminal. */
+void	 tui_layout_draw(struct tui *);
+/* Only the status bar. */
+void	 tui_layout_draw_status(struct tui *);
+/* Only the panes (after new lines or scrolling). */
+void	 tui_layout_draw_panes(struct tui *);
+/* Lines of the help overlay, generated from tui-keys.h.  NULL-terminated;
+ * caller frees each and the array. */
+char	**tui_layout_help_lines(void);
+
+/* tui-input.c: readline on the request line. */
+
+/* Set readline up for callback use inside curses (before curses starts). */
+void	 tui_input_init(struct tui *);
+/* Bind the keys of tui-keys.h and show the prompt (curses running). */
+void	 tui_input_start(struct tui *);
+/* Remove the handler (before endwin). */
+void	 tui_input_end(struct tui *);
+/* Hand bytes read from the terminal to readline. */
+void	 tui_input_feed(struct tui *, const unsigned char *buf, size_t len);
+/* Draw prompt and line into the request window, cursor included. */
+void	 tui_input_redisplay(void);
+
+/* tui-plan.c: the plan/review pane. */
+
+/* Show what the host can say about the request text. */
+void	 tui_plan_request(struct tui *, const char *text);
+/* Detach the answers still pending (the shell is ending). */
+void	 tui_plan_end(struct tui *);
+
+/* tui.c: the main loop glue. */
+
+/* Run the shell on the terminal until the user quits.  Exit status. */
+int	 tui_run(struct app *);
+/* Carry out one request of tui-keys.h; count and key as from readline. */
+int	 tui_request(struct tui *, enum tui_request, int count, int key);
+/* A line was accepted on the request line (NULL: end of input). */
+void	 tui_submit(struct tui *, const char *line);
+/* Add a line to the log pane (and the log file) and show it. */
+void	 tui_log_line(struct tui *, int level, const char *who,
+	    const char *msg);
+
+#endif

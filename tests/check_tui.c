@@ -1,0 +1,423 @@
+/*
+ * check_tui.c - unit tests of the terminal shell's parts that do not need a
+ * terminal: text measuring and clipping (drawn into a real curses window on
+ * /dev/null), the scrolling line buffer, the layout and the key tables.
+ * The whole screen is tested through tmux by tests/tui-screen.sh.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "chiffon/plugin.h"
+#include "tui.h"
+#include "util.h"
+
+/* -- text ------------------------------------------------------------------ */
+
+static SCREEN	*check_screen;
+static FILE	*check_out, *check_in;
+
+static void
+check_text_setup(void)
+{
+	ck_assert_ptr_nonnull(setlocale(LC_ALL, "C.UTF-8"));
+	check_out = fopen("/dev/null", "w");
+	check_in = fopen("/dev/null", "r");
+	ck_assert_ptr_nonnull(check_out);
+	ck_assert_ptr_nonnull(check_in);
+	check_screen = newterm("xterm", check_out, check_in);
+	ck_assert_msg(check_screen != NULL, "no terminfo entry for xterm");
+}
+
+static void
+check_text_teardown(void)
+{
+	endwin();
+	delscreen(check_screen);
+	fclose(check_out);
+	fclose(check_in);
+}
+
+/* The text of row 0 of w as UTF-8, trailing blanks removed.  Caller frees. */
+static char *
+check_row(WINDOW *w)
+{
+	wchar_t	 wbuf[256];
+	char	 out[1024];
+	size_t	 n;
+
+	memset(wbuf, 0, sizeof wbuf);
+	mvwinnwstr(w, 0, 0, wbuf, 255);
+	n = wcstombs(out, wbuf, sizeof out - 1);
+	ck_assert_uint_ne(n, (size_t)-1);
+	out[n] = '\0';
+	while (n > 0 && out[n - 1] == ' ')
+		out[--n] = '\0';
+	return xstrdup(out);
+}
+
+START_TEST(test_text_width)
+{
+	ck_assert_ptr_nonnull(setlocale(LC_ALL, "C.UTF-8"));
+	ck_assert_int_eq(tui_text_width("", 0), 0);
+	ck_assert_int_eq(tui_text_width("kuma", 4), 4);
+	/* Wide CJK characters take two columns each. */
+	ck_assert_int_eq(tui_text_width("日本", strlen("日本")), 4);
+	/* A combining accent takes none. */
+	ck_assert_int_eq(tui_text_width("e\xcc\x81", 3), 1);
+	/* An invalid byte, a tab and a control character: one each. */
+	ck_assert_int_eq(tui_text_width("\xff", 1), 1);
+	ck_assert_int_eq(tui_text_width("\t\x01", 2), 2);
+	/* Only len bytes count: the cursor column of a prefix. */
+	ck_assert_int_eq(tui_text_width("ab日本", 5), 4);
+}
+END_TEST
+
+START_TEST(test_text_put_clips)
+{
+	WINDOW	*w = newwin(1, 20, 0, 0);
+	char	*row;
+	int	 n;
+
+	ck_assert_ptr_nonnull(w);
+	/* 日本 fits in 5 columns, 語 would end at column 6. */
+	n = tui_text_put(w, "日本語abc", 0, 5);
+	ck_assert_int_eq(n, 4);
+	row = check_row(w);
+	ck_assert_str_eq(row, "日本");
+	free(row);
+
+	/* Skipping one column cuts 日 in half: a blank stands for it. */
+	werase(w);
+	wmove(w, 0, 0);
+	n = tui_text_put(w, "日本語abc", 1, 20);
+	ck_assert_int_eq(n, 8);
+	row = check_row(w);
+	ck_assert_str_eq(row, " 本語abc");
+	free(row);
+
+	/* Control characters never reach the terminal. */
+	werase(w);
+	wmove(w, 0, 0);
+	n = tui_text_put(w, "a\x1b[31mb", 0, 20);
+	ck_assert_int_eq(n, 7);
+	row = check_row(w);
+	ck_assert_str_eq(row, "a?[31mb");
+	free(row);
+	delwin(w);
+}
+END_TEST
+
+/* -- line buffer ----------------------------------------------------------- */
+
+START_TEST(test_log_ring)
+{
+	struct tui_log	 l;
+	char		 buf[32];
+	int		 i;
+
+	tui_log_init(&l, 3);
+	for (i = 0; i < 5; i++) {
+		snprintf(buf, sizeof buf, "line %d", i);
+		tui_log_add(&l, CHIFFON_LOG_INFO, buf);
+	}
+	ck_assert_uint_eq(l.count, 3);
+	ck_assert_str_eq(tui_log_get(&l, 0)->text, "line 2");
+	ck_assert_str_eq(tui_log_get(&l, 2)->text, "line 4");
+	ck_assert_ptr_null(tui_log_get(&l, 3));
+	ck_assert_int_eq(tui_log_get(&l, 2)->level, CHIFFON_LOG_INFO);
+	tui_log_free(&l);
+}
+END_TEST
+
+START_TEST(test_log_split)
+{
+	struct tui_log	l;
+
+	tui_log_init(&l, 10);
+	tui_log_add(&l, -1, "one\ntwo\n");
+	tui_log_add(&l, -1, "three\n\nfive");
+	tui_log_add(&l, -1, "");
+	ck_assert_uint_eq(l.count, 6);
+	ck_assert_str_eq(tui_log_get(&l, 0)->text, "one");
+	ck_assert_str_eq(tui_log_get(&l, 1)->text, "two");
+	ck_assert_str_eq(tui_log_get(&l, 2)->text, "three");
+	ck_assert_str_eq(tui_log_get(&l, 3)->text, "");
+	ck_assert_str_eq(tui_log_get(&l, 4)->text, "five");
+	ck_assert_str_eq(tui_log_get(&l, 5)->text, "");
+	tui_log_clear(&l);
+	ck_assert_uint_eq(l.count, 0);
+	tui_log_free(&l);
+}
+END_TEST
+
+START_TEST(test_log_scroll)
+{
+	struct tui_log	 l;
+	char		 buf[32];
+	int		 i;
+
+	tui_log_init(&l, 100);
+	for (i = 0; i < 50; i++) {
+		snprintf(buf, sizeof buf, "%d", i);
+		tui_log_add(&l, -1, buf);
+	}
+	/* Following: the last 10 of 50 lines. */
+	ck_assert_uint_eq(tui_log_first(&l, 10), 40);
+	tui_log_scroll(&l, 9, 10);
+	ck_assert_uint_eq(tui_log_first(&l, 10), 31);
+	/* Never past the oldest line... */
+	tui_log_scroll(&l, 1000, 10);
+	ck_assert_uint_eq(l.scroll, 40);
+	ck_assert_uint_eq(tui_log_first(&l, 10), 0);
+	/* ...nor past the newest. */
+	tui_log_scroll(&l, -1000, 10);
+	ck_assert_uint_eq(l.scroll, 0);
+	ck_assert_uint_eq(tui_log_first(&l, 10), 40);
+
+	/* Scrolled back, the view stays on its lines as new ones come. */
+	tui_log_scroll(&l, 5, 10);
+	ck_assert_uint_eq(tui_log_first(&l, 10), 35);
+	tui_log_add(&l, -1, "new");
+	ck_assert_uint_eq(tui_log_first(&l, 10), 35);
+	/* Following, it moves with them. */
+	tui_log_scroll(&l, -1000, 10);
+	tui_log_add(&l, -1, "newer");
+	ck_assert_uint_eq(tui_log_first(&l, 10), 42);
+	ck_assert_str_eq(tui_log_get(&l, 51)->text, "newer");
+
+	/* Fewer lines than rows: no scrolling at all. */
+	tui_log_clear(&l);
+	tui_log_add(&l, -1, "only");
+	tui_log_scroll(&l, 3, 10);
+	ck_assert_uint_eq(l.scroll, 0);
+	ck_assert_uint_eq(tui_log_first(&l, 10), 0);
+	tui_log_free(&l);
+}
+END_TEST
+
+START_TEST(test_log_scroll_full_ring)
+{
+	struct tui_log	 l;
+	char		 buf[32];
+	int		 i;
+
+	/* A full ring drops the oldest line; the view keeps its lines. */
+	tui_log_init(&l, 20);
+	for (i = 0; i < 20; i++) {
+		snprintf(buf, sizeof buf, "%d", i);
+		tui_log_add(&l, -1, buf);
+	}
+	tui_log_scroll(&l, 4, 5);
+	ck_assert_str_eq(tui_log_get(&l, tui_log_first(&l, 5))->text, "11");
+	tui_log_add(&l, -1, "20");
+	ck_assert_uint_eq(l.count, 20);
+	ck_assert_str_eq(tui_log_get(&l, tui_log_first(&l, 5))->text, "11");
+	tui_log_free(&l);
+}
+END_TEST
+
+/* -- layout ---------------------------------------------------------------- */
+
+START_TEST(test_layout)
+{
+	struct tui_geom	g;
+	int		rows, cols;
+
+	for (rows = TUI_MIN_ROWS; rows <= 200; rows++) {
+		for (cols = TUI_MIN_COLS; cols <= 300; cols += 45) {
+			tui_layout_compute(rows, cols, &g);
+			ck_assert_int_eq(g.too_small, 0);
+			ck_assert_int_eq(g.status_y, 0);
+			ck_assert_int_eq(g.plan_title_y, 1);
+			ck_assert_int_eq(g.plan_y, 2);
+			ck_assert_int_ge(g.plan_h, 1);
+			ck_assert_int_ge(g.log_h, g.plan_h);
+			/* Contiguous, and the request line at the bottom. */
+			ck_assert_int_eq(g.log_title_y, g.plan_y + g.plan_h);
+			ck_assert_int_eq(g.log_y, g.log_title_y + 1);
+			ck_assert_int_eq(g.log_y + g.log_h, g.request_y);
+			ck_assert_int_eq(g.request_y, rows - 1);
+		}
+	}
+	tui_layout_compute(40, 120, &g);
+	ck_assert_int_eq(g.plan_h, 12);
+	ck_assert_int_eq(g.log_h, 24);
+	tui_layout_compute(TUI_MIN_ROWS - 1, 80, &g);
+	ck_assert_int_eq(g.too_small, 1);
+	tui_layout_compute(24, TUI_MIN_COLS - 1, &g);
+	ck_assert_int_eq(g.too_small, 1);
+}
+END_TEST
+
+/* -- keys ------------------------------------------------------------------ */
+
+static const char *const check_helps[] = {
+#define CHECK_HELP(id, help) help,
+	TUI_REQUESTS(CHECK_HELP)
+#undef CHECK_HELP
+};
+
+static const struct {
+	enum tui_request	 req;
+	const char		*label;
+	const char		*seq;
+} check_keys[] = {
+#define CHECK_KEY(id, label, cap, seq) { TUI_REQ_##id, label, seq },
+	TUI_KEYS(CHECK_KEY)
+#undef CHECK_KEY
+};
+
+START_TEST(test_keys_table)
+{
+	size_t	r, k, j;
+	int	labelled;
+
+	/* Every request has a key the help shows. */
+	for (r = 0; r < TUI_REQ__COUNT; r++) {
+		labelled = 0;
+		for (k = 0; k < nitems(check_keys); k++)
+			if (check_keys[k].req == r && check_keys[k].label)
+				labelled = 1;
+		ck_assert_msg(labelled, "request '%s' has no key",
+		    check_helps[r]);
+	}
+	/* No sequence is bound twice (the second would win silently). */
+	for (k = 0; k < nitems(check_keys); k++) {
+		ck_assert_str_ne(check_keys[k].seq, "");
+		for (j = k + 1; j < nitems(check_keys); j++)
+			ck_assert_msg(strcmp(check_keys[k].seq,
+			    check_keys[j].seq) != 0, "sequence of key %zu "
+			    "bound twice", k);
+	}
+}
+END_TEST
+
+START_TEST(test_keys_help)
+{
+	char	**lines = tui_layout_help_lines();
+	size_t	  n, r, k;
+	int	  found;
+
+	for (n = 0; lines[n] != NULL; n++)
+		/* count */;
+	ck_assert_uint_eq(n, TUI_REQ__COUNT + 5);
+	/* Each request's line names every labelled key bound to it. */
+	for (r = 0; r < TUI_REQ__COUNT; r++) {
+		found = 0;
+		for (n = 0; lines[n] != NULL; n++) {
+			if (strstr(lines[n], check_helps[r]) == NULL)
+				continue;
+			found = 1;
+			for (k = 0; k < nitems(check_keys); k++) {
+				if (check_keys[k].req != r ||
+				    check_keys[k].label == NULL)
+					continue;
+				ck_assert_msg(strstr(lines[n],
+				    check_keys[k].label) != NULL,
+				    "help line '%s' lacks key %s", lines[n],
+				    check_keys[k].label);
+			}
+		}
+		ck_assert_msg(found, "help lacks '%s'", check_helps[r]);
+	}
+	ck_assert_ptr_nonnull(strstr(lines[2], "F1, ?"));
+	for (n = 0; lines[n] != NULL; n++)
+		free(lines[n]);
+	free(lines);
+}
+END_TEST
+
+/* The label as written in roff: "C-q" is "C\-q".  Caller frees. */
+static char *
+check_roff(const char *label)
+{
+	struct strbuf	sb = { 0 };
+
+	for (; *label != '\0'; label++) {
+		if (*label == '-')
+			strbuf_addc(&sb, '\\');
+		strbuf_addc(&sb, *label);
+	}
+	return strbuf_detach(&sb);
+}
+
+START_TEST(test_keys_manual)
+{
+	const char	*srcdir = getenv("CHIFFON_SRCDIR");
+	char		*path, *man, *start, *end, *roff;
+	size_t		 k;
+
+	ck_assert_msg(srcdir != NULL, "CHIFFON_SRCDIR is not set");
+	path = path_join(srcdir, "man/chiffon.1");
+	man = read_file(path, NULL);
+	ck_assert_msg(man != NULL, "cannot read %s", path);
+	/* The Keys subsection of THE SHELL documents every labelled key. */
+	start = strstr(man, "\n.SS Keys\n");
+	ck_assert_msg(start != NULL, "%s has no Keys subsection", path);
+	end = strstr(start, "\n.SH ");
+	ck_assert_ptr_nonnull(end);
+	*end = '\0';
+	for (k = 0; k < nitems(check_keys); k++) {
+		if (check_keys[k].label == NULL)
+			continue;
+		roff = check_roff(check_keys[k].label);
+		ck_assert_msg(strstr(start, roff) != NULL,
+		    "chiffon(1) does not document the key %s", roff);
+		free(roff);
+	}
+	free(man);
+	free(path);
+}
+END_TEST
+
+static Suite *
+check_tui_suite(void)
+{
+	Suite	*s = suite_create("tui");
+	TCase	*tc;
+
+	tc = tcase_create("text");
+	tcase_add_test(tc, test_text_width);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("text_put");
+	tcase_add_checked_fixture(tc, check_text_setup, check_text_teardown);
+	tcase_add_test(tc, test_text_put_clips);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("log");
+	tcase_add_test(tc, test_log_ring);
+	tcase_add_test(tc, test_log_split);
+	tcase_add_test(tc, test_log_scroll);
+	tcase_add_test(tc, test_log_scroll_full_ring);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("layout");
+	tcase_add_test(tc, test_layout);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("keys");
+	tcase_add_test(tc, test_keys_table);
+	tcase_add_test(tc, test_keys_help);
+	tcase_add_test(tc, test_keys_manual);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(check_tui_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
