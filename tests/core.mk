@@ -1,1 +1,11 @@
 ## tests/core.mk - see tests/local.mk
+## The event loop and child processes.  tests/helper-print is the child
+## program check_spawn starts.
+check_PROGRAMS += tests/check_loop tests/check_spawn tests/helper-print
+TESTS += tests/check_loop tests/check_spawn
+tests_check_loop_CPPFLAGS = $(TEST_CFLAGS)
+tests_check_loop_LDADD = $(TEST_LIBS)
+tests_check_spawn_CPPFLAGS = $(TEST_CFLAGS)
+tests_check_spawn_LDADD = $(TEST_LIBS)
+tests_helper_print_SOURCES = tests/helper-print.c
+EXTRA_tests_check_spawn_DEPENDENCIES = tests/helper-print$(EXEEXT)

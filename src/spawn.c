@@ -1,0 +1,515 @@
+/*
+ * spawn.c - child processes started by the host, read through the loop.
+ *
+ * spawn_start opens the pipes (and pty), forks and runs spawn_child_exec
+ * (spawn-child.c) in the child.  A close-on-exec status pipe tells the
+ * parent whether exec worked: EOF means it did, otherwise the child wrote
+ * the failing step and errno, and spawn_start returns NULL with a message.
+ *
+ * Lifetime.  The child object is the data of up to four loop
+ * registrations (output fd, event fd, child watch, grace timer); nregs
+ * counts the live ones.  The module removes its own registrations with
+ * `internal' set; a removal without it comes from outside (owner removal,
+ * loop_free) and abandons the child.  `hold' is non-zero while one of
+ * this module's callbacks runs, so the object is freed only when it is
+ * finished, has no registration and is not on the stack (spawn_release).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "spawn.h"
+#include "util.h"
+
+extern char **environ;
+
+/* One stream read from the child: its output or its event pipe. */
+struct spawn_stream {
+	int			 fd;
+	int			 id;		/* registration or 0 */
+	int			 eof;
+	int			 is_pty;	/* strip a trailing \r */
+	int			 is_event;
+	struct strbuf		 partial;	/* incomplete last line */
+};
+
+/* A started child (the ABI's opaque struct chiffon_child). */
+struct chiffon_child {
+	struct loop		*loop;
+	void			*owner;
+	struct chiffon_child_cbs cbs;
+	void			*cbdata;
+	void			(*free_func)(void *);
+
+	pid_t			 pid;
+	uint64_t		 start_ms;
+	uint64_t		 end_ms;
+	struct spawn_stream	 out;
+	struct spawn_stream	 ev;
+	int			 child_id;
+	int			 grace_id;
+
+	int			 exited;
+	int			 wstatus;
+	struct rusage		 ru;
+
+	int			 nregs;
+	int			 internal;
+	int			 hold;
+	int			 finished;	/* on_exit ran, or abandoned */
+};
+
+static void	spawn_abandon_held(struct chiffon_child *);
+
+/* environ with env_add applied (same NAME replaced).  Free the array only. */
+static char **
+spawn_env(const char *const *add, char **errp)
+{
+	char	**env;
+	size_t	  n = 0, m = 0, i, k;
+
+	while (environ != NULL && environ[n] != NULL)
+		n++;
+	while (add != NULL && add[m] != NULL)
+		m++;
+	env = xcalloc(n + m + 1, sizeof *env);
+	memcpy(env, environ, n * sizeof *env);
+	for (k = 0; k < m; k++) {
+		const char	*eq = strchr(add[k], '=');
+		size_t		 klen;
+
+		if (eq == NULL || eq == add[k]) {
+			free(env);
+			set_error(errp, "environment entry \"%s\" for the "
+			    "child is not NAME=VALUE", add[k]);
+			return NULL;
+		}
+		klen = eq - add[k] + 1;
+		for (i = 0; i < n; i++) {
+			if (strncmp(env[i], add[k], klen) == 0)
+				break;
+		}
+		env[i] = (char *)add[k];
+		if (i == n)
+			n++;
+	}
+	return env;
+}
+
+static void
+spawn_close(int *fdp)
+{
+	if (*fdp != -1) {
+		close(*fdp);
+		*fdp = -1;
+	}
+}
+
+/* Free the child once finished, unregistered and off the stack. */
+static void
+spawn_release(struct chiffon_child *c)
+{
+	if (!c->finished || c->nregs > 0 || c->hold > 0)
+		return;
+	strbuf_free(&c->out.partial);
+	strbuf_free(&c->ev.partial);
+	if (c->free_func != NULL)
+		c->free_func(c->cbdata);
+	free(c);
+}
+
+/* free_func of every registration whose data is the child. */
+static void
+spawn_reg_gone(void *data)
+{
+	struct chiffon_child	*c = data;
+
+	c->nregs--;
+	if (!c->internal && !c->finished) {
+		c->hold++;
+		spawn_abandon_held(c);
+		c->hold--;
+	}
+	spawn_release(c);
+}
+
+/* Remove one of the child's own registrations (called with hold > 0). */
+static void
+spawn_unwatch(struct chiffon_child *c, int *idp)
+{
+	int	id = *idp;
+
+	if (id <= 0)
+		return;
+	*idp = 0;
+	c->internal++;
+	loop_remove(c->loop, id);
+	c->internal--;
+}
+
+static void
+spawn_stream_close(struct chiffon_child *c, struct spawn_stream *st)
+{
+	spawn_unwatch(c, &st->id);
+	spawn_close(&st->fd);
+	st->eof = 1;
+}
+
+/* Deliver one line; line[len] is writable and becomes the NUL. */
+static void
+spawn_deliver(struct chiffon_child *c, struct spawn_stream *st, char *line,
+    size_t len)
+{
+	if (st->is_pty && len > 0 && line[len - 1] == '\r')
+		len--;
+	line[len] = '\0';
+	if (st->is_event) {
+		if (c->cbs.on_event_line != NULL)
+			c->cbs.on_event_line(c, line, len, c->cbdata);
+	} else if (c->cbs.on_line != NULL)
+		c->cbs.on_line(c, CHIFFON_STREAM_STDOUT, line, len, c->cbdata);
+}
+
+/* Split buf into lines.  -1 if a callback finished the child. */
+static int
+spawn_feed(struct chiffon_child *c, struct spawn_stream *st, char *buf,
+    size_t n)
+{
+	char	*p = buf, *end = buf + n, *nl;
+
+	while ((nl = memchr(p, '\n', end - p)) != NULL) {
+		if (st->partial.len > 0) {
+			strbuf_add(&st->partial, p, nl - p);
+			spawn_deliver(c, st, st->partial.buf, st->partial.len);
+			strbuf_reset(&st->partial);
+		} else
+			spawn_deliver(c, st, p, nl - p);
+		if (c->finished)
+			return -1;
+		p = nl + 1;
+	}
+	if (p < end)
+		strbuf_add(&st->partial, p, end - p);
+	return 0;
+}
+
+static void
+spawn_check_done(struct chiffon_child *c)
+{
+	struct chiffon_rusage	u;
+
+	if (c->finished || !c->exited || !c->out.eof || !c->ev.eof)
+		return;
+	c->finished = 1;
+	spawn_unwatch(c, &c->grace_id);
+	u.wall_s = (double)(c->end_ms - c->start_ms) / 1000.0;
+	u.user_s = c->ru.ru_utime.tv_sec + c->ru.ru_utime.tv_usec / 1e6;
+	u.sys_s = c->ru.ru_stime.tv_sec + c->ru.ru_stime.tv_usec / 1e6;
+	u.maxrss_kb = c->ru.ru_maxrss;
+	if (c->cbs.on_exit != NULL)
+		c->cbs.on_exit(c, c->wstatus, &u, c->cbdata);
+}
+
+/* End of a stream: deliver the partial last line and close it. */
+static void
+spawn_stream_eof(struct chiffon_child *c, struct spawn_stream *st)
+{
+	if (c->finished || st->eof)
+		return;
+	if (st->partial.len > 0) {
+		spawn_deliver(c, st, st->partial.buf, st->partial.len);
+		strbuf_reset(&st->partial);
+		if (c->finished)
+			return;
+	}
+	spawn_stream_close(c, st);
+	spawn_check_done(c);
+}
+
+/*
+ * Read at most maxreads chunks.  0 (pipe), EIO (pty whose slave side is
+ * closed everywhere) or another error is the end of the stream.
+ */
+static void
+spawn_stream_read(struct chiffon_child *c, struct spawn_stream *st,
+    int maxreads)
+{
+	char	buf[65536 + 1];
+	ssize_t	n;
+
+	while (maxreads-- > 0 && !c->finished && !st->eof) {
+		n = read(st->fd, buf, sizeof buf - 1);
+		if (n > 0) {
+			if (spawn_feed(c, st, buf, n) == -1)
+				return;
+			continue;
+		}
+		if (n == -1 && errno == EINTR) {
+			maxreads++;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		spawn_stream_eof(c, st);
+	}
+}
+
+static int
+spawn_read_cb(int fd, int revents, void *data)
+{
+	struct chiffon_child	*c = data;
+
+	c->hold++;
+	spawn_stream_read(c, fd == c->out.fd ? &c->out : &c->ev, 16);
+	c->hold--;
+	spawn_release(c);
+	return 0;
+}
+
+/* The child exited SPAWN_GRACE_MS ago and a stream is still open. */
+static int
+spawn_grace_cb(void *data)
+{
+	struct chiffon_child	*c = data;
+
+	c->hold++;
+	spawn_unwatch(c, &c->grace_id);
+	spawn_stream_read(c, &c->out, 64);
+	spawn_stream_read(c, &c->ev, 64);
+	spawn_stream_eof(c, &c->out);
+	spawn_stream_eof(c, &c->ev);
+	c->hold--;
+	spawn_release(c);
+	return 0;
+}
+
+static void
+spawn_exited_cb(pid_t pid, int wstatus, const struct rusage *ru, void *data)
+{
+	struct chiffon_child	*c = data;
+	int			 id;
+
+	c->hold++;
+	spawn_unwatch(c, &c->child_id);
+	c->exited = 1;
+	c->wstatus = wstatus;
+	c->ru = *ru;
+	c->end_ms = now_ms();
+	if (!c->out.eof || !c->ev.eof) {
+		id = loop_add_timer(c->loop, SPAWN_GRACE_MS, spawn_grace_cb, c,
+		    spawn_reg_gone, c->owner);
+		if (id > 0) {
+			c->grace_id = id;
+			c->nregs++;
+		}
+	}
+	spawn_check_done(c);
+	c->hold--;
+	spawn_release(c);
+}
+
+static void
+spawn_reap_cb(pid_t pid, int wstatus, const struct rusage *ru, void *data)
+{
+	/* An abandoned child: nothing to report. */
+}
+
+static void
+spawn_abandon_held(struct chiffon_child *c)
+{
+	if (c->finished)
+		return;
+	c->finished = 1;
+	if (!c->exited)
+		kill(-c->pid, SIGKILL);
+	spawn_stream_close(c, &c->out);
+	spawn_stream_close(c, &c->ev);
+	spawn_unwatch(c, &c->grace_id);
+	if (c->child_id > 0) {
+		spawn_unwatch(c, &c->child_id);
+		loop_watch_child(c->loop, c->pid, spawn_reap_cb, NULL, NULL,
+		    NULL);
+	}
+}
+
+void
+spawn_abandon(struct chiffon_child *c)
+{
+	c->hold++;
+	spawn_abandon_held(c);
+	c->hold--;
+	spawn_release(c);
+}
+
+int
+spawn_signal(struct chiffon_child *c, int sig)
+{
+	if (c == NULL || c->pid <= 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	return kill(-c->pid, sig);
+}
+
+pid_t
+spawn_pid(struct chiffon_child *c)
+{
+	return c != NULL ? c->pid : -1;
+}
+
+static void
+spawn_watch_stream(struct chiffon_child *c, struct spawn_stream *st)
+{
+	if (st->fd == -1) {
+		st->eof = 1;
+		return;
+	}
+	fcntl(st->fd, F_SETFL, fcntl(st->fd, F_GETFL) | O_NONBLOCK);
+	fcntl(st->fd, F_SETFD, FD_CLOEXEC);
+	st->id = loop_watch_fd(c->loop, st->fd, CHIFFON_FD_READ,
+	    spawn_read_cb, c, spawn_reg_gone, c->owner);
+	if (st->id > 0)
+		c->nregs++;
+}
+
+/* Turn what the child wrote on the status pipe into a message. */
+static void
+spawn_failed(const struct chiffon_spawn_opts *opts,
+    const struct spawn_failure *f, char **errp)
+{
+	const char	*prog = opts->argv[0], *e = strerror(f->err);
+	int		 in_path = strchr(prog, '/') == NULL;
+
+	if (f->step == SPAWN_STEP_CWD)
+		set_error(errp, "cannot run %s: cannot change to directory "
+		    "%s: %s", prog, opts->cwd, e);
+	else
+		set_error(errp, "cannot run %s: %s%s%s", prog,
+		    f->step == SPAWN_STEP_EXEC ? "" : "child set-up failed: ",
+		    e, f->step == SPAWN_STEP_EXEC && f->err == ENOENT &&
+		    in_path ? " (not found in PATH; is it installed?)" : "");
+}
+
+/*
+ * The parent's (index 0) and the child's (1) ends of the status pipe, the
+ * event pipe and the output (pty master and slave, or a pipe).
+ */
+struct spawn_fds {
+	int	status[2];
+	int	ev[2];
+	int	out[2];
+};
+
+static void
+spawn_fds_close(struct spawn_fds *f, int side)
+{
+	spawn_close(&f->status[side]);
+	spawn_close(&f->ev[side]);
+	spawn_close(&f->out[side]);
+}
+
+static int
+spawn_fds_open(struct spawn_fds *f, const struct chiffon_spawn_opts *opts)
+{
+	struct winsize	ws;
+
+	memset(&ws, 0, sizeof ws);
+	ws.ws_col = opts->pty_cols ? opts->pty_cols : SPAWN_PTY_COLS;
+	ws.ws_row = SPAWN_PTY_ROWS;
+	if (pipe2(f->status, O_CLOEXEC) == -1)
+		return -1;
+	if (opts->event_fd > 2 && pipe2(f->ev, O_CLOEXEC) == -1)
+		return -1;
+	if (opts->use_pty)
+		return openpty(&f->out[0], &f->out[1], NULL, NULL, &ws);
+	return pipe2(f->out, O_CLOEXEC);
+}
+
+/* Wait for exec: 0, or -1 with *f filled (the child is reaped). */
+static int
+spawn_wait_exec(pid_t pid, int fd, struct spawn_failure *f)
+{
+	ssize_t	n;
+
+	do
+		n = read(fd, f, sizeof *f);
+	while (n == -1 && errno == EINTR);
+	if (n == 0)
+		return 0;
+	if (n != sizeof *f) {
+		f->step = SPAWN_STEP_SETUP;
+		f->err = n == -1 ? errno : EPROTO;
+		kill(pid, SIGKILL);
+	}
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	return -1;
+}
+
+struct chiffon_child *
+spawn_start(struct loop *loop, const struct chiffon_spawn_opts *opts,
+    const struct chiffon_child_cbs *cbs, void *cbdata,
+    void (*free_func)(void *), void *owner, char **errp)
+{
+	struct spawn_fds	 fds = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	struct chiffon_child	*c;
+	struct spawn_failure	 f;
+	char			**envp;
+	uint64_t		 start = now_ms();
+	pid_t			 pid = -1;
+
+	if (opts == NULL || opts->argv == NULL || opts->argv[0] == NULL) {
+		set_error(errp, "cannot start a child: no program given");
+		return NULL;
+	}
+	if ((envp = spawn_env(opts->env_add, errp)) == NULL)
+		return NULL;
+	if (spawn_fds_open(&fds, opts) == -1 || (pid = fork()) == -1) {
+		set_error(errp, "cannot run %s: %s", opts->argv[0],
+		    strerror(errno));
+		free(envp);
+		spawn_fds_close(&fds, 0);
+		spawn_fds_close(&fds, 1);
+		return NULL;
+	}
+	if (pid == 0)
+		spawn_child_exec(opts, envp, fds.status[1], fds.out[1],
+		    fds.ev[1]);
+	free(envp);
+	spawn_fds_close(&fds, 1);
+	if (spawn_wait_exec(pid, fds.status[0], &f) == -1) {
+		spawn_fds_close(&fds, 0);
+		spawn_failed(opts, &f, errp);
+		return NULL;
+	}
+	spawn_close(&fds.status[0]);
+
+	c = xcalloc(1, sizeof *c);
+	c->loop = loop;
+	c->owner = owner;
+	if (cbs != NULL)
+		c->cbs = *cbs;
+	c->cbdata = cbdata;
+	c->free_func = free_func;
+	c->pid = pid;
+	c->start_ms = start;
+	c->out.fd = fds.out[0];
+	c->out.is_pty = opts->use_pty;
+	c->ev.fd = fds.ev[0];
+	c->ev.is_event = 1;
+	spawn_watch_stream(c, &c->out);
+	spawn_watch_stream(c, &c->ev);
+	c->child_id = loop_watch_child(loop, pid, spawn_exited_cb, c,
+	    spawn_reg_gone, owner);
+	if (c->child_id > 0)
+		c->nregs++;
+	return c;
+}
