@@ -9,7 +9,11 @@
  *     playbook, inventory, configuration and extra vars.
  * Rounds alternate the three so that drift hits all alike; one warm-up run
  * of each is not counted.  Prints the median wall time of each and the
- * ratio to plain ansible-playbook.  Target: chiffon within 3 % of plain.
+ * ratio to plain ansible-playbook (target: chiffon within 3 % of plain),
+ * and the median CPU time (user + system) of the process tree started,
+ * plus for chiffon the CPU its own process spent recording (the
+ * PostgreSQL server's share is not counted): on a busy machine CPU time
+ * is the steadier measure.
  *
  * Usage: bench-overhead [ROUNDS]   (default 5)
  * Needs CHIFFON_SRCDIR and CHIFFON_BUILDDIR (overhead.sh sets them).
@@ -18,15 +22,19 @@
 
 #include <errno.h>
 #include <ftw.h>
+
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "conf.h"
+#include "db.h"
 #include "host.h"
 #include "loop.h"
 #include "../pgtest.h"
@@ -41,6 +49,7 @@ static struct {
 	char		*tmp;		/* private directory */
 	char		*out_dir;	/* the playbook's out_dir */
 	char		*runner_dir;	/* ansible-runner's private data dir */
+	double		 self_cpu;	/* chiffon's own CPU in the last run */
 } bench;
 
 static void __attribute__((noreturn))
@@ -71,18 +80,36 @@ bench_copy(const char *from, const char *to)
 	free(data);
 }
 
+/* How a child ended. */
+struct bench_exit {
+	int	status;
+	double	cpu;
+};
+
 /* A child through the loop; returns when it exited. */
 static void
 bench_child_exit(struct chiffon_child *c, int wstatus,
     const struct chiffon_rusage *ru, void *data)
 {
-	int	*status = data;
+	struct bench_exit	*e = data;
 
-	*status = wstatus;
+	e->status = wstatus;
+	e->cpu = ru != NULL ? ru->user_s + ru->sys_s : 0;
 }
 
 static double
-bench_spawn(const char *const *argv, const char *cwd, int use_pty)
+bench_self_cpu(void)
+{
+	struct rusage	ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static double
+bench_spawn(const char *const *argv, const char *cwd, int use_pty,
+    double *cpu)
 {
 	static const struct chiffon_child_cbs cbs = {
 		.on_exit = bench_child_exit,
@@ -90,41 +117,42 @@ bench_spawn(const char *const *argv, const char *cwd, int use_pty)
 	struct chiffon_spawn_opts	 opts = { 0 };
 	struct loop			*loop = app_loop(&bench.app);
 	double				 t0 = now_s();
-	int				 status = -1;
+	struct bench_exit		 e = { -1, 0 };
 	char				*err = NULL;
 
 	opts.argv = argv;
 	opts.cwd = cwd;
 	opts.use_pty = use_pty;
-	if (spawn_start(loop, &opts, &cbs, &status, NULL, NULL, &err) == NULL)
+	if (spawn_start(loop, &opts, &cbs, &e, NULL, NULL, &err) == NULL)
 		bench_die(argv[0], err);
-	while (status == -1)
+	while (e.status == -1)
 		loop_run_once(loop, -1);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (!WIFEXITED(e.status) || WEXITSTATUS(e.status) != 0)
 		bench_die(argv[0], "the run failed");
+	*cpu = e.cpu;
 	return now_s() - t0;
 }
 
 static double
-bench_plain(void)
+bench_plain(double *cpu)
 {
 	char		*vars = xasprintf("out_dir=%s", bench.out_dir);
 	const char	*argv[] = { "ansible-playbook", "-e", vars, "bench.yml",
 			    NULL };
-	double		 t = bench_spawn(argv, bench.repo, 1);
+	double		 t = bench_spawn(argv, bench.repo, 1, cpu);
 
 	free(vars);
 	return t;
 }
 
 static double
-bench_runner(void)
+bench_runner(double *cpu)
 {
 	const char	*argv[] = { "ansible-runner", "run", bench.runner_dir,
 			    "-p", "bench.yml", "--rotate-artifacts", "2",
 			    NULL };
 
-	return bench_spawn(argv, bench.tmp, 0);
+	return bench_spawn(argv, bench.tmp, 0, cpu);
 }
 
 static void
@@ -136,11 +164,12 @@ bench_done(const char *status, const char *result, void *data)
 }
 
 static double
-bench_chiffon(void)
+bench_chiffon(double *cpu)
 {
 	struct loop	*loop = app_loop(&bench.app);
-	double		 t0 = now_s();
+	double		 t0 = now_s(), c0 = bench_self_cpu(), t;
 	char		*params, *status = NULL, *err = NULL;
+	PGresult	*res;
 
 	params = xasprintf("{\"playbook\": \"bench.yml\", \"extra_vars\": "
 	    "{\"out_dir\": \"%s\"}}", bench.out_dir);
@@ -149,11 +178,19 @@ bench_chiffon(void)
 		bench_die("chiffon", err);
 	while (status == NULL)
 		loop_run_once(loop, -1);
+	t = now_s() - t0;
+	*cpu = bench.self_cpu = bench_self_cpu() - c0;
 	if (strcmp(status, "successful") != 0)
 		bench_die("chiffon", status);
+	res = PQexec(db_pg(bench.app.db), "SELECT user_s + sys_s FROM runs "
+	    "ORDER BY id DESC LIMIT 1");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		bench_die("runs", PQerrorMessage(db_pg(bench.app.db)));
+	*cpu += atof(PQgetvalue(res, 0, 0));
+	PQclear(res);
 	free(params);
 	free(status);
-	return now_s() - t0;
+	return t;
 }
 
 static int
@@ -249,7 +286,8 @@ int
 main(int argc, char **argv)
 {
 	struct pgtest	*pg;
-	double		*plain, *chiffon, *runner, mp, mc, mr;
+	double		*plain, *chiffon, *runner, mp, mc, mr, cp;
+	double		*cplain, *cchiffon, *crunner;
 	char		*err = NULL;
 	int		 rounds = argc > 1 ? atoi(argv[1]) : 5, i;
 
@@ -258,23 +296,27 @@ main(int argc, char **argv)
 	if ((pg = pgtest_start(&err)) == NULL)
 		bench_die("test cluster", err);
 	bench_setup(pg);
-	plain = xcalloc((size_t)rounds, sizeof *plain);
-	chiffon = xcalloc((size_t)rounds, sizeof *chiffon);
-	runner = xcalloc((size_t)rounds, sizeof *runner);
+	plain = xcalloc((size_t)rounds * 6, sizeof *plain);
+	chiffon = plain + rounds;
+	runner = chiffon + rounds;
+	cplain = runner + rounds;
+	cchiffon = cplain + rounds;
+	crunner = cchiffon + rounds;
 
 	printf("overhead: %s/bench.yml, %d rounds (+1 warm-up)\n",
 	    bench.repo, rounds);
 	fflush(stdout);
-	bench_plain();
-	bench_chiffon();
-	bench_runner();
+	bench_plain(&cp);
+	bench_chiffon(&cp);
+	bench_runner(&cp);
 	for (i = 0; i < rounds; i++) {
-		plain[i] = bench_plain();
-		chiffon[i] = bench_chiffon();
-		runner[i] = bench_runner();
-		printf("  round %d: plain %.3f s, chiffon %.3f s, "
-		    "ansible-runner %.3f s\n", i + 1, plain[i], chiffon[i],
-		    runner[i]);
+		plain[i] = bench_plain(&cplain[i]);
+		chiffon[i] = bench_chiffon(&cchiffon[i]);
+		runner[i] = bench_runner(&crunner[i]);
+		printf("  round %d: plain %.3f s (cpu %.3f), chiffon %.3f s "
+		    "(cpu %.3f, recording %.3f), ansible-runner %.3f s "
+		    "(cpu %.3f)\n", i + 1, plain[i], cplain[i], chiffon[i],
+		    cchiffon[i], bench.self_cpu, runner[i], crunner[i]);
 		fflush(stdout);
 	}
 	mp = bench_median(plain, rounds);
@@ -285,10 +327,15 @@ main(int argc, char **argv)
 	printf("  %-18s %8.3f s  %.3f  (target <= 1.030: %s)\n", "chiffon",
 	    mc, mc / mp, mc / mp <= 1.03 ? "met" : "MISSED");
 	printf("  %-18s %8.3f s  %.3f\n", "ansible-runner", mr, mr / mp);
+	mp = bench_median(cplain, rounds);
+	mc = bench_median(cchiffon, rounds);
+	mr = bench_median(crunner, rounds);
+	printf("median CPU time, user + system (ratio to plain):\n");
+	printf("  %-18s %8.3f s  %.3f\n", "ansible-playbook", mp, 1.0);
+	printf("  %-18s %8.3f s  %.3f\n", "chiffon", mc, mc / mp);
+	printf("  %-18s %8.3f s  %.3f\n", "ansible-runner", mr, mr / mp);
 
 	free(plain);
-	free(chiffon);
-	free(runner);
 	app_free(&bench.app);
 	pgtest_stop(pg);
 	nftw(bench.tmp, bench_rm, 16, FTW_DEPTH | FTW_PHYS);

@@ -1,0 +1,743 @@
+/*
+ * lint.c - improvement suggestions for playbooks: ansible-lint findings
+ * and chiffon's own idempotency check, stored in playbook_suggestions.
+ *
+ * ansible-lint runs as `ansible-lint -f json -q --offline --nocolor
+ * PLAYBOOK` in the repo (so the repo's .ansible-lint applies) through
+ * host->spawn; its JSON (a codeclimate-style list of issues with
+ * check_name, severity, description, location.path, location.lines.begin)
+ * is mapped rule by rule to one of five categories with a one-line reason
+ * (lint_rules).  More than LINT_KEEP_ABOVE findings keep the LINT_KEEP
+ * most severe.  The "ansible.lint" capability runs it on demand; run.c
+ * runs it after a failed run.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "infra.h"
+#include "run.h"
+#include "util.h"
+
+/* ansible-lint is killed after this long (milliseconds). */
+#define LINT_TIMEOUT_MS	(300 * 1000)
+/* Reasons are cut at this many bytes. */
+#define LINT_REASON_MAX	400
+
+/*
+ * Rule id (or its prefix before '[') to category and reason.  Looked up
+ * exact first, then by prefix; unknown rules are best_practices.
+ */
+static const struct lint_rule {
+	const char	*rule;
+	const char	*category;
+	const char	*reason;
+} lint_rules[] = {
+	{ "no-changed-when", "idempotency",
+	  "a command without changed_when reports changed on every run" },
+	{ "command-instead-of-module", "idempotency",
+	  "a module knows the current state; a command always runs" },
+	{ "package-latest", "idempotency",
+	  "state=latest changes the system whenever a new version appears" },
+	{ "latest", "idempotency",
+	  "checking out the latest revision is not repeatable" },
+	{ "git-latest", "idempotency",
+	  "checking out the latest revision is not repeatable" },
+	{ "hg-latest", "idempotency",
+	  "checking out the latest revision is not repeatable" },
+	{ "no-handler", "idempotency",
+	  "work that depends on a change belongs in a handler" },
+	{ "ignore-errors", "error_handling",
+	  "ignore_errors hides failures; use failed_when or rescue" },
+	{ "risky-shell-pipe", "error_handling",
+	  "without pipefail a failing command in a pipe goes unnoticed" },
+	{ "no-jinja-when", "error_handling",
+	  "Jinja braces in when are evaluated twice and can fail oddly" },
+	{ "literal-compare", "error_handling",
+	  "comparing to True/False literally misreads truthy values" },
+	{ "empty-string-compare", "error_handling",
+	  "comparing to an empty string misreads undefined values" },
+	{ "command-instead-of-shell", "performance",
+	  "shell starts /bin/sh for nothing; command is cheaper and safer" },
+	{ "run-once", "performance",
+	  "run_once with the free strategy runs more than once" },
+	{ "no-relative-paths", "best_practices",
+	  "relative paths into files/ or templates/ break when moved" },
+	{ "partial-become", "best_practices",
+	  "become_user without become does not change the user" },
+	{ "risky-file-permissions", "best_practices",
+	  "files created without an explicit mode get unpredictable modes" },
+	{ "risky-octal", "best_practices",
+	  "a mode without a leading zero is not the octal you meant" },
+	{ "no-log-password", "best_practices",
+	  "a task handling passwords should set no_log" },
+	{ "no-prompting", "best_practices",
+	  "prompts block unattended runs" },
+	{ "inline-env-var", "best_practices",
+	  "environment variables belong in the environment keyword" },
+	{ "avoid-implicit", "best_practices",
+	  "implicit behaviour may change between Ansible versions" },
+	{ "deprecated-module", "best_practices",
+	  "a deprecated module will be removed" },
+	{ "deprecated-command-syntax", "best_practices",
+	  "the command syntax is deprecated" },
+	{ "deprecated-bare-vars", "best_practices",
+	  "bare variables in loops are deprecated" },
+	{ "deprecated-local-action", "best_practices",
+	  "local_action is deprecated; use delegate_to: localhost" },
+	{ "only-builtins", "best_practices",
+	  "modules outside ansible.builtin add dependencies" },
+	{ "no-free-form", "best_practices",
+	  "free-form module arguments are ambiguous; use a mapping" },
+	{ "args", "best_practices",
+	  "module arguments do not match the module's specification" },
+	{ "loop-var-prefix", "best_practices",
+	  "loop variables without a role prefix collide in nested loops" },
+	{ "sanity", "best_practices",
+	  "the collection fails ansible-test sanity rules" },
+	{ "name", "standards",
+	  "plays and tasks need clear, well-formed names for the log" },
+	{ "fqcn", "standards",
+	  "use fully qualified collection names for modules" },
+	{ "yaml", "standards", "the YAML does not follow the house style" },
+	{ "jinja", "standards", "the Jinja expression is badly spaced" },
+	{ "key-order", "standards", "keys are in an unexpected order" },
+	{ "no-tabs", "standards", "tabs in YAML values are error-prone" },
+	{ "var-naming", "standards", "variable names should be snake_case" },
+	{ "role-name", "standards", "role names should be snake_case" },
+	{ "schema", "standards", "the file does not match Ansible's schema" },
+	{ "meta-incorrect", "standards", "role metadata is incomplete" },
+	{ "meta-no-info", "standards", "role metadata is missing" },
+	{ "meta-no-tags", "standards", "role metadata tags are malformed" },
+	{ "meta-video-links", "standards", "role video links are malformed" },
+	{ "meta-runtime", "standards", "meta/runtime.yml is wrong" },
+	{ "galaxy", "standards", "the collection metadata is incomplete" },
+	{ "playbook-extension", "standards",
+	  "playbooks should end in .yml or .yaml" },
+	{ "syntax-check", "standards", "the playbook does not parse" },
+	{ "load-failure", "standards", "the file could not be loaded" },
+	{ "parser-error", "standards", "the file could not be parsed" },
+	{ "internal-error", "standards", "ansible-lint could not check it" },
+	{ "warning", "standards", "ansible-lint warned about the file" },
+	{ "chiffon-not-idempotent", "idempotency",
+	  "the task reported changed again on a rerun with the same inputs" },
+};
+
+/* Severities, least to most severe. */
+static const char *const lint_severities[] = {
+	"info", "minor", "major", "critical", "blocker",
+};
+
+/* One ansible-lint process. */
+struct lint_job {
+	struct lint_job		*next;		/* lint_state.jobs */
+	struct chiffon_task	*task;		/* capability call, or NULL */
+	struct chiffon_child	*child;
+	char			*playbook;
+	char			*task_id;
+	char			*run_id;
+	struct strbuf		 out;		/* stdout + stderr */
+	int			 timer;
+	lint_done_fn		 done;
+	void			*data;
+};
+
+/* The plugin-wide state of lint. */
+static struct {
+	struct lint_job	*jobs;
+} lint_state;
+
+const char *
+lint_category(const char *rule, const char **reason)
+{
+	size_t	 i, len;
+
+	len = strcspn(rule, "[");
+	for (i = 0; i < nitems(lint_rules); i++) {
+		if (strcmp(rule, lint_rules[i].rule) == 0)
+			goto found;
+	}
+	for (i = 0; i < nitems(lint_rules); i++) {
+		if (strlen(lint_rules[i].rule) == len &&
+		    strncmp(rule, lint_rules[i].rule, len) == 0)
+			goto found;
+	}
+	if (reason != NULL)
+		*reason = "ansible-lint reports a practice to improve";
+	return "best_practices";
+found:
+	if (reason != NULL)
+		*reason = lint_rules[i].reason;
+	return lint_rules[i].category;
+}
+
+static int
+lint_severity_rank(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(lint_severities); i++) {
+		if (strcmp(s, lint_severities[i]) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static const char *
+lint_str(json_object *o, const char *key)
+{
+	json_object	*v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* "reason: description" on one line, bounded.  Caller frees. */
+static char *
+lint_reason(const char *reason, const char *description)
+{
+	char	*text, *p;
+
+	if (description != NULL && *description != '\0')
+		text = xasprintf("%s: %s", reason, description);
+	else
+		text = xstrdup(reason);
+	for (p = text; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	}
+	if (strlen(text) > LINT_REASON_MAX)
+		strcpy(text + LINT_REASON_MAX - 3, "...");
+	return text;
+}
+
+void
+lint_free(struct lint_finding *f, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; f != NULL && i < n; i++) {
+		free(f[i].rule);
+		free(f[i].severity);
+		free(f[i].category);
+		free(f[i].reason);
+		free(f[i].file);
+	}
+	free(f);
+}
+
+/*
+ * Sort most severe first, keeping ansible-lint's order among equals
+ * (insertion sort: stable, and n is at most a few hundred).
+ */
+static void
+lint_sort(struct lint_finding *f, size_t n)
+{
+	struct lint_finding	 t;
+	size_t			 i, j;
+
+	for (i = 1; i < n; i++) {
+		t = f[i];
+		for (j = i; j > 0 && lint_severity_rank(f[j - 1].severity) <
+		    lint_severity_rank(t.severity); j--)
+			f[j] = f[j - 1];
+		f[j] = t;
+	}
+}
+
+int
+lint_parse(const char *json, size_t len, struct lint_finding **out,
+    size_t *nout, char **errp)
+{
+	struct json_tokener	*tok;
+	json_object		*list, *item, *loc, *lines, *v;
+	struct lint_finding	*f;
+	const char		*rule, *sev, *reason, *cat;
+	size_t			 i, n, k;
+
+	tok = json_tokener_new();
+	list = json_tokener_parse_ex(tok, json, (int)len);
+	json_tokener_free(tok);
+	if (list == NULL || !json_object_is_type(list, json_type_array)) {
+		json_object_put(list);
+		return set_error(errp, "ansible-lint output is not a JSON "
+		    "list");
+	}
+	n = json_object_array_length(list);
+	f = xcalloc(n + 1, sizeof *f);
+	for (i = k = 0; i < n; i++) {
+		item = json_object_array_get_idx(list, i);
+		if ((rule = lint_str(item, "check_name")) == NULL)
+			continue;
+		sev = lint_str(item, "severity");
+		if (sev == NULL || lint_severity_rank(sev) < 0)
+			sev = "minor";
+		cat = lint_category(rule, &reason);
+		f[k].rule = xstrdup(rule);
+		f[k].severity = xstrdup(sev);
+		f[k].category = xstrdup(cat);
+		f[k].reason = lint_reason(reason, lint_str(item,
+		    "description"));
+		if (json_object_object_get_ex(item, "location", &loc)) {
+			if (lint_str(loc, "path") != NULL)
+				f[k].file = xstrdup(lint_str(loc, "path"));
+			if (json_object_object_get_ex(loc, "lines", &lines) &&
+			    json_object_object_get_ex(lines, "begin", &v))
+				f[k].line = json_object_get_int(v);
+			else if (json_object_object_get_ex(loc, "positions",
+			    &lines) && json_object_object_get_ex(lines,
+			    "begin", &v) && json_object_object_get_ex(v,
+			    "line", &v))
+				f[k].line = json_object_get_int(v);
+			if (f[k].line < 0)
+				f[k].line = 0;
+		}
+		k++;
+	}
+	json_object_put(list);
+	if (k > LINT_KEEP_ABOVE) {
+		lint_sort(f, k);
+		for (i = LINT_KEEP; i < k; i++) {
+			free(f[i].rule);
+			free(f[i].severity);
+			free(f[i].category);
+			free(f[i].reason);
+			free(f[i].file);
+		}
+		k = LINT_KEEP;
+	}
+	*out = f;
+	*nout = k;
+	return 0;
+}
+
+int
+lint_idempotency(const char *changed_json, const char *repo,
+    const char *playbook, struct lint_finding **out, size_t *nout)
+{
+	size_t			 rlen = strlen(repo);
+	json_object		*list, *item;
+	struct lint_finding	*f;
+	const char		*reason, *task, *host, *path;
+	char			*desc, *colon;
+	size_t			 i, n;
+
+	*out = NULL;
+	*nout = 0;
+	list = json_tokener_parse(changed_json);
+	if (list == NULL || !json_object_is_type(list, json_type_array)) {
+		json_object_put(list);
+		return -1;
+	}
+	n = json_object_array_length(list);
+	f = xcalloc(n + 1, sizeof *f);
+	lint_category("chiffon-not-idempotent", &reason);
+	for (i = 0; i < n; i++) {
+		item = json_object_array_get_idx(list, i);
+		task = lint_str(item, "task");
+		host = lint_str(item, "host");
+		path = lint_str(item, "task_path");
+		desc = xasprintf("task \"%s\" on %s", task != NULL ? task : "?",
+		    host != NULL ? host : "?");
+		f[i].rule = xstrdup("chiffon-not-idempotent");
+		f[i].severity = xstrdup("major");
+		f[i].category = xstrdup("idempotency");
+		f[i].reason = lint_reason(reason, desc);
+		free(desc);
+		/* task_path is "FILE:LINE". */
+		if (path != NULL) {
+			if (strncmp(path, repo, rlen) == 0 &&
+			    path[rlen] == '/')
+				path += rlen + 1;
+			f[i].file = xstrdup(path);
+			if ((colon = strrchr(f[i].file, ':')) != NULL) {
+				*colon = '\0';
+				f[i].line = atoi(colon + 1);
+			}
+		} else
+			f[i].file = xstrdup(playbook);
+	}
+	json_object_put(list);
+	*out = f;
+	*nout = n;
+	return 0;
+}
+
+/* db_query callback: remember the error. */
+static void
+lint_db_done(const struct chiffon_db_result *res, const char *error,
+    void *data)
+{
+	char	**errp = data;
+
+	if (error != NULL)
+		*errp = xstrdup(error);
+}
+
+int
+lint_store(const char *playbook, const char *task_id, const char *run_id,
+    const char *source, const struct lint_finding *f, size_t n,
+    char **errp)
+{
+	json_object	*list = json_object_new_array(), *o;
+	const char	*params[5];
+	char		*err = NULL;
+	size_t		 i;
+	int		 rc;
+
+	if (n == 0) {
+		json_object_put(list);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "category",
+		    json_object_new_string(f[i].category));
+		json_object_object_add(o, "rule",
+		    json_object_new_string(f[i].rule));
+		json_object_object_add(o, "severity",
+		    json_object_new_string(f[i].severity));
+		json_object_object_add(o, "reason",
+		    json_object_new_string(f[i].reason));
+		json_object_object_add(o, "file", f[i].file != NULL ?
+		    json_object_new_string(f[i].file) : NULL);
+		json_object_object_add(o, "line", f[i].line > 0 ?
+		    json_object_new_int(f[i].line) : NULL);
+		json_object_array_add(list, o);
+	}
+	params[0] = json_object_to_json_string_ext(list,
+	    JSON_C_TO_STRING_PLAIN);
+	params[1] = playbook;
+	params[2] = task_id;
+	params[3] = run_id;
+	params[4] = source;
+	rc = infra_host->db_query(infra_plugin,
+	    "INSERT INTO playbook_suggestions (task_id, run_id, playbook, "
+	    "source, category, rule, severity, reason, file, line) "
+	    "SELECT $3::bigint, $4::bigint, $2, $5, x.category, x.rule, "
+	    "x.severity, x.reason, x.file, x.line "
+	    "FROM json_to_recordset($1::json) AS x(category text, rule text, "
+	    "severity text, reason text, file text, line integer)",
+	    5, params, lint_db_done, &err);
+	json_object_put(list);
+	if (rc != 0 || err != NULL) {
+		set_error(errp, "cannot store suggestions for %s: %s",
+		    playbook, err != NULL ? err : "database error");
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- running ansible-lint ---------------------------------------------- */
+
+static void
+lint_job_free(struct lint_job *job)
+{
+	struct lint_job	**pp;
+
+	for (pp = &lint_state.jobs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == job) {
+			*pp = job->next;
+			break;
+		}
+	}
+	free(job->playbook);
+	free(job->task_id);
+	free(job->run_id);
+	strbuf_free(&job->out);
+	free(job);
+}
+
+static void
+lint_on_line(struct chiffon_child *child, int stream, const char *line,
+    size_t len, void *data)
+{
+	struct lint_job	*job = data;
+
+	strbuf_add(&job->out, line, len);
+	strbuf_addc(&job->out, '\n');
+}
+
+static int
+lint_timeout(void *data)
+{
+	struct lint_job	*job = data;
+
+	job->timer = 0;
+	if (job->child != NULL)
+		infra_host->child_signal(job->child, SIGKILL);
+	return 1;
+}
+
+/*
+ * Find the JSON list in the merged output: the first line that starts
+ * with '[' and parses.  0 with findings, or -1.
+ */
+static int
+lint_find_json(struct lint_job *job, struct lint_finding **f, size_t *n,
+    char **errp)
+{
+	char	*p = job->out.buf, *nl;
+
+	while (p != NULL && *p != '\0') {
+		nl = strchr(p, '\n');
+		if (*p == '[' && lint_parse(p, nl != NULL ? (size_t)(nl - p) :
+		    strlen(p), f, n, NULL) == 0)
+			return 0;
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+	return set_error(errp, "ansible-lint printed no JSON report");
+}
+
+static void
+lint_on_exit(struct chiffon_child *child, int wstatus,
+    const struct chiffon_rusage *usage, void *data)
+{
+	struct lint_job		*job = data;
+	struct lint_finding	*f = NULL;
+	size_t			 n = 0;
+	char			*err = NULL, *first, *nl;
+	int			 code;
+
+	job->child = NULL;
+	if (job->timer > 0)
+		infra_host->remove(infra_plugin, job->timer);
+	job->timer = 0;
+	code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+	if ((code == 0 || code == 2) && lint_find_json(job, &f, &n,
+	    &err) == 0) {
+		/* Findings are reported even when they cannot be stored. */
+		lint_store(job->playbook, job->task_id, job->run_id,
+		    "ansible-lint", f, n, &err);
+		job->done((int)n, 0, err, f, n, job->data);
+		goto out;
+	} else if (err == NULL) {
+		first = xstrdup(job->out.len > 0 ? job->out.buf : "");
+		if ((nl = strchr(first, '\n')) != NULL)
+			*nl = '\0';
+		err = xasprintf("ansible-lint %s failed (%s %d)%s%s",
+		    job->playbook, WIFEXITED(wstatus) ? "exit status" :
+		    "signal", WIFEXITED(wstatus) ? code : WTERMSIG(wstatus),
+		    *first != '\0' ? ": " : "", first);
+		free(first);
+	}
+	job->done(-1, 0, err, NULL, 0, job->data);
+out:
+	free(err);
+	lint_free(f, n);
+	lint_job_free(job);
+}
+
+/* Is name an executable in PATH (or a path)?  0 if so. */
+static int
+lint_which(const char *name)
+{
+	const char	*path = getenv("PATH"), *p, *colon;
+	char		*dir, *file;
+	int		 ok;
+
+	if (strchr(name, '/') != NULL)
+		return access(name, X_OK);
+	if (path == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; ; p = colon + 1) {
+		colon = strchr(p, ':');
+		dir = colon != NULL ? xstrndup(p, (size_t)(colon - p)) :
+		    xstrdup(p);
+		file = path_join(*dir != '\0' ? dir : ".", name);
+		ok = access(file, X_OK) == 0;
+		free(dir);
+		free(file);
+		if (ok)
+			return 0;
+		if (colon == NULL)
+			return -1;
+	}
+}
+
+int
+lint_start(const char *repo, const char *playbook, const char *task_id,
+    const char *run_id, lint_done_fn done, void *data, char **errp)
+{
+	static const struct chiffon_child_cbs cbs = {
+		.on_line = lint_on_line,
+		.on_exit = lint_on_exit,
+	};
+	static const char *const env[] = { "ANSIBLE_LINT_OFFLINE=1",
+	    "NO_COLOR=1", NULL };
+	const char			*prog, *argv[9];
+	struct chiffon_spawn_opts	 opts = { 0 };
+	struct chiffon_user_data	 ud;
+	struct lint_job			*job;
+	char				*msg;
+
+	prog = infra_host->config_get(infra_plugin, "ansible.lint");
+	if (prog == NULL)
+		prog = "ansible-lint";
+	if (lint_which(prog) != 0) {
+		msg = xasprintf("%s not found%s; install it with apt-get "
+		    "install ansible-lint or set ansible.lint", prog,
+		    strchr(prog, '/') != NULL ? " or not executable" :
+		    " in PATH");
+		done(-1, 1, msg, NULL, 0, data);
+		free(msg);
+		return 0;
+	}
+	job = xcalloc(1, sizeof *job);
+	job->playbook = xstrdup(playbook);
+	job->task_id = task_id != NULL ? xstrdup(task_id) : NULL;
+	job->run_id = run_id != NULL ? xstrdup(run_id) : NULL;
+	job->done = done;
+	job->data = data;
+	argv[0] = prog;
+	argv[1] = "-f";
+	argv[2] = "json";
+	argv[3] = "-q";
+	argv[4] = "--offline";
+	argv[5] = "--nocolor";
+	argv[6] = "--";
+	argv[7] = playbook;
+	argv[8] = NULL;
+	opts.argv = argv;
+	opts.env_add = env;
+	opts.cwd = repo;
+	ud.data = job;
+	ud.free_func = NULL;
+	job->child = infra_host->spawn(infra_plugin, &opts, &cbs, &ud);
+	if (job->child == NULL) {
+		lint_job_free(job);
+		return set_error(errp, "cannot start %s (see the log)", prog);
+	}
+	job->next = lint_state.jobs;
+	lint_state.jobs = job;
+	job->timer = infra_host->add_timer(infra_plugin, LINT_TIMEOUT_MS,
+	    lint_timeout, &ud);
+	return 0;
+}
+
+/* --- the "ansible.lint" capability ------------------------------------- */
+
+static void
+lint_cap_done(int nfindings, int missing, const char *error,
+    const struct lint_finding *f, size_t n, void *data)
+{
+	struct chiffon_task	*task = data;
+	json_object		*o = json_object_new_object(), *list, *s;
+	char			*result;
+	size_t			 i;
+
+	json_object_object_add(o, "findings", json_object_new_int(nfindings));
+	json_object_object_add(o, "missing", json_object_new_boolean(missing));
+	if (error != NULL)
+		json_object_object_add(o, nfindings >= 0 ? "store_error" :
+		    "error", json_object_new_string(error));
+	list = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		s = json_object_new_object();
+		json_object_object_add(s, "category",
+		    json_object_new_string(f[i].category));
+		json_object_object_add(s, "rule",
+		    json_object_new_string(f[i].rule));
+		json_object_object_add(s, "severity",
+		    json_object_new_string(f[i].severity));
+		json_object_object_add(s, "reason",
+		    json_object_new_string(f[i].reason));
+		json_object_object_add(s, "file", f[i].file != NULL ?
+		    json_object_new_string(f[i].file) : NULL);
+		json_object_object_add(s, "line",
+		    json_object_new_int(f[i].line));
+		json_object_array_add(list, s);
+	}
+	json_object_object_add(o, "suggestions", list);
+	result = xstrdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	infra_host->task_finish(task, nfindings >= 0 ? "successful" :
+	    "failed", result);
+	free(result);
+}
+
+static void
+lint_cap_fail(struct chiffon_task *task, const char *msg)
+{
+	lint_cap_done(-1, 0, msg, NULL, 0, task);
+}
+
+/* The "ansible.lint" capability handler. */
+static int
+lint_handler(struct chiffon_task *task, void *data)
+{
+	const char	*text = infra_host->task_params(task);
+	const char	*pb, *repo, *task_id, *run_id;
+	json_object	*params;
+	char		*err = NULL, *real;
+
+	params = json_tokener_parse(text != NULL ? text : "{}");
+	if (params == NULL || !json_object_is_type(params, json_type_object)) {
+		json_object_put(params);
+		lint_cap_fail(task, "ansible.lint: parameters are not a JSON "
+		    "object");
+		return -1;
+	}
+	pb = lint_str(params, "playbook");
+	if ((repo = lint_str(params, "repo")) == NULL)
+		repo = infra_host->config_get(infra_plugin, "ansible.repo");
+	if (pb == NULL || *pb == '\0') {
+		json_object_put(params);
+		lint_cap_fail(task, "ansible.lint: parameter \"playbook\" is "
+		    "missing");
+		return -1;
+	}
+	if (repo == NULL)
+		repo = ".";
+	if ((real = realpath(repo, NULL)) == NULL) {
+		err = xasprintf("ansible.lint: repository %s: %s", repo,
+		    strerror(errno));
+		json_object_put(params);
+		lint_cap_fail(task, err);
+		free(err);
+		return -1;
+	}
+	task_id = lint_str(params, "task_id");
+	if (task_id == NULL)
+		task_id = infra_host->task_id(task);
+	run_id = lint_str(params, "run_id");
+	if (lint_start(real, pb, task_id, run_id, lint_cap_done, task,
+	    &err) != 0) {
+		lint_cap_fail(task, err);
+		free(err);
+		free(real);
+		json_object_put(params);
+		return -1;
+	}
+	free(real);
+	json_object_put(params);
+	return 0;
+}
+
+int
+lint_init(struct chiffon_plugin *p, const struct chiffon_host *host)
+{
+	struct chiffon_user_data	ud = { NULL, NULL };
+
+	lint_state.jobs = NULL;
+	return host->register_capability(p, "ansible.lint", lint_handler, &ud);
+}
+
+void
+lint_end(void)
+{
+	while (lint_state.jobs != NULL)
+		lint_job_free(lint_state.jobs);
+}
