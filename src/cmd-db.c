@@ -22,6 +22,8 @@
 #include "util.h"
 
 int	cmd_db(struct app *, int, char **);
+/* cmd-prune.c: `chiffon db prune --older-than AGE` (argv[0] "prune"). */
+int	cmd_prune(struct app *, int, char **);
 
 /* One subcommand. */
 struct cmd_db_sub {
@@ -317,10 +319,13 @@ cmd_db_usage(FILE *f)
 {
 	size_t	i;
 
-	fprintf(f, "usage: chiffon db start|stop|status|url|migrate\n");
+	fprintf(f, "usage: chiffon db start|stop|status|url|migrate\n"
+	    "       chiffon db prune --older-than AGE\n");
 	for (i = 0; i < nitems(cmd_db_subs); i++)
 		fprintf(f, "  %-8s %s\n", cmd_db_subs[i].name,
 		    cmd_db_subs[i].summary);
+	fprintf(f, "  %-8s %s\n", "prune", "drop months of run output and "
+	    "events older than AGE (180d...)");
 	return EXIT_USAGE;
 }
 
@@ -334,6 +339,8 @@ cmd_db(struct app *app, int argc, char **argv)
 		cmd_db_usage(stdout);
 		return EXIT_OK;
 	}
+	if (argc >= 2 && strcmp(argv[1], "prune") == 0)
+		return cmd_prune(app, argc - 1, argv + 1);
 	if (argc != 2)
 		return cmd_db_usage(stderr);
 	for (i = 0; i < nitems(cmd_db_subs); i++) {

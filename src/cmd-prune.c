@@ -1,0 +1,86 @@
+/*
+ * cmd-prune.c - `chiffon db prune --older-than AGE`: retention of run
+ * output and events.  run_output and run_events are partitioned by month;
+ * whole months that ended more than AGE ago are dropped (audit_prune).
+ * The audit log, runs and tasks are never pruned.  cmd-db.c dispatches
+ * its "prune" subcommand here.
+ *
+ * Exit statuses: 0 done, 2 bad usage, 3 the database failed.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "audit.h"
+#include "conf.h"
+#include "db.h"
+#include "util.h"
+
+int	cmd_prune(struct app *, int, char **);
+
+#define CMD_PRUNE_USAGE "usage: chiffon db prune --older-than AGE " \
+	"(for example 180d)\n"
+
+/* argv[0] is "prune". */
+int
+cmd_prune(struct app *app, int argc, char **argv)
+{
+	static const struct option	 longopts[] = {
+		{ "older-than", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct db			*db;
+	const char			*age = NULL;
+	char				*err = NULL, *names = NULL, *p, *nl;
+	double				 secs;
+	int				 ch, n;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			age = optarg;
+			break;
+		case 'h':
+			printf(CMD_PRUNE_USAGE);
+			return EXIT_OK;
+		default:
+			fprintf(stderr, CMD_PRUNE_USAGE);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc || age == NULL) {
+		fprintf(stderr, CMD_PRUNE_USAGE);
+		return EXIT_USAGE;
+	}
+	if (conf_parse_duration(age, &secs) != 0 || secs < 86400) {
+		fprintf(stderr, "chiffon: db prune: --older-than: bad value "
+		    "'%s' (a duration of at least one day, such as 180d or "
+		    "26w)\n", age);
+		return EXIT_USAGE;
+	}
+	if ((db = app_db(app, &err)) == NULL) {
+		fprintf(stderr, "chiffon: %s\n", err);
+		free(err);
+		return EXIT_ENV;
+	}
+	if ((n = audit_prune(db_pg(db), secs, &names, &err)) < 0) {
+		fprintf(stderr, "chiffon: %s\n", err);
+		free(err);
+		return EXIT_ENV;
+	}
+	for (p = names; p != NULL && *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		printf("dropped %.*s\n", (int)(nl - p), p);
+	}
+	printf("%d partition%s of run output and events dropped (older "
+	    "than %s); the audit log is kept\n", n, n == 1 ? "" : "s", age);
+	free(names);
+	return EXIT_OK;
+}

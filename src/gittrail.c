@@ -1,0 +1,747 @@
+/*
+ * gittrail.c - the git side of the audit trail, through libgit2.
+ *
+ * A commit is made without touching anything but the named paths: the
+ * new tree is HEAD's tree with those entries replaced
+ * (git_tree_create_updated), so changes the user staged in the index are
+ * neither committed nor lost; the index entries of the named paths are
+ * then brought in line with the commit.  Whether anything changed is
+ * decided by hashing the new content (git_odb_hash) against HEAD's
+ * entries before any object is written, so an unchanged entry writes
+ * nothing at all, even to a read-only repository.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+#include <libpq-fe.h>
+
+#include "audit.h"
+#include "audit-query.h"
+#include "gittrail.h"
+#include "util.h"
+
+/* Attempts when another writer moves HEAD between read and commit. */
+#define GITTRAIL_TRIES	5
+
+/* One path to commit: new content, or removal. */
+struct gittrail_file {
+	char		*path;		/* relative to the top of the tree */
+	char		*buf;		/* content; NULL: remove the path */
+	size_t		 len;
+	git_filemode_t	 mode;
+};
+
+/* A set of changes for one commit. */
+struct gittrail_change {
+	struct gittrail_file	*files;
+	size_t			 nfiles;
+	int			 write_workdir;	/* buf goes to the work tree */
+};
+
+/* The last libgit2 error as text. */
+static const char *
+gittrail_git_message(void)
+{
+	const git_error	*e = git_error_last();
+
+	return e != NULL && e->message != NULL ? e->message : "unknown error";
+}
+
+static int
+gittrail_error(char **errp, const char *repo, const char *what)
+{
+	return set_error(errp, "audit repository %s: %s: %s", repo, what,
+	    gittrail_git_message());
+}
+
+char *
+gittrail_task_path(long long task_id)
+{
+	return xasprintf(".audit/tasks/%lld.json", task_id);
+}
+
+/* Non-zero when dir has no entries but . and .. (or cannot be read). */
+static int
+gittrail_dir_empty(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 empty = 1;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0) {
+			empty = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return empty;
+}
+
+/* Open the repository at path, creating it when missing or empty. */
+static int
+gittrail_open(const char *path, git_repository **repop, char **errp)
+{
+	struct stat	st;
+	int		rc;
+
+	*repop = NULL;
+	if (stat(path, &st) == -1) {
+		if (errno != ENOENT)
+			return set_error(errp, "audit repository %s: %s "
+			    "(check audit.repo)", path, strerror(errno));
+		if (mkdir_p(path, 0755) != 0)
+			return set_error(errp, "audit repository %s: cannot "
+			    "create it: %s (check audit.repo)", path,
+			    strerror(errno));
+	} else if (!S_ISDIR(st.st_mode)) {
+		return set_error(errp, "audit repository %s: not a directory "
+		    "(check audit.repo)", path);
+	} else {
+		rc = git_repository_open_ext(repop, path,
+		    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+		if (rc == 0)
+			return 0;
+		if (rc != GIT_ENOTFOUND)
+			return gittrail_error(errp, path, "cannot open it");
+		if (!gittrail_dir_empty(path))
+			return set_error(errp, "audit repository %s: exists "
+			    "and is not a git repository: run `git init` "
+			    "there or set audit.repo to another directory",
+			    path);
+	}
+	if (git_repository_init(repop, path, 0) != 0)
+		return gittrail_error(errp, path, "cannot create it");
+	return 0;
+}
+
+/* Copy s with characters git refuses in a signature replaced. */
+static char *
+gittrail_clean(const char *s)
+{
+	char	*c = xstrdup(s), *p;
+
+	for (p = c; *p != '\0'; p++)
+		if (*p == '<' || *p == '>' || *p == '\n')
+			*p = '_';
+	return c;
+}
+
+/*
+ * A signature for name/email: a name holding '@' is also the email, else
+ * the email is name@hostname.
+ */
+static int
+gittrail_signature(git_signature **sigp, const char *name, const char *email,
+    const char *repo, char **errp)
+{
+	char	 host[256], *n, *e, *at;
+	int	 rc;
+
+	if (name == NULL || *name == '\0')
+		name = audit_user();
+	if (gethostname(host, sizeof host) != 0 || *host == '\0')
+		snprintf(host, sizeof host, "localhost");
+	host[sizeof host - 1] = '\0';
+	n = gittrail_clean(name);
+	if (email != NULL && *email != '\0')
+		e = gittrail_clean(email);
+	else if (strchr(n, '@') != NULL)
+		e = xstrdup(n);
+	else
+		e = xasprintf("%s@%s", n, host);
+	if ((at = strchr(n, '@')) != NULL && at != n)
+		*at = '\0';
+	rc = git_signature_now(sigp, n, e);
+	free(n);
+	free(e);
+	if (rc != 0)
+		return gittrail_error(errp, repo, "bad author");
+	return 0;
+}
+
+/* Write buf to dir/rel atomically (temporary file and rename). */
+static int
+gittrail_write_file(const char *workdir, const struct gittrail_file *f,
+    const char *repo, char **errp)
+{
+	char	*path, *tmp, *slash;
+	int	 fd, rc = -1;
+	ssize_t	 w;
+	size_t	 off = 0;
+
+	path = path_join(workdir, f->path);
+	tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
+	if ((slash = strrchr(path, '/')) != NULL) {
+		*slash = '\0';
+		if (mkdir_p(path, 0755) != 0) {
+			set_error(errp, "audit repository %s: cannot create "
+			    "%s: %s", repo, path, strerror(errno));
+			goto out;
+		}
+		*slash = '/';
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1) {
+		set_error(errp, "audit repository %s: cannot write %s: %s",
+		    repo, f->path, strerror(errno));
+		goto out;
+	}
+	while (off < f->len) {
+		w = write(fd, f->buf + off, f->len - off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			set_error(errp, "audit repository %s: cannot write "
+			    "%s: %s", repo, f->path, strerror(errno));
+			close(fd);
+			unlink(tmp);
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		set_error(errp, "audit repository %s: cannot write %s: %s",
+		    repo, f->path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+/* Non-zero when the file's entry in tree (may be NULL) already matches. */
+static int
+gittrail_unchanged(git_tree *tree, const struct gittrail_file *f)
+{
+	git_tree_entry	*e = NULL;
+	git_oid		 oid;
+	int		 same;
+
+	if (tree == NULL || git_tree_entry_bypath(&e, tree, f->path) != 0)
+		return f->buf == NULL;
+	if (f->buf == NULL) {
+		git_tree_entry_free(e);
+		return 0;
+	}
+	same = git_odb_hash(&oid, f->buf, f->len, GIT_OBJECT_BLOB) == 0 &&
+	    git_oid_equal(&oid, git_tree_entry_id(e)) &&
+	    git_tree_entry_filemode(e) == f->mode;
+	git_tree_entry_free(e);
+	return same;
+}
+
+/* HEAD's commit and tree, or NULLs on an unborn branch. */
+static int
+gittrail_head(git_repository *repo, git_commit **commitp, git_tree **treep,
+    const char *path, char **errp)
+{
+	git_oid	oid;
+	int	rc;
+
+	*commitp = NULL;
+	*treep = NULL;
+	rc = git_reference_name_to_id(&oid, repo, "HEAD");
+	if (rc == GIT_ENOTFOUND || rc == GIT_EUNBORNBRANCH)
+		return 0;
+	if (rc != 0)
+		return gittrail_error(errp, path, "cannot read HEAD");
+	if (git_commit_lookup(commitp, repo, &oid) != 0 ||
+	    git_commit_tree(treep, *commitp) != 0) {
+		git_commit_free(*commitp);
+		*commitp = NULL;
+		return gittrail_error(errp, path, "cannot read HEAD's tree");
+	}
+	return 0;
+}
+
+/* Bring the index entries of the changed paths in line with the commit. */
+static int
+gittrail_update_index(git_repository *repo, const struct gittrail_change *c,
+    const char *path, char **errp)
+{
+	git_index	*idx;
+	size_t		 i;
+	int		 rc = 0;
+
+	if (git_repository_index(&idx, repo) != 0)
+		return gittrail_error(errp, path, "cannot open the index");
+	if (git_index_read(idx, 0) != 0)
+		rc = gittrail_error(errp, path, "cannot read the index");
+	for (i = 0; rc == 0 && i < c->nfiles; i++) {
+		if (c->files[i].buf == NULL)
+			(void)git_index_remove_bypath(idx, c->files[i].path);
+		else if (git_index_add_bypath(idx, c->files[i].path) != 0)
+			rc = gittrail_error(errp, path,
+			    "cannot update the index");
+	}
+	if (rc == 0 && git_index_write(idx) != 0)
+		rc = gittrail_error(errp, path, "cannot write the index");
+	git_index_free(idx);
+	return rc;
+}
+
+/*
+ * Commit the change on top of HEAD.  Returns 1 committed, 0 unchanged, -1
+ * with *errp.  *commitp gets the new commit (or HEAD) id.
+ */
+static int
+gittrail_commit(git_repository *repo, const char *path,
+    const struct gittrail_change *c, const char *message,
+    const git_signature *author, const git_signature *committer,
+    char **commitp, char **errp)
+{
+	git_tree_update	*up = NULL;
+	git_commit	*head = NULL;
+	git_tree	*base = NULL, *tree = NULL;
+	git_oid		 tree_oid, commit_oid;
+	const git_commit *parents[1];
+	char		 hex[GIT_OID_HEXSZ + 1];
+	const char	*workdir = git_repository_workdir(repo);
+	size_t		 i;
+	int		 rc = -1, err, tries, changed;
+
+	if (commitp != NULL)
+		*commitp = NULL;
+	for (tries = 0; tries < GITTRAIL_TRIES; tries++) {
+		if (gittrail_head(repo, &head, &base, path, errp) != 0)
+			return -1;
+		changed = 0;
+		for (i = 0; i < c->nfiles; i++)
+			if (!gittrail_unchanged(base, &c->files[i]))
+				changed = 1;
+		if (!changed) {
+			if (commitp != NULL && head != NULL)
+				*commitp = xstrdup(git_oid_tostr(hex,
+				    sizeof hex, git_commit_id(head)));
+			rc = 0;
+			goto out;
+		}
+		if (c->write_workdir && workdir != NULL) {
+			for (i = 0; i < c->nfiles; i++)
+				if (c->files[i].buf != NULL &&
+				    gittrail_write_file(workdir, &c->files[i],
+				    path, errp) != 0)
+					goto out;
+		}
+		free(up);
+		up = xcalloc(c->nfiles, sizeof *up);
+		for (i = 0; i < c->nfiles; i++) {
+			up[i].path = c->files[i].path;
+			if (c->files[i].buf == NULL) {
+				up[i].action = GIT_TREE_UPDATE_REMOVE;
+				continue;
+			}
+			up[i].action = GIT_TREE_UPDATE_UPSERT;
+			up[i].filemode = c->files[i].mode;
+			if (git_blob_create_from_buffer(&up[i].id, repo,
+			    c->files[i].buf, c->files[i].len) != 0) {
+				gittrail_error(errp, path, "cannot store the "
+				    "file");
+				goto out;
+			}
+		}
+		if (base == NULL) {
+			git_treebuilder	*tb;
+
+			if (git_treebuilder_new(&tb, repo, NULL) != 0 ||
+			    git_treebuilder_write(&tree_oid, tb) != 0 ||
+			    git_tree_lookup(&base, repo, &tree_oid) != 0) {
+				git_treebuilder_free(tb);
+				gittrail_error(errp, path,
+				    "cannot build a tree");
+				goto out;
+			}
+			git_treebuilder_free(tb);
+		}
+		if (git_tree_create_updated(&tree_oid, repo, base, c->nfiles,
+		    up) != 0 || git_tree_lookup(&tree, repo, &tree_oid) != 0) {
+			gittrail_error(errp, path, "cannot build the tree");
+			goto out;
+		}
+		parents[0] = head;
+		err = git_commit_create(&commit_oid, repo, "HEAD", author,
+		    committer, NULL, message, tree, head != NULL ? 1 : 0,
+		    parents);
+		git_tree_free(tree);
+		tree = NULL;
+		if (err == 0)
+			break;
+		if (err != GIT_EMODIFIED && err != GIT_ELOCKED) {
+			gittrail_error(errp, path, "cannot commit");
+			goto out;
+		}
+		/* Someone else committed meanwhile: start over. */
+		git_tree_free(base);
+		git_commit_free(head);
+		base = NULL;
+		head = NULL;
+		usleep(10000 * (tries + 1));
+	}
+	if (tries == GITTRAIL_TRIES) {
+		gittrail_error(errp, path, "HEAD kept moving; cannot commit");
+		goto out;
+	}
+	if (commitp != NULL)
+		*commitp = xstrdup(git_oid_tostr(hex, sizeof hex, &commit_oid));
+	if (workdir != NULL && gittrail_update_index(repo, c, path, errp) != 0)
+		goto out;
+	rc = 1;
+out:
+	free(up);
+	git_tree_free(tree);
+	git_tree_free(base);
+	git_commit_free(head);
+	if (rc == -1 && commitp != NULL) {
+		free(*commitp);
+		*commitp = NULL;
+	}
+	return rc;
+}
+
+int
+gittrail_commit_task(const char *repo_path, long long task_id,
+    const char *status, const char *json_entry, const char *author_name,
+    const char *author_email, char **commitp, char **errp)
+{
+	git_repository		*repo = NULL;
+	git_signature		*author = NULL, *committer = NULL;
+	struct gittrail_file	 f;
+	struct gittrail_change	 c = { &f, 1, 1 };
+	char			*msg;
+	int			 rc = -1;
+
+	if (commitp != NULL)
+		*commitp = NULL;
+	git_libgit2_init();
+	f.path = gittrail_task_path(task_id);
+	f.buf = (char *)json_entry;
+	f.len = strlen(json_entry);
+	f.mode = GIT_FILEMODE_BLOB;
+	msg = xasprintf("audit: task %lld %s\n", task_id,
+	    status != NULL ? status : "finished");
+	if (gittrail_open(repo_path, &repo, errp) != 0)
+		goto out;
+	if (gittrail_signature(&author, author_name, author_email,
+	    repo_path, errp) != 0 ||
+	    gittrail_signature(&committer, "chiffon", NULL, repo_path,
+	    errp) != 0)
+		goto out;
+	rc = gittrail_commit(repo, repo_path, &c, msg, author, committer,
+	    commitp, errp);
+out:
+	git_signature_free(author);
+	git_signature_free(committer);
+	git_repository_free(repo);
+	free(f.path);
+	free(msg);
+	git_libgit2_shutdown();
+	return rc;
+}
+
+/* Add top/rel (a file, a directory walked recursively, or missing). */
+static int
+gittrail_collect(const char *top, const char *rel, struct gittrail_change *c,
+    char **errp)
+{
+	struct stat	 st;
+	struct dirent	*de;
+	DIR		*d;
+	char		*full, *sub;
+	int		 rc = 0;
+
+	full = path_join(top, rel);
+	if (lstat(full, &st) == -1) {
+		if (errno != ENOENT) {
+			rc = set_error(errp, "%s: %s", full, strerror(errno));
+			free(full);
+			return rc;
+		}
+		c->files = xreallocarray(c->files, c->nfiles + 1,
+		    sizeof *c->files);
+		c->files[c->nfiles++] = (struct gittrail_file){
+		    xstrdup(rel), NULL, 0, GIT_FILEMODE_BLOB };
+	} else if (S_ISDIR(st.st_mode)) {
+		if ((d = opendir(full)) == NULL) {
+			rc = set_error(errp, "%s: %s", full, strerror(errno));
+		} else {
+			while (rc == 0 && (de = readdir(d)) != NULL) {
+				if (strcmp(de->d_name, ".") == 0 ||
+				    strcmp(de->d_name, "..") == 0 ||
+				    strcmp(de->d_name, ".git") == 0)
+					continue;
+				sub = path_join(rel, de->d_name);
+				rc = gittrail_collect(top, sub, c, errp);
+				free(sub);
+			}
+			closedir(d);
+		}
+	} else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
+		struct gittrail_file	f = { xstrdup(rel), NULL, 0, 0 };
+
+		if (S_ISLNK(st.st_mode)) {
+			char	buf[4096];
+			ssize_t	n = readlink(full, buf, sizeof buf);
+
+			if (n < 0) {
+				free(f.path);
+				rc = set_error(errp, "%s: %s", full,
+				    strerror(errno));
+				free(full);
+				return rc;
+			}
+			f.buf = xstrndup(buf, (size_t)n);
+			f.len = (size_t)n;
+			f.mode = GIT_FILEMODE_LINK;
+		} else {
+			f.buf = read_file(full, &f.len);
+			f.mode = st.st_mode & 0111 ?
+			    GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB;
+			if (f.buf == NULL) {
+				free(f.path);
+				rc = set_error(errp, "%s: %s", full,
+				    strerror(errno));
+				free(full);
+				return rc;
+			}
+		}
+		c->files = xreallocarray(c->files, c->nfiles + 1,
+		    sizeof *c->files);
+		c->files[c->nfiles++] = f;
+	}
+	free(full);
+	return rc;
+}
+
+int
+gittrail_commit_repo_change(const char *repo_path, const char *const *paths,
+    const char *message, long long task_id, const char *author_name,
+    const char *author_email, char **commitp, char **errp)
+{
+	git_repository		*repo = NULL;
+	git_signature		*author = NULL, *committer = NULL;
+	struct gittrail_change	 c = { NULL, 0, 0 };
+	const char		*workdir;
+	char			*msg = NULL;
+	size_t			 i, len;
+	int			 rc = -1;
+
+	if (commitp != NULL)
+		*commitp = NULL;
+	git_libgit2_init();
+	if (gittrail_open(repo_path, &repo, errp) != 0)
+		goto out;
+	if ((workdir = git_repository_workdir(repo)) == NULL) {
+		set_error(errp, "%s: a bare repository has no working tree "
+		    "to commit from", repo_path);
+		goto out;
+	}
+	for (i = 0; paths != NULL && paths[i] != NULL; i++) {
+		if (*paths[i] == '/' || strstr(paths[i], "..") != NULL) {
+			set_error(errp, "%s: path '%s' must be relative to the "
+			    "top of the repository", repo_path, paths[i]);
+			goto out;
+		}
+		if (gittrail_collect(workdir, paths[i], &c, errp) != 0)
+			goto out;
+	}
+	if (c.nfiles == 0) {
+		rc = 0;
+		goto out;
+	}
+	/* The message, then one blank line and the trailer. */
+	len = strlen(message);
+	while (len > 0 && message[len - 1] == '\n')
+		len--;
+	msg = xasprintf("%.*s\n\nChiffon-Task: %lld\n", (int)len, message,
+	    task_id);
+	if (gittrail_signature(&author, author_name, author_email,
+	    repo_path, errp) != 0 ||
+	    gittrail_signature(&committer, "chiffon", NULL, repo_path,
+	    errp) != 0)
+		goto out;
+	rc = gittrail_commit(repo, repo_path, &c, msg, author, committer,
+	    commitp, errp);
+out:
+	for (i = 0; i < c.nfiles; i++) {
+		free(c.files[i].path);
+		free(c.files[i].buf);
+	}
+	free(c.files);
+	git_signature_free(author);
+	git_signature_free(committer);
+	git_repository_free(repo);
+	free(msg);
+	git_libgit2_shutdown();
+	return rc;
+}
+
+/* Record the outcome of one attempt in audit_git. */
+static void
+gittrail_record(PGconn *pg, long long task_id, const char *repo,
+    const char *entry, const char *commit, const char *error)
+{
+	const char	*params[6];
+	char		 idbuf[32], *path;
+	PGresult	*res;
+
+	snprintf(idbuf, sizeof idbuf, "%lld", task_id);
+	path = gittrail_task_path(task_id);
+	params[0] = idbuf;
+	params[1] = repo;
+	params[2] = path;
+	params[3] = entry;
+	params[4] = commit;
+	params[5] = error;
+	res = PQexecParams(pg,
+	    "INSERT INTO audit_git AS g (task_id, repo, path, content_sha256, "
+	    "commit_id, committed_at, attempts, last_error) VALUES "
+	    "($1::bigint, $2, $3, CASE WHEN $4::text IS NOT NULL THEN "
+	    "encode(sha256(convert_to($4::text, 'UTF8')), 'hex') END, $5, "
+	    "CASE WHEN $6::text IS NULL THEN now() END, 1, $6) "
+	    "ON CONFLICT (task_id) DO UPDATE SET repo = EXCLUDED.repo, "
+	    "path = EXCLUDED.path, "
+	    "content_sha256 = coalesce(EXCLUDED.content_sha256, "
+	    "g.content_sha256), "
+	    "commit_id = coalesce(EXCLUDED.commit_id, g.commit_id), "
+	    "committed_at = EXCLUDED.committed_at, "
+	    "attempts = g.attempts + 1, last_error = EXCLUDED.last_error, "
+	    "updated_at = now()", 6, NULL, params, NULL, NULL, 0);
+	PQclear(res);
+	free(path);
+}
+
+/* Number of attempts recorded for a task's entry (0 when none). */
+static int
+gittrail_attempts(PGconn *pg, long long task_id)
+{
+	const char	*params[1];
+	char		 idbuf[32];
+	PGresult	*res;
+	int		 n = 0;
+
+	snprintf(idbuf, sizeof idbuf, "%lld", task_id);
+	params[0] = idbuf;
+	res = PQexecParams(pg, "SELECT attempts FROM audit_git WHERE "
+	    "task_id = $1::bigint", 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		n = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return n;
+}
+
+/* The audit row for a commit made or a first failure. */
+static void
+gittrail_audit(PGconn *pg, long long task_id, const char *kind,
+    const char *actor, const char *repo, const char *commit,
+    const char *error)
+{
+	struct audit_ids	 ids = { 0 };
+	const char		*params[3];
+	PGresult		*res;
+	char			*err = NULL;
+
+	params[0] = repo;
+	params[1] = commit;
+	params[2] = error;
+	res = PQexecParams(pg, "SELECT jsonb_strip_nulls(jsonb_build_object("
+	    "'repo', $1::text, 'commit', $2::text, 'error', $3::text))::text",
+	    3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		ids.task_id = task_id;
+		if (audit_record(pg, kind, actor, &ids, NULL,
+		    PQgetvalue(res, 0, 0), &err) == -1)
+			free(err);
+	}
+	PQclear(res);
+}
+
+int
+gittrail_task(PGconn *pg, long long task_id, const char *repo_path,
+    const char *actor, char **commitp, char **errp)
+{
+	char	*entry = NULL, *status = NULL, *author = NULL, *commit = NULL;
+	char	*err = NULL;
+	int	 rc;
+
+	if (commitp != NULL)
+		*commitp = NULL;
+	if (audit_query_entry(pg, task_id, &entry, &status, &author,
+	    &err) != 0) {
+		gittrail_record(pg, task_id, repo_path, NULL, NULL, err);
+		rc = set_error(errp, "%s", err);
+		free(err);
+		return rc;
+	}
+	rc = gittrail_commit_task(repo_path, task_id, status, entry, author,
+	    NULL, &commit, &err);
+	if (rc == -1) {
+		if (gittrail_attempts(pg, task_id) == 0)
+			gittrail_audit(pg, task_id, "git.failed", actor,
+			    repo_path, NULL, err);
+		gittrail_record(pg, task_id, repo_path, entry, NULL, err);
+		set_error(errp, "%s", err);
+		free(err);
+	} else {
+		gittrail_record(pg, task_id, repo_path, entry, commit, NULL);
+		if (rc == 1)
+			gittrail_audit(pg, task_id, "git.committed", actor,
+			    repo_path, commit, NULL);
+	}
+	if (commitp != NULL)
+		*commitp = commit;
+	else
+		free(commit);
+	free(entry);
+	free(status);
+	free(author);
+	return rc;
+}
+
+int
+gittrail_retry_pending(PGconn *pg, int *ndone, int *nfailed, char **errp)
+{
+	PGresult	*res;
+	char		*err;
+	int		 i, n, done = 0, failed = 0;
+
+	res = PQexec(pg, "SELECT task_id, repo FROM audit_git "
+	    "WHERE committed_at IS NULL ORDER BY task_id");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_error(errp, "audit_git: cannot read pending entries: %s",
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		err = NULL;
+		if (gittrail_task(pg, strtoll(PQgetvalue(res, i, 0), NULL, 10),
+		    PQgetvalue(res, i, 1), NULL, NULL, &err) == -1) {
+			failed++;
+			free(err);
+		} else
+			done++;
+	}
+	PQclear(res);
+	if (ndone != NULL)
+		*ndone = done;
+	if (nfailed != NULL)
+		*nfailed = failed;
+	return 0;
+}

@@ -1,0 +1,1277 @@
+/*
+ * check_audit.c - the audit trail against a real throwaway PostgreSQL
+ * cluster (tests/pgtest.c) and real git repositories (libgit2): rows and
+ * actors, the hash chain (intact, then broken at the right row by a
+ * superuser who disabled the triggers), UPDATE/DELETE refused, the end of
+ * a task (audit row, git entry, resources), the task queries and their
+ * indexes (EXPLAIN), output replay in pages, retention, and the chiffon
+ * binary's `audit`, `audit verify` and `show --output`.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <git2.h>
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "audit.h"
+#include "audit-query.h"
+#include "gittrail.h"
+#include "migrate.h"
+#include "pgtest.h"
+#include "util.h"
+
+static struct pgtest	*check_pg;
+
+static void
+check_setup(void)
+{
+	char	*err = NULL;
+
+	check_pg = pgtest_start(&err);
+	if (check_pg == NULL) {
+		fprintf(stderr, "check_audit: %s\n", err);
+		exit(1);
+	}
+}
+
+static void
+check_teardown(void)
+{
+	pgtest_stop(check_pg);
+}
+
+/* A new, migrated database; *conninfop (may be NULL) gets its conninfo. */
+static PGconn *
+check_db(const char *name, char **conninfop)
+{
+	char	*err = NULL, *ci;
+	PGconn	*pg;
+	int	 n;
+
+	ci = pgtest_new_db(check_pg, name, &err);
+	ck_assert_msg(ci != NULL, "pgtest_new_db: %s", err);
+	pg = PQconnectdb(ci);
+	ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "%s",
+	    PQerrorMessage(pg));
+	ck_assert_msg(migrate_apply(pg, &n, &err) == 0, "migrate: %s", err);
+	if (conninfop != NULL)
+		*conninfop = ci;
+	else
+		free(ci);
+	return pg;
+}
+
+/*
+ * Run sql with up to 4 parameters (NULL-terminated list); it must succeed.
+ * Returns the first value of the first row (caller frees), NULL when no
+ * row or SQL NULL.
+ */
+static char *
+check_sql(PGconn *pg, const char *sql, ...)
+{
+	const char	*params[4];
+	PGresult	*res;
+	va_list		 ap;
+	char		*v = NULL;
+	int		 n = 0;
+
+	va_start(ap, sql);
+	while (n < 4 && (params[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	res = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
+	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK ||
+	    PQresultStatus(res) == PGRES_COMMAND_OK, "%s: %s", sql,
+	    PQresultErrorMessage(res));
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0 &&
+	    !PQgetisnull(res, 0, 0))
+		v = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}
+
+#define check_do(pg, ...) free(check_sql(pg, __VA_ARGS__))
+
+static void
+check_is(PGconn *pg, const char *want, const char *sql, const char *p1)
+{
+	char	*v = check_sql(pg, sql, p1, NULL);
+
+	ck_assert_msg(v != NULL && strcmp(v, want) == 0,
+	    "%s [%s]: got '%s', want '%s'", sql, p1 != NULL ? p1 : "",
+	    v != NULL ? v : "NULL", want);
+	free(v);
+}
+
+/* sql must fail; returns the error message (caller frees). */
+static char *
+check_refused(PGconn *pg, const char *sql)
+{
+	PGresult	*res = PQexec(pg, sql);
+	char		*e;
+
+	ck_assert_msg(PQresultStatus(res) == PGRES_FATAL_ERROR,
+	    "%s: not refused", sql);
+	e = xstrdup(PQresultErrorMessage(res));
+	PQclear(res);
+	return e;
+}
+
+static long long
+check_ll(char *v)
+{
+	long long	n;
+
+	ck_assert_msg(v != NULL, "no value");
+	n = strtoll(v, NULL, 10);
+	free(v);
+	return n;
+}
+
+/* What a finished task is made of. */
+struct check_task {
+	const char	*requester;
+	const char	*approver;
+	const char	*service;
+	const char	*action;
+	const char	*status;	/* final: succeeded, failed... */
+	long		 lines;		/* output lines of its run */
+	const char	*created_ago;	/* interval text, or NULL: now */
+};
+
+/*
+ * Walk one task through the state machine to its final status, the way
+ * the orchestrator does: request, plan, approval, routing, a run with
+ * its output, final status with resource usage.  Returns the task id.
+ */
+static long long
+check_make_task(PGconn *pg, const struct check_task *t)
+{
+	char		 req[32], plan[32], task[32], run[32], lines[32], *s;
+	char		*started, *text;
+	const char	*ago = t->created_ago != NULL ? t->created_ago : "0";
+	const char	*run_status;
+
+	text = xasprintf("%s %s on the homelab", t->action, t->service);
+	snprintf(req, sizeof req, "%lld", check_ll(check_sql(pg,
+	    "INSERT INTO requests (actor, ssh_client, text, parser_tier, "
+	    "created_at) VALUES ($1, '192.0.2.7', $2, 'deterministic', "
+	    "now() - $3::interval) RETURNING id", t->requester, text, ago,
+	    NULL)));
+	free(text);
+	snprintf(plan, sizeof plan, "%lld", check_ll(check_sql(pg,
+	    "INSERT INTO plans (request_id, created_by, summary, created_at) "
+	    "VALUES ($1, $2, $3, now() - $4::interval) RETURNING id", req,
+	    t->requester, "one step", ago)));
+	snprintf(task, sizeof task, "%lld", check_ll(check_sql(pg,
+	    "INSERT INTO tasks (plan_id, step, action, service, playbook, "
+	    "targets, match_method, match_confidence, created_at) VALUES "
+	    "($1, 1, $2, $3, $3 || '-deploy.yml', 'homelab', 'exact', 1, "
+	    "now() - $4::interval) RETURNING id", plan, t->action, t->service,
+	    ago)));
+	check_do(pg, "INSERT INTO approvals (plan_id, approved_by, ssh_client) "
+	    "VALUES ($1, $2, '192.0.2.7')", plan, t->approver, NULL);
+	check_do(pg, "UPDATE plans SET status = 'approved' WHERE id = $1",
+	    plan, NULL);
+	check_do(pg, "UPDATE tasks SET status = 'approved' WHERE id = $1",
+	    task, NULL);
+	check_do(pg, "UPDATE tasks SET status = 'queued' WHERE id = $1", task,
+	    NULL);
+	check_do(pg, "INSERT INTO routing_decisions (task_id, capability, "
+	    "chosen_agent, reason) VALUES ($1, 'ansible', 'local', "
+	    "'in-process worker')", task, NULL);
+	check_do(pg, "UPDATE tasks SET status = 'running' WHERE id = $1",
+	    task, NULL);
+	s = check_sql(pg, "INSERT INTO runs (task_id, kind, attempt, agent) "
+	    "VALUES ($1, 'ansible-playbook', 1, 'local') "
+	    "RETURNING id || ' ' || started_at::text", task, NULL);
+	ck_assert(s != NULL);
+	snprintf(run, sizeof run, "%.*s", (int)strcspn(s, " "), s);
+	started = xstrdup(s + strcspn(s, " ") + 1);
+	free(s);
+	snprintf(lines, sizeof lines, "%ld", t->lines);
+	check_do(pg, "INSERT INTO run_output (run_id, seq, run_started_at, "
+	    "stream, at, line) SELECT $1::bigint, g, $2::timestamptz, 1, "
+	    "now(), "
+	    "'TASK [line ' || g || '] ok: ünïcødé \\ \t' FROM "
+	    "generate_series(1, $3::bigint) g", run, started, lines, NULL);
+	run_status = strcmp(t->status, "succeeded") == 0 ? "successful" :
+	    strcmp(t->status, "timed_out") == 0 ? "timeout" :
+	    strcmp(t->status, "canceled") == 0 ? "canceled" : "failed";
+	check_do(pg, "UPDATE runs SET status = $2, exit_code = CASE WHEN "
+	    "$2 = 'successful' THEN 0 ELSE 2 END, finished_at = "
+	    "clock_timestamp(), duration = interval '12.5 seconds', "
+	    "lines = $3::bigint, summary = jsonb_build_object('status', $2, "
+	    "'services', jsonb_build_array($4::text, 'docker'), 'files', "
+	    "jsonb_build_array('/opt/' || $4 || '/compose.yml'), "
+	    "'failed_tasks', '[]'::jsonb) WHERE id = $1", run, run_status,
+	    lines, t->service);
+	check_do(pg, "UPDATE tasks SET status = $2, wall_s = 12.5, user_s = "
+	    "3.25, sys_s = 0.5, maxrss_kb = 65536, finished_at = now() - "
+	    "$3::interval WHERE id = $1", task, t->status, ago, NULL);
+	free(started);
+	return strtoll(task, NULL, 10);
+}
+
+/* A fresh directory (0755 so another user can reach it).  Caller frees. */
+static char *
+check_tmpdir(void)
+{
+	char	*d = xstrdup("/tmp/chiffon-ckaudit-XXXXXX");
+
+	ck_assert(mkdtemp(d) != NULL);
+	ck_assert_int_eq(chmod(d, 0755), 0);
+	return d;
+}
+
+static int
+check_rm_one(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void
+check_rm(const char *dir)
+{
+	nftw(dir, check_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The number of commits reachable from HEAD (0: unborn). */
+static int
+check_ncommits(const char *path)
+{
+	git_repository	*repo;
+	git_revwalk	*walk;
+	git_oid		 oid;
+	int		 n = 0;
+
+	ck_assert_int_eq(git_repository_open(&repo, path), 0);
+	ck_assert_int_eq(git_revwalk_new(&walk, repo), 0);
+	if (git_revwalk_push_head(walk) == 0)
+		while (git_revwalk_next(&oid, walk) == 0)
+			n++;
+	git_revwalk_free(walk);
+	git_repository_free(repo);
+	return n;
+}
+
+/*
+ * HEAD's commit: *msgp its message, *authorp "name <email>", *contentp
+ * the blob at path (NULL if absent).  Caller frees.
+ */
+static void
+check_head(const char *repo_path, const char *path, char **msgp,
+    char **authorp, char **contentp, char **idp)
+{
+	git_repository		*repo;
+	git_commit		*c;
+	git_tree		*tree;
+	git_tree_entry		*e;
+	git_blob		*blob;
+	git_oid			 oid;
+	const git_signature	*a;
+	char			 hex[GIT_OID_HEXSZ + 1];
+
+	ck_assert_int_eq(git_repository_open(&repo, repo_path), 0);
+	ck_assert_int_eq(git_reference_name_to_id(&oid, repo, "HEAD"), 0);
+	ck_assert_int_eq(git_commit_lookup(&c, repo, &oid), 0);
+	if (idp != NULL)
+		*idp = xstrdup(git_oid_tostr(hex, sizeof hex, &oid));
+	*msgp = xstrdup(git_commit_message(c));
+	a = git_commit_author(c);
+	*authorp = xasprintf("%s <%s>", a->name, a->email);
+	*contentp = NULL;
+	ck_assert_int_eq(git_commit_tree(&tree, c), 0);
+	if (path != NULL && git_tree_entry_bypath(&e, tree, path) == 0) {
+		ck_assert_int_eq(git_blob_lookup(&blob, repo,
+		    git_tree_entry_id(e)), 0);
+		*contentp = xstrndup(git_blob_rawcontent(blob),
+		    (size_t)git_blob_rawsize(blob));
+		git_blob_free(blob);
+		git_tree_entry_free(e);
+	}
+	git_tree_free(tree);
+	git_commit_free(c);
+	git_repository_free(repo);
+}
+
+/*
+ * Run the build tree's chiffon with args against conninfo; *out gets
+ * stdout (caller frees).  Returns the exit status.
+ */
+static int
+check_chiffon(const char *conninfo, const char *const *args, char **out)
+{
+	const char	*build = getenv("CHIFFON_BUILDDIR");
+	char		*bin, *dir = check_tmpdir(), *conf, *argv[24];
+	struct strbuf	 sb = { 0 };
+	char		 buf[65536];
+	ssize_t		 n;
+	int		 po[2], status, i = 0;
+	pid_t		 pid;
+	FILE		*f;
+
+	bin = path_join(build != NULL ? build : ".", "src/chiffon");
+	ck_assert_msg(access(bin, X_OK) == 0, "%s: %s", bin, strerror(errno));
+	conf = path_join(dir, "chiffon.conf");
+	ck_assert((f = fopen(conf, "w")) != NULL);
+	fclose(f);
+	argv[i++] = bin;
+	argv[i++] = "--config";
+	argv[i++] = conf;
+	for (; *args != NULL && i < 23; args++)
+		argv[i++] = (char *)*args;
+	argv[i] = NULL;
+	ck_assert_int_eq(pipe(po), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		dup2(po[1], 1);
+		close(po[0]);
+		close(po[1]);
+		setenv("CHIFFON_DB_URL", conninfo, 1);
+		setenv("CHIFFON_DATA_DIR", dir, 1);
+		execv(bin, argv);
+		_exit(127);
+	}
+	close(po[1]);
+	while ((n = read(po[0], buf, sizeof buf)) > 0)
+		strbuf_add(&sb, buf, (size_t)n);
+	close(po[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	check_rm(dir);
+	free(dir);
+	free(conf);
+	free(bin);
+	*out = sb.buf != NULL ? strbuf_detach(&sb) : xstrdup("");
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+START_TEST(test_record_and_actor)
+{
+	PGconn			*pg = check_db("record", NULL);
+	struct audit_ids	 ids = { 0 };
+	char			*err = NULL, *want;
+	long long		 a, b;
+
+	unsetenv("SSH_CONNECTION");
+	ck_assert_ptr_null(audit_ssh_client());
+	ck_assert_str_eq(audit_actor(), audit_user());
+	ck_assert(*audit_user() != '\0');
+	setenv("SSH_CONNECTION", "192.0.2.44 52100 192.0.2.1 22", 1);
+	ck_assert_str_eq(audit_ssh_client(), "192.0.2.44");
+	want = xasprintf("%s@192.0.2.44", audit_user());
+	ck_assert_str_eq(audit_actor(), want);
+
+	ids.request_id = 7;
+	a = audit_record(pg, "request.received", NULL, &ids, "kuma",
+	    "{\"text\": \"deploy kuma\"}", &err);
+	ck_assert_msg(a > 0, "%s", err);
+	ids.request_id = 0;
+	ids.task_id = 9;
+	b = audit_record(pg, "task.dispatched", "agent-nas", &ids, NULL, NULL,
+	    &err);
+	ck_assert_msg(b == a + 1, "%lld %lld: %s", a, b, err);
+	check_is(pg, want, "SELECT actor FROM audit_log WHERE id = 1", NULL);
+	check_is(pg, "7|kuma|deploy kuma|true|true",
+	    "SELECT request_id || '|' || "
+	    "service || '|' || (data->>'text') || '|' || (task_id IS NULL) "
+	    "|| '|' || (prev_hash IS NULL) FROM audit_log WHERE id = 1",
+	    NULL);
+	check_is(pg, "agent-nas|9|{}|true", "SELECT actor || '|' || task_id || "
+	    "'|' || data::text || '|' || (request_id IS NULL) FROM audit_log "
+	    "WHERE id = 2", NULL);
+	/* Bad data is refused, and said so. */
+	ck_assert_int_eq(audit_record(pg, "x", NULL, NULL, NULL, "{not json",
+	    &err), -1);
+	ck_assert_msg(strstr(err, "cannot record x") != NULL, "%s", err);
+	free(err);
+	unsetenv("SSH_CONNECTION");
+	free(want);
+	PQfinish(pg);
+}
+END_TEST
+
+START_TEST(test_verify_chain)
+{
+	char			*ci, *out, *err = NULL, *reason = NULL, *e;
+	PGconn			*pg = check_db("chain", &ci);
+	struct audit_ids	 ids = { 0 };
+	long long		 n, bad;
+	int			 i;
+
+	/* Empty is intact. */
+	ck_assert_int_eq(audit_verify(pg, &n, &bad, &reason, &err), 0);
+	ck_assert_int_eq(n, 0);
+	for (i = 1; i <= 25; i++) {
+		ids.task_id = i;
+		ck_assert_msg(audit_record(pg, i % 2 ? "run.started" :
+		    "run.finished", "alice", &ids, "kuma",
+		    "{\"n\": 1}", &err) == i, "%s", err);
+	}
+	ck_assert_int_eq(audit_verify(pg, &n, &bad, &reason, &err), 0);
+	ck_assert_int_eq(n, 25);
+	ck_assert_int_eq(check_chiffon(ci, (const char *[]){ "audit",
+	    "verify", NULL }, &out), 0);
+	ck_assert_str_eq(out, "25 rows verified\n");
+	free(out);
+
+	/* The database refuses changes. */
+	e = check_refused(pg, "UPDATE audit_log SET actor = 'mallory' "
+	    "WHERE id = 7");
+	ck_assert_msg(strstr(e, "append-only") != NULL, "%s", e);
+	free(e);
+	e = check_refused(pg, "DELETE FROM audit_log WHERE id = 7");
+	ck_assert_msg(strstr(e, "append-only") != NULL, "%s", e);
+	free(e);
+	ck_assert_int_eq(audit_verify(pg, &n, &bad, &reason, &err), 0);
+
+	/* A superuser goes around the triggers and edits row 7. */
+	check_do(pg, "ALTER TABLE audit_log DISABLE TRIGGER ALL", NULL);
+	check_do(pg, "UPDATE audit_log SET data = '{\"n\": 2}' WHERE id = 7",
+	    NULL);
+	check_do(pg, "ALTER TABLE audit_log ENABLE TRIGGER ALL", NULL);
+	ck_assert_int_eq(audit_verify(pg, &n, &bad, &reason, &err), 1);
+	ck_assert_int_eq(bad, 7);
+	ck_assert_int_eq(n, 6);
+	ck_assert_msg(strstr(reason, "row 7 (run.started") != NULL &&
+	    strstr(reason, "changed") != NULL, "%s", reason);
+	free(reason);
+	reason = NULL;
+	ck_assert_int_eq(check_chiffon(ci, (const char *[]){ "audit",
+	    "verify", NULL }, &out), 1);
+	ck_assert_msg(strncmp(out, "audit_log chain broken at row 7: ",
+	    33) == 0, "%s", out);
+	free(out);
+
+	/* Put it back, then remove row 12 instead: row 13 breaks. */
+	check_do(pg, "ALTER TABLE audit_log DISABLE TRIGGER ALL", NULL);
+	check_do(pg, "UPDATE audit_log SET data = '{\"n\": 1}' WHERE id = 7",
+	    NULL);
+	check_do(pg, "DELETE FROM audit_log WHERE id = 12", NULL);
+	check_do(pg, "ALTER TABLE audit_log ENABLE TRIGGER ALL", NULL);
+	ck_assert_int_eq(audit_verify(pg, &n, &bad, &reason, &err), 1);
+	ck_assert_int_eq(bad, 13);
+	ck_assert_msg(strstr(reason, "prev_hash") != NULL, "%s", reason);
+	free(reason);
+	reason = NULL;
+
+	/* Removing the first rows is seen too. */
+	check_do(pg, "ALTER TABLE audit_log DISABLE TRIGGER ALL", NULL);
+	check_do(pg, "DELETE FROM audit_log WHERE id <= 13", NULL);
+	check_do(pg, "ALTER TABLE audit_log ENABLE TRIGGER ALL", NULL);
+	ck_assert_int_eq(audit_verify(pg, &n, &bad, &reason, &err), 1);
+	ck_assert_int_eq(bad, 14);
+	ck_assert_msg(strstr(reason, "first row") != NULL, "%s", reason);
+	free(reason);
+	free(ci);
+	PQfinish(pg);
+}
+END_TEST
+
+/* The verify walk pages through more rows than one page holds. */
+START_TEST(test_verify_pages)
+{
+	PGconn		*pg = check_db("chainpages", NULL);
+	char		*err = NULL, *reason = NULL;
+	long long	 n, bad;
+
+	check_do(pg, "INSERT INTO audit_log (actor, kind, data) SELECT 'bot', "
+	    "'bulk', jsonb_build_object('i', g) FROM generate_series(1, 25003) "
+	    "g", NULL);
+	ck_assert_int_eq(audit_verify(pg, &n, &bad, &reason, &err), 0);
+	ck_assert_int_eq(n, 25003);
+	check_do(pg, "ALTER TABLE audit_log DISABLE TRIGGER ALL", NULL);
+	check_do(pg, "UPDATE audit_log SET actor = 'mallory' WHERE id = 20001",
+	    NULL);
+	check_do(pg, "ALTER TABLE audit_log ENABLE TRIGGER ALL", NULL);
+	ck_assert_int_eq(audit_verify(pg, &n, &bad, &reason, &err), 1);
+	ck_assert_int_eq(bad, 20001);
+	ck_assert_int_eq(n, 20000);
+	free(reason);
+	PQfinish(pg);
+}
+END_TEST
+
+START_TEST(test_task_finished_git)
+{
+	PGconn		*pg = check_db("finished", NULL);
+	char		*dir = check_tmpdir(), *repo, *err = NULL, *entry;
+	char		*msg, *author, *content, *head, *want, *path, *v;
+	struct check_task t = { "bob", "alice", "kuma", "deploy", "succeeded",
+			    3, NULL };
+	json_object	*o, *x;
+	long long	 id, id2, row;
+
+	repo = path_join(dir, "audit/trail");	/* created on first use */
+	id = check_make_task(pg, &t);
+	row = audit_task_finished(pg, id, repo, "worker@nas", &err);
+	ck_assert_msg(row > 0, "%s", err);
+
+	/* The audit row: status, run summary counts and resources. */
+	v = xasprintf("%lld", row);
+	check_is(pg, "run.finished|worker@nas|succeeded|0|3|12.5|65536|kuma",
+	    "SELECT kind || '|' || actor || '|' || (data->>'status') || '|' || "
+	    "(data->>'exit_code') || '|' || (data->>'lines') || '|' || "
+	    "(data->>'wall_s') || '|' || (data->>'maxrss_kb') || '|' || "
+	    "service "
+	    "FROM audit_log WHERE id = $1", v);
+	free(v);
+
+	/* One commit, by the approver, with the entry. */
+	ck_assert_int_eq(check_ncommits(repo), 1);
+	path = gittrail_task_path(id);
+	check_head(repo, path, &msg, &author, &content, &head);
+	want = xasprintf("audit: task %lld succeeded\n", id);
+	ck_assert_str_eq(msg, want);
+	ck_assert_msg(strncmp(author, "alice <alice@", 13) == 0, "%s", author);
+	ck_assert_int_eq(audit_query_entry(pg, id, &entry, NULL, NULL, &err),
+	    0);
+	ck_assert_str_eq(content, entry);
+	/* The file in the work tree is the same. */
+	v = path_join(repo, path);
+	free(want);
+	want = read_file(v, NULL);
+	ck_assert_msg(want != NULL && strcmp(want, entry) == 0, "%s", v);
+	free(v);
+	free(want);
+
+	/* What the entry holds. */
+	o = json_tokener_parse(content);
+	ck_assert(o != NULL);
+	ck_assert(json_object_object_get_ex(o, "task", &x));
+	ck_assert_int_eq(json_object_get_int64(json_object_object_get(x,
+	    "id")), id);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(x,
+	    "status")), "succeeded");
+	ck_assert(json_object_object_get_ex(o, "request", &x));
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(x,
+	    "text")), "deploy kuma on the homelab");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(x,
+	    "actor")), "bob");
+	ck_assert(json_object_object_get_ex(o, "approval", &x));
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(x,
+	    "approved_by")), "alice");
+	ck_assert(json_object_object_get_ex(o, "plan", &x));
+	ck_assert_int_eq(json_object_array_length(json_object_object_get(x,
+	    "steps")), 1);
+	ck_assert(json_object_object_get_ex(o, "dispatch", &x));
+	ck_assert_int_eq(json_object_array_length(json_object_object_get(x,
+	    "routing")), 1);
+	ck_assert(json_object_object_get_ex(o, "resources", &x));
+	ck_assert(json_object_get_double(json_object_object_get(x,
+	    "user_s")) == 3.25);
+	ck_assert_int_eq(json_object_get_int64(json_object_object_get(x,
+	    "maxrss_kb")), 65536);
+	ck_assert(json_object_object_get_ex(o, "runs", &x));
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(
+	    json_object_array_get_idx(x, 0), "status")), "successful");
+	ck_assert(json_object_object_get_ex(o, "services_touched", &x));
+	ck_assert_str_eq(json_object_to_json_string_ext(x,
+	    JSON_C_TO_STRING_PLAIN), "[\"docker\",\"kuma\"]");
+	ck_assert(json_object_object_get_ex(o, "timestamps", &x));
+	ck_assert(json_object_get_string(json_object_object_get(x,
+	    "finished_at")) != NULL);
+	ck_assert(json_object_object_get_ex(o, "ids", &x));
+	ck_assert_int_eq(json_object_array_length(json_object_object_get(x,
+	    "audit_log")), 1);
+	json_object_put(o);
+
+	/* audit_git and the "git.committed" row say the same. */
+	v = xasprintf("%lld", id);
+	check_is(pg, head, "SELECT commit_id FROM audit_git WHERE task_id = $1 "
+	    "AND committed_at IS NOT NULL AND last_error IS NULL", v);
+	check_is(pg, head, "SELECT data->>'commit' FROM audit_log WHERE "
+	    "task_id = $1 AND kind = 'git.committed'", v);
+	free(v);
+
+	/* A second task: a second commit, failed, its own file. */
+	t.status = "failed";
+	t.service = "grafana";
+	t.approver = "carol";
+	id2 = check_make_task(pg, &t);
+	ck_assert_msg(audit_task_finished(pg, id2, repo, NULL, &err) > 0,
+	    "%s", err);
+	ck_assert_int_eq(check_ncommits(repo), 2);
+	free(msg);
+	free(author);
+	free(content);
+	free(path);
+	path = gittrail_task_path(id2);
+	check_head(repo, path, &msg, &author, &content, NULL);
+	want = xasprintf("audit: task %lld failed\n", id2);
+	ck_assert_str_eq(msg, want);
+	ck_assert_msg(strncmp(author, "carol <carol@", 13) == 0, "%s", author);
+	ck_assert_ptr_nonnull(content);
+
+	/* Per task: run.finished and git.committed, nothing else. */
+	ck_assert_int_eq(check_ll(check_sql(pg, "SELECT count(*) FROM "
+	    "audit_log", NULL)), 4);
+
+	free(want);
+	free(msg);
+	free(author);
+	free(content);
+	free(head);
+	free(path);
+	free(entry);
+	check_rm(dir);
+	free(dir);
+	free(repo);
+	PQfinish(pg);
+}
+END_TEST
+
+START_TEST(test_unfinished_refused)
+{
+	PGconn		*pg = check_db("unfinished", NULL);
+	char		*err = NULL, *plan, *task;
+
+	check_do(pg, "INSERT INTO requests (actor, text) VALUES ('a', 'x')",
+	    NULL);
+	plan = check_sql(pg, "INSERT INTO plans (request_id, created_by, "
+	    "summary) VALUES (1, 'a', 's') RETURNING id", NULL);
+	task = check_sql(pg, "INSERT INTO tasks (plan_id, step, action) "
+	    "VALUES ($1, 1, 'deploy') RETURNING id", plan, NULL);
+	ck_assert_int_eq(audit_task_finished(pg, strtoll(task, NULL, 10),
+	    NULL, NULL, &err), -1);
+	ck_assert_msg(strstr(err, "final status") != NULL, "%s", err);
+	free(err);
+	check_is(pg, "0", "SELECT count(*) FROM audit_log", NULL);
+	free(plan);
+	free(task);
+	PQfinish(pg);
+}
+END_TEST
+
+START_TEST(test_unchanged_no_commit)
+{
+	PGconn		*pg = check_db("unchanged", NULL);
+	char		*dir = check_tmpdir(), *err = NULL, *c1, *c2, *v;
+	struct check_task t = { "bob", "alice", "pihole", "restart",
+			    "succeeded", 1, NULL };
+	long long	 id;
+
+	id = check_make_task(pg, &t);
+	ck_assert_msg(audit_task_finished(pg, id, dir, NULL, &err) > 0, "%s",
+	    err);
+	ck_assert_int_eq(check_ncommits(dir), 1);
+	/* Rebuilding and committing the same entry makes no commit. */
+	ck_assert_int_eq(gittrail_task(pg, id, dir, NULL, &c1, &err), 0);
+	ck_assert_int_eq(check_ncommits(dir), 1);
+	v = xasprintf("%lld", id);
+	check_is(pg, c1, "SELECT commit_id FROM audit_git WHERE task_id = $1",
+	    v);
+	check_is(pg, "1", "SELECT count(*) FROM audit_log WHERE task_id = $1 "
+	    "AND kind = 'git.committed'", v);
+	free(v);
+	/* At the gittrail level too; a changed entry does commit. */
+	ck_assert_int_eq(gittrail_commit_task(dir, 99, "succeeded",
+	    "{\"a\": 1}\n", "dave", "dave@example.org", &c2, &err), 1);
+	free(c2);
+	ck_assert_int_eq(gittrail_commit_task(dir, 99, "succeeded",
+	    "{\"a\": 1}\n", "dave", "dave@example.org", &c2, &err), 0);
+	free(c2);
+	ck_assert_int_eq(check_ncommits(dir), 2);
+	ck_assert_int_eq(gittrail_commit_task(dir, 99, "failed",
+	    "{\"a\": 2}\n", "dave", "dave@example.org", &c2, &err), 1);
+	ck_assert_int_eq(check_ncommits(dir), 3);
+	free(c1);
+	free(c2);
+	check_rm(dir);
+	free(dir);
+	PQfinish(pg);
+}
+END_TEST
+
+/*
+ * A read-only audit repository: the task still ends well, the failure is
+ * recorded, and the entry is committed by the retry once the repository
+ * is writable.  As root, permissions do not stop the process, so the task
+ * ends in a child that has become an unprivileged user.
+ */
+START_TEST(test_readonly_repo)
+{
+	char		*ci, *dir = check_tmpdir(), *repo, *err = NULL, *v, *e;
+	PGconn		*pg = check_db("readonly", &ci);
+	struct check_task t = { "bob", "alice", "jellyfin", "update",
+			    "succeeded", 2, NULL };
+	long long	 first, id;
+	int		 done = -1, failed = -1, status;
+	pid_t		 pid;
+
+	/* A repository with history, not writable by whoever finishes. */
+	repo = path_join(dir, "repo");
+	first = check_make_task(pg, &t);
+	ck_assert_msg(audit_task_finished(pg, first, repo, NULL, &err) > 0,
+	    "%s", err);
+	ck_assert_int_eq(check_ncommits(repo), 1);
+	t.service = "nextcloud";
+	id = check_make_task(pg, &t);
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		PGconn	*cpg;
+		int	 rc;
+
+		/* Connected first: the server's socket is not for nobody. */
+		cpg = PQconnectdb(ci);
+		if (PQstatus(cpg) != CONNECTION_OK) {
+			fprintf(stderr, "child: %s", PQerrorMessage(cpg));
+			_exit(13);
+		}
+		if (geteuid() == 0) {
+			/* nobody, with its own HOME and libgit2 willing to
+			 * open a repository it does not own. */
+			if (setgid(65534) != 0 || setuid(65534) != 0)
+				_exit(10);
+			setenv("HOME", "/nonexistent", 1);
+			git_libgit2_init();
+			git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+			git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH,
+			    GIT_CONFIG_LEVEL_GLOBAL, "/nonexistent");
+			git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH,
+			    GIT_CONFIG_LEVEL_XDG, "/nonexistent");
+		} else {
+			char	*argv[] = { "chmod", "-R", "a-w", repo, NULL };
+			pid_t	 c = fork();
+
+			if (c == 0) {
+				execvp("chmod", argv);
+				_exit(127);
+			}
+			if (waitpid(c, &rc, 0) != c || rc != 0)
+				_exit(11);
+		}
+		/* The repository really is read-only to this process. */
+		if (access(repo, W_OK) == 0)
+			_exit(12);
+		rc = audit_task_finished(cpg, id, repo, NULL, &err) > 0 ?
+		    0 : 14;
+		if (rc != 0)
+			fprintf(stderr, "child: %s\n", err);
+		PQfinish(cpg);
+		_exit(rc);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "child status %d", status);
+	if (geteuid() != 0) {
+		char	*argv[] = { "chmod", "-R", "u+w", repo, NULL };
+
+		pid = fork();
+		if (pid == 0) {
+			execvp("chmod", argv);
+			_exit(127);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_int_eq(status, 0);
+	}
+
+	/* The task's audit row is there; the git entry is pending. */
+	v = xasprintf("%lld", id);
+	check_is(pg, "1", "SELECT count(*) FROM audit_log WHERE task_id = $1 "
+	    "AND kind = 'run.finished'", v);
+	check_is(pg, "succeeded", "SELECT status FROM tasks WHERE id = $1", v);
+	check_is(pg, "true|1", "SELECT (committed_at IS NULL) || '|' || "
+	    "attempts FROM audit_git WHERE task_id = $1", v);
+	e = check_sql(pg, "SELECT last_error FROM audit_git WHERE task_id = $1",
+	    v, NULL);
+	ck_assert_msg(e != NULL && strcasestr(e, "permission denied") != NULL,
+	    "%s", e != NULL ? e : "NULL");
+	free(e);
+	check_is(pg, "1", "SELECT count(*) FROM audit_log WHERE task_id = $1 "
+	    "AND kind = 'git.failed' AND data->>'error' <> ''", v);
+	ck_assert_int_eq(check_ncommits(repo), 1);
+
+	/* The next start retries, and it goes through. */
+	ck_assert_msg(gittrail_retry_pending(pg, &done, &failed, &err) == 0,
+	    "%s", err);
+	ck_assert_int_eq(done, 1);
+	ck_assert_int_eq(failed, 0);
+	ck_assert_int_eq(check_ncommits(repo), 2);
+	check_is(pg, "false|2|true", "SELECT (committed_at IS NULL) || '|' || "
+	    "attempts || '|' || (last_error IS NULL) FROM audit_git "
+	    "WHERE task_id = $1", v);
+	/* Nothing is left to retry. */
+	ck_assert_int_eq(gittrail_retry_pending(pg, &done, &failed, &err), 0);
+	ck_assert_int_eq(done + failed, 0);
+	free(v);
+	check_rm(dir);
+	free(dir);
+	free(repo);
+	free(ci);
+	PQfinish(pg);
+}
+END_TEST
+
+/* A path where a directory is expected fails the same, recoverably. */
+START_TEST(test_bad_repo_path)
+{
+	PGconn		*pg = check_db("badpath", NULL);
+	char		*dir = check_tmpdir(), *file, *repo, *err = NULL, *v;
+	struct check_task t = { "bob", "alice", "homepage", "deploy",
+			    "failed", 1, NULL };
+	FILE		*f;
+	long long	 id;
+	int		 done, failed;
+
+	file = path_join(dir, "file");
+	ck_assert((f = fopen(file, "w")) != NULL);
+	fclose(f);
+	repo = path_join(file, "audit");
+	id = check_make_task(pg, &t);
+	ck_assert_msg(audit_task_finished(pg, id, repo, NULL, &err) > 0, "%s",
+	    err);
+	v = xasprintf("%lld", id);
+	check_is(pg, "t", "SELECT committed_at IS NULL AND last_error LIKE "
+	    "'%Not a directory%' FROM audit_git WHERE task_id = $1", v);
+	ck_assert_int_eq(gittrail_retry_pending(pg, &done, &failed, &err), 0);
+	ck_assert_int_eq(failed, 1);
+	check_is(pg, "2", "SELECT attempts FROM audit_git WHERE task_id = $1",
+	    v);
+	/* Only the first failure is an audit row. */
+	check_is(pg, "1", "SELECT count(*) FROM audit_log WHERE task_id = $1 "
+	    "AND kind = 'git.failed'", v);
+	ck_assert_int_eq(unlink(file), 0);
+	ck_assert_int_eq(gittrail_retry_pending(pg, &done, &failed, &err), 0);
+	ck_assert_int_eq(done, 1);
+	ck_assert_int_eq(check_ncommits(repo), 1);
+	free(v);
+	free(file);
+	free(repo);
+	check_rm(dir);
+	free(dir);
+	PQfinish(pg);
+}
+END_TEST
+
+/* Task ids of a result, "1,2,3". */
+static char *
+check_ids(PGresult *res)
+{
+	struct strbuf	sb = { 0 };
+	int		i;
+
+	for (i = 0; i < PQntuples(res); i++)
+		strbuf_addf(&sb, "%s%s", i > 0 ? "," : "",
+		    PQgetvalue(res, i, AUDIT_COL_ID));
+	return sb.buf != NULL ? strbuf_detach(&sb) : xstrdup("");
+}
+
+static void
+check_query(PGconn *pg, const struct audit_filter *f, const char *want)
+{
+	PGresult	*res;
+	char		*err = NULL, *got;
+
+	res = audit_query_tasks(pg, f, &err);
+	ck_assert_msg(res != NULL, "%s", err);
+	got = check_ids(res);
+	ck_assert_msg(strcmp(got, want) == 0, "got %s, want %s", got, want);
+	free(got);
+	PQclear(res);
+}
+
+START_TEST(test_queries)
+{
+	PGconn			*pg = check_db("queries", NULL);
+	struct audit_filter	 f;
+	static const struct check_task tasks[] = {
+		{ "bob", "alice", "kuma", "deploy", "succeeded", 1, "3 days" },
+		{ "bob", "alice", "kuma", "configure", "failed", 1, "2 days" },
+		{ "carol", "alice", "grafana", "deploy", "failed", 1,
+		    "10 days" },
+		{ "carol", "dave", "pihole", "restart", "timed_out", 1,
+		    "1 day" },
+		{ "dave", "dave", "kuma", "restart", "canceled", 1,
+		    "5 hours" },
+		{ "bob", "carol", "grafana", "update", "succeeded", 1,
+		    "1 hour" },
+	};
+	size_t			 i;
+
+	for (i = 0; i < nitems(tasks); i++)
+		ck_assert_int_eq(check_make_task(pg, &tasks[i]),
+		    (long long)i + 1);
+	memset(&f, 0, sizeof f);
+	check_query(pg, &f, "6,5,4,2,1");		/* last 7 days */
+	f.days = 30;
+	check_query(pg, &f, "6,5,4,2,1,3");
+	f.days = 0;
+	f.failures = 1;
+	check_query(pg, &f, "4,2");
+	f.days = 30;
+	check_query(pg, &f, "4,2,3");
+	memset(&f, 0, sizeof f);
+	f.service = "kuma";
+	check_query(pg, &f, "5,2,1");
+	f.status = "failed";
+	check_query(pg, &f, "2");
+	memset(&f, 0, sizeof f);
+	f.user = "carol";			/* requested or approved */
+	check_query(pg, &f, "6,4");
+	f.user = "dave";
+	check_query(pg, &f, "5,4");
+	memset(&f, 0, sizeof f);
+	f.intent = "restart";			/* the action */
+	check_query(pg, &f, "5,4");
+	f.intent = "GRAFANA on";		/* words of the request */
+	f.days = 30;
+	check_query(pg, &f, "6,3");
+	memset(&f, 0, sizeof f);
+	f.since = "now";
+	check_query(pg, &f, "");
+	f.since = "2000-01-01";
+	f.until = "2000-01-02";
+	check_query(pg, &f, "");
+	/* Keyset pages: all rows, once each, in order. */
+	memset(&f, 0, sizeof f);
+	f.days = 30;
+	f.limit = 2;
+	check_query(pg, &f, "6,5");
+	f.after = 5;
+	check_query(pg, &f, "4,2");
+	f.after = 2;
+	check_query(pg, &f, "1,3");
+	f.after = 3;
+	check_query(pg, &f, "");
+	f.failures = 1;
+	f.after = 4;
+	check_query(pg, &f, "2,3");
+	PQfinish(pg);
+}
+END_TEST
+
+/* EXPLAIN the query of f; the plan must use index and not scan tasks. */
+static void
+check_plan(PGconn *pg, const struct audit_filter *f, const char *index)
+{
+	struct audit_query	 q;
+	struct strbuf		 sb = { 0 };
+	PGresult		*res;
+	char			*sql;
+	int			 i;
+
+	audit_query_build(f, &q);
+	sql = xasprintf("EXPLAIN %s", q.sql);
+	res = PQexecParams(pg, sql, q.nparams, NULL, q.params, NULL, NULL, 0);
+	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s",
+	    PQresultErrorMessage(res));
+	for (i = 0; i < PQntuples(res); i++) {
+		strbuf_adds(&sb, PQgetvalue(res, i, 0));
+		strbuf_addc(&sb, '\n');
+	}
+	ck_assert_msg(strstr(sb.buf, index) != NULL, "%s not used:\n%s",
+	    index, sb.buf);
+	ck_assert_msg(strstr(sb.buf, "Seq Scan on tasks") == NULL,
+	    "tasks scanned:\n%s", sb.buf);
+	PQclear(res);
+	free(sql);
+	strbuf_free(&sb);
+	audit_query_free(&q);
+}
+
+START_TEST(test_explain_indexes)
+{
+	PGconn			*pg = check_db("explain", NULL);
+	struct audit_filter	 f;
+	struct strbuf		 sb = { 0 };
+	PGresult		*res;
+	int			 i;
+
+	/* A year of history: 40,000 tasks over 40 services, 5% failing. */
+	check_do(pg, "SET session_replication_role = replica", NULL);
+	check_do(pg, "INSERT INTO requests (actor, text, created_at) SELECT "
+	    "'user' || (g % 7), 'request ' || g, now() - g * interval "
+	    "'13 minutes' FROM generate_series(1, 40000) g", NULL);
+	check_do(pg, "INSERT INTO plans (id, plan_id, request_id, created_by, "
+	    "summary, created_at) OVERRIDING SYSTEM VALUE SELECT id, id, id, "
+	    "actor, 'plan', created_at FROM requests", NULL);
+	check_do(pg, "INSERT INTO tasks (plan_id, step, action, service, "
+	    "status, created_at, finished_at) SELECT id, 1, 'deploy', "
+	    "'svc' || (id % 40), CASE WHEN id % 20 = 0 THEN 'failed' ELSE "
+	    "'succeeded' END, created_at, created_at + interval '1 minute' "
+	    "FROM plans", NULL);
+	check_do(pg, "INSERT INTO approvals (plan_id, approved_by) SELECT id, "
+	    "created_by FROM plans", NULL);
+	check_do(pg, "RESET session_replication_role", NULL);
+	check_do(pg, "ANALYZE", NULL);
+
+	memset(&f, 0, sizeof f);
+	f.failures = 1;				/* failures, last week */
+	check_plan(pg, &f, "tasks_failures_idx");
+	f.after = 39980;
+	check_plan(pg, &f, "tasks_failures_idx");
+	memset(&f, 0, sizeof f);
+	f.service = "svc7";			/* changes to one service */
+	f.days = 365;
+	check_plan(pg, &f, "tasks_service_idx");
+	f.after = 39967;
+	check_plan(pg, &f, "tasks_service_idx");
+	memset(&f, 0, sizeof f);		/* everything, last week */
+	check_plan(pg, &f, "tasks_created_at_idx");
+
+	/* A page of output: the run's partition, by primary key. */
+	check_do(pg, "SELECT chiffon_ensure_partitions(now(), 1)", NULL);
+	check_do(pg, "INSERT INTO run_output SELECT r, s, date_trunc('month', "
+	    "now()) + interval '1 day', 1, now(), 'x' FROM generate_series(1, "
+	    "200) r, generate_series(1, 200) s", NULL);
+	check_do(pg, "ANALYZE run_output", NULL);
+	res = PQexec(pg, "EXPLAIN SELECT seq, stream, line FROM run_output "
+	    "WHERE run_id = 5 AND run_started_at = date_trunc('month', now()) "
+	    "+ interval '1 day' AND seq > 100 ORDER BY seq LIMIT 50");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	for (i = 0; i < PQntuples(res); i++) {
+		strbuf_adds(&sb, PQgetvalue(res, i, 0));
+		strbuf_addc(&sb, '\n');
+	}
+	ck_assert_msg(strstr(sb.buf, "Index") != NULL &&
+	    strstr(sb.buf, "Seq Scan") == NULL &&
+	    strstr(sb.buf, "run_output_default") == NULL, "%s", sb.buf);
+	strbuf_free(&sb);
+	PQclear(res);
+	PQfinish(pg);
+}
+END_TEST
+
+/* Collects replayed lines and checks their order. */
+struct check_lines {
+	long long	 n;
+	long long	 last;
+	struct strbuf	 first;
+};
+
+static int
+check_line(long long run_id, long long seq, int stream, const char *line,
+    size_t len, void *data)
+{
+	struct check_lines	*cl = data;
+	char			*want;
+
+	(void)run_id;
+	ck_assert_int_eq(seq, cl->last + 1);
+	ck_assert_int_eq(stream, 1);
+	want = xasprintf("TASK [line %lld] ok: ünïcødé \\ \t", seq);
+	ck_assert_msg(len == strlen(want) && memcmp(line, want, len) == 0,
+	    "line %lld: %.*s", seq, (int)len, line);
+	free(want);
+	cl->last = seq;
+	cl->n++;
+	return 0;
+}
+
+START_TEST(test_output_replay)
+{
+	char			*ci, *out, *err = NULL, *arg, *p;
+	PGconn			*pg = check_db("output", &ci);
+	struct check_task	 t = { "bob", "alice", "kuma", "deploy",
+				    "succeeded", 12345, NULL };
+	struct check_lines	 cl = { 0, 0, { 0 } };
+	long long		 id, n, i;
+
+	id = check_make_task(pg, &t);
+	/* Pages of 1000: 13 queries, every line once, in order. */
+	n = audit_query_output(pg, 1, 1000, check_line, &cl, &err);
+	ck_assert_msg(n == 12345, "%lld: %s", n, err);
+	ck_assert_int_eq(cl.n, 12345);
+	ck_assert_int_eq(audit_query_output(pg, 99, 0, check_line, &cl, &err),
+	    -1);
+	ck_assert_msg(strstr(err, "no such run") != NULL, "%s", err);
+	free(err);
+
+	/* The binary prints exactly the lines. */
+	arg = xasprintf("%lld", id);
+	ck_assert_int_eq(check_chiffon(ci, (const char *[]){ "show",
+	    "--output", arg, NULL }, &out), 0);
+	for (i = 1, p = out; i <= 12345; i++) {
+		char	*want = xasprintf(
+		    "TASK [line %lld] ok: ünïcødé \\ \t\n",
+		    i);
+
+		ck_assert_msg(strncmp(p, want, strlen(want)) == 0,
+		    "line %lld: %.60s", i, p);
+		p += strlen(want);
+		free(want);
+	}
+	ck_assert_str_eq(p, "");
+	free(out);
+	/* And the task itself. */
+	ck_assert_int_eq(check_chiffon(ci, (const char *[]){ "show", arg,
+	    NULL }, &out), 0);
+	ck_assert_msg(strstr(out, "deploy kuma - succeeded") != NULL &&
+	    strstr(out, "approved   by alice") != NULL &&
+	    strstr(out, "12345 lines") != NULL &&
+	    strstr(out, "user 3.25 s") != NULL, "%s", out);
+	free(out);
+	ck_assert_int_eq(check_chiffon(ci, (const char *[]){ "show", "999",
+	    NULL }, &out), 1);
+	free(out);
+	free(arg);
+	free(ci);
+	PQfinish(pg);
+}
+END_TEST
+
+START_TEST(test_cli_audit)
+{
+	char			*ci, *out;
+	PGconn			*pg = check_db("cli", &ci);
+	struct check_task	 t = { "bob", "alice", "kuma", "deploy",
+				    "failed", 1, "1 hour" };
+	json_object		*o, *a;
+
+	check_make_task(pg, &t);
+	t.status = "succeeded";
+	t.created_ago = "2 hours";
+	check_make_task(pg, &t);
+	t.status = "failed";
+	t.service = "grafana";
+	t.created_ago = "3 hours";
+	check_make_task(pg, &t);
+	ck_assert_int_eq(check_chiffon(ci, (const char *[]){ "audit",
+	    "--failures", "--json", "--limit", "1", NULL }, &out), 0);
+	o = json_tokener_parse(out);
+	ck_assert_msg(o != NULL, "%s", out);
+	a = json_object_object_get(o, "tasks");
+	ck_assert_int_eq(json_object_array_length(a), 1);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(
+	    json_object_array_get_idx(a, 0), "id")), 1);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(o,
+	    "next_after")), 1);
+	json_object_put(o);
+	free(out);
+	ck_assert_int_eq(check_chiffon(ci, (const char *[]){ "audit",
+	    "--failures", "--after", "1", NULL }, &out), 0);
+	ck_assert_msg(strstr(out, "grafana") != NULL &&
+	    strstr(out, "kuma") == NULL && strncmp(out, "ID ", 3) == 0,
+	    "%s", out);
+	free(out);
+	ck_assert_int_eq(check_chiffon(ci, (const char *[]){ "audit",
+	    "--service", "nope", NULL }, &out), 0);
+	ck_assert_msg(strncmp(out, "no matching tasks", 17) == 0, "%s", out);
+	free(out);
+	ck_assert_int_eq(check_chiffon(ci, (const char *[]){ "audit",
+	    "--status", "exploded", NULL }, &out), 2);
+	free(out);
+	ck_assert_int_eq(check_chiffon(ci, (const char *[]){ "audit",
+	    "--since", "yesterday-ish", NULL }, &out), 2);
+	free(out);
+	ck_assert_int_eq(check_chiffon(ci, (const char *[]){ "audit",
+	    "--since", "2h30m", "--json", NULL }, &out), 0);
+	o = json_tokener_parse(out);
+	ck_assert_int_eq(json_object_array_length(json_object_object_get(o,
+	    "tasks")), 2);
+	json_object_put(o);
+	free(out);
+	free(ci);
+	PQfinish(pg);
+}
+END_TEST
+
+START_TEST(test_prune)
+{
+	char		*ci, *out;
+	PGconn		*pg = check_db("prune", &ci);
+	char		*err = NULL, *names = NULL, *reason = NULL;
+	long long	 n, bad;
+	int		 dropped;
+
+	audit_record(pg, "request.received", NULL, NULL, NULL, NULL, &err);
+	check_do(pg, "SELECT chiffon_ensure_partitions('2020-01-15', 2)",
+	    NULL);
+	check_do(pg, "INSERT INTO run_output VALUES (1, 1, '2020-01-10', 1, "
+	    "now(), 'old'), (2, 1, '2020-02-10', 1, now(), 'old too'), "
+	    "(3, 1, now(), 1, now(), 'new')", NULL);
+	dropped = audit_prune(pg, 180 * 86400.0, &names, &err);
+	ck_assert_msg(dropped == 4, "%d: %s", dropped, err);
+	ck_assert_str_eq(names, "run_events_p2020_01\nrun_events_p2020_02\n"
+	    "run_output_p2020_01\nrun_output_p2020_02\n");
+	free(names);
+	check_is(pg, "new", "SELECT string_agg(line, ',') FROM run_output",
+	    NULL);
+	check_is(pg, "4", "SELECT jsonb_array_length(data->'dropped') FROM "
+	    "audit_log WHERE kind = 'db.pruned'", NULL);
+	/* Nothing more to drop; the audit log is whole. */
+	ck_assert_int_eq(audit_prune(pg, 180 * 86400.0, NULL, &err), 0);
+	ck_assert_int_eq(audit_verify(pg, &n, &bad, &reason, &err), 0);
+	ck_assert_int_eq(n, 3);
+
+	/* The command: a month from 2021 goes, the audit log stays. */
+	check_do(pg, "SELECT chiffon_ensure_partitions('2021-03-15', 1)",
+	    NULL);
+	ck_assert_int_eq(check_chiffon(ci, (const char *[]){ "db", "prune",
+	    "--older-than", "180d", NULL }, &out), 0);
+	ck_assert_msg(strstr(out, "dropped run_output_p2021_03\n") != NULL &&
+	    strstr(out, "2 partitions of run output and events dropped") !=
+	    NULL, "%s", out);
+	free(out);
+	ck_assert_int_eq(check_chiffon(ci, (const char *[]){ "db", "prune",
+	    "--older-than", "1h", NULL }, &out), 2);
+	free(out);
+	ck_assert_int_eq(check_chiffon(ci, (const char *[]){ "db", "prune",
+	    NULL }, &out), 2);
+	free(out);
+	ck_assert_int_eq(audit_verify(pg, &n, &bad, &reason, &err), 0);
+	ck_assert_int_eq(n, 4);
+	free(ci);
+	PQfinish(pg);
+}
+END_TEST
+
+static Suite *
+check_suite(void)
+{
+	Suite	*s = suite_create("audit");
+	TCase	*tc = tcase_create("audit");
+
+	tcase_add_unchecked_fixture(tc, check_setup, check_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_record_and_actor);
+	tcase_add_test(tc, test_verify_chain);
+	tcase_add_test(tc, test_verify_pages);
+	tcase_add_test(tc, test_task_finished_git);
+	tcase_add_test(tc, test_unfinished_refused);
+	tcase_add_test(tc, test_unchanged_no_commit);
+	tcase_add_test(tc, test_readonly_repo);
+	tcase_add_test(tc, test_bad_repo_path);
+	tcase_add_test(tc, test_queries);
+	tcase_add_test(tc, test_explain_indexes);
+	tcase_add_test(tc, test_output_replay);
+	tcase_add_test(tc, test_cli_audit);
+	tcase_add_test(tc, test_prune);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(check_suite());
+	int	 failed;
+
+	git_libgit2_init();
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	git_libgit2_shutdown();
+	return failed == 0 ? 0 : 1;
+}
