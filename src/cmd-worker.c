@@ -1,0 +1,151 @@
+/*
+ * cmd-worker.c - `chiffon worker [--name N] [--once]`: a standalone worker
+ * that claims and runs queued tasks for the capabilities of its loaded
+ * plugins until SIGINT or SIGTERM (or, with --once, after one task).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "db.h"
+#include "loop.h"
+#include "util.h"
+#include "worker.h"
+
+int	cmd_worker(struct app *, int, char **);
+
+/* What the signal and idle callbacks act on. */
+struct cmd_worker_state {
+	struct worker	*w;
+	struct loop	*loop;
+	int		 sigfd;
+	int		 signaled;
+};
+
+static int
+cmd_worker_signal(int fd, int revents, void *data)
+{
+	struct cmd_worker_state		*st = data;
+	struct signalfd_siginfo		 si;
+
+	(void)revents;
+	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
+		st->signaled = (int)si.ssi_signo;
+	worker_stop(st->w);
+	loop_stop(st->loop);
+	return 1;
+}
+
+static void
+cmd_worker_idle(struct worker *w, void *data)
+{
+	struct cmd_worker_state	*st = data;
+
+	(void)w;
+	loop_stop(st->loop);
+}
+
+static void
+cmd_worker_finished(struct worker *w, long long task_id, int attempt,
+    const char *status, void *data)
+{
+	(void)data;
+	printf("%s: task %lld attempt %d %s\n", worker_name(w), task_id,
+	    attempt, status);
+	fflush(stdout);
+}
+
+int
+cmd_worker(struct app *app, int argc, char **argv)
+{
+	static const struct option	 longopts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "once", no_argument, NULL, '1' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd_worker_state	 st = { .sigfd = -1 };
+	const char		*name = NULL;
+	struct db		*db;
+	sigset_t		 set, old;
+	char			*err = NULL;
+	int			 ch, once = 0, status = EXIT_OK;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			name = optarg;
+			break;
+		case '1':
+			once = 1;
+			break;
+		case 'h':
+			printf("usage: chiffon worker [--name NAME] "
+			    "[--once]\n");
+			return EXIT_OK;
+		default:
+			fprintf(stderr, "usage: chiffon worker [--name NAME] "
+			    "[--once]\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc || (name != NULL && *name == '\0')) {
+		fprintf(stderr, "usage: chiffon worker [--name NAME] "
+		    "[--once]\n");
+		return EXIT_USAGE;
+	}
+	if ((db = app_db(app, &err)) == NULL) {
+		fprintf(stderr, "chiffon worker: %s\n", err);
+		free(err);
+		return EXIT_ENV;
+	}
+	st.loop = app_loop(app);
+	db_attach_loop(db, st.loop);
+	if ((st.w = worker_new(app, name, &err)) == NULL) {
+		fprintf(stderr, "chiffon worker: %s\n", err);
+		free(err);
+		return EXIT_ENV;
+	}
+	if (worker_ncapabilities(st.w) == 0) {
+		fprintf(stderr, "chiffon worker: no loaded plugin provides a "
+		    "capability, so there is nothing to claim (`chiffon "
+		    "plugins` lists what loaded and what was refused)\n");
+		worker_free(st.w);
+		return EXIT_ENV;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	st.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (st.sigfd != -1)
+		loop_watch_fd(st.loop, st.sigfd, CHIFFON_FD_READ,
+		    cmd_worker_signal, &st, NULL, NULL);
+	worker_on_finish(st.w, cmd_worker_finished, &st);
+	if (once) {
+		worker_set_limit(st.w, 1);
+		worker_on_idle(st.w, cmd_worker_idle, &st);
+	}
+	if (worker_start(st.w, &err) != 0) {
+		fprintf(stderr, "chiffon worker: %s\n", err);
+		free(err);
+		status = EXIT_ENV;
+	} else {
+		loop_run(st.loop);
+		if (once && worker_failures(st.w) > 0)
+			status = EXIT_FAIL;
+	}
+	worker_free(st.w);
+	if (st.sigfd != -1)
+		close(st.sigfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return status;
+}

@@ -1,0 +1,1384 @@
+/*
+ * dispatch.c - the work queue in PostgreSQL: queueing approved tasks,
+ * claiming with FOR UPDATE SKIP LOCKED, finishing and retrying, lease
+ * expiry, resource pauses, and agent heartbeats.  See dispatch.h.
+ *
+ * Each function is one transaction.  Audit rows written inside a
+ * transaction sit behind a savepoint so that a failing audit write is
+ * logged but never undoes the dispatch decision it describes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "audit.h"
+#include "dispatch.h"
+#include "log.h"
+#include "route.h"
+#include "util.h"
+
+#define DISPATCH_MAX_ATTEMPTS	3
+#define DISPATCH_CLAIM_BATCH	"16"	/* candidates looked at per claim */
+#define DISPATCH_BACKOFF_MAX	3600.0
+#define DISPATCH_WHO		"dispatch"
+#define DISPATCH_PAUSE_PREFIX	"waiting for resources: "
+
+/* Free now (K_free, else K) of metrics M for resource need.k. */
+#define DISPATCH_FREE(M)						\
+	"coalesce(CASE WHEN jsonb_typeof((" M ") -> (need.k || '_free'))" \
+	" = 'number' THEN ((" M ") ->> (need.k || '_free'))::float8 END,"  \
+	" ((" M ") ->> need.k)::float8)"
+/* True when metrics M provide the resources R at PCT percent. */
+#define DISPATCH_FITS(R, M, PCT)					\
+	"NOT EXISTS (SELECT 1 FROM jsonb_each(" R ") AS need(k, v)"	\
+	" WHERE NOT coalesce(CASE WHEN jsonb_typeof(need.v) <> 'number'" \
+	" THEN (" M ") ? need.k"					\
+	" ELSE jsonb_typeof((" M ") -> need.k) = 'number'"		\
+	" AND ((" M ") ->> need.k)::float8 > 0"			\
+	" AND " DISPATCH_FREE(M) " >= (need.v #>> '{}')::float8"	\
+	" AND 100 * " DISPATCH_FREE(M) " >= " PCT "::float8"		\
+	" * ((" M ") ->> need.k)::float8 END, false))"
+/* Agent alias A is online (heartbeat within TIMEOUT seconds). */
+#define DISPATCH_ONLINE(A, TIMEOUT)					\
+	A ".status = 'online' AND " A ".last_heartbeat > now()"	\
+	" - make_interval(secs => " TIMEOUT "::float8)"
+
+/* -- helpers ----------------------------------------------------------- */
+
+PGresult *
+dispatch_query(PGconn *pg, const char *sql, int nparams,
+    const char *const *params, char **errp)
+{
+	PGresult	*res;
+	ExecStatusType	 st;
+	char		*msg;
+	size_t		 len;
+
+	res = PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	st = PQresultStatus(res);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return res;
+	msg = xstrdup(res != NULL ? PQresultErrorMessage(res) :
+	    PQerrorMessage(pg));
+	len = strlen(msg);
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		msg[--len] = '\0';
+	if (*msg == '\0') {
+		free(msg);
+		msg = xstrdup(PQresStatus(st));
+	}
+	PQclear(res);
+	set_error(errp, "%s", msg);
+	free(msg);
+	return NULL;
+}
+
+/* A statement whose rows do not matter.  0, or -1 with *errp. */
+static int
+dispatch_exec(PGconn *pg, const char *sql, int nparams,
+    const char *const *params, char **errp)
+{
+	PGresult	*res;
+
+	if ((res = dispatch_query(pg, sql, nparams, params, errp)) == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+static void
+dispatch_rollback(PGconn *pg)
+{
+	PGresult	*res;
+
+	res = PQexec(pg, "ROLLBACK");
+	PQclear(res);
+}
+
+char *
+dispatch_text_array(const char *const *v, size_t n)
+{
+	struct strbuf	 sb = { 0 };
+	const char	*s;
+	size_t		 i;
+
+	strbuf_addc(&sb, '{');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strbuf_addc(&sb, ',');
+		strbuf_addc(&sb, '"');
+		for (s = v[i]; *s != '\0'; s++) {
+			if (*s == '"' || *s == '\\')
+				strbuf_addc(&sb, '\\');
+			strbuf_addc(&sb, *s);
+		}
+		strbuf_addc(&sb, '"');
+	}
+	strbuf_addc(&sb, '}');
+	return strbuf_detach(&sb);
+}
+
+static char *
+dispatch_id_array(const long long *ids, size_t n)
+{
+	struct strbuf	sb = { 0 };
+	size_t		i;
+
+	strbuf_addc(&sb, '{');
+	for (i = 0; i < n; i++)
+		strbuf_addf(&sb, "%s%lld", i > 0 ? "," : "", ids[i]);
+	strbuf_addc(&sb, '}');
+	return strbuf_detach(&sb);
+}
+
+static const char *
+dispatch_val(PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+/* A JSON object text of key/value string pairs (NULL values skipped). */
+static char *
+dispatch_json(const char *key, ...)
+{
+	struct json_object	*o = json_object_new_object();
+	const char		*k, *v;
+	char			*out;
+	va_list			 ap;
+
+	va_start(ap, key);
+	for (k = key; k != NULL; k = va_arg(ap, const char *)) {
+		v = va_arg(ap, const char *);
+		if (v != NULL)
+			json_object_object_add(o, k,
+			    json_object_new_string(v));
+	}
+	va_end(ap);
+	out = xstrdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return out;
+}
+
+/*
+ * One audit row.  In a transaction (in_tx) it sits behind a savepoint so
+ * that its failure leaves the transaction usable.  Failures are logged.
+ */
+static void
+dispatch_audit(PGconn *pg, int in_tx, const char *kind, long long request_id,
+    long long plan_id, long long task_id, const char *service,
+    const char *data_json)
+{
+	struct audit_ids	 ids = { 0 };
+	char			*err = NULL;
+
+	ids.request_id = request_id;
+	ids.plan_id = plan_id;
+	ids.task_id = task_id;
+	if (in_tx && dispatch_exec(pg, "SAVEPOINT dispatch_audit", 0, NULL,
+	    &err) != 0) {
+		log_msg(CHIFFON_LOG_WARNING, DISPATCH_WHO, "audit %s for task "
+		    "%lld not recorded: %s", kind, task_id, err);
+		free(err);
+		return;
+	}
+	if (audit_record(pg, kind, NULL, &ids, service, data_json,
+	    &err) < 0) {
+		log_msg(CHIFFON_LOG_WARNING, DISPATCH_WHO, "audit %s for task "
+		    "%lld not recorded: %s", kind, task_id,
+		    err != NULL ? err : "unknown error");
+		free(err);
+		err = NULL;
+		if (in_tx && dispatch_exec(pg, "ROLLBACK TO SAVEPOINT "
+		    "dispatch_audit", 0, NULL, &err) != 0) {
+			free(err);
+			err = NULL;
+		}
+	}
+	if (in_tx && dispatch_exec(pg, "RELEASE SAVEPOINT dispatch_audit", 0,
+	    NULL, &err) != 0)
+		free(err);
+}
+
+/* The backoff before attempt number attempt + 1. */
+static double
+dispatch_backoff(const struct dispatch_params *dp, int attempt)
+{
+	double	s = dp->backoff_s;
+	int	i;
+
+	for (i = 1; i < attempt && s < DISPATCH_BACKOFF_MAX; i++)
+		s *= 2;
+	return s < DISPATCH_BACKOFF_MAX ? s : DISPATCH_BACKOFF_MAX;
+}
+
+/*
+ * A task ended in a final state other than succeeded: cancel the tasks
+ * that depend on it, transitively, and drop their queue rows.
+ */
+static int
+dispatch_cancel_dependents(PGconn *pg, long long task_id, const char *status,
+    char **errp)
+{
+	const char	*params[2];
+	char		 tid[32], *why;
+	int		 rc;
+
+	snprintf(tid, sizeof tid, "%lld", task_id);
+	why = xasprintf("canceled: task %lld it depends on ended %s",
+	    task_id, status);
+	params[0] = tid;
+	params[1] = why;
+	rc = dispatch_exec(pg, "WITH RECURSIVE dead(id) AS ("
+	    " SELECT $1::bigint UNION"
+	    " SELECT t.id FROM tasks t JOIN dead d ON d.id = ANY (t.depends_on))"
+	    " UPDATE tasks SET status = 'canceled', status_reason = $2"
+	    " WHERE id IN (SELECT id FROM dead) AND id <> $1::bigint"
+	    " AND status IN ('approved', 'queued', 'paused')", 2, params,
+	    errp);
+	free(why);
+	if (rc != 0)
+		return -1;
+	return dispatch_exec(pg, "DELETE FROM work_queue q USING tasks t"
+	    " WHERE t.id = q.task_id AND q.claimed_by IS NULL"
+	    " AND chiffon_task_terminal(t.status)", 0, NULL, errp);
+}
+
+/* When no task of the plan row is left unfinished, set its status. */
+static int
+dispatch_plan_settle(PGconn *pg, long long plan_id, char **errp)
+{
+	const char	*params[1];
+	char		 pid[32];
+
+	snprintf(pid, sizeof pid, "%lld", plan_id);
+	params[0] = pid;
+	return dispatch_exec(pg, "UPDATE plans SET status = (SELECT CASE"
+	    " WHEN bool_and(t.status = 'succeeded') THEN 'succeeded'"
+	    " WHEN bool_and(t.status = 'canceled') THEN 'canceled'"
+	    " ELSE 'failed' END FROM tasks t WHERE t.plan_id = $1::bigint)"
+	    " WHERE id = $1::bigint AND status IN ('approved', 'running')"
+	    " AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.plan_id ="
+	    " $1::bigint AND NOT chiffon_task_terminal(t.status))", 1, params,
+	    errp);
+}
+
+/* -- queueing ------------------------------------------------------------ */
+
+int
+dispatch_enqueue(PGconn *pg, long long plan_row_id, int *nqueuedp,
+    char **errp)
+{
+	const char	*params[2];
+	char		 pid[32], *data;
+	PGresult	*res = NULL;
+	int		 i, n;
+
+	if (nqueuedp != NULL)
+		*nqueuedp = 0;
+	snprintf(pid, sizeof pid, "%lld", plan_row_id);
+	params[0] = pid;
+	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+		return -1;
+	res = dispatch_query(pg, "SELECT t.id, t.capability, t.service,"
+	    " p.request_id, t.step FROM tasks t JOIN plans p ON p.id = t.plan_id"
+	    " WHERE t.plan_id = $1::bigint AND t.status = 'approved'"
+	    " ORDER BY t.step FOR UPDATE OF t", 1, params, errp);
+	if (res == NULL)
+		goto fail;
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		params[0] = PQgetvalue(res, i, 0);
+		params[1] = PQgetvalue(res, i, 1);
+		if (dispatch_exec(pg, "INSERT INTO work_queue (task_id,"
+		    " capability, max_attempts) VALUES ($1::bigint, $2, "
+		    "3)", 2, params, errp) != 0 ||
+		    dispatch_exec(pg, "UPDATE tasks SET status = 'queued',"
+		    " status_reason = NULL WHERE id = $1::bigint", 1, params,
+		    errp) != 0)
+			goto fail;
+		data = dispatch_json("capability", params[1], "step",
+		    PQgetvalue(res, i, 4), (char *)NULL);
+		dispatch_audit(pg, 1, "task.dispatched",
+		    atoll(PQgetvalue(res, i, 3)), plan_row_id,
+		    atoll(params[0]), dispatch_val(res, i, 2), data);
+		free(data);
+	}
+	params[0] = pid;
+	if (n > 0 && dispatch_exec(pg, "UPDATE plans SET status = 'running'"
+	    " WHERE id = $1::bigint AND status = 'approved'", 1, params,
+	    errp) != 0)
+		goto fail;
+	PQclear(res);
+	res = NULL;
+	if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0)
+		return -1;
+	if (nqueuedp != NULL)
+		*nqueuedp = n;
+	return 0;
+
+fail:
+	PQclear(res);
+	dispatch_rollback(pg);
+	return -1;
+}
+
+/* -- claiming ------------------------------------------------------------ */
+
+static const char dispatch_candidates_sql[] =
+    "SELECT q.id, q.task_id, q.attempts, q.max_attempts, q.capability,"
+    " extract(epoch FROM now() - q.available_at), t.plan_id, p.request_id,"
+    " t.service, t.playbook, t.action, t.targets, to_jsonb(t.tags),"
+    " t.extra_vars, t.check_mode, t.step"
+    " FROM work_queue q JOIN tasks t ON t.id = q.task_id"
+    " JOIN plans p ON p.id = t.plan_id"
+    " WHERE q.claimed_by IS NULL AND q.available_at <= now()"
+    " AND q.capability = ANY ($1::text[]) AND t.status = 'queued'"
+    " AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.id = ANY (t.depends_on)"
+    "  AND d.status <> 'succeeded')"
+    " AND (t.resources = '{}'::jsonb OR "
+    DISPATCH_FITS("t.resources",
+	"SELECT ag.resource_metrics FROM agents ag WHERE ag.name = $2", "$3")
+    ")"
+    " ORDER BY q.priority DESC, q.id"
+    " LIMIT " DISPATCH_CLAIM_BATCH
+    " FOR UPDATE OF q SKIP LOCKED";
+
+/* The handler's parameters from a candidate row.  Caller frees. */
+static char *
+dispatch_params_json(PGresult *res, int i, int attempt)
+{
+	struct json_object	*o, *v;
+	const char		*s;
+	char			*out;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "task_id",
+	    json_object_new_int64(atoll(PQgetvalue(res, i, 1))));
+	json_object_object_add(o, "attempt", json_object_new_int(attempt));
+	if ((s = dispatch_val(res, i, 10)) != NULL)
+		json_object_object_add(o, "action", json_object_new_string(s));
+	if ((s = dispatch_val(res, i, 8)) != NULL)
+		json_object_object_add(o, "service", json_object_new_string(s));
+	if ((s = dispatch_val(res, i, 9)) != NULL)
+		json_object_object_add(o, "playbook",
+		    json_object_new_string(s));
+	if ((s = dispatch_val(res, i, 11)) != NULL && *s != '\0')
+		json_object_object_add(o, "limit", json_object_new_string(s));
+	if ((s = dispatch_val(res, i, 12)) != NULL &&
+	    (v = json_tokener_parse(s)) != NULL) {
+		if (json_object_array_length(v) > 0)
+			json_object_object_add(o, "tags", v);
+		else
+			json_object_put(v);
+	}
+	if ((s = dispatch_val(res, i, 13)) != NULL &&
+	    (v = json_tokener_parse(s)) != NULL)
+		json_object_object_add(o, "extra_vars", v);
+	s = dispatch_val(res, i, 14);
+	json_object_object_add(o, "check",
+	    json_object_new_boolean(s != NULL && *s == 't'));
+	out = xstrdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return out;
+}
+
+/* Claim candidate row i for dp->agent.  0, or -1 with *errp. */
+static int
+dispatch_take(PGconn *pg, const struct dispatch_params *dp, PGresult *cand,
+    int i, const char *reason, const char *scores,
+    struct dispatch_claim *c, char **errp)
+{
+	const char	*params[3];
+	char		 lease[32], att[16];
+	PGresult	*res;
+
+	snprintf(lease, sizeof lease, "%.3f", dp->lease_s);
+	params[0] = PQgetvalue(cand, i, 0);
+	params[1] = dp->agent;
+	params[2] = lease;
+	res = dispatch_query(pg, "UPDATE work_queue SET claimed_by = $2,"
+	    " claimed_at = now(), lease_until = now() + make_interval(secs =>"
+	    " $3::float8), attempts = attempts + 1 WHERE id = $1::bigint"
+	    " RETURNING attempts", 3, params, errp);
+	if (res == NULL)
+		return -1;
+	memset(c, 0, sizeof *c);
+	c->attempt = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	snprintf(att, sizeof att, "%d", c->attempt);
+	params[0] = PQgetvalue(cand, i, 1);
+	params[1] = att;
+	if (dispatch_exec(pg, "UPDATE tasks SET status = 'running',"
+	    " started_at = now(), attempts = $2::integer, status_reason = NULL"
+	    " WHERE id = $1::bigint AND status = 'queued'", 2, params,
+	    errp) != 0)
+		return -1;
+	c->task_id = atoll(PQgetvalue(cand, i, 1));
+	c->max_attempts = atoi(PQgetvalue(cand, i, 3));
+	c->capability = xstrdup(PQgetvalue(cand, i, 4));
+	c->plan_id = atoll(PQgetvalue(cand, i, 6));
+	c->request_id = atoll(PQgetvalue(cand, i, 7));
+	c->service = dispatch_val(cand, i, 8) != NULL ?
+	    xstrdup(PQgetvalue(cand, i, 8)) : NULL;
+	c->params_json = dispatch_params_json(cand, i, c->attempt);
+	if (route_record(pg, c->task_id, c->attempt, c->capability, dp->agent,
+	    "dispatched", reason, scores, errp) != 0) {
+		dispatch_claim_free(c);
+		return -1;
+	}
+	{
+		struct json_object	*o = json_object_new_object();
+
+		json_object_object_add(o, "agent",
+		    json_object_new_string(dp->agent));
+		json_object_object_add(o, "attempt",
+		    json_object_new_int(c->attempt));
+		json_object_object_add(o, "reason",
+		    json_object_new_string(reason));
+		json_object_object_add(o, "scores",
+		    json_tokener_parse(scores));
+		dispatch_audit(pg, 1, "task.routed", c->request_id, c->plan_id,
+		    c->task_id, c->service, json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN));
+		json_object_object_del(o, "scores");
+		json_object_object_del(o, "reason");
+		json_object_object_add(o, "capability",
+		    json_object_new_string(c->capability));
+		dispatch_audit(pg, 1, "run.started", c->request_id, c->plan_id,
+		    c->task_id, c->service, json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	}
+	return 0;
+}
+
+int
+dispatch_claim(PGconn *pg, const struct dispatch_params *dp,
+    struct dispatch_claim *c, char **errp)
+{
+	struct route_result	 rr;
+	const char		*params[3], *work;
+	char			*caps, pct[16], *reason = NULL, *scores;
+	PGresult		*cand;
+	int			 i, n, take, claimed = 0;
+
+	memset(c, 0, sizeof *c);
+	if (dp->ncaps == 0)
+		return 0;
+	caps = dispatch_text_array(dp->caps, dp->ncaps);
+	snprintf(pct, sizeof pct, "%d", dp->min_capacity_percent);
+	params[0] = caps;
+	params[1] = dp->agent;
+	params[2] = pct;
+	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0) {
+		free(caps);
+		return -1;
+	}
+	cand = dispatch_query(pg, dispatch_candidates_sql, 3, params, errp);
+	free(caps);
+	if (cand == NULL)
+		goto fail;
+	n = PQntuples(cand);
+	for (i = 0; i < n && !claimed; i++) {
+		work = dispatch_val(cand, i, 9);
+		if (work == NULL)
+			work = dispatch_val(cand, i, 10);
+		if (route_score(pg, PQgetvalue(cand, i, 4), work,
+		    dp->agent_timeout_s, &rr, errp) != 0)
+			goto fail;
+		take = route_should_claim(&rr, dp->agent,
+		    atof(PQgetvalue(cand, i, 5)), dp->grace_s, &reason);
+		if (take) {
+			scores = route_scores_json(&rr);
+			if (dispatch_take(pg, dp, cand, i, reason, scores, c,
+			    errp) != 0) {
+				free(scores);
+				free(reason);
+				route_result_free(&rr);
+				goto fail;
+			}
+			free(scores);
+			claimed = 1;
+		} else
+			log_msg(CHIFFON_LOG_DEBUG, DISPATCH_WHO, "%s: task %s "
+			    "%s", dp->agent, PQgetvalue(cand, i, 1), reason);
+		free(reason);
+		reason = NULL;
+		route_result_free(&rr);
+	}
+	PQclear(cand);
+	cand = NULL;
+	if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0) {
+		if (claimed)
+			dispatch_claim_free(c);
+		return -1;
+	}
+	return claimed;
+
+fail:
+	PQclear(cand);
+	dispatch_rollback(pg);
+	return -1;
+}
+
+void
+dispatch_claim_free(struct dispatch_claim *c)
+{
+	if (c == NULL)
+		return;
+	free(c->capability);
+	free(c->service);
+	free(c->params_json);
+	memset(c, 0, sizeof *c);
+}
+
+/* -- finishing ----------------------------------------------------------- */
+
+/* tasks.status for a capability's final status. */
+static const char *
+dispatch_final_status(const char *status)
+{
+	if (status == NULL)
+		return "failed";
+	if (strcmp(status, "successful") == 0)
+		return "succeeded";
+	if (strcmp(status, "timeout") == 0)
+		return "timed_out";
+	if (strcmp(status, "canceled") == 0)
+		return "canceled";
+	return "failed";
+}
+
+/* Sum of counter key over the hosts of a summary's "hosts" object. */
+static long long
+dispatch_hosts_sum(struct json_object *result, const char *key)
+{
+	struct json_object	*hosts, *v;
+	long long		 sum = 0;
+
+	if (!json_object_object_get_ex(result, "hosts", &hosts) ||
+	    !json_object_is_type(hosts, json_type_object))
+		return 0;
+	json_object_object_foreach(hosts, name, counts) {
+		(void)name;
+		if (json_object_object_get_ex(counts, key, &v))
+			sum += json_object_get_int64(v);
+	}
+	return sum;
+}
+
+/*
+ * Whether an attempt that ended with status/result may be retried, and
+ * why (static storage), or NULL when not.
+ */
+static const char *
+dispatch_retry_reason(const char *status, struct json_object *result)
+{
+	struct json_object	*v;
+
+	if (status != NULL && strcmp(status, "timeout") == 0)
+		return "timed out";
+	if (status == NULL || strcmp(status, "failed") != 0 || result == NULL)
+		return NULL;
+	if (json_object_object_get_ex(result, "retryable", &v) &&
+	    json_object_get_boolean(v))
+		return "retryable failure";
+	if (dispatch_hosts_sum(result, "unreachable") > 0 &&
+	    dispatch_hosts_sum(result, "failed") == 0)
+		return "host unreachable";
+	return NULL;
+}
+
+/* A number from the result (top level, "usage" or "rusage"), or NULL. */
+static char *
+dispatch_usage(struct json_object *result, const char *key)
+{
+	static const char *const	 where[] = { "usage", "rusage" };
+	struct json_object		*o, *v;
+	size_t				 i;
+
+	if (result == NULL)
+		return NULL;
+	for (i = 0; i < nitems(where); i++) {
+		if (json_object_object_get_ex(result, where[i], &o) &&
+		    json_object_object_get_ex(o, key, &v) &&
+		    (json_object_is_type(v, json_type_double) ||
+		    json_object_is_type(v, json_type_int)))
+			return xasprintf("%.17g", json_object_get_double(v));
+	}
+	if (json_object_object_get_ex(result, key, &v) &&
+	    (json_object_is_type(v, json_type_double) ||
+	    json_object_is_type(v, json_type_int)))
+		return xasprintf("%.17g", json_object_get_double(v));
+	return NULL;
+}
+
+/* Put a claimed task back in the queue (inside a transaction). */
+static int
+dispatch_requeue(PGconn *pg, const struct dispatch_params *dp,
+    long long task_id, const char *capability, int attempt,
+    int max_attempts, double delay_s, const char *error,
+    const char *result_json, const char *chosen, char **errp)
+{
+	const char	*params[5];
+	char		 tid[32], delay[32], *why;
+
+	snprintf(tid, sizeof tid, "%lld", task_id);
+	snprintf(delay, sizeof delay, "%.3f", delay_s);
+	why = xasprintf("retry %d of %d after: %s", attempt + 1, max_attempts,
+	    error);
+	params[0] = tid;
+	params[1] = error;
+	params[2] = delay;
+	if (dispatch_exec(pg, "UPDATE work_queue SET claimed_by = NULL,"
+	    " claimed_at = NULL, lease_until = NULL, last_error = $2,"
+	    " available_at = now() + make_interval(secs => $3::float8)"
+	    " WHERE task_id = $1::bigint", 3, params, errp) != 0)
+		goto fail;
+	params[1] = why;
+	params[2] = result_json;
+	if (dispatch_exec(pg, "UPDATE tasks SET status = 'queued',"
+	    " status_reason = $2, result = $3::jsonb WHERE id = $1::bigint"
+	    " AND status = 'running'", 3, params, errp) != 0)
+		goto fail;
+	params[0] = capability;
+	if (dispatch_exec(pg, "SELECT pg_notify('chiffon_work', $1)", 1,
+	    params, errp) != 0)
+		goto fail;
+	if (route_record(pg, task_id, attempt, capability, chosen, "requeued",
+	    why, NULL, errp) != 0)
+		goto fail;
+	free(why);
+	(void)dp;
+	return 0;
+
+fail:
+	free(why);
+	return -1;
+}
+
+/* Finish a claimed task in a final state (inside a transaction). */
+static int
+dispatch_final(PGconn *pg, long long task_id, long long plan_id,
+    const char *final, const char *reason, const char *result_json,
+    struct json_object *result, char **errp)
+{
+	static const char *const	 keys[] = {
+		"wall_s", "user_s", "sys_s", "maxrss_kb", "gpu_mem_mb"
+	};
+	const char			*params[9];
+	char				 tid[32], *usage[nitems(keys)];
+	size_t				 i;
+	int				 rc;
+
+	snprintf(tid, sizeof tid, "%lld", task_id);
+	params[0] = tid;
+	params[1] = final;
+	params[2] = result_json;
+	params[3] = reason;
+	for (i = 0; i < nitems(keys); i++)
+		params[4 + i] = usage[i] = dispatch_usage(result, keys[i]);
+	rc = dispatch_exec(pg, "UPDATE tasks t SET status = $2,"
+	    " result = $3::jsonb, status_reason = $4,"
+	    " wall_s = coalesce($5::float8, (SELECT r.wall_s FROM runs r"
+	    "  WHERE r.task_id = t.id ORDER BY r.id DESC LIMIT 1),"
+	    "  extract(epoch FROM clock_timestamp() - t.started_at)),"
+	    " user_s = coalesce($6::float8, (SELECT r.user_s FROM runs r"
+	    "  WHERE r.task_id = t.id ORDER BY r.id DESC LIMIT 1)),"
+	    " sys_s = coalesce($7::float8, (SELECT r.sys_s FROM runs r"
+	    "  WHERE r.task_id = t.id ORDER BY r.id DESC LIMIT 1)),"
+	    " maxrss_kb = coalesce($8::float8::bigint, (SELECT r.maxrss_kb"
+	    "  FROM runs r WHERE r.task_id = t.id ORDER BY r.id DESC LIMIT 1)),"
+	    " gpu_mem_mb = coalesce($9::float8::bigint, t.gpu_mem_mb)"
+	    " WHERE t.id = $1::bigint AND t.status = 'running'", 9, params,
+	    errp);
+	for (i = 0; i < nitems(keys); i++)
+		free(usage[i]);
+	if (rc != 0)
+		return -1;
+	if (dispatch_exec(pg, "DELETE FROM work_queue WHERE task_id ="
+	    " $1::bigint", 1, params, errp) != 0)
+		return -1;
+	if (strcmp(final, "succeeded") != 0 &&
+	    dispatch_cancel_dependents(pg, task_id, final, errp) != 0)
+		return -1;
+	return dispatch_plan_settle(pg, plan_id, errp);
+}
+
+/* A run.finished audit row (outside any transaction). */
+static void
+dispatch_audit_finished(PGconn *pg, const struct dispatch_claim *c,
+    const char *agent, const char *status, const char *outcome,
+    const char *reason)
+{
+	struct json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "agent", json_object_new_string(agent));
+	json_object_object_add(o, "attempt", json_object_new_int(c->attempt));
+	json_object_object_add(o, "status", json_object_new_string(status));
+	json_object_object_add(o, "outcome", json_object_new_string(outcome));
+	if (reason != NULL)
+		json_object_object_add(o, "reason",
+		    json_object_new_string(reason));
+	dispatch_audit(pg, 0, "run.finished", c->request_id, c->plan_id,
+	    c->task_id, c->service, json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
+/*
+ * A task reached its final state (committed): the "run.finished" audit
+ * row and the git entry (audit.c).  Failures are logged, never fatal.
+ */
+static void
+dispatch_audit_task(PGconn *pg, const struct dispatch_params *dp,
+    long long task_id)
+{
+	char	*err = NULL;
+
+	if (audit_task_finished(pg, task_id, dp->audit_repo, NULL, &err) < 0) {
+		log_msg(CHIFFON_LOG_WARNING, DISPATCH_WHO, "audit of finished "
+		    "task %lld not recorded: %s", task_id,
+		    err != NULL ? err : "unknown error");
+		free(err);
+	}
+}
+
+int
+dispatch_finish(PGconn *pg, const struct dispatch_params *dp,
+    const struct dispatch_claim *c, const char *status,
+    const char *result_json, enum dispatch_outcome *outcomep,
+    const char **final_statusp, char **errp)
+{
+	struct json_object	*result = NULL, *v;
+	const char		*params[2], *retry, *final, *reason = NULL;
+	char			 tid[32], *exhausted = NULL;
+	PGresult		*res;
+	int			 attempts, max_attempts;
+
+	*outcomep = DISPATCH_LOST;
+	*final_statusp = NULL;
+	if (result_json == NULL)
+		result_json = "{}";
+	result = json_tokener_parse(result_json);
+	if (result == NULL || !json_object_is_type(result, json_type_object)) {
+		json_object_put(result);
+		result = NULL;
+		result_json = "{}";
+	}
+	snprintf(tid, sizeof tid, "%lld", c->task_id);
+	params[0] = tid;
+	params[1] = dp->agent;
+	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+		goto out;
+	res = dispatch_query(pg, "SELECT q.attempts, q.max_attempts FROM"
+	    " work_queue q JOIN tasks t ON t.id = q.task_id"
+	    " WHERE q.task_id = $1::bigint AND q.claimed_by = $2"
+	    " AND t.status = 'running' FOR UPDATE OF q, t", 2, params, errp);
+	if (res == NULL)
+		goto fail;
+	if (PQntuples(res) == 0) {
+		/* Paused, canceled or recovered elsewhere: not ours now. */
+		PQclear(res);
+		dispatch_rollback(pg);
+		json_object_put(result);
+		return 0;
+	}
+	attempts = atoi(PQgetvalue(res, 0, 0));
+	max_attempts = atoi(PQgetvalue(res, 0, 1));
+	PQclear(res);
+
+	retry = dispatch_retry_reason(status, result);
+	if (retry != NULL && attempts < max_attempts) {
+		if (dispatch_requeue(pg, dp, c->task_id, c->capability,
+		    attempts, max_attempts, dispatch_backoff(dp, attempts),
+		    retry, result_json, dp->agent, errp) != 0)
+			goto fail;
+		if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0)
+			goto out;
+		*outcomep = DISPATCH_REQUEUED;
+		dispatch_audit_finished(pg, c, dp->agent, status != NULL ?
+		    status : "failed", "requeued", retry);
+		json_object_put(result);
+		return 0;
+	}
+	final = dispatch_final_status(status);
+	if (retry != NULL) {
+		exhausted = xasprintf("%s; %d of %d attempts used", retry,
+		    attempts, max_attempts);
+		reason = exhausted;
+		if (route_record(pg, c->task_id, attempts, c->capability,
+		    dp->agent, "failed", exhausted, NULL, errp) != 0)
+			goto fail;
+	} else if (result != NULL &&
+	    json_object_object_get_ex(result, "error", &v) &&
+	    json_object_is_type(v, json_type_string))
+		reason = json_object_get_string(v);
+	if (dispatch_final(pg, c->task_id, c->plan_id, final, reason,
+	    result_json, result, errp) != 0)
+		goto fail;
+	if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0)
+		goto out;
+	*outcomep = DISPATCH_FINISHED;
+	*final_statusp = final;
+	dispatch_audit_task(pg, dp, c->task_id);
+	free(exhausted);
+	json_object_put(result);
+	return 0;
+
+fail:
+	dispatch_rollback(pg);
+out:
+	free(exhausted);
+	json_object_put(result);
+	return -1;
+}
+
+int
+dispatch_release(PGconn *pg, const struct dispatch_params *dp,
+    const struct dispatch_claim *c, const char *why, char **errp)
+{
+	const char	*params[3];
+	char		 tid[32];
+
+	snprintf(tid, sizeof tid, "%lld", c->task_id);
+	params[0] = tid;
+	params[1] = dp->agent;
+	params[2] = why;
+	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+		return -1;
+	if (dispatch_exec(pg, "UPDATE tasks t SET status = 'queued',"
+	    " status_reason = $3 FROM work_queue q WHERE q.task_id = t.id"
+	    " AND t.id = $1::bigint AND q.claimed_by = $2"
+	    " AND t.status = 'running'", 3, params, errp) != 0 ||
+	    dispatch_exec(pg, "UPDATE work_queue SET claimed_by = NULL,"
+	    " claimed_at = NULL, lease_until = NULL, last_error = $3,"
+	    " attempts = greatest(attempts - 1, 0)"
+	    " WHERE task_id = $1::bigint AND claimed_by = $2", 3, params,
+	    errp) != 0 ||
+	    route_record(pg, c->task_id, c->attempt, c->capability,
+	    dp->agent, "requeued", why, NULL, errp) != 0 ||
+	    dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0) {
+		dispatch_rollback(pg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+dispatch_renew(PGconn *pg, const struct dispatch_params *dp,
+    const long long *ids, size_t n, long long **keptp, char **errp)
+{
+	const char	*params[3];
+	char		 lease[32], *arr;
+	PGresult	*res;
+	int		 i, kept;
+
+	*keptp = NULL;
+	if (n == 0)
+		return 0;
+	arr = dispatch_id_array(ids, n);
+	snprintf(lease, sizeof lease, "%.3f", dp->lease_s);
+	params[0] = dp->agent;
+	params[1] = lease;
+	params[2] = arr;
+	res = dispatch_query(pg, "UPDATE work_queue q SET lease_until ="
+	    " now() + make_interval(secs => $2::float8) FROM tasks t"
+	    " WHERE t.id = q.task_id AND t.status = 'running'"
+	    " AND q.claimed_by = $1 AND q.task_id = ANY ($3::bigint[])"
+	    " RETURNING q.task_id", 3, params, errp);
+	free(arr);
+	if (res == NULL)
+		return -1;
+	kept = PQntuples(res);
+	*keptp = xcalloc((size_t)kept + 1, sizeof **keptp);
+	for (i = 0; i < kept; i++)
+		(*keptp)[i] = atoll(PQgetvalue(res, i, 0));
+	PQclear(res);
+	return kept;
+}
+
+/* -- lease expiry -------------------------------------------------------- */
+
+int
+dispatch_recover(PGconn *pg, const struct dispatch_params *dp, char **errp)
+{
+	struct dispatch_claim	 c;
+	const char		*params[2], *status, *agent;
+	char			*why, *result;
+	PGresult		*res;
+	long long		*finals = NULL;
+	int			 i, n, recovered = 0, attempts, max_attempts;
+	int			 nfinals = 0;
+
+	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+		return -1;
+	if (dispatch_exec(pg, "DELETE FROM work_queue q USING tasks t"
+	    " WHERE t.id = q.task_id AND chiffon_task_terminal(t.status)"
+	    " AND (q.claimed_by IS NULL OR q.lease_until < now())", 0, NULL,
+	    errp) != 0)
+		goto fail;
+	res = dispatch_query(pg, "SELECT q.task_id, q.attempts,"
+	    " q.max_attempts, q.claimed_by, t.status, q.capability,"
+	    " t.plan_id, p.request_id, t.service FROM work_queue q"
+	    " JOIN tasks t ON t.id = q.task_id JOIN plans p ON p.id = t.plan_id"
+	    " WHERE q.claimed_by IS NOT NULL AND q.lease_until < now()"
+	    " ORDER BY q.id FOR UPDATE OF q, t SKIP LOCKED", 0, NULL, errp);
+	if (res == NULL)
+		goto fail;
+	n = PQntuples(res);
+	finals = xcalloc((size_t)n + 1, sizeof *finals);
+	for (i = 0; i < n; i++) {
+		params[0] = PQgetvalue(res, i, 0);
+		attempts = atoi(PQgetvalue(res, i, 1));
+		max_attempts = atoi(PQgetvalue(res, i, 2));
+		agent = PQgetvalue(res, i, 3);
+		status = PQgetvalue(res, i, 4);
+		if (strcmp(status, "running") != 0) {
+			/* Queued or paused with a stale claim: just free it. */
+			if (dispatch_exec(pg, "UPDATE work_queue SET"
+			    " claimed_by = NULL, claimed_at = NULL,"
+			    " lease_until = NULL WHERE task_id = $1::bigint",
+			    1, params, errp) != 0)
+				goto fail_res;
+			continue;
+		}
+		memset(&c, 0, sizeof c);
+		c.task_id = atoll(params[0]);
+		c.attempt = attempts;
+		c.capability = PQgetvalue(res, i, 5);
+		c.plan_id = atoll(PQgetvalue(res, i, 6));
+		c.request_id = atoll(PQgetvalue(res, i, 7));
+		c.service = (char *)dispatch_val(res, i, 8);
+		why = xasprintf("worker lost: %s stopped renewing its lease",
+		    agent);
+		result = dispatch_json("error", why, (char *)NULL);
+		if (attempts < max_attempts) {
+			if (dispatch_requeue(pg, dp, c.task_id, c.capability,
+			    attempts, max_attempts, dispatch_backoff(dp,
+			    attempts), "worker lost", result, agent,
+			    errp) != 0)
+				goto fail_why;
+		} else {
+			free(why);
+			why = xasprintf("worker lost: %s stopped renewing its "
+			    "lease; %d of %d attempts used", agent, attempts,
+			    max_attempts);
+			if (route_record(pg, c.task_id, attempts, c.capability,
+			    agent, "failed", why, NULL, errp) != 0 ||
+			    dispatch_final(pg, c.task_id, c.plan_id, "failed",
+			    why, result, NULL, errp) != 0)
+				goto fail_why;
+		}
+		if (attempts < max_attempts)
+			dispatch_audit(pg, 1, "run.finished", c.request_id,
+			    c.plan_id, c.task_id, c.service, result);
+		else
+			finals[nfinals++] = c.task_id;
+		free(result);
+		free(why);
+		recovered++;
+		continue;
+fail_why:
+		free(result);
+		free(why);
+		goto fail_res;
+	}
+	PQclear(res);
+	if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0) {
+		free(finals);
+		return -1;
+	}
+	for (i = 0; i < nfinals; i++)
+		dispatch_audit_task(pg, dp, finals[i]);
+	free(finals);
+	return recovered;
+
+fail_res:
+	PQclear(res);
+fail:
+	free(finals);
+	dispatch_rollback(pg);
+	return -1;
+}
+
+/* -- resources, pause and resume ----------------------------------------- */
+
+/*
+ * The reason a task with resources R and capability cap cannot be placed:
+ * the resources no single online agent provides.  Caller frees.
+ */
+static char *
+dispatch_missing(PGconn *pg, const struct dispatch_params *dp,
+    const char *task_id, const char *cap, char **errp)
+{
+	struct strbuf	 sb = { 0 };
+	const char	*params[4];
+	char		 pct[16], timeout[32];
+	PGresult	*res;
+	int		 i, n;
+
+	snprintf(pct, sizeof pct, "%d", dp->min_capacity_percent);
+	snprintf(timeout, sizeof timeout, "%.3f", dp->agent_timeout_s);
+	params[0] = task_id;
+	params[1] = cap;
+	params[2] = pct;
+	params[3] = timeout;
+	res = dispatch_query(pg, "SELECT need.k, need.v #>> '{}'"
+	    " FROM tasks t, jsonb_each(t.resources) AS need(k, v)"
+	    " WHERE t.id = $1::bigint AND NOT EXISTS (SELECT 1 FROM agents a"
+	    " WHERE " DISPATCH_ONLINE("a", "$4") " AND $2 = ANY (a.capabilities)"
+	    " AND " DISPATCH_FITS("jsonb_build_object(need.k, need.v)",
+		"a.resource_metrics", "$3") ")"
+	    " ORDER BY need.k", 4, params, errp);
+	if (res == NULL)
+		return NULL;
+	n = PQntuples(res);
+	strbuf_adds(&sb, DISPATCH_PAUSE_PREFIX);
+	if (n == 0)
+		strbuf_addf(&sb, "no single online agent with %s provides "
+		    "all of the resources together", cap);
+	else {
+		strbuf_addf(&sb, "no online agent with %s has ", cap);
+		for (i = 0; i < n; i++)
+			strbuf_addf(&sb, "%s%s %s free", i > 0 ? ", " : "",
+			    PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+		strbuf_addf(&sb, " (at least %d%% of its capacity)",
+		    dp->min_capacity_percent);
+	}
+	PQclear(res);
+	return strbuf_detach(&sb);
+}
+
+int
+dispatch_check_resources(PGconn *pg, const struct dispatch_params *dp,
+    int *npausedp, int *nresumedp, char **errp)
+{
+	struct route_result	 rr;
+	const char		*params[4];
+	char			 pct[16], timeout[32], *why, *scores, *data;
+	PGresult		*res;
+	int			 i, n, npaused = 0, nresumed = 0;
+
+	if (npausedp != NULL)
+		*npausedp = 0;
+	if (nresumedp != NULL)
+		*nresumedp = 0;
+	snprintf(pct, sizeof pct, "%d", dp->min_capacity_percent);
+	snprintf(timeout, sizeof timeout, "%.3f", dp->agent_timeout_s);
+	params[0] = pct;
+	params[1] = timeout;
+	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+		return -1;
+
+	/* Pause what nobody can run. */
+	res = dispatch_query(pg, "SELECT t.id, t.capability, t.plan_id,"
+	    " p.request_id, t.service, t.attempts, coalesce(t.playbook,"
+	    " t.action) FROM tasks t"
+	    " JOIN work_queue q ON q.task_id = t.id"
+	    " JOIN plans p ON p.id = t.plan_id"
+	    " WHERE t.status = 'queued' AND q.claimed_by IS NULL"
+	    " AND t.resources <> '{}'::jsonb AND NOT EXISTS (SELECT 1"
+	    " FROM agents a WHERE " DISPATCH_ONLINE("a", "$2")
+	    " AND t.capability = ANY (a.capabilities) AND "
+	    DISPATCH_FITS("t.resources", "a.resource_metrics", "$1") ")"
+	    " ORDER BY t.id FOR UPDATE OF t, q SKIP LOCKED", 2, params, errp);
+	if (res == NULL)
+		goto fail;
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		why = dispatch_missing(pg, dp, PQgetvalue(res, i, 0),
+		    PQgetvalue(res, i, 1), errp);
+		if (why == NULL)
+			goto fail_res;
+		params[2] = PQgetvalue(res, i, 0);
+		params[3] = why;
+		if (dispatch_exec(pg, "UPDATE tasks SET status = 'paused',"
+		    " status_reason = $2 WHERE id = $1::bigint AND"
+		    " status = 'queued'", 2, params + 2, errp) != 0 ||
+		    route_score(pg, PQgetvalue(res, i, 1), dispatch_val(res,
+		    i, 6), dp->agent_timeout_s, &rr, errp) != 0) {
+			free(why);
+			goto fail_res;
+		}
+		scores = route_scores_json(&rr);
+		route_result_free(&rr);
+		if (route_record(pg, atoll(PQgetvalue(res, i, 0)),
+		    atoi(PQgetvalue(res, i, 5)) + 1, PQgetvalue(res, i, 1),
+		    NULL, "paused", why, scores, errp) != 0) {
+			free(scores);
+			free(why);
+			goto fail_res;
+		}
+		data = dispatch_json("reason", why, "by", "dispatch",
+		    (char *)NULL);
+		dispatch_audit(pg, 1, "task.paused",
+		    atoll(PQgetvalue(res, i, 3)), atoll(PQgetvalue(res, i, 2)),
+		    atoll(PQgetvalue(res, i, 0)), dispatch_val(res, i, 4), data);
+		free(data);
+		free(scores);
+		free(why);
+		npaused++;
+	}
+	PQclear(res);
+
+	/* Resume what someone can run again. */
+	res = dispatch_query(pg, "SELECT t.id, t.capability, t.plan_id,"
+	    " p.request_id, t.service FROM tasks t"
+	    " JOIN plans p ON p.id = t.plan_id"
+	    " WHERE t.status = 'paused' AND t.status_reason LIKE"
+	    " '" DISPATCH_PAUSE_PREFIX "%' AND EXISTS (SELECT 1 FROM agents a"
+	    " WHERE " DISPATCH_ONLINE("a", "$2")
+	    " AND t.capability = ANY (a.capabilities) AND "
+	    DISPATCH_FITS("t.resources", "a.resource_metrics", "$1") ")"
+	    " ORDER BY t.id FOR UPDATE OF t SKIP LOCKED", 2, params, errp);
+	if (res == NULL)
+		goto fail;
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		params[2] = PQgetvalue(res, i, 0);
+		params[3] = PQgetvalue(res, i, 1);
+		if (dispatch_exec(pg, "INSERT INTO work_queue (task_id,"
+		    " capability, max_attempts) VALUES ($1::bigint, $2, 3)"
+		    " ON CONFLICT (task_id) DO NOTHING", 2, params + 2,
+		    errp) != 0 ||
+		    dispatch_exec(pg, "UPDATE tasks SET status = 'queued',"
+		    " status_reason = NULL WHERE id = $1::bigint", 1,
+		    params + 2, errp) != 0 ||
+		    dispatch_exec(pg, "SELECT pg_notify('chiffon_work', $1)",
+		    1, params + 3, errp) != 0)
+			goto fail_res;
+		data = dispatch_json("reason", "resources available again",
+		    "by", "dispatch", (char *)NULL);
+		dispatch_audit(pg, 1, "task.resumed",
+		    atoll(PQgetvalue(res, i, 3)), atoll(PQgetvalue(res, i, 2)),
+		    atoll(PQgetvalue(res, i, 0)), dispatch_val(res, i, 4), data);
+		free(data);
+		nresumed++;
+	}
+	PQclear(res);
+	if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0)
+		return -1;
+	if (npausedp != NULL)
+		*npausedp = npaused;
+	if (nresumedp != NULL)
+		*nresumedp = nresumed;
+	return 0;
+
+fail_res:
+	PQclear(res);
+fail:
+	dispatch_rollback(pg);
+	return -1;
+}
+
+int
+dispatch_pause(PGconn *pg, long long task_id, const char *reason,
+    char **errp)
+{
+	const char	*params[2], *status;
+	char		 tid[32], *why, *data;
+	PGresult	*res;
+
+	snprintf(tid, sizeof tid, "%lld", task_id);
+	why = xasprintf("paused by %s: %s", audit_actor(),
+	    reason != NULL && *reason != '\0' ? reason : "no reason given");
+	params[0] = tid;
+	params[1] = why;
+	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+		goto out;
+	res = dispatch_query(pg, "SELECT t.status, t.plan_id, p.request_id,"
+	    " t.service FROM tasks t JOIN plans p ON p.id = t.plan_id"
+	    " WHERE t.id = $1::bigint FOR UPDATE OF t", 1, params, errp);
+	if (res == NULL)
+		goto fail;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		set_error(errp, "task %lld does not exist", task_id);
+		goto fail;
+	}
+	status = PQgetvalue(res, 0, 0);
+	if (strcmp(status, "approved") != 0 && strcmp(status, "queued") != 0 &&
+	    strcmp(status, "running") != 0) {
+		set_error(errp, "task %lld is %s; only approved, queued or "
+		    "running tasks can be paused", task_id, status);
+		PQclear(res);
+		goto fail;
+	}
+	if (dispatch_exec(pg, "UPDATE tasks SET status = 'paused',"
+	    " status_reason = $2 WHERE id = $1::bigint", 2, params,
+	    errp) != 0 ||
+	    dispatch_exec(pg, "UPDATE work_queue SET claimed_by = NULL,"
+	    " claimed_at = NULL, lease_until = NULL, attempts ="
+	    " CASE WHEN claimed_by IS NULL THEN attempts"
+	    " ELSE greatest(attempts - 1, 0) END"
+	    " WHERE task_id = $1::bigint", 1, params, errp) != 0) {
+		PQclear(res);
+		goto fail;
+	}
+	data = dispatch_json("reason", why, "from", status, "by", "user",
+	    (char *)NULL);
+	dispatch_audit(pg, 1, "task.paused", atoll(PQgetvalue(res, 0, 2)),
+	    atoll(PQgetvalue(res, 0, 1)), task_id, dispatch_val(res, 0, 3),
+	    data);
+	free(data);
+	PQclear(res);
+	if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0)
+		goto out;
+	free(why);
+	return 0;
+
+fail:
+	dispatch_rollback(pg);
+out:
+	free(why);
+	return -1;
+}
+
+int
+dispatch_resume(PGconn *pg, long long task_id, char **errp)
+{
+	const char	*params[2];
+	char		 tid[32], *data;
+	PGresult	*res;
+
+	snprintf(tid, sizeof tid, "%lld", task_id);
+	params[0] = tid;
+	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+		return -1;
+	res = dispatch_query(pg, "SELECT t.status, t.plan_id, p.request_id,"
+	    " t.service, t.capability, EXISTS (SELECT 1 FROM approvals a"
+	    " WHERE a.plan_id = t.plan_id AND a.decision = 'approved')"
+	    " FROM tasks t JOIN plans p ON p.id = t.plan_id"
+	    " WHERE t.id = $1::bigint FOR UPDATE OF t", 1, params, errp);
+	if (res == NULL)
+		goto fail;
+	if (PQntuples(res) == 0) {
+		set_error(errp, "task %lld does not exist", task_id);
+		goto fail_res;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "paused") != 0) {
+		set_error(errp, "task %lld is %s, not paused", task_id,
+		    PQgetvalue(res, 0, 0));
+		goto fail_res;
+	}
+	if (*PQgetvalue(res, 0, 5) != 't') {
+		set_error(errp, "task %lld: its plan has no approval; approve "
+		    "the plan instead of resuming the task", task_id);
+		goto fail_res;
+	}
+	params[1] = PQgetvalue(res, 0, 4);
+	if (dispatch_exec(pg, "INSERT INTO work_queue (task_id, capability,"
+	    " max_attempts) VALUES ($1::bigint, $2, 3)"
+	    " ON CONFLICT (task_id) DO NOTHING", 2, params, errp) != 0 ||
+	    dispatch_exec(pg, "UPDATE tasks SET status = 'queued',"
+	    " status_reason = NULL WHERE id = $1::bigint", 1, params,
+	    errp) != 0 ||
+	    dispatch_exec(pg, "SELECT pg_notify('chiffon_work', $1)", 1,
+	    params + 1, errp) != 0)
+		goto fail_res;
+	data = dispatch_json("by", "user", (char *)NULL);
+	dispatch_audit(pg, 1, "task.resumed", atoll(PQgetvalue(res, 0, 2)),
+	    atoll(PQgetvalue(res, 0, 1)), task_id, dispatch_val(res, 0, 3),
+	    data);
+	free(data);
+	PQclear(res);
+	return dispatch_exec(pg, "COMMIT", 0, NULL, errp);
+
+fail_res:
+	PQclear(res);
+fail:
+	dispatch_rollback(pg);
+	return -1;
+}
+
+/* -- agents -------------------------------------------------------------- */
+
+int
+dispatch_heartbeat(PGconn *pg, const struct dispatch_params *dp,
+    int capacity, int running, const char *metrics_json, int starting,
+    char **errp)
+{
+	const char	*params[9];
+	char		 host[256], cap[16], run[16], pid[16], timeout[32];
+	char		*caps;
+	PGresult	*res;
+	long		 other;
+	int		 rc;
+
+	if (gethostname(host, sizeof host) != 0)
+		strcpy(host, "localhost");
+	host[sizeof host - 1] = '\0';
+	snprintf(pid, sizeof pid, "%ld", (long)getpid());
+	if (starting) {
+		snprintf(timeout, sizeof timeout, "%.3f", dp->agent_timeout_s);
+		params[0] = dp->agent;
+		params[1] = timeout;
+		res = dispatch_query(pg, "SELECT host, pid FROM agents"
+		    " WHERE name = $1 AND " DISPATCH_ONLINE("agents", "$2"),
+		    2, params, errp);
+		if (res == NULL)
+			return -1;
+		if (PQntuples(res) > 0) {
+			other = PQgetisnull(res, 0, 1) ? 0 :
+			    atol(PQgetvalue(res, 0, 1));
+			if (strcmp(PQgetvalue(res, 0, 0), host) != 0 ||
+			    (other != (long)getpid() && other > 0 &&
+			    (kill((pid_t)other, 0) == 0 || errno == EPERM))) {
+				set_error(errp, "worker name '%s' is in use by "
+				    "process %ld on %s; choose another with "
+				    "--name", dp->agent, other,
+				    PQgetvalue(res, 0, 0));
+				PQclear(res);
+				return -1;
+			}
+		}
+		PQclear(res);
+	}
+	caps = dispatch_text_array(dp->caps, dp->ncaps);
+	snprintf(cap, sizeof cap, "%d", capacity);
+	snprintf(run, sizeof run, "%d", running);
+	params[0] = dp->agent;
+	params[1] = host;
+	params[2] = caps;
+	params[3] = cap;
+	params[4] = run;
+	params[5] = PACKAGE_VERSION;
+	params[6] = pid;
+	params[7] = metrics_json != NULL ? metrics_json : "{}";
+	params[8] = starting ? "t" : "f";
+	rc = dispatch_exec(pg, "INSERT INTO agents (name, host, capabilities,"
+	    " capacity, running, status, version, pid, last_heartbeat,"
+	    " resource_metrics) VALUES ($1, $2, $3::text[], $4::integer,"
+	    " $5::integer, 'online', $6, $7::integer, now(), $8::jsonb)"
+	    " ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host,"
+	    " capabilities = EXCLUDED.capabilities,"
+	    " capacity = EXCLUDED.capacity, running = EXCLUDED.running,"
+	    " status = 'online', version = EXCLUDED.version,"
+	    " pid = EXCLUDED.pid, last_heartbeat = now(),"
+	    " started_at = CASE WHEN $9::boolean THEN now()"
+	    "  ELSE agents.started_at END,"
+	    " resource_metrics = agents.resource_metrics ||"
+	    "  EXCLUDED.resource_metrics", 9, params, errp);
+	free(caps);
+	return rc;
+}
+
+int
+dispatch_agent_offline(PGconn *pg, const char *agent, char **errp)
+{
+	const char	*params[1] = { agent };
+
+	return dispatch_exec(pg, "UPDATE agents SET status = 'offline',"
+	    " running = 0 WHERE name = $1", 1, params, errp);
+}

@@ -1,0 +1,631 @@
+/*
+ * worker.c - the worker loop: claim, run through the host, renew leases,
+ * finish.  See worker.h; the database side is dispatch.c.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "app.h"
+#include "conf.h"
+#include "db.h"
+#include "dispatch.h"
+#include "host.h"
+#include "log.h"
+#include "loop.h"
+#include "plugins.h"
+#include "util.h"
+#include "worker.h"
+
+#define WORKER_WHO		"worker"
+#define WORKER_BEAT_MIN_MS	200
+#define WORKER_BEAT_MAX_MS	10000
+
+/* One claimed task while it runs. */
+struct worker_job {
+	struct worker		*w;		/* NULL once orphaned */
+	struct dispatch_claim	 c;
+	struct chiffon_task	*task;		/* while the handler runs */
+	int			 invoking;	/* inside host_invoke_task */
+	int			 finished;	/* done already called */
+	int			 lost;		/* claim taken away */
+	int			 releasing;	/* given back (stopping) */
+	TAILQ_ENTRY(worker_job)	 entry;
+};
+TAILQ_HEAD(worker_jobs, worker_job);
+
+/* A worker: its identity, settings, loop registrations and jobs. */
+struct worker {
+	struct app		*app;
+	struct db		*db;
+	struct loop		*loop;
+	char			*name;
+	char			**caps;
+	size_t			 ncaps;
+	struct dispatch_params	 dp;
+	int			 capacity;
+	uint64_t		 poll_ms;
+	uint64_t		 beat_ms;
+
+	int			 limit;		/* claims allowed; 0: any */
+	int			 claimed;
+	unsigned		 failures;
+	int			 started;
+	int			 stopping;
+	int			 in_tick;
+
+	PGconn			*listening;	/* connection that LISTENs */
+	int			 listen_fd;
+	int			 watch_id;
+	int			 poll_id;
+	int			 beat_id;
+	int			 kick_id;
+
+	worker_finish_fn	 finish_cb;
+	void			*finish_data;
+	worker_idle_fn		 idle_cb;
+	void			*idle_data;
+
+	struct worker_jobs	 jobs;
+	unsigned		 njobs;
+};
+
+static void	worker_tick(struct worker *);
+
+/* -- settings ------------------------------------------------------------ */
+
+static char *
+worker_default_name(const struct conf *conf)
+{
+	const char	*v = conf_get(conf, "dispatch.worker_name");
+	char		 host[256];
+
+	if (v != NULL && *v != '\0')
+		return xstrdup(v);
+	if (gethostname(host, sizeof host) != 0)
+		return xstrdup("localhost");
+	host[sizeof host - 1] = '\0';
+	return xstrdup(host);
+}
+
+static double
+worker_duration(const struct conf *conf, const char *key, double def)
+{
+	if (conf_get(conf, key) == NULL)
+		return def;
+	return conf_get_duration(conf, key);
+}
+
+struct worker *
+worker_new(struct app *app, const char *name, char **errp)
+{
+	const struct plugins_capability	*cap;
+	struct plugins			*ps;
+	struct worker			*w;
+	struct db			*db;
+	size_t				 i, n;
+	double				 lease;
+
+	if ((db = app_db(app, errp)) == NULL)
+		return NULL;
+	ps = app_plugins(app);
+	w = xcalloc(1, sizeof *w);
+	TAILQ_INIT(&w->jobs);
+	w->app = app;
+	w->db = db;
+	w->loop = app_loop(app);
+	w->name = name != NULL ? xstrdup(name) :
+	    worker_default_name(app->conf);
+	n = ps != NULL ? plugins_ncapabilities(ps) : 0;
+	w->caps = xcalloc(n + 1, sizeof *w->caps);
+	for (i = 0; i < n; i++) {
+		cap = plugins_capability_at(ps, i);
+		w->caps[w->ncaps++] = xstrdup(cap->name);
+	}
+	w->capacity = (int)conf_get_int(app->conf, "dispatch.capacity");
+	if (w->capacity < 1)
+		w->capacity = 1;
+	lease = worker_duration(app->conf, "dispatch.lease", 60);
+	w->poll_ms = (uint64_t)(worker_duration(app->conf, "dispatch.poll",
+	    2) * 1000);
+	w->beat_ms = (uint64_t)(lease * 1000 / 3);
+	if (w->beat_ms < WORKER_BEAT_MIN_MS)
+		w->beat_ms = WORKER_BEAT_MIN_MS;
+	if (w->beat_ms > WORKER_BEAT_MAX_MS)
+		w->beat_ms = WORKER_BEAT_MAX_MS;
+	w->dp.agent = w->name;
+	w->dp.caps = (const char *const *)w->caps;
+	w->dp.ncaps = w->ncaps;
+	w->dp.lease_s = lease;
+	w->dp.backoff_s = worker_duration(app->conf, "dispatch.retry_backoff",
+	    10);
+	w->dp.agent_timeout_s = worker_duration(app->conf,
+	    "dispatch.agent_timeout", 30);
+	w->dp.grace_s = 2.0 * (double)w->poll_ms / 1000;
+	w->dp.min_capacity_percent = (int)conf_get_int(app->conf,
+	    "dispatch.min_capacity_percent");
+	w->dp.audit_repo = conf_get(app->conf, "audit.repo");
+	return w;
+}
+
+void
+worker_set_limit(struct worker *w, int n)
+{
+	w->limit = n > 0 ? n : 0;
+}
+
+void
+worker_on_finish(struct worker *w, worker_finish_fn cb, void *data)
+{
+	w->finish_cb = cb;
+	w->finish_data = data;
+}
+
+void
+worker_on_idle(struct worker *w, worker_idle_fn cb, void *data)
+{
+	w->idle_cb = cb;
+	w->idle_data = data;
+}
+
+const char *
+worker_name(const struct worker *w)
+{
+	return w->name;
+}
+
+unsigned
+worker_running(const struct worker *w)
+{
+	return w->njobs;
+}
+
+unsigned
+worker_failures(const struct worker *w)
+{
+	return w->failures;
+}
+
+unsigned
+worker_ncapabilities(const struct worker *w)
+{
+	return (unsigned)w->ncaps;
+}
+
+/* -- resource metrics ---------------------------------------------------- */
+
+/* This host's CPU and memory as resource_metrics JSON.  Caller frees. */
+static char *
+worker_metrics(void)
+{
+	struct json_object	*o = json_object_new_object();
+	double			 load[1];
+	long			 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	long long		 total = -1, avail = -1;
+	char			 line[256], *out;
+	FILE			*f;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	json_object_object_add(o, "cpu", json_object_new_int64(ncpu));
+	if (getloadavg(load, 1) == 1) {
+		json_object_object_add(o, "load1",
+		    json_object_new_double(load[0]));
+		json_object_object_add(o, "cpu_free", json_object_new_double(
+		    load[0] < (double)ncpu ? (double)ncpu - load[0] : 0));
+	}
+	if ((f = fopen("/proc/meminfo", "r")) != NULL) {
+		while (fgets(line, sizeof line, f) != NULL) {
+			if (sscanf(line, "MemTotal: %lld kB", &total) == 1)
+				continue;
+			sscanf(line, "MemAvailable: %lld kB", &avail);
+		}
+		fclose(f);
+	}
+	if (total > 0)
+		json_object_object_add(o, "mem_mb",
+		    json_object_new_int64(total / 1024));
+	if (avail >= 0)
+		json_object_object_add(o, "mem_mb_free",
+		    json_object_new_int64(avail / 1024));
+	out = xstrdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return out;
+}
+
+/* -- jobs ---------------------------------------------------------------- */
+
+static void
+worker_job_free(struct worker_job *job)
+{
+	dispatch_claim_free(&job->c);
+	free(job);
+}
+
+static int
+worker_kick_cb(void *data)
+{
+	struct worker	*w = data;
+
+	w->kick_id = 0;
+	worker_tick(w);
+	return 1;
+}
+
+/* Run a tick soon, from the loop rather than from inside a callback. */
+static void
+worker_kick(struct worker *w)
+{
+	if (w->kick_id == 0 && !w->stopping && w->started)
+		w->kick_id = loop_add_timer(w->loop, 1, worker_kick_cb, w,
+		    NULL, NULL);
+}
+
+static PGconn *
+worker_pg(struct worker *w)
+{
+	PGconn	*pg = db_pg(w->db);
+
+	return pg != NULL && PQstatus(pg) == CONNECTION_OK ? pg : NULL;
+}
+
+/* The capability finished the task (possibly inside host_invoke_task). */
+static void
+worker_done(const char *status, const char *result_json, void *data)
+{
+	struct worker_job	*job = data;
+	struct worker		*w = job->w;
+	enum dispatch_outcome	 outcome;
+	const char		*final = NULL;
+	char			*err = NULL;
+	PGconn			*pg;
+
+	job->finished = 1;
+	job->task = NULL;
+	if (w == NULL) {
+		if (!job->invoking)
+			worker_job_free(job);
+		return;
+	}
+	TAILQ_REMOVE(&w->jobs, job, entry);
+	w->njobs--;
+	if (job->lost || job->releasing) {
+		log_msg(CHIFFON_LOG_INFO, WORKER_WHO, "%s: task %lld ended %s "
+		    "after it was %s; result not recorded", w->name,
+		    job->c.task_id, status, job->lost ? "taken away" :
+		    "given back");
+	} else if ((pg = worker_pg(w)) == NULL ||
+	    dispatch_finish(pg, &w->dp, &job->c, status, result_json,
+	    &outcome, &final, &err) != 0) {
+		log_msg(CHIFFON_LOG_ERROR, WORKER_WHO, "%s: task %lld ended "
+		    "%s but could not be recorded (%s); its lease will expire "
+		    "and it will be retried", w->name, job->c.task_id, status,
+		    err != NULL ? err : "database disconnected");
+		free(err);
+	} else {
+		if (outcome == DISPATCH_FINISHED && strcmp(final,
+		    "succeeded") != 0)
+			w->failures++;
+		if (w->finish_cb != NULL && outcome != DISPATCH_LOST)
+			w->finish_cb(w, job->c.task_id, job->c.attempt,
+			    outcome == DISPATCH_FINISHED ? final : "requeued",
+			    w->finish_data);
+	}
+	if (!job->invoking)
+		worker_job_free(job);
+	worker_kick(w);
+}
+
+/* Start the handler for a fresh claim (takes c over). */
+static void
+worker_launch(struct worker *w, struct dispatch_claim *c)
+{
+	struct worker_job	*job;
+	struct chiffon_task	*t = NULL;
+	struct json_object	*o;
+	char			 tid[32], *err = NULL;
+	int			 rc;
+
+	job = xcalloc(1, sizeof *job);
+	job->w = w;
+	job->c = *c;
+	memset(c, 0, sizeof *c);
+	TAILQ_INSERT_TAIL(&w->jobs, job, entry);
+	w->njobs++;
+	snprintf(tid, sizeof tid, "%lld", job->c.task_id);
+	log_msg(CHIFFON_LOG_INFO, WORKER_WHO, "%s: running task %s (%s, "
+	    "attempt %d of %d)", w->name, tid, job->c.capability,
+	    job->c.attempt, job->c.max_attempts);
+	job->invoking = 1;
+	rc = host_invoke_task(w->app, tid, job->c.capability,
+	    job->c.params_json, worker_done, job, &t, &err);
+	job->invoking = 0;
+	if (rc != 0) {
+		/* No handler was called: fail it here (frees job). */
+		o = json_object_new_object();
+		json_object_object_add(o, "error", json_object_new_string(err));
+		worker_done("failed", json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN), job);
+		json_object_put(o);
+		free(err);
+		return;
+	}
+	if (job->finished) {
+		worker_job_free(job);
+		return;
+	}
+	job->task = t;
+}
+
+/* -- LISTEN, timers ------------------------------------------------------ */
+
+static int
+worker_sock_cb(int fd, int revents, void *data)
+{
+	struct worker	*w = data;
+	PGconn		*pg = db_pg(w->db);
+	PGnotify	*n;
+	int		 got = 0;
+
+	if (pg != w->listening || PQsocket(pg) != fd) {
+		w->watch_id = 0;
+		w->listening = NULL;
+		return 1;
+	}
+	if (PQconsumeInput(pg) == 0 || PQstatus(pg) != CONNECTION_OK) {
+		w->watch_id = 0;
+		w->listening = NULL;
+		return 1;
+	}
+	while ((n = PQnotifies(pg)) != NULL) {
+		got = 1;
+		PQfreemem(n);
+	}
+	if (got)
+		worker_kick(w);
+	if ((revents & CHIFFON_FD_ERROR) && !got) {
+		/* Hung up: the db module reconnects; watch again later. */
+		w->watch_id = 0;
+		w->listening = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+/* LISTEN on the current connection and watch its socket. */
+static int
+worker_listen(struct worker *w, PGconn *pg, char **errp)
+{
+	PGresult	*res;
+
+	if (w->listening == pg && w->watch_id > 0 &&
+	    w->listen_fd == PQsocket(pg))
+		return 0;
+	if (w->watch_id > 0)
+		loop_remove(w->loop, w->watch_id);
+	w->watch_id = 0;
+	w->listening = NULL;
+	if ((res = dispatch_query(pg, "LISTEN chiffon_work", 0, NULL,
+	    errp)) == NULL)
+		return -1;
+	PQclear(res);
+	w->listen_fd = PQsocket(pg);
+	w->watch_id = loop_watch_fd(w->loop, w->listen_fd, CHIFFON_FD_READ,
+	    worker_sock_cb, w, NULL, NULL);
+	if (w->watch_id <= 0) {
+		w->watch_id = 0;
+		return set_error(errp, "cannot watch the database socket");
+	}
+	w->listening = pg;
+	return 0;
+}
+
+static void
+worker_warn(struct worker *w, const char *what, char *err)
+{
+	log_msg(CHIFFON_LOG_WARNING, WORKER_WHO, "%s: %s: %s", w->name, what,
+	    err != NULL ? err : "unknown error");
+	free(err);
+}
+
+/* Recover, pause/resume, claim up to capacity. */
+static void
+worker_tick(struct worker *w)
+{
+	struct dispatch_claim	 c;
+	PGconn			*pg;
+	PGnotify		*n;
+	char			*err = NULL;
+	int			 rc = 0;
+
+	if (w->stopping || !w->started || w->in_tick)
+		return;
+	if ((pg = worker_pg(w)) == NULL)
+		return;
+	w->in_tick = 1;
+	if (worker_listen(w, pg, &err) != 0) {
+		worker_warn(w, "cannot LISTEN for work", err);
+		err = NULL;
+	}
+	PQconsumeInput(pg);
+	while ((n = PQnotifies(pg)) != NULL)
+		PQfreemem(n);
+	if (dispatch_recover(pg, &w->dp, &err) < 0) {
+		worker_warn(w, "recovering expired leases failed", err);
+		err = NULL;
+	}
+	if (dispatch_check_resources(pg, &w->dp, NULL, NULL, &err) != 0) {
+		worker_warn(w, "checking resources failed", err);
+		err = NULL;
+	}
+	while (!w->stopping && w->njobs < (unsigned)w->capacity &&
+	    (w->limit == 0 || w->claimed < w->limit)) {
+		rc = dispatch_claim(pg, &w->dp, &c, &err);
+		if (rc < 0) {
+			worker_warn(w, "claiming failed", err);
+			err = NULL;
+		}
+		if (rc <= 0)
+			break;
+		w->claimed++;
+		worker_launch(w, &c);
+	}
+	w->in_tick = 0;
+	/* Idle: nothing runs, and nothing was found or the limit is hit. */
+	if (w->njobs == 0 && w->idle_cb != NULL && rc == 0)
+		w->idle_cb(w, w->idle_data);
+}
+
+static int
+worker_poll_cb(void *data)
+{
+	worker_tick(data);
+	return 0;
+}
+
+/* Heartbeat: renew leases, stop lost tasks, refresh the agent row. */
+static int
+worker_beat_cb(void *data)
+{
+	struct worker		*w = data;
+	struct worker_job	*job, *next;
+	long long		*ids, *kept = NULL;
+	char			*err = NULL, *metrics;
+	size_t			 n = 0, i;
+	int			 nkept, found;
+	PGconn			*pg;
+
+	if (w->stopping || (pg = worker_pg(w)) == NULL)
+		return 0;
+	ids = xcalloc(w->njobs + 1, sizeof *ids);
+	TAILQ_FOREACH(job, &w->jobs, entry) {
+		if (!job->lost && !job->releasing)
+			ids[n++] = job->c.task_id;
+	}
+	nkept = dispatch_renew(pg, &w->dp, ids, n, &kept, &err);
+	if (nkept < 0)
+		worker_warn(w, "renewing leases failed", err);
+	else {
+		for (job = TAILQ_FIRST(&w->jobs); job != NULL; job = next) {
+			next = TAILQ_NEXT(job, entry);
+			if (job->lost || job->releasing)
+				continue;
+			for (found = 0, i = 0; i < (size_t)nkept; i++)
+				found |= kept[i] == job->c.task_id;
+			if (found)
+				continue;
+			log_msg(CHIFFON_LOG_INFO, WORKER_WHO, "%s: task %lld "
+			    "was paused, canceled or taken over; stopping it",
+			    w->name, job->c.task_id);
+			job->lost = 1;
+			if (job->task != NULL)
+				host_cancel(job->task);
+		}
+	}
+	free(kept);
+	free(ids);
+	err = NULL;
+	metrics = worker_metrics();
+	if (dispatch_heartbeat(pg, &w->dp, w->capacity, (int)w->njobs,
+	    metrics, 0, &err) != 0)
+		worker_warn(w, "heartbeat failed", err);
+	free(metrics);
+	return 0;
+}
+
+int
+worker_start(struct worker *w, char **errp)
+{
+	PGconn	*pg;
+	char	*metrics;
+	int	 rc;
+
+	if (w->started)
+		return 0;
+	if ((pg = worker_pg(w)) == NULL)
+		return set_error(errp, "the database is not connected");
+	metrics = worker_metrics();
+	rc = dispatch_heartbeat(pg, &w->dp, w->capacity, 0, metrics, 1, errp);
+	free(metrics);
+	if (rc != 0 || worker_listen(w, pg, errp) != 0)
+		return -1;
+	w->poll_id = loop_add_timer(w->loop, w->poll_ms, worker_poll_cb, w,
+	    NULL, NULL);
+	w->beat_id = loop_add_timer(w->loop, w->beat_ms, worker_beat_cb, w,
+	    NULL, NULL);
+	w->started = 1;
+	log_msg(CHIFFON_LOG_INFO, WORKER_WHO, "%s: serving %zu "
+	    "capabilities, capacity %d", w->name, w->ncaps, w->capacity);
+	worker_tick(w);
+	return 0;
+}
+
+void
+worker_stop(struct worker *w)
+{
+	struct worker_job	*job, *next;
+	char			*err = NULL;
+	PGconn			*pg;
+
+	if (w->stopping)
+		return;
+	w->stopping = 1;
+	if (w->poll_id > 0)
+		loop_remove(w->loop, w->poll_id);
+	if (w->beat_id > 0)
+		loop_remove(w->loop, w->beat_id);
+	if (w->kick_id > 0)
+		loop_remove(w->loop, w->kick_id);
+	if (w->watch_id > 0)
+		loop_remove(w->loop, w->watch_id);
+	w->poll_id = w->beat_id = w->kick_id = w->watch_id = 0;
+	w->listening = NULL;
+	pg = worker_pg(w);
+	TAILQ_FOREACH(job, &w->jobs, entry) {
+		if (job->lost)
+			continue;
+		job->releasing = 1;
+		if (pg != NULL && dispatch_release(pg, &w->dp, &job->c,
+		    "worker stopped", &err) != 0) {
+			worker_warn(w, "giving a task back failed", err);
+			err = NULL;
+		}
+	}
+	for (job = TAILQ_FIRST(&w->jobs); job != NULL; job = next) {
+		next = TAILQ_NEXT(job, entry);
+		if (job->task != NULL)
+			host_cancel(job->task);
+	}
+	if (w->started && pg != NULL &&
+	    dispatch_agent_offline(pg, w->name, &err) != 0)
+		worker_warn(w, "marking the agent offline failed", err);
+}
+
+void
+worker_free(struct worker *w)
+{
+	struct worker_job	*job;
+	size_t			 i;
+
+	if (w == NULL)
+		return;
+	worker_stop(w);
+	/* Tasks still running finish into nothing (freed then). */
+	while ((job = TAILQ_FIRST(&w->jobs)) != NULL) {
+		TAILQ_REMOVE(&w->jobs, job, entry);
+		job->w = NULL;
+	}
+	for (i = 0; i < w->ncaps; i++)
+		free(w->caps[i]);
+	free(w->caps);
+	free(w->name);
+	free(w);
+}

@@ -1,0 +1,58 @@
+/*
+ * worker.h - a worker on the event loop: registers itself as an agent
+ * (heartbeat upsert), claims tasks for the capabilities of the loaded
+ * plugins from the work queue, runs them through host_invoke_task, renews
+ * their leases while they run, and records how they ended.
+ *
+ * It is woken by LISTEN chiffon_work (the connection's socket watched on
+ * the loop) and polls every dispatch.poll as a safety net; each wake-up
+ * also recovers tasks whose lease expired and pauses or resumes tasks by
+ * resources (see dispatch.h).  The chiffon process's own worker and
+ * `chiffon worker` (later `chiffon agent`) are this same code.
+ *
+ * Settings (chiffon.conf(5)): dispatch.worker_name, dispatch.capacity,
+ * dispatch.lease (renewed every third of it), dispatch.poll,
+ * dispatch.retry_backoff, dispatch.agent_timeout,
+ * dispatch.min_capacity_percent.
+ */
+#ifndef CHIFFON_WORKER_H
+#define CHIFFON_WORKER_H
+
+struct app;
+struct worker;
+
+/* A task this worker ran reached an end (final or requeued). */
+typedef void	(*worker_finish_fn)(struct worker *, long long task_id,
+		    int attempt, const char *status, void *data);
+/* Nothing runs and the claim limit is reached or nothing was found. */
+typedef void	(*worker_idle_fn)(struct worker *, void *data);
+
+/*
+ * New worker named name (NULL: dispatch.worker_name, else the host name)
+ * for the capabilities of app's loaded plugins.  Opens the database.
+ * NULL with *errp set.  Caller frees.
+ */
+struct worker	*worker_new(struct app *, const char *name, char **errp);
+/* Register, LISTEN, start the timers and claim what is there. */
+int		 worker_start(struct worker *, char **errp);
+/*
+ * Stop: claim nothing more, give running tasks back to the queue (the
+ * attempt is not counted), cancel them, and mark the agent offline.
+ */
+void		 worker_stop(struct worker *);
+void		 worker_free(struct worker *);
+
+/* Claim at most n tasks in all (0: no limit; `chiffon worker --once`). */
+void		 worker_set_limit(struct worker *, int n);
+void		 worker_on_finish(struct worker *, worker_finish_fn, void *);
+void		 worker_on_idle(struct worker *, worker_idle_fn, void *);
+
+const char	*worker_name(const struct worker *);
+/* Tasks running now. */
+unsigned	 worker_running(const struct worker *);
+/* Tasks that ended in a final state other than succeeded. */
+unsigned	 worker_failures(const struct worker *);
+/* Number of capabilities served. */
+unsigned	 worker_ncapabilities(const struct worker *);
+
+#endif
