@@ -1,0 +1,111 @@
+/*
+ * cmd-plan.c - `chiffon plan [--json] REQUEST`: understand a request, plan
+ * it against the Ansible repository, store the plan (pending approval)
+ * and print it with its id.
+ *
+ * Exit status: 0 a runnable plan was stored; 1 the request leaves
+ * questions (printed; the request and the questions are recorded, no plan
+ * is stored); 2 usage or configuration; 3 environment broken (database,
+ * infra plugin, catalog).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "app.h"
+#include "plan.h"
+#include "request.h"
+#include "util.h"
+
+int	cmd_plan(struct app *, int, char **);
+
+#define CMD_PLAN_USAGE	"usage: chiffon plan [--json] \"REQUEST\"\n"
+
+/* The words of argv[from..] joined by spaces.  Caller frees. */
+static char *
+cmd_plan_text(int argc, char **argv, int from)
+{
+	struct strbuf	sb = { 0 };
+	int		i;
+
+	for (i = from; i < argc; i++)
+		strbuf_addf(&sb, "%s%s", i > from ? " " : "", argv[i]);
+	return strbuf_detach(&sb);
+}
+
+int
+cmd_plan(struct app *app, int argc, char **argv)
+{
+	static const struct option	 longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum request_error	 why;
+	struct plan		*plan;
+	json_object		*o;
+	char			*text, *err = NULL, *s;
+	int			 ch, json = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			printf(CMD_PLAN_USAGE);
+			return EXIT_OK;
+		default:
+			fprintf(stderr, CMD_PLAN_USAGE);
+			return EXIT_USAGE;
+		}
+	}
+	text = cmd_plan_text(argc, argv, optind);
+	if (*text == '\0') {
+		free(text);
+		fprintf(stderr, CMD_PLAN_USAGE);
+		return EXIT_USAGE;
+	}
+	if (request_check_env(app, 0, &err) != 0) {
+		fprintf(stderr, "chiffon plan: %s\n", err);
+		free(err);
+		free(text);
+		return EXIT_ENV;
+	}
+	plan = request_plan(app, text, REQUEST_SOURCE_CLI, NULL,
+	    request_ask_tty, NULL, &why, &err);
+	free(text);
+	if (plan == NULL) {
+		fprintf(stderr, "chiffon plan: %s\n", err);
+		free(err);
+		return why == REQUEST_ERR_CONFIG ? EXIT_USAGE : EXIT_ENV;
+	}
+	rc = plan->row_id > 0 ? EXIT_OK : EXIT_FAIL;
+	if (json) {
+		o = plan_json(plan);
+		printf("%s\n", json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		s = plan_format(plan);
+		fputs(s, stdout);
+		free(s);
+		if (plan->row_id > 0)
+			printf("\nApprove: chiffon approve %lld   dry run: "
+			    "chiffon dry-run %lld\nReject:  chiffon reject "
+			    "%lld --reason TEXT   change: chiffon modify %lld "
+			    "\"TEXT\"\n", plan->plan_id, plan->plan_id,
+			    plan->plan_id, plan->plan_id);
+		else
+			printf("\nRequest %lld is recorded with its "
+			    "questions; nothing was planned to run.\n",
+			    plan->request_id);
+	}
+	plan_free(plan);
+	return rc;
+}

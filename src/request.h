@@ -1,0 +1,98 @@
+/*
+ * request.h - one request from its text to a stored plan: the engine
+ * behind `chiffon plan`, `chiffon run` and the shell's request line.
+ *
+ * request_plan stores the requests row (actor = OS user, ssh_client
+ * from SSH_CONNECTION, source), runs the parser tiers (tiers.h) on the
+ * loop until they answer, stores the intents, ambiguities, tier and cost
+ * on the row, builds the plan (plan.h) against the catalog (vocab.h),
+ * and stores it when it is runnable.  Every step leaves an audit_log
+ * row: request.received, request.parsed, then plan.generated or
+ * request.question.
+ */
+#ifndef CHIFFON_REQUEST_H
+#define CHIFFON_REQUEST_H
+
+#include <libpq-fe.h>
+
+#include "tiers.h"
+
+struct app;
+struct json_object;
+struct plan;
+struct vocab;
+
+/* Where a request came from: requests.source. */
+#define REQUEST_SOURCE_CLI	"cli"
+#define REQUEST_SOURCE_TUI	"tui"
+
+/* Why request_plan failed: decides the exit status of a command. */
+enum request_error {
+	REQUEST_OK = 0,
+	REQUEST_ERR_ENV,	/* database, plugin, catalog unusable */
+	REQUEST_ERR_CONFIG,	/* the llm.* configuration is unusable */
+};
+
+/* Store a requests row and its request.received audit row.  Id or -1. */
+long long	 request_insert(PGconn *, const char *text, const char *source,
+		    char **errp);
+
+/*
+ * Understand text through the tiers (running the app's loop until they
+ * answer).  request_id (> 0) links the llm_calls rows.  On success
+ * *parsedp (caller puts; intent_parse's shape plus "tier"), *tierp
+ * (caller frees) and *costp are set.  -1 with *errp when the llm.*
+ * configuration is unusable.
+ */
+int		 request_parse(struct app *, PGconn *, long long request_id,
+		    const char *text, const struct vocab *, tiers_ask_fn,
+		    void *ask_data, struct json_object **parsedp,
+		    char **tierp, double *costp, char **errp);
+
+/*
+ * Store what the tiers understood on the requests row (questions, if
+ * not NULL, replace the parser's ambiguities: they include the
+ * planner's) and append request.parsed.  0 or -1 with *errp.
+ */
+int		 request_store_parse(PGconn *, long long request_id,
+		    struct json_object *parsed, const char *tier, double cost,
+		    struct json_object *questions, char **errp);
+
+/*
+ * The whole way from text to a plan.  Loads the catalog (vocabulary)
+ * unless v is given (a caller planning many requests keeps one),
+ * records the request, understands it and builds the plan; a runnable
+ * plan is stored (plan.generated), one with questions is not
+ * (request.question; the questions are on the requests row).  Returns
+ * the plan (caller frees; plan->row_id > 0 when stored), or NULL with
+ * *errp and *whyp set.
+ */
+struct plan	*request_plan(struct app *, const char *text,
+		    const char *source, const struct vocab *v,
+		    tiers_ask_fn, void *ask_data, enum request_error *whyp,
+		    char **errp);
+
+/*
+ * Understand text (request_parse) and build its plan against vocab
+ * (plan_build with the "ansible.match" matcher); the plan carries the
+ * tier and cost.  *parsedp (if not NULL; caller puts) gets what the
+ * tiers understood.  NULL with *errp and *whyp.
+ */
+struct plan	*request_build(struct app *, PGconn *, long long request_id,
+		    const char *text, const struct vocab *, tiers_ask_fn,
+		    void *ask_data, struct json_object **parsedp,
+		    enum request_error *whyp, char **errp);
+
+/*
+ * Is the environment fit for the orchestrator?  The database opens, the
+ * plugins load and provide "ansible.catalog", "ansible.match" and
+ * "ansible", and (with need_ansible) ansible-playbook (ansible.playbook)
+ * is an executable on PATH.  0, or -1 with *errp saying what to do.
+ */
+int		 request_check_env(struct app *, int need_ansible,
+		    char **errp);
+
+/* A tiers_ask_fn for a terminal: asks y/N on stdin when it is one. */
+int		 request_ask_tty(const char *question, void *data);
+
+#endif

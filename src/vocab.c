@@ -1,0 +1,282 @@
+/*
+ * vocab.c - the parser's vocabulary from the infra plugin's catalog.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "host.h"
+#include "util.h"
+#include "vocab.h"
+
+/* ansible-inventory on a big inventory takes a few seconds at most. */
+#define VOCAB_CATALOG_TIMEOUT_MS	(120 * 1000)
+
+static const char *
+vocab_str(json_object *o, const char *key)
+{
+	json_object	*v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Does any string of the array o[key] contain one of the words? */
+static int
+vocab_mentions(json_object *o, const char *key, const char *const *words)
+{
+	json_object	*a, *e;
+	const char	*s;
+	size_t		 i, j;
+
+	if (!json_object_object_get_ex(o, key, &a))
+		return 0;
+	if (json_object_is_type(a, json_type_object)) {
+		json_object_object_foreach(a, k, val) {
+			for (j = 0; words[j] != NULL; j++) {
+				if (strcasestr(k, words[j]) != NULL)
+					return 1;
+			}
+			(void)val;
+		}
+		return 0;
+	}
+	if (!json_object_is_type(a, json_type_array))
+		return 0;
+	for (i = 0; i < json_object_array_length(a); i++) {
+		e = json_object_array_get_idx(a, i);
+		if ((s = json_object_get_string(e)) == NULL)
+			continue;
+		for (j = 0; words[j] != NULL; j++) {
+			if (strcasestr(s, words[j]) != NULL)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Index of service name in v->services, or -1. */
+static ssize_t
+vocab_service_index(const struct vocab *v, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < v->iv.nservices; i++) {
+		if (strcmp(v->services[i].name, name) == 0)
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+/* Append alias to a NULL-terminated list unless present. */
+static const char **
+vocab_add_alias(const char **list, const char *alias)
+{
+	size_t	n = 0;
+
+	for (n = 0; list != NULL && list[n] != NULL; n++) {
+		if (strcasecmp(list[n], alias) == 0)
+			return list;
+	}
+	list = xreallocarray(list, n + 2, sizeof *list);
+	list[n] = alias;
+	list[n + 1] = NULL;
+	return list;
+}
+
+static void
+vocab_playbooks(struct vocab *v, json_object *list)
+{
+	static const char *const gpu_words[] = { "gpu", "nvidia", "cuda",
+	    NULL };
+	static const char *const no_check_words[] = { "no-check",
+	    "no_check", "nocheck", NULL };
+	struct vocab_playbook	*pb;
+	json_object		*o, *al, *vars, *res;
+	const char		*path, *service, *a;
+	ssize_t			 si;
+	size_t			 i, j, n;
+
+	n = json_object_array_length(list);
+	v->playbooks = xcalloc(n + 1, sizeof *v->playbooks);
+	v->paths = xcalloc(n + 1, sizeof *v->paths);
+	v->services = xcalloc(n + 1, sizeof *v->services);
+	v->aliases = xcalloc(n + 1, sizeof *v->aliases);
+	for (i = 0; i < n; i++) {
+		o = json_object_array_get_idx(list, i);
+		path = vocab_str(o, "path");
+		service = vocab_str(o, "service");
+		if (path == NULL || service == NULL)
+			continue;
+		pb = &v->playbooks[v->nplaybooks++];
+		pb->path = path;
+		pb->service = service;
+		pb->action = vocab_str(o, "action");
+		pb->hosts = vocab_str(o, "hosts");
+		pb->gpu = vocab_mentions(o, "tags", gpu_words) ||
+		    vocab_mentions(o, "vars", gpu_words);
+		pb->no_check = vocab_mentions(o, "tags", no_check_words);
+		if (json_object_object_get_ex(o, "vars", &vars) &&
+		    json_object_object_get_ex(vars, "chiffon_resources",
+		    &res) && json_object_is_type(res, json_type_object))
+			pb->resources = res;
+		v->paths[v->nplaybooks - 1] = path;
+
+		if ((si = vocab_service_index(v, service)) < 0) {
+			si = (ssize_t)v->iv.nservices++;
+			v->services[si].name = service;
+		}
+		if (json_object_object_get_ex(o, "aliases", &al) &&
+		    json_object_is_type(al, json_type_array)) {
+			for (j = 0; j < json_object_array_length(al); j++) {
+				a = json_object_get_string(
+				    json_object_array_get_idx(al, j));
+				if (a != NULL && *a != '\0')
+					v->aliases[si] = vocab_add_alias(
+					    v->aliases[si], a);
+			}
+		}
+		v->services[si].aliases = v->aliases[si];
+	}
+}
+
+/* The names of an array of strings, NULL-terminated. */
+static const char **
+vocab_names_array(json_object *a)
+{
+	const char	**names;
+	size_t		  i, n = 0;
+
+	if (a == NULL || !json_object_is_type(a, json_type_array))
+		return xcalloc(1, sizeof *names);
+	names = xcalloc(json_object_array_length(a) + 1, sizeof *names);
+	for (i = 0; i < json_object_array_length(a); i++) {
+		const char *s = json_object_get_string(
+		    json_object_array_get_idx(a, i));
+		if (s != NULL)
+			names[n++] = s;
+	}
+	return names;
+}
+
+/* The keys of an object, NULL-terminated. */
+static const char **
+vocab_names_object(json_object *o)
+{
+	const char	**names;
+	size_t		  n = 0;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object))
+		return xcalloc(1, sizeof *names);
+	names = xcalloc((size_t)json_object_object_length(o) + 1,
+	    sizeof *names);
+	json_object_object_foreach(o, key, val) {
+		(void)val;
+		if (strcmp(key, "all") != 0 && strcmp(key, "ungrouped") != 0)
+			names[n++] = key;
+	}
+	return names;
+}
+
+int
+vocab_from_json(struct vocab *v, const char *catalog_json, char **errp)
+{
+	json_object	*list, *hosts = NULL, *groups = NULL;
+
+	memset(v, 0, sizeof *v);
+	v->catalog = catalog_json != NULL ? json_tokener_parse(catalog_json) :
+	    NULL;
+	if (v->catalog == NULL ||
+	    !json_object_object_get_ex(v->catalog, "playbooks", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return set_error(errp, "the catalog answer has no "
+		    "\"playbooks\" list (is the infra plugin up to date?)");
+	vocab_playbooks(v, list);
+	json_object_object_get_ex(v->catalog, "hosts", &hosts);
+	json_object_object_get_ex(v->catalog, "groups", &groups);
+	v->hosts = vocab_names_array(hosts);
+	v->groups = vocab_names_object(groups);
+	v->iv.services = v->services;
+	v->iv.hosts = v->hosts;
+	v->iv.groups = v->groups;
+	return 0;
+}
+
+int
+vocab_load(struct vocab *v, struct app *app, char **errp)
+{
+	char		*status = NULL, *result = NULL, *err = NULL;
+	json_object	*o;
+	const char	*msg;
+	int		 rc;
+
+	memset(v, 0, sizeof *v);
+	if (host_invoke_sync(app, "ansible.catalog", "{\"refresh\": true}",
+	    VOCAB_CATALOG_TIMEOUT_MS, &status, &result, &err) != 0) {
+		rc = set_error(errp, "catalog: %s", err);
+		free(err);
+		return rc;
+	}
+	if (strcmp(status, "successful") != 0) {
+		o = json_tokener_parse(result);
+		msg = vocab_str(o, "error");
+		rc = set_error(errp, "catalog: %s", msg != NULL ? msg :
+		    "the catalog refresh failed");
+		json_object_put(o);
+	} else
+		rc = vocab_from_json(v, result, errp);
+	free(status);
+	free(result);
+	return rc;
+}
+
+void
+vocab_free(struct vocab *v)
+{
+	size_t	i;
+
+	for (i = 0; v->aliases != NULL && i < v->iv.nservices; i++)
+		free((void *)v->aliases[i]);
+	free((void *)v->aliases);
+	free(v->services);
+	free((void *)v->hosts);
+	free((void *)v->groups);
+	free((void *)v->paths);
+	free(v->playbooks);
+	json_object_put(v->catalog);
+	memset(v, 0, sizeof *v);
+}
+
+const struct vocab_playbook *
+vocab_playbook(const struct vocab *v, const char *path)
+{
+	size_t	i;
+
+	if (path == NULL)
+		return NULL;
+	for (i = 0; i < v->nplaybooks; i++) {
+		if (strcmp(v->playbooks[i].path, path) == 0)
+			return &v->playbooks[i];
+	}
+	return NULL;
+}
+
+int
+vocab_is_group(const struct vocab *v, const char *name)
+{
+	size_t	i;
+
+	if (strcmp(name, "all") == 0)
+		return 1;
+	for (i = 0; v->groups != NULL && v->groups[i] != NULL; i++) {
+		if (strcmp(v->groups[i], name) == 0)
+			return 1;
+	}
+	return 0;
+}

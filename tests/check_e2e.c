@@ -1,0 +1,379 @@
+/*
+ * check_e2e.c - the chiffon binary of the build tree, end to end, against
+ * the demo homelab (contrib/homelab), a throwaway PostgreSQL cluster
+ * (CHIFFON_DB_URL) and the build tree's infra plugin
+ * (CHIFFON_PLUGIN_PATH), with real ansible-playbook runs:
+ *
+ *   chiffon run --yes "Deploy Kuma Uptime to homelab and add existing
+ *   portals to config" plans two steps in order (deploy Uptime Kuma, then
+ *   add the existing portals as monitors with kuma-monitors.yml), runs
+ *   both, exits 0, and leaves the plan, the approval, the tasks, the runs
+ *   and every output line (all of which it printed) in PostgreSQL; the
+ *   second time the run summaries report no changes.
+ *
+ *   chiffon plan on a service the repository lacks answers with
+ *   candidates and a question, exit 1, and stores no plan.
+ *
+ * Plus the exit statuses: 2 for usage and for no terminal without --yes,
+ * 3 for a missing plugin or an unreachable database.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "orchtest.h"
+#include "pgtest.h"
+#include "util.h"
+
+#define KUMA	"Deploy Kuma Uptime to homelab and add existing portals to config"
+
+static struct pgtest	*cluster;
+static struct orchtest	 ot;
+static PGconn		*pg;
+
+static void
+cluster_start(void)
+{
+	char	*err = NULL;
+
+	cluster = pgtest_start(&err);
+	if (cluster == NULL) {
+		fprintf(stderr, "check_e2e: %s\n", err);
+		free(err);
+	}
+}
+
+static void
+cluster_stop(void)
+{
+	if (cluster != NULL)
+		pgtest_stop(cluster);
+	cluster = NULL;
+}
+
+static void
+setup(void)
+{
+	char	name[32];
+
+	snprintf(name, sizeof name, "e2e%ld", (long)getpid());
+	orchtest_start(&ot, cluster, name);
+	pg = PQconnectdb(ot.conninfo);
+	ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "%s",
+	    PQerrorMessage(pg));
+}
+
+static void
+teardown(void)
+{
+	PQfinish(pg);
+	orchtest_stop(&ot);
+}
+
+/* What one run of the binary did. */
+struct out {
+	int		 status;	/* exit status, or -1 */
+	struct strbuf	 text;		/* stdout */
+	struct strbuf	 err;		/* stderr */
+};
+
+static void
+out_free(struct out *o)
+{
+	strbuf_free(&o->text);
+	strbuf_free(&o->err);
+}
+
+/* Read two pipes to their ends. */
+static void
+drain(int fd1, struct strbuf *b1, int fd2, struct strbuf *b2)
+{
+	char	buf[8192];
+	ssize_t	n;
+	int	open1 = 1, open2 = 1;
+	fd_set	set;
+
+	while (open1 || open2) {
+		FD_ZERO(&set);
+		if (open1)
+			FD_SET(fd1, &set);
+		if (open2)
+			FD_SET(fd2, &set);
+		if (select((fd1 > fd2 ? fd1 : fd2) + 1, &set, NULL, NULL,
+		    NULL) < 0)
+			continue;
+		if (open1 && FD_ISSET(fd1, &set)) {
+			if ((n = read(fd1, buf, sizeof buf)) > 0)
+				strbuf_add(b1, buf, (size_t)n);
+			else
+				open1 = 0;
+		}
+		if (open2 && FD_ISSET(fd2, &set)) {
+			if ((n = read(fd2, buf, sizeof buf)) > 0)
+				strbuf_add(b2, buf, (size_t)n);
+			else
+				open2 = 0;
+		}
+	}
+}
+
+/*
+ * Run src/chiffon with args (NULL-terminated), its environment pointing
+ * at the test database, plugin and repository, stdin /dev/null.
+ * plugin_path/db_url NULL mean the test's own.
+ */
+static void
+chiffon(struct out *o, const char *plugin_path, const char *db_url,
+    const char *const *args)
+{
+	const char	*argv[16];
+	char		*bin;
+	int		 po[2], pe[2], ws, fd;
+	size_t		 n = 0;
+	pid_t		 pid;
+
+	memset(o, 0, sizeof *o);
+	bin = xasprintf("%s/src/chiffon", orchtest_builddir());
+	argv[n++] = bin;
+	while (*args != NULL && n < nitems(argv) - 1)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	ck_assert(pipe(po) == 0 && pipe(pe) == 0);
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		fd = open("/dev/null", O_RDONLY);
+		dup2(fd, 0);
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(po[0]);
+		close(pe[0]);
+		setenv("CHIFFON_DB_URL", db_url != NULL ? db_url :
+		    ot.conninfo, 1);
+		setenv("CHIFFON_PLUGIN_PATH", plugin_path != NULL ?
+		    plugin_path : ot.plugin_dir, 1);
+		setenv("CHIFFON_REPO", ot.repo, 1);
+		setenv("CHIFFON_DATA_DIR", ot.tmp, 1);
+		setenv("CHIFFON_DEMO_ROOT", ot.demo_root, 1);
+		setenv("XDG_CONFIG_HOME", ot.tmp, 1);
+		unsetenv("CHIFFON_CONFIG");
+		unsetenv("SSH_CONNECTION");
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	drain(po[0], &o->text, pe[0], &o->err);
+	close(po[0]);
+	close(pe[0]);
+	ck_assert(waitpid(pid, &ws, 0) == pid);
+	o->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+	strbuf_addc(&o->text, '\0');
+	o->text.len--;
+	strbuf_addc(&o->err, '\0');
+	o->err.len--;
+	free(bin);
+}
+
+/* Does text hold line as one whole line? */
+static int
+has_line(const char *text, const char *line)
+{
+	size_t		 n = strlen(line);
+	const char	*p = text;
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == text || p[-1] == '\n') &&
+		    (p[n] == '\n' || p[n] == '\0'))
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+/* The runs of the newest plan, and their "changed" total. */
+static long long
+changed_of_newest_plan(void)
+{
+	return orchtest_int(pg, "SELECT coalesce(sum((h.value->>'changed')::"
+	    "int), -1) FROM runs r JOIN tasks t ON t.id = r.task_id, "
+	    "jsonb_each(r.summary->'hosts') h WHERE t.plan_id = (SELECT "
+	    "max(id) FROM plans)", 0, NULL);
+}
+
+START_TEST(test_run_kuma_twice)
+{
+	static const char *const args[] = { "run", "--yes", KUMA, NULL };
+	struct out	 o;
+	PGresult	*res;
+	char		*s;
+	int		 i, n;
+
+	chiffon(&o, NULL, NULL, args);
+	ck_assert_msg(o.status == 0, "exit %d\nstdout:\n%s\nstderr:\n%s",
+	    o.status, o.text.buf, o.err.buf);
+	/* The plan was shown, in order, before it ran. */
+	ck_assert_ptr_nonnull(strstr(o.text.buf, " 1. deploy kuma  "
+	    "kuma-deploy.yml (exact"));
+	ck_assert_ptr_nonnull(strstr(o.text.buf, " 2. configure kuma  "
+	    "kuma-monitors.yml (exact"));
+	ck_assert_ptr_nonnull(strstr(o.text.buf, "All 2 steps succeeded."));
+
+	/* Plan, approval, tasks, runs. */
+	s = orchtest_str(pg, "SELECT string_agg(t.step || ':' || t.action || "
+	    "':' || t.service || ':' || t.playbook || ':' || t.status, ' ' "
+	    "ORDER BY t.step) FROM tasks t", 0, NULL);
+	ck_assert_str_eq(s, "1:deploy:kuma:kuma-deploy.yml:succeeded "
+	    "2:configure:kuma:kuma-monitors.yml:succeeded");
+	free(s);
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM plans p JOIN "
+	    "requests r ON r.id = p.request_id WHERE r.text = '" KUMA "' AND "
+	    "r.source = 'cli' AND r.parser_tier = 'deterministic'", 0, NULL),
+	    1);
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM approvals a "
+	    "JOIN plans p ON p.id = a.plan_id WHERE a.decision = 'approved' "
+	    "AND a.ssh_client IS NULL AND a.approved_by <> ''", 0, NULL), 1);
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM runs r JOIN "
+	    "tasks t ON t.id = r.task_id WHERE r.status = 'successful' AND "
+	    "r.exit_code = 0 AND r.lines > 0", 0, NULL), 2);
+	/* Every output line is stored, and was printed. */
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM runs r WHERE "
+	    "r.lines <> (SELECT count(*) FROM run_output o WHERE o.run_id = "
+	    "r.id)", 0, NULL), 0);
+	res = PQexec(pg, "SELECT line FROM run_output ORDER BY run_id, seq");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	n = PQntuples(res);
+	ck_assert_int_gt(n, 10);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(*PQgetvalue(res, i, 0) == '\0' ||
+		    has_line(o.text.buf, PQgetvalue(res, i, 0)),
+		    "stored line not printed: '%s'", PQgetvalue(res, i, 0));
+	PQclear(res);
+	ck_assert_int_gt(changed_of_newest_plan(), 0);
+	/* The audit trail from request to dispatch. */
+	s = orchtest_str(pg, "SELECT string_agg(DISTINCT kind, ' ' ORDER BY "
+	    "kind) FROM audit_log WHERE kind IN ('request.received', "
+	    "'plan.generated', 'plan.approved', 'task.dispatched')", 0, NULL);
+	ck_assert_str_eq(s, "plan.approved plan.generated request.received "
+	    "task.dispatched");
+	free(s);
+	out_free(&o);
+
+	/* Again: nothing changes. */
+	chiffon(&o, NULL, NULL, args);
+	ck_assert_msg(o.status == 0, "exit %d\nstdout:\n%s\nstderr:\n%s",
+	    o.status, o.text.buf, o.err.buf);
+	ck_assert_int_eq(changed_of_newest_plan(), 0);
+	ck_assert_ptr_nonnull(strstr(o.text.buf, "changed=0"));
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM tasks WHERE "
+	    "status = 'succeeded'", 0, NULL), 4);
+	out_free(&o);
+}
+END_TEST
+
+START_TEST(test_plan_missing_service)
+{
+	static const char *const args[] = { "plan", "deploy mysql to the nas",
+	    NULL };
+	static const char *const json[] = { "plan", "--json", "install "
+	    "gitea", NULL };
+	struct out	 o;
+
+	chiffon(&o, NULL, NULL, args);
+	ck_assert_msg(o.status == 1, "exit %d\n%s\n%s", o.status, o.text.buf,
+	    o.err.buf);
+	ck_assert_ptr_nonnull(strstr(o.text.buf, "mysql"));
+	ck_assert_ptr_nonnull(strstr(o.text.buf, "Questions"));
+	ck_assert_ptr_nonnull(strstr(o.text.buf, "Closest"));
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM plans", 0,
+	    NULL), 0);
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM requests "
+	    "WHERE text = 'deploy mysql to the nas' AND ambiguities::text "
+	    "LIKE '%mysql%'", 0, NULL), 1);
+	out_free(&o);
+
+	chiffon(&o, NULL, NULL, json);
+	ck_assert_int_eq(o.status, 1);
+	ck_assert_ptr_nonnull(strstr(o.text.buf, "\"runnable\":false"));
+	ck_assert_ptr_nonnull(strstr(o.text.buf, "\"candidates\""));
+	out_free(&o);
+}
+END_TEST
+
+START_TEST(test_exit_statuses)
+{
+	static const char *const noyes[] = { "run", "deploy kuma", NULL };
+	static const char *const empty[] = { "plan", NULL };
+	static const char *const plan[] = { "plan", "deploy kuma", NULL };
+	static const char *const reject[] = { "reject", "1", NULL };
+	static const char *const nothing[] = { "approve", "4242", NULL };
+	struct out	 o;
+	char		*dir;
+
+	chiffon(&o, NULL, NULL, noyes);
+	ck_assert_msg(o.status == 2, "exit %d: %s", o.status, o.err.buf);
+	ck_assert_ptr_nonnull(strstr(o.err.buf, "--yes"));
+	out_free(&o);
+	chiffon(&o, NULL, NULL, empty);
+	ck_assert_int_eq(o.status, 2);
+	out_free(&o);
+	chiffon(&o, NULL, NULL, reject);
+	ck_assert_int_eq(o.status, 2);
+	out_free(&o);
+	chiffon(&o, NULL, NULL, nothing);
+	ck_assert_int_eq(o.status, 1);
+	out_free(&o);
+	/* No infra plugin: the environment is broken. */
+	dir = path_join(ot.tmp, "no-plugins");
+	ck_assert(mkdir_p(dir, 0755) == 0);
+	chiffon(&o, dir, NULL, plan);
+	ck_assert_msg(o.status == 3, "exit %d: %s", o.status, o.err.buf);
+	ck_assert_ptr_nonnull(strstr(o.err.buf, "infra plugin"));
+	out_free(&o);
+	free(dir);
+	/* No database. */
+	chiffon(&o, NULL, "postgresql:///nowhere?host=/nonexistent", plan);
+	ck_assert_msg(o.status == 3, "exit %d: %s", o.status, o.err.buf);
+	out_free(&o);
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM plans", 0,
+	    NULL), 0);
+}
+END_TEST
+
+static Suite *
+e2e_suite(void)
+{
+	Suite	*s = suite_create("e2e");
+	TCase	*tc;
+
+	tc = tcase_create("binary");
+	tcase_add_unchecked_fixture(tc, cluster_start, cluster_stop);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_run_kuma_twice);
+	tcase_add_test(tc, test_plan_missing_service);
+	tcase_add_test(tc, test_exit_statuses);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(e2e_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

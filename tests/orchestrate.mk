@@ -1,0 +1,34 @@
+## tests/orchestrate.mk - the orchestrator (see tests/local.mk):
+## check_plan     planning against the demo homelab with the real infra
+##                plugin and a throwaway cluster;
+## check_approve  the approval gate, bypass attempts refused by the
+##                database, dry runs and real execution through the API;
+## check_e2e      the chiffon binary end to end: `chiffon run --yes` on
+##                the Kuma request, twice, and `chiffon plan` on a
+##                missing service.
+ORCH_TEST_SOURCES = tests/orchtest.c tests/orchtest.h
+check_PROGRAMS += tests/check_plan tests/check_approve tests/check_e2e
+TESTS += tests/check_plan tests/check_approve tests/check_e2e
+tests_check_plan_SOURCES = tests/check_plan.c $(ORCH_TEST_SOURCES)
+tests_check_plan_CPPFLAGS = $(TEST_CFLAGS)
+tests_check_plan_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
+EXTRA_tests_check_plan_DEPENDENCIES = plugins/infra/infra.la
+tests_check_approve_SOURCES = tests/check_approve.c $(ORCH_TEST_SOURCES)
+tests_check_approve_CPPFLAGS = $(TEST_CFLAGS)
+tests_check_approve_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
+EXTRA_tests_check_approve_DEPENDENCIES = plugins/infra/infra.la
+tests_check_e2e_SOURCES = tests/check_e2e.c $(ORCH_TEST_SOURCES)
+tests_check_e2e_CPPFLAGS = $(TEST_CFLAGS)
+tests_check_e2e_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
+EXTRA_tests_check_e2e_DEPENDENCIES = plugins/infra/infra.la \
+	src/chiffon$(EXEEXT)
+
+## make bench: request -> stored plan with the deterministic parser and
+## the real matcher on a generated 1,000-playbook catalog.
+check_PROGRAMS += tests/bench/bench-plan
+bench_programs += tests/bench/bench-plan$(EXEEXT) plugins/infra/infra.la
+bench_scripts += tests/bench/plan.sh
+EXTRA_DIST += tests/bench/plan.sh
+tests_bench_bench_plan_SOURCES = tests/bench/bench-plan.c
+tests_bench_bench_plan_CPPFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/tests
+tests_bench_bench_plan_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)

@@ -1,0 +1,167 @@
+/*
+ * orchtest.c - shared set-up of the orchestrator suites (see orchtest.h).
+ */
+#include "config.h"
+
+#include <check.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "app.h"
+#include "conf.h"
+#include "db.h"
+#include "orchtest.h"
+#include "pgtest.h"
+#include "plugins.h"
+#include "util.h"
+
+const char *
+orchtest_srcdir(void)
+{
+	const char	*s = getenv("CHIFFON_SRCDIR");
+
+	return s != NULL && *s != '\0' ? s : "..";
+}
+
+const char *
+orchtest_builddir(void)
+{
+	const char	*s = getenv("CHIFFON_BUILDDIR");
+
+	return s != NULL && *s != '\0' ? s : ".";
+}
+
+static void
+orchtest_set(struct app *app, const char *key, const char *value)
+{
+	char	*err = NULL;
+
+	ck_assert_msg(conf_set(app->conf, key, value, "test", &err) == 0,
+	    "%s = %s: %s", key, value, err);
+}
+
+void
+orchtest_start(struct orchtest *t, struct pgtest *pg, const char *dbname)
+{
+	struct plugins	*ps;
+	char		*err = NULL;
+	size_t		 i;
+
+	memset(t, 0, sizeof *t);
+	ck_assert_msg(pg != NULL, "no test cluster");
+	t->conninfo = pgtest_new_db(pg, dbname, &err);
+	ck_assert_msg(t->conninfo != NULL, "%s", err);
+	t->tmp = xstrdup("/tmp/chiffon-orch-XXXXXX");
+	ck_assert(mkdtemp(t->tmp) != NULL);
+	t->demo_root = path_join(t->tmp, "demo");
+	ck_assert(mkdir_p(t->demo_root, 0755) == 0);
+	setenv("CHIFFON_DEMO_ROOT", t->demo_root, 1);
+	t->repo = path_join(orchtest_srcdir(), "contrib/homelab");
+	t->plugin_dir = xasprintf("%s/plugins/infra/.libs",
+	    orchtest_builddir());
+
+	t->app = xcalloc(1, sizeof *t->app);
+	t->app->argv0 = "orchtest";
+	t->app->conf = conf_new();
+	orchtest_set(t->app, "db.url", t->conninfo);
+	orchtest_set(t->app, "plugins.path", t->plugin_dir);
+	orchtest_set(t->app, "plugins.load", "infra");
+	orchtest_set(t->app, "ansible.repo", t->repo);
+	orchtest_set(t->app, "core.data_dir", t->tmp);
+	ck_assert_msg(app_db(t->app, &err) != NULL, "%s", err);
+	ps = app_plugins(t->app);
+	if (plugins_find(ps, "infra") == NULL) {
+		for (i = 0; i < plugins_nrefused(ps); i++)
+			fprintf(stderr, "refused: %s: %s\n",
+			    plugins_refusal_at(ps, i)->file,
+			    plugins_refusal_at(ps, i)->reason);
+		ck_abort_msg("the infra plugin did not load from %s (build "
+		    "it: make plugins/infra/infra.la)", t->plugin_dir);
+	}
+}
+
+static int
+orchtest_rm(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+void
+orchtest_stop(struct orchtest *t)
+{
+	if (t->app != NULL) {
+		app_free(t->app);
+		free(t->app);
+	}
+	if (t->tmp != NULL)
+		nftw(t->tmp, orchtest_rm, 16, FTW_DEPTH | FTW_PHYS);
+	free(t->conninfo);
+	free(t->tmp);
+	free(t->demo_root);
+	free(t->repo);
+	free(t->plugin_dir);
+	memset(t, 0, sizeof *t);
+}
+
+PGconn *
+orchtest_pg(struct orchtest *t)
+{
+	return db_pg(t->app->db);
+}
+
+char *
+orchtest_str(PGconn *pg, const char *sql, int n, const char *const *params)
+{
+	PGresult	*res;
+	char		*s;
+
+	res = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
+	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", sql,
+	    PQresultErrorMessage(res));
+	ck_assert_msg(PQntuples(res) == 1, "%s: %d rows, not 1", sql,
+	    PQntuples(res));
+	s = PQgetisnull(res, 0, 0) ? NULL : xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return s;
+}
+
+long long
+orchtest_int(PGconn *pg, const char *sql, int n, const char *const *params)
+{
+	char		*s = orchtest_str(pg, sql, n, params);
+	long long	 v;
+
+	ck_assert_msg(s != NULL, "%s: NULL", sql);
+	v = strtoll(s, NULL, 10);
+	free(s);
+	return v;
+}
+
+int
+orchtest_try(PGconn *pg, const char *sql, int n, const char *const *params,
+    char **errp)
+{
+	PGresult	*res;
+	ExecStatusType	 st;
+
+	res = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
+	st = PQresultStatus(res);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		PQclear(res);
+		return 0;
+	}
+	if (errp != NULL)
+		*errp = xstrdup(PQresultErrorMessage(res));
+	PQclear(res);
+	return -1;
+}
