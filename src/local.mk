@@ -28,3 +28,6 @@ include src/migrate.mk
 include src/intent.mk
 include src/llm.mk
 include src/tui.mk
+include src/dispatch.mk
+include src/audit.mk
+include src/orchestrate.mk

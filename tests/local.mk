@@ -13,3 +13,6 @@ include tests/db.mk
 include tests/plugins.mk
 include tests/infra.mk
 include tests/tui.mk
+include tests/dispatch.mk
+include tests/audit.mk
+include tests/orchestrate.mk
