@@ -8,6 +8,8 @@
 #include "app.h"
 #include "conf.h"
 #include "db.h"
+#include "gittrail.h"
+#include "log.h"
 #include "host.h"
 #include "loop.h"
 #include "plugins.h"
@@ -23,8 +25,21 @@ app_loop(struct app *app)
 struct db *
 app_db(struct app *app, char **errp)
 {
-	if (app->db == NULL)
-		app->db = db_open(app->conf, 0, errp);
+	char	*err = NULL;
+	int	 done = 0, failed = 0;
+
+	if (app->db != NULL)
+		return app->db;
+	if ((app->db = db_open(app->conf, 0, errp)) == NULL)
+		return NULL;
+	/* Git entries that failed before are retried at every start. */
+	if (gittrail_retry_pending(db_pg(app->db), &done, &failed, &err) != 0) {
+		log_warn("audit git trail: %s", err);
+		free(err);
+	} else if (failed > 0)
+		log_warn("audit git trail: %d entr%s still failing "
+		    "(chiffon audit retry shows why)", failed,
+		    failed == 1 ? "y" : "ies");
 	return app->db;
 }
 

@@ -78,7 +78,6 @@ cmd_worker(struct app *app, int argc, char **argv)
 	char			*err = NULL;
 	int			 ch, once = 0, status = EXIT_OK;
 
-	optind = 1;
 	while ((ch = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':

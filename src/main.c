@@ -85,6 +85,8 @@ main(int argc, char **argv)
 	size_t			 i;
 
 	setlocale(LC_ALL, "");
+	/* Numbers go to SQL and JSON: always with a decimal point. */
+	setlocale(LC_NUMERIC, "C");
 
 	for (i = 0; i < nitems(main_flags); i++)
 		longopts[i] = (struct option){ main_flags[i].name,
