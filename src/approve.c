@@ -65,31 +65,11 @@ approve_who_current(void)
 	return who;
 }
 
-static PGresult *
-approve_exec(PGconn *pg, const char *sql, int n, const char *const *params,
-    char **errp)
-{
-	PGresult	*res;
-	ExecStatusType	 st;
-	const char	*msg;
-
-	res = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
-	st = PQresultStatus(res);
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-		return res;
-	msg = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
-	    NULL;
-	set_error(errp, "database: %s", msg != NULL ? msg :
-	    PQerrorMessage(pg));
-	PQclear(res);
-	return NULL;
-}
-
 static int
 approve_do(PGconn *pg, const char *sql, int n, const char *const *params,
     char **errp)
 {
-	PGresult	*res = approve_exec(pg, sql, n, params, errp);
+	PGresult	*res = db_exec(pg, sql, n, params, errp);
 
 	if (res == NULL)
 		return -1;
@@ -113,7 +93,7 @@ approve_lock(PGconn *pg, const char *id, struct approve_row *r,
 
 	if (approve_do(pg, "BEGIN", 0, NULL, errp) != 0)
 		return -1;
-	if ((res = approve_exec(pg, approve_sql_lock, 1, params, errp)) ==
+	if ((res = db_exec(pg, approve_sql_lock, 1, params, errp)) ==
 	    NULL) {
 		approve_rollback(pg);
 		return -1;
@@ -142,7 +122,7 @@ approve_services(PGconn *pg, const char *id)
 	const char	*params[1] = { id };
 	char		*s = NULL;
 
-	res = approve_exec(pg, "SELECT string_agg(DISTINCT service, ',') "
+	res = db_exec(pg, "SELECT string_agg(DISTINCT service, ',') "
 	    "FROM tasks WHERE plan_id = $1", 1, params, NULL);
 	if (res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
 		s = xstrdup(PQgetvalue(res, 0, 0));
@@ -176,16 +156,79 @@ approve_audit(PGconn *pg, const char *kind, const char *id,
 	return rc < 0 ? -1 : 0;
 }
 
+/*
+ * Record decision ("approved" or "rejected", with reason) on the locked
+ * plans row id, pending approval (or superseded, for the database to
+ * refuse): the approvals row, the plan's and its pending tasks' new
+ * status, the audit row (an approval names the client it came from, a
+ * rejection its reason), then COMMIT.  The approvals row id, or -1 with
+ * *errp (rolled back).
+ */
+static long long
+approve_decide(PGconn *pg, const char *id, const struct approve_row *r,
+    const struct approve_who *who, const char *decision, const char *reason,
+    char **errp)
+{
+	PGresult	*res;
+	json_object	*data;
+	const char	*params[5];
+	char		*kind;
+	long long	 approval;
+	int		 rc;
+
+	/*
+	 * A superseded version goes on to the INSERT: the database refuses
+	 * it and names the current version.
+	 */
+	if (strcmp(r->status, "pending_approval") != 0 &&
+	    strcmp(r->status, "superseded") != 0) {
+		approve_rollback(pg);
+		return set_error(errp, "plan %lld version %d is %s: only a "
+		    "plan pending approval can be %s", r->plan_id,
+		    r->version, r->status, decision);
+	}
+	params[0] = id;
+	params[1] = decision;
+	params[2] = who->user;
+	params[3] = who->ssh_client;
+	params[4] = reason;
+	if ((res = db_exec(pg, approve_sql_insert, 5, params, errp)) ==
+	    NULL)
+		goto fail;
+	approval = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	params[2] = reason;
+	if (approve_do(pg, approve_sql_plan_status, 2, params, errp) != 0 ||
+	    approve_do(pg, approve_sql_tasks_status, 3, params, errp) != 0)
+		goto fail;
+	data = json_object_new_object();
+	json_object_object_add(data, "approval",
+	    json_object_new_int64(approval));
+	if (reason != NULL)
+		json_object_object_add(data, "reason",
+		    json_object_new_string(reason));
+	else if (who->ssh_client != NULL)
+		json_object_object_add(data, "ssh_client",
+		    json_object_new_string(who->ssh_client));
+	kind = xasprintf("plan.%s", decision);
+	rc = approve_audit(pg, kind, id, r, who, data, errp);
+	free(kind);
+	if (rc != 0 || approve_do(pg, "COMMIT", 0, NULL, errp) != 0)
+		goto fail;
+	return approval;
+
+fail:
+	approve_rollback(pg);
+	return -1;
+}
+
 long long
 approve_plan(PGconn *pg, long long plan_row, const struct approve_who *who,
     int *nqueuedp, char **errp)
 {
 	struct approve_row	 r;
-	PGresult		*res;
-	json_object		*data;
-	const char		*params[5];
 	char			 id[32];
-	long long		 approval = 0;
+	long long		 approval;
 
 	if (nqueuedp != NULL)
 		*nqueuedp = 0;
@@ -199,47 +242,12 @@ approve_plan(PGconn *pg, long long plan_row, const struct approve_who *who,
 			return -1;
 		return 0;
 	}
-	/*
-	 * A superseded version goes on to the INSERT: the database refuses
-	 * it and names the current version.
-	 */
-	if (strcmp(r.status, "pending_approval") != 0 &&
-	    strcmp(r.status, "superseded") != 0) {
-		approve_rollback(pg);
-		return set_error(errp, "plan %lld version %d is %s: only a "
-		    "plan pending approval can be approved", r.plan_id,
-		    r.version, r.status);
-	}
-	params[0] = id;
-	params[1] = "approved";
-	params[2] = who->user;
-	params[3] = who->ssh_client;
-	params[4] = NULL;
-	if ((res = approve_exec(pg, approve_sql_insert, 5, params, errp)) ==
-	    NULL)
-		goto fail;
-	approval = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	params[2] = NULL;
-	if (approve_do(pg, approve_sql_plan_status, 2, params, errp) != 0 ||
-	    approve_do(pg, approve_sql_tasks_status, 3, params, errp) != 0)
-		goto fail;
-	data = json_object_new_object();
-	json_object_object_add(data, "approval",
-	    json_object_new_int64(approval));
-	if (who->ssh_client != NULL)
-		json_object_object_add(data, "ssh_client",
-		    json_object_new_string(who->ssh_client));
-	if (approve_audit(pg, "plan.approved", id, &r, who, data, errp) != 0 ||
-	    approve_do(pg, "COMMIT", 0, NULL, errp) != 0)
-		goto fail;
+	if ((approval = approve_decide(pg, id, &r, who, "approved", NULL,
+	    errp)) < 0)
+		return -1;
 	if (dispatch_enqueue(pg, plan_row, nqueuedp, errp) != 0)
 		return -1;
 	return approval;
-
-fail:
-	approve_rollback(pg);
-	return -1;
 }
 
 long long
@@ -247,11 +255,7 @@ approve_reject(PGconn *pg, long long plan_row, const struct approve_who *who,
     const char *reason, char **errp)
 {
 	struct approve_row	 r;
-	PGresult		*res;
-	json_object		*data;
-	const char		*params[5];
 	char			 id[32];
-	long long		 approval;
 
 	if (reason == NULL || *reason == '\0')
 		return set_error(errp, "a rejection needs a reason "
@@ -259,39 +263,7 @@ approve_reject(PGconn *pg, long long plan_row, const struct approve_who *who,
 	snprintf(id, sizeof id, "%lld", plan_row);
 	if (approve_lock(pg, id, &r, errp) != 0)
 		return -1;
-	if (strcmp(r.status, "pending_approval") != 0 &&
-	    strcmp(r.status, "superseded") != 0) {
-		approve_rollback(pg);
-		return set_error(errp, "plan %lld version %d is %s: only a "
-		    "plan pending approval can be rejected", r.plan_id,
-		    r.version, r.status);
-	}
-	params[0] = id;
-	params[1] = "rejected";
-	params[2] = who->user;
-	params[3] = who->ssh_client;
-	params[4] = reason;
-	if ((res = approve_exec(pg, approve_sql_insert, 5, params, errp)) ==
-	    NULL)
-		goto fail;
-	approval = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	params[2] = reason;
-	if (approve_do(pg, approve_sql_tasks_status, 3, params, errp) != 0 ||
-	    approve_do(pg, approve_sql_plan_status, 2, params, errp) != 0)
-		goto fail;
-	data = json_object_new_object();
-	json_object_object_add(data, "approval",
-	    json_object_new_int64(approval));
-	json_object_object_add(data, "reason", json_object_new_string(reason));
-	if (approve_audit(pg, "plan.rejected", id, &r, who, data, errp) != 0 ||
-	    approve_do(pg, "COMMIT", 0, NULL, errp) != 0)
-		goto fail;
-	return approval;
-
-fail:
-	approve_rollback(pg);
-	return -1;
+	return approve_decide(pg, id, &r, who, "rejected", reason, errp);
 }
 
 struct plan *
@@ -632,7 +604,7 @@ approve_exec_progress(PGconn *pg, struct plan *plan, approve_step_fn step,
 
 	snprintf(id, sizeof id, "%lld", plan->row_id);
 	params[0] = id;
-	if ((res = approve_exec(pg, approve_sql_progress, 1, params, errp)) ==
+	if ((res = db_exec(pg, approve_sql_progress, 1, params, errp)) ==
 	    NULL)
 		return -1;
 	*openp = *badp = 0;
@@ -752,7 +724,7 @@ approve_task_summary(PGconn *pg, long long task_id)
 
 	snprintf(id, sizeof id, "%lld", task_id);
 	params[0] = id;
-	res = approve_exec(pg, approve_sql_last_run, 1, params, NULL);
+	res = db_exec(pg, approve_sql_last_run, 1, params, NULL);
 	if (res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
 		s = xstrdup(PQgetvalue(res, 0, 0));
 	PQclear(res);

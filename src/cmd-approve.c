@@ -38,11 +38,8 @@ int	cmd_modify(struct app *, int, char **);
 int	cmd_dryrun(struct app *, int, char **);
 
 /* Shared with cmd-run.c. */
-void	cmd_run_line(struct runlog *, int, const char *, size_t, void *);
-void	cmd_run_step(const struct plan *, size_t, const char *, const char *,
-	    void *);
-void	cmd_run_report(struct app *, const struct plan *);
-void	cmd_run_dry_report(const struct plan *, const struct approve_dry *);
+int	cmd_run_execute(struct app *, struct plan *, const char *);
+int	cmd_run_dry(struct app *, const struct plan *, const char *);
 
 #define CMD_APPROVE_USAGE	"usage: chiffon approve [--wait] PLAN\n"
 #define CMD_REJECT_USAGE	"usage: chiffon reject PLAN --reason TEXT\n"
@@ -151,17 +148,7 @@ cmd_approve(struct app *app, int argc, char **argv)
 		return EXIT_OK;
 	}
 wait:
-	rc = approve_execute(app, plan, cmd_run_line, NULL, cmd_run_step,
-	    NULL, &err);
-	if (rc < 0) {
-		fprintf(stderr, "chiffon approve: %s\n", err);
-		free(err);
-		plan_free(plan);
-		return EXIT_ENV;
-	}
-	cmd_run_report(app, plan);
-	plan_free(plan);
-	return rc == 0 ? EXIT_OK : EXIT_FAIL;
+	return cmd_run_execute(app, plan, "approve");
 }
 
 int
@@ -253,11 +240,10 @@ cmd_modify(struct app *app, int argc, char **argv)
 int
 cmd_dryrun(struct app *app, int argc, char **argv)
 {
-	struct approve_dry	*dry;
-	struct plan		*plan;
-	long long		 row;
-	char			*err = NULL, *s;
-	int			 rc, nbad;
+	struct plan	*plan;
+	long long	 row;
+	char		*err = NULL, *s;
+	int		 rc;
 
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0)) {
@@ -280,15 +266,7 @@ cmd_dryrun(struct app *app, int argc, char **argv)
 	fputs(s, stdout);
 	free(s);
 	fflush(stdout);
-	nbad = approve_dry_run(app, plan, cmd_run_line, NULL, &dry, &err);
-	if (nbad < 0) {
-		fprintf(stderr, "chiffon dry-run: %s\n", err);
-		free(err);
-		plan_free(plan);
-		return EXIT_ENV;
-	}
-	cmd_run_dry_report(plan, dry);
-	approve_dry_free(dry, plan->ntasks);
+	rc = cmd_run_dry(app, plan, "dry-run");
 	plan_free(plan);
-	return nbad == 0 ? EXIT_OK : EXIT_FAIL;
+	return rc;
 }

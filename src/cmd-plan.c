@@ -23,20 +23,10 @@
 #include "util.h"
 
 int	cmd_plan(struct app *, int, char **);
+/* Shared with cmd-run.c. */
+struct plan *cmd_run_plan(struct app *, char *, int, const char *, int *);
 
 #define CMD_PLAN_USAGE	"usage: chiffon plan [--json] \"REQUEST\"\n"
-
-/* The words of argv[from..] joined by spaces.  Caller frees. */
-static char *
-cmd_plan_text(int argc, char **argv, int from)
-{
-	struct strbuf	sb = { 0 };
-	int		i;
-
-	for (i = from; i < argc; i++)
-		strbuf_addf(&sb, "%s%s", i > from ? " " : "", argv[i]);
-	return strbuf_detach(&sb);
-}
 
 int
 cmd_plan(struct app *app, int argc, char **argv)
@@ -46,11 +36,10 @@ cmd_plan(struct app *app, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum request_error	 why;
-	struct plan		*plan;
-	json_object		*o;
-	char			*text, *err = NULL, *s;
-	int			 ch, json = 0, rc;
+	struct plan	*plan;
+	json_object	*o;
+	char		*text, *s;
+	int		 ch, json = 0, rc;
 
 	while ((ch = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -65,26 +54,14 @@ cmd_plan(struct app *app, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	text = cmd_plan_text(argc, argv, optind);
+	text = request_text_argv(argc, argv, optind);
 	if (*text == '\0') {
 		free(text);
 		fprintf(stderr, CMD_PLAN_USAGE);
 		return EXIT_USAGE;
 	}
-	if (request_check_env(app, 0, &err) != 0) {
-		fprintf(stderr, "chiffon plan: %s\n", err);
-		free(err);
-		free(text);
-		return EXIT_ENV;
-	}
-	plan = request_plan(app, text, REQUEST_SOURCE_CLI, NULL,
-	    request_ask_tty, NULL, &why, &err);
-	free(text);
-	if (plan == NULL) {
-		fprintf(stderr, "chiffon plan: %s\n", err);
-		free(err);
-		return why == REQUEST_ERR_CONFIG ? EXIT_USAGE : EXIT_ENV;
-	}
+	if ((plan = cmd_run_plan(app, text, 0, "plan", &rc)) == NULL)
+		return rc;
 	rc = plan->row_id > 0 ? EXIT_OK : EXIT_FAIL;
 	if (json) {
 		o = plan_json(plan);

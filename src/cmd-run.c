@@ -13,8 +13,9 @@
  * ask on and no --yes; 3 environment broken (database unreachable,
  * ansible-playbook missing, infra plugin not loaded).
  *
- * cmd_run_line, cmd_run_step and cmd_run_report are shared with
- * `chiffon approve --wait` and `chiffon dry-run` (cmd-approve.c).
+ * cmd_run_plan is shared with `chiffon plan` (cmd-plan.c), cmd_run_execute
+ * and cmd_run_dry with `chiffon approve --wait` and `chiffon dry-run`
+ * (cmd-approve.c).
  */
 #include "config.h"
 
@@ -33,16 +34,14 @@
 #include "util.h"
 
 int	cmd_run(struct app *, int, char **);
-void	cmd_run_line(struct runlog *, int, const char *, size_t, void *);
-void	cmd_run_step(const struct plan *, size_t, const char *, const char *,
-	    void *);
-void	cmd_run_report(struct app *, const struct plan *);
-void	cmd_run_dry_report(const struct plan *, const struct approve_dry *);
+struct plan *cmd_run_plan(struct app *, char *, int, const char *, int *);
+int	cmd_run_execute(struct app *, struct plan *, const char *);
+int	cmd_run_dry(struct app *, const struct plan *, const char *);
 
 #define CMD_RUN_USAGE	"usage: chiffon run [--yes] [--check] \"REQUEST\"\n"
 
 /* An output line of a run, as it comes. */
-void
+static void
 cmd_run_line(struct runlog *rl, int stream, const char *line, size_t len,
     void *data)
 {
@@ -56,7 +55,7 @@ cmd_run_line(struct runlog *rl, int stream, const char *line, size_t len,
 }
 
 /* A step changed state. */
-void
+static void
 cmd_run_step(const struct plan *plan, size_t i, const char *status,
     const char *reason, void *data)
 {
@@ -71,7 +70,7 @@ cmd_run_step(const struct plan *plan, size_t i, const char *status,
 }
 
 /* Per step: final status and the counts of its last run. */
-void
+static void
 cmd_run_report(struct app *app, const struct plan *plan)
 {
 	struct db	*db = app_db(app, NULL);
@@ -106,7 +105,7 @@ cmd_run_report(struct app *app, const struct plan *plan)
 }
 
 /* Per step: what its check-mode run said. */
-void
+static void
 cmd_run_dry_report(const struct plan *plan, const struct approve_dry *dry)
 {
 	size_t	i;
@@ -120,17 +119,6 @@ cmd_run_dry_report(const struct plan *plan, const struct approve_dry *dry)
 		    "?", plan->tasks[i].playbook != NULL ?
 		    plan->tasks[i].playbook : "-", dry[i].status,
 		    dry[i].changed, dry[i].failed);
-}
-
-static char *
-cmd_run_text(int argc, char **argv, int from)
-{
-	struct strbuf	sb = { 0 };
-	int		i;
-
-	for (i = from; i < argc; i++)
-		strbuf_addf(&sb, "%s%s", i > from ? " " : "", argv[i]);
-	return strbuf_detach(&sb);
 }
 
 /* y/N on the terminal.  Non-zero for yes. */
@@ -147,8 +135,43 @@ cmd_run_confirm(const struct plan *plan)
 	return line[0] == 'y' || line[0] == 'Y';
 }
 
-static int
-cmd_run_dry(struct app *app, const struct plan *plan)
+/*
+ * Check the environment (need_ansible: ansible-playbook too) and plan
+ * text, asking on the terminal; frees text.  The plan, or NULL with *rcp
+ * the exit status once it said why as "chiffon cmd: ...".
+ */
+struct plan *
+cmd_run_plan(struct app *app, char *text, int need_ansible, const char *cmd,
+    int *rcp)
+{
+	enum request_error	 why;
+	struct plan		*plan;
+	char			*err = NULL;
+
+	if (request_check_env(app, need_ansible, &err) != 0) {
+		fprintf(stderr, "chiffon %s: %s\n", cmd, err);
+		free(err);
+		free(text);
+		*rcp = EXIT_ENV;
+		return NULL;
+	}
+	plan = request_plan(app, text, REQUEST_SOURCE_CLI, NULL,
+	    request_ask_tty, NULL, &why, &err);
+	free(text);
+	if (plan == NULL) {
+		fprintf(stderr, "chiffon %s: %s\n", cmd, err);
+		free(err);
+		*rcp = why == REQUEST_ERR_CONFIG ? EXIT_USAGE : EXIT_ENV;
+	}
+	return plan;
+}
+
+/*
+ * Run plan in check mode, streaming its lines, and report each step.
+ * The exit status; errors are "chiffon cmd: ...".
+ */
+int
+cmd_run_dry(struct app *app, const struct plan *plan, const char *cmd)
 {
 	struct approve_dry	*dry;
 	char			*err = NULL;
@@ -156,15 +179,37 @@ cmd_run_dry(struct app *app, const struct plan *plan)
 
 	nbad = approve_dry_run(app, plan, cmd_run_line, NULL, &dry, &err);
 	if (nbad < 0) {
-		fprintf(stderr, "chiffon run: %s\n", err);
+		fprintf(stderr, "chiffon %s: %s\n", cmd, err);
 		free(err);
 		return EXIT_ENV;
 	}
 	cmd_run_dry_report(plan, dry);
 	approve_dry_free(dry, plan->ntasks);
-	printf("The plan stays pending approval: chiffon approve %lld\n",
-	    plan->plan_id);
 	return nbad == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+/*
+ * Execute the approved plan with this process's worker, streaming its
+ * lines, then report; frees plan.  The exit status; errors are
+ * "chiffon cmd: ...".
+ */
+int
+cmd_run_execute(struct app *app, struct plan *plan, const char *cmd)
+{
+	char	*err = NULL;
+	int	 rc;
+
+	rc = approve_execute(app, plan, cmd_run_line, NULL, cmd_run_step,
+	    NULL, &err);
+	if (rc < 0) {
+		fprintf(stderr, "chiffon %s: %s\n", cmd, err);
+		free(err);
+		plan_free(plan);
+		return EXIT_ENV;
+	}
+	cmd_run_report(app, plan);
+	plan_free(plan);
+	return rc == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
 int
@@ -177,7 +222,6 @@ cmd_run(struct app *app, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct approve_who	 who = approve_who_current();
-	enum request_error	 why;
 	struct plan		*plan;
 	char			*text, *err = NULL, *s;
 	int			 ch, yes = 0, check = 0, rc, nq = 0;
@@ -198,7 +242,7 @@ cmd_run(struct app *app, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	text = cmd_run_text(argc, argv, optind);
+	text = request_text_argv(argc, argv, optind);
 	if (*text == '\0') {
 		free(text);
 		fprintf(stderr, CMD_RUN_USAGE);
@@ -211,20 +255,8 @@ cmd_run(struct app *app, int argc, char **argv)
 		    "use chiffon plan and chiffon approve\n");
 		return EXIT_USAGE;
 	}
-	if (request_check_env(app, 1, &err) != 0) {
-		fprintf(stderr, "chiffon run: %s\n", err);
-		free(err);
-		free(text);
-		return EXIT_ENV;
-	}
-	plan = request_plan(app, text, REQUEST_SOURCE_CLI, NULL,
-	    request_ask_tty, NULL, &why, &err);
-	free(text);
-	if (plan == NULL) {
-		fprintf(stderr, "chiffon run: %s\n", err);
-		free(err);
-		return why == REQUEST_ERR_CONFIG ? EXIT_USAGE : EXIT_ENV;
-	}
+	if ((plan = cmd_run_plan(app, text, 1, "run", &rc)) == NULL)
+		return rc;
 	s = plan_format(plan);
 	fputs(s, stdout);
 	free(s);
@@ -236,7 +268,10 @@ cmd_run(struct app *app, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (check) {
-		rc = cmd_run_dry(app, plan);
+		rc = cmd_run_dry(app, plan, "run");
+		if (rc != EXIT_ENV)
+			printf("The plan stays pending approval: chiffon "
+			    "approve %lld\n", plan->plan_id);
 		plan_free(plan);
 		return rc;
 	}
@@ -261,15 +296,5 @@ cmd_run(struct app *app, int argc, char **argv)
 	    who.ssh_client != NULL ? " from " : "", who.ssh_client != NULL ?
 	    who.ssh_client : "", nq, nq == 1 ? "" : "s");
 	fflush(stdout);
-	rc = approve_execute(app, plan, cmd_run_line, NULL, cmd_run_step,
-	    NULL, &err);
-	if (rc < 0) {
-		fprintf(stderr, "chiffon run: %s\n", err);
-		free(err);
-		plan_free(plan);
-		return EXIT_ENV;
-	}
-	cmd_run_report(app, plan);
-	plan_free(plan);
-	return rc == 0 ? EXIT_OK : EXIT_FAIL;
+	return cmd_run_execute(app, plan, "run");
 }

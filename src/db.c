@@ -589,3 +589,41 @@ db_ensure(struct db *db, char **errp)
 	db_schedule(db);
 	return -1;
 }
+
+PGresult *
+db_exec(PGconn *pg, const char *sql, int nparams, const char *const *params,
+    char **errp)
+{
+	PGresult	*res;
+	ExecStatusType	 st;
+	const char	*msg;
+
+	res = PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	st = PQresultStatus(res);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return res;
+	msg = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
+	    NULL;
+	set_error(errp, "database: %s", msg != NULL ? msg :
+	    PQerrorMessage(pg));
+	PQclear(res);
+	return NULL;
+}
+
+char *
+db_result_error(PGconn *pg, PGresult *res)
+{
+	char	*msg;
+	size_t	 len;
+
+	msg = xstrdup(res != NULL ? PQresultErrorMessage(res) :
+	    PQerrorMessage(pg));
+	len = strlen(msg);
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		msg[--len] = '\0';
+	if (*msg == '\0') {
+		free(msg);
+		msg = xstrdup(PQresStatus(PQresultStatus(res)));
+	}
+	return msg;
+}

@@ -35,4 +35,17 @@ const char	*db_state(struct db *);
 /* Check and, if lost, reconnect once now.  0 when connected. */
 int		 db_ensure(struct db *, char **errp);
 
+/*
+ * PQexecParams: the result (caller clears) when the statement succeeds,
+ * else NULL with *errp "database: " and the server's primary message.
+ */
+PGresult	*db_exec(PGconn *, const char *sql, int nparams,
+		    const char *const *params, char **errp);
+/*
+ * The error of a failed statement (res may be NULL) without trailing
+ * newlines and blanks; the status name when there is no text.  Caller
+ * frees.
+ */
+char		*db_result_error(PGconn *, PGresult *);
+
 #endif

@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "audit.h"
+#include "db.h"
 #include "dispatch.h"
 #include "log.h"
 #include "route.h"
@@ -60,21 +61,12 @@ dispatch_query(PGconn *pg, const char *sql, int nparams,
 	PGresult	*res;
 	ExecStatusType	 st;
 	char		*msg;
-	size_t		 len;
 
 	res = PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
 	st = PQresultStatus(res);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return res;
-	msg = xstrdup(res != NULL ? PQresultErrorMessage(res) :
-	    PQerrorMessage(pg));
-	len = strlen(msg);
-	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		msg[--len] = '\0';
-	if (*msg == '\0') {
-		free(msg);
-		msg = xstrdup(PQresStatus(st));
-	}
+	msg = db_result_error(pg, res);
 	PQclear(res);
 	set_error(errp, "%s", msg);
 	free(msg);
@@ -273,6 +265,32 @@ dispatch_plan_settle(PGconn *pg, long long plan_id, char **errp)
 
 /* -- queueing ------------------------------------------------------------ */
 
+/*
+ * Queue task tid for capability: its work_queue row and status queued.
+ * again: a paused task coming back, whose row may still be there; the
+ * workers are woken explicitly.  0, or -1 with *errp.
+ */
+static int
+dispatch_queue_task(PGconn *pg, const char *tid, const char *capability,
+    int again, char **errp)
+{
+	const char	*params[2] = { tid, capability };
+
+	if (dispatch_exec(pg, again ? "INSERT INTO work_queue (task_id,"
+	    " capability, max_attempts) VALUES ($1::bigint, $2, 3)"
+	    " ON CONFLICT (task_id) DO NOTHING" : "INSERT INTO work_queue"
+	    " (task_id, capability, max_attempts) VALUES ($1::bigint, $2, 3)",
+	    2, params, errp) != 0 ||
+	    dispatch_exec(pg, "UPDATE tasks SET status = 'queued',"
+	    " status_reason = NULL WHERE id = $1::bigint", 1, params,
+	    errp) != 0)
+		return -1;
+	if (again && dispatch_exec(pg, "SELECT pg_notify('chiffon_work', $1)",
+	    1, params + 1, errp) != 0)
+		return -1;
+	return 0;
+}
+
 int
 dispatch_enqueue(PGconn *pg, long long plan_row_id, int *nqueuedp,
     char **errp)
@@ -298,11 +316,7 @@ dispatch_enqueue(PGconn *pg, long long plan_row_id, int *nqueuedp,
 	for (i = 0; i < n; i++) {
 		params[0] = PQgetvalue(res, i, 0);
 		params[1] = PQgetvalue(res, i, 1);
-		if (dispatch_exec(pg, "INSERT INTO work_queue (task_id,"
-		    " capability, max_attempts) VALUES ($1::bigint, $2, "
-		    "3)", 2, params, errp) != 0 ||
-		    dispatch_exec(pg, "UPDATE tasks SET status = 'queued',"
-		    " status_reason = NULL WHERE id = $1::bigint", 1, params,
+		if (dispatch_queue_task(pg, params[0], params[1], 0,
 		    errp) != 0)
 			goto fail;
 		data = dispatch_json("capability", params[1], "step",
@@ -1148,15 +1162,8 @@ dispatch_check_resources(PGconn *pg, const struct dispatch_params *dp,
 	for (i = 0; i < n; i++) {
 		params[2] = PQgetvalue(res, i, 0);
 		params[3] = PQgetvalue(res, i, 1);
-		if (dispatch_exec(pg, "INSERT INTO work_queue (task_id,"
-		    " capability, max_attempts) VALUES ($1::bigint, $2, 3)"
-		    " ON CONFLICT (task_id) DO NOTHING", 2, params + 2,
-		    errp) != 0 ||
-		    dispatch_exec(pg, "UPDATE tasks SET status = 'queued',"
-		    " status_reason = NULL WHERE id = $1::bigint", 1,
-		    params + 2, errp) != 0 ||
-		    dispatch_exec(pg, "SELECT pg_notify('chiffon_work', $1)",
-		    1, params + 3, errp) != 0)
+		if (dispatch_queue_task(pg, params[2], params[3], 1,
+		    errp) != 0)
 			goto fail_res;
 		data = dispatch_json("reason", "resources available again",
 		    "by", "dispatch", (char *)NULL);
@@ -1278,14 +1285,7 @@ dispatch_resume(PGconn *pg, long long task_id, char **errp)
 		goto fail_res;
 	}
 	params[1] = PQgetvalue(res, 0, 4);
-	if (dispatch_exec(pg, "INSERT INTO work_queue (task_id, capability,"
-	    " max_attempts) VALUES ($1::bigint, $2, 3)"
-	    " ON CONFLICT (task_id) DO NOTHING", 2, params, errp) != 0 ||
-	    dispatch_exec(pg, "UPDATE tasks SET status = 'queued',"
-	    " status_reason = NULL WHERE id = $1::bigint", 1, params,
-	    errp) != 0 ||
-	    dispatch_exec(pg, "SELECT pg_notify('chiffon_work', $1)", 1,
-	    params + 1, errp) != 0)
+	if (dispatch_queue_task(pg, tid, params[1], 1, errp) != 0)
 		goto fail_res;
 	data = dispatch_json("by", "user", (char *)NULL);
 	dispatch_audit(pg, 1, "task.resumed", atoll(PQgetvalue(res, 0, 2)),

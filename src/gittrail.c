@@ -414,13 +414,35 @@ out:
 	return rc;
 }
 
+/*
+ * gittrail_commit authored by author_name <author_email> (the defaults of
+ * gittrail_signature when NULL) and committed by chiffon.
+ */
+static int
+gittrail_commit_as(git_repository *repo, const char *path,
+    const struct gittrail_change *c, const char *message,
+    const char *author_name, const char *author_email, char **commitp,
+    char **errp)
+{
+	git_signature	*author = NULL, *committer = NULL;
+	int		 rc = -1;
+
+	if (gittrail_signature(&author, author_name, author_email, path,
+	    errp) == 0 &&
+	    gittrail_signature(&committer, "chiffon", NULL, path, errp) == 0)
+		rc = gittrail_commit(repo, path, c, message, author, committer,
+		    commitp, errp);
+	git_signature_free(author);
+	git_signature_free(committer);
+	return rc;
+}
+
 int
 gittrail_commit_task(const char *repo_path, long long task_id,
     const char *status, const char *json_entry, const char *author_name,
     const char *author_email, char **commitp, char **errp)
 {
 	git_repository		*repo = NULL;
-	git_signature		*author = NULL, *committer = NULL;
 	struct gittrail_file	 f;
 	struct gittrail_change	 c = { &f, 1, 1 };
 	char			*msg;
@@ -437,16 +459,9 @@ gittrail_commit_task(const char *repo_path, long long task_id,
 	    status != NULL ? status : "finished");
 	if (gittrail_open(repo_path, &repo, errp) != 0)
 		goto out;
-	if (gittrail_signature(&author, author_name, author_email,
-	    repo_path, errp) != 0 ||
-	    gittrail_signature(&committer, "chiffon", NULL, repo_path,
-	    errp) != 0)
-		goto out;
-	rc = gittrail_commit(repo, repo_path, &c, msg, author, committer,
-	    commitp, errp);
+	rc = gittrail_commit_as(repo, repo_path, &c, msg, author_name,
+	    author_email, commitp, errp);
 out:
-	git_signature_free(author);
-	git_signature_free(committer);
 	git_repository_free(repo);
 	free(f.path);
 	free(msg);
@@ -534,7 +549,6 @@ gittrail_commit_repo_change(const char *repo_path, const char *const *paths,
     const char *author_email, char **commitp, char **errp)
 {
 	git_repository		*repo = NULL;
-	git_signature		*author = NULL, *committer = NULL;
 	struct gittrail_change	 c = { NULL, 0, 0 };
 	const char		*workdir;
 	char			*msg = NULL;
@@ -570,21 +584,14 @@ gittrail_commit_repo_change(const char *repo_path, const char *const *paths,
 		len--;
 	msg = xasprintf("%.*s\n\nChiffon-Task: %lld\n", (int)len, message,
 	    task_id);
-	if (gittrail_signature(&author, author_name, author_email,
-	    repo_path, errp) != 0 ||
-	    gittrail_signature(&committer, "chiffon", NULL, repo_path,
-	    errp) != 0)
-		goto out;
-	rc = gittrail_commit(repo, repo_path, &c, msg, author, committer,
-	    commitp, errp);
+	rc = gittrail_commit_as(repo, repo_path, &c, msg, author_name,
+	    author_email, commitp, errp);
 out:
 	for (i = 0; i < c.nfiles; i++) {
 		free(c.files[i].path);
 		free(c.files[i].buf);
 	}
 	free(c.files);
-	git_signature_free(author);
-	git_signature_free(committer);
 	git_repository_free(repo);
 	free(msg);
 	git_libgit2_shutdown();

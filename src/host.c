@@ -389,7 +389,6 @@ host_db_query(struct chiffon_plugin *p, const char *sql, int nparams,
 	PGresult			*res;
 	ExecStatusType			 st;
 	char				*err = NULL, *msg;
-	size_t				 len;
 	int				 i, j, rc;
 
 	if (sql == NULL || nparams < 0 || (nparams > 0 && params == NULL))
@@ -406,15 +405,7 @@ host_db_query(struct chiffon_plugin *p, const char *sql, int nparams,
 	    0);
 	st = PQresultStatus(res);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		msg = xstrdup(res != NULL ? PQresultErrorMessage(res) :
-		    PQerrorMessage(db_pg(db)));
-		len = strlen(msg);
-		while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-			msg[--len] = '\0';
-		if (*msg == '\0') {
-			free(msg);
-			msg = xstrdup(PQresStatus(st));
-		}
+		msg = db_result_error(db_pg(db), res);
 		PQclear(res);
 		rc = host_db_fail(p, cb, data, msg);
 		free(msg);

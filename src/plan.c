@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "db.h"
 #include "host.h"
 #include "plan.h"
 #include "util.h"
@@ -179,26 +180,6 @@ static char *
 plan_xstrdup0(const char *s)
 {
 	return s != NULL ? xstrdup(s) : NULL;
-}
-
-/* Run a statement; the result on success, NULL with *errp on failure. */
-static PGresult *
-plan_exec(PGconn *pg, const char *sql, int n, const char *const *params,
-    char **errp)
-{
-	PGresult	*res;
-	ExecStatusType	 st;
-
-	res = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
-	st = PQresultStatus(res);
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-		return res;
-	set_error(errp, "database: %s", res != NULL ?
-	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) != NULL ?
-	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
-	    PQerrorMessage(pg) : PQerrorMessage(pg));
-	PQclear(res);
-	return NULL;
 }
 
 static void
@@ -583,7 +564,7 @@ plan_estimate_all(PGconn *pg, struct plan *plan)
 	params[0] = json_object_to_json_string_ext(paths,
 	    JSON_C_TO_STRING_PLAIN);
 	if (pg != NULL && json_object_array_length(paths) > 0)
-		res = plan_exec(pg, plan_sql_history, 1, params, NULL);
+		res = db_exec(pg, plan_sql_history, 1, params, NULL);
 	for (i = 0; i < plan->ntasks; i++) {
 		struct plan_task *t = &plan->tasks[i];
 
@@ -1061,13 +1042,13 @@ plan_store(PGconn *pg, struct plan *plan, const char *created_by,
 	params[1] = "1";
 	if (supersedes > 0) {
 		/* Lock the old version, take the next number, replace. */
-		if ((res = plan_exec(pg, "BEGIN", 0, NULL, errp)) == NULL)
+		if ((res = db_exec(pg, "BEGIN", 0, NULL, errp)) == NULL)
 			return -1;
 		PQclear(res);
 		in_tx = 1;
 		snprintf(old, sizeof old, "%lld", supersedes);
 		params[0] = old;
-		if ((res = plan_exec(pg, plan_sql_lock_old, 1, params,
+		if ((res = db_exec(pg, plan_sql_lock_old, 1, params,
 		    errp)) == NULL)
 			goto fail;
 		if (PQntuples(res) != 1) {
@@ -1091,7 +1072,7 @@ plan_store(PGconn *pg, struct plan *plan, const char *created_by,
 		}
 		PQclear(res);
 		params[0] = pid;
-		if ((res = plan_exec(pg, plan_sql_next_version, 1, params,
+		if ((res = db_exec(pg, plan_sql_next_version, 1, params,
 		    errp)) == NULL)
 			goto fail;
 		snprintf(ver, sizeof ver, "%s", PQgetvalue(res, 0, 0));
@@ -1112,7 +1093,7 @@ plan_store(PGconn *pg, struct plan *plan, const char *created_by,
 	params[7] = json_object_to_json_string_ext(detail,
 	    JSON_C_TO_STRING_PLAIN);
 	params[8] = amendment;
-	res = plan_exec(pg, plan_sql_insert, 9, params, errp);
+	res = db_exec(pg, plan_sql_insert, 9, params, errp);
 	json_object_put(detail);
 	if (res == NULL)
 		goto fail;
@@ -1142,17 +1123,17 @@ plan_store(PGconn *pg, struct plan *plan, const char *created_by,
 		    plan->version);
 		params[0] = old;
 		params[1] = reason;
-		res = plan_exec(pg, plan_sql_supersede_tasks, 2, params, errp);
+		res = db_exec(pg, plan_sql_supersede_tasks, 2, params, errp);
 		free(reason);
 		if (res == NULL)
 			goto fail;
 		PQclear(res);
 		params[1] = row;
-		if ((res = plan_exec(pg, plan_sql_supersede_plan, 2, params,
+		if ((res = db_exec(pg, plan_sql_supersede_plan, 2, params,
 		    errp)) == NULL)
 			goto fail;
 		PQclear(res);
-		if ((res = plan_exec(pg, "COMMIT", 0, NULL, errp)) == NULL)
+		if ((res = db_exec(pg, "COMMIT", 0, NULL, errp)) == NULL)
 			goto fail;
 		PQclear(res);
 	}
@@ -1197,7 +1178,7 @@ plan_resolve(PGconn *pg, const char *ref, char **errp)
 	snprintf(ver, sizeof ver, "%ld", version);
 	params[0] = id;
 	params[1] = ver;
-	res = plan_exec(pg, version > 0 ? plan_sql_resolve_version :
+	res = db_exec(pg, version > 0 ? plan_sql_resolve_version :
 	    plan_sql_resolve_newest, version > 0 ? 2 : 1, params, errp);
 	if (res == NULL)
 		return -1;
@@ -1272,7 +1253,7 @@ plan_load(PGconn *pg, long long row_id, char **errp)
 
 	snprintf(id, sizeof id, "%lld", row_id);
 	params[0] = id;
-	if ((res = plan_exec(pg, plan_sql_load_plan, 1, params, errp)) ==
+	if ((res = db_exec(pg, plan_sql_load_plan, 1, params, errp)) ==
 	    NULL)
 		return NULL;
 	if (PQntuples(res) != 1) {
@@ -1297,7 +1278,7 @@ plan_load(PGconn *pg, long long row_id, char **errp)
 		plan_add_all(plan->notes, a);
 	json_object_object_get_ex(detail, "tasks", &dtasks);
 
-	if ((res = plan_exec(pg, plan_sql_load_tasks, 1, params, errp)) ==
+	if ((res = db_exec(pg, plan_sql_load_tasks, 1, params, errp)) ==
 	    NULL) {
 		json_object_put(detail);
 		plan_free(plan);

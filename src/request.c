@@ -41,31 +41,6 @@ struct request_wait {
 	double		 cost;
 };
 
-static int
-request_exec(PGconn *pg, const char *sql, int n, const char *const *params,
-    PGresult **resp, char **errp)
-{
-	PGresult	*res;
-	ExecStatusType	 st;
-	const char	*msg;
-
-	res = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
-	st = PQresultStatus(res);
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-		if (resp != NULL)
-			*resp = res;
-		else
-			PQclear(res);
-		return 0;
-	}
-	msg = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
-	    NULL;
-	set_error(errp, "database: %s", msg != NULL ? msg :
-	    PQerrorMessage(pg));
-	PQclear(res);
-	return -1;
-}
-
 /* Audit rows never make a request fail; a miss is logged. */
 static void
 request_audit(PGconn *pg, const char *kind, long long request_id,
@@ -98,7 +73,7 @@ request_insert(PGconn *pg, const char *text, const char *source,
 	params[1] = audit_ssh_client();
 	params[2] = source != NULL ? source : REQUEST_SOURCE_CLI;
 	params[3] = text;
-	if (request_exec(pg, request_sql_insert, 4, params, &res, errp) != 0)
+	if ((res = db_exec(pg, request_sql_insert, 4, params, errp)) == NULL)
 		return -1;
 	id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
@@ -171,6 +146,7 @@ int
 request_store_parse(PGconn *pg, long long request_id, json_object *parsed,
     const char *tier, double cost, json_object *questions, char **errp)
 {
+	PGresult	*res;
 	const char	*params[6];
 	char		 id[32], usd[32];
 	json_object	*data, *v;
@@ -189,8 +165,9 @@ request_store_parse(PGconn *pg, long long request_id, json_object *parsed,
 	params[3] = request_json_text(parsed, "out_of_scope", "[]");
 	params[4] = tier;
 	params[5] = usd;
-	if (request_exec(pg, request_sql_parsed, 6, params, NULL, errp) != 0)
+	if ((res = db_exec(pg, request_sql_parsed, 6, params, errp)) == NULL)
 		return -1;
+	PQclear(res);
 	data = json_object_new_object();
 	json_object_object_add(data, "tier", json_object_new_string(tier));
 	json_object_object_add(data, "cost_usd", json_object_new_double(cost));
@@ -403,4 +380,15 @@ request_check_env(struct app *app, int need_ansible, char **errp)
 		    "ansible-core (apt-get install ansible-core) or set "
 		    "ansible.playbook in chiffon.conf", prog);
 	return 0;
+}
+
+char *
+request_text_argv(int argc, char **argv, int from)
+{
+	struct strbuf	sb = { 0 };
+	int		i;
+
+	for (i = from; i < argc; i++)
+		strbuf_addf(&sb, "%s%s", i > from ? " " : "", argv[i]);
+	return strbuf_detach(&sb);
 }

@@ -95,4 +95,7 @@ int		 request_check_env(struct app *, int need_ansible,
 /* A tiers_ask_fn for a terminal: asks y/N on stdin when it is one. */
 int		 request_ask_tty(const char *question, void *data);
 
+/* The words of argv[from..argc) joined by spaces.  Caller frees. */
+char		*request_text_argv(int argc, char **argv, int from);
+
 #endif

@@ -2,7 +2,8 @@
 ## real git repositories; the audit query benchmark (make bench).
 check_PROGRAMS += tests/check_audit
 TESTS += tests/check_audit
-tests_check_audit_SOURCES = tests/check_audit.c tests/pgtest.h
+tests_check_audit_SOURCES = tests/check_audit.c tests/pgtest.h \
+	$(TESTUTIL_SOURCES)
 tests_check_audit_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_audit_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
 # Several cases run the chiffon binary (audit, show, db prune).
@@ -18,6 +19,6 @@ tests_bench_bench_audit_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
 
 check_PROGRAMS += tests/check_gittrail
 TESTS += tests/check_gittrail
-tests_check_gittrail_SOURCES = tests/check_gittrail.c
+tests_check_gittrail_SOURCES = tests/check_gittrail.c $(TESTUTIL_SOURCES)
 tests_check_gittrail_CPPFLAGS = $(TEST_CFLAGS)
-tests_check_gittrail_LDADD = $(TEST_LIBS)
+tests_check_gittrail_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)

@@ -26,46 +26,22 @@
 #include "app.h"
 #include "approve.h"
 #include "orchtest.h"
-#include "pgtest.h"
 #include "plan.h"
 #include "request.h"
 #include "runlog.h"
+#include "testutil.h"
 #include "util.h"
 
 #define KUMA	"Deploy Kuma Uptime to homelab and add existing portals to config"
 #define SSH	"203.0.113.7 50022 192.0.2.1 22"
 
-static struct pgtest	*cluster;
 static struct orchtest	 ot;
-
-static void
-cluster_start(void)
-{
-	char	*err = NULL;
-
-	cluster = pgtest_start(&err);
-	if (cluster == NULL) {
-		fprintf(stderr, "check_approve: %s\n", err);
-		free(err);
-	}
-}
-
-static void
-cluster_stop(void)
-{
-	if (cluster != NULL)
-		pgtest_stop(cluster);
-	cluster = NULL;
-}
 
 static void
 setup(void)
 {
-	char	name[32];
-
-	snprintf(name, sizeof name, "approve%ld", (long)getpid());
 	setenv("SSH_CONNECTION", SSH, 1);
-	orchtest_start(&ot, cluster, name);
+	orchtest_start(&ot, "approve");
 }
 
 static void
@@ -77,13 +53,8 @@ teardown(void)
 static struct plan *
 plan_of(const char *text)
 {
-	enum request_error	 why;
-	struct plan		*p;
-	char			*err = NULL;
+	struct plan	*p = orchtest_plan(&ot, text);
 
-	p = request_plan(ot.app, text, REQUEST_SOURCE_CLI, NULL, NULL, NULL,
-	    &why, &err);
-	ck_assert_msg(p != NULL, "%s: %s", text, err);
 	ck_assert_msg(p->row_id > 0, "%s: not runnable: %s", text,
 	    json_object_to_json_string(p->questions));
 	return p;
@@ -496,7 +467,8 @@ approve_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("gate");
-	tcase_add_unchecked_fixture(tc, cluster_start, cluster_stop);
+	tcase_add_unchecked_fixture(tc, testutil_cluster_start,
+	    testutil_cluster_stop);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_approve_records_who_and_queues);

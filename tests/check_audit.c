@@ -11,7 +11,6 @@
 
 #include <check.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,48 +27,8 @@
 #include "gittrail.h"
 #include "migrate.h"
 #include "pgtest.h"
+#include "testutil.h"
 #include "util.h"
-
-static struct pgtest	*check_pg;
-
-static void
-check_setup(void)
-{
-	char	*err = NULL;
-
-	check_pg = pgtest_start(&err);
-	if (check_pg == NULL) {
-		fprintf(stderr, "check_audit: %s\n", err);
-		exit(1);
-	}
-}
-
-static void
-check_teardown(void)
-{
-	pgtest_stop(check_pg);
-}
-
-/* A new, migrated database; *conninfop (may be NULL) gets its conninfo. */
-static PGconn *
-check_db(const char *name, char **conninfop)
-{
-	char	*err = NULL, *ci;
-	PGconn	*pg;
-	int	 n;
-
-	ci = pgtest_new_db(check_pg, name, &err);
-	ck_assert_msg(ci != NULL, "pgtest_new_db: %s", err);
-	pg = PQconnectdb(ci);
-	ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "%s",
-	    PQerrorMessage(pg));
-	ck_assert_msg(migrate_apply(pg, &n, &err) == 0, "migrate: %s", err);
-	if (conninfop != NULL)
-		*conninfop = ci;
-	else
-		free(ci);
-	return pg;
-}
 
 /*
  * Run sql with up to 4 parameters (NULL-terminated list); it must succeed.
@@ -223,91 +182,11 @@ check_make_task(PGconn *pg, const struct check_task *t)
 	return strtoll(task, NULL, 10);
 }
 
-/* A fresh directory (0755 so another user can reach it).  Caller frees. */
+/* A scratch directory.  Caller frees. */
 static char *
 check_tmpdir(void)
 {
-	char	*d = xstrdup("/tmp/chiffon-ckaudit-XXXXXX");
-
-	ck_assert(mkdtemp(d) != NULL);
-	ck_assert_int_eq(chmod(d, 0755), 0);
-	return d;
-}
-
-static int
-check_rm_one(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-static void
-check_rm(const char *dir)
-{
-	nftw(dir, check_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* The number of commits reachable from HEAD (0: unborn). */
-static int
-check_ncommits(const char *path)
-{
-	git_repository	*repo;
-	git_revwalk	*walk;
-	git_oid		 oid;
-	int		 n = 0;
-
-	ck_assert_int_eq(git_repository_open(&repo, path), 0);
-	ck_assert_int_eq(git_revwalk_new(&walk, repo), 0);
-	if (git_revwalk_push_head(walk) == 0)
-		while (git_revwalk_next(&oid, walk) == 0)
-			n++;
-	git_revwalk_free(walk);
-	git_repository_free(repo);
-	return n;
-}
-
-/*
- * HEAD's commit: *msgp its message, *authorp "name <email>", *contentp
- * the blob at path (NULL if absent).  Caller frees.
- */
-static void
-check_head(const char *repo_path, const char *path, char **msgp,
-    char **authorp, char **contentp, char **idp)
-{
-	git_repository		*repo;
-	git_commit		*c;
-	git_tree		*tree;
-	git_tree_entry		*e;
-	git_blob		*blob;
-	git_oid			 oid;
-	const git_signature	*a;
-	char			 hex[GIT_OID_HEXSZ + 1];
-
-	ck_assert_int_eq(git_repository_open(&repo, repo_path), 0);
-	ck_assert_int_eq(git_reference_name_to_id(&oid, repo, "HEAD"), 0);
-	ck_assert_int_eq(git_commit_lookup(&c, repo, &oid), 0);
-	if (idp != NULL)
-		*idp = xstrdup(git_oid_tostr(hex, sizeof hex, &oid));
-	*msgp = xstrdup(git_commit_message(c));
-	a = git_commit_author(c);
-	*authorp = xasprintf("%s <%s>", a->name, a->email);
-	*contentp = NULL;
-	ck_assert_int_eq(git_commit_tree(&tree, c), 0);
-	if (path != NULL && git_tree_entry_bypath(&e, tree, path) == 0) {
-		ck_assert_int_eq(git_blob_lookup(&blob, repo,
-		    git_tree_entry_id(e)), 0);
-		*contentp = xstrndup(git_blob_rawcontent(blob),
-		    (size_t)git_blob_rawsize(blob));
-		git_blob_free(blob);
-		git_tree_entry_free(e);
-	}
-	git_tree_free(tree);
-	git_commit_free(c);
-	git_repository_free(repo);
+	return testutil_tmpdir("ckaudit");
 }
 
 /*
@@ -355,7 +234,7 @@ check_chiffon(const char *conninfo, const char *const *args, char **out)
 		strbuf_add(&sb, buf, (size_t)n);
 	close(po[0]);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	check_rm(dir);
+	testutil_rm(dir);
 	free(dir);
 	free(conf);
 	free(bin);
@@ -366,7 +245,7 @@ check_chiffon(const char *conninfo, const char *const *args, char **out)
 
 START_TEST(test_record_and_actor)
 {
-	PGconn			*pg = check_db("record", NULL);
+	PGconn			*pg = testutil_db("record", 1, NULL);
 	struct audit_ids	 ids = { 0 };
 	char			*err = NULL, *want;
 	long long		 a, b;
@@ -412,7 +291,7 @@ END_TEST
 START_TEST(test_verify_chain)
 {
 	char			*ci, *out, *err = NULL, *reason = NULL, *e;
-	PGconn			*pg = check_db("chain", &ci);
+	PGconn			*pg = testutil_db("chain", 1, &ci);
 	struct audit_ids	 ids = { 0 };
 	long long		 n, bad;
 	int			 i;
@@ -489,7 +368,7 @@ END_TEST
 /* The verify walk pages through more rows than one page holds. */
 START_TEST(test_verify_pages)
 {
-	PGconn		*pg = check_db("chainpages", NULL);
+	PGconn		*pg = testutil_db("chainpages", 1, NULL);
 	char		*err = NULL, *reason = NULL;
 	long long	 n, bad;
 
@@ -512,7 +391,7 @@ END_TEST
 
 START_TEST(test_task_finished_git)
 {
-	PGconn		*pg = check_db("finished", NULL);
+	PGconn		*pg = testutil_db("finished", 1, NULL);
 	char		*dir = check_tmpdir(), *repo, *err = NULL, *entry;
 	char		*msg, *author, *content, *head, *want, *path, *v;
 	struct check_task t = { "bob", "alice", "kuma", "deploy", "succeeded",
@@ -536,9 +415,9 @@ START_TEST(test_task_finished_git)
 	free(v);
 
 	/* One commit, by the approver, with the entry. */
-	ck_assert_int_eq(check_ncommits(repo), 1);
+	ck_assert_int_eq(testutil_ncommits(repo), 1);
 	path = gittrail_task_path(id);
-	check_head(repo, path, &msg, &author, &content, &head);
+	testutil_head(repo, path, &msg, &author, &content, NULL, &head);
 	want = xasprintf("audit: task %lld succeeded\n", id);
 	ck_assert_str_eq(msg, want);
 	ck_assert_msg(strncmp(author, "alice <alice@", 13) == 0, "%s", author);
@@ -609,13 +488,13 @@ START_TEST(test_task_finished_git)
 	id2 = check_make_task(pg, &t);
 	ck_assert_msg(audit_task_finished(pg, id2, repo, NULL, &err) > 0,
 	    "%s", err);
-	ck_assert_int_eq(check_ncommits(repo), 2);
+	ck_assert_int_eq(testutil_ncommits(repo), 2);
 	free(msg);
 	free(author);
 	free(content);
 	free(path);
 	path = gittrail_task_path(id2);
-	check_head(repo, path, &msg, &author, &content, NULL);
+	testutil_head(repo, path, &msg, &author, &content, NULL, NULL);
 	want = xasprintf("audit: task %lld failed\n", id2);
 	ck_assert_str_eq(msg, want);
 	ck_assert_msg(strncmp(author, "carol <carol@", 13) == 0, "%s", author);
@@ -632,7 +511,7 @@ START_TEST(test_task_finished_git)
 	free(head);
 	free(path);
 	free(entry);
-	check_rm(dir);
+	testutil_rm(dir);
 	free(dir);
 	free(repo);
 	PQfinish(pg);
@@ -641,7 +520,7 @@ END_TEST
 
 START_TEST(test_unfinished_refused)
 {
-	PGconn		*pg = check_db("unfinished", NULL);
+	PGconn		*pg = testutil_db("unfinished", 1, NULL);
 	char		*err = NULL, *plan, *task;
 
 	check_do(pg, "INSERT INTO requests (actor, text) VALUES ('a', 'x')",
@@ -663,7 +542,7 @@ END_TEST
 
 START_TEST(test_unchanged_no_commit)
 {
-	PGconn		*pg = check_db("unchanged", NULL);
+	PGconn		*pg = testutil_db("unchanged", 1, NULL);
 	char		*dir = check_tmpdir(), *err = NULL, *c1, *c2, *v;
 	struct check_task t = { "bob", "alice", "pihole", "restart",
 			    "succeeded", 1, NULL };
@@ -672,10 +551,10 @@ START_TEST(test_unchanged_no_commit)
 	id = check_make_task(pg, &t);
 	ck_assert_msg(audit_task_finished(pg, id, dir, NULL, &err) > 0, "%s",
 	    err);
-	ck_assert_int_eq(check_ncommits(dir), 1);
+	ck_assert_int_eq(testutil_ncommits(dir), 1);
 	/* Rebuilding and committing the same entry makes no commit. */
 	ck_assert_int_eq(gittrail_task(pg, id, dir, NULL, &c1, &err), 0);
-	ck_assert_int_eq(check_ncommits(dir), 1);
+	ck_assert_int_eq(testutil_ncommits(dir), 1);
 	v = xasprintf("%lld", id);
 	check_is(pg, c1, "SELECT commit_id FROM audit_git WHERE task_id = $1",
 	    v);
@@ -689,13 +568,13 @@ START_TEST(test_unchanged_no_commit)
 	ck_assert_int_eq(gittrail_commit_task(dir, 99, "succeeded",
 	    "{\"a\": 1}\n", "dave", "dave@example.org", &c2, &err), 0);
 	free(c2);
-	ck_assert_int_eq(check_ncommits(dir), 2);
+	ck_assert_int_eq(testutil_ncommits(dir), 2);
 	ck_assert_int_eq(gittrail_commit_task(dir, 99, "failed",
 	    "{\"a\": 2}\n", "dave", "dave@example.org", &c2, &err), 1);
-	ck_assert_int_eq(check_ncommits(dir), 3);
+	ck_assert_int_eq(testutil_ncommits(dir), 3);
 	free(c1);
 	free(c2);
-	check_rm(dir);
+	testutil_rm(dir);
 	free(dir);
 	PQfinish(pg);
 }
@@ -710,7 +589,7 @@ END_TEST
 START_TEST(test_readonly_repo)
 {
 	char		*ci, *dir = check_tmpdir(), *repo, *err = NULL, *v, *e;
-	PGconn		*pg = check_db("readonly", &ci);
+	PGconn		*pg = testutil_db("readonly", 1, &ci);
 	struct check_task t = { "bob", "alice", "jellyfin", "update",
 			    "succeeded", 2, NULL };
 	long long	 first, id;
@@ -722,7 +601,7 @@ START_TEST(test_readonly_repo)
 	first = check_make_task(pg, &t);
 	ck_assert_msg(audit_task_finished(pg, first, repo, NULL, &err) > 0,
 	    "%s", err);
-	ck_assert_int_eq(check_ncommits(repo), 1);
+	ck_assert_int_eq(testutil_ncommits(repo), 1);
 	t.service = "nextcloud";
 	id = check_make_task(pg, &t);
 
@@ -800,14 +679,14 @@ START_TEST(test_readonly_repo)
 	free(e);
 	check_is(pg, "1", "SELECT count(*) FROM audit_log WHERE task_id = $1 "
 	    "AND kind = 'git.failed' AND data->>'error' <> ''", v);
-	ck_assert_int_eq(check_ncommits(repo), 1);
+	ck_assert_int_eq(testutil_ncommits(repo), 1);
 
 	/* The next start retries, and it goes through. */
 	ck_assert_msg(gittrail_retry_pending(pg, &done, &failed, &err) == 0,
 	    "%s", err);
 	ck_assert_int_eq(done, 1);
 	ck_assert_int_eq(failed, 0);
-	ck_assert_int_eq(check_ncommits(repo), 2);
+	ck_assert_int_eq(testutil_ncommits(repo), 2);
 	check_is(pg, "false|2|true", "SELECT (committed_at IS NULL) || '|' || "
 	    "attempts || '|' || (last_error IS NULL) FROM audit_git "
 	    "WHERE task_id = $1", v);
@@ -815,7 +694,7 @@ START_TEST(test_readonly_repo)
 	ck_assert_int_eq(gittrail_retry_pending(pg, &done, &failed, &err), 0);
 	ck_assert_int_eq(done + failed, 0);
 	free(v);
-	check_rm(dir);
+	testutil_rm(dir);
 	free(dir);
 	free(repo);
 	free(ci);
@@ -826,7 +705,7 @@ END_TEST
 /* A path where a directory is expected fails the same, recoverably. */
 START_TEST(test_bad_repo_path)
 {
-	PGconn		*pg = check_db("badpath", NULL);
+	PGconn		*pg = testutil_db("badpath", 1, NULL);
 	char		*dir = check_tmpdir(), *file, *repo, *err = NULL, *v;
 	struct check_task t = { "bob", "alice", "homepage", "deploy",
 			    "failed", 1, NULL };
@@ -854,11 +733,11 @@ START_TEST(test_bad_repo_path)
 	ck_assert_int_eq(unlink(file), 0);
 	ck_assert_int_eq(gittrail_retry_pending(pg, &done, &failed, &err), 0);
 	ck_assert_int_eq(done, 1);
-	ck_assert_int_eq(check_ncommits(repo), 1);
+	ck_assert_int_eq(testutil_ncommits(repo), 1);
 	free(v);
 	free(file);
 	free(repo);
-	check_rm(dir);
+	testutil_rm(dir);
 	free(dir);
 	PQfinish(pg);
 }
@@ -893,7 +772,7 @@ check_query(PGconn *pg, const struct audit_filter *f, const char *want)
 
 START_TEST(test_queries)
 {
-	PGconn			*pg = check_db("queries", NULL);
+	PGconn			*pg = testutil_db("queries", 1, NULL);
 	struct audit_filter	 f;
 	static const struct check_task tasks[] = {
 		{ "bob", "alice", "kuma", "deploy", "succeeded", 1, "3 days" },
@@ -992,7 +871,7 @@ check_plan(PGconn *pg, const struct audit_filter *f, const char *index)
 
 START_TEST(test_explain_indexes)
 {
-	PGconn			*pg = check_db("explain", NULL);
+	PGconn			*pg = testutil_db("explain", 1, NULL);
 	struct audit_filter	 f;
 	struct strbuf		 sb = { 0 };
 	PGresult		*res;
@@ -1082,7 +961,7 @@ check_line(long long run_id, long long seq, int stream, const char *line,
 START_TEST(test_output_replay)
 {
 	char			*ci, *out, *err = NULL, *arg, *p;
-	PGconn			*pg = check_db("output", &ci);
+	PGconn			*pg = testutil_db("output", 1, &ci);
 	struct check_task	 t = { "bob", "alice", "kuma", "deploy",
 				    "succeeded", 12345, NULL };
 	struct check_lines	 cl = { 0, 0, { 0 } };
@@ -1134,7 +1013,7 @@ END_TEST
 START_TEST(test_cli_audit)
 {
 	char			*ci, *out;
-	PGconn			*pg = check_db("cli", &ci);
+	PGconn			*pg = testutil_db("cli", 1, &ci);
 	struct check_task	 t = { "bob", "alice", "kuma", "deploy",
 				    "failed", 1, "1 hour" };
 	json_object		*o, *a;
@@ -1190,7 +1069,7 @@ END_TEST
 START_TEST(test_prune)
 {
 	char		*ci, *out;
-	PGconn		*pg = check_db("prune", &ci);
+	PGconn		*pg = testutil_db("prune", 1, &ci);
 	char		*err = NULL, *names = NULL, *reason = NULL;
 	long long	 n, bad;
 	int		 dropped;
@@ -1243,7 +1122,8 @@ check_suite(void)
 	Suite	*s = suite_create("audit");
 	TCase	*tc = tcase_create("audit");
 
-	tcase_add_unchecked_fixture(tc, check_setup, check_teardown);
+	tcase_add_unchecked_fixture(tc, testutil_cluster_need,
+	    testutil_cluster_stop);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_record_and_actor);
 	tcase_add_test(tc, test_verify_chain);

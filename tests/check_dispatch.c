@@ -28,6 +28,7 @@
 #include "pgtest.h"
 #include "plugins.h"
 #include "route.h"
+#include "testutil.h"
 #include "util.h"
 #include "worker.h"
 
@@ -36,7 +37,6 @@ int	cmd_worker(struct app *, int, char **);
 #define WAIT_S		60	/* deadline for what workers should do */
 #define MAX_WORKERS	4
 
-static struct pgtest	*cluster;
 static char		*conninfo;
 static char		 tmpdir[] = "/tmp/chiffon-ckdisp-XXXXXX";
 static char		*runlog;
@@ -84,7 +84,7 @@ setup(void)
 	static int	 n;
 	char		*name, *err = NULL;
 
-	ck_assert_msg(cluster != NULL, "no test cluster");
+	ck_assert_msg(testutil_cluster() != NULL, "no test cluster");
 	strcpy(tmpdir, "/tmp/chiffon-ckdisp-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	runlog = path_join(tmpdir, "runs.log");
@@ -92,7 +92,7 @@ setup(void)
 	unsetenv("CHIFFON_PLUGINS_LOAD");
 	unsetenv("CHIFFON_CONFIG");
 	name = xasprintf("disp%d_%ld", ++n, (long)getpid());
-	conninfo = pgtest_new_db(cluster, name, &err);
+	conninfo = pgtest_new_db(testutil_cluster(), name, &err);
 	free(name);
 	ck_assert_msg(conninfo != NULL, "%s", err);
 	memset(&app, 0, sizeof app);
@@ -742,31 +742,14 @@ END_TEST
 
 /* -- suite --------------------------------------------------------------- */
 
-static void
-cluster_start(void)
-{
-	char	*err = NULL;
-
-	if ((cluster = pgtest_start(&err)) == NULL) {
-		fprintf(stderr, "check_dispatch: %s\n", err);
-		free(err);
-	}
-}
-
-static void
-cluster_stop(void)
-{
-	pgtest_stop(cluster);
-	cluster = NULL;
-}
-
 static Suite *
 dispatch_suite(void)
 {
 	Suite	*s = suite_create("dispatch");
 	TCase	*tc = tcase_create("queue");
 
-	tcase_add_unchecked_fixture(tc, cluster_start, cluster_stop);
+	tcase_add_unchecked_fixture(tc, testutil_cluster_start,
+	    testutil_cluster_stop);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, test_enqueue_needs_approval);

@@ -30,42 +30,18 @@
 #include <libpq-fe.h>
 
 #include "orchtest.h"
-#include "pgtest.h"
+#include "testutil.h"
 #include "util.h"
 
 #define KUMA	"Deploy Kuma Uptime to homelab and add existing portals to config"
 
-static struct pgtest	*cluster;
 static struct orchtest	 ot;
 static PGconn		*pg;
 
 static void
-cluster_start(void)
-{
-	char	*err = NULL;
-
-	cluster = pgtest_start(&err);
-	if (cluster == NULL) {
-		fprintf(stderr, "check_e2e: %s\n", err);
-		free(err);
-	}
-}
-
-static void
-cluster_stop(void)
-{
-	if (cluster != NULL)
-		pgtest_stop(cluster);
-	cluster = NULL;
-}
-
-static void
 setup(void)
 {
-	char	name[32];
-
-	snprintf(name, sizeof name, "e2e%ld", (long)getpid());
-	orchtest_start(&ot, cluster, name);
+	orchtest_start(&ot, "e2e");
 	pg = PQconnectdb(ot.conninfo);
 	ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "%s",
 	    PQerrorMessage(pg));
@@ -356,7 +332,8 @@ e2e_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("binary");
-	tcase_add_unchecked_fixture(tc, cluster_start, cluster_stop);
+	tcase_add_unchecked_fixture(tc, testutil_cluster_start,
+	    testutil_cluster_stop);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_run_kuma_twice);

@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,32 +19,20 @@
 #include <git2.h>
 
 #include "gittrail.h"
+#include "testutil.h"
 #include "util.h"
 
+/* A scratch directory, removed and freed by check_rm. */
 static char *
 check_tmpdir(void)
 {
-	char	*d = xstrdup("/tmp/chiffon-ckgit-XXXXXX");
-
-	ck_assert(mkdtemp(d) != NULL);
-	return d;
-}
-
-static int
-check_rm_one(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
+	return testutil_tmpdir("ckgit");
 }
 
 static void
 check_rm(char *dir)
 {
-	nftw(dir, check_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rm(dir);
 	free(dir);
 }
 
@@ -64,61 +51,6 @@ check_write(const char *dir, const char *rel, const char *text, int mode)
 	fclose(f);
 	ck_assert_int_eq(chmod(path, (mode_t)mode), 0);
 	free(path);
-}
-
-static int
-check_ncommits(const char *path)
-{
-	git_repository	*repo;
-	git_revwalk	*walk;
-	git_oid		 oid;
-	int		 n = 0;
-
-	ck_assert_int_eq(git_repository_open(&repo, path), 0);
-	ck_assert_int_eq(git_revwalk_new(&walk, repo), 0);
-	if (git_revwalk_push_head(walk) == 0)
-		while (git_revwalk_next(&oid, walk) == 0)
-			n++;
-	git_revwalk_free(walk);
-	git_repository_free(repo);
-	return n;
-}
-
-/* HEAD's message and author; *blobp the content at path (or NULL). */
-static void
-check_head(const char *repo_path, const char *path, char **msgp,
-    char **authorp, char **blobp, int *modep)
-{
-	git_repository	*repo;
-	git_commit	*c;
-	git_tree	*tree;
-	git_tree_entry	*e;
-	git_blob	*blob;
-	git_oid		 oid;
-
-	ck_assert_int_eq(git_repository_open(&repo, repo_path), 0);
-	ck_assert_int_eq(git_reference_name_to_id(&oid, repo, "HEAD"), 0);
-	ck_assert_int_eq(git_commit_lookup(&c, repo, &oid), 0);
-	if (msgp != NULL)
-		*msgp = xstrdup(git_commit_message(c));
-	if (authorp != NULL)
-		*authorp = xasprintf("%s <%s>", git_commit_author(c)->name,
-		    git_commit_author(c)->email);
-	*blobp = NULL;
-	ck_assert_int_eq(git_commit_tree(&tree, c), 0);
-	if (git_tree_entry_bypath(&e, tree, path) == 0) {
-		ck_assert_int_eq(git_blob_lookup(&blob, repo,
-		    git_tree_entry_id(e)), 0);
-		*blobp = xstrndup(git_blob_rawcontent(blob),
-		    (size_t)git_blob_rawsize(blob));
-		if (modep != NULL)
-			*modep = git_tree_entry_filemode(e);
-		git_blob_free(blob);
-		git_tree_entry_free(e);
-	}
-	git_tree_free(tree);
-	git_commit_free(c);
-	git_repository_free(repo);
 }
 
 /*
@@ -172,8 +104,8 @@ START_TEST(test_first_use)
 	    "alice", NULL, &commit, &err);
 	ck_assert_msg(rc == 1, "%s", err);
 	ck_assert_int_eq(strlen(commit), 40);
-	ck_assert_int_eq(check_ncommits(repo), 1);
-	check_head(repo, ".audit/tasks/17.json", &msg, &author, &blob, NULL);
+	ck_assert_int_eq(testutil_ncommits(repo), 1);
+	testutil_head(repo, ".audit/tasks/17.json", &msg, &author, &blob, NULL, NULL);
 	ck_assert_str_eq(msg, "audit: task 17 succeeded\n");
 	ck_assert_int_eq(gethostname(host, sizeof host), 0);
 	want = xasprintf("alice <alice@%s>", host);
@@ -196,7 +128,7 @@ START_TEST(test_first_use)
 	/* A name holding an address is the email too. */
 	ck_assert_int_eq(gittrail_commit_task(repo, 18, "failed", "{}\n",
 	    "bob@192.0.2.9", NULL, NULL, &err), 1);
-	check_head(repo, ".audit/tasks/18.json", &msg, &author, &blob, NULL);
+	testutil_head(repo, ".audit/tasks/18.json", &msg, &author, &blob, NULL, NULL);
 	ck_assert_str_eq(msg, "audit: task 18 failed\n");
 	ck_assert_str_eq(author, "bob <bob@192.0.2.9>");
 	free(msg);
@@ -205,9 +137,9 @@ START_TEST(test_first_use)
 	/* An explicit email wins; odd characters do not break git. */
 	ck_assert_int_eq(gittrail_commit_task(repo, 18, "failed", "{\"x\":1}\n",
 	    "Eve <x>", "eve@example.org", NULL, &err), 1);
-	check_head(repo, ".audit/tasks/18.json", &msg, &author, &blob, NULL);
+	testutil_head(repo, ".audit/tasks/18.json", &msg, &author, &blob, NULL, NULL);
 	ck_assert_str_eq(author, "Eve _x_ <eve@example.org>");
-	ck_assert_int_eq(check_ncommits(repo), 3);
+	ck_assert_int_eq(testutil_ncommits(repo), 3);
 	free(msg);
 	free(author);
 	free(blob);
@@ -262,9 +194,9 @@ START_TEST(test_staged_changes_kept)
 
 	ck_assert_int_eq(gittrail_commit_task(dir, 2, "failed", "{}\n",
 	    "alice", NULL, NULL, &err), 1);
-	check_head(dir, "site.yml", NULL, NULL, &blob, NULL);
+	testutil_head(dir, "site.yml", NULL, NULL, &blob, NULL, NULL);
 	ck_assert_ptr_null(blob);
-	check_head(dir, ".audit/tasks/2.json", NULL, NULL, &blob, NULL);
+	testutil_head(dir, ".audit/tasks/2.json", NULL, NULL, &blob, NULL, NULL);
 	ck_assert_str_eq(blob, "{}\n");
 	free(blob);
 	st = check_status(dir);
@@ -285,10 +217,10 @@ START_TEST(test_bare)
 	    "{\"id\": 5}\n", "alice", NULL, NULL, &err), 1);
 	ck_assert_int_eq(gittrail_commit_task(dir, 5, "canceled",
 	    "{\"id\": 5}\n", "alice", NULL, NULL, &err), 0);
-	check_head(dir, ".audit/tasks/5.json", &msg, NULL, &blob, NULL);
+	testutil_head(dir, ".audit/tasks/5.json", &msg, NULL, &blob, NULL, NULL);
 	ck_assert_str_eq(msg, "audit: task 5 canceled\n");
 	ck_assert_str_eq(blob, "{\"id\": 5}\n");
-	ck_assert_int_eq(check_ncommits(dir), 1);
+	ck_assert_int_eq(testutil_ncommits(dir), 1);
 	free(msg);
 	free(blob);
 	check_rm(dir);
@@ -313,17 +245,17 @@ START_TEST(test_repo_change_trailer)
 	    (const char *[]){ "roles/web", "bin/check.sh", NULL },
 	    "Generate role web\n", 42, "alice", NULL, &c1, &err), 1);
 	ck_assert_ptr_nonnull(c1);
-	check_head(dir, "roles/web/defaults/main.yml", &msg, &author, &blob,
-	    NULL);
+	testutil_head(dir, "roles/web/defaults/main.yml", &msg, &author, &blob,
+	    NULL, NULL);
 	ck_assert_str_eq(msg, "Generate role web\n\nChiffon-Task: 42\n");
 	ck_assert_str_eq(blob, "port: 8080\n");
 	free(blob);
 	free(msg);
 	free(author);
-	check_head(dir, "bin/check.sh", NULL, NULL, &blob, &mode);
+	testutil_head(dir, "bin/check.sh", NULL, NULL, &blob, &mode, NULL);
 	ck_assert_int_eq(mode, GIT_FILEMODE_BLOB_EXECUTABLE);
 	free(blob);
-	check_head(dir, "untouched.yml", NULL, NULL, &blob, NULL);
+	testutil_head(dir, "untouched.yml", NULL, NULL, &blob, NULL, NULL);
 	ck_assert_ptr_null(blob);
 	st = check_status(dir);
 	ck_assert_str_eq(st, "? untouched.yml\n");
@@ -333,7 +265,7 @@ START_TEST(test_repo_change_trailer)
 	ck_assert_int_eq(gittrail_commit_repo_change(dir,
 	    (const char *[]){ "roles/web", NULL }, "again", 43, "alice", NULL,
 	    NULL, &err), 0);
-	ck_assert_int_eq(check_ncommits(dir), 1);
+	ck_assert_int_eq(testutil_ncommits(dir), 1);
 
 	/* A removed file is removed from the tree. */
 	check_write(dir, "roles/web/defaults/main.yml", "port: 9090\n", 0644);
@@ -343,15 +275,15 @@ START_TEST(test_repo_change_trailer)
 	ck_assert_int_eq(gittrail_commit_repo_change(dir,
 	    (const char *[]){ "roles/web", "bin/check.sh", NULL },
 	    "Apply suggestion: port", 44, NULL, NULL, NULL, &err), 1);
-	check_head(dir, "bin/check.sh", &msg, NULL, &blob, NULL);
+	testutil_head(dir, "bin/check.sh", &msg, NULL, &blob, NULL, NULL);
 	ck_assert_ptr_null(blob);
 	ck_assert_str_eq(msg, "Apply suggestion: port\n\nChiffon-Task: 44\n");
 	free(msg);
-	check_head(dir, "roles/web/defaults/main.yml", NULL, NULL, &blob,
-	    NULL);
+	testutil_head(dir, "roles/web/defaults/main.yml", NULL, NULL, &blob,
+	    NULL, NULL);
 	ck_assert_str_eq(blob, "port: 9090\n");
 	free(blob);
-	ck_assert_int_eq(check_ncommits(dir), 2);
+	ck_assert_int_eq(testutil_ncommits(dir), 2);
 	st = check_status(dir);
 	ck_assert_str_eq(st, "? untouched.yml\n");
 	free(st);

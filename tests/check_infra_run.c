@@ -39,12 +39,12 @@
 #include "pgtest.h"
 #include "plugins.h"
 #include "runlog.h"
+#include "testutil.h"
 #include "util.h"
 
 #include "../plugins/infra/summary.h"
 
 /* The cluster, started once in the parent (tests fork). */
-static struct pgtest	*pg;
 
 /* Per-test state. */
 static struct app	 app;
@@ -104,8 +104,8 @@ app_start(const char *dbname)
 	char		*conninfo, *err = NULL, *dir, *repo;
 	size_t		 i;
 
-	ck_assert_msg(pg != NULL, "no test cluster");
-	conninfo = pgtest_new_db(pg, dbname, &err);
+	ck_assert_msg(testutil_cluster() != NULL, "no test cluster");
+	conninfo = pgtest_new_db(testutil_cluster(), dbname, &err);
 	ck_assert_msg(conninfo != NULL, "%s", err);
 	memset(&app, 0, sizeof app);
 	app.argv0 = "check_infra_run";
@@ -980,24 +980,6 @@ START_TEST(test_summary_idempotent)
 }
 END_TEST
 
-static void
-cluster_start(void)
-{
-	char	*err = NULL;
-
-	if ((pg = pgtest_start(&err)) == NULL) {
-		fprintf(stderr, "check_infra_run: %s\n", err);
-		free(err);
-	}
-}
-
-static void
-cluster_stop(void)
-{
-	pgtest_stop(pg);
-	pg = NULL;
-}
-
 static Suite *
 infra_run_suite(void)
 {
@@ -1010,7 +992,8 @@ infra_run_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("runs");
-	tcase_add_unchecked_fixture(tc, cluster_start, cluster_stop);
+	tcase_add_unchecked_fixture(tc, testutil_cluster_start,
+	    testutil_cluster_stop);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_success);
 	tcase_add_test(tc, test_failing);

@@ -17,27 +17,8 @@
 #include "log.h"
 #include "migrate.h"
 #include "pgtest.h"
+#include "testutil.h"
 #include "util.h"
-
-static struct pgtest	*check_pg;
-
-static void
-check_setup(void)
-{
-	char	*err = NULL;
-
-	check_pg = pgtest_start(&err);
-	if (check_pg == NULL) {
-		fprintf(stderr, "check_migrate: %s\n", err);
-		exit(1);
-	}
-}
-
-static void
-check_teardown(void)
-{
-	pgtest_stop(check_pg);
-}
 
 static void
 check_notice(void *arg, const char *message)
@@ -48,15 +29,8 @@ check_notice(void *arg, const char *message)
 static PGconn *
 check_db(const char *name)
 {
-	char	*err = NULL, *conninfo;
-	PGconn	*pg;
+	PGconn	*pg = testutil_db(name, 0, NULL);
 
-	conninfo = pgtest_new_db(check_pg, name, &err);
-	ck_assert_msg(conninfo != NULL, "pgtest_new_db: %s", err);
-	pg = PQconnectdb(conninfo);
-	free(conninfo);
-	ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "connect: %s",
-	    PQerrorMessage(pg));
 	PQsetNoticeProcessor(pg, check_notice, NULL);
 	return pg;
 }
@@ -289,7 +263,7 @@ START_TEST(test_concurrent_migrate)
 	pid_t	 pid;
 	int	 status, n = -1, i;
 
-	conninfo = pgtest_new_db(check_pg, "concurrent", &err);
+	conninfo = pgtest_new_db(testutil_cluster(), "concurrent", &err);
 	ck_assert_msg(conninfo != NULL, "pgtest_new_db: %s", err);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -601,7 +575,8 @@ check_suite(void)
 	Suite	*s = suite_create("migrate");
 	TCase	*tc = tcase_create("migrate");
 
-	tcase_add_unchecked_fixture(tc, check_setup, check_teardown);
+	tcase_add_unchecked_fixture(tc, testutil_cluster_need,
+	    testutil_cluster_stop);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_fresh_and_rerun);
 	tcase_add_test(tc, test_newer_refused);

@@ -11,7 +11,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sched.h>
 #include <pwd.h>
 #include <signal.h>
@@ -32,6 +31,7 @@
 #include "migrate.h"
 #include "pgembed.h"
 #include "pgtest.h"
+#include "testutil.h"
 #include "util.h"
 
 /* The cluster the "cluster" cases share (started once, unforked). */
@@ -97,36 +97,17 @@ check_exec(PGconn *conn, const char *sql)
 	PQclear(res);
 }
 
-/* A fresh directory (mode 0755, so the server account gets in). */
+/* A scratch directory, removed and freed by check_rm. */
 static char *
 check_tmpdir(void)
 {
-	const char	*tmp = getenv("TMPDIR");
-	char		*dir;
-
-	if (tmp == NULL || *tmp != '/')
-		tmp = "/tmp";
-	dir = path_join(tmp, "chiffon-check-XXXXXX");
-	ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
-	ck_assert_int_eq(chmod(dir, 0755), 0);
-	return dir;
-}
-
-static int
-check_rm_one(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
+	return testutil_tmpdir("check");
 }
 
 static void
 check_rm(char *dir)
 {
-	nftw(dir, check_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rm(dir);
 	free(dir);
 }
 

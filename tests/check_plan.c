@@ -18,46 +18,20 @@
 
 #include "app.h"
 #include "orchtest.h"
-#include "pgtest.h"
 #include "plan.h"
 #include "request.h"
+#include "testutil.h"
 #include "util.h"
 #include "vocab.h"
 
 #define KUMA	"Deploy Kuma Uptime to homelab and add existing portals to config"
 
-/* The cluster, started once in the parent (tests fork). */
-static struct pgtest	*cluster;
 static struct orchtest	 ot;
 
 static void
-cluster_start(void)
-{
-	char	*err = NULL;
-
-	cluster = pgtest_start(&err);
-	if (cluster == NULL) {
-		fprintf(stderr, "check_plan: %s\n", err);
-		free(err);
-	}
-}
-
-static void
-cluster_stop(void)
-{
-	if (cluster != NULL)
-		pgtest_stop(cluster);
-	cluster = NULL;
-}
-
-/* Each test gets its own database. */
-static void
 setup(void)
 {
-	char	name[32];
-
-	snprintf(name, sizeof name, "plan%ld", (long)getpid());
-	orchtest_start(&ot, cluster, name);
+	orchtest_start(&ot, "plan");
 }
 
 static void
@@ -70,14 +44,7 @@ teardown(void)
 static struct plan *
 plan_of(const char *text)
 {
-	enum request_error	 why;
-	struct plan		*p;
-	char			*err = NULL;
-
-	p = request_plan(ot.app, text, REQUEST_SOURCE_CLI, NULL, NULL, NULL,
-	    &why, &err);
-	ck_assert_msg(p != NULL, "%s: %s", text, err);
-	return p;
+	return orchtest_plan(&ot, text);
 }
 
 static struct vocab *
@@ -539,7 +506,8 @@ plan_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("planning");
-	tcase_add_unchecked_fixture(tc, cluster_start, cluster_stop);
+	tcase_add_unchecked_fixture(tc, testutil_cluster_start,
+	    testutil_cluster_stop);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_kuma_plan_stored);

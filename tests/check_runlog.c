@@ -19,9 +19,8 @@
 #include "loop.h"
 #include "pgtest.h"
 #include "runlog.h"
+#include "testutil.h"
 #include "util.h"
-
-static struct pgtest	*check_pg;
 
 /* One test's database: the chiffon connection and a plain one. */
 struct check_env {
@@ -31,29 +30,11 @@ struct check_env {
 };
 
 static void
-check_setup(void)
-{
-	char	*err = NULL;
-
-	check_pg = pgtest_start(&err);
-	if (check_pg == NULL) {
-		fprintf(stderr, "check_runlog: %s\n", err);
-		exit(1);
-	}
-}
-
-static void
-check_teardown(void)
-{
-	pgtest_stop(check_pg);
-}
-
-static void
 check_env_open(struct check_env *env, const char *name)
 {
 	char	*err = NULL, *conninfo;
 
-	conninfo = pgtest_new_db(check_pg, name, &err);
+	conninfo = pgtest_new_db(testutil_cluster(), name, &err);
 	ck_assert_msg(conninfo != NULL, "pgtest_new_db: %s", err);
 	env->conf = conf_new();
 	ck_assert_msg(conf_set(env->conf, "db.url", conninfo, "test",
@@ -408,7 +389,8 @@ check_suite(void)
 	Suite	*s = suite_create("runlog");
 	TCase	*tc = tcase_create("runlog");
 
-	tcase_add_unchecked_fixture(tc, check_setup, check_teardown);
+	tcase_add_unchecked_fixture(tc, testutil_cluster_need,
+	    testutil_cluster_stop);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_lines_round_trip);
 	tcase_add_test(tc, test_invalid_bytes);

@@ -11,7 +11,7 @@ PGTEST_LIBS = tests/libpgtest.la
 
 check_PROGRAMS += tests/check_pgembed
 TESTS += tests/check_pgembed
-tests_check_pgembed_SOURCES = tests/check_pgembed.c
+tests_check_pgembed_SOURCES = tests/check_pgembed.c $(TESTUTIL_SOURCES)
 tests_check_pgembed_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_pgembed_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
 # test_cmd_db runs the chiffon binary of the build tree.

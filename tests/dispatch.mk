@@ -10,7 +10,7 @@ tests_plugins_testsleep_la_LDFLAGS = $(test_plugin_ldflags)
 check_PROGRAMS += tests/check_dispatch
 TESTS += tests/check_dispatch
 tests_check_dispatch_SOURCES = tests/check_dispatch.c tests/pgtest.h \
-	src/cmd-worker.c
+	src/cmd-worker.c $(TESTUTIL_SOURCES)
 tests_check_dispatch_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_dispatch_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
 EXTRA_tests_check_dispatch_DEPENDENCIES = tests/plugins/testsleep.la

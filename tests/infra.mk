@@ -4,7 +4,7 @@
 check_PROGRAMS += tests/check_infra_run
 TESTS += tests/check_infra_run
 tests_check_infra_run_SOURCES = tests/check_infra_run.c \
-	plugins/infra/summary.c plugins/infra/summary.h
+	plugins/infra/summary.c plugins/infra/summary.h $(TESTUTIL_SOURCES)
 tests_check_infra_run_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_infra_run_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
 EXTRA_tests_check_infra_run_DEPENDENCIES = plugins/infra/infra.la

@@ -4,6 +4,8 @@ bench_programs =
 bench_scripts =
 TEST_CFLAGS = $(src_libchiffon_core_la_CPPFLAGS) $(CHECK_CFLAGS)
 TEST_LIBS = src/libchiffon-core.la $(CHECK_LIBS)
+# Helpers several suites share (tests/testutil.h); they need $(PGTEST_LIBS).
+TESTUTIL_SOURCES = tests/testutil.c tests/testutil.h
 include tests/core.mk
 include tests/conf.mk
 include tests/run.mk

@@ -6,7 +6,7 @@
 ## check_e2e      the chiffon binary end to end: `chiffon run --yes` on
 ##                the Kuma request, twice, and `chiffon plan` on a
 ##                missing service.
-ORCH_TEST_SOURCES = tests/orchtest.c tests/orchtest.h
+ORCH_TEST_SOURCES = tests/orchtest.c tests/orchtest.h $(TESTUTIL_SOURCES)
 check_PROGRAMS += tests/check_plan tests/check_approve tests/check_e2e
 TESTS += tests/check_plan tests/check_approve tests/check_e2e
 tests_check_plan_SOURCES = tests/check_plan.c $(ORCH_TEST_SOURCES)

@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,8 @@
 #include "orchtest.h"
 #include "pgtest.h"
 #include "plugins.h"
+#include "request.h"
+#include "testutil.h"
 #include "util.h"
 
 const char *
@@ -46,18 +47,19 @@ orchtest_set(struct app *app, const char *key, const char *value)
 }
 
 void
-orchtest_start(struct orchtest *t, struct pgtest *pg, const char *dbname)
+orchtest_start(struct orchtest *t, const char *prefix)
 {
+	struct pgtest	*pg = testutil_cluster();
 	struct plugins	*ps;
-	char		*err = NULL;
+	char		 dbname[32], *err = NULL;
 	size_t		 i;
 
 	memset(t, 0, sizeof *t);
 	ck_assert_msg(pg != NULL, "no test cluster");
+	snprintf(dbname, sizeof dbname, "%s%ld", prefix, (long)getpid());
 	t->conninfo = pgtest_new_db(pg, dbname, &err);
 	ck_assert_msg(t->conninfo != NULL, "%s", err);
-	t->tmp = xstrdup("/tmp/chiffon-orch-XXXXXX");
-	ck_assert(mkdtemp(t->tmp) != NULL);
+	t->tmp = testutil_tmpdir("orch");
 	t->demo_root = path_join(t->tmp, "demo");
 	ck_assert(mkdir_p(t->demo_root, 0755) == 0);
 	setenv("CHIFFON_DEMO_ROOT", t->demo_root, 1);
@@ -85,17 +87,6 @@ orchtest_start(struct orchtest *t, struct pgtest *pg, const char *dbname)
 	}
 }
 
-static int
-orchtest_rm(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 void
 orchtest_stop(struct orchtest *t)
 {
@@ -104,7 +95,7 @@ orchtest_stop(struct orchtest *t)
 		free(t->app);
 	}
 	if (t->tmp != NULL)
-		nftw(t->tmp, orchtest_rm, 16, FTW_DEPTH | FTW_PHYS);
+		testutil_rm(t->tmp);
 	free(t->conninfo);
 	free(t->tmp);
 	free(t->demo_root);
@@ -117,6 +108,19 @@ PGconn *
 orchtest_pg(struct orchtest *t)
 {
 	return db_pg(t->app->db);
+}
+
+struct plan *
+orchtest_plan(struct orchtest *t, const char *text)
+{
+	enum request_error	 why;
+	struct plan		*p;
+	char			*err = NULL;
+
+	p = request_plan(t->app, text, REQUEST_SOURCE_CLI, NULL, NULL, NULL,
+	    &why, &err);
+	ck_assert_msg(p != NULL, "%s: %s", text, err);
+	return p;
 }
 
 char *

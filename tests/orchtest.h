@@ -1,6 +1,6 @@
 /*
  * orchtest.h - what the orchestrator's suites share: a struct app on a
- * fresh database of a throwaway cluster (pgtest.h) with the build tree's
+ * fresh database of the suite's throwaway cluster (testutil.h) with the build tree's
  * infra plugin loaded and the demo homelab (contrib/homelab) as the
  * Ansible repository, its hosts rooted in a private directory; and small
  * query helpers that fail the test on a database error.
@@ -11,7 +11,7 @@
 #include <libpq-fe.h>
 
 struct app;
-struct pgtest;
+struct plan;
 
 /* What orchtest_start set up. */
 struct orchtest {
@@ -28,15 +28,17 @@ const char	*orchtest_srcdir(void);
 const char	*orchtest_builddir(void);
 
 /*
- * A new database dbname on cluster, an app on it with the infra plugin
- * and the demo homelab.  Fails the test (ck_abort) when anything is
- * missing.  Free with orchtest_stop.
+ * A new database "PREFIX<pid>" on the suite's cluster (testutil.h:
+ * testutil_cluster_start), an app on it with the infra plugin and the
+ * demo homelab.  Fails the test (ck_abort) when anything is missing.
+ * Free with orchtest_stop.
  */
-void		 orchtest_start(struct orchtest *, struct pgtest *,
-		    const char *dbname);
+void		 orchtest_start(struct orchtest *, const char *prefix);
 void		 orchtest_stop(struct orchtest *);
 /* The app's connection. */
 PGconn		*orchtest_pg(struct orchtest *);
+/* request_plan for text from the command line; fails the test on error. */
+struct plan	*orchtest_plan(struct orchtest *, const char *text);
 
 /* One value of a one-row query (NULL for SQL NULL).  Caller frees. */
 char		*orchtest_str(PGconn *, const char *sql, int n,

@@ -3,10 +3,12 @@
 ## benchmark (make bench).
 check_PROGRAMS += tests/check_migrate tests/check_runlog
 TESTS += tests/check_migrate tests/check_runlog
-tests_check_migrate_SOURCES = tests/check_migrate.c tests/pgtest.h
+tests_check_migrate_SOURCES = tests/check_migrate.c tests/pgtest.h \
+	$(TESTUTIL_SOURCES)
 tests_check_migrate_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_migrate_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
-tests_check_runlog_SOURCES = tests/check_runlog.c tests/pgtest.h
+tests_check_runlog_SOURCES = tests/check_runlog.c tests/pgtest.h \
+	$(TESTUTIL_SOURCES)
 tests_check_runlog_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_runlog_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
 

@@ -373,6 +373,28 @@ lint_idempotency(const char *changed_json, const char *repo,
 	return 0;
 }
 
+/*
+ * One finding as a JSON object.  null_line: a line of 0 or less (none
+ * known) becomes null, as the database wants it.
+ */
+static json_object *
+lint_finding_json(const struct lint_finding *f, int null_line)
+{
+	json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "category",
+	    json_object_new_string(f->category));
+	json_object_object_add(o, "rule", json_object_new_string(f->rule));
+	json_object_object_add(o, "severity",
+	    json_object_new_string(f->severity));
+	json_object_object_add(o, "reason", json_object_new_string(f->reason));
+	json_object_object_add(o, "file", f->file != NULL ?
+	    json_object_new_string(f->file) : NULL);
+	json_object_object_add(o, "line", f->line > 0 || !null_line ?
+	    json_object_new_int(f->line) : NULL);
+	return o;
+}
+
 /* db_query callback: remember the error. */
 static void
 lint_db_done(const struct chiffon_db_result *res, const char *error,
@@ -389,7 +411,7 @@ lint_store(const char *playbook, const char *task_id, const char *run_id,
     const char *source, const struct lint_finding *f, size_t n,
     char **errp)
 {
-	json_object	*list = json_object_new_array(), *o;
+	json_object	*list = json_object_new_array();
 	const char	*params[5];
 	char		*err = NULL;
 	size_t		 i;
@@ -399,22 +421,8 @@ lint_store(const char *playbook, const char *task_id, const char *run_id,
 		json_object_put(list);
 		return 0;
 	}
-	for (i = 0; i < n; i++) {
-		o = json_object_new_object();
-		json_object_object_add(o, "category",
-		    json_object_new_string(f[i].category));
-		json_object_object_add(o, "rule",
-		    json_object_new_string(f[i].rule));
-		json_object_object_add(o, "severity",
-		    json_object_new_string(f[i].severity));
-		json_object_object_add(o, "reason",
-		    json_object_new_string(f[i].reason));
-		json_object_object_add(o, "file", f[i].file != NULL ?
-		    json_object_new_string(f[i].file) : NULL);
-		json_object_object_add(o, "line", f[i].line > 0 ?
-		    json_object_new_int(f[i].line) : NULL);
-		json_object_array_add(list, o);
-	}
+	for (i = 0; i < n; i++)
+		json_object_array_add(list, lint_finding_json(&f[i], 1));
 	params[0] = json_object_to_json_string_ext(list,
 	    JSON_C_TO_STRING_PLAIN);
 	params[1] = playbook;
@@ -633,7 +641,7 @@ lint_cap_done(int nfindings, int missing, const char *error,
     const struct lint_finding *f, size_t n, void *data)
 {
 	struct chiffon_task	*task = data;
-	json_object		*o = json_object_new_object(), *list, *s;
+	json_object		*o = json_object_new_object(), *list;
 	char			*result;
 	size_t			 i;
 
@@ -643,22 +651,8 @@ lint_cap_done(int nfindings, int missing, const char *error,
 		json_object_object_add(o, nfindings >= 0 ? "store_error" :
 		    "error", json_object_new_string(error));
 	list = json_object_new_array();
-	for (i = 0; i < n; i++) {
-		s = json_object_new_object();
-		json_object_object_add(s, "category",
-		    json_object_new_string(f[i].category));
-		json_object_object_add(s, "rule",
-		    json_object_new_string(f[i].rule));
-		json_object_object_add(s, "severity",
-		    json_object_new_string(f[i].severity));
-		json_object_object_add(s, "reason",
-		    json_object_new_string(f[i].reason));
-		json_object_object_add(s, "file", f[i].file != NULL ?
-		    json_object_new_string(f[i].file) : NULL);
-		json_object_object_add(s, "line",
-		    json_object_new_int(f[i].line));
-		json_object_array_add(list, s);
-	}
+	for (i = 0; i < n; i++)
+		json_object_array_add(list, lint_finding_json(&f[i], 0));
 	json_object_object_add(o, "suggestions", list);
 	result = xstrdup(json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN));

@@ -1,0 +1,51 @@
+/*
+ * testutil.h - what several suites share: the throwaway cluster
+ * (pgtest.h) as an unchecked fixture, new databases on it, scratch
+ * directories and their removal, and the HEAD commit of a git repository
+ * (libgit2).  Every helper fails the test (ck_assert) on an error.
+ */
+#ifndef CHIFFON_TESTUTIL_H
+#define CHIFFON_TESTUTIL_H
+
+#include <libpq-fe.h>
+
+struct pgtest;
+
+/*
+ * Unchecked fixtures (tests fork): start the suite's cluster once in the
+ * parent, or stop it.  When it does not start, testutil_cluster_start
+ * says why on stderr and leaves testutil_cluster() NULL for the tests to
+ * fail on; testutil_cluster_need says why and exits 1.
+ */
+void		 testutil_cluster_start(void);
+void		 testutil_cluster_need(void);
+void		 testutil_cluster_stop(void);
+struct pgtest	*testutil_cluster(void);
+
+/*
+ * A connection to a new database name on the cluster, migrated when
+ * migrate is non-zero; *conninfop (unless NULL) gets its conninfo
+ * (caller frees).
+ */
+PGconn		*testutil_db(const char *name, int migrate, char **conninfop);
+
+/*
+ * A fresh directory $TMPDIR/chiffon-TAG-XXXXXX (else under /tmp), mode
+ * 0755 so that the server account gets in.  Caller frees.
+ */
+char		*testutil_tmpdir(const char *tag);
+/* Remove dir and everything below it. */
+void		 testutil_rm(const char *dir);
+
+/* The number of commits reachable from HEAD (0: unborn). */
+int		 testutil_ncommits(const char *repo_path);
+/*
+ * HEAD's commit: *msgp its message, *authorp "name <email>", *blobp the
+ * content at path (NULL if path is NULL or absent), *modep its file mode,
+ * *idp the commit id.  Any pointer but blobp may be NULL.  Caller frees.
+ */
+void		 testutil_head(const char *repo_path, const char *path,
+		    char **msgp, char **authorp, char **blobp, int *modep,
+		    char **idp);
+
+#endif
