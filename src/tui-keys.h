@@ -27,7 +27,11 @@
 	R(FOCUS,	"move the focus between the plan and log panes")\
 	R(PAGE_UP,	"scroll the focused pane up one page")		\
 	R(PAGE_DOWN,	"scroll the focused pane down one page")	\
-	R(REDRAW,	"redraw the screen")
+	R(REDRAW,	"redraw the screen")				\
+	R(APPROVE,	"approve the pending plan shown and run it (a "	\
+			"only on an empty request line)")		\
+	R(REJECT,	"reject the pending plan shown (F6: reason from "\
+			"the request line; r: empty line only)")
 
 #define TUI_KEYS(K)							\
 	K(HELP,		"F1",		"kf1",	"\033OP")		\
@@ -41,7 +45,11 @@
 	K(FOCUS,	"Tab",		NULL,	"\t")			\
 	K(PAGE_UP,	"PgUp",		"kpp",	"\033[5~")		\
 	K(PAGE_DOWN,	"PgDn",		"knp",	"\033[6~")		\
-	K(REDRAW,	"C-l",		NULL,	"\014")
+	K(REDRAW,	"C-l",		NULL,	"\014")			\
+	K(APPROVE,	"F5",		"kf5",	"\033[15~")		\
+	K(APPROVE,	"a",		NULL,	"a")			\
+	K(REJECT,	"F6",		"kf6",	"\033[17~")		\
+	K(REJECT,	"r",		NULL,	"r")
 
 /* TUI_REQ_HELP, TUI_REQ_QUIT, ... */
 enum tui_request {

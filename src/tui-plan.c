@@ -1,17 +1,26 @@
 /*
- * tui-plan.c - the plan/review pane.
+ * tui-plan.c - the plan/review pane: a request's plan, its approval and
+ * its steps' states while it executes.
  *
- * For now the pane shows what the catalog matches for a submitted request:
- * the request is handed to the "ansible.match" capability (the infra
- * plugin) through host_invoke, and its answer - the playbook with its
- * confidence, or the candidates when nothing matched well enough - is
- * shown as text.  Without a plugin providing the capability the pane says
- * so; it never makes a plan up.  The orchestrator turns this pane into the
- * approval view later.
+ * A submitted request goes through request_plan (request.h), exactly as
+ * `chiffon plan` and `chiffon run` do: it is recorded, understood by the
+ * parser tiers and planned against the catalog, and a runnable plan is
+ * stored pending approval.  The log pane gets the plan as those commands
+ * print it (plan_format); this pane shows it compactly, one line per
+ * step with its state, or the questions (and the matcher's candidates)
+ * when the request cannot be placed - nothing is guessed and such a plan
+ * cannot be approved.
  *
- * An answer may come after the user submitted another request or quit:
- * each invocation is a job that knows its request's generation, and jobs
- * still pending when the shell ends are detached from it.
+ * Approving (approve_plan, the same gate as `chiffon approve`) hands the
+ * plan to tui-exec.c, which reports every change of a step's state back
+ * here (tui_plan_step).  Rejecting records the reason (approve_reject).
+ *
+ * Planning runs synchronously in the key handler: the deterministic
+ * parser answers in milliseconds, and the loop keeps turning inside it
+ * (request_plan waits for the tiers and the infra plugin on the loop), so
+ * a running plan goes on streaming.  The terminal is not read meanwhile
+ * (tui_watch_stdin), so that readline is never entered twice; keys typed
+ * then are handled when planning ends.
  */
 #include "config.h"
 
@@ -21,210 +30,453 @@
 #include <json-c/json.h>
 
 #include "app.h"
+#include "approve.h"
+#include "db.h"
 #include "host.h"
-#include "plugins.h"
+#include "log.h"
+#include "plan.h"
+#include "request.h"
 #include "tui.h"
 #include "util.h"
+#include "vocab.h"
 
-#define TUI_PLAN_CAPABILITY	"ansible.match"
+/* The reason recorded when r rejects a plan (F6 takes the typed one). */
+#define TUI_PLAN_REJECT_REASON	"rejected in the shell"
 
-/* One ansible.match invocation in flight. */
-struct tui_plan_job {
-	struct tui		*t;	/* NULL once the shell ended */
-	unsigned		 gen;	/* the request it answers */
-	char			*text;	/* that request */
-	LIST_ENTRY(tui_plan_job) entry;
-};
-
-/* A member of obj as a string, or NULL. */
-static const char *
-tui_plan_str(struct json_object *obj, const char *key)
+/* Forget the pane's request and plan. */
+static void
+tui_plan_clear(struct tui *t)
 {
-	struct json_object	*v;
-
-	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
-		return NULL;
-	if (json_object_get_type(v) == json_type_null)
-		return NULL;
-	return json_object_get_string(v);
+	free(t->plan_request);
+	free(t->plan_error);
+	free(t->plan_changed);
+	plan_free(t->plan_cur);
+	t->plan_request = t->plan_error = NULL;
+	t->plan_changed = NULL;
+	t->plan_cur = NULL;
 }
 
-/* One playbook of an answer: "kuma-deploy.yml  (kuma, 0.93, exact)". */
-static void
-tui_plan_add_playbook(struct tui *t, const char *lead, struct json_object *m)
+/* A human word for a step's state, with its changed count. */
+static char *
+tui_plan_state(const struct tui *t, size_t i)
 {
-	struct json_object	*v;
-	struct strbuf		 sb = { 0 };
-	const char		*path, *service, *method, *desc;
+	const char	*st = t->plan_cur->tasks[i].status;
 
-	path = tui_plan_str(m, "path");
-	if (path == NULL)
-		path = tui_plan_str(m, "playbook");
-	service = tui_plan_str(m, "service");
-	method = tui_plan_str(m, "method");
-	desc = tui_plan_str(m, "description");
-	strbuf_addf(&sb, "%s%s", lead, path != NULL ? path : "(no path)");
-	if (service != NULL)
-		strbuf_addf(&sb, "  service %s", service);
-	if (json_object_object_get_ex(m, "confidence", &v))
-		strbuf_addf(&sb, "  confidence %.2f", json_object_get_double(v));
-	if (method != NULL)
-		strbuf_addf(&sb, "  (%s)", method);
-	tui_log_add(&t->plan, -1, sb.buf);
-	if (desc != NULL && *desc != '\0') {
+	if (st == NULL || strcmp(st, "pending_approval") == 0)
+		return xstrdup("pending approval");
+	if (t->plan_changed != NULL && t->plan_changed[i] >= 0)
+		return xasprintf("%s, changed %lld", st, t->plan_changed[i]);
+	return xstrdup(st);
+}
+
+/* One line per step. */
+static void
+tui_plan_render_steps(struct tui *t)
+{
+	const struct plan	*p = t->plan_cur;
+	struct json_object	*c;
+	struct strbuf		 sb = { 0 };
+	size_t			 i, j, n;
+	char			*d, *state;
+
+	for (i = 0; i < p->ntasks; i++) {
+		const struct plan_task *pt = &p->tasks[i];
+
 		strbuf_reset(&sb);
-		strbuf_addf(&sb, "      %s", desc);
+		strbuf_addf(&sb, "%2d. %s %s  ", pt->step, pt->action,
+		    pt->service != NULL ? pt->service : "?");
+		if (pt->playbook != NULL)
+			strbuf_addf(&sb, "%s (%s, %.2f)", pt->playbook,
+			    pt->method != NULL ? pt->method : "?",
+			    pt->confidence);
+		else
+			strbuf_adds(&sb, "NO PLAYBOOK");
+		d = plan_duration(pt->estimated_s);
+		state = tui_plan_state(t, i);
+		strbuf_addf(&sb, "  targets: %s  risk: %s  est. %s  [%s]",
+		    pt->limit != NULL ? pt->limit : "all",
+		    plan_risk_name(pt->risk), d, state);
+		free(state);
+		free(d);
+		tui_log_add(&t->plan, -1, sb.buf);
+		n = pt->candidates != NULL ?
+		    json_object_array_length(pt->candidates) : 0;
+		if (pt->playbook != NULL || n == 0)
+			continue;
+		strbuf_reset(&sb);
+		strbuf_adds(&sb, "    candidates:");
+		for (j = 0; j < n && j < 5; j++) {
+			struct json_object	*v;
+			const char		*path = NULL;
+
+			c = json_object_array_get_idx(pt->candidates, j);
+			if (json_object_object_get_ex(c, "path", &v))
+				path = json_object_get_string(v);
+			strbuf_addf(&sb, "%s %s", j > 0 ? "," : "",
+			    path != NULL ? path : "?");
+			if (json_object_object_get_ex(c, "confidence", &v))
+				strbuf_addf(&sb, " (%.2f)",
+				    json_object_get_double(v));
+		}
 		tui_log_add(&t->plan, -1, sb.buf);
 	}
 	strbuf_free(&sb);
 }
 
-/* Show an ansible.match answer. */
+/* The last line: what can be done with the plan now. */
 static void
-tui_plan_show(struct tui *t, const char *status, const char *result)
+tui_plan_render_hint(struct tui *t)
 {
-	struct json_object	*obj, *m, *cands, *c;
-	const char		*err, *action, *matched = NULL, *path;
-	char			*line;
-	size_t			 i, n, shown;
+	const struct plan	*p = t->plan_cur;
+	size_t			 i, nok = 0, nend = 0;
+	const char		*st;
+	char			*s;
 
-	obj = result != NULL ? json_tokener_parse(result) : NULL;
-	if (obj != NULL && !json_object_is_type(obj, json_type_object)) {
-		json_object_put(obj);
-		obj = NULL;
-	}
-	err = obj != NULL ? tui_plan_str(obj, "error") : NULL;
-	if (strcmp(status, "successful") != 0 || err != NULL) {
-		line = xasprintf("Matching failed (%s):", status);
-		tui_log_add(&t->plan, CHIFFON_LOG_ERROR, line);
-		free(line);
-		tui_log_add(&t->plan, -1, err != NULL ? err :
-		    result != NULL ? result : "(no answer)");
-		json_object_put(obj);
+	if (!plan_runnable(p) || p->row_id <= 0) {
+		tui_log_add(&t->plan, CHIFFON_LOG_WARNING, "Nothing to approve: "
+		    "answer the questions by rephrasing the request.");
 		return;
 	}
-	if (obj == NULL) {
-		tui_log_add(&t->plan, CHIFFON_LOG_ERROR,
-		    "The matcher's answer is not a JSON object:");
-		tui_log_add(&t->plan, -1, result != NULL ? result : "(none)");
+	if (tui_plan_pending(t)) {
+		if (t->exec != NULL && !tui_exec_done(t->exec))
+			tui_log_add(&t->plan, -1, "Another plan is still "
+			    "running: approve this one once it ended (F5).");
+		else
+			tui_log_add(&t->plan, -1, "a or F5: approve and run  "
+			    "r or F6: reject  (a and r on an empty request "
+			    "line)");
 		return;
 	}
-	action = tui_plan_str(obj, "action");
-	if (action != NULL) {
-		line = xasprintf("Action: %s", action);
-		tui_log_add(&t->plan, -1, line);
-		free(line);
+	if (p->status != NULL && strcmp(p->status, "rejected") == 0) {
+		tui_log_add(&t->plan, -1, "Rejected: nothing ran.");
+		return;
 	}
-	if (json_object_object_get_ex(obj, "match", &m) &&
-	    json_object_is_type(m, json_type_object)) {
-		tui_log_add(&t->plan, -1, "Matching playbook:");
-		tui_plan_add_playbook(t, "  ", m);
-		matched = tui_plan_str(m, "path");
-	} else
-		tui_log_add(&t->plan, CHIFFON_LOG_WARNING,
-		    "No playbook matches this request well enough.");
-	if (json_object_object_get_ex(obj, "candidates", &cands) &&
-	    json_object_is_type(cands, json_type_array)) {
-		n = json_object_array_length(cands);
-		for (i = 0, shown = 0; i < n; i++) {
-			c = json_object_array_get_idx(cands, i);
-			path = tui_plan_str(c, "path");
-			if (matched != NULL && path != NULL &&
-			    strcmp(path, matched) == 0)
-				continue;
-			if (shown++ == 0)
-				tui_log_add(&t->plan, -1, matched != NULL ?
-				    "Other candidates:" : "Candidates:");
-			tui_plan_add_playbook(t, "  - ", c);
-		}
+	for (i = 0; i < p->ntasks; i++) {
+		st = p->tasks[i].status != NULL ? p->tasks[i].status : "";
+		if (strcmp(st, "succeeded") == 0)
+			nok++;
+		if (strcmp(st, "succeeded") == 0 || strcmp(st, "failed") == 0 ||
+		    strcmp(st, "canceled") == 0 ||
+		    strcmp(st, "timed_out") == 0)
+			nend++;
 	}
-	tui_log_add(&t->plan, -1, "");
-	tui_log_add(&t->plan, -1, "(Nothing runs from this screen yet: "
-	    "planning and approval come with the orchestrator.)");
-	json_object_put(obj);
+	if (nend < p->ntasks) {
+		tui_log_add(&t->plan, -1, "Running: the output streams into "
+		    "the log pane; the keys keep working.");
+		return;
+	}
+	if (nok == p->ntasks)
+		s = xasprintf("All %zu step%s succeeded.", p->ntasks,
+		    p->ntasks == 1 ? "" : "s");
+	else
+		s = xasprintf("%zu of %zu step%s did not succeed.",
+		    p->ntasks - nok, p->ntasks, p->ntasks == 1 ? "" : "s");
+	tui_log_add(&t->plan, nok == p->ntasks ? -1 : CHIFFON_LOG_ERROR, s);
+	free(s);
 }
 
-/* Start the pane over with the request. */
-static void
-tui_plan_head(struct tui *t, const char *text)
+void
+tui_plan_render(struct tui *t)
 {
-	char	*head = xasprintf("Request: %s", text);
+	const struct plan	*p = t->plan_cur;
+	struct json_object	*q;
+	size_t			 i, nq;
+	char			*s;
 
 	tui_log_clear(&t->plan);
-	tui_log_add(&t->plan, -1, head);
-	tui_log_add(&t->plan, -1, "");
-	free(head);
-}
-
-/* host_invoke's completion. */
-static void
-tui_plan_done(const char *status, const char *result, void *data)
-{
-	struct tui_plan_job	*job = data;
-	struct tui		*t = job->t;
-
-	if (t != NULL)
-		LIST_REMOVE(job, entry);
-	if (t != NULL && job->gen == t->plan_gen) {
-		tui_plan_head(t, job->text);
-		tui_plan_show(t, status, result);
-		tui_layout_draw_panes(t);
+	if (t->plan_request == NULL)
+		return;
+	s = xasprintf("Request: %s", t->plan_request);
+	tui_log_add(&t->plan, -1, s);
+	free(s);
+	if (t->plan_error != NULL) {
+		tui_log_add(&t->plan, CHIFFON_LOG_ERROR, "Cannot plan this "
+		    "request:");
+		tui_log_add(&t->plan, -1, t->plan_error);
+		return;
 	}
-	free(job->text);
-	free(job);
+	if (p == NULL) {
+		tui_log_add(&t->plan, -1, "Planning...");
+		return;
+	}
+	if (p->row_id > 0)
+		s = xasprintf("Plan %lld (version %d, %s), %zu step%s, "
+		    "understood by the %s parser:", p->plan_id, p->version,
+		    p->status != NULL ? p->status : "pending_approval",
+		    p->ntasks, p->ntasks == 1 ? "" : "s",
+		    p->tier != NULL ? p->tier : "deterministic");
+	else
+		s = xasprintf("No plan: request %lld leaves questions "
+		    "(recorded; nothing is stored to run).", p->request_id);
+	tui_log_add(&t->plan, -1, s);
+	free(s);
+	tui_plan_render_steps(t);
+	q = p->questions;
+	nq = q != NULL ? json_object_array_length(q) : 0;
+	if (nq > 0)
+		tui_log_add(&t->plan, CHIFFON_LOG_WARNING, "Questions (nothing "
+		    "runs until they are answered):");
+	for (i = 0; i < nq; i++) {
+		s = xasprintf("  ? %s", json_object_get_string(
+		    json_object_array_get_idx(q, i)));
+		tui_log_add(&t->plan, -1, s);
+		free(s);
+	}
+	tui_plan_render_hint(t);
 }
+
+/* A background catalog refresh; t is NULL once the shell has ended. */
+struct tui_vocab_job {
+	struct tui	*t;
+};
 
 void
 tui_plan_request(struct tui *t, const char *text)
 {
-	struct json_object	*params;
-	struct tui_plan_job	*job;
-	char			*err = NULL;
-	int			 rc;
+	enum request_error	 why;
+	struct plan		*p;
+	char			*err = NULL, *s;
+	size_t			 i;
 
-	t->plan_gen++;
-	tui_plan_head(t, text);
-	if (t->app->plugins == NULL || plugins_capability(t->app->plugins,
-	    TUI_PLAN_CAPABILITY) == NULL) {
-		tui_log_add(&t->plan, CHIFFON_LOG_WARNING, "No planner yet: "
-		    "no loaded plugin provides the '" TUI_PLAN_CAPABILITY
-		    "' capability, so nothing can be matched or run.");
-		tui_log_add(&t->plan, -1, "Load the infra plugin "
-		    "(chiffon plugins lists what loaded and why not).");
+	tui_plan_clear(t);
+	t->plan_request = xstrdup(text);
+	if (request_check_env(t->app, 0, &err) != 0) {
+		t->plan_error = err;
+		tui_plan_render(t);
 		return;
 	}
+	tui_plan_render(t);
+	tui_layout_draw_panes(t);
 
-	job = xcalloc(1, sizeof *job);
-	job->t = t;
-	job->gen = t->plan_gen;
-	job->text = xstrdup(text);
-	LIST_INSERT_HEAD(&t->plan_jobs, job, entry);
-	tui_log_add(&t->plan, -1, "Matching...");
-	params = json_object_new_object();
-	json_object_object_add(params, "text", json_object_new_string(text));
-	rc = host_invoke(t->app, TUI_PLAN_CAPABILITY,
-	    json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN),
-	    tui_plan_done, job, &err);
-	json_object_put(params);
-	if (rc != 0) {
-		/* done will not be called. */
-		LIST_REMOVE(job, entry);
-		free(job->text);
-		free(job);
-		tui_plan_head(t, text);
-		tui_log_add(&t->plan, CHIFFON_LOG_ERROR, "Matching failed:");
-		tui_log_add(&t->plan, -1, err);
-		free(err);
+	/* The loop turns inside request_plan: keep readline out of it. */
+	t->planning = 1;
+	tui_watch_stdin(t, 0);
+	p = request_plan(t->app, text, REQUEST_SOURCE_TUI, t->vocab, NULL,
+	    NULL, &why, &err);
+	tui_watch_stdin(t, 1);
+	t->planning = 0;
+	if (p == NULL) {
+		t->plan_error = err;
+		tui_log_line(t, CHIFFON_LOG_ERROR, NULL, err);
+		tui_plan_render(t);
+		return;
 	}
+	/* The next request sees changes made to the repository since. */
+	tui_plan_vocab_refresh(t);
+	t->plan_cur = p;
+	t->plan_changed = xcalloc(p->ntasks + 1, sizeof *t->plan_changed);
+	for (i = 0; i < p->ntasks; i++)
+		t->plan_changed[i] = -1;
+	/* The log pane gets the plan as `chiffon plan` prints it. */
+	s = plan_format(p);
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
+	free(s);
+	tui_plan_render(t);
+}
+
+int
+tui_plan_pending(const struct tui *t)
+{
+	const struct plan	*p = t->plan_cur;
+
+	return p != NULL && !t->planning && p->row_id > 0 &&
+	    plan_runnable(p) && (p->status == NULL ||
+	    strcmp(p->status, "pending_approval") == 0);
+}
+
+/* Set the state of the plan and of all its steps. */
+static void
+tui_plan_set_status(struct plan *p, const char *plan_st, const char *task_st)
+{
+	size_t	i;
+
+	free(p->status);
+	p->status = xstrdup(plan_st);
+	for (i = 0; i < p->ntasks; i++) {
+		free(p->tasks[i].status);
+		p->tasks[i].status = xstrdup(task_st);
+	}
+}
+
+/* Log a refusal of a key: why nothing happened. */
+static int
+tui_plan_refuse(struct tui *t, const char *msg, char *err)
+{
+	char	*s;
+
+	s = err != NULL ? xasprintf("%s: %s", msg, err) : xstrdup(msg);
+	tui_log_line(t, CHIFFON_LOG_WARNING, NULL, s);
+	free(s);
+	free(err);
+	return -1;
+}
+
+int
+tui_plan_approve(struct tui *t)
+{
+	struct approve_who	 who = approve_who_current();
+	struct plan		*p = t->plan_cur;
+	struct db		*db;
+	char			*err = NULL, *s;
+	int			 nq = 0;
+
+	if (!tui_plan_pending(t))
+		return tui_plan_refuse(t, p != NULL && p->row_id <= 0 ?
+		    "nothing to approve: the request leaves questions" :
+		    "nothing to approve: no plan pending approval is shown",
+		    NULL);
+	if (t->exec != NULL && !tui_exec_done(t->exec))
+		return tui_plan_refuse(t, "another plan is still running; "
+		    "approve this one once it ended", NULL);
+	if (request_check_env(t->app, 1, &err) != 0 ||
+	    (db = app_db(t->app, &err)) == NULL)
+		return tui_plan_refuse(t, "cannot run plans", err);
+	if (approve_plan(db_pg(db), p->row_id, &who, &nq, &err) < 0)
+		return tui_plan_refuse(t, "approval refused", err);
+	tui_plan_set_status(p, "approved", "queued");
+	s = xasprintf("Plan %lld approved by %s%s%s; %d task%s queued.",
+	    p->plan_id, who.user, who.ssh_client != NULL ? " from " : "",
+	    who.ssh_client != NULL ? who.ssh_client : "", nq,
+	    nq == 1 ? "" : "s");
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
+	free(s);
+	if (t->exec != NULL)
+		tui_exec_free(t->exec, NULL);
+	t->exec = tui_exec_start(t, p->row_id, p->plan_id, &err);
+	if (t->exec == NULL)
+		tui_plan_refuse(t, "this shell cannot run the tasks (they "
+		    "stay queued for `chiffon worker`)", err);
+	tui_plan_render(t);
+	tui_status_refresh(t);
+	return 0;
+}
+
+int
+tui_plan_reject(struct tui *t, const char *reason)
+{
+	struct approve_who	 who = approve_who_current();
+	struct plan		*p = t->plan_cur;
+	struct db		*db;
+	char			*err = NULL, *s;
+
+	if (!tui_plan_pending(t))
+		return tui_plan_refuse(t, "nothing to reject: no plan pending "
+		    "approval is shown", NULL);
+	if (reason == NULL || *reason == '\0')
+		reason = TUI_PLAN_REJECT_REASON;
+	if ((db = app_db(t->app, &err)) == NULL)
+		return tui_plan_refuse(t, "cannot reject", err);
+	if (approve_reject(db_pg(db), p->row_id, &who, reason, &err) < 0)
+		return tui_plan_refuse(t, "rejection refused", err);
+	tui_plan_set_status(p, "rejected", "rejected");
+	s = xasprintf("Plan %lld rejected by %s: %s", p->plan_id, who.user,
+	    reason);
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
+	free(s);
+	tui_plan_render(t);
+	return 0;
+}
+
+void
+tui_plan_step(struct tui *t, long long plan_row, size_t i, const char *st,
+    long long changed)
+{
+	struct plan	*p = t->plan_cur;
+	char		*s, *state;
+
+	if (p == NULL || p->row_id != plan_row) {
+		/* A plan no longer shown: the log pane only. */
+		if (st != NULL) {
+			s = xasprintf("==> plan row %lld step %zu: %s",
+			    plan_row, i + 1, st);
+			tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
+			free(s);
+		}
+		tui_status_refresh(t);
+		return;
+	}
+	/* st NULL: every step ended (the states are already shown). */
+	if (st != NULL && i < p->ntasks) {
+		free(p->tasks[i].status);
+		p->tasks[i].status = xstrdup(st);
+		t->plan_changed[i] = changed;
+		state = tui_plan_state(t, i);
+		s = xasprintf("==> step %d %s %s (%s): %s", p->tasks[i].step,
+		    p->tasks[i].action, p->tasks[i].service != NULL ?
+		    p->tasks[i].service : "?", p->tasks[i].playbook != NULL ?
+		    p->tasks[i].playbook : "-", state);
+		tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
+		free(s);
+		free(state);
+	}
+	tui_plan_render(t);
+	tui_layout_draw_panes(t);
+	tui_status_refresh(t);
 }
 
 void
 tui_plan_end(struct tui *t)
 {
-	struct tui_plan_job	*job;
+	if (t->exec != NULL)
+		tui_exec_free(t->exec, "the shell quit while the plan ran");
+	t->exec = NULL;
+	tui_plan_clear(t);
+	/* A refresh still in flight finishes without the shell. */
+	if (t->vocab_job != NULL)
+		t->vocab_job->t = NULL;
+	t->vocab_job = NULL;
+	if (t->vocab != NULL) {
+		vocab_free(t->vocab);
+		free(t->vocab);
+	}
+	t->vocab = NULL;
+}
 
-	while ((job = LIST_FIRST(&t->plan_jobs)) != NULL) {
-		LIST_REMOVE(job, entry);
-		job->t = NULL;
+static void
+tui_plan_vocab_done(const char *status, const char *result_json, void *data)
+{
+	struct tui_vocab_job	*job = data;
+	struct tui		*t = job->t;
+	struct vocab		*v;
+	char			*err = NULL;
+
+	free(job);
+	if (t == NULL)
+		return;
+	t->vocab_job = NULL;
+	v = xcalloc(1, sizeof *v);
+	if (strcmp(status, "successful") != 0 ||
+	    vocab_from_json(v, result_json, &err) != 0) {
+		/* Requests fall back to refreshing the catalog themselves. */
+		log_debug("catalog refresh: %s", err != NULL ? err : status);
+		free(err);
+		vocab_free(v);
+		free(v);
+		return;
+	}
+	if (t->vocab != NULL) {
+		vocab_free(t->vocab);
+		free(t->vocab);
+	}
+	t->vocab = v;
+}
+
+void
+tui_plan_vocab_refresh(struct tui *t)
+{
+	struct tui_vocab_job	*job;
+	char			*err = NULL;
+
+	if (t->vocab_job != NULL)
+		return;
+	job = xcalloc(1, sizeof *job);
+	job->t = t;
+	t->vocab_job = job;
+	if (host_invoke(t->app, "ansible.catalog", "{\"refresh\": true}",
+	    tui_plan_vocab_done, job, &err) != 0) {
+		log_debug("catalog refresh: %s", err);
+		free(err);
+		t->vocab_job = NULL;
+		free(job);
 	}
 }

@@ -45,7 +45,7 @@ tui_status_text(struct tui *t)
 {
 	struct app	*app = t->app;
 	const char	*repo = conf_get(app->conf, "ansible.repo");
-	char		*real = NULL, *s;
+	char		*real = NULL, *s, *run = NULL;
 	const char	*db;
 	int		 nplugins = 0;
 
@@ -57,12 +57,16 @@ tui_status_text(struct tui *t)
 		db = "not open";
 	else
 		db = db_state(app->db);
-	s = xasprintf(" chiffon  repo: %s%s  db: %s%s  plugins: %d loaded",
+	if (t->exec != NULL)
+		run = tui_exec_status(t->exec);
+	s = xasprintf(" chiffon  repo: %s%s  db: %s%s  plugins: %d loaded%s%s",
 	    real != NULL ? real : repo != NULL ? repo : "(none: use --repo)",
 	    repo != NULL && real == NULL ? " (not found)" : "",
 	    app->db == NULL ? "" : db_is_embedded(app->db) ? "embedded, " :
-	    "server, ", db, nplugins);
+	    "server, ", db, nplugins, run != NULL ? "  " : "",
+	    run != NULL ? run : "");
 	free(real);
+	free(run);
 	return s;
 }
 
@@ -82,6 +86,12 @@ tui_status_update(struct tui *t, int draw)
 		tui_layout_draw_status(t);
 		tui_input_redisplay();
 	}
+}
+
+void
+tui_status_refresh(struct tui *t)
+{
+	tui_status_update(t, 1);
 }
 
 static int
@@ -205,6 +215,14 @@ tui_do_help(struct tui *t, int count, int key)
 static int
 tui_do_quit(struct tui *t, int count, int key)
 {
+	if (t->exec != NULL && !tui_exec_done(t->exec) && !t->quit_asked) {
+		/* Ask once: quitting cancels what has not run yet. */
+		t->quit_asked = 1;
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "a plan is "
+		    "running: quit again to stop it (its unfinished steps "
+		    "are canceled) and leave");
+		return 0;
+	}
 	t->quit = 1;
 	return 0;
 }
@@ -266,6 +284,40 @@ tui_do_redraw(struct tui *t, int count, int key)
 	return 0;
 }
 
+/* a and r act only on an empty request line with a pending plan shown. */
+static int
+tui_typed(struct tui *t, int key, int letter)
+{
+	return key == letter && (rl_end > 0 || !tui_plan_pending(t));
+}
+
+static int
+tui_do_approve(struct tui *t, int count, int key)
+{
+	if (tui_typed(t, key, 'a'))
+		return rl_insert(count, key);
+	tui_plan_approve(t);
+	tui_layout_draw_panes(t);
+	return 0;
+}
+
+static int
+tui_do_reject(struct tui *t, int count, int key)
+{
+	char	*reason = NULL;
+
+	if (tui_typed(t, key, 'r'))
+		return rl_insert(count, key);
+	/* F6 takes the reason from the request line. */
+	if (key != 'r' && rl_end > 0 && tui_plan_pending(t))
+		reason = xstrdup(rl_line_buffer);
+	if (tui_plan_reject(t, reason) == 0 && reason != NULL)
+		tui_do_clear(t, count, key);
+	free(reason);
+	tui_layout_draw_panes(t);
+	return 0;
+}
+
 /* What each request does (the keys are in tui-keys.h). */
 static int (*const tui_handlers[])(struct tui *, int, int) = {
 	[TUI_REQ_HELP] = tui_do_help,
@@ -276,6 +328,8 @@ static int (*const tui_handlers[])(struct tui *, int, int) = {
 	[TUI_REQ_PAGE_UP] = tui_do_page_up,
 	[TUI_REQ_PAGE_DOWN] = tui_do_page_down,
 	[TUI_REQ_REDRAW] = tui_do_redraw,
+	[TUI_REQ_APPROVE] = tui_do_approve,
+	[TUI_REQ_REJECT] = tui_do_reject,
 };
 
 int
@@ -293,7 +347,7 @@ tui_submit(struct tui *t, const char *line)
 	char		*msg;
 
 	if (line == NULL) {		/* C-d on an empty line */
-		t->quit = 1;
+		tui_do_quit(t, 1, 0);
 		return;
 	}
 	for (p = line; *p == ' ' || *p == '\t'; p++)
@@ -309,6 +363,19 @@ tui_submit(struct tui *t, const char *line)
 }
 
 /* -- terminal and signals ------------------------------------------------- */
+
+static int	tui_stdin_cb(int, int, void *);
+
+void
+tui_watch_stdin(struct tui *t, int on)
+{
+	if (!on && t->watch_stdin > 0) {
+		loop_remove(t->loop, t->watch_stdin);
+		t->watch_stdin = 0;
+	} else if (on && t->watch_stdin == 0 && !t->quit)
+		t->watch_stdin = loop_watch_fd(t->loop, STDIN_FILENO,
+		    CHIFFON_FD_READ, tui_stdin_cb, t, NULL, NULL);
+}
 
 static int
 tui_stdin_cb(int fd, int revents, void *data)
@@ -387,8 +454,8 @@ tui_plan_intro(struct tui *t)
 {
 	tui_log_add(&t->plan, -1, "Type a request below and press Enter, "
 	    "for example: deploy uptime kuma");
-	tui_log_add(&t->plan, -1, "The matching playbooks are shown here. "
-	    "F1 shows the keys.");
+	tui_log_add(&t->plan, -1, "Its plan is shown here; a or F5 approves "
+	    "and runs it, r or F6 rejects it.  F1 shows the keys.");
 }
 
 int
@@ -406,7 +473,6 @@ tui_run(struct app *app)
 	t.sigfd = -1;
 	tui_log_init(&t.log, TUI_LOG_LINES);
 	tui_log_init(&t.plan, TUI_PLAN_LINES);
-	LIST_INIT(&t.plan_jobs);
 
 	/* SIGWINCH arrives through a signalfd, never as a handler. */
 	sigemptyset(&winch);
@@ -441,13 +507,13 @@ tui_run(struct app *app)
 		tui_log_line(&t, CHIFFON_LOG_WARNING, NULL, "signalfd failed: "
 		    "the screen will not follow size changes");
 	tui_plan_intro(&t);
+	tui_plan_vocab_refresh(&t);
 	tui_status_update(&t, 0);
 	if (app->db != NULL)
 		db_attach_loop(app->db, t.loop);
 
 	tui_input_start(&t);
-	t.watch_stdin = loop_watch_fd(t.loop, STDIN_FILENO, CHIFFON_FD_READ,
-	    tui_stdin_cb, &t, NULL, NULL);
+	tui_watch_stdin(&t, 1);
 	if (t.sigfd != -1)
 		t.watch_sig = loop_watch_fd(t.loop, t.sigfd, CHIFFON_FD_READ,
 		    tui_signal_cb, &t, NULL, NULL);
@@ -463,6 +529,9 @@ tui_run(struct app *app)
 		}
 	}
 
+	/* A plan still running is stopped while the screen is there. */
+	tui_watch_stdin(&t, 0);
+	tui_plan_end(&t);
 	log_set_sink(NULL, NULL);
 	if (t.watch_stdin > 0)
 		loop_remove(t.loop, t.watch_stdin);
@@ -472,7 +541,6 @@ tui_run(struct app *app)
 		loop_remove(t.loop, t.status_timer);
 	if (t.redraw_timer > 0)
 		loop_remove(t.loop, t.redraw_timer);
-	tui_plan_end(&t);
 	tui_input_end(&t);
 	tui_layout_free(&t);
 	endwin();

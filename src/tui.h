@@ -13,14 +13,14 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include <sys/queue.h>
 
 #include <curses.h>
 
 #include "tui-keys.h"
 
 struct app;
-struct tui_plan_job;
+struct plan;
+struct tui_exec;
 
 /* tui-text.c: measuring and drawing UTF-8 text by screen columns. */
 
@@ -102,6 +102,9 @@ enum tui_focus {
  * The shell's state: one per process (readline and curses are process-wide
  * themselves), owned by tui_run.
  */
+struct vocab;
+struct tui_vocab_job;
+
 struct tui {
 	struct app	*app;
 	struct loop	*loop;
@@ -116,8 +119,15 @@ struct tui {
 
 	struct tui_log	 log;		/* the log pane */
 	struct tui_log	 plan;		/* the plan/review pane */
-	unsigned	 plan_gen;	/* requests submitted so far */
-	LIST_HEAD(, tui_plan_job) plan_jobs; /* answers pending */
+	char		*plan_request;	/* the request the pane is about */
+	char		*plan_error;	/* why it has no plan, or NULL */
+	struct plan	*plan_cur;	/* its plan, or NULL */
+	long long	*plan_changed;	/* per step: changed count, or -1 */
+	int		 planning;	/* request_plan is running */
+	struct vocab	*vocab;		/* catalog of the last refresh, or NULL */
+	struct tui_vocab_job *vocab_job; /* refresh in flight, or NULL */
+	struct tui_exec	*exec;		/* the approved plan executing */
+	int		 quit_asked;	/* C-q once while a plan runs */
 	enum tui_focus	 focus;
 	int		 help;		/* help overlay shown */
 	int		 quit;		/* leave the loop */
@@ -165,10 +175,56 @@ void	 tui_input_redisplay(void);
 
 /* tui-plan.c: the plan/review pane. */
 
-/* Show what the host can say about the request text. */
+/* Plan the request text (request_plan) and show the plan or questions. */
 void	 tui_plan_request(struct tui *, const char *text);
-/* Detach the answers still pending (the shell is ending). */
+/* Non-zero when the pane shows a stored plan pending approval. */
+int	 tui_plan_pending(const struct tui *);
+/* Approve the plan shown and start executing it.  0, or -1 (logged). */
+int	 tui_plan_approve(struct tui *);
+/* Reject the plan shown with reason.  0, or -1 (logged). */
+int	 tui_plan_reject(struct tui *, const char *reason);
+/* Fill the pane again from the plan and its steps' states. */
+void	 tui_plan_render(struct tui *);
+/*
+ * A step of plan row plan_row changed: its status and changed count (or
+ * -1); index (size_t)-1 with status NULL: every step ended.
+ */
+void	 tui_plan_step(struct tui *, long long plan_row, size_t index,
+	    const char *status, long long changed);
+/* Free the pane's plan (the shell is ending). */
 void	 tui_plan_end(struct tui *);
+/*
+ * Refresh the catalog in the background (host_invoke, never blocking);
+ * requests are planned against the last refreshed catalog.
+ */
+void	 tui_plan_vocab_refresh(struct tui *);
+
+/* tui-exec.c: an approved plan executing on the shell's own loop. */
+
+/*
+ * Start executing plans row plan_row (plan plan_id, approved and
+ * queued) with this process's worker (worker.h): output lines go to the
+ * log pane as they come, step states to tui_plan_step, and the worker
+ * stops once every task of the plan reached a final state.  Nothing
+ * waits: it all runs from loop callbacks.  NULL with *errp (the tasks
+ * stay queued for another worker).
+ */
+struct tui_exec *tui_exec_start(struct tui *, long long plan_row,
+	    long long plan_id, char **errp);
+/* The plan row being executed. */
+long long tui_exec_plan(const struct tui_exec *);
+/* Non-zero once every task of the plan ended. */
+int	 tui_exec_done(const struct tui_exec *);
+/* A short state for the status bar ("plan 3: step 1/2 running").
+ * Caller frees. */
+char	*tui_exec_status(const struct tui_exec *);
+/*
+ * Stop and free.  While the plan is still executing, the worker gives
+ * its running tasks back and cancels them, the plan's unfinished tasks
+ * are canceled with reason why, and the canceled runs are waited for (at
+ * most HOST_CANCEL_GRACE_MS) so that no line arrives afterwards.
+ */
+void	 tui_exec_free(struct tui_exec *, const char *why);
 
 /* tui.c: the main loop glue. */
 
@@ -178,6 +234,10 @@ int	 tui_run(struct app *);
 int	 tui_request(struct tui *, enum tui_request, int count, int key);
 /* A line was accepted on the request line (NULL: end of input). */
 void	 tui_submit(struct tui *, const char *line);
+/* Recompute the status bar and redraw it if it changed. */
+void	 tui_status_refresh(struct tui *);
+/* Read the terminal (on) or leave its bytes waiting (off). */
+void	 tui_watch_stdin(struct tui *, int on);
 /* Add a line to the log pane (and the log file) and show it. */
 void	 tui_log_line(struct tui *, int level, const char *who,
 	    const char *msg);

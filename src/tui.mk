@@ -3,6 +3,6 @@
 ## link its parts; cmd-shell.c is the `shell` command of the binary.
 src_libchiffon_core_la_SOURCES += \
 	src/tui.c src/tui.h src/tui-keys.h \
-	src/tui-input.c src/tui-layout.c src/tui-log.c src/tui-plan.c \
-	src/tui-text.c
+	src/tui-exec.c src/tui-input.c src/tui-layout.c src/tui-log.c \
+	src/tui-plan.c src/tui-text.c
 src_chiffon_SOURCES += src/cmd-shell.c

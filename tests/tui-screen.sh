@@ -5,7 +5,9 @@
 #
 # chiffon runs with its embedded database in a throwaway data directory
 # (the first start creates the cluster, as the README's quick start does)
-# and the build tree's plugins; the cluster is stopped at the end.
+# and the build tree's plugins; the cluster is stopped at the end.  An
+# approved plan runs the real ansible-playbook against contrib/homelab,
+# whose demo hosts live under CHIFFON_DEMO_ROOT (a directory of the test).
 set -eu
 
 : "${CHIFFON_SRCDIR:?run through make check}"
@@ -148,7 +150,14 @@ done
 
 # The environment chiffon runs in: nothing from the user's own setup.
 run_env="env LC_ALL=C.UTF-8 TERM=screen INPUTRC=/dev/null HOME=$tmp
-    XDG_CONFIG_HOME=$tmp/config CHIFFON_PLUGIN_PATH=$plugin_path"
+    XDG_CONFIG_HOME=$tmp/config CHIFFON_PLUGIN_PATH=$plugin_path
+    CHIFFON_DEMO_ROOT=$tmp/demo"
+mkdir "$tmp/demo"
+
+# sql QUERY: one value from chiffon's database (the embedded cluster).
+sql() {
+	psql "$("$bin" --config "$conf" --data-dir "$data" db url)" -XAtqc "$1"
+}
 
 # --- not a terminal: exit 2 without touching the database ------------------
 target=none
@@ -187,26 +196,115 @@ tm send-keys -t main C-c
 wait_line 10 40 "chiffon>"
 ok "the request line echoes and edits (readline), C-c clears it"
 
-# Submitting shows the request in the plan pane and in the log.
-tm send-keys -t main -l "deploy uptime kuma"
-tm send-keys -t main Enter
-wait_for 20 "Request: deploy uptime kuma"
-wait_for 20 "request: deploy uptime kuma"
-wait_line 10 40 "chiffon>"
-line 1 | grep -qE "plugins: [1-9][0-9]* loaded" ||
-    fail "the build tree's plugins did not load"
-wait_for 30 "Matching playbook:"
-screen main | sed -n '3,14p' | grep -qE "^  kuma-deploy.yml +service kuma" ||
-    fail "the plan pane does not show kuma-deploy.yml as the match"
-ok "submitted; the plan pane shows the matching playbook"
-
-# A request the demo homelab has no playbook for: candidates, no match.
+# A request naming a service the homelab does not have: the plan pane
+# shows the questions and the candidates; nothing can be approved.
 tm send-keys -t main -l "install wordpress blog"
 tm send-keys -t main Enter
 wait_for 20 "Request: install wordpress blog"
-wait_for 20 "No playbook matches this request well enough."
-wait_for 10 "Candidates:"
-ok "a request without a playbook shows candidates, not a guess"
+wait_for 20 "request: install wordpress blog"
+line 1 | grep -qE "plugins: [1-9][0-9]* loaded" ||
+    fail "the build tree's plugins did not load"
+wait_for 30 "Questions (nothing runs until they are answered):"
+wait_for 10 "No plan: request"
+screen main | sed -n '3,14p' | grep -qF "The catalog has no service" ||
+    fail "the plan pane does not ask which service was meant"
+screen main | sed -n '3,14p' | grep -qE "^    candidates: [a-z]+-deploy.yml" ||
+    fail "the plan pane does not show the candidates"
+wait_line 10 40 "chiffon>"
+tm send-keys -t main F5
+wait_for 10 "nothing to approve: the request leaves questions"
+# On a plan that cannot be approved, a is typed like any letter.
+tm send-keys -t main -l "a"
+wait_line 10 40 "chiffon> a"
+tm send-keys -t main C-c
+wait_line 10 40 "chiffon>"
+[ "$(sql "SELECT count(*) FROM approvals")" = 0 ] ||
+    fail "an approvals row exists after F5 and a on a question"
+[ "$(sql "SELECT count(*) FROM plans")" = 0 ] ||
+    fail "a plan was stored for a request with questions"
+[ "$(sql "SELECT source || ':' || (ambiguities::text <> '[]') FROM
+    requests ORDER BY id DESC LIMIT 1")" = "tui:true" ] ||
+    fail "the request is not recorded (source tui) with its questions"
+ok "a request for a missing service shows questions; F5 and a approve nothing"
+
+# The Kuma request: the plan pane shows the real plan, two steps in order.
+kuma="Deploy Kuma Uptime to homelab and add existing portals to config"
+tm send-keys -t main -l "$kuma"
+tm send-keys -t main Enter
+wait_for 20 "Request: $kuma"
+wait_for 30 "a or F5: approve and run"
+screen main | sed -n '3,14p' | grep -n "^ [12]\. " >"$tmp/steps"
+grep -qE "^3: 1\. deploy kuma  kuma-deploy.yml \(exact, 1.00\).*\[pending approval\]$" \
+    "$tmp/steps" || { cat "$tmp/steps" >&2; fail "step 1 is not kuma-deploy.yml"; }
+grep -qE "^4: 2\. configure kuma  kuma-monitors.yml \(exact, 1.00\).*\[pending approval\]$" \
+    "$tmp/steps" || { cat "$tmp/steps" >&2; fail "step 2 is not kuma-monitors.yml"; }
+[ "$(sql "SELECT string_agg(t.step || ':' || t.playbook || ':' || t.status,
+    ' ' ORDER BY t.step) FROM tasks t JOIN plans p ON p.id = t.plan_id
+    JOIN requests r ON r.id = p.request_id WHERE r.source = 'tui'")" = \
+    "1:kuma-deploy.yml:pending_approval 2:kuma-monitors.yml:pending_approval" ] ||
+    fail "the plan shown is not the plan stored"
+ok "the Kuma request: the plan pane shows kuma-deploy.yml then kuma-monitors.yml"
+
+# a approves; the steps run while the keys keep answering.
+tm send-keys -t main -l "a"
+wait_for 20 "Plan 1 approved by"
+wait_for 30 "[running]"
+line 1 | grep -qE "plan 1: (step [12]/2 running|2/2 steps ended|all 2 steps succeeded)" ||
+    fail "the status bar does not show the run"
+tm send-keys -t main F1
+wait_for 5 "chiffon keys"
+tm send-keys -t main x
+wait_gone 5 "chiffon keys"
+screen main | grep -qF "All 2 steps succeeded." &&
+    fail "the run ended before the keys were tried (cannot tell they answered)"
+ok "approved with a: a step is running and F1 still answers"
+
+wait_for 300 "All 2 steps succeeded."
+screen main | sed -n '3,14p' | grep -qE "^ 1\. deploy kuma .*\[succeeded, changed [0-9]+\]$" ||
+    fail "step 1 does not show succeeded with its changed count"
+screen main | sed -n '3,14p' | grep -qE "^ 2\. configure kuma .*\[succeeded, changed [0-9]+\]$" ||
+    fail "step 2 does not show succeeded with its changed count"
+line 1 | grep -qF "plan 1: all 2 steps succeeded" ||
+    fail "the status bar does not show the end of the run"
+[ "$(screen main | grep -c "^PLAY RECAP")" -ge 1 ] ||
+    fail "no PLAY RECAP line in the log pane"
+screen main | grep -qE "^==> step 2 configure kuma \(kuma-monitors.yml\): succeeded" ||
+    fail "the log pane lacks the end of step 2"
+# Both recaps went through the log pane (and so into log.file).
+tm send-keys -t main PPage
+wait_for 10 "more below (PgDn)"
+tm send-keys -t main NPage
+wait_gone 10 "more below (PgDn)"
+[ "$(sql "SELECT string_agg(t.step || ':' || t.playbook || ':' || t.status,
+    ' ' ORDER BY t.step) FROM tasks t JOIN plans p ON p.id = t.plan_id
+    JOIN requests r ON r.id = p.request_id WHERE r.source = 'tui'")" = \
+    "1:kuma-deploy.yml:succeeded 2:kuma-monitors.yml:succeeded" ] ||
+    fail "the tasks did not succeed in the database"
+[ "$(sql "SELECT count(*) FROM runs WHERE status = 'successful'
+    AND task_id IS NOT NULL")" = 2 ] || fail "not two successful runs"
+[ "$(sql "SELECT count(*) FROM approvals WHERE decision = 'approved'")" = 1 ] ||
+    fail "not one approvals row"
+[ -s "$tmp/demo/docker1/uptime-kuma/monitors.json" ] ||
+    fail "kuma-monitors.yml did not write the monitors"
+ok "both steps succeeded: pane, status bar, PLAY RECAP in the log, tasks in the database"
+
+# r rejects a pending plan with the fixed reason; F6 takes the typed one.
+tm send-keys -t main -l "deploy grafana"
+tm send-keys -t main Enter
+wait_for 30 "a or F5: approve and run"
+tm send-keys -t main -l "r"
+wait_for 10 "Rejected: nothing ran."
+tm send-keys -t main -l "deploy grafana"
+tm send-keys -t main Enter
+wait_for 30 "a or F5: approve and run"
+tm send-keys -t main -l "wrong host"
+tm send-keys -t main F6
+wait_for 10 "Rejected: nothing ran."
+wait_line 10 40 "chiffon>"
+[ "$(sql "SELECT string_agg(reason, '|' ORDER BY id) FROM approvals
+    WHERE decision = 'rejected'")" = "rejected in the shell|wrong host" ] ||
+    fail "the rejections are not recorded with their reasons"
+ok "r rejects with 'rejected in the shell', F6 with the typed reason"
 
 # F1 shows the help (generated from the key table); any key closes it.
 tm send-keys -t main F1
@@ -228,24 +326,25 @@ tm send-keys -t main C-c
 ok "F1 and ? show the help, a key closes it; ? is typed on a non-empty line"
 
 # PgUp/PgDn scroll the log pane (focused at start).
+# Each request adds its plan (about ten lines) to the log.
 i=1
-while [ "$i" -le 40 ]; do
-	tm send-keys -t main -l "r$i"
+while [ "$i" -le 6 ]; do
+	tm send-keys -t main -l "q$i"
 	tm send-keys -t main Enter
 	i=$((i + 1))
 done
-wait_for 30 "request: r40"
+wait_for 60 "request: q6"
 tm send-keys -t main PPage
 wait_for 10 "more below (PgDn)"
-wait_gone 10 "request: r40"
+wait_gone 10 "request: q6"
 tm send-keys -t main NPage
-wait_for 10 "request: r40"
+wait_for 10 "request: q6"
 wait_gone 10 "more below (PgDn)"
 # Tab moves the focus to the plan pane: PgUp no longer scrolls the log.
 tm send-keys -t main Tab
 tm send-keys -t main PPage
 sleep 0.3
-screen main | grep -qF "request: r40" || fail "PgUp scrolled the log after Tab"
+screen main | grep -qF "request: q6" || fail "PgUp scrolled the log after Tab"
 tm send-keys -t main Tab
 ok "PgUp/PgDn scroll the focused pane; Tab moves the focus"
 
@@ -274,7 +373,7 @@ st=$(wait_dead 10)
 [ "$st" = 0 ] || fail "C-q: exit status $st, expected 0"
 ok "C-q quits with exit status 0"
 
-# --- without a planner: the plan pane says so ---------------------------------
+# --- without the infra plugin: the plan pane says why nothing is planned -----
 target=noplug
 # shellcheck disable=SC2086
 start noplug $run_env CHIFFON_PLUGINS_LOAD=no-such-plugin \
@@ -283,14 +382,18 @@ wait_for 60 "db: embedded, connected"
 line 1 | grep -qF "plugins: 0 loaded" || fail "plugins were loaded"
 tm send-keys -t noplug -l "deploy uptime kuma"
 tm send-keys -t noplug Enter
-wait_for 20 "No planner yet"
-screen noplug | grep -q "Matching playbook" && fail "a match without a planner"
+wait_for 20 "Cannot plan this request:"
+screen noplug | sed -n '3,12p' | grep -qF "the infra plugin is not loaded" ||
+    fail "the plan pane does not say that the infra plugin is missing"
+screen noplug | grep -q "^ 1\. " && fail "a plan without a planner"
+tm send-keys -t noplug F5
+wait_for 10 "nothing to approve: no plan pending approval is shown"
 tm send-keys -t noplug F10
 st=$(wait_dead 10)
 [ "$st" = 0 ] || fail "F10: exit status $st, expected 0"
-ok "without a plugin for ansible.match: 'No planner yet'; F10 quits"
+ok "without the infra plugin: 'Cannot plan this request', F5 approves nothing; F10 quits"
 
-# --- a repository that does not exist: the matcher's failure is shown -------
+# --- a repository that does not exist: the planner's failure is shown -------
 target=norepo
 # shellcheck disable=SC2086
 start norepo $run_env "$bin" --config "$conf" --data-dir "$data" \
@@ -298,7 +401,7 @@ start norepo $run_env "$bin" --config "$conf" --data-dir "$data" \
 wait_for 60 "repo: $tmp/no-such-repo (not found)"
 tm send-keys -t norepo -l "deploy uptime kuma"
 tm send-keys -t norepo Enter
-wait_for 20 "Matching failed (failed):"
+wait_for 20 "Cannot plan this request:"
 screen norepo | sed -n '3,12p' | grep -qF "no-such-repo" ||
     fail "the plan pane does not say which repository is missing"
 tm send-keys -t norepo C-q

@@ -1,0 +1,343 @@
+/*
+ * tui-exec.c - an approved plan executing on the shell's own loop.
+ *
+ * This is what approve_execute (approve.h) does for `chiffon run` and
+ * `chiffon approve --wait`, taken apart into loop callbacks so that the
+ * screen keeps answering keys while a playbook runs: the process's own
+ * worker (worker.h) claims the plan's queued tasks and runs them through
+ * the "ansible" capability; host_on_run subscribes the log pane to the
+ * output of every run of one of the plan's tasks; a timer looks at the
+ * plan's tasks every TUI_EXEC_POLL_MS and reports each change of state
+ * to the plan pane (tui_plan_step), with the changed count of a finished
+ * step from its run summary (approve_task_summary).  Another worker
+ * (`chiffon worker`) may run some of the tasks; that is seen the same
+ * way.  Once every task ended the worker stops.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "app.h"
+#include "approve.h"
+#include "db.h"
+#include "dispatch.h"
+#include "host.h"
+#include "loop.h"
+#include "runlog.h"
+#include "task.h"
+#include "tui.h"
+#include "util.h"
+#include "worker.h"
+
+/* How often the plan's tasks are looked at while it executes. */
+#define TUI_EXEC_POLL_MS	250
+
+static const char tui_exec_sql_progress[] =
+	"SELECT id, status FROM tasks WHERE plan_id = $1 ORDER BY step";
+static const char tui_exec_sql_cancel[] =
+	"UPDATE tasks SET status = 'canceled', status_reason = $2 "
+	"WHERE plan_id = $1 AND status IN ('approved', 'queued', 'paused')";
+
+/* One task of the plan as last seen. */
+struct tui_exec_task {
+	long long	 id;
+	char		*status;
+};
+
+/* The execution of one approved plan. */
+struct tui_exec {
+	struct tui		*t;
+	long long		 plan_row;
+	long long		 plan_id;	/* what the admin sees */
+	struct worker		*worker;	/* NULL once stopped */
+	int			 poll_id;	/* poll timer, or 0 */
+	struct tui_exec_task	*tasks;
+	size_t			 ntasks;
+	int			 done;		/* every task ended */
+};
+
+/* A final state of a task. */
+static int
+tui_exec_final(const char *st)
+{
+	static const char *const finals[] = { "succeeded", "failed",
+	    "canceled", "timed_out", "rejected", "superseded" };
+	size_t	i;
+
+	for (i = 0; i < nitems(finals); i++) {
+		if (strcmp(st, finals[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A copy of len bytes of line without terminal escape sequences (the
+ * colours ansible-playbook writes) and the trailing newline.  Caller
+ * frees.
+ */
+static char *
+tui_exec_plain(const char *line, size_t len)
+{
+	char	*s = xmalloc(len + 1), *o = s;
+	size_t	 i = 0;
+
+	while (i < len) {
+		if (line[i] != '\033') {
+			*o++ = line[i++];
+			continue;
+		}
+		i++;
+		if (i < len && line[i] == '[') {
+			/* CSI: parameters, then one final byte. */
+			for (i++; i < len && (line[i] < '@' || line[i] > '~');
+			    i++)
+				/* nothing */;
+		}
+		if (i < len)
+			i++;
+	}
+	while (o > s && (o[-1] == '\n' || o[-1] == '\r'))
+		o--;
+	*o = '\0';
+	return s;
+}
+
+/* An output line of one of the plan's runs: into the log pane. */
+static void
+tui_exec_line(struct runlog *rl, int stream, const char *line, size_t len,
+    void *data)
+{
+	struct tui_exec	*x = data;
+	char		*s;
+
+	(void)rl;
+	(void)stream;
+	s = tui_exec_plain(line, len);
+	tui_log_line(x->t, CHIFFON_LOG_INFO, NULL, s);
+	free(s);
+}
+
+/* A plugin began a run: follow it when it is one of the plan's tasks. */
+static void
+tui_exec_on_run(struct runlog *rl, struct chiffon_task *task, void *data)
+{
+	struct tui_exec	*x = data;
+	const char	*id = task_id(task);
+	long long	 n;
+	size_t		 i;
+
+	if (id == NULL)
+		return;
+	n = strtoll(id, NULL, 10);
+	for (i = 0; i < x->ntasks; i++) {
+		if (x->tasks[i].id == n) {
+			runlog_subscribe(rl, tui_exec_line, x);
+			return;
+		}
+	}
+}
+
+/* Stop the worker and stop following runs. */
+static void
+tui_exec_stop_worker(struct tui_exec *x)
+{
+	host_on_run(NULL, NULL);
+	if (x->worker != NULL) {
+		worker_stop(x->worker);
+		worker_free(x->worker);
+		x->worker = NULL;
+	}
+}
+
+/* Look at the plan's tasks; report changes.  0, or -1 with *errp. */
+static int
+tui_exec_progress(struct tui_exec *x, char **errp)
+{
+	struct db	*db = app_db(x->t->app, errp);
+	PGresult	*res;
+	PGconn		*pg;
+	const char	*params[1];
+	char		 row[32], *summary;
+	long long	 changed, failed;
+	int		 i, n, open = 0;
+
+	if (db == NULL)
+		return -1;
+	pg = db_pg(db);
+	snprintf(row, sizeof row, "%lld", x->plan_row);
+	params[0] = row;
+	if ((res = dispatch_query(pg, tui_exec_sql_progress, 1, params,
+	    errp)) == NULL)
+		return -1;
+	n = PQntuples(res);
+	if (x->tasks == NULL) {
+		x->tasks = xcalloc((size_t)n + 1, sizeof *x->tasks);
+		x->ntasks = (size_t)n;
+		for (i = 0; i < n; i++)
+			x->tasks[i].id = strtoll(PQgetvalue(res, i, 0), NULL,
+			    10);
+	}
+	for (i = 0; i < n && (size_t)i < x->ntasks; i++) {
+		struct tui_exec_task	*et = &x->tasks[i];
+		const char		*st = PQgetvalue(res, i, 1);
+
+		if (!tui_exec_final(st))
+			open++;
+		if (et->status != NULL && strcmp(et->status, st) == 0)
+			continue;
+		free(et->status);
+		et->status = xstrdup(st);
+		changed = -1;
+		if (tui_exec_final(st)) {
+			summary = approve_task_summary(pg, et->id);
+			if (summary != NULL)
+				approve_count(summary, &changed, &failed);
+			free(summary);
+		}
+		tui_plan_step(x->t, x->plan_row, (size_t)i, st, changed);
+	}
+	PQclear(res);
+	if (open == 0 && (x->worker == NULL || worker_running(x->worker) == 0))
+		x->done = 1;
+	return 0;
+}
+
+static int
+tui_exec_poll(void *data)
+{
+	struct tui_exec	*x = data;
+	char		*err = NULL, *msg;
+
+	/* request_plan runs its own statements on the connection. */
+	if (x->t->planning)
+		return 0;
+	if (tui_exec_progress(x, &err) != 0) {
+		msg = xasprintf("plan %lld: cannot read its tasks' "
+		    "states: %s", x->plan_id, err);
+		tui_log_line(x->t, CHIFFON_LOG_WARNING, NULL, msg);
+		free(msg);
+		free(err);
+		return 0;
+	}
+	if (!x->done)
+		return 0;
+	x->poll_id = 0;
+	tui_exec_stop_worker(x);
+	tui_plan_step(x->t, x->plan_row, (size_t)-1, NULL, -1);
+	return 1;
+}
+
+struct tui_exec *
+tui_exec_start(struct tui *t, long long plan_row, long long plan_id,
+    char **errp)
+{
+	struct tui_exec	*x;
+
+	x = xcalloc(1, sizeof *x);
+	x->t = t;
+	x->plan_row = plan_row;
+	x->plan_id = plan_id;
+	if (tui_exec_progress(x, errp) != 0) {
+		free(x->tasks);
+		free(x);
+		return NULL;
+	}
+	/* Without a worker the tasks stay queued for another one. */
+	x->done = 1;
+	if ((x->worker = worker_new(t->app, NULL, errp)) == NULL) {
+		tui_exec_free(x, NULL);
+		return NULL;
+	}
+	host_on_run(tui_exec_on_run, x);
+	if (worker_start(x->worker, errp) != 0) {
+		tui_exec_free(x, NULL);
+		return NULL;
+	}
+	x->done = 0;
+	x->poll_id = loop_add_timer(t->loop, TUI_EXEC_POLL_MS, tui_exec_poll,
+	    x, NULL, NULL);
+	return x;
+}
+
+long long
+tui_exec_plan(const struct tui_exec *x)
+{
+	return x->plan_row;
+}
+
+int
+tui_exec_done(const struct tui_exec *x)
+{
+	return x->done;
+}
+
+char *
+tui_exec_status(const struct tui_exec *x)
+{
+	size_t		 i, nok = 0, nend = 0;
+	const char	*st;
+
+	for (i = 0; i < x->ntasks; i++) {
+		st = x->tasks[i].status != NULL ? x->tasks[i].status : "?";
+		if (strcmp(st, "succeeded") == 0)
+			nok++;
+		if (tui_exec_final(st))
+			nend++;
+		else if (!x->done && strcmp(st, "running") == 0)
+			return xasprintf("plan %lld: step %zu/%zu running",
+			    x->plan_id, i + 1, x->ntasks);
+	}
+	if (!x->done)
+		return xasprintf("plan %lld: %zu/%zu steps ended",
+		    x->plan_id, nend, x->ntasks);
+	if (nok == x->ntasks)
+		return xasprintf("plan %lld: all %zu steps succeeded",
+		    x->plan_id, x->ntasks);
+	return xasprintf("plan %lld: %zu of %zu steps did not succeed",
+	    x->plan_id, x->ntasks - nok, x->ntasks);
+}
+
+void
+tui_exec_free(struct tui_exec *x, const char *why)
+{
+	struct db	*db;
+	PGresult	*res;
+	const char	*params[2];
+	char		 row[32], *err = NULL;
+	uint64_t	 until;
+	size_t		 i;
+
+	if (x == NULL)
+		return;
+	if (x->poll_id > 0)
+		loop_remove(x->t->loop, x->poll_id);
+	x->poll_id = 0;
+	if (!x->done) {
+		/* Stop ours, then cancel what of the plan is left. */
+		if (x->worker != NULL)
+			worker_stop(x->worker);
+		db = app_db(x->t->app, NULL);
+		snprintf(row, sizeof row, "%lld", x->plan_row);
+		params[0] = row;
+		params[1] = why;
+		res = db != NULL ? dispatch_query(db_pg(db),
+		    tui_exec_sql_cancel, 2, params, &err) : NULL;
+		PQclear(res);
+		free(err);
+		/* The canceled runs end through the loop: wait for them. */
+		until = now_ms() + HOST_CANCEL_GRACE_MS;
+		while (host_ntasks() > 0 && now_ms() < until)
+			loop_run_once(x->t->loop, 100);
+	}
+	tui_exec_stop_worker(x);
+	for (i = 0; i < x->ntasks; i++)
+		free(x->tasks[i].status);
+	free(x->tasks);
+	free(x);
+}
