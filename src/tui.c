@@ -39,15 +39,21 @@
 
 /* -- status bar ----------------------------------------------------------- */
 
-/* The status bar's text for the current state.  Caller frees. */
+/*
+ * The status bar's text for the current state.  When it is wider than the
+ * screen, the repository path is shortened from the left ("...homelab"),
+ * so the database and run state stay visible.  Caller frees.
+ */
 static char *
 tui_status_text(struct tui *t)
 {
-	struct app	*app = t->app;
-	const char	*repo = conf_get(app->conf, "ansible.repo");
-	char		*real = NULL, *s, *run = NULL;
-	const char	*db;
-	int		 nplugins = 0;
+	static const char	 head[] = " chiffon  repo: ";
+	struct app		*app = t->app;
+	const char		*repo = conf_get(app->conf, "ansible.repo");
+	const char		*shown, *db;
+	char			*real = NULL, *s, *run = NULL, *tail;
+	int			 nplugins = 0;
+	long			 avail, keep, plen;
 
 	if (repo != NULL)
 		real = realpath(repo, NULL);
@@ -59,12 +65,22 @@ tui_status_text(struct tui *t)
 		db = db_state(app->db);
 	if (t->exec != NULL)
 		run = tui_exec_status(t->exec);
-	s = xasprintf(" chiffon  repo: %s%s  db: %s%s  plugins: %d loaded%s%s",
-	    real != NULL ? real : repo != NULL ? repo : "(none: use --repo)",
+	shown = real != NULL ? real : repo != NULL ? repo :
+	    "(none: use --repo)";
+	tail = xasprintf("%s  db: %s%s  plugins: %d loaded%s%s",
 	    repo != NULL && real == NULL ? " (not found)" : "",
 	    app->db == NULL ? "" : db_is_embedded(app->db) ? "embedded, " :
 	    "server, ", db, nplugins, run != NULL ? "  " : "",
 	    run != NULL ? run : "");
+	avail = (long)t->geom.cols - (long)(sizeof head - 1) -
+	    (long)strlen(tail);
+	plen = (long)strlen(shown);
+	keep = avail - 3 > 12 ? avail - 3 : 12;
+	if (t->geom.cols > 0 && plen > avail && keep < plen)
+		s = xasprintf("%s...%s%s", head, shown + (plen - keep), tail);
+	else
+		s = xasprintf("%s%s%s", head, shown, tail);
+	free(tail);
 	free(real);
 	free(run);
 	return s;
