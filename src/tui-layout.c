@@ -90,7 +90,7 @@ tui_layout_apply(struct tui *t)
 void
 tui_layout_draw_status(struct tui *t)
 {
-	static const char	 keys[] = " F1 help  C-q quit ";
+	static const char	 keys[] = TUI_STATUS_KEYS;
 	WINDOW			*w = t->w_status;
 	int			 cols, right, used;
 

@@ -40,9 +40,10 @@
 /* -- status bar ----------------------------------------------------------- */
 
 /*
- * The status bar's text for the current state.  When it is wider than the
- * screen, the repository path is shortened from the left ("...homelab"),
- * so the database and run state stay visible.  Caller frees.
+ * The status bar's text for the current state.  When it and the key hint
+ * are wider than the screen, the repository path is shortened from the
+ * left ("...homelab"), so the database and run state stay visible.
+ * Caller frees.
  */
 static char *
 tui_status_text(struct tui *t)
@@ -72,8 +73,9 @@ tui_status_text(struct tui *t)
 	    app->db == NULL ? "" : db_is_embedded(app->db) ? "embedded, " :
 	    "server, ", db, nplugins, run != NULL ? "  " : "",
 	    run != NULL ? run : "");
+	/* Leave room for the key hint as well. */
 	avail = (long)t->geom.cols - (long)(sizeof head - 1) -
-	    (long)strlen(tail);
+	    (long)strlen(tail) - (long)(sizeof TUI_STATUS_KEYS - 1) - 1;
 	plen = (long)strlen(shown);
 	keep = avail - 3 > 12 ? avail - 3 : 12;
 	if (t->geom.cols > 0 && plen > avail && keep < plen)

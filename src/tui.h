@@ -102,6 +102,9 @@ enum tui_focus {
  * The shell's state: one per process (readline and curses are process-wide
  * themselves), owned by tui_run.
  */
+/* The key hint at the right of the status bar, where it fits. */
+#define TUI_STATUS_KEYS " F1 help  C-q quit "
+
 struct vocab;
 struct tui_vocab_job;
 
