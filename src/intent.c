@@ -138,16 +138,6 @@ intent_strf(const char *fmt, ...)
 	return o;
 }
 
-static int
-intent_in_list(const char *w, const char *const *list)
-{
-	for (; list != NULL && *list != NULL; list++) {
-		if (strcmp(w, *list) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* Optimal string alignment distance, bounded: returns > max early. */
 static size_t
 intent_distance(const char *a, const char *b, size_t max)
@@ -308,7 +298,7 @@ intent_match_phrase(struct intent_clause *cl, const char *phrase, int typos,
 		for (i = 0; typos && i < cl->n && found == cl->n; i++) {
 			const char *t = cl->w[i].text;
 
-			if (cl->w[i].used || intent_in_list(t,
+			if (cl->w[i].used || str_in_list(t,
 			    intent_stop_words))
 				continue;
 			if (intent_distance(t, tok, intent_typo_budget(
@@ -363,7 +353,7 @@ intent_find_action(struct intent_clause *cl)
 		for (a = intent_action_table;
 		    a < intent_action_table + nitems(intent_action_table);
 		    a++) {
-			if (intent_in_list(cl->w[i].text, a->phrases)) {
+			if (str_in_list(cl->w[i].text, a->phrases)) {
 				cl->w[i].used = 1;
 				return a->name;
 			}
@@ -454,7 +444,7 @@ intent_target_at(struct intent_state *st, struct intent_clause *cl, size_t i,
 	const char *const	*g;
 	const char		*w = cl->w[i].text;
 
-	if (intent_in_list(w, intent_all_words)) {
+	if (str_in_list(w, intent_all_words)) {
 		/* "all proxmox hosts": "all" qualifies the next word. */
 		if (strcmp(w, "all") == 0 && i + 1 < cl->n) {
 			if (intent_target_at(st, cl, i + 1, targets) > 0) {
@@ -462,7 +452,7 @@ intent_target_at(struct intent_state *st, struct intent_clause *cl, size_t i,
 				return 2;
 			}
 			/* "all portals" is not about hosts. */
-			if (!intent_in_list(cl->w[i + 1].text,
+			if (!str_in_list(cl->w[i + 1].text,
 			    intent_host_words))
 				return 0;
 		}
@@ -517,7 +507,7 @@ intent_find_targets(struct intent_state *st, struct intent_clause *cl,
 	for (i = 0; i < cl->n; i++) {
 		if (cl->w[i].used)
 			continue;
-		if (intent_in_list(cl->w[i].text, intent_target_preps)) {
+		if (str_in_list(cl->w[i].text, intent_target_preps)) {
 			/* Skip articles and "all" after the preposition. */
 			for (j = i + 1; j < cl->n && (strcmp(cl->w[j].text,
 			    "the") == 0 || strcmp(cl->w[j].text, "my") == 0 ||
@@ -527,7 +517,7 @@ intent_find_targets(struct intent_state *st, struct intent_clause *cl,
 				continue;
 			n = intent_target_at(st, cl, j, targets);
 			if (n == 0 && strcmp(cl->w[i].text, "on") == 0 &&
-			    !intent_in_list(cl->w[j].text,
+			    !str_in_list(cl->w[j].text,
 			    intent_stop_words)) {
 				json_object_array_add(st->ambiguities,
 				    intent_strf("I don't know "
@@ -632,7 +622,7 @@ intent_leftover(struct intent_clause *cl)
 	size_t		i;
 
 	for (i = 0; i < cl->n; i++) {
-		if (cl->w[i].used || intent_in_list(cl->w[i].text,
+		if (cl->w[i].used || str_in_list(cl->w[i].text,
 		    intent_stop_words))
 			continue;
 		if (sb.len > 0)
@@ -818,7 +808,7 @@ intent_parse(const char *text, const struct intent_vocab *vocab)
 
 	w = intent_split(text != NULL ? text : "", &n);
 	for (start = 0, i = 0; i <= n; i++) {
-		if (i < n && !intent_in_list(w[i].text, intent_separators))
+		if (i < n && !str_in_list(w[i].text, intent_separators))
 			continue;
 		/* "set up" keeps "up"; "back up" etc. never hit separators. */
 		cl.w = w + start;

@@ -88,16 +88,6 @@ llm_system_prompt(const struct intent_vocab *v, const char *const *playbooks)
 	return strbuf_detach(&sb);
 }
 
-static int
-llm_check_in(const char *s, const char *const *list)
-{
-	for (; list != NULL && *list != NULL; list++) {
-		if (strcmp(s, *list) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* The catalog name of a service named by name or alias, or NULL. */
 static const char *
 llm_check_service(const struct intent_vocab *v, const char *s)
@@ -106,7 +96,7 @@ llm_check_service(const struct intent_vocab *v, const char *s)
 
 	for (i = 0; i < v->nservices; i++) {
 		if (strcasecmp(v->services[i].name, s) == 0 ||
-		    llm_check_in(s, v->services[i].aliases))
+		    str_in_list(s, v->services[i].aliases))
 			return v->services[i].name;
 	}
 	return NULL;
@@ -148,7 +138,7 @@ llm_check_intent(json_object *in, size_t idx, const struct intent_vocab *v,
 	}
 	if (!json_object_object_get_ex(in, "action", &o) ||
 	    !json_object_is_type(o, json_type_string) ||
-	    !llm_check_in(action = json_object_get_string(o),
+	    !str_in_list(action = json_object_get_string(o),
 	    (const char *const *)intent_actions)) {
 		set_error(errp, "intents[%zu].action '%s' is not a known "
 		    "action", idx, o != NULL ? json_object_get_string(o) :
@@ -165,7 +155,7 @@ llm_check_intent(json_object *in, size_t idx, const struct intent_vocab *v,
 	}
 	if (json_object_object_get_ex(in, "playbook", &o) && o != NULL) {
 		playbook = json_object_get_string(o);
-		if (!llm_check_in(playbook, playbooks)) {
+		if (!str_in_list(playbook, playbooks)) {
 			set_error(errp, "intents[%zu].playbook '%s' is not in "
 			    "the catalog", idx, playbook);
 			return NULL;
@@ -181,7 +171,7 @@ llm_check_intent(json_object *in, size_t idx, const struct intent_vocab *v,
 		    json_object_array_get_idx(targets, i));
 
 		if (t == NULL || (strcmp(t, "all") != 0 &&
-		    !llm_check_in(t, v->hosts) && !llm_check_in(t, v->groups))) {
+		    !str_in_list(t, v->hosts) && !str_in_list(t, v->groups))) {
 			set_error(errp, "intents[%zu].targets: '%s' is not a "
 			    "host or group of the inventory", idx,
 			    t != NULL ? t : "(null)");

@@ -152,18 +152,6 @@ plan_action_find(const char *name)
 	return &plan_action_unknown;
 }
 
-static int
-plan_in_list(const char *s, const char *const *list)
-{
-	size_t	i;
-
-	for (i = 0; s != NULL && list[i] != NULL; i++) {
-		if (strcmp(s, list[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 static const char *
 plan_jstr(json_object *o, const char *key)
 {
@@ -460,7 +448,7 @@ plan_task_from_intent(struct plan_task *t, json_object *intent,
 	if (json_object_object_get_ex(intent, "params", &params) &&
 	    json_object_is_type(params, json_type_object)) {
 		json_object_object_foreach(params, key, val) {
-			if (!plan_in_list(key, plan_not_vars))
+			if (!str_in_list(key, plan_not_vars))
 				json_object_object_add(t->extra_vars, key,
 				    json_object_get(val));
 		}
@@ -499,7 +487,7 @@ plan_order(struct plan *plan)
 
 				if (!done[j] && d->service != NULL &&
 				    strcmp(d->service, t->service) == 0 &&
-				    plan_in_list(d->action,
+				    str_in_list(d->action,
 				    plan_deploy_actions)) {
 					out[n++] = *d;
 					done[j] = 1;
@@ -526,7 +514,7 @@ plan_order(struct plan *plan)
 
 			if (d->service != NULL &&
 			    strcmp(d->service, t->service) == 0 &&
-			    plan_in_list(d->action, plan_deploy_actions)) {
+			    str_in_list(d->action, plan_deploy_actions)) {
 				t->depends = xmalloc(sizeof *t->depends);
 				t->depends[0] = d->step;
 				t->ndepends = 1;

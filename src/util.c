@@ -269,3 +269,13 @@ path_join(const char *a, const char *b)
 		b++;
 	return xasprintf("%.*s/%s", (int)la, a, b);
 }
+
+int
+str_in_list(const char *s, const char *const *list)
+{
+	for (; s != NULL && list != NULL && *list != NULL; list++) {
+		if (strcmp(s, *list) == 0)
+			return 1;
+	}
+	return 0;
+}

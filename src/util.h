@@ -58,6 +58,10 @@ int	 mkdir_p(const char *path, unsigned mode);
 /* Read a whole file; caller frees.  NULL with errno set on failure. */
 char	*read_file(const char *path, size_t *lenp);
 
+/* Is s (may be NULL: no) one of the strings of the NULL-terminated list
+ * (may be NULL: empty)? */
+int	 str_in_list(const char *s, const char *const *list);
+
 /* Join two path components with exactly one '/'.  Caller frees. */
 char	*path_join(const char *, const char *);
 
