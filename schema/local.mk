@@ -2,6 +2,7 @@
 ## for reference and compiled into chiffon by schema/sql2c.awk (the rule
 ## is in src/migrate.mk).  List new files here in ascending order.
 schema_sql = \
-	schema/001_init.sql
+	schema/001_init.sql \
+	schema/002_interrupted.sql
 dist_schema_DATA += $(schema_sql)
 EXTRA_DIST += schema/sql2c.awk

@@ -615,12 +615,7 @@ approve_exec_progress(PGconn *pg, struct plan *plan, approve_step_fn step,
 
 		if (strcmp(st, "succeeded") != 0)
 			(*badp)++;
-		if (strcmp(st, "succeeded") != 0 &&
-		    strcmp(st, "failed") != 0 &&
-		    strcmp(st, "canceled") != 0 &&
-		    strcmp(st, "timed_out") != 0 &&
-		    strcmp(st, "rejected") != 0 &&
-		    strcmp(st, "superseded") != 0)
+		if (!dispatch_task_final(st))
 			(*openp)++;
 		for (k = 0; k < plan->ntasks; k++) {
 			struct plan_task *t = &plan->tasks[k];

@@ -23,6 +23,7 @@
 #include "audit-query.h"
 #include "conf.h"
 #include "db.h"
+#include "dispatch.h"
 #include "gittrail.h"
 #include "util.h"
 
@@ -40,11 +41,6 @@ int	cmd_audit(struct app *, int, char **);
 /* Longest request text shown in the table, in bytes. */
 #define CMD_AUDIT_TEXT_MAX	60
 
-/* The statuses a task can have (tasks.status). */
-static const char *const cmd_audit_statuses[] = {
-	"pending_approval", "approved", "queued", "running", "succeeded",
-	"failed", "canceled", "timed_out", "paused", "rejected", "superseded",
-};
 
 /* The database connection, or NULL after printing why. */
 static PGconn *
@@ -325,15 +321,16 @@ cmd_audit(struct app *app, int argc, char **argv)
 			f.service = optarg;
 			break;
 		case 'S':
-			for (i = 0; i < nitems(cmd_audit_statuses); i++)
-				if (strcmp(optarg, cmd_audit_statuses[i]) == 0)
+			for (i = 0; i < dispatch_ntask_states; i++)
+				if (strcmp(optarg, dispatch_task_states[i]) == 0)
 					break;
-			if (i == nitems(cmd_audit_statuses)) {
+			if (i == dispatch_ntask_states) {
 				fprintf(stderr, "chiffon: audit: --status: bad "
-				    "value '%s' (accepted: pending_approval, "
-				    "approved, queued, running, succeeded, "
-				    "failed, canceled, timed_out, paused, "
-				    "rejected, superseded)\n", optarg);
+				    "value '%s' (accepted:", optarg);
+				for (i = 0; i < dispatch_ntask_states; i++)
+					fprintf(stderr, "%s %s", i ? "," : "",
+					    dispatch_task_states[i]);
+				fprintf(stderr, ")\n");
 				goto out;
 			}
 			f.status = optarg;

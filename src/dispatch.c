@@ -244,6 +244,23 @@ dispatch_cancel_dependents(PGconn *pg, long long task_id, const char *status,
 	    " AND chiffon_task_terminal(t.status)", 0, NULL, errp);
 }
 
+const char *const dispatch_task_states[] = {
+	"pending_approval", "approved", "queued", "running", "succeeded",
+	"failed", "canceled", "timed_out", "interrupted", "paused",
+	"rejected", "superseded",
+};
+const size_t dispatch_ntask_states = nitems(dispatch_task_states);
+
+int
+dispatch_task_final(const char *status)
+{
+	static const char *const finals[] = { "succeeded", "failed",
+	    "canceled", "timed_out", "interrupted", "rejected", "superseded",
+	    NULL };
+
+	return str_in_list(status, finals);
+}
+
 /* When no task of the plan row is left unfinished, set its status. */
 static int
 dispatch_plan_settle(PGconn *pg, long long plan_id, char **errp)
@@ -256,6 +273,7 @@ dispatch_plan_settle(PGconn *pg, long long plan_id, char **errp)
 	return dispatch_exec(pg, "UPDATE plans SET status = (SELECT CASE"
 	    " WHEN bool_and(t.status = 'succeeded') THEN 'succeeded'"
 	    " WHEN bool_and(t.status = 'canceled') THEN 'canceled'"
+	    " WHEN bool_or(t.status = 'interrupted') THEN 'interrupted'"
 	    " ELSE 'failed' END FROM tasks t WHERE t.plan_id = $1::bigint)"
 	    " WHERE id = $1::bigint AND status IN ('approved', 'running')"
 	    " AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.plan_id ="

@@ -72,6 +72,15 @@ PGresult	*dispatch_query(PGconn *, const char *sql, int nparams,
 char		*dispatch_text_array(const char *const *, size_t n);
 
 /*
+ * The task states (tasks.status, schema/001 and 002), in the order the
+ * state machine is documented, and whether one is final (nothing moves
+ * a task out of it; mirrors chiffon_task_terminal() in the schema).
+ */
+extern const char *const dispatch_task_states[];
+extern const size_t dispatch_ntask_states;
+int		 dispatch_task_final(const char *status);
+
+/*
  * After approval: every approved task of plan row plan_row_id goes
  * approved -> queued with a work_queue row (NOTIFY chiffon_work), one
  * "task.dispatched" audit row each.  *nqueuedp (may be NULL) is how many.

@@ -61,20 +61,6 @@ struct tui_exec {
 	int			 done;		/* every task ended */
 };
 
-/* A final state of a task. */
-static int
-tui_exec_final(const char *st)
-{
-	static const char *const finals[] = { "succeeded", "failed",
-	    "canceled", "timed_out", "rejected", "superseded" };
-	size_t	i;
-
-	for (i = 0; i < nitems(finals); i++) {
-		if (strcmp(st, finals[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
 
 /*
  * A copy of len bytes of line without terminal escape sequences (the
@@ -187,14 +173,14 @@ tui_exec_progress(struct tui_exec *x, char **errp)
 		struct tui_exec_task	*et = &x->tasks[i];
 		const char		*st = PQgetvalue(res, i, 1);
 
-		if (!tui_exec_final(st))
+		if (!dispatch_task_final(st))
 			open++;
 		if (et->status != NULL && strcmp(et->status, st) == 0)
 			continue;
 		free(et->status);
 		et->status = xstrdup(st);
 		changed = -1;
-		if (tui_exec_final(st)) {
+		if (dispatch_task_final(st)) {
 			summary = approve_task_summary(pg, et->id);
 			if (summary != NULL)
 				approve_count(summary, &changed, &failed);
@@ -287,7 +273,7 @@ tui_exec_status(const struct tui_exec *x)
 		st = x->tasks[i].status != NULL ? x->tasks[i].status : "?";
 		if (strcmp(st, "succeeded") == 0)
 			nok++;
-		if (tui_exec_final(st))
+		if (dispatch_task_final(st))
 			nend++;
 		else if (!x->done && strcmp(st, "running") == 0)
 			return xasprintf("plan %lld: step %zu/%zu running",

@@ -30,6 +30,7 @@
 #include <json-c/json.h>
 
 #include "app.h"
+#include "dispatch.h"
 #include "approve.h"
 #include "db.h"
 #include "host.h"
@@ -155,9 +156,7 @@ tui_plan_render_hint(struct tui *t)
 		st = p->tasks[i].status != NULL ? p->tasks[i].status : "";
 		if (strcmp(st, "succeeded") == 0)
 			nok++;
-		if (strcmp(st, "succeeded") == 0 || strcmp(st, "failed") == 0 ||
-		    strcmp(st, "canceled") == 0 ||
-		    strcmp(st, "timed_out") == 0)
+		if (dispatch_task_final(st))
 			nend++;
 	}
 	if (nend < p->ntasks) {
