@@ -769,6 +769,20 @@ conf_check_usd(const char *s, char **out)
  * Check and normalise a value for key k.  base is the directory relative
  * paths start from.  0 with *out set, or -1 with *why possibly set.
  */
+int
+conf_parse_bool(const char *s, int *val)
+{
+	int	i;
+
+	if (s == NULL)
+		return -1;
+	i = conf_word_index("yes|no|true|false|on|off|1|0", s, strlen(s));
+	if (i < 0)
+		return -1;
+	*val = i % 2 == 0;
+	return 0;
+}
+
 static int
 conf_check(const struct conf_key *k, const char *s, const char *base,
     char **out, char **why)
@@ -819,11 +833,9 @@ conf_check(const struct conf_key *k, const char *s, const char *base,
 		}
 		return (*out = conf_make_path(s, base)) != NULL ? 0 : -1;
 	case CONF_BOOL:
-		i = conf_word_index("yes|no|true|false|on|off|1|0", s,
-		    strlen(s));
-		if (i < 0)
+		if (conf_parse_bool(s, &i) != 0)
 			return -1;
-		*out = xstrdup(i % 2 == 0 ? "yes" : "no");
+		*out = xstrdup(i ? "yes" : "no");
 		return 0;
 	case CONF_INT:
 		errno = 0;

@@ -48,6 +48,9 @@ double		 conf_get_duration(const struct conf *, const char *key);
  * ms, s, m, h, d, w ("90s", "1h30m", "180d").  0 with *secs set, or -1.
  */
 int		 conf_parse_duration(const char *, double *secs);
+/* Parse a boolean: yes/no, true/false, on/off, 1/0 in any case.  0 with
+ * *val set to 1 or 0, or -1. */
+int		 conf_parse_bool(const char *, int *val);
 /* The file that was read, or NULL. */
 const char	*conf_file(const struct conf *);
 /* Where a key's value came from: "default", "FILE:LINE", "CHIFFON_X", flag. */

@@ -137,6 +137,34 @@ host_config_get(struct chiffon_plugin *p, const char *key)
 	return conf_get(host_state.app->conf, key);
 }
 
+static int
+host_config_duration(struct chiffon_plugin *p, const char *key, double *out)
+{
+	const char	*v = host_config_get(p, key);
+	double		 d;
+
+	if (v == NULL)
+		return 1;
+	if (conf_parse_duration(v, &d) != 0)
+		return -1;
+	*out = d;
+	return 0;
+}
+
+static int
+host_config_bool(struct chiffon_plugin *p, const char *key, int *out)
+{
+	const char	*v = host_config_get(p, key);
+	int		 b;
+
+	if (v == NULL)
+		return 1;
+	if (conf_parse_bool(v, &b) != 0)
+		return -1;
+	*out = b;
+	return 0;
+}
+
 /* -- capabilities, loop ---------------------------------------------------- */
 
 static int
@@ -457,6 +485,8 @@ static const struct chiffon_host host_api_struct = {
 	.task_finish = host_task_finish,
 	.task_on_cancel = host_task_on_cancel,
 	.db_query = host_db_query,
+	.config_duration = host_config_duration,
+	.config_bool = host_config_bool,
 };
 
 const struct chiffon_host *

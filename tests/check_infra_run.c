@@ -733,6 +733,45 @@ START_TEST(test_timeout)
 }
 END_TEST
 
+/*
+ * The plugin reads its values with the host's grammar: "1w" and "500ms"
+ * are durations for ansible.timeout as chiffon.conf(5) says, and
+ * lint_on_failure = No (any case) turns linting off.
+ */
+START_TEST(test_config_grammar)
+{
+	struct capture	 c = { 0 };
+	char		*params;
+
+	app_start("run_config_grammar");
+	set_conf("ansible.timeout", "1w");
+	params = xasprintf("{\"playbook\": \"success.yml\", \"extra_vars\": "
+	    "{\"out_dir\": \"%s\"}}", tmp);
+	invoke(&c, "ansible", params);
+	free(params);
+	check_run_row(&c, "successful", 0);
+	capture_free(&c);
+
+	memset(&c, 0, sizeof c);
+	set_conf("ansible.timeout", "500ms");
+	set_conf("plugin.infra.lint_on_failure", "No");
+	invoke(&c, "ansible", "{\"playbook\": \"long.yml\"}");
+	ck_assert_str_eq(c.status, "timeout");
+	ck_assert_msg(strstr(c.result, "timed out after") != NULL, "%s",
+	    c.result);
+	capture_free(&c);
+
+	memset(&c, 0, sizeof c);
+	set_conf("ansible.timeout", "");
+	invoke(&c, "ansible", "{\"playbook\": \"failing.yml\"}");
+	check_run_row(&c, "failed", 2);
+	ck_assert_msg(strstr(c.result, "\"suggestions\"") == NULL,
+	    "lint ran with lint_on_failure = No: %s", c.result);
+	capture_free(&c);
+	app_stop();
+}
+END_TEST
+
 START_TEST(test_missing_and_old)
 {
 	struct capture	 c = { 0 };
@@ -1001,6 +1040,7 @@ infra_run_suite(void)
 	tcase_add_test(tc, test_lines);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_config_grammar);
 	tcase_add_test(tc, test_missing_and_old);
 	tcase_add_test(tc, test_idempotency);
 	tcase_add_test(tc, test_lint_flawed);

@@ -322,7 +322,7 @@ static const struct {
 	{ "a", "no_symbol.so", "has no symbol", "chiffon_plugin_descriptor",
 	  0 },
 	{ "a", "abi_major.so", "ABI 2.0", "major version differs", 0 },
-	{ "a", "abi_minor_newer.so", "ABI 1.1", "newer than", 0 },
+	{ "a", "abi_minor_newer.so", "ABI 1.2", "newer than", 0 },
 	{ "a", "small_size.so", "descriptor size", "smaller than expected", 0 },
 	{ "a", "no_init.so", "no init function", "", 0 },
 	{ "a", "init_fails.so", "init() of plugin 'initfails' failed",
@@ -706,7 +706,7 @@ START_TEST(test_cmd_json)
 	ck_assert_ptr_nonnull(good);
 	ck_assert_str_eq(json_object_get_string(member(good, "version")),
 	    "1.2.3");
-	ck_assert_str_eq(json_object_get_string(member(good, "abi")), "1.0");
+	ck_assert_str_eq(json_object_get_string(member(good, "abi")), "1.1");
 	ck_assert_int_eq(json_object_array_length(member(good,
 	    "capabilities")), GOOD_NCAPS);
 	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(

@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 #define CHIFFON_PLUGIN_ABI_MAJOR 1
-#define CHIFFON_PLUGIN_ABI_MINOR 0
+#define CHIFFON_PLUGIN_ABI_MINOR 1
 
 /* The exported symbol the loader looks for. */
 #define CHIFFON_PLUGIN_SYMBOL "chiffon_plugin_descriptor"
@@ -210,6 +210,20 @@ struct chiffon_host {
 		    chiffon_db_cb cb, void *data);
 
 	/* MINOR >= 1: append only below this line. */
+
+	/*
+	 * Typed configuration values, read with the host's own grammar
+	 * (chiffon.conf(5)), so a value means the same to the host and to
+	 * every plugin.  config_duration: plain seconds or NUMBER UNIT pairs
+	 * with units ms, s, m, h, d, w ("90s", "1h30m", "500ms", "1w").
+	 * config_bool: yes/no, true/false, on/off, 1/0, in any case.
+	 * Return 0 with *out set, 1 when the key is unset (*out untouched),
+	 * -1 when the value does not parse (*out untouched).
+	 */
+	int	(*config_duration)(struct chiffon_plugin *, const char *key,
+		    double *out);
+	int	(*config_bool)(struct chiffon_plugin *, const char *key,
+		    int *out);
 };
 
 /* The exported descriptor. */

@@ -100,43 +100,6 @@ run_config(const char *key)
 	return infra_host->config_get(infra_plugin, key);
 }
 
-double
-run_parse_duration(const char *text)
-{
-	const char	*p = text;
-	char		*end;
-	double		 v, total = 0;
-
-	if (text == NULL || *text == '\0')
-		return -1;
-	while (*p != '\0') {
-		errno = 0;
-		v = strtod(p, &end);
-		if (errno != 0 || end == p || v < 0)
-			return -1;
-		switch (*end) {
-		case '\0':
-			return p == text ? v : -1;
-		case 's':
-			break;
-		case 'm':
-			v *= 60;
-			break;
-		case 'h':
-			v *= 3600;
-			break;
-		case 'd':
-			v *= 86400;
-			break;
-		default:
-			return -1;
-		}
-		total += v;
-		p = end + 1;
-	}
-	return total;
-}
-
 int
 run_parse_version(const char *text, int *major, int *minor)
 {
@@ -484,10 +447,11 @@ run_job_params(struct run_job *job, char **errp)
 		job->check = json_object_get_boolean(v);
 
 	job->timeout_s = RUN_DEFAULT_TIMEOUT_S;
-	if ((text = run_config("ansible.timeout")) != NULL &&
-	    (job->timeout_s = run_parse_duration(text)) < 0)
+	if (infra_host->config_duration(infra_plugin, "ansible.timeout",
+	    &job->timeout_s) < 0)
 		return set_error(errp, "ansible.timeout: bad value '%s' "
-		    "(seconds, or a number with s, m, h or d)", text);
+		    "(seconds, or a number with ms, s, m, h, d or w)",
+		    run_config("ansible.timeout"));
 	if (json_object_object_get_ex(job->params, "timeout_s", &v) &&
 	    v != NULL) {
 		job->timeout_s = json_object_get_double(v);
@@ -838,7 +802,8 @@ run_on_exit(struct chiffon_child *child, int wstatus,
     const struct chiffon_rusage *usage, void *data)
 {
 	struct run_job	*job = data;
-	const char	*status, *lint;
+	const char	*status;
+	int		 lint;
 	char		*summary, *run_id, *err = NULL;
 	int		 code;
 
@@ -870,10 +835,14 @@ run_on_exit(struct chiffon_child *child, int wstatus,
 	job->result = run_job_result(job, summary, status);
 	free(summary);
 
-	lint = run_config("plugin.infra.lint_on_failure");
-	if (strcmp(status, "failed") == 0 && (lint == NULL ||
-	    (strcmp(lint, "false") != 0 && strcmp(lint, "no") != 0 &&
-	    strcmp(lint, "0") != 0 && strcmp(lint, "off") != 0))) {
+	lint = 1;
+	if (infra_host->config_bool(infra_plugin,
+	    "plugin.infra.lint_on_failure", &lint) < 0)
+		infra_host->log(infra_plugin, CHIFFON_LOG_WARNING,
+		    "plugin.infra.lint_on_failure: bad value '%s' (accepted: "
+		    "yes, no, true, false, on, off, 1, 0); linting",
+		    run_config("plugin.infra.lint_on_failure"));
+	if (strcmp(status, "failed") == 0 && lint) {
 		if (lint_start(job->repo, job->playbook,
 		    infra_host->task_id(job->task), run_id, run_job_lint_done,
 		    job, &err) == 0) {

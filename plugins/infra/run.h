@@ -41,11 +41,6 @@ char	*run_callback_dir(void);
  */
 int	 run_parse_version(const char *text, int *major, int *minor);
 /*
- * Seconds from a duration text: plain seconds, or numbers each with a
- * unit s, m, h or d ("90", "5m", "1h30m").  -1 if malformed.
- */
-double	 run_parse_duration(const char *text);
-/*
  * The environment additions for a run in repo: CHIFFON_EVENT_FD and the
  * callback settings (see run.c).  A NULL-terminated array; caller frees
  * each string and the array.
