@@ -19,6 +19,7 @@
 
 #include "app.h"
 #include "approve.h"
+#include "approve-hash.h"
 #include "audit.h"
 #include "db.h"
 #include "dispatch.h"
@@ -40,7 +41,7 @@ static const char approve_sql_lock[] =
 	"AND t.status = 'approved') FROM plans p WHERE id = $1 FOR UPDATE";
 static const char approve_sql_insert[] =
 	"INSERT INTO approvals (plan_id, decision, approved_by, ssh_client, "
-	"reason) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+	"reason, content) VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING id";
 static const char approve_sql_plan_status[] =
 	"UPDATE plans SET status = $2 WHERE id = $1";
 static const char approve_sql_tasks_status[] =
@@ -58,10 +59,13 @@ struct approve_row {
 };
 
 struct approve_who
-approve_who_current(void)
+approve_who_current(const struct conf *conf)
 {
-	struct approve_who	who = { audit_user(), audit_ssh_client() };
+	struct approve_who	who = { audit_user(), audit_ssh_client(),
+				    { NULL, NULL } };
 
+	if (conf != NULL)
+		who.scope = approve_scope_conf(conf);
 	return who;
 }
 
@@ -171,8 +175,8 @@ approve_decide(PGconn *pg, const char *id, const struct approve_row *r,
 {
 	PGresult	*res;
 	json_object	*data;
-	const char	*params[5];
-	char		*kind;
+	const char	*params[6];
+	char		*kind, *content = NULL, hash[65];
 	long long	 approval;
 	int		 rc;
 
@@ -187,13 +191,19 @@ approve_decide(PGconn *pg, const char *id, const struct approve_row *r,
 		    "plan pending approval can be %s", r->plan_id,
 		    r->version, r->status, decision);
 	}
+	/* An approval records exactly what it approves (approve-hash.h). */
+	if (strcmp(decision, "approved") == 0 && (content =
+	    approve_hash_plan(pg, id, &who->scope, hash, errp)) == NULL)
+		goto fail;
 	params[0] = id;
 	params[1] = decision;
 	params[2] = who->user;
 	params[3] = who->ssh_client;
 	params[4] = reason;
-	if ((res = db_exec(pg, approve_sql_insert, 5, params, errp)) ==
-	    NULL)
+	params[5] = content;
+	res = db_exec(pg, approve_sql_insert, 6, params, errp);
+	free(content);
+	if (res == NULL)
 		goto fail;
 	approval = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
@@ -210,6 +220,9 @@ approve_decide(PGconn *pg, const char *id, const struct approve_row *r,
 	else if (who->ssh_client != NULL)
 		json_object_object_add(data, "ssh_client",
 		    json_object_new_string(who->ssh_client));
+	if (strcmp(decision, "approved") == 0)
+		json_object_object_add(data, "content_sha256",
+		    json_object_new_string(hash));
 	kind = xasprintf("plan.%s", decision);
 	rc = approve_audit(pg, kind, id, r, who, data, errp);
 	free(kind);
@@ -270,7 +283,7 @@ struct plan *
 approve_modify(struct app *app, long long plan_row, const char *amended,
     tiers_ask_fn ask, void *ask_data, int *envp, char **errp)
 {
-	struct approve_who	 who = approve_who_current();
+	struct approve_who	 who = approve_who_current(app->conf);
 	struct vocab		 v;
 	struct plan		*old, *plan;
 	enum request_error	 why;

@@ -22,20 +22,29 @@
 
 #include <libpq-fe.h>
 
+#include "approve-hash.h"
 #include "runlog.h"
 #include "tiers.h"
 
 struct app;
+struct conf;
 struct plan;
 
-/* Who decides: the OS user and the SSH client (NULL when local). */
+/*
+ * Who decides: the OS user and the SSH client (NULL when local), and
+ * where the playbooks whose content the approval hashes are read.
+ */
 struct approve_who {
-	const char	*user;
-	const char	*ssh_client;
+	const char		*user;
+	const char		*ssh_client;
+	struct approve_scope	 scope;
 };
 
-/* The current OS user and SSH client (audit_user, audit_ssh_client). */
-struct approve_who approve_who_current(void);
+/*
+ * The current OS user and SSH client (audit_user, audit_ssh_client), with
+ * the scope configured in conf (may be NULL: no repository).
+ */
+struct approve_who approve_who_current(const struct conf *);
 
 /*
  * Approve plans row plan_row and queue its tasks.  *nqueuedp (may be

@@ -740,5 +740,26 @@ const struct migrate_migration migrate_migrations[] = {
 		    "\t'canceled', 'interrupted'));\n"
 		    "",
 	},
+	{
+		.version = 5,
+		.name = "005_gate.sql",
+		.sql =
+		    "-- 005_gate.sql - the approval gate bound to content.\n"
+		    "--\n"
+		    "-- approvals.content: what an approval approved, per task: the SHA-256 of\n"
+		    "-- the task's inputs (capability, action, playbook path, the playbook\n"
+		    "-- file's SHA-256, inventory, limit, tags, skip-tags, extra vars, check\n"
+		    "-- mode) as the approving chiffon saw them, and those inputs.  A worker\n"
+		    "-- computes the hash again when it claims the task and refuses a task\n"
+		    "-- whose hash differs (the task fails with \"approval does not match: ...\"\n"
+		    "-- and a task.refused audit row).  See chiffon-schema(7).\n"
+		    "\n"
+		    "ALTER TABLE approvals ADD COLUMN content jsonb;\n"
+		    "\n"
+		    "-- A queued task refused at its claim never ran: it fails from queued.\n"
+		    "INSERT INTO task_transitions (from_status, to_status) VALUES\n"
+		    "\t('queued', 'failed');\n"
+		    "",
+	},
 };
-const size_t migrate_nmigrations = 2;
+const size_t migrate_nmigrations = 3;

@@ -3,7 +3,11 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sha256.h"
 
@@ -118,19 +122,60 @@ sha256_final(struct sha256 *s, uint8_t digest[SHA256_DIGEST_LEN])
 }
 
 void
-sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN + 1])
+sha256_final_hex(struct sha256 *s, char hex[SHA256_HEX_LEN + 1])
 {
 	static const char	 digits[] = "0123456789abcdef";
-	struct sha256		 s;
 	uint8_t			 d[SHA256_DIGEST_LEN];
 	int			 i;
 
-	sha256_init(&s);
-	sha256_update(&s, data, len);
-	sha256_final(&s, d);
+	sha256_final(s, d);
 	for (i = 0; i < SHA256_DIGEST_LEN; i++) {
 		hex[2 * i] = digits[d[i] >> 4];
 		hex[2 * i + 1] = digits[d[i] & 0xf];
 	}
 	hex[SHA256_HEX_LEN] = '\0';
+}
+
+void
+sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN + 1])
+{
+	struct sha256	s;
+
+	sha256_init(&s);
+	sha256_update(&s, data, len);
+	sha256_final_hex(&s, hex);
+}
+
+int
+sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1])
+{
+	struct sha256	 s;
+	struct stat	 st;
+	uint8_t		 buf[65536];
+	ssize_t		 n;
+	int		 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		saved = fstat(fd, &st) != 0 ? errno : EISDIR;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	sha256_init(&s);
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		sha256_update(&s, buf, (size_t)n);
+	}
+	close(fd);
+	sha256_final_hex(&s, hex);
+	return 0;
 }
