@@ -285,29 +285,20 @@ dispatch_plan_settle(PGconn *pg, long long plan_id, char **errp)
 /* -- queueing ------------------------------------------------------------ */
 
 /*
- * Queue task tid for capability: its work_queue row and status queued.
- * again: a paused task coming back, whose row may still be there; the
- * workers are woken explicitly.  0, or -1 with *errp.
+ * Queue task tid for capability: its work_queue row and status queued,
+ * through chiffon_queue_task (schema 005: the runtime role cannot insert
+ * into work_queue or move a task to queued itself).  again: a paused task
+ * coming back, whose row may still be there; the workers are woken
+ * explicitly.  0, or -1 with *errp.
  */
 static int
 dispatch_queue_task(PGconn *pg, const char *tid, const char *capability,
     int again, char **errp)
 {
-	const char	*params[2] = { tid, capability };
+	const char	*params[3] = { tid, capability, again ? "t" : "f" };
 
-	if (dispatch_exec(pg, again ? "INSERT INTO work_queue (task_id,"
-	    " capability, max_attempts) VALUES ($1::bigint, $2, 3)"
-	    " ON CONFLICT (task_id) DO NOTHING" : "INSERT INTO work_queue"
-	    " (task_id, capability, max_attempts) VALUES ($1::bigint, $2, 3)",
-	    2, params, errp) != 0 ||
-	    dispatch_exec(pg, "UPDATE tasks SET status = 'queued',"
-	    " status_reason = NULL WHERE id = $1::bigint", 1, params,
-	    errp) != 0)
-		return -1;
-	if (again && dispatch_exec(pg, "SELECT pg_notify('chiffon_work', $1)",
-	    1, params + 1, errp) != 0)
-		return -1;
-	return 0;
+	return dispatch_exec(pg, "SELECT chiffon_queue_task($1::bigint, $2,"
+	    " $3::boolean)", 3, params, errp);
 }
 
 int
@@ -508,10 +499,9 @@ dispatch_take(PGconn *pg, const struct dispatch_params *dp, PGresult *cand,
 	snprintf(att, sizeof att, "%d", c->attempt);
 	params[0] = PQgetvalue(cand, i, 1);
 	params[1] = att;
-	if (dispatch_exec(pg, "UPDATE tasks SET status = 'running',"
-	    " started_at = now(), attempts = $2::integer, status_reason = NULL"
-	    " WHERE id = $1::bigint AND status = 'queued'", 2, params,
-	    errp) != 0)
+	/* queued -> running as the owner (schema 005, chiffon_claim_task). */
+	if (dispatch_exec(pg, "SELECT chiffon_claim_task($1::bigint,"
+	    " $2::integer)", 2, params, errp) != 0)
 		return -1;
 	c->task_id = atoll(PQgetvalue(cand, i, 1));
 	c->max_attempts = atoi(PQgetvalue(cand, i, 3));

@@ -418,14 +418,47 @@ migrate_apply_list(PGconn *pg, const struct migrate_migration *list,
 	return migrate_run(pg, list, n, napplied, errp);
 }
 
-int
-migrate_apply(PGconn *pg, int *napplied, char **errp)
+/*
+ * After migrations were applied: the runtime role's rights on whatever
+ * they created (chiffon_grant_runtime, schema 005).  0, or -1 with *errp.
+ */
+static int
+migrate_grant_runtime(PGconn *pg, char **errp)
 {
 	PGresult	*res;
 	int		 have;
 
-	if (migrate_apply_list(pg, migrate_migrations, migrate_nmigrations,
-	    napplied, errp) != 0)
+	res = PQexec(pg, "SELECT to_regproc('chiffon_grant_runtime') "
+	    "IS NOT NULL");
+	have = PQresultStatus(res) == PGRES_TUPLES_OK &&
+	    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!have)
+		return 0;
+	res = PQexec(pg, "SELECT chiffon_grant_runtime()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_error(errp, "migrate: granting the runtime role "
+		    "chiffon_runtime its rights: %s", PQerrorMessage(pg));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+int
+migrate_apply(PGconn *pg, int *napplied, char **errp)
+{
+	PGresult	*res;
+	int		 have, n = 0, rc;
+
+	rc = migrate_apply_list(pg, migrate_migrations, migrate_nmigrations,
+	    &n, errp);
+	if (napplied != NULL)
+		*napplied = n;
+	if (rc != 0)
+		return -1;
+	if (n > 0 && migrate_grant_runtime(pg, errp) != 0)
 		return -1;
 
 	/* Keep a month of partitions ahead of the clock at every start. */

@@ -1069,7 +1069,8 @@ pgembed_kv(struct strbuf *sb, const char *key, const char *value)
 }
 
 char *
-pgembed_conninfo(struct pgembed *pg, const char *dbname)
+pgembed_conninfo_user(struct pgembed *pg, const char *dbname,
+    const char *user)
 {
 	struct strbuf	 sb = { 0 };
 	char		 port[16];
@@ -1078,8 +1079,14 @@ pgembed_conninfo(struct pgembed *pg, const char *dbname)
 	pgembed_kv(&sb, "host", pg->run_dir);
 	pgembed_kv(&sb, "port", port);
 	pgembed_kv(&sb, "dbname", dbname);
-	pgembed_kv(&sb, "user", PGEMBED_USER);
+	pgembed_kv(&sb, "user", user);
 	return strbuf_detach(&sb);
+}
+
+char *
+pgembed_conninfo(struct pgembed *pg, const char *dbname)
+{
+	return pgembed_conninfo_user(pg, dbname, PGEMBED_USER);
 }
 
 /* Percent-encode everything but RFC 3986 unreserved characters. */
@@ -1220,6 +1227,52 @@ out:
 }
 
 /*
+ * The runtime login role: created when missing, given LOGIN when a
+ * migration created it NOLOGIN.  Never a superuser; it owns nothing.
+ * Authentication on the private socket is trust, as for the owner.
+ */
+static int
+pgembed_create_role(struct pgembed *pg, char **errp)
+{
+	static const char sql[] =
+		"DO $$ BEGIN "
+		"IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '"
+		PGEMBED_RUNTIME_USER "') THEN "
+		"CREATE ROLE " PGEMBED_RUNTIME_USER " LOGIN NOSUPERUSER "
+		"NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS; "
+		"ELSE ALTER ROLE " PGEMBED_RUNTIME_USER " LOGIN NOSUPERUSER "
+		"NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS; "
+		"END IF; "
+		"EXCEPTION WHEN duplicate_object OR unique_violation THEN "
+		"NULL; END $$";
+	PGresult	*res;
+	PGconn		*conn;
+	char		*ci;
+	int		 rc = -1;
+
+	ci = pgembed_conninfo(pg, "postgres");
+	conn = PQconnectdb(ci);
+	free(ci);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		set_error(errp, "cannot connect to the embedded cluster in "
+		    "%s: %s", pg->pgdata,
+		    pgembed_chomp(PQerrorMessage(conn)));
+		PQfinish(conn);
+		return -1;
+	}
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		rc = 0;
+	else
+		set_error(errp, "cannot create the role %s in %s: %s",
+		    PGEMBED_RUNTIME_USER, pg->pgdata,
+		    pgembed_chomp(PQresultErrorMessage(res)));
+	PQclear(res);
+	PQfinish(conn);
+	return rc;
+}
+
+/*
  * Everything pgembed_start does before pg_ctl: directories, ownership,
  * binaries, version and an initialised, configured cluster.  Leaves the
  * lock held.
@@ -1344,7 +1397,8 @@ pgembed_start(struct pgembed *pg, int *started, char **errp)
 		if (started != NULL)
 			*started = 1;
 	}
-	rc = pgembed_create_db(pg, PGEMBED_DBNAME, errp);
+	if (pgembed_create_db(pg, PGEMBED_DBNAME, errp) == 0)
+		rc = pgembed_create_role(pg, errp);
 out:
 	pgembed_unlock(pg);
 	strbuf_free(&out);

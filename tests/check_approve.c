@@ -245,7 +245,8 @@ START_TEST(test_bypass_refused_by_database)
 {
 	struct approve_who	 who = approve_who_current(ot.app->conf);
 	struct plan		*p = plan_of(KUMA), *q;
-	PGconn			*pg = orchtest_pg(&ot);
+	/* The triggers hold even for the owner of the tables. */
+	PGconn			*pg = orchtest_owner_pg(&ot);
 	const char		*params[2];
 	char			 row[32], tid[32], *err = NULL;
 	int			 env;
@@ -315,6 +316,95 @@ START_TEST(test_bypass_refused_by_database)
 	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM work_queue",
 	    0, NULL), 0);
 	plan_free(q);
+	plan_free(p);
+}
+END_TEST
+
+/* The statement is refused with a message holding want. */
+static void
+refused(PGconn *pg, const char *sql, const char *param, const char *want)
+{
+	const char	*params[1] = { param };
+	char		*err = NULL;
+
+	ck_assert_msg(orchtest_try(pg, sql, param != NULL ? 1 : 0, params,
+	    &err) == -1, "allowed: %s", sql);
+	ck_assert_msg(strstr(err, want) != NULL, "%s: %s", sql, err);
+	free(err);
+}
+
+/*
+ * chiffon runs as chiffon_runtime: not a superuser, owning nothing.  The
+ * forgeries of a role with its rights are refused: a hand-made approval
+ * by "alice", status updates to approved and queued, a work_queue row,
+ * queueing through the function without an approval, changing what an
+ * approved task runs, and UPDATE, DELETE and TRUNCATE of audit_log,
+ * run_output and run_events.  The legal path still works.
+ */
+START_TEST(test_runtime_role_forgeries_refused)
+{
+	struct approve_who	 who = approve_who_current(ot.app->conf);
+	struct plan		*p = plan_of(KUMA);
+	PGconn			*pg = orchtest_pg(&ot);
+	char			 row[32], tid[32], *s;
+	static const char *const	 appendonly[] = {
+		"audit_log", "run_output", "run_events",
+	};
+	size_t			 i;
+
+	s = orchtest_str(pg, "SELECT current_user || ' ' || r.rolsuper || ' ' "
+	    "|| (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid) "
+	    "FROM pg_roles r WHERE r.rolname = current_user", 0, NULL);
+	ck_assert_str_eq(s, "chiffon_runtime false 0");
+	free(s);
+	snprintf(row, sizeof row, "%lld", p->row_id);
+	snprintf(tid, sizeof tid, "%lld", p->tasks[0].id);
+	refused(pg, "INSERT INTO approvals (plan_id, approved_by) VALUES "
+	    "($1, 'alice')", row, "permission denied for table approvals");
+	refused(pg, "UPDATE tasks SET status = 'approved' WHERE plan_id = $1",
+	    row, "may not move a task pending_approval -> approved");
+	refused(pg, "UPDATE tasks SET status = 'queued' WHERE id = $1", tid,
+	    "may not move a task pending_approval -> queued");
+	refused(pg, "INSERT INTO work_queue (task_id, capability) VALUES ($1, "
+	    "'ansible')", tid, "permission denied for table work_queue");
+	refused(pg, "SELECT chiffon_queue_task($1, 'ansible', true)", tid,
+	    "its plan has no approval");
+	refused(pg, "SELECT chiffon_grant_runtime()", NULL,
+	    "permission denied for function");
+	refused(pg, "SELECT nextval('audit_log_id_seq')", NULL,
+	    "permission denied for sequence");
+	refused(pg, "ALTER TABLE audit_log DISABLE TRIGGER USER", NULL,
+	    "must be owner");
+	for (i = 0; i < nitems(appendonly); i++) {
+		char *sql;
+
+		sql = xasprintf("UPDATE %s SET at = now()", appendonly[i]);
+		refused(pg, sql, NULL, "permission denied for table");
+		free(sql);
+		sql = xasprintf("DELETE FROM %s", appendonly[i]);
+		refused(pg, sql, NULL, "permission denied for table");
+		free(sql);
+		sql = xasprintf("TRUNCATE %s", appendonly[i]);
+		refused(pg, sql, NULL, "permission denied for table");
+		free(sql);
+	}
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM approvals", 0,
+	    NULL), 0);
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM work_queue",
+	    0, NULL), 0);
+	ck_assert_state(task_states(p->row_id),
+	    "pending_approval pending_approval");
+
+	/* The gate's own path works, and what it approved stays fixed. */
+	ck_assert_int_gt(approve_plan(pg, p->row_id, &who, NULL, NULL), 0);
+	ck_assert_state(task_states(p->row_id), "queued queued");
+	refused(pg, "UPDATE tasks SET extra_vars = '{\"x\": 1}' WHERE id = $1",
+	    tid, "may not change what a task runs");
+	refused(pg, "UPDATE tasks SET status = 'running' WHERE id = $1", tid,
+	    "may not move a task queued -> running");
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM audit_log "
+	    "WHERE kind = 'plan.approved' AND actor LIKE $1 || '%'", 1,
+	    (const char *const[]){ who.user }), 1);
 	plan_free(p);
 }
 END_TEST
@@ -392,7 +482,8 @@ START_TEST(test_claim_refuses_changed_task)
 	    "WHERE kind = 'plan.approved' AND length(data->>'content_sha256') "
 	    "= 64", 0, NULL), 1);
 	/* After approval, as the owner of the tables. */
-	ck_assert_int_eq(orchtest_try(pg, "UPDATE tasks SET playbook = "
+	ck_assert_int_eq(orchtest_try(orchtest_owner_pg(&ot), "UPDATE tasks "
+	    "SET playbook = "
 	    "'jellyfin-remove.yml', extra_vars = extra_vars || "
 	    "'{\"injected\": \"yes\"}' WHERE id = $1", 1, params, &err), 0);
 	bad = approve_execute(ot.app, p, NULL, NULL, NULL, NULL, &err);
@@ -652,6 +743,7 @@ approve_suite(void)
 	tcase_add_test(tc, test_reject_needs_a_reason);
 	tcase_add_test(tc, test_modify_supersedes);
 	tcase_add_test(tc, test_bypass_refused_by_database);
+	tcase_add_test(tc, test_runtime_role_forgeries_refused);
 	tcase_add_test(tc, test_claim_refuses_changed_task);
 	tcase_add_test(tc, test_claim_refuses_edited_playbook);
 	tcase_add_test(tc, test_dry_run_changes_nothing);
