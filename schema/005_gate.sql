@@ -180,6 +180,43 @@ ALTER FUNCTION chiffon_audit_log_chain() SECURITY DEFINER;
 ALTER FUNCTION chiffon_ensure_partitions(timestamptz, integer)
 	SECURITY DEFINER;
 
+-- ------------------------------------------------------------------------
+-- The output of a run is covered by a digest kept in its row (and in the
+-- task's git entry), so rows changed, added or removed later are found by
+-- chiffon audit verify.
+-- ------------------------------------------------------------------------
+
+ALTER TABLE runs ADD COLUMN output_sha256 text,
+	ADD COLUMN output_rows bigint;
+
+-- SHA-256 (hex) of the run's output rows in seq order, each as
+-- "seq<TAB>stream<TAB>line" followed by a newline.
+CREATE FUNCTION chiffon_run_output_digest(p_run bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT encode(sha256(convert_to(coalesce(string_agg(o.seq || E'\t' ||
+	    o.stream || E'\t' || o.line || E'\n', '' ORDER BY o.seq), ''),
+	    'UTF8')), 'hex')
+	FROM run_output o WHERE o.run_id = p_run
+$$;
+
+-- Whenever a run's status changes to anything but running (it finished,
+-- or a later state says its output is now complete), its digest and row
+-- count are taken from the rows stored at that moment.
+CREATE FUNCTION chiffon_runs_digest() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.status IS DISTINCT FROM OLD.status
+	    AND NEW.status <> 'running' THEN
+		NEW.output_sha256 := chiffon_run_output_digest(NEW.id);
+		SELECT count(*) INTO NEW.output_rows FROM run_output o
+		    WHERE o.run_id = NEW.id;
+	END IF;
+	RETURN NEW;
+END;
+$$;
+CREATE TRIGGER runs_digest BEFORE UPDATE ON runs
+	FOR EACH ROW EXECUTE FUNCTION chiffon_runs_digest();
+
 -- Apply the runtime role's rights.  Tables not named here (including
 -- those of later migrations, since chiffon calls this after migrating)
 -- get SELECT, INSERT, UPDATE and DELETE; the named ones exactly what is
