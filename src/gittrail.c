@@ -823,17 +823,21 @@ gittrail_pairs_free(struct gittrail_pairs *p)
 }
 
 /*
- * The first pair whose hash differs from the database's (sql: $1 ids, $2
- * hashes; returns ordinality, id, the database's hash, and one more
- * column), or no row.  NULL with *errp on error.
+ * Run sql over the pairs ($1 ids, $2 hashes; its first column is the
+ * pair's ordinality): 1 with *resp (caller clears) and *wherep (the pair's
+ * commit or path) when it returns a row, 0 when none or no pairs, -1 with
+ * *errp.
  */
-static PGresult *
+static int
 gittrail_pairs_check(PGconn *pg, struct gittrail_pairs *p, const char *sql,
-    char **errp)
+    PGresult **resp, const char **wherep, char **errp)
 {
 	const char	*params[2];
 	PGresult	*res;
+	size_t		 i;
 
+	if (p->n == 0)
+		return 0;
 	strbuf_addc(&p->ids, '}');
 	strbuf_addc(&p->hashes, '}');
 	params[0] = p->ids.buf;
@@ -842,9 +846,16 @@ gittrail_pairs_check(PGconn *pg, struct gittrail_pairs *p, const char *sql,
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		set_error(errp, "audit verify: %s", PQresultErrorMessage(res));
 		PQclear(res);
-		return NULL;
+		return -1;
 	}
-	return res;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	i = (size_t)strtoull(PQgetvalue(res, 0, 0), NULL, 10) - 1;
+	*wherep = i < p->n ? p->where[i] : "?";
+	*resp = res;
+	return 1;
 }
 
 /* The anchors of every commit reachable from HEAD. */
@@ -968,37 +979,29 @@ gittrail_check_anchors(PGconn *pg, struct gittrail_pairs *p,
     char **problemp, char **errp)
 {
 	PGresult	*res;
-	size_t		 i;
-	int		 rc = 0;
+	const char	*commit;
+	int		 rc;
 
-	if (p->n == 0)
-		return 0;
-	/* The newest anchor first: a missing tail is a truncation. */
-	res = gittrail_pairs_check(pg, p, "SELECT x.i, x.id, l.hash, "
+	/* The newest missing anchor first: a missing tail is a truncation. */
+	rc = gittrail_pairs_check(pg, p, "SELECT x.i, x.id, l.hash, "
 	    "(SELECT coalesce(max(id), 0) FROM audit_log) FROM unnest("
 	    "$1::bigint[], $2::text[]) WITH ORDINALITY AS x(id, hash, i) "
 	    "LEFT JOIN audit_log l ON l.id = x.id WHERE l.hash IS DISTINCT "
 	    "FROM x.hash ORDER BY (l.id IS NULL) DESC, x.id DESC, "
-	    "x.i LIMIT 1", errp);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) == 1) {
-		i = (size_t)strtoull(PQgetvalue(res, 0, 0), NULL, 10) - 1;
-		if (PQgetisnull(res, 0, 2))
-			*problemp = xasprintf("the audit log was truncated: "
-			    "the anchor in git commit %.12s names row %s, but "
-			    "the log ends at row %s", p->where[i],
-			    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 3));
-		else
-			*problemp = xasprintf("audit_log row %s was rewritten "
-			    "(or removed and written again): its hash %.12s "
-			    "differs from the anchor in git commit %.12s",
-			    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-			    p->where[i]);
-		rc = 1;
-	}
+	    "x.i LIMIT 1", &res, &commit, errp);
+	if (rc != 1)
+		return rc;
+	if (PQgetisnull(res, 0, 2))
+		*problemp = xasprintf("the audit log was truncated: the anchor "
+		    "in git commit %.12s names row %s, but the log ends at row "
+		    "%s", commit, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 3));
+	else
+		*problemp = xasprintf("audit_log row %s was rewritten (or "
+		    "removed and written again): its hash %.12s differs from "
+		    "the anchor in git commit %.12s", PQgetvalue(res, 0, 1),
+		    PQgetvalue(res, 0, 2), commit);
 	PQclear(res);
-	return rc;
+	return 1;
 }
 
 /* Compare the entries' run digests with runs.  0, 1 with *problemp, -1. */
@@ -1007,28 +1010,22 @@ gittrail_check_digests(PGconn *pg, struct gittrail_pairs *p,
     char **problemp, char **errp)
 {
 	PGresult	*res;
-	size_t		 i;
-	int		 rc = 0;
+	const char	*path;
+	int		 rc;
 
-	if (p->n == 0)
-		return 0;
-	res = gittrail_pairs_check(pg, p, "SELECT x.i, x.id, "
+	rc = gittrail_pairs_check(pg, p, "SELECT x.i, x.id, "
 	    "r.output_sha256, x.hash FROM unnest($1::bigint[], $2::text[]) "
 	    "WITH ORDINALITY AS x(id, hash, i) LEFT JOIN runs r ON r.id = "
 	    "x.id WHERE r.output_sha256 IS DISTINCT FROM x.hash ORDER BY x.id "
-	    "LIMIT 1", errp);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) == 1) {
-		i = (size_t)strtoull(PQgetvalue(res, 0, 0), NULL, 10) - 1;
-		*problemp = xasprintf("run %s: the output digest in its git "
-		    "entry %s (%.12s) differs from the database's (%.12s)",
-		    PQgetvalue(res, 0, 1), p->where[i], PQgetvalue(res, 0, 3),
-		    PQgetisnull(res, 0, 2) ? "none" : PQgetvalue(res, 0, 2));
-		rc = 1;
-	}
+	    "LIMIT 1", &res, &path, errp);
+	if (rc != 1)
+		return rc;
+	*problemp = xasprintf("run %s: the output digest in its git entry %s "
+	    "(%.12s) differs from the database's (%.12s)",
+	    PQgetvalue(res, 0, 1), path, PQgetvalue(res, 0, 3),
+	    PQgetisnull(res, 0, 2) ? "none" : PQgetvalue(res, 0, 2));
 	PQclear(res);
-	return rc;
+	return 1;
 }
 
 int

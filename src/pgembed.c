@@ -1158,12 +1158,30 @@ pgembed_unlock(struct pgembed *pg)
 	}
 }
 
+/* The superuser on the "postgres" database.  Caller PQfinish()es. */
+static PGconn *
+pgembed_connect_admin(struct pgembed *pg, char **errp)
+{
+	PGconn	*conn;
+	char	*ci;
+
+	ci = pgembed_conninfo(pg, "postgres");
+	conn = PQconnectdb(ci);
+	free(ci);
+	if (PQstatus(conn) == CONNECTION_OK)
+		return conn;
+	set_error(errp, "cannot connect to the embedded cluster in %s: %s",
+	    pg->pgdata, pgembed_chomp(PQerrorMessage(conn)));
+	PQfinish(conn);
+	return NULL;
+}
+
 int
 pgembed_create_db(struct pgembed *pg, const char *dbname, char **errp)
 {
 	const char	*p, *values[1] = { dbname };
 	const char	*state;
-	char		*ci, *ident, *sql;
+	char		*ident, *sql;
 	PGconn		*conn;
 	PGresult	*res;
 	int		 rc = -1;
@@ -1179,15 +1197,8 @@ pgembed_create_db(struct pgembed *pg, const char *dbname, char **errp)
 			    "to 63 of a-z, 0-9 and _, not starting with a "
 			    "digit", dbname);
 	}
-	ci = pgembed_conninfo(pg, "postgres");
-	conn = PQconnectdb(ci);
-	free(ci);
-	if (PQstatus(conn) != CONNECTION_OK) {
-		set_error(errp, "cannot connect to the embedded cluster in "
-		    "%s: %s", pg->pgdata,
-		    pgembed_chomp(PQerrorMessage(conn)));
-		goto out;
-	}
+	if ((conn = pgembed_connect_admin(pg, errp)) == NULL)
+		return -1;
 	res = PQexecParams(conn, "SELECT 1 FROM pg_database WHERE datname = "
 	    "$1", 1, NULL, values, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -1247,19 +1258,10 @@ pgembed_create_role(struct pgembed *pg, char **errp)
 		"NULL; END $$";
 	PGresult	*res;
 	PGconn		*conn;
-	char		*ci;
 	int		 rc = -1;
 
-	ci = pgembed_conninfo(pg, "postgres");
-	conn = PQconnectdb(ci);
-	free(ci);
-	if (PQstatus(conn) != CONNECTION_OK) {
-		set_error(errp, "cannot connect to the embedded cluster in "
-		    "%s: %s", pg->pgdata,
-		    pgembed_chomp(PQerrorMessage(conn)));
-		PQfinish(conn);
+	if ((conn = pgembed_connect_admin(pg, errp)) == NULL)
 		return -1;
-	}
 	res = PQexec(conn, sql);
 	if (PQresultStatus(res) == PGRES_COMMAND_OK)
 		rc = 0;

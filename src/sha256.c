@@ -3,13 +3,11 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "sha256.h"
+#include "util.h"
 
 static const uint32_t sha256_k[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
@@ -149,33 +147,12 @@ sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN + 1])
 int
 sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1])
 {
-	struct sha256	 s;
-	struct stat	 st;
-	uint8_t		 buf[65536];
-	ssize_t		 n;
-	int		 fd, saved;
+	size_t	 len;
+	char	*text;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((text = read_file(path, &len)) == NULL)
 		return -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		saved = fstat(fd, &st) != 0 ? errno : EISDIR;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	sha256_init(&s);
-	while ((n = read(fd, buf, sizeof buf)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-		sha256_update(&s, buf, (size_t)n);
-	}
-	close(fd);
-	sha256_final_hex(&s, hex);
+	sha256_hex(text, len, hex);
+	free(text);
 	return 0;
 }

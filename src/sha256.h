@@ -28,8 +28,8 @@ void	sha256_hex(const void *, size_t, char hex[SHA256_HEX_LEN + 1]);
 /* The digest so far as lowercase hex (finalises s). */
 void	sha256_final_hex(struct sha256 *, char hex[SHA256_HEX_LEN + 1]);
 /*
- * Hash the whole regular file at path into hex.  0, or -1 with errno set
- * (ENOENT, EISDIR for something that is not a regular file, ...).
+ * Hash the whole file at path into hex (read_file).  0, or -1 with errno
+ * set (ENOENT, EISDIR, ...).
  */
 int	sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1]);
 

@@ -62,17 +62,24 @@ plan_of(const char *text)
 	return p;
 }
 
+/* The one value of sql with id as $1.  Caller frees. */
+static char *
+value_of(const char *sql, long long id)
+{
+	const char	*params[1];
+	char		 v[32];
+
+	snprintf(v, sizeof v, "%lld", id);
+	params[0] = v;
+	return orchtest_str(orchtest_pg(&ot), sql, 1, params);
+}
+
 /* "status status ..." of a plan row's tasks in step order.  Caller frees. */
 static char *
 task_states(long long row)
 {
-	const char	*params[1];
-	char		 id[32];
-
-	snprintf(id, sizeof id, "%lld", row);
-	params[0] = id;
-	return orchtest_str(orchtest_pg(&ot), "SELECT string_agg(status, ' ' "
-	    "ORDER BY step) FROM tasks WHERE plan_id = $1", 1, params);
+	return value_of("SELECT string_agg(status, ' ' ORDER BY step) FROM "
+	    "tasks WHERE plan_id = $1", row);
 }
 
 static char *
@@ -415,14 +422,8 @@ END_TEST
 static char *
 task_outcome(long long id)
 {
-	const char	*params[1];
-	char		 tid[32];
-
-	snprintf(tid, sizeof tid, "%lld", id);
-	params[0] = tid;
-	return orchtest_str(orchtest_pg(&ot), "SELECT status || ': ' || "
-	    "coalesce(status_reason, '') FROM tasks WHERE id = $1", 1,
-	    params);
+	return value_of("SELECT status || ': ' || coalesce(status_reason, '') "
+	    "FROM tasks WHERE id = $1", id);
 }
 
 /* Rows of kind for task id in the audit log. */
@@ -443,13 +444,12 @@ audit_count(const char *kind, long long id)
 static long long
 run_count(long long id)
 {
-	const char	*params[1];
-	char		 tid[32];
+	char		*s = value_of("SELECT count(*) FROM runs WHERE "
+			    "task_id = $1", id);
+	long long	 n = strtoll(s, NULL, 10);
 
-	snprintf(tid, sizeof tid, "%lld", id);
-	params[0] = tid;
-	return orchtest_int(orchtest_pg(&ot), "SELECT count(*) FROM runs "
-	    "WHERE task_id = $1", 1, params);
+	free(s);
+	return n;
 }
 
 /*

@@ -1159,6 +1159,32 @@ check_trail(PGconn *pg, const char *repo)
 	return check_ll(check_sql(pg, "SELECT max(id) FROM runs", NULL));
 }
 
+/* A database and an audit repository for one test. */
+struct check_env {
+	PGconn	*pg;
+	char	*ci;		/* the database's conninfo */
+	char	*dir;		/* scratch directory */
+	char	*repo;		/* DIR/trail */
+};
+
+static void
+check_env_start(struct check_env *e, const char *dbname)
+{
+	e->pg = testutil_db(dbname, 1, &e->ci);
+	e->dir = check_tmpdir();
+	e->repo = path_join(e->dir, "trail");
+}
+
+static void
+check_env_stop(struct check_env *e)
+{
+	testutil_rm(e->dir);
+	free(e->dir);
+	free(e->repo);
+	free(e->ci);
+	PQfinish(e->pg);
+}
+
 /* gittrail_verify's verdict; *problemp gets its problem (caller frees). */
 static int
 check_trail_verify(PGconn *pg, const char *repo, struct gittrail_verdict *v,
@@ -1194,13 +1220,16 @@ check_cli_verify(const char *ci, const char *repo, char **out)
 START_TEST(test_anchor_rewritten)
 {
 	struct gittrail_verdict	 v;
-	char			*ci, *dir = check_tmpdir(), *repo, *problem;
-	char			*out, *reason = NULL, *err = NULL, *commit;
-	char			*blob;
-	PGconn			*pg = testutil_db("anchorrw", 1, &ci);
+	struct check_env	 e;
+	char			*problem, *out, *reason = NULL, *err = NULL;
+	char			*commit, *blob, *ci, *repo;
+	PGconn			*pg;
 	long long		 n, bad;
 
-	repo = path_join(dir, "trail");
+	check_env_start(&e, "anchorrw");
+	pg = e.pg;
+	ci = e.ci;
+	repo = e.repo;
 	check_trail(pg, repo);
 	ck_assert_int_eq(check_trail_verify(pg, repo, &v, &problem), 0);
 	ck_assert_int_eq(v.nanchors, 2);
@@ -1237,11 +1266,7 @@ START_TEST(test_anchor_rewritten)
 	    "%s", out);
 	free(out);
 	free(commit);
-	free(repo);
-	testutil_rm(dir);
-	free(dir);
-	free(ci);
-	PQfinish(pg);
+	check_env_stop(&e);
 }
 END_TEST
 
@@ -1254,13 +1279,17 @@ START_TEST(test_anchor_truncated)
 {
 	struct gittrail_verdict	 v;
 	struct audit_ids	 ids = { 0 };
-	char			*ci, *dir = check_tmpdir(), *repo, *problem;
-	char			*out, *reason = NULL, *err = NULL;
-	PGconn			*pg = testutil_db("anchortr", 1, &ci);
+	struct check_env	 e;
+	char			*problem, *out, *reason = NULL, *err = NULL;
+	char			*ci, *repo;
+	PGconn			*pg;
 	long long		 n, bad;
 	int			 i;
 
-	repo = path_join(dir, "trail");
+	check_env_start(&e, "anchortr");
+	pg = e.pg;
+	ci = e.ci;
+	repo = e.repo;
 	check_trail(pg, repo);
 	check_do(pg, "ALTER TABLE audit_log DISABLE TRIGGER USER", NULL);
 	check_do(pg, "DELETE FROM audit_log WHERE id >= 5", NULL);
@@ -1286,11 +1315,7 @@ START_TEST(test_anchor_truncated)
 	ck_assert_msg(strstr(problem, "audit_log row 6 was rewritten (or "
 	    "removed and written again)") != NULL, "%s", problem);
 	free(problem);
-	free(repo);
-	testutil_rm(dir);
-	free(dir);
-	free(ci);
-	PQfinish(pg);
+	check_env_stop(&e);
 }
 END_TEST
 
@@ -1302,13 +1327,15 @@ END_TEST
 START_TEST(test_output_digest)
 {
 	struct gittrail_verdict	 v;
-	char			*ci, *dir = check_tmpdir(), *repo, *problem;
-	char			*err = NULL, *entry, *sha, *want, *run;
-	PGconn			*pg = testutil_db("outdigest", 1, &ci);
+	struct check_env	 e;
+	char			*problem, *err = NULL, *entry, *sha, *want;
+	char			*run;
+	PGconn			*pg;
 	long long		 r, nruns, task;
 
-	repo = path_join(dir, "trail");
-	r = check_trail(pg, repo);
+	check_env_start(&e, "outdigest");
+	pg = e.pg;
+	r = check_trail(pg, e.repo);
 	run = xasprintf("%lld", r);
 	check_is(pg, "5 true", "SELECT output_rows || ' ' || (output_sha256 = "
 	    "chiffon_run_output_digest(id)) FROM runs WHERE id = $1", run);
@@ -1336,7 +1363,7 @@ START_TEST(test_output_digest)
 	    "chiffon_run_output_digest(id) WHERE id = $1", run, NULL);
 	check_do(pg, "ALTER TABLE runs ENABLE TRIGGER USER", NULL);
 	ck_assert_int_eq(audit_verify_output(pg, &nruns, &problem, &err), 0);
-	ck_assert_int_eq(check_trail_verify(pg, repo, &v, &problem), 1);
+	ck_assert_int_eq(check_trail_verify(pg, e.repo, &v, &problem), 1);
 	free(want);
 	want = xasprintf("run %lld: the output digest in its git entry "
 	    ".audit/tasks/%lld.json (%.12s) differs", r, task, sha);
@@ -1346,11 +1373,7 @@ START_TEST(test_output_digest)
 	free(entry);
 	free(sha);
 	free(run);
-	free(repo);
-	testutil_rm(dir);
-	free(dir);
-	free(ci);
-	PQfinish(pg);
+	check_env_stop(&e);
 }
 END_TEST
 
