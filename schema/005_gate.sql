@@ -189,27 +189,42 @@ ALTER FUNCTION chiffon_ensure_partitions(timestamptz, integer)
 ALTER TABLE runs ADD COLUMN output_sha256 text,
 	ADD COLUMN output_rows bigint;
 
--- SHA-256 (hex) of the run's output rows in seq order, each as
--- "seq<TAB>stream<TAB>line" followed by a newline.
+-- The digest of a run's output rows: the rows in seq order are cut into
+-- chunks of 10000 by seq (1-10000, 10001-20000, ...); each chunk's
+-- SHA-256 is taken over its rows, each as "seq<TAB>stream<TAB>line"
+-- and a newline; the digest is the hex SHA-256 of the chunks' raw
+-- SHA-256s in order.  Chunks keep the memory bounded for long runs.
 CREATE FUNCTION chiffon_run_output_digest(p_run bigint) RETURNS text
 LANGUAGE sql STABLE AS $$
-	SELECT encode(sha256(convert_to(coalesce(string_agg(o.seq || E'\t' ||
-	    o.stream || E'\t' || o.line || E'\n', '' ORDER BY o.seq), ''),
-	    'UTF8')), 'hex')
-	FROM run_output o WHERE o.run_id = p_run
+	SELECT encode(sha256(coalesce(string_agg(c.h, ''::bytea
+	    ORDER BY c.k), ''::bytea)), 'hex')
+	FROM (SELECT (o.seq - 1) / 10000 AS k, sha256(convert_to(
+	    string_agg(o.seq || E'\t' || o.stream || E'\t' || o.line ||
+	    E'\n', '' ORDER BY o.seq), 'UTF8')) AS h
+	    FROM run_output o WHERE o.run_id = p_run GROUP BY 1) c
 $$;
 
--- Whenever a run's status changes to anything but running (it finished,
+-- Whenever a finished run's status or line count changes (it finished,
 -- or a later state says its output is now complete), its digest and row
--- count are taken from the rows stored at that moment.
+-- count are taken from the rows stored at that moment.  A digest that
+-- cannot be computed leaves them NULL (the run is then not covered)
+-- rather than keep the run from finishing.
 CREATE FUNCTION chiffon_runs_digest() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-	IF NEW.status IS DISTINCT FROM OLD.status
-	    AND NEW.status <> 'running' THEN
-		NEW.output_sha256 := chiffon_run_output_digest(NEW.id);
-		SELECT count(*) INTO NEW.output_rows FROM run_output o
-		    WHERE o.run_id = NEW.id;
+	IF NEW.status <> 'running' AND
+	    (NEW.status IS DISTINCT FROM OLD.status OR
+	    NEW.lines IS DISTINCT FROM OLD.lines) THEN
+		BEGIN
+			NEW.output_sha256 := chiffon_run_output_digest(NEW.id);
+			SELECT count(*) INTO NEW.output_rows FROM run_output o
+			    WHERE o.run_id = NEW.id;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'run %: no output digest: %', NEW.id,
+			    SQLERRM;
+			NEW.output_sha256 := NULL;
+			NEW.output_rows := NULL;
+		END;
 	END IF;
 	RETURN NEW;
 END;
