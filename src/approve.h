@@ -13,7 +13,11 @@
  * The database enforces the gate on its own (triggers on approvals,
  * plans and tasks): approving a superseded version, queueing a task that
  * was not approved or changing a finished task is refused whatever the
- * client does.  These functions only make the legal path easy.
+ * client does.  chiffon's runtime role may not write approvals at all:
+ * an approval is made only by chiffon_approve (schema 005), which also
+ * writes its audit row and records the content hashes of approve-hash.h
+ * that a worker checks before it runs a task.  These functions only make
+ * the legal path easy.
  */
 #ifndef CHIFFON_APPROVE_H
 #define CHIFFON_APPROVE_H

@@ -478,8 +478,9 @@ dispatch_take(PGconn *pg, const struct dispatch_params *dp, PGresult *cand,
 	/* What would run must be what was approved (approve-hash.h). */
 	if ((rc = approve_hash_check(pg, atoll(PQgetvalue(cand, i, 1)),
 	    &dp->scope, &why, errp)) != 0) {
-		if (rc > 0 && dispatch_refuse(pg, dp, cand, i, why, errp) == 0)
-			rc = DISPATCH_REFUSED;
+		if (rc > 0)
+			rc = dispatch_refuse(pg, dp, cand, i, why, errp) == 0 ?
+			    DISPATCH_REFUSED : -1;
 		free(why);
 		return rc;
 	}
