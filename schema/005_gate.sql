@@ -131,7 +131,8 @@ $$;
 
 -- Queue task p_task for p_capability: its work_queue row and status
 -- queued.  p_again: a paused task coming back (its row may be there; the
--- workers are woken explicitly).  Only a task of an approved plan.
+-- workers are woken explicitly).  Only a task that an approval of its
+-- plan covers (a task added to an approved plan afterwards is not).
 CREATE FUNCTION chiffon_queue_task(p_task bigint, p_capability text,
     p_again boolean) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER AS $$
@@ -141,6 +142,13 @@ BEGIN
 	    WHERE t.id = p_task) THEN
 		RAISE EXCEPTION 'task %: its plan has no approval; it cannot '
 		    'be queued', p_task USING ERRCODE = 'check_violation';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM tasks t JOIN approvals a
+	    ON a.plan_id = t.plan_id AND a.decision = 'approved'
+	    WHERE t.id = p_task AND a.content -> 'tasks' ? t.id::text) THEN
+		RAISE EXCEPTION 'task %: no approval of its plan covers it; it '
+		    'cannot be queued', p_task
+		    USING ERRCODE = 'check_violation';
 	END IF;
 	IF p_again THEN
 		INSERT INTO work_queue (task_id, capability, max_attempts)

@@ -409,6 +409,15 @@ START_TEST(test_runtime_role_forgeries_refused)
 	    tid, "may not change what a task runs");
 	refused(pg, "UPDATE tasks SET status = 'running' WHERE id = $1", tid,
 	    "may not move a task queued -> running");
+	/* A task slipped into the approved plan is not covered by it. */
+	snprintf(tid, sizeof tid, "%lld", orchtest_int(pg, "INSERT INTO tasks "
+	    "(plan_id, step, action, playbook) VALUES ($1, 9, 'deploy', "
+	    "'jellyfin-remove.yml') RETURNING id", 1,
+	    (const char *const[]){ row }));
+	ck_assert_int_eq(orchtest_try(pg, "UPDATE tasks SET status = 'paused' "
+	    "WHERE id = $1", 1, (const char *const[]){ tid }, NULL), 0);
+	refused(pg, "SELECT chiffon_queue_task($1, 'ansible', true)", tid,
+	    "no approval of its plan covers it");
 	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM audit_log "
 	    "WHERE kind = 'plan.approved' AND actor LIKE $1 || '%'", 1,
 	    (const char *const[]){ who.user }), 1);
