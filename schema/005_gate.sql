@@ -168,7 +168,7 @@ $$;
 
 -- A worker claimed task p_task (its work_queue row is claimed): the
 -- task moves queued -> running with its attempt number.  False when it
--- was not queued.
+-- was not queued or its queue row is not claimed.
 CREATE FUNCTION chiffon_claim_task(p_task bigint, p_attempts integer)
 RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER AS $$
@@ -176,7 +176,9 @@ BEGIN
 	UPDATE tasks SET status = 'running',
 	    started_at = coalesce(started_at, now()), attempts = p_attempts,
 	    status_reason = NULL
-	    WHERE id = p_task AND status = 'queued';
+	    WHERE id = p_task AND status = 'queued' AND EXISTS (SELECT 1
+	    FROM work_queue q WHERE q.task_id = p_task
+	    AND q.claimed_by IS NOT NULL);
 	RETURN FOUND;
 END;
 $$;
