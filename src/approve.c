@@ -1,10 +1,11 @@
 /*
  * approve.c - the approval gate (see approve.h).
  *
- * Each decision is one transaction: lock the plans row, write the
- * approvals row, move the plan and its tasks, append the audit row.  The
- * triggers of schema/001_init.sql check every step again, so a refusal
- * here is the database's own message.
+ * Each decision is one transaction: lock the plans row, then one call of
+ * chiffon_approve (schema/005_gate.sql) writes the approvals row with its
+ * content hashes, moves the plan and its tasks and appends the audit row.
+ * The triggers check every step again, so a refusal here is the
+ * database's own message.
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 
 #include "app.h"
 #include "approve.h"
+#include "approve-hash.h"
 #include "audit.h"
 #include "db.h"
 #include "dispatch.h"
@@ -38,14 +40,9 @@ static const char approve_sql_lock[] =
 	"SELECT plan_id, version, status, request_id, superseded_by, "
 	"(SELECT count(*) FROM tasks t WHERE t.plan_id = p.id "
 	"AND t.status = 'approved') FROM plans p WHERE id = $1 FOR UPDATE";
-static const char approve_sql_insert[] =
-	"INSERT INTO approvals (plan_id, decision, approved_by, ssh_client, "
-	"reason) VALUES ($1, $2, $3, $4, $5) RETURNING id";
-static const char approve_sql_plan_status[] =
-	"UPDATE plans SET status = $2 WHERE id = $1";
-static const char approve_sql_tasks_status[] =
-	"UPDATE tasks SET status = $2, status_reason = $3 "
-	"WHERE plan_id = $1 AND status = 'pending_approval'";
+static const char approve_sql_decide[] =
+	"SELECT chiffon_approve($1::bigint, $2, $3, $4, $5, $6::jsonb, $7, "
+	"$8::jsonb)";
 
 /* The plans row as locked for a decision. */
 struct approve_row {
@@ -58,10 +55,13 @@ struct approve_row {
 };
 
 struct approve_who
-approve_who_current(void)
+approve_who_current(const struct conf *conf)
 {
-	struct approve_who	who = { audit_user(), audit_ssh_client() };
+	struct approve_who	who = { audit_user(), audit_ssh_client(),
+				    { NULL, NULL } };
 
+	if (conf != NULL)
+		who.scope = approve_scope_conf(conf);
 	return who;
 }
 
@@ -114,55 +114,15 @@ approve_lock(PGconn *pg, const char *id, struct approve_row *r,
 	return 0;
 }
 
-/* The services of a plan's tasks, for audit rows.  Caller frees. */
-static char *
-approve_services(PGconn *pg, const char *id)
-{
-	PGresult	*res;
-	const char	*params[1] = { id };
-	char		*s = NULL;
-
-	res = db_exec(pg, "SELECT string_agg(DISTINCT service, ',') "
-	    "FROM tasks WHERE plan_id = $1", 1, params, NULL);
-	if (res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		s = xstrdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return s;
-}
-
-/* Append the audit row of a decision inside its transaction. */
-static int
-approve_audit(PGconn *pg, const char *kind, const char *id,
-    const struct approve_row *r, const struct approve_who *who,
-    json_object *data, char **errp)
-{
-	struct audit_ids	 ids = { .request_id = r->request_id,
-				    .plan_id = r->plan_id };
-	char			*svc = approve_services(pg, id), *actor;
-	long long		 rc;
-
-	json_object_object_add(data, "version",
-	    json_object_new_int(r->version));
-	json_object_object_add(data, "row_id",
-	    json_object_new_int64(strtoll(id, NULL, 10)));
-	actor = who->ssh_client != NULL ? xasprintf("%s@%s", who->user,
-	    who->ssh_client) : xstrdup(who->user);
-	rc = audit_record(pg, kind, actor, &ids, svc,
-	    json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN),
-	    errp);
-	free(actor);
-	free(svc);
-	json_object_put(data);
-	return rc < 0 ? -1 : 0;
-}
-
 /*
  * Record decision ("approved" or "rejected", with reason) on the locked
  * plans row id, pending approval (or superseded, for the database to
- * refuse): the approvals row, the plan's and its pending tasks' new
- * status, the audit row (an approval names the client it came from, a
- * rejection its reason), then COMMIT.  The approvals row id, or -1 with
- * *errp (rolled back).
+ * refuse), then COMMIT.  chiffon_approve (schema 005, SECURITY DEFINER)
+ * writes the approvals row with what it approves (approve-hash.h), the
+ * plan's and its pending tasks' new status and the audit row (an approval
+ * names the client it came from, a rejection its reason) in one call: the
+ * only way an approval is made.  The approvals row id, or -1 with *errp
+ * (rolled back).
  */
 static long long
 approve_decide(PGconn *pg, const char *id, const struct approve_row *r,
@@ -171,10 +131,9 @@ approve_decide(PGconn *pg, const char *id, const struct approve_row *r,
 {
 	PGresult	*res;
 	json_object	*data;
-	const char	*params[5];
-	char		*kind;
+	const char	*params[8];
+	char		*content = NULL, *actor, hash[65];
 	long long	 approval;
-	int		 rc;
 
 	/*
 	 * A superseded version goes on to the INSERT: the database refuses
@@ -187,33 +146,40 @@ approve_decide(PGconn *pg, const char *id, const struct approve_row *r,
 		    "plan pending approval can be %s", r->plan_id,
 		    r->version, r->status, decision);
 	}
-	params[0] = id;
-	params[1] = decision;
-	params[2] = who->user;
-	params[3] = who->ssh_client;
-	params[4] = reason;
-	if ((res = db_exec(pg, approve_sql_insert, 5, params, errp)) ==
-	    NULL)
-		goto fail;
-	approval = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	params[2] = reason;
-	if (approve_do(pg, approve_sql_plan_status, 2, params, errp) != 0 ||
-	    approve_do(pg, approve_sql_tasks_status, 3, params, errp) != 0)
+	/* An approval records exactly what it approves (approve-hash.h). */
+	if (strcmp(decision, "approved") == 0 && (content =
+	    approve_hash_plan(pg, id, &who->scope, hash, errp)) == NULL)
 		goto fail;
 	data = json_object_new_object();
-	json_object_object_add(data, "approval",
-	    json_object_new_int64(approval));
 	if (reason != NULL)
 		json_object_object_add(data, "reason",
 		    json_object_new_string(reason));
 	else if (who->ssh_client != NULL)
 		json_object_object_add(data, "ssh_client",
 		    json_object_new_string(who->ssh_client));
-	kind = xasprintf("plan.%s", decision);
-	rc = approve_audit(pg, kind, id, r, who, data, errp);
-	free(kind);
-	if (rc != 0 || approve_do(pg, "COMMIT", 0, NULL, errp) != 0)
+	if (content != NULL)
+		json_object_object_add(data, "content_sha256",
+		    json_object_new_string(hash));
+	actor = who->ssh_client != NULL ? xasprintf("%s@%s", who->user,
+	    who->ssh_client) : xstrdup(who->user);
+	params[0] = id;
+	params[1] = decision;
+	params[2] = who->user;
+	params[3] = who->ssh_client;
+	params[4] = reason;
+	params[5] = content;
+	params[6] = actor;
+	params[7] = json_object_to_json_string_ext(data,
+	    JSON_C_TO_STRING_PLAIN);
+	res = db_exec(pg, approve_sql_decide, 8, params, errp);
+	json_object_put(data);
+	free(actor);
+	free(content);
+	if (res == NULL)
+		goto fail;
+	approval = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (approve_do(pg, "COMMIT", 0, NULL, errp) != 0)
 		goto fail;
 	return approval;
 
@@ -270,7 +236,7 @@ struct plan *
 approve_modify(struct app *app, long long plan_row, const char *amended,
     tiers_ask_fn ask, void *ask_data, int *envp, char **errp)
 {
-	struct approve_who	 who = approve_who_current();
+	struct approve_who	 who = approve_who_current(app->conf);
 	struct vocab		 v;
 	struct plan		*old, *plan;
 	enum request_error	 why;

@@ -13,7 +13,11 @@
  * The database enforces the gate on its own (triggers on approvals,
  * plans and tasks): approving a superseded version, queueing a task that
  * was not approved or changing a finished task is refused whatever the
- * client does.  These functions only make the legal path easy.
+ * client does.  chiffon's runtime role may not write approvals at all:
+ * an approval is made only by chiffon_approve (schema 005), which also
+ * writes its audit row and records the content hashes of approve-hash.h
+ * that a worker checks before it runs a task.  These functions only make
+ * the legal path easy.
  */
 #ifndef CHIFFON_APPROVE_H
 #define CHIFFON_APPROVE_H
@@ -22,20 +26,29 @@
 
 #include <libpq-fe.h>
 
+#include "approve-hash.h"
 #include "runlog.h"
 #include "tiers.h"
 
 struct app;
+struct conf;
 struct plan;
 
-/* Who decides: the OS user and the SSH client (NULL when local). */
+/*
+ * Who decides: the OS user and the SSH client (NULL when local), and
+ * where the playbooks whose content the approval hashes are read.
+ */
 struct approve_who {
-	const char	*user;
-	const char	*ssh_client;
+	const char		*user;
+	const char		*ssh_client;
+	struct approve_scope	 scope;
 };
 
-/* The current OS user and SSH client (audit_user, audit_ssh_client). */
-struct approve_who approve_who_current(void);
+/*
+ * The current OS user and SSH client (audit_user, audit_ssh_client), with
+ * the scope configured in conf (may be NULL: no repository).
+ */
+struct approve_who approve_who_current(const struct conf *);
 
 /*
  * Approve plans row plan_row and queue its tasks.  *nqueuedp (may be

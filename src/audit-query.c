@@ -82,6 +82,7 @@ static const char audit_query_entry_sql[] =
 	"'finished_at', " AQ_TS("u.finished_at") ", "
 	"'duration_s', extract(epoch FROM u.duration), "
 	"'lines', u.lines, 'events', u.events, "
+	"'output_rows', u.output_rows, 'output_sha256', u.output_sha256, "
 	"'wall_s', u.wall_s, 'user_s', u.user_s, 'sys_s', u.sys_s, "
 	"'maxrss_kb', u.maxrss_kb, 'summary', u.summary) ORDER BY u.id) "
 	"FROM runs u WHERE u.task_id = t.id), '[]'), "

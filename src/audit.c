@@ -201,6 +201,47 @@ audit_verify(PGconn *pg, long long *nrows, long long *bad_id,
 	return rc;
 }
 
+int
+audit_verify_output(PGconn *pg, long long *nruns, char **problemp,
+    char **errp)
+{
+	PGresult	*res;
+	int		 rc = 0;
+
+	*nruns = 0;
+	*problemp = NULL;
+	res = PQexec(pg, "SELECT count(*) FROM runs WHERE output_sha256 IS "
+	    "NOT NULL");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_error(errp, "audit verify: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	*nruns = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	res = PQexec(pg, "SELECT r.id, d.n, r.output_rows, d.sha, "
+	    "r.output_sha256 FROM runs r, LATERAL (SELECT "
+	    "chiffon_run_output_digest(r.id) AS sha, (SELECT count(*) FROM "
+	    "run_output o WHERE o.run_id = r.id) AS n) d "
+	    "WHERE r.output_sha256 IS NOT NULL AND d.sha <> r.output_sha256 "
+	    "ORDER BY r.id LIMIT 1");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_error(errp, "audit verify: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	if (PQntuples(res) == 1) {
+		*problemp = xasprintf("run %s: its output rows changed after it "
+		    "finished (%s rows now, %s then; digest %.12s, recorded "
+		    "%.12s)", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+		    PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
+		    PQgetvalue(res, 0, 4));
+		rc = 1;
+	}
+	PQclear(res);
+	return rc;
+}
+
 long long
 audit_task_finished(PGconn *pg, long long task_id, const char *repo_path,
     const char *actor, char **errp)

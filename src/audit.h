@@ -50,6 +50,16 @@ int		 audit_verify(PGconn *, long long *nrows, long long *bad_id,
 		    char **reasonp, char **errp);
 
 /*
+ * Recompute the output digest of every run that has one (runs.output_sha256,
+ * set by the database when the run finished; schema 005) from its
+ * run_output rows.  *nruns gets the number checked.  0 when all match, 1
+ * with *problemp (the first run that differs; caller frees), -1 with
+ * *errp.
+ */
+int		 audit_verify_output(PGconn *, long long *nruns,
+		    char **problemp, char **errp);
+
+/*
  * A task reached its final status.  The dispatcher calls this after the
  * UPDATE that set the final status and the resource usage on the tasks
  * row (a finished task cannot change afterwards).  It appends the

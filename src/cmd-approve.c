@@ -89,7 +89,7 @@ cmd_approve(struct app *app, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct approve_who	 who = approve_who_current();
+	struct approve_who	 who = approve_who_current(app->conf);
 	struct plan		*plan;
 	long long		 row, approval;
 	char			*err = NULL, *s;
@@ -159,7 +159,7 @@ cmd_reject(struct app *app, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct approve_who	 who = approve_who_current();
+	struct approve_who	 who = approve_who_current(app->conf);
 	const char		*reason = NULL;
 	long long		 row;
 	char			*err = NULL;

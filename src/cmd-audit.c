@@ -220,6 +220,49 @@ cmd_audit_json(PGresult *res, int more)
 	json_object_put(top);
 }
 
+/*
+ * After the chain itself: each run's output against its digest, and the
+ * chain and the digests against the git trail (audit.repo).
+ */
+static int
+cmd_audit_verify_more(struct app *app, PGconn *pg)
+{
+	struct gittrail_verdict	 v;
+	const char		*repo = conf_get(app->conf, "audit.repo");
+	long long		 nruns;
+	char			*problem = NULL, *err = NULL;
+	int			 rc;
+
+	if ((rc = audit_verify_output(pg, &nruns, &problem, &err)) == 0) {
+		printf("%lld runs' output verified\n", nruns);
+		if (repo == NULL) {
+			printf("no audit repository (audit.repo): the chain "
+			    "is not checked against the git trail\n");
+			return EXIT_OK;
+		}
+		if ((rc = gittrail_verify(pg, repo, &v, &err)) == 0 &&
+		    v.missing)
+			printf("no git trail in %s yet (nothing was committed "
+			    "to it)\n", repo);
+		else if (rc == 0)
+			printf("%d anchors and %d entries (%d runs) in the git "
+			    "trail %s verified\n", v.nanchors, v.nentries,
+			    v.nruns, repo);
+		problem = v.problem;
+	}
+	if (rc == -1) {
+		fprintf(stderr, "chiffon: %s\n", err);
+		free(err);
+		return EXIT_ENV;
+	}
+	if (rc == 1) {
+		printf("%s\n", problem);
+		free(problem);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
 static int
 cmd_audit_verify(struct app *app, int argc, char **argv)
 {
@@ -248,7 +291,7 @@ cmd_audit_verify(struct app *app, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	printf("%lld rows verified\n", n);
-	return EXIT_OK;
+	return cmd_audit_verify_more(app, pg);
 }
 
 static int

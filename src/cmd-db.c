@@ -282,8 +282,8 @@ cmd_db_migrate(struct app *app)
 		free(err);
 		return EXIT_ENV;
 	}
-	if (migrate_apply(db_pg(db), &n, &err) != 0) {
-		fprintf(stderr, "chiffon: %s: %s\n", db_conninfo(db), err);
+	if (db_migrate(db, &n, &err) != 0) {
+		fprintf(stderr, "chiffon: %s\n", err);
 		free(err);
 		if (n > 0)
 			fprintf(stderr, "chiffon: %d migration(s) were applied "

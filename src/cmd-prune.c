@@ -35,6 +35,7 @@ cmd_prune(struct app *app, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct db			*db;
+	PGconn				*owner;
 	const char			*age = NULL;
 	char				*err = NULL, *names = NULL, *p, *nl;
 	double				 secs;
@@ -69,7 +70,15 @@ cmd_prune(struct app *app, int argc, char **argv)
 		free(err);
 		return EXIT_ENV;
 	}
-	if ((n = audit_prune(db_pg(db), secs, &names, &err)) < 0) {
+	/* Dropping partitions of run_output is the owner's (schema 005). */
+	if ((owner = db_owner_connect(db, &err)) == NULL) {
+		fprintf(stderr, "chiffon: %s\n", err);
+		free(err);
+		return EXIT_ENV;
+	}
+	n = audit_prune(owner, secs, &names, &err);
+	PQfinish(owner);
+	if (n < 0) {
 		fprintf(stderr, "chiffon: %s\n", err);
 		free(err);
 		return EXIT_ENV;

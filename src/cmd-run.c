@@ -221,7 +221,7 @@ cmd_run(struct app *app, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct approve_who	 who = approve_who_current();
+	struct approve_who	 who = approve_who_current(app->conf);
 	struct plan		*plan;
 	char			*text, *err = NULL, *s;
 	int			 ch, yes = 0, check = 0, rc, nq = 0;

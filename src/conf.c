@@ -128,6 +128,10 @@ static const struct conf_key conf_keys[] = {
 	{ .name = "db.url", .env = "CHIFFON_DB_URL", .type = CONF_URL,
 	  .accepted = "postgresql|postgres|conninfo",
 	  .help = "PostgreSQL server to use instead of the embedded cluster" },
+	{ .name = "db.owner_url", .env = "CHIFFON_DB_OWNER_URL",
+	  .type = CONF_URL, .accepted = "postgresql|postgres|conninfo",
+	  .help = "the same server as the role that owns the schema and "
+	  "runs migrations (db.url is then the runtime role)" },
 	{ .name = "db.server_user", .env = "CHIFFON_DB_SERVER_USER",
 	  .def = "postgres", .type = CONF_STRING,
 	  .help = "account the embedded cluster runs as when chiffon is root" },

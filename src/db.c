@@ -38,6 +38,9 @@ struct db {
 	struct pgembed	*pgembed;	/* NULL when db.url is used */
 	char		*conninfo;	/* as configured (may hold secrets) */
 	char		*display;	/* the same without the password */
+	char		*owner_conninfo; /* the owner role (migrations), or
+					   NULL: db.url's role is the owner */
+	char		*owner_display;
 	PGconn		*pg;		/* the live connection */
 
 	struct loop	*loop;		/* set by db_attach_loop */
@@ -56,6 +59,8 @@ struct db {
 };
 
 static int	db_watch_cb(int, int, void *);
+static int	db_migrate_flags(struct db *, int flags, int *napplied,
+		    char **errp);
 
 /* Strip trailing whitespace in place. */
 static char *
@@ -153,17 +158,23 @@ static const char *const db_keywords[] = {
 	"dbname", "fallback_application_name", NULL
 };
 
-/* Blocking connect; always returns a PGconn (check PQstatus). */
+/* Blocking connect to conninfo; always returns a PGconn (check PQstatus). */
 static PGconn *
-db_connect(struct db *db)
+db_connect_to(struct db *db, const char *conninfo)
 {
-	const char	*values[] = { db->conninfo, "chiffon", NULL };
+	const char	*values[] = { conninfo, "chiffon", NULL };
 	PGconn		*conn;
 
 	conn = PQconnectdbParams(db_keywords, values, 1);
 	if (conn != NULL)
 		PQsetNoticeProcessor(conn, db_notice, db);
 	return conn;
+}
+
+static PGconn *
+db_connect(struct db *db)
+{
+	return db_connect_to(db, db->conninfo);
 }
 
 /* The error for a failed connection: the target and what to do. */
@@ -196,9 +207,7 @@ db_open(struct conf *conf, int flags, char **errp)
 {
 	struct db	*db = xcalloc(1, sizeof *db);
 	const char	*url = conf_get(conf, "db.url");
-	const char	*data_dir;
-	char		*err = NULL;
-	int		 n = 0;
+	const char	*data_dir, *owner;
 
 	db->conf = conf;
 	db->delay_s = 1;
@@ -208,9 +217,12 @@ db_open(struct conf *conf, int flags, char **errp)
 		db->max_s = (unsigned)conf_get_duration(conf,
 		    "db.reconnect_max");
 
-	if (url != NULL && *url != '\0')
+	if (url != NULL && *url != '\0') {
 		db->conninfo = xstrdup(url);
-	else {
+		if ((owner = conf_get(conf, "db.owner_url")) != NULL &&
+		    *owner != '\0')
+			db->owner_conninfo = xstrdup(owner);
+	} else {
 		if ((data_dir = conf_data_dir(conf)) == NULL) {
 			set_error(errp, "no data directory for the embedded "
 			    "PostgreSQL cluster: set core.data_dir (or "
@@ -222,30 +234,104 @@ db_open(struct conf *conf, int flags, char **errp)
 		if (!(flags & DB_OPEN_NO_START) &&
 		    pgembed_start(db->pgembed, NULL, errp) != 0)
 			goto fail;
-		db->conninfo = pgembed_conninfo(db->pgembed, PGEMBED_DBNAME);
+		/* The owner migrates; chiffon runs as the runtime role. */
+		db->conninfo = pgembed_conninfo_user(db->pgembed,
+		    PGEMBED_DBNAME, PGEMBED_RUNTIME_USER);
+		db->owner_conninfo = pgembed_conninfo(db->pgembed,
+		    PGEMBED_DBNAME);
 	}
 	db->display = db_strip_password(db->conninfo);
+	if (db->owner_conninfo != NULL)
+		db->owner_display = db_strip_password(db->owner_conninfo);
 
+	/* First migrate as the owner: it may create the runtime role. */
+	if (!(flags & DB_OPEN_NO_MIGRATE) && db->owner_conninfo != NULL &&
+	    db_migrate_flags(db, flags, NULL, errp) != 0)
+		goto fail;
 	db->pg = db_connect(db);
 	if (PQstatus(db->pg) != CONNECTION_OK) {
 		db_connect_error(db, db->pg, flags, errp);
 		goto fail;
 	}
-	if (!(flags & DB_OPEN_NO_MIGRATE)) {
-		if (migrate_apply(db->pg, &n, &err) != 0) {
-			set_error(errp, "database %s: %s", db->display, err);
-			free(err);
-			goto fail;
-		}
-		if (n > 0)
-			log_info("applied %d migration(s) to %s", n,
-			    db->display);
-	}
+	if (!(flags & DB_OPEN_NO_MIGRATE) && db->owner_conninfo == NULL &&
+	    db_migrate_flags(db, flags, NULL, errp) != 0)
+		goto fail;
 	return db;
 
 fail:
 	db_close(db);
 	return NULL;
+}
+
+/* db_owner_connect with db_open's flags (for its messages). */
+static PGconn *
+db_owner_connect_flags(struct db *db, int flags, char **errp)
+{
+	PGconn	*conn;
+	char	*why;
+
+	conn = db_connect_to(db, db->owner_conninfo != NULL ?
+	    db->owner_conninfo : db->conninfo);
+	if (PQstatus(conn) == CONNECTION_OK) {
+		PQsetNoticeProcessor(conn, db_notice, NULL);
+		return conn;
+	}
+	if (db->owner_conninfo == NULL || db->pgembed != NULL) {
+		/* Not running, unreachable: as for the live connection. */
+		db_connect_error(db, conn, flags, errp);
+		PQfinish(conn);
+		return NULL;
+	}
+	why = db_pq_error(conn);
+	set_error(errp, "cannot connect to PostgreSQL as the owner role (%s, "
+	    "db.owner_url): %s", db->owner_display, why);
+	free(why);
+	PQfinish(conn);
+	return NULL;
+}
+
+PGconn *
+db_owner_connect(struct db *db, char **errp)
+{
+	return db_owner_connect_flags(db, 0, errp);
+}
+
+/* db_migrate with db_open's flags. */
+static int
+db_migrate_flags(struct db *db, int flags, int *napplied, char **errp)
+{
+	PGconn		*conn;
+	const char	*where;
+	char		*err = NULL;
+	int		 n = 0, rc;
+
+	if (napplied != NULL)
+		*napplied = 0;
+	if (db->owner_conninfo == NULL && db->pg != NULL) {
+		conn = db->pg;
+		where = db->display;
+	} else if ((conn = db_owner_connect_flags(db, flags, errp)) == NULL)
+		return -1;
+	else
+		where = db->owner_conninfo != NULL ? db->owner_display :
+		    db->display;
+	rc = migrate_apply(conn, &n, &err);
+	if (rc != 0) {
+		set_error(errp, "database %s: %s", where, err);
+		free(err);
+	} else if (n > 0)
+		log_info("applied %d migration(s) to %s", n, where);
+	if (conn != db->pg)
+		PQfinish(conn);
+	if (napplied != NULL)
+		*napplied = n;
+	return rc;
+}
+
+int
+db_migrate(struct db *db, int *napplied, char **errp)
+{
+	return db_migrate_flags(db, 0, napplied, errp);
 }
 
 /* Stop watching and waiting: no registrations left on the loop. */
@@ -276,6 +362,8 @@ db_close(struct db *db)
 	pgembed_free(db->pgembed);
 	free(db->conninfo);
 	free(db->display);
+	free(db->owner_conninfo);
+	free(db->owner_display);
 	free(db->last_error);
 	free(db->fatal);
 	free(db->state);

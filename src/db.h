@@ -2,8 +2,10 @@
  * db.h - the connection to PostgreSQL.
  *
  * db_open resolves where the database is (db.url / CHIFFON_DB_URL, else the
- * embedded cluster under the data dir, started on demand), connects, and
- * applies pending migrations unless told not to.  Connection loss is
+ * embedded cluster under the data dir, started on demand), applies pending
+ * migrations unless told not to, as the owner role (db.owner_url, the
+ * embedded cluster's superuser), and connects as the runtime role (db.url,
+ * the embedded cluster's chiffon_runtime).  Connection loss is
  * detected; db_attach_loop makes the loop reconnect with backoff
  * (1 s doubling to 30 s) and db_state says where that stands.
  */
@@ -22,6 +24,19 @@ struct db;
 /* NULL with *errp set (naming what to do) on failure.  Caller closes. */
 struct db	*db_open(struct conf *, int flags, char **errp);
 void		 db_close(struct db *);
+/*
+ * Apply pending migrations as the owner role (db.owner_url, or the
+ * embedded cluster's superuser; without either, db.url's role is the
+ * owner and its live connection migrates).  *napplied may be NULL.
+ * 0, or -1 with *errp.
+ */
+int		 db_migrate(struct db *, int *napplied, char **errp);
+/*
+ * A new blocking connection as the owner role (the same as db.url's when
+ * no owner is configured), for migrations and retention.  Caller
+ * PQfinish()es; NULL with *errp.
+ */
+PGconn		*db_owner_connect(struct db *, char **errp);
 /* The live connection (may be CONNECTION_BAD while reconnecting). */
 PGconn		*db_pg(struct db *);
 /* The conninfo in use, with any password removed. */

@@ -19,6 +19,7 @@
 
 #include <json-c/json.h>
 
+#include "approve-hash.h"
 #include "audit.h"
 #include "db.h"
 #include "dispatch.h"
@@ -284,29 +285,20 @@ dispatch_plan_settle(PGconn *pg, long long plan_id, char **errp)
 /* -- queueing ------------------------------------------------------------ */
 
 /*
- * Queue task tid for capability: its work_queue row and status queued.
- * again: a paused task coming back, whose row may still be there; the
- * workers are woken explicitly.  0, or -1 with *errp.
+ * Queue task tid for capability: its work_queue row and status queued,
+ * through chiffon_queue_task (schema 005: the runtime role cannot insert
+ * into work_queue or move a task to queued itself).  again: a paused task
+ * coming back, whose row may still be there; the workers are woken
+ * explicitly.  0, or -1 with *errp.
  */
 static int
 dispatch_queue_task(PGconn *pg, const char *tid, const char *capability,
     int again, char **errp)
 {
-	const char	*params[2] = { tid, capability };
+	const char	*params[3] = { tid, capability, again ? "t" : "f" };
 
-	if (dispatch_exec(pg, again ? "INSERT INTO work_queue (task_id,"
-	    " capability, max_attempts) VALUES ($1::bigint, $2, 3)"
-	    " ON CONFLICT (task_id) DO NOTHING" : "INSERT INTO work_queue"
-	    " (task_id, capability, max_attempts) VALUES ($1::bigint, $2, 3)",
-	    2, params, errp) != 0 ||
-	    dispatch_exec(pg, "UPDATE tasks SET status = 'queued',"
-	    " status_reason = NULL WHERE id = $1::bigint", 1, params,
-	    errp) != 0)
-		return -1;
-	if (again && dispatch_exec(pg, "SELECT pg_notify('chiffon_work', $1)",
-	    1, params + 1, errp) != 0)
-		return -1;
-	return 0;
+	return dispatch_exec(pg, "SELECT chiffon_queue_task($1::bigint, $2,"
+	    " $3::boolean)", 3, params, errp);
 }
 
 int
@@ -424,16 +416,74 @@ dispatch_params_json(PGresult *res, int i, int attempt)
 	return out;
 }
 
-/* Claim candidate row i for dp->agent.  0, or -1 with *errp. */
+static void	dispatch_audit_task(PGconn *, const struct dispatch_params *,
+		    long long task_id);
+
+/*
+ * Candidate row i no longer matches its approval (why): it fails without
+ * running, with a "task.refused" audit row, inside the claim's
+ * transaction.  0, or -1 with *errp.
+ */
+static int
+dispatch_refuse(PGconn *pg, const struct dispatch_params *dp,
+    PGresult *cand, int i, const char *why, char **errp)
+{
+	const char	*params[3];
+	char		*result, *data;
+	long long	 tid = atoll(PQgetvalue(cand, i, 1));
+
+	result = dispatch_json("error", why, (char *)NULL);
+	params[0] = PQgetvalue(cand, i, 1);
+	params[1] = why;
+	params[2] = result;
+	if (dispatch_exec(pg, "UPDATE tasks SET status = 'failed',"
+	    " status_reason = $2, result = $3::jsonb WHERE id = $1::bigint"
+	    " AND status = 'queued'", 3, params, errp) != 0 ||
+	    dispatch_exec(pg, "DELETE FROM work_queue WHERE task_id ="
+	    " $1::bigint", 1, params, errp) != 0 ||
+	    dispatch_cancel_dependents(pg, tid, "failed", errp) != 0 ||
+	    dispatch_plan_settle(pg, atoll(PQgetvalue(cand, i, 6)),
+	    errp) != 0) {
+		free(result);
+		return -1;
+	}
+	free(result);
+	log_msg(CHIFFON_LOG_WARNING, DISPATCH_WHO, "%s: task %lld refused: %s",
+	    dp->agent, tid, why);
+	data = dispatch_json("reason", why, "agent", dp->agent, (char *)NULL);
+	dispatch_audit(pg, 1, "task.refused", atoll(PQgetvalue(cand, i, 7)),
+	    atoll(PQgetvalue(cand, i, 6)), tid, dispatch_val(cand, i, 8),
+	    data);
+	free(data);
+	return 0;
+}
+
+/* dispatch_take: the candidate failed its approval check instead. */
+#define DISPATCH_REFUSED	1
+
+/*
+ * Claim candidate row i for dp->agent.  0, DISPATCH_REFUSED when it no
+ * longer matches its approval (it failed instead), or -1 with *errp.
+ */
 static int
 dispatch_take(PGconn *pg, const struct dispatch_params *dp, PGresult *cand,
     int i, const char *reason, const char *scores,
     struct dispatch_claim *c, char **errp)
 {
 	const char	*params[3];
-	char		 lease[32], att[16];
+	char		 lease[32], att[16], *why = NULL;
 	PGresult	*res;
+	int		 rc;
 
+	/* What would run must be what was approved (approve-hash.h). */
+	if ((rc = approve_hash_check(pg, atoll(PQgetvalue(cand, i, 1)),
+	    &dp->scope, &why, errp)) != 0) {
+		if (rc > 0)
+			rc = dispatch_refuse(pg, dp, cand, i, why, errp) == 0 ?
+			    DISPATCH_REFUSED : -1;
+		free(why);
+		return rc;
+	}
 	snprintf(lease, sizeof lease, "%.3f", dp->lease_s);
 	params[0] = PQgetvalue(cand, i, 0);
 	params[1] = dp->agent;
@@ -450,10 +500,9 @@ dispatch_take(PGconn *pg, const struct dispatch_params *dp, PGresult *cand,
 	snprintf(att, sizeof att, "%d", c->attempt);
 	params[0] = PQgetvalue(cand, i, 1);
 	params[1] = att;
-	if (dispatch_exec(pg, "UPDATE tasks SET status = 'running',"
-	    " started_at = now(), attempts = $2::integer, status_reason = NULL"
-	    " WHERE id = $1::bigint AND status = 'queued'", 2, params,
-	    errp) != 0)
+	/* queued -> running as the owner (schema 005, chiffon_claim_task). */
+	if (dispatch_exec(pg, "SELECT chiffon_claim_task($1::bigint,"
+	    " $2::integer)", 2, params, errp) != 0)
 		return -1;
 	c->task_id = atoll(PQgetvalue(cand, i, 1));
 	c->max_attempts = atoi(PQgetvalue(cand, i, 3));
@@ -502,7 +551,8 @@ dispatch_claim(PGconn *pg, const struct dispatch_params *dp,
 	const char		*params[3], *work;
 	char			*caps, pct[16], *reason = NULL, *scores;
 	PGresult		*cand;
-	int			 i, n, take, claimed = 0;
+	long long		*refused = NULL;
+	int			 i, n, take, claimed = 0, nrefused = 0, rc;
 
 	memset(c, 0, sizeof *c);
 	if (dp->ncaps == 0)
@@ -521,6 +571,7 @@ dispatch_claim(PGconn *pg, const struct dispatch_params *dp,
 	if (cand == NULL)
 		goto fail;
 	n = PQntuples(cand);
+	refused = xcalloc((size_t)n + 1, sizeof *refused);
 	for (i = 0; i < n && !claimed; i++) {
 		work = dispatch_val(cand, i, 9);
 		if (work == NULL)
@@ -532,15 +583,19 @@ dispatch_claim(PGconn *pg, const struct dispatch_params *dp,
 		    atof(PQgetvalue(cand, i, 5)), dp->grace_s, &reason);
 		if (take) {
 			scores = route_scores_json(&rr);
-			if (dispatch_take(pg, dp, cand, i, reason, scores, c,
-			    errp) != 0) {
+			if ((rc = dispatch_take(pg, dp, cand, i, reason, scores,
+			    c, errp)) < 0) {
 				free(scores);
 				free(reason);
 				route_result_free(&rr);
 				goto fail;
 			}
 			free(scores);
-			claimed = 1;
+			if (rc == DISPATCH_REFUSED)
+				refused[nrefused++] = atoll(PQgetvalue(cand, i,
+				    1));
+			else
+				claimed = 1;
 		} else
 			log_msg(CHIFFON_LOG_DEBUG, DISPATCH_WHO, "%s: task %s "
 			    "%s", dp->agent, PQgetvalue(cand, i, 1), reason);
@@ -553,11 +608,16 @@ dispatch_claim(PGconn *pg, const struct dispatch_params *dp,
 	if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0) {
 		if (claimed)
 			dispatch_claim_free(c);
+		free(refused);
 		return -1;
 	}
+	for (i = 0; i < nrefused; i++)
+		dispatch_audit_task(pg, dp, refused[i]);
+	free(refused);
 	return claimed;
 
 fail:
+	free(refused);
 	PQclear(cand);
 	dispatch_rollback(pg);
 	return -1;

@@ -33,6 +33,8 @@
 
 #include <libpq-fe.h>
 
+#include "approve-hash.h"
+
 /* How one worker (agent) takes part; strings belong to the caller. */
 struct dispatch_params {
 	const char		 *agent;	/* agents.name */
@@ -44,6 +46,7 @@ struct dispatch_params {
 	double			  grace_s;	/* routing: claim anyway after */
 	int			  min_capacity_percent;
 	const char		 *audit_repo;	/* audit.repo, or NULL */
+	struct approve_scope	  scope;	/* what approvals hash */
 };
 
 /* A claimed task (dispatch_claim fills it; dispatch_claim_free). */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <git2.h>
+#include <json-c/json.h>
 #include <libpq-fe.h>
 
 #include "audit.h"
@@ -31,6 +32,8 @@
 
 /* Attempts when another writer moves HEAD between read and commit. */
 #define GITTRAIL_TRIES	5
+/* The trailer naming the audit chain's head an entry was committed at. */
+#define GITTRAIL_ANCHOR	"Chiffon-Audit-Head:"
 
 /* One path to commit: new content, or removal. */
 struct gittrail_file {
@@ -437,10 +440,15 @@ gittrail_commit_as(git_repository *repo, const char *path,
 	return rc;
 }
 
-int
-gittrail_commit_task(const char *repo_path, long long task_id,
+/*
+ * gittrail_commit_task with anchor (NULL: none) as a trailer of the
+ * message: the audit chain's head when the entry was committed.
+ */
+static int
+gittrail_commit_entry(const char *repo_path, long long task_id,
     const char *status, const char *json_entry, const char *author_name,
-    const char *author_email, char **commitp, char **errp)
+    const char *author_email, const char *anchor, char **commitp,
+    char **errp)
 {
 	git_repository		*repo = NULL;
 	struct gittrail_file	 f;
@@ -455,8 +463,10 @@ gittrail_commit_task(const char *repo_path, long long task_id,
 	f.buf = (char *)json_entry;
 	f.len = strlen(json_entry);
 	f.mode = GIT_FILEMODE_BLOB;
-	msg = xasprintf("audit: task %lld %s\n", task_id,
-	    status != NULL ? status : "finished");
+	msg = xasprintf("audit: task %lld %s\n%s%s%s", task_id,
+	    status != NULL ? status : "finished", anchor != NULL ?
+	    "\n" GITTRAIL_ANCHOR " " : "", anchor != NULL ? anchor : "",
+	    anchor != NULL ? "\n" : "");
 	if (gittrail_open(repo_path, &repo, errp) != 0)
 		goto out;
 	rc = gittrail_commit_as(repo, repo_path, &c, msg, author_name,
@@ -467,6 +477,15 @@ out:
 	free(msg);
 	git_libgit2_shutdown();
 	return rc;
+}
+
+int
+gittrail_commit_task(const char *repo_path, long long task_id,
+    const char *status, const char *json_entry, const char *author_name,
+    const char *author_email, char **commitp, char **errp)
+{
+	return gittrail_commit_entry(repo_path, task_id, status, json_entry,
+	    author_name, author_email, NULL, commitp, errp);
 }
 
 /* Add top/rel (a file, a directory walked recursively, or missing). */
@@ -678,12 +697,27 @@ gittrail_audit(PGconn *pg, long long task_id, const char *kind,
 	PQclear(res);
 }
 
+/* "ID HASH" of the audit chain's last row, or NULL.  Caller frees. */
+static char *
+gittrail_head_anchor(PGconn *pg)
+{
+	PGresult	*res;
+	char		*s = NULL;
+
+	res = PQexec(pg, "SELECT id || ' ' || hash FROM audit_log "
+	    "ORDER BY id DESC LIMIT 1");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		s = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return s;
+}
+
 int
 gittrail_task(PGconn *pg, long long task_id, const char *repo_path,
     const char *actor, char **commitp, char **errp)
 {
 	char	*entry = NULL, *status = NULL, *author = NULL, *commit = NULL;
-	char	*err = NULL;
+	char	*err = NULL, *anchor;
 	int	 rc;
 
 	if (commitp != NULL)
@@ -695,8 +729,10 @@ gittrail_task(PGconn *pg, long long task_id, const char *repo_path,
 		free(err);
 		return rc;
 	}
-	rc = gittrail_commit_task(repo_path, task_id, status, entry, author,
-	    NULL, &commit, &err);
+	anchor = gittrail_head_anchor(pg);
+	rc = gittrail_commit_entry(repo_path, task_id, status, entry, author,
+	    NULL, anchor, &commit, &err);
+	free(anchor);
 	if (rc == -1) {
 		if (gittrail_attempts(pg, task_id) == 0)
 			gittrail_audit(pg, task_id, "git.failed", actor,
@@ -751,4 +787,298 @@ gittrail_retry_pending(PGconn *pg, int *ndone, int *nfailed, char **errp)
 	if (nfailed != NULL)
 		*nfailed = failed;
 	return 0;
+}
+
+/* --- verification against the database ---------------------------------- */
+
+/* Pairs "{a,b}" and "{x,y}" for unnest, with the commit or path of each. */
+struct gittrail_pairs {
+	struct strbuf	 ids;
+	struct strbuf	 hashes;
+	char		**where;
+	size_t		 n;
+};
+
+static void
+gittrail_pairs_add(struct gittrail_pairs *p, long long id, const char *hash,
+    const char *where)
+{
+	strbuf_addf(&p->ids, "%s%lld", p->n > 0 ? "," : "{", id);
+	strbuf_addf(&p->hashes, "%s%s", p->n > 0 ? "," : "{", hash);
+	p->where = xreallocarray(p->where, p->n + 1, sizeof *p->where);
+	p->where[p->n++] = xstrdup(where);
+}
+
+static void
+gittrail_pairs_free(struct gittrail_pairs *p)
+{
+	size_t	i;
+
+	for (i = 0; i < p->n; i++)
+		free(p->where[i]);
+	free(p->where);
+	strbuf_free(&p->ids);
+	strbuf_free(&p->hashes);
+	memset(p, 0, sizeof *p);
+}
+
+/*
+ * Run sql over the pairs ($1 ids, $2 hashes; its first column is the
+ * pair's ordinality): 1 with *resp (caller clears) and *wherep (the pair's
+ * commit or path) when it returns a row, 0 when none or no pairs, -1 with
+ * *errp.
+ */
+static int
+gittrail_pairs_check(PGconn *pg, struct gittrail_pairs *p, const char *sql,
+    PGresult **resp, const char **wherep, char **errp)
+{
+	const char	*params[2];
+	PGresult	*res;
+	size_t		 i;
+
+	if (p->n == 0)
+		return 0;
+	strbuf_addc(&p->ids, '}');
+	strbuf_addc(&p->hashes, '}');
+	params[0] = p->ids.buf;
+	params[1] = p->hashes.buf;
+	res = PQexecParams(pg, sql, 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_error(errp, "audit verify: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	i = (size_t)strtoull(PQgetvalue(res, 0, 0), NULL, 10) - 1;
+	*wherep = i < p->n ? p->where[i] : "?";
+	*resp = res;
+	return 1;
+}
+
+/* The anchors of every commit reachable from HEAD. */
+static int
+gittrail_read_anchors(git_repository *repo, const char *path,
+    struct gittrail_pairs *p, char **errp)
+{
+	git_revwalk	*walk = NULL;
+	git_commit	*commit;
+	git_oid		 oid;
+	const char	*msg, *line;
+	char		 hash[65], hex[GIT_OID_HEXSZ + 1];
+	long long	 id;
+	int		 rc = -1;
+
+	if (git_repository_head_unborn(repo) == 1)
+		return 0;
+	if (git_revwalk_new(&walk, repo) != 0 ||
+	    git_revwalk_push_head(walk) != 0) {
+		gittrail_error(errp, path, "cannot walk its history");
+		goto out;
+	}
+	while (git_revwalk_next(&oid, walk) == 0) {
+		if (git_commit_lookup(&commit, repo, &oid) != 0) {
+			gittrail_error(errp, path, "cannot read a commit");
+			goto out;
+		}
+		msg = git_commit_message(commit);
+		for (line = msg; line != NULL && *line != '\0';
+		    line = strchr(line, '\n'), line = line != NULL ?
+		    line + 1 : NULL) {
+			if (strncmp(line, GITTRAIL_ANCHOR " ",
+			    sizeof GITTRAIL_ANCHOR) != 0 ||
+			    sscanf(line + sizeof GITTRAIL_ANCHOR, "%lld "
+			    "%64[0-9a-f]", &id, hash) != 2 ||
+			    strlen(hash) != 64)
+				continue;
+			gittrail_pairs_add(p, id, hash, git_oid_tostr(hex,
+			    sizeof hex, &oid));
+		}
+		git_commit_free(commit);
+	}
+	rc = 0;
+out:
+	git_revwalk_free(walk);
+	return rc;
+}
+
+/* The output digests of the runs in the entries at HEAD. */
+static int
+gittrail_read_digests(git_repository *repo, const char *path,
+    struct gittrail_pairs *p, int *nentriesp, char **errp)
+{
+	git_commit		*head = NULL;
+	git_tree		*tree = NULL, *dir = NULL;
+	git_tree_entry		*te = NULL;
+	git_blob		*blob;
+	const git_tree_entry	*e;
+	json_object		*o, *runs, *run, *id, *sha;
+	char			*where, *text;
+	size_t			 i, j, n;
+	int			 rc = -1;
+
+	*nentriesp = 0;
+	if (gittrail_head(repo, &head, &tree, path, errp) != 0)
+		return -1;
+	if (tree == NULL || git_tree_entry_bypath(&te, tree,
+	    ".audit/tasks") != 0 || git_tree_entry_type(te) != GIT_OBJECT_TREE) {
+		rc = 0;
+		goto out;
+	}
+	if (git_tree_lookup(&dir, repo, git_tree_entry_id(te)) != 0) {
+		gittrail_error(errp, path, "cannot read .audit/tasks");
+		goto out;
+	}
+	n = git_tree_entrycount(dir);
+	for (i = 0; i < n; i++) {
+		e = git_tree_entry_byindex(dir, i);
+		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
+		    git_blob_lookup(&blob, repo, git_tree_entry_id(e)) != 0)
+			continue;
+		text = xstrndup(git_blob_rawcontent(blob),
+		    (size_t)git_blob_rawsize(blob));
+		git_blob_free(blob);
+		o = json_tokener_parse(text);
+		free(text);
+		if (o == NULL)
+			continue;
+		(*nentriesp)++;
+		where = xasprintf(".audit/tasks/%s", git_tree_entry_name(e));
+		if (json_object_object_get_ex(o, "runs", &runs) &&
+		    json_object_is_type(runs, json_type_array)) {
+			for (j = 0; j < json_object_array_length(runs); j++) {
+				run = json_object_array_get_idx(runs, j);
+				if (json_object_object_get_ex(run, "id", &id) &&
+				    json_object_object_get_ex(run,
+				    "output_sha256", &sha) &&
+				    json_object_is_type(sha, json_type_string) &&
+				    strspn(json_object_get_string(sha),
+				    "0123456789abcdef") == 64)
+					gittrail_pairs_add(p,
+					    json_object_get_int64(id),
+					    json_object_get_string(sha), where);
+			}
+		}
+		free(where);
+		json_object_put(o);
+	}
+	rc = 0;
+out:
+	git_tree_entry_free(te);
+	git_tree_free(dir);
+	git_tree_free(tree);
+	git_commit_free(head);
+	return rc;
+}
+
+/* Compare the anchors with audit_log.  0, 1 with *problemp, -1. */
+static int
+gittrail_check_anchors(PGconn *pg, struct gittrail_pairs *p,
+    char **problemp, char **errp)
+{
+	PGresult	*res;
+	const char	*commit;
+	int		 rc;
+
+	/* The newest missing anchor first: a missing tail is a truncation. */
+	rc = gittrail_pairs_check(pg, p, "SELECT x.i, x.id, l.hash, "
+	    "(SELECT coalesce(max(id), 0) FROM audit_log) FROM unnest("
+	    "$1::bigint[], $2::text[]) WITH ORDINALITY AS x(id, hash, i) "
+	    "LEFT JOIN audit_log l ON l.id = x.id WHERE l.hash IS DISTINCT "
+	    "FROM x.hash ORDER BY (l.id IS NULL) DESC, x.id DESC, "
+	    "x.i LIMIT 1", &res, &commit, errp);
+	if (rc != 1)
+		return rc;
+	if (PQgetisnull(res, 0, 2))
+		*problemp = xasprintf("the audit log was truncated: the anchor "
+		    "in git commit %.12s names row %s, but the log ends at row "
+		    "%s", commit, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 3));
+	else
+		*problemp = xasprintf("audit_log row %s was rewritten (or "
+		    "removed and written again): its hash %.12s differs from "
+		    "the anchor in git commit %.12s", PQgetvalue(res, 0, 1),
+		    PQgetvalue(res, 0, 2), commit);
+	PQclear(res);
+	return 1;
+}
+
+/* Compare the entries' run digests with runs.  0, 1 with *problemp, -1. */
+static int
+gittrail_check_digests(PGconn *pg, struct gittrail_pairs *p,
+    char **problemp, char **errp)
+{
+	PGresult	*res;
+	const char	*path;
+	int		 rc;
+
+	rc = gittrail_pairs_check(pg, p, "SELECT x.i, x.id, "
+	    "r.output_sha256, x.hash FROM unnest($1::bigint[], $2::text[]) "
+	    "WITH ORDINALITY AS x(id, hash, i) LEFT JOIN runs r ON r.id = "
+	    "x.id WHERE r.output_sha256 IS DISTINCT FROM x.hash ORDER BY x.id "
+	    "LIMIT 1", &res, &path, errp);
+	if (rc != 1)
+		return rc;
+	*problemp = xasprintf("run %s: the output digest in its git entry %s "
+	    "(%.12s) differs from the database's (%.12s)",
+	    PQgetvalue(res, 0, 1), path, PQgetvalue(res, 0, 3),
+	    PQgetisnull(res, 0, 2) ? "none" : PQgetvalue(res, 0, 2));
+	PQclear(res);
+	return 1;
+}
+
+int
+gittrail_verify(PGconn *pg, const char *repo_path,
+    struct gittrail_verdict *v, char **errp)
+{
+	struct gittrail_pairs	 anchors = { 0 }, digests = { 0 };
+	git_repository		*repo = NULL;
+	const char		*params[1] = { repo_path };
+	PGresult		*res;
+	int			 rc = -1, err;
+
+	memset(v, 0, sizeof *v);
+	git_libgit2_init();
+	err = git_repository_open_ext(&repo, repo_path,
+	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	if (err == GIT_ENOTFOUND) {
+		/* No trail: fine only when nothing was ever committed to it. */
+		res = PQexecParams(pg, "SELECT count(*) FROM audit_git WHERE "
+		    "repo = $1 AND committed_at IS NOT NULL", 1, NULL, params,
+		    NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			set_error(errp, "audit verify: %s",
+			    PQresultErrorMessage(res));
+		else if (strcmp(PQgetvalue(res, 0, 0), "0") != 0) {
+			v->problem = xasprintf("the git trail %s is missing, "
+			    "but %s entries were committed to it", repo_path,
+			    PQgetvalue(res, 0, 0));
+			rc = 1;
+		} else {
+			v->missing = 1;
+			rc = 0;
+		}
+		PQclear(res);
+		goto out;
+	}
+	if (err != 0) {
+		gittrail_error(errp, repo_path, "cannot open it");
+		goto out;
+	}
+	if (gittrail_read_anchors(repo, repo_path, &anchors, errp) != 0 ||
+	    gittrail_read_digests(repo, repo_path, &digests, &v->nentries,
+	    errp) != 0)
+		goto out;
+	v->nanchors = (int)anchors.n;
+	v->nruns = (int)digests.n;
+	if ((rc = gittrail_check_anchors(pg, &anchors, &v->problem,
+	    errp)) == 0)
+		rc = gittrail_check_digests(pg, &digests, &v->problem, errp);
+out:
+	gittrail_pairs_free(&anchors);
+	gittrail_pairs_free(&digests);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return rc;
 }

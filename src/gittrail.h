@@ -7,7 +7,10 @@
  * named paths on top of HEAD: whatever else is staged in the index stays
  * staged and is not committed.  An entry whose content is already at HEAD
  * makes no commit.  Git failures are recorded in audit_git and retried
- * later (gittrail_retry_pending); they never fail a task.
+ * later (gittrail_retry_pending); they never fail a task.  Each commit's
+ * message ends with the trailer "Chiffon-Audit-Head: ID HASH", the audit
+ * chain's last row when it was made, so that `chiffon audit verify`
+ * finds a rewritten or truncated chain (gittrail_verify).
  */
 #ifndef CHIFFON_GITTRAIL_H
 #define CHIFFON_GITTRAIL_H
@@ -62,6 +65,27 @@ int	gittrail_task(PGconn *, long long task_id, const char *repo_path,
  */
 int	gittrail_retry_pending(PGconn *, int *ndone, int *nfailed,
 	    char **errp);
+
+/* What gittrail_verify found. */
+struct gittrail_verdict {
+	int	 nanchors;	/* chain heads named by commits */
+	int	 nentries;	/* entries at HEAD */
+	int	 nruns;		/* runs whose output digests they hold */
+	int	 missing;	/* no repository (nothing committed to it) */
+	char	*problem;	/* the first mismatch, or NULL; caller frees */
+};
+
+/*
+ * Check the database against the git trail in repo_path: every commit's
+ * "Chiffon-Audit-Head: ID HASH" trailer (the chain head it saw) must name
+ * a row of audit_log with that hash, or the tail was rewritten or
+ * truncated; every run's output_sha256 in the entries at HEAD must be
+ * runs.output_sha256.  A missing repository is fine only when audit_git
+ * records no commit to it.  0 when all match, 1 with v->problem, -1
+ * with *errp.
+ */
+int	gittrail_verify(PGconn *, const char *repo_path,
+	    struct gittrail_verdict *v, char **errp);
 
 /* The path of a task's entry inside the repository.  Caller frees. */
 char	*gittrail_task_path(long long task_id);

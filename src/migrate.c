@@ -418,31 +418,56 @@ migrate_apply_list(PGconn *pg, const struct migrate_migration *list,
 	return migrate_run(pg, list, n, napplied, errp);
 }
 
-int
-migrate_apply(PGconn *pg, int *napplied, char **errp)
+/*
+ * SELECT fn(args) when the function fn exists (schemas before it lack
+ * it); what names the step for the error.  0, or -1 with *errp.
+ */
+static int
+migrate_call(PGconn *pg, const char *fn, const char *args, const char *what,
+    char **errp)
 {
+	const char	*params[1] = { fn };
 	PGresult	*res;
+	char		*sql;
 	int		 have;
 
-	if (migrate_apply_list(pg, migrate_migrations, migrate_nmigrations,
-	    napplied, errp) != 0)
-		return -1;
-
-	/* Keep a month of partitions ahead of the clock at every start. */
-	res = PQexec(pg, "SELECT to_regproc('chiffon_ensure_partitions') "
-	    "IS NOT NULL");
+	res = PQexecParams(pg, "SELECT to_regproc($1) IS NOT NULL", 1, NULL,
+	    params, NULL, NULL, 0);
 	have = PQresultStatus(res) == PGRES_TUPLES_OK &&
 	    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	if (!have)
 		return 0;
-	res = PQexec(pg, "SELECT chiffon_ensure_partitions(now(), 2)");
+	/* fn and args are constants of this file, not data. */
+	sql = xasprintf("SELECT %s(%s)", fn, args);
+	res = PQexec(pg, sql);
+	free(sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		set_error(errp, "migrate: creating this month's partitions "
-		    "of run_output and run_events: %s", PQerrorMessage(pg));
+		set_error(errp, "migrate: %s: %s", what, PQerrorMessage(pg));
 		PQclear(res);
 		return -1;
 	}
 	PQclear(res);
 	return 0;
+}
+
+int
+migrate_apply(PGconn *pg, int *napplied, char **errp)
+{
+	int	n = 0, rc;
+
+	rc = migrate_apply_list(pg, migrate_migrations, migrate_nmigrations,
+	    &n, errp);
+	if (napplied != NULL)
+		*napplied = n;
+	if (rc != 0)
+		return -1;
+	/* The runtime role's rights on whatever they created (schema 005). */
+	if (n > 0 && migrate_call(pg, "chiffon_grant_runtime", "",
+	    "granting the runtime role chiffon_runtime its rights", errp) != 0)
+		return -1;
+	/* Keep a month of partitions ahead of the clock at every start. */
+	return migrate_call(pg, "chiffon_ensure_partitions", "now(), 2",
+	    "creating this month's partitions of run_output and run_events",
+	    errp);
 }

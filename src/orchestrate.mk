@@ -5,7 +5,9 @@ src_libchiffon_core_la_SOURCES += \
 	src/vocab.c src/vocab.h \
 	src/plan.c src/plan.h \
 	src/request.c src/request.h \
-	src/approve.c src/approve.h
+	src/approve.c src/approve.h \
+	src/approve-hash.c src/approve-hash.h \
+	src/sha256.c src/sha256.h
 src_chiffon_SOURCES += src/cmd-plan.c src/cmd-approve.c src/cmd-run.c
 # plan.c (and tiers.c) round durations and costs.
 src_libchiffon_core_la_LIBADD += -lm

@@ -1069,7 +1069,8 @@ pgembed_kv(struct strbuf *sb, const char *key, const char *value)
 }
 
 char *
-pgembed_conninfo(struct pgembed *pg, const char *dbname)
+pgembed_conninfo_user(struct pgembed *pg, const char *dbname,
+    const char *user)
 {
 	struct strbuf	 sb = { 0 };
 	char		 port[16];
@@ -1078,8 +1079,14 @@ pgembed_conninfo(struct pgembed *pg, const char *dbname)
 	pgembed_kv(&sb, "host", pg->run_dir);
 	pgembed_kv(&sb, "port", port);
 	pgembed_kv(&sb, "dbname", dbname);
-	pgembed_kv(&sb, "user", PGEMBED_USER);
+	pgembed_kv(&sb, "user", user);
 	return strbuf_detach(&sb);
+}
+
+char *
+pgembed_conninfo(struct pgembed *pg, const char *dbname)
+{
+	return pgembed_conninfo_user(pg, dbname, PGEMBED_USER);
 }
 
 /* Percent-encode everything but RFC 3986 unreserved characters. */
@@ -1151,12 +1158,30 @@ pgembed_unlock(struct pgembed *pg)
 	}
 }
 
+/* The superuser on the "postgres" database.  Caller PQfinish()es. */
+static PGconn *
+pgembed_connect_admin(struct pgembed *pg, char **errp)
+{
+	PGconn	*conn;
+	char	*ci;
+
+	ci = pgembed_conninfo(pg, "postgres");
+	conn = PQconnectdb(ci);
+	free(ci);
+	if (PQstatus(conn) == CONNECTION_OK)
+		return conn;
+	set_error(errp, "cannot connect to the embedded cluster in %s: %s",
+	    pg->pgdata, pgembed_chomp(PQerrorMessage(conn)));
+	PQfinish(conn);
+	return NULL;
+}
+
 int
 pgembed_create_db(struct pgembed *pg, const char *dbname, char **errp)
 {
 	const char	*p, *values[1] = { dbname };
 	const char	*state;
-	char		*ci, *ident, *sql;
+	char		*ident, *sql;
 	PGconn		*conn;
 	PGresult	*res;
 	int		 rc = -1;
@@ -1172,15 +1197,8 @@ pgembed_create_db(struct pgembed *pg, const char *dbname, char **errp)
 			    "to 63 of a-z, 0-9 and _, not starting with a "
 			    "digit", dbname);
 	}
-	ci = pgembed_conninfo(pg, "postgres");
-	conn = PQconnectdb(ci);
-	free(ci);
-	if (PQstatus(conn) != CONNECTION_OK) {
-		set_error(errp, "cannot connect to the embedded cluster in "
-		    "%s: %s", pg->pgdata,
-		    pgembed_chomp(PQerrorMessage(conn)));
-		goto out;
-	}
+	if ((conn = pgembed_connect_admin(pg, errp)) == NULL)
+		return -1;
 	res = PQexecParams(conn, "SELECT 1 FROM pg_database WHERE datname = "
 	    "$1", 1, NULL, values, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -1215,6 +1233,43 @@ pgembed_create_db(struct pgembed *pg, const char *dbname, char **errp)
 		    pg->pgdata, pgembed_chomp(PQresultErrorMessage(res)));
 	PQclear(res);
 out:
+	PQfinish(conn);
+	return rc;
+}
+
+/*
+ * The runtime login role: created when missing, given LOGIN when a
+ * migration created it NOLOGIN.  Never a superuser; it owns nothing.
+ * Authentication on the private socket is trust, as for the owner.
+ */
+static int
+pgembed_create_role(struct pgembed *pg, char **errp)
+{
+	static const char sql[] =
+		"DO $$ BEGIN "
+		"IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '"
+		PGEMBED_RUNTIME_USER "') THEN "
+		"CREATE ROLE " PGEMBED_RUNTIME_USER " LOGIN NOSUPERUSER "
+		"NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS; "
+		"ELSE ALTER ROLE " PGEMBED_RUNTIME_USER " LOGIN NOSUPERUSER "
+		"NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS; "
+		"END IF; "
+		"EXCEPTION WHEN duplicate_object OR unique_violation THEN "
+		"NULL; END $$";
+	PGresult	*res;
+	PGconn		*conn;
+	int		 rc = -1;
+
+	if ((conn = pgembed_connect_admin(pg, errp)) == NULL)
+		return -1;
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		rc = 0;
+	else
+		set_error(errp, "cannot create the role %s in %s: %s",
+		    PGEMBED_RUNTIME_USER, pg->pgdata,
+		    pgembed_chomp(PQresultErrorMessage(res)));
+	PQclear(res);
 	PQfinish(conn);
 	return rc;
 }
@@ -1344,7 +1399,8 @@ pgembed_start(struct pgembed *pg, int *started, char **errp)
 		if (started != NULL)
 			*started = 1;
 	}
-	rc = pgembed_create_db(pg, PGEMBED_DBNAME, errp);
+	if (pgembed_create_db(pg, PGEMBED_DBNAME, errp) == 0)
+		rc = pgembed_create_role(pg, errp);
 out:
 	pgembed_unlock(pg);
 	strbuf_free(&out);

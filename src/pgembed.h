@@ -32,9 +32,15 @@
 
 struct pgembed;
 
-/* The database chiffon uses and the superuser initdb creates. */
+/*
+ * The database chiffon uses and the superuser initdb creates: the owner
+ * role, which runs the migrations and owns every object.  chiffon itself
+ * connects as the runtime role (not a superuser, owns nothing; its rights
+ * are set by schema/005_gate.sql), created by pgembed_start.
+ */
 #define PGEMBED_DBNAME	"chiffon"
 #define PGEMBED_USER	"chiffon"
+#define PGEMBED_RUNTIME_USER "chiffon_runtime"
 /* The port only names the socket file; the socket directory is private. */
 #define PGEMBED_PORT	5432
 
@@ -78,7 +84,7 @@ const char	*pgembed_log_path(struct pgembed *);
 
 /*
  * Make sure the cluster exists (initdb on first use), runs, and has the
- * chiffon database.  Does nothing more when it is already running.  *started
+ * chiffon database and the runtime login role (PGEMBED_RUNTIME_USER).  Does nothing more when it is already running.  *started
  * (may be NULL) is set to 1 when this call started the server.
  */
 int		 pgembed_start(struct pgembed *, int *started, char **errp);
@@ -98,6 +104,9 @@ void		 pgembed_status_free(struct pgembed_status *);
  * Caller frees.
  */
 char		*pgembed_conninfo(struct pgembed *, const char *dbname);
+/* The same for another role (PGEMBED_RUNTIME_USER).  Caller frees. */
+char		*pgembed_conninfo_user(struct pgembed *, const char *dbname,
+		    const char *user);
 /* The same as a postgresql:// URI (for `chiffon db url`).  Caller frees. */
 char		*pgembed_url(struct pgembed *, const char *dbname);
 /*

@@ -313,7 +313,7 @@ tui_plan_refuse(struct tui *t, const char *msg, char *err)
 int
 tui_plan_approve(struct tui *t)
 {
-	struct approve_who	 who = approve_who_current();
+	struct approve_who	 who = approve_who_current(t->app->conf);
 	struct plan		*p = t->plan_cur;
 	struct db		*db;
 	char			*err = NULL, *s;
@@ -353,7 +353,7 @@ tui_plan_approve(struct tui *t)
 int
 tui_plan_reject(struct tui *t, const char *reason)
 {
-	struct approve_who	 who = approve_who_current();
+	struct approve_who	 who = approve_who_current(t->app->conf);
 	struct plan		*p = t->plan_cur;
 	struct db		*db;
 	char			*err = NULL, *s;

@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 
 #include "app.h"
+#include "approve-hash.h"
 #include "conf.h"
 #include "db.h"
 #include "dispatch.h"
@@ -152,6 +153,7 @@ worker_new(struct app *app, const char *name, char **errp)
 	w->dp.min_capacity_percent = (int)conf_get_int(app->conf,
 	    "dispatch.min_capacity_percent");
 	w->dp.audit_repo = conf_get(app->conf, "audit.repo");
+	w->dp.scope = approve_scope_conf(app->conf);
 	return w;
 }
 

@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 
 #include "app.h"
 #include "approve.h"
+#include "conf.h"
 #include "orchtest.h"
 #include "plan.h"
 #include "request.h"
@@ -60,17 +62,24 @@ plan_of(const char *text)
 	return p;
 }
 
+/* The one value of sql with id as $1.  Caller frees. */
+static char *
+value_of(const char *sql, long long id)
+{
+	const char	*params[1];
+	char		 v[32];
+
+	snprintf(v, sizeof v, "%lld", id);
+	params[0] = v;
+	return orchtest_str(orchtest_pg(&ot), sql, 1, params);
+}
+
 /* "status status ..." of a plan row's tasks in step order.  Caller frees. */
 static char *
 task_states(long long row)
 {
-	const char	*params[1];
-	char		 id[32];
-
-	snprintf(id, sizeof id, "%lld", row);
-	params[0] = id;
-	return orchtest_str(orchtest_pg(&ot), "SELECT string_agg(status, ' ' "
-	    "ORDER BY step) FROM tasks WHERE plan_id = $1", 1, params);
+	return value_of("SELECT string_agg(status, ' ' ORDER BY step) FROM "
+	    "tasks WHERE plan_id = $1", row);
 }
 
 static char *
@@ -95,7 +104,7 @@ plan_state(long long row)
 
 START_TEST(test_approve_records_who_and_queues)
 {
-	struct approve_who	 who = approve_who_current();
+	struct approve_who	 who = approve_who_current(ot.app->conf);
 	struct plan		*p = plan_of(KUMA);
 	PGconn			*pg = orchtest_pg(&ot);
 	const char		*params[1];
@@ -143,7 +152,7 @@ END_TEST
 
 START_TEST(test_reject_needs_a_reason)
 {
-	struct approve_who	 who = approve_who_current();
+	struct approve_who	 who = approve_who_current(ot.app->conf);
 	struct plan		*p = plan_of("deploy grafana on pve1");
 	PGconn			*pg = orchtest_pg(&ot);
 	char			*err = NULL, *s;
@@ -176,7 +185,7 @@ END_TEST
 
 START_TEST(test_modify_supersedes)
 {
-	struct approve_who	 who = approve_who_current();
+	struct approve_who	 who = approve_who_current(ot.app->conf);
 	struct plan		*p = plan_of(KUMA), *q, *r;
 	PGconn			*pg = orchtest_pg(&ot);
 	const char		*params[2];
@@ -241,9 +250,10 @@ END_TEST
 /* Around the gate with raw SQL: every path is refused by the database. */
 START_TEST(test_bypass_refused_by_database)
 {
-	struct approve_who	 who = approve_who_current();
+	struct approve_who	 who = approve_who_current(ot.app->conf);
 	struct plan		*p = plan_of(KUMA), *q;
-	PGconn			*pg = orchtest_pg(&ot);
+	/* The triggers hold even for the owner of the tables. */
+	PGconn			*pg = orchtest_owner_pg(&ot);
 	const char		*params[2];
 	char			 row[32], tid[32], *err = NULL;
 	int			 env;
@@ -313,6 +323,273 @@ START_TEST(test_bypass_refused_by_database)
 	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM work_queue",
 	    0, NULL), 0);
 	plan_free(q);
+	plan_free(p);
+}
+END_TEST
+
+/* The statement is refused with a message holding want. */
+static void
+refused(PGconn *pg, const char *sql, const char *param, const char *want)
+{
+	const char	*params[1] = { param };
+	char		*err = NULL;
+
+	ck_assert_msg(orchtest_try(pg, sql, param != NULL ? 1 : 0, params,
+	    &err) == -1, "allowed: %s", sql);
+	ck_assert_msg(strstr(err, want) != NULL, "%s: %s", sql, err);
+	free(err);
+}
+
+/*
+ * chiffon runs as chiffon_runtime: not a superuser, owning nothing.  The
+ * forgeries of a role with its rights are refused: a hand-made approval
+ * by "alice", status updates to approved and queued, a work_queue row,
+ * queueing through the function without an approval, changing what an
+ * approved task runs, and UPDATE, DELETE and TRUNCATE of audit_log,
+ * run_output and run_events.  The legal path still works.
+ */
+START_TEST(test_runtime_role_forgeries_refused)
+{
+	struct approve_who	 who = approve_who_current(ot.app->conf);
+	struct plan		*p = plan_of(KUMA);
+	PGconn			*pg = orchtest_pg(&ot);
+	char			 row[32], tid[32], *s;
+	static const char *const	 appendonly[] = {
+		"audit_log", "run_output", "run_events",
+	};
+	size_t			 i;
+
+	s = orchtest_str(pg, "SELECT current_user || ' ' || r.rolsuper || ' ' "
+	    "|| (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid) "
+	    "FROM pg_roles r WHERE r.rolname = current_user", 0, NULL);
+	ck_assert_str_eq(s, "chiffon_runtime false 0");
+	free(s);
+	snprintf(row, sizeof row, "%lld", p->row_id);
+	snprintf(tid, sizeof tid, "%lld", p->tasks[0].id);
+	refused(pg, "INSERT INTO approvals (plan_id, approved_by) VALUES "
+	    "($1, 'alice')", row, "permission denied for table approvals");
+	refused(pg, "UPDATE tasks SET status = 'approved' WHERE plan_id = $1",
+	    row, "may not move a task pending_approval -> approved");
+	refused(pg, "UPDATE tasks SET status = 'queued' WHERE id = $1", tid,
+	    "may not move a task pending_approval -> queued");
+	refused(pg, "INSERT INTO work_queue (task_id, capability) VALUES ($1, "
+	    "'ansible')", tid, "permission denied for table work_queue");
+	refused(pg, "SELECT chiffon_queue_task($1, 'ansible', true)", tid,
+	    "its plan has no approval");
+	refused(pg, "SELECT chiffon_grant_runtime()", NULL,
+	    "permission denied for function");
+	refused(pg, "SELECT nextval('audit_log_id_seq')", NULL,
+	    "permission denied for sequence");
+	refused(pg, "ALTER TABLE audit_log DISABLE TRIGGER USER", NULL,
+	    "must be owner");
+	for (i = 0; i < nitems(appendonly); i++) {
+		char *sql;
+
+		sql = xasprintf("UPDATE %s SET at = now()", appendonly[i]);
+		refused(pg, sql, NULL, "permission denied for table");
+		free(sql);
+		sql = xasprintf("DELETE FROM %s", appendonly[i]);
+		refused(pg, sql, NULL, "permission denied for table");
+		free(sql);
+		sql = xasprintf("TRUNCATE %s", appendonly[i]);
+		refused(pg, sql, NULL, "permission denied for table");
+		free(sql);
+	}
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM approvals", 0,
+	    NULL), 0);
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM work_queue",
+	    0, NULL), 0);
+	ck_assert_state(task_states(p->row_id),
+	    "pending_approval pending_approval");
+
+	/* The gate's own path works, and what it approved stays fixed. */
+	ck_assert_int_gt(approve_plan(pg, p->row_id, &who, NULL, NULL), 0);
+	ck_assert_state(task_states(p->row_id), "queued queued");
+	refused(pg, "UPDATE tasks SET extra_vars = '{\"x\": 1}' WHERE id = $1",
+	    tid, "may not change what a task runs");
+	refused(pg, "UPDATE tasks SET status = 'running' WHERE id = $1", tid,
+	    "may not move a task queued -> running");
+	/* A task slipped into the approved plan is not covered by it. */
+	snprintf(tid, sizeof tid, "%lld", orchtest_int(pg, "INSERT INTO tasks "
+	    "(plan_id, step, action, playbook) VALUES ($1, 9, 'deploy', "
+	    "'jellyfin-remove.yml') RETURNING id", 1,
+	    (const char *const[]){ row }));
+	ck_assert_int_eq(orchtest_try(pg, "UPDATE tasks SET status = 'paused' "
+	    "WHERE id = $1", 1, (const char *const[]){ tid }, NULL), 0);
+	refused(pg, "SELECT chiffon_queue_task($1, 'ansible', true)", tid,
+	    "no approval of its plan covers it");
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM audit_log "
+	    "WHERE kind = 'plan.approved' AND actor LIKE $1 || '%'", 1,
+	    (const char *const[]){ who.user }), 1);
+	plan_free(p);
+}
+END_TEST
+
+/* --- approvals bound to content ------------------------------------------ */
+
+/* The status and reason of a task, "status: reason".  Caller frees. */
+static char *
+task_outcome(long long id)
+{
+	return value_of("SELECT status || ': ' || coalesce(status_reason, '') "
+	    "FROM tasks WHERE id = $1", id);
+}
+
+/* Rows of kind for task id in the audit log. */
+static long long
+audit_count(const char *kind, long long id)
+{
+	const char	*params[2];
+	char		 tid[32];
+
+	snprintf(tid, sizeof tid, "%lld", id);
+	params[0] = kind;
+	params[1] = tid;
+	return orchtest_int(orchtest_pg(&ot), "SELECT count(*) FROM audit_log "
+	    "WHERE kind = $1 AND task_id = $2", 2, params);
+}
+
+/* Runs (check runs included) of a task. */
+static long long
+run_count(long long id)
+{
+	char		*s = value_of("SELECT count(*) FROM runs WHERE "
+			    "task_id = $1", id);
+	long long	 n = strtoll(s, NULL, 10);
+
+	free(s);
+	return n;
+}
+
+/*
+ * The approval records a hash per task; the owner of the database then
+ * changes the first queued task's playbook and extra vars.  The claim
+ * refuses it: failed with the reason, a task.refused audit row, no run,
+ * and the step after it canceled.
+ */
+START_TEST(test_claim_refuses_changed_task)
+{
+	struct approve_who	 who = approve_who_current(ot.app->conf);
+	struct plan		*p = plan_of(KUMA);
+	PGconn			*pg = orchtest_pg(&ot);
+	const char		*params[1];
+	char			 tid[32], *err = NULL, *s;
+	int			 bad;
+
+	ck_assert_msg(approve_plan(pg, p->row_id, &who, NULL, &err) > 0, "%s",
+	    err);
+	snprintf(tid, sizeof tid, "%lld", p->tasks[0].id);
+	params[0] = tid;
+	/* What the approval recorded for the task. */
+	s = orchtest_str(pg, "SELECT length(a.content -> 'tasks' -> $1 ->> "
+	    "'sha256') || ' ' || (a.content -> 'tasks' -> $1 ->> "
+	    "'playbook_sha256' = (SELECT sha256 FROM playbooks WHERE path = "
+	    "'kuma-deploy.yml')) FROM approvals a", 1, params);
+	ck_assert_str_eq(s, "64 true");
+	free(s);
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM audit_log "
+	    "WHERE kind = 'plan.approved' AND length(data->>'content_sha256') "
+	    "= 64", 0, NULL), 1);
+	/* After approval, as the owner of the tables. */
+	ck_assert_int_eq(orchtest_try(orchtest_owner_pg(&ot), "UPDATE tasks "
+	    "SET playbook = "
+	    "'jellyfin-remove.yml', extra_vars = extra_vars || "
+	    "'{\"injected\": \"yes\"}' WHERE id = $1", 1, params, &err), 0);
+	bad = approve_execute(ot.app, p, NULL, NULL, NULL, NULL, &err);
+	ck_assert_msg(bad == 2, "bad=%d err=%s", bad, err);
+	s = task_outcome(p->tasks[0].id);
+	ck_assert_msg(strstr(s, "failed: approval does not match: playbook, "
+	    "playbook file, extra vars changed since plan row") == s, "%s", s);
+	free(s);
+	ck_assert_int_eq(audit_count("task.refused", p->tasks[0].id), 1);
+	ck_assert_int_eq(run_count(p->tasks[0].id), 0);
+	s = task_outcome(p->tasks[1].id);
+	ck_assert_msg(strncmp(s, "canceled: ", 10) == 0, "%s", s);
+	free(s);
+	ck_assert_int_eq(run_count(p->tasks[1].id), 0);
+	ck_assert_state(plan_state(p->row_id), "failed");
+	plan_free(p);
+}
+END_TEST
+
+/* Copy the tree at src to dst (directories, files and symlinks). */
+static void
+copy_tree(const char *src, const char *dst)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	char		*a, *b, *text, link[4096];
+	size_t		 len;
+	ssize_t		 n;
+	FILE		*f;
+
+	ck_assert_int_eq(mkdir_p(dst, 0755), 0);
+	ck_assert_ptr_nonnull(d = opendir(src));
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		a = path_join(src, de->d_name);
+		b = path_join(dst, de->d_name);
+		ck_assert_int_eq(lstat(a, &st), 0);
+		if (S_ISDIR(st.st_mode))
+			copy_tree(a, b);
+		else if (S_ISLNK(st.st_mode)) {
+			n = readlink(a, link, sizeof link - 1);
+			ck_assert_int_gt(n, 0);
+			link[n] = '\0';
+			ck_assert_int_eq(symlink(link, b), 0);
+		} else {
+			ck_assert_ptr_nonnull(text = read_file(a, &len));
+			ck_assert_ptr_nonnull(f = fopen(b, "w"));
+			ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+			ck_assert_int_eq(fclose(f), 0);
+			free(text);
+		}
+		free(a);
+		free(b);
+	}
+	closedir(d);
+}
+
+/*
+ * The playbook file is edited after the approval: its hash is part of
+ * what was approved, so the claim refuses the step that would run it.
+ */
+START_TEST(test_claim_refuses_edited_playbook)
+{
+	struct approve_who	 who;
+	struct plan		*p;
+	PGconn			*pg = orchtest_pg(&ot);
+	char			*repo, *file, *err = NULL, *s;
+	FILE			*f;
+	int			 bad;
+
+	repo = path_join(ot.tmp, "repo");
+	copy_tree(ot.repo, repo);
+	ck_assert_msg(conf_set(ot.app->conf, "ansible.repo", repo, "test",
+	    &err) == 0, "%s", err);
+	who = approve_who_current(ot.app->conf);
+	p = plan_of(KUMA);
+	ck_assert_msg(approve_plan(pg, p->row_id, &who, NULL, &err) > 0, "%s",
+	    err);
+	file = path_join(repo, p->tasks[0].playbook);
+	ck_assert_ptr_nonnull(f = fopen(file, "a"));
+	fputs("- name: Added after the approval\n  hosts: all\n"
+	    "  tasks: []\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	bad = approve_execute(ot.app, p, NULL, NULL, NULL, NULL, &err);
+	ck_assert_msg(bad == 2, "bad=%d err=%s", bad, err);
+	s = task_outcome(p->tasks[0].id);
+	ck_assert_msg(strstr(s, "failed: approval does not match: playbook "
+	    "file changed since plan row") == s, "%s", s);
+	free(s);
+	ck_assert_int_eq(audit_count("task.refused", p->tasks[0].id), 1);
+	ck_assert_int_eq(run_count(p->tasks[0].id), 0);
+	ck_assert_int_eq(run_count(p->tasks[1].id), 0);
+	free(file);
+	free(repo);
 	plan_free(p);
 }
 END_TEST
@@ -394,7 +671,7 @@ steps_add(const struct plan *p, size_t i, const char *status,
 
 START_TEST(test_execute_for_real)
 {
-	struct approve_who	 who = approve_who_current();
+	struct approve_who	 who = approve_who_current(ot.app->conf);
 	struct lines		 l = { 0 };
 	struct strbuf		 steps = { 0 };
 	struct plan		*p = plan_of(KUMA);
@@ -475,6 +752,9 @@ approve_suite(void)
 	tcase_add_test(tc, test_reject_needs_a_reason);
 	tcase_add_test(tc, test_modify_supersedes);
 	tcase_add_test(tc, test_bypass_refused_by_database);
+	tcase_add_test(tc, test_runtime_role_forgeries_refused);
+	tcase_add_test(tc, test_claim_refuses_changed_task);
+	tcase_add_test(tc, test_claim_refuses_edited_playbook);
 	tcase_add_test(tc, test_dry_run_changes_nothing);
 	tcase_add_test(tc, test_execute_for_real);
 	suite_add_tcase(s, tc);

@@ -309,7 +309,8 @@ START_TEST(test_verify_chain)
 	ck_assert_int_eq(n, 25);
 	ck_assert_int_eq(check_chiffon(ci, (const char *[]){ "audit",
 	    "verify", NULL }, &out), 0);
-	ck_assert_str_eq(out, "25 rows verified\n");
+	e = "25 rows verified\n0 runs' output verified\nno git trail in ";
+	ck_assert_msg(strncmp(out, e, strlen(e)) == 0, "%s", out);
 	free(out);
 
 	/* The database refuses changes. */
@@ -394,6 +395,7 @@ START_TEST(test_task_finished_git)
 	PGconn		*pg = testutil_db("finished", 1, NULL);
 	char		*dir = check_tmpdir(), *repo, *err = NULL, *entry;
 	char		*msg, *author, *content, *head, *want, *path, *v;
+	char		*head_row;
 	struct check_task t = { "bob", "alice", "kuma", "deploy", "succeeded",
 			    3, NULL };
 	json_object	*o, *x;
@@ -418,7 +420,14 @@ START_TEST(test_task_finished_git)
 	ck_assert_int_eq(testutil_ncommits(repo), 1);
 	path = gittrail_task_path(id);
 	testutil_head(repo, path, &msg, &author, &content, NULL, &head);
-	want = xasprintf("audit: task %lld succeeded\n", id);
+	/* Its trailer anchors the chain: the head it saw (run.finished). */
+	v = xasprintf("%lld", row);
+	head_row = check_sql(pg, "SELECT id || ' ' || hash FROM audit_log "
+	    "WHERE id = $1", v, NULL);
+	free(v);
+	want = xasprintf("audit: task %lld succeeded\n\nChiffon-Audit-Head: "
+	    "%s\n", id, head_row);
+	free(head_row);
 	ck_assert_str_eq(msg, want);
 	ck_assert_msg(strncmp(author, "alice <alice@", 13) == 0, "%s", author);
 	ck_assert_int_eq(audit_query_entry(pg, id, &entry, NULL, NULL, &err),
@@ -495,8 +504,9 @@ START_TEST(test_task_finished_git)
 	free(path);
 	path = gittrail_task_path(id2);
 	testutil_head(repo, path, &msg, &author, &content, NULL, NULL);
-	want = xasprintf("audit: task %lld failed\n", id2);
-	ck_assert_str_eq(msg, want);
+	want = xasprintf("audit: task %lld failed\n\nChiffon-Audit-Head: ",
+	    id2);
+	ck_assert_msg(strncmp(msg, want, strlen(want)) == 0, "%s", msg);
 	ck_assert_msg(strncmp(author, "carol <carol@", 13) == 0, "%s", author);
 	ck_assert_ptr_nonnull(content);
 
@@ -1116,6 +1126,257 @@ START_TEST(test_prune)
 }
 END_TEST
 
+/* --- the chain and the output anchored in the git trail --------------- */
+
+/*
+ * Two finished tasks committed to repo, with three more audit rows
+ * between them: rows 1-2 (task 1: run.finished, git.committed), 3-5,
+ * 6-7 (task 2).  The commits anchor rows 1 and 6.  Returns the second
+ * task's run id.
+ */
+static long long
+check_trail(PGconn *pg, const char *repo)
+{
+	struct check_task	 t = { "bob", "alice", "kuma", "deploy",
+				    "succeeded", 3, NULL };
+	struct audit_ids	 ids = { 0 };
+	char			*err = NULL;
+	long long		 id;
+	int			 i;
+
+	id = check_make_task(pg, &t);
+	ck_assert_msg(audit_task_finished(pg, id, repo, NULL, &err) > 0, "%s",
+	    err);
+	for (i = 0; i < 3; i++)
+		ck_assert_msg(audit_record(pg, "request.received", "bob", &ids,
+		    NULL, "{\"n\": 1}", &err) > 0, "%s", err);
+	t.service = "grafana";
+	t.lines = 5;
+	id = check_make_task(pg, &t);
+	ck_assert_msg(audit_task_finished(pg, id, repo, NULL, &err) > 0, "%s",
+	    err);
+	check_is(pg, "7", "SELECT max(id) FROM audit_log", NULL);
+	return check_ll(check_sql(pg, "SELECT max(id) FROM runs", NULL));
+}
+
+/* A database and an audit repository for one test. */
+struct check_env {
+	PGconn	*pg;
+	char	*ci;		/* the database's conninfo */
+	char	*dir;		/* scratch directory */
+	char	*repo;		/* DIR/trail */
+};
+
+static void
+check_env_start(struct check_env *e, const char *dbname)
+{
+	e->pg = testutil_db(dbname, 1, &e->ci);
+	e->dir = check_tmpdir();
+	e->repo = path_join(e->dir, "trail");
+}
+
+static void
+check_env_stop(struct check_env *e)
+{
+	testutil_rm(e->dir);
+	free(e->dir);
+	free(e->repo);
+	free(e->ci);
+	PQfinish(e->pg);
+}
+
+/* gittrail_verify's verdict; *problemp gets its problem (caller frees). */
+static int
+check_trail_verify(PGconn *pg, const char *repo, struct gittrail_verdict *v,
+    char **problemp)
+{
+	char	*err = NULL;
+	int	 rc;
+
+	rc = gittrail_verify(pg, repo, v, &err);
+	ck_assert_msg(rc >= 0, "%s", err);
+	*problemp = v->problem;
+	return rc;
+}
+
+/* `chiffon audit verify` with audit.repo; *out its output. */
+static int
+check_cli_verify(const char *ci, const char *repo, char **out)
+{
+	int	rc;
+
+	setenv("CHIFFON_AUDIT_REPO", repo, 1);
+	rc = check_chiffon(ci, (const char *[]){ "audit", "verify", NULL },
+	    out);
+	unsetenv("CHIFFON_AUDIT_REPO");
+	return rc;
+}
+
+/*
+ * The owner disables the triggers, changes row 4 and re-hashes the chain
+ * from there: the chain alone verifies, the anchor of the second commit
+ * (row 6) does not.
+ */
+START_TEST(test_anchor_rewritten)
+{
+	struct gittrail_verdict	 v;
+	struct check_env	 e;
+	char			*problem, *out, *reason = NULL, *err = NULL;
+	char			*commit, *blob, *ci, *repo;
+	PGconn			*pg;
+	long long		 n, bad;
+
+	check_env_start(&e, "anchorrw");
+	pg = e.pg;
+	ci = e.ci;
+	repo = e.repo;
+	check_trail(pg, repo);
+	ck_assert_int_eq(check_trail_verify(pg, repo, &v, &problem), 0);
+	ck_assert_int_eq(v.nanchors, 2);
+	ck_assert_int_eq(v.nentries, 2);
+	ck_assert_int_eq(v.nruns, 2);
+	ck_assert_int_eq(check_cli_verify(ci, repo, &out), 0);
+	ck_assert_msg(strstr(out, "7 rows verified\n2 runs' output verified\n"
+	    "2 anchors and 2 entries (2 runs) in the git trail ") == out,
+	    "%s", out);
+	free(out);
+
+	check_do(pg, "ALTER TABLE audit_log DISABLE TRIGGER USER", NULL);
+	check_do(pg, "UPDATE audit_log SET data = '{\"n\": 2}' WHERE id = 4",
+	    NULL);
+	check_do(pg, "DO $$ DECLARE i bigint; BEGIN FOR i IN 4 .. 7 LOOP "
+	    "UPDATE audit_log SET prev_hash = (SELECT hash FROM audit_log "
+	    "WHERE id = i - 1) WHERE id = i; UPDATE audit_log a SET hash = "
+	    "chiffon_audit_hash(a) WHERE id = i; END LOOP; END $$", NULL);
+	check_do(pg, "ALTER TABLE audit_log ENABLE TRIGGER USER", NULL);
+	/* The chain is consistent again ... */
+	ck_assert_int_eq(audit_verify(pg, &n, &bad, &reason, &err), 0);
+	ck_assert_int_eq(n, 7);
+	/* ... but not with the git trail. */
+	ck_assert_int_eq(check_trail_verify(pg, repo, &v, &problem), 1);
+	testutil_head(repo, NULL, NULL, NULL, &blob, NULL, &commit);
+	free(blob);
+	ck_assert_msg(strstr(problem, "audit_log row 6 was rewritten") !=
+	    NULL, "%s", problem);
+	ck_assert_msg(strncmp(strstr(problem, "anchor in git commit ") + 21,
+	    commit, 12) == 0, "%s (head %s)", problem, commit);
+	free(problem);
+	ck_assert_int_eq(check_cli_verify(ci, repo, &out), 1);
+	ck_assert_msg(strstr(out, "audit_log row 6 was rewritten") != NULL,
+	    "%s", out);
+	free(out);
+	free(commit);
+	check_env_stop(&e);
+}
+END_TEST
+
+/*
+ * The owner deletes the tail (rows 5-7) and resets the sequence: the
+ * chain verifies, the anchor of row 6 reports the truncation; rows
+ * written again under the same ids are reported as rewritten.
+ */
+START_TEST(test_anchor_truncated)
+{
+	struct gittrail_verdict	 v;
+	struct audit_ids	 ids = { 0 };
+	struct check_env	 e;
+	char			*problem, *out, *reason = NULL, *err = NULL;
+	char			*ci, *repo;
+	PGconn			*pg;
+	long long		 n, bad;
+	int			 i;
+
+	check_env_start(&e, "anchortr");
+	pg = e.pg;
+	ci = e.ci;
+	repo = e.repo;
+	check_trail(pg, repo);
+	check_do(pg, "ALTER TABLE audit_log DISABLE TRIGGER USER", NULL);
+	check_do(pg, "DELETE FROM audit_log WHERE id >= 5", NULL);
+	check_do(pg, "ALTER TABLE audit_log ENABLE TRIGGER USER", NULL);
+	check_do(pg, "SELECT setval('audit_log_id_seq', 4)", NULL);
+	ck_assert_int_eq(audit_verify(pg, &n, &bad, &reason, &err), 0);
+	ck_assert_int_eq(n, 4);
+	ck_assert_int_eq(check_trail_verify(pg, repo, &v, &problem), 1);
+	ck_assert_msg(strstr(problem, "the audit log was truncated") ==
+	    problem && strstr(problem, "names row 6, but the log ends at "
+	    "row 4") != NULL, "%s", problem);
+	free(problem);
+	ck_assert_int_eq(check_cli_verify(ci, repo, &out), 1);
+	ck_assert_msg(strstr(out, "4 rows verified\n") == out &&
+	    strstr(out, "the audit log was truncated") != NULL, "%s", out);
+	free(out);
+	/* Refilled: the ids exist again, with other hashes. */
+	for (i = 0; i < 3; i++)
+		ck_assert_msg(audit_record(pg, "request.received", "mallory",
+		    &ids, NULL, NULL, &err) > 0, "%s", err);
+	ck_assert_int_eq(audit_verify(pg, &n, &bad, &reason, &err), 0);
+	ck_assert_int_eq(check_trail_verify(pg, repo, &v, &problem), 1);
+	ck_assert_msg(strstr(problem, "audit_log row 6 was rewritten (or "
+	    "removed and written again)") != NULL, "%s", problem);
+	free(problem);
+	check_env_stop(&e);
+}
+END_TEST
+
+/*
+ * Each finished run carries the digest of its output rows, in its row and
+ * in the git entry.  A changed line is found against the row; a row
+ * "fixed" to match is found against the git entry.
+ */
+START_TEST(test_output_digest)
+{
+	struct gittrail_verdict	 v;
+	struct check_env	 e;
+	char			*problem, *err = NULL, *entry, *sha, *want;
+	char			*run;
+	PGconn			*pg;
+	long long		 r, nruns, task;
+
+	check_env_start(&e, "outdigest");
+	pg = e.pg;
+	r = check_trail(pg, e.repo);
+	run = xasprintf("%lld", r);
+	check_is(pg, "5 true", "SELECT output_rows || ' ' || (output_sha256 = "
+	    "chiffon_run_output_digest(id)) FROM runs WHERE id = $1", run);
+	sha = check_sql(pg, "SELECT output_sha256 FROM runs WHERE id = $1",
+	    run, NULL);
+	task = check_ll(check_sql(pg, "SELECT task_id FROM runs WHERE id = $1",
+	    run, NULL));
+	ck_assert_int_eq(audit_query_entry(pg, task, &entry, NULL, NULL,
+	    &err), 0);
+	want = xasprintf("\"output_sha256\": \"%s\"", sha);
+	ck_assert_msg(strstr(entry, want) != NULL, "%s", entry);
+	ck_assert_int_eq(audit_verify_output(pg, &nruns, &problem, &err), 0);
+	ck_assert_int_eq(nruns, 2);
+
+	/* A line changed by the owner (run_output has no trigger). */
+	check_do(pg, "UPDATE run_output SET line = 'ok: nothing happened' "
+	    "WHERE run_id = $1 AND seq = 2", run, NULL);
+	ck_assert_int_eq(audit_verify_output(pg, &nruns, &problem, &err), 1);
+	ck_assert_msg(strstr(problem, "its output rows changed after it "
+	    "finished (5 rows now, 5 then") != NULL, "%s", problem);
+	free(problem);
+	/* The run row made to match: the git entry still holds the truth. */
+	check_do(pg, "ALTER TABLE runs DISABLE TRIGGER USER", NULL);
+	check_do(pg, "UPDATE runs SET output_sha256 = "
+	    "chiffon_run_output_digest(id) WHERE id = $1", run, NULL);
+	check_do(pg, "ALTER TABLE runs ENABLE TRIGGER USER", NULL);
+	ck_assert_int_eq(audit_verify_output(pg, &nruns, &problem, &err), 0);
+	ck_assert_int_eq(check_trail_verify(pg, e.repo, &v, &problem), 1);
+	free(want);
+	want = xasprintf("run %lld: the output digest in its git entry "
+	    ".audit/tasks/%lld.json (%.12s) differs", r, task, sha);
+	ck_assert_msg(strstr(problem, want) == problem, "%s", problem);
+	free(problem);
+	free(want);
+	free(entry);
+	free(sha);
+	free(run);
+	check_env_stop(&e);
+}
+END_TEST
+
 static Suite *
 check_suite(void)
 {
@@ -1138,6 +1399,9 @@ check_suite(void)
 	tcase_add_test(tc, test_output_replay);
 	tcase_add_test(tc, test_cli_audit);
 	tcase_add_test(tc, test_prune);
+	tcase_add_test(tc, test_anchor_rewritten);
+	tcase_add_test(tc, test_anchor_truncated);
+	tcase_add_test(tc, test_output_digest);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -20,6 +20,7 @@
 #include <libpq-fe.h>
 
 #include "app.h"
+#include "approve.h"
 #include "conf.h"
 #include "db.h"
 #include "dispatch.h"
@@ -223,23 +224,18 @@ new_task(long long plan, int step, const char *vars, const char *deps,
 	return id;
 }
 
-/* Approve the plan (approval row, tasks approved) and queue it. */
+/*
+ * Approve the plan through the gate (approval row with its content
+ * hashes, tasks approved) and queue it.
+ */
 static int
 approve_and_queue(long long plan)
 {
-	const char	*params[1];
-	char		 p[32], *err = NULL;
-	int		 n = -1;
+	struct approve_who	 who = { "tester", NULL, { NULL, NULL } };
+	char			*err = NULL;
+	int			 n = -1;
 
-	snprintf(p, sizeof p, "%lld", plan);
-	params[0] = p;
-	qexec("INSERT INTO approvals (plan_id, approved_by) VALUES"
-	    " ($1::bigint, 'tester')", 1, params);
-	qexec("UPDATE plans SET status = 'approved' WHERE id = $1::bigint", 1,
-	    params);
-	qexec("UPDATE tasks SET status = 'approved' WHERE plan_id ="
-	    " $1::bigint", 1, params);
-	ck_assert_msg(dispatch_enqueue(pg, plan, &n, &err) == 0, "%s", err);
+	ck_assert_msg(approve_plan(pg, plan, &who, &n, &err) > 0, "%s", err);
 	return n;
 }
 

@@ -127,7 +127,8 @@ START_TEST(test_fresh_and_rerun)
 	char		 nmig[16];
 
 	ck_assert_int_ge(migrate_latest(), 1);
-	snprintf(nmig, sizeof nmig, "%d", migrate_latest());
+	/* Versions may have gaps: count the migrations, not the latest. */
+	snprintf(nmig, sizeof nmig, "%zu", migrate_nmigrations);
 	ck_assert_int_eq(migrate_db_version(pg, &err), 0);
 	ck_assert_int_eq(migrate_apply(pg, &n, &err), 0);
 	ck_assert_int_eq(n, (int)migrate_nmigrations);
@@ -282,7 +283,7 @@ START_TEST(test_concurrent_migrate)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "the concurrent migrator failed");
-	snprintf(nmig, sizeof nmig, "%d", migrate_latest());
+	snprintf(nmig, sizeof nmig, "%zu", migrate_nmigrations);
 	check_value_is(pg, "SELECT count(*) FROM schema_migrations", nmig);
 	free(conninfo);
 	PQfinish(pg);
@@ -331,6 +332,8 @@ static const char *check_legal[] = {
 	"running>canceled", "running>timed_out", "running>queued",
 	"running>paused", "paused>queued", "paused>approved",
 	"paused>canceled",
+	/* schema 005: a task refused at its claim fails from queued */
+	"queued>failed",
 };
 
 START_TEST(test_task_state_machine)

@@ -383,6 +383,42 @@ START_TEST(test_db_open_url)
 }
 END_TEST
 
+/*
+ * A shared server's two roles: db.owner_url migrates (and owns the
+ * tables), db.url is the runtime role.  Without db.owner_url a runtime
+ * role cannot create the schema.
+ */
+START_TEST(test_db_open_owner_url)
+{
+	struct conf	*conf = conf_new();
+	struct db	*db;
+	char		*owner, *runtime, *err = NULL, *v;
+
+	owner = pgtest_new_db(check_pg, "ownerurl", &err);
+	ck_assert_msg(owner != NULL, "%s", err);
+	runtime = pgtest_conninfo_user(check_pg, "ownerurl",
+	    PGEMBED_RUNTIME_USER);
+	ck_assert_int_eq(conf_set(conf, "db.url", runtime, "test", &err), 0);
+	ck_assert_ptr_null(db_open(conf, 0, &err));
+	ck_assert_msg(strstr(err, "permission denied") != NULL, "%s", err);
+	free(err);
+	err = NULL;
+	ck_assert_int_eq(conf_set(conf, "db.owner_url", owner, "test", &err),
+	    0);
+	db = db_open(conf, 0, &err);
+	ck_assert_msg(db != NULL, "db_open: %s", err);
+	ck_assert_int_eq(migrate_db_version(db_pg(db), NULL), migrate_latest());
+	v = check_value(db_pg(db), "select current_user || ' ' || (select "
+	    "tableowner from pg_tables where tablename = 'tasks')");
+	ck_assert_str_eq(v, PGEMBED_RUNTIME_USER " " PGEMBED_USER);
+	free(v);
+	db_close(db);
+	free(runtime);
+	free(owner);
+	conf_free(conf);
+}
+END_TEST
+
 START_TEST(test_db_open_embedded)
 {
 	struct conf	*conf = conf_new();
@@ -397,6 +433,11 @@ START_TEST(test_db_open_embedded)
 	ck_assert_ptr_nonnull(strstr(db_conninfo(db), "dbname=chiffon"));
 	v = check_value(db_pg(db), "select current_database()");
 	ck_assert_str_eq(v, PGEMBED_DBNAME);
+	free(v);
+	/* chiffon runs as the runtime role, not as the superuser. */
+	v = check_value(db_pg(db), "select current_user || ' ' || rolsuper "
+	    "from pg_roles where rolname = current_user");
+	ck_assert_str_eq(v, PGEMBED_RUNTIME_USER " false");
 	free(v);
 	db_close(db);
 	conf_free(conf);
@@ -879,8 +920,8 @@ START_TEST(test_cmd_db)
 	ck_assert_msg(ci != NULL, "%s", e);
 	ck_assert_int_eq(check_chiffon((const char *[]){ "--db-url", ci,
 	    "db", "migrate", NULL }, NULL, &out, &err), 0);
-	want = xasprintf("applied %d migration(s), schema version %d\n",
-	    migrate_latest(), migrate_latest());
+	want = xasprintf("applied %zu migration(s), schema version %d\n",
+	    migrate_nmigrations, migrate_latest());
 	ck_assert_str_eq(out, want);
 	free(want);
 	free(out);
@@ -1022,6 +1063,7 @@ check_pgembed_suite(void)
 	tcase_add_test(tc, test_foreign_pid);
 	tcase_add_test(tc, test_db_open_url);
 	tcase_add_test(tc, test_db_open_embedded);
+	tcase_add_test(tc, test_db_open_owner_url);
 	tcase_add_test(tc, test_db_open_unreachable);
 	tcase_add_test(tc, test_reconnect);
 	tcase_add_test(tc, test_db_ensure);

@@ -32,7 +32,7 @@ CATALOG_CORE_SOURCES = plugins/infra/catalog.c plugins/infra/catalog.h \
 	plugins/infra/yaml-play.c plugins/infra/yaml-play.h \
 	plugins/infra/inventory.c plugins/infra/inventory.h \
 	plugins/infra/match.c plugins/infra/match.h \
-	plugins/infra/sha256.c plugins/infra/sha256.h
+	src/sha256.c src/sha256.h
 CATALOG_TEST_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/plugins/infra
 check_PROGRAMS += tests/check_catalog tests/check_match
 TESTS += tests/check_catalog tests/check_match

@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "db.h"
 #include "orchtest.h"
+#include "pgembed.h"
 #include "pgtest.h"
 #include "plugins.h"
 #include "request.h"
@@ -57,8 +58,9 @@ orchtest_start(struct orchtest *t, const char *prefix)
 	memset(t, 0, sizeof *t);
 	ck_assert_msg(pg != NULL, "no test cluster");
 	snprintf(dbname, sizeof dbname, "%s%ld", prefix, (long)getpid());
-	t->conninfo = pgtest_new_db(pg, dbname, &err);
-	ck_assert_msg(t->conninfo != NULL, "%s", err);
+	t->owner_conninfo = pgtest_new_db(pg, dbname, &err);
+	ck_assert_msg(t->owner_conninfo != NULL, "%s", err);
+	t->conninfo = pgtest_conninfo_user(pg, dbname, PGEMBED_RUNTIME_USER);
 	t->tmp = testutil_tmpdir("orch");
 	t->demo_root = path_join(t->tmp, "demo");
 	ck_assert(mkdir_p(t->demo_root, 0755) == 0);
@@ -71,11 +73,15 @@ orchtest_start(struct orchtest *t, const char *prefix)
 	t->app->argv0 = "orchtest";
 	t->app->conf = conf_new();
 	orchtest_set(t->app, "db.url", t->conninfo);
+	orchtest_set(t->app, "db.owner_url", t->owner_conninfo);
 	orchtest_set(t->app, "plugins.path", t->plugin_dir);
 	orchtest_set(t->app, "plugins.load", "infra");
 	orchtest_set(t->app, "ansible.repo", t->repo);
 	orchtest_set(t->app, "core.data_dir", t->tmp);
 	ck_assert_msg(app_db(t->app, &err) != NULL, "%s", err);
+	t->owner = PQconnectdb(t->owner_conninfo);
+	ck_assert_msg(PQstatus(t->owner) == CONNECTION_OK, "%s",
+	    PQerrorMessage(t->owner));
 	ps = app_plugins(t->app);
 	if (plugins_find(ps, "infra") == NULL) {
 		for (i = 0; i < plugins_nrefused(ps); i++)
@@ -96,6 +102,9 @@ orchtest_stop(struct orchtest *t)
 	}
 	if (t->tmp != NULL)
 		testutil_rm(t->tmp);
+	if (t->owner != NULL)
+		PQfinish(t->owner);
+	free(t->owner_conninfo);
 	free(t->conninfo);
 	free(t->tmp);
 	free(t->demo_root);
@@ -108,6 +117,12 @@ PGconn *
 orchtest_pg(struct orchtest *t)
 {
 	return db_pg(t->app->db);
+}
+
+PGconn *
+orchtest_owner_pg(struct orchtest *t)
+{
+	return t->owner;
 }
 
 struct plan *

@@ -1,6 +1,7 @@
 /*
  * orchtest.h - what the orchestrator's suites share: a struct app on a
- * fresh database of the suite's throwaway cluster (testutil.h) with the build tree's
+ * fresh database of the suite's throwaway cluster (testutil.h), migrated
+ * by the owner and used as the runtime role, with the build tree's
  * infra plugin loaded and the demo homelab (contrib/homelab) as the
  * Ansible repository, its hosts rooted in a private directory; and small
  * query helpers that fail the test on a database error.
@@ -16,7 +17,10 @@ struct plan;
 /* What orchtest_start set up. */
 struct orchtest {
 	struct app	*app;
-	char		*conninfo;	/* of the test database */
+	char		*conninfo;	/* of the test database, as the
+					   runtime role (chiffon_runtime) */
+	char		*owner_conninfo; /* the same as the owner */
+	PGconn		*owner;		/* connected as the owner */
 	char		*tmp;		/* private directory, removed at stop */
 	char		*demo_root;	/* CHIFFON_DEMO_ROOT (under tmp) */
 	char		*repo;		/* contrib/homelab in the source tree */
@@ -35,8 +39,10 @@ const char	*orchtest_builddir(void);
  */
 void		 orchtest_start(struct orchtest *, const char *prefix);
 void		 orchtest_stop(struct orchtest *);
-/* The app's connection. */
+/* The app's connection (the runtime role, as chiffon runs). */
 PGconn		*orchtest_pg(struct orchtest *);
+/* A connection as the owner of the tables (migrations ran as it). */
+PGconn		*orchtest_owner_pg(struct orchtest *);
 /* request_plan for text from the command line; fails the test on error. */
 struct plan	*orchtest_plan(struct orchtest *, const char *text);
 

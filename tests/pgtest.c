@@ -88,6 +88,12 @@ pgtest_new_db(struct pgtest *t, const char *dbname, char **errp)
 	return pgembed_conninfo(t->pg, dbname);
 }
 
+char *
+pgtest_conninfo_user(struct pgtest *t, const char *dbname, const char *user)
+{
+	return pgembed_conninfo_user(t->pg, dbname, user);
+}
+
 const char *
 pgtest_conninfo(struct pgtest *t)
 {

@@ -18,6 +18,9 @@ struct pgtest;
 struct pgtest	*pgtest_start(char **errp);
 /* A libpq connection string for a new, empty database named dbname. */
 char		*pgtest_new_db(struct pgtest *, const char *dbname, char **errp);
+/* The same as user (the runtime role: PGEMBED_RUNTIME_USER).  Caller frees. */
+char		*pgtest_conninfo_user(struct pgtest *, const char *dbname,
+		    const char *user);
 /* Connection string for the cluster's default database. */
 const char	*pgtest_conninfo(struct pgtest *);
 /* The cluster's data directory (the CHIFFON_DATA_DIR used). */

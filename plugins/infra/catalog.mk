@@ -1,13 +1,14 @@
 ## plugins/infra/catalog.mk - catalog, inventory, matcher.
-## catalog.c, yaml-play.c, inventory.c, match.c and sha256.c are
-## host-independent (tests/infra.mk compiles them into check_catalog,
-## check_match and the benchmarks); infra-catalog.c is the host glue.
+## catalog.c, yaml-play.c, inventory.c, match.c and src/sha256.c (the
+## host's own, shared with the approval gate) are host-independent
+## (tests/infra.mk compiles them into check_catalog, check_match and the
+## benchmarks); infra-catalog.c is the host glue.
 plugins_infra_infra_la_SOURCES += \
 	plugins/infra/catalog.c plugins/infra/catalog.h \
 	plugins/infra/yaml-play.c plugins/infra/yaml-play.h \
 	plugins/infra/inventory.c plugins/infra/inventory.h \
 	plugins/infra/match.c plugins/infra/match.h \
-	plugins/infra/sha256.c plugins/infra/sha256.h \
+	src/sha256.c src/sha256.h \
 	plugins/infra/infra-catalog.c
 plugins_infra_infra_la_LIBADD += -lm
 src_chiffon_SOURCES += src/cmd-catalog.c

@@ -3,9 +3,11 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "sha256.h"
+#include "util.h"
 
 static const uint32_t sha256_k[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
@@ -118,19 +120,39 @@ sha256_final(struct sha256 *s, uint8_t digest[SHA256_DIGEST_LEN])
 }
 
 void
-sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN + 1])
+sha256_final_hex(struct sha256 *s, char hex[SHA256_HEX_LEN + 1])
 {
 	static const char	 digits[] = "0123456789abcdef";
-	struct sha256		 s;
 	uint8_t			 d[SHA256_DIGEST_LEN];
 	int			 i;
 
-	sha256_init(&s);
-	sha256_update(&s, data, len);
-	sha256_final(&s, d);
+	sha256_final(s, d);
 	for (i = 0; i < SHA256_DIGEST_LEN; i++) {
 		hex[2 * i] = digits[d[i] >> 4];
 		hex[2 * i + 1] = digits[d[i] & 0xf];
 	}
 	hex[SHA256_HEX_LEN] = '\0';
+}
+
+void
+sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN + 1])
+{
+	struct sha256	s;
+
+	sha256_init(&s);
+	sha256_update(&s, data, len);
+	sha256_final_hex(&s, hex);
+}
+
+int
+sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1])
+{
+	size_t	 len;
+	char	*text;
+
+	if ((text = read_file(path, &len)) == NULL)
+		return -1;
+	sha256_hex(text, len, hex);
+	free(text);
+	return 0;
 }
