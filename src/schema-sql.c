@@ -740,5 +740,43 @@ const struct migrate_migration migrate_migrations[] = {
 		    "\t'canceled', 'interrupted'));\n"
 		    "",
 	},
+	{
+		.version = 7,
+		.name = "007_agents.sql",
+		.sql =
+		    "-- 007_agents.sql - agents as `chiffon agent` registers them: pool, labels,\n"
+		    "-- the stable machine id, the heartbeat interval the agent promised, and\n"
+		    "-- when its metrics were last collected.\n"
+		    "--\n"
+		    "-- An agent is offline once it has been silent for three of its own\n"
+		    "-- heartbeat intervals (heartbeat_s); any chiffon process that notices\n"
+		    "-- marks it so (chiffon_agents_sweep).  agent_metrics is the bounded\n"
+		    "-- history of what the agents reported; `chiffon db prune` drops rows\n"
+		    "-- older than agent.metrics_retention.\n"
+		    "\n"
+		    "ALTER TABLE agents\n"
+		    "\tADD COLUMN pool text NOT NULL DEFAULT 'default'\n"
+		    "\t\tCHECK (pool <> ''),\n"
+		    "\tADD COLUMN labels text[] NOT NULL DEFAULT '{}',\n"
+		    "\tADD COLUMN machine_id text,\n"
+		    "\tADD COLUMN kind text NOT NULL DEFAULT 'worker'\n"
+		    "\t\tCHECK (kind IN ('worker', 'agent')),\n"
+		    "\tADD COLUMN heartbeat_s double precision NOT NULL DEFAULT 30\n"
+		    "\t\tCHECK (heartbeat_s > 0),\n"
+		    "\tADD COLUMN metrics_at timestamptz;\n"
+		    "CREATE INDEX agents_pool_idx ON agents (pool);\n"
+		    "CREATE INDEX agent_metrics_at_idx ON agent_metrics (at);\n"
+		    "\n"
+		    "-- Mark the agents silent for three heartbeat intervals offline; returns\n"
+		    "-- their names.\n"
+		    "CREATE FUNCTION chiffon_agents_sweep() RETURNS SETOF text\n"
+		    "LANGUAGE sql AS $$\n"
+		    "\tUPDATE agents SET status = 'offline', running = 0\n"
+		    "\tWHERE status <> 'offline'\n"
+		    "\tAND last_heartbeat < now() - make_interval(secs => 3 * heartbeat_s)\n"
+		    "\tRETURNING name\n"
+		    "$$;\n"
+		    "",
+	},
 };
-const size_t migrate_nmigrations = 2;
+const size_t migrate_nmigrations = 3;

@@ -19,3 +19,4 @@ include tests/dispatch.mk
 include tests/audit.mk
 include tests/orchestrate.mk
 include tests/metrics.mk
+include tests/agent.mk
