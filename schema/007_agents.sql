@@ -21,6 +21,12 @@ ALTER TABLE agents
 CREATE INDEX agents_pool_idx ON agents (pool);
 CREATE INDEX agent_metrics_at_idx ON agent_metrics (at);
 
+-- What a playbook's steps need from the agent that runs them, from its
+-- "# chiffon:needs=gpu:8GB,cores:4" comment.  Cached playbooks are
+-- parsed again (their hash no longer matches) so the comment is read.
+ALTER TABLE playbooks ADD COLUMN needs text;
+UPDATE playbooks SET sha256 = 'reparse: schema 007';
+
 -- Mark the agents silent for three heartbeat intervals offline; returns
 -- their names.
 CREATE FUNCTION chiffon_agents_sweep() RETURNS SETOF text

@@ -79,7 +79,7 @@ agent_record_metrics(PGconn *pg, const char *name, const char *metrics_json,
 	int		 n;
 
 	res = dispatch_query(pg, "WITH a AS (UPDATE agents SET"
-	    " resource_metrics = resource_metrics || $2::jsonb,"
+	    " resource_metrics = $2::jsonb,"
 	    " metrics_at = now(), last_heartbeat = now(), status = CASE"
 	    " WHEN status = 'offline' THEN 'online' ELSE status END"
 	    " WHERE name = $1 RETURNING name)"

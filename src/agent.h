@@ -32,8 +32,9 @@ struct agent_info {
 int		 agent_describe(PGconn *, const struct agent_info *,
 		    char **errp);
 /*
- * One heartbeat's metrics: merged into agents.resource_metrics (the row
- * is online again and its heartbeat now) and one agent_metrics row.
+ * One heartbeat's metrics: they replace agents.resource_metrics (keys
+ * no longer reported, such as a GPU that went away, go), the row is
+ * online again with its heartbeat now, and one agent_metrics row.
  * 0, or -1 with *errp (also when the agent has no row).
  */
 int		 agent_record_metrics(PGconn *, const char *name,

@@ -231,6 +231,8 @@ START_TEST(test_json_no_gpu)
 	ck_assert_int_eq(json_object_get_int(v), 0);
 	ck_assert(json_object_object_get_ex(o, "gpu_count", &v));
 	ck_assert_int_eq(json_object_get_int(v), 0);
+	/* No "gpu" key: a step needing {"gpu": true} does not fit here. */
+	ck_assert(!json_object_object_get_ex(o, "gpu", NULL));
 	json_object_put(o);
 	free(json);
 	dm_metrics_free(&m);
@@ -351,6 +353,7 @@ START_TEST(test_nvml_double)
 	o = collect(NULL);
 	ck_assert_str_eq(jstr(o, "gpu_type"), "nvidia");
 	ck_assert_str_eq(jstr(o, "gpu_source"), "nvml");
+	ck_assert_str_eq(jstr(o, "gpu"), "nvidia");
 	ck_assert_int_eq((int)jnum(o, "gpu_count"), 3);	/* + the AMD card */
 	ck_assert_double_eq(jnum(o, "gpu_mem_mb"), 16376);
 	ck_assert_double_eq(jnum(o, "gpu_mem_mb_free"), 16000);

@@ -95,6 +95,9 @@ dm_json(const struct dm_metrics *m)
 			type = m->gpus[i].vendor;
 	}
 	json_object_object_add(o, "gpu_type", json_object_new_string(type));
+	/* A step needing {"gpu": true} needs the key: only with a GPU. */
+	if (m->ngpus > 0)
+		json_object_object_add(o, "gpu", json_object_new_string(type));
 	json_object_object_add(o, "gpu_count",
 	    json_object_new_int((int)m->ngpus));
 	json_object_object_add(o, "gpu_source",
