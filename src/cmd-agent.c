@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -75,19 +74,15 @@ cmd_agent_warn(const char *fmt, ...)
 	fflush(stderr);
 }
 
-static int
-cmd_agent_signal(int fd, int revents, void *data)
+static void
+cmd_agent_signal(int signo, void *data)
 {
-	struct cmd_agent		*st = data;
-	struct signalfd_siginfo		 si;
+	struct cmd_agent	*st = data;
 
-	(void)revents;
-	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
-		st->signaled = (int)si.ssi_signo;
+	st->signaled = signo;
 	if (st->w != NULL)
 		worker_stop(st->w);
 	loop_stop(st->loop);
-	return 1;
 }
 
 static int
@@ -109,6 +104,7 @@ cmd_agent_connect(struct cmd_agent *st, int once)
 	struct db	*db;
 	char		*err = NULL;
 	double		 delay = 1, max = 30;
+	int		 id;
 
 	if (conf_get(st->app->conf, "db.reconnect_max") != NULL)
 		max = conf_get_duration(st->app->conf, "db.reconnect_max");
@@ -125,12 +121,15 @@ cmd_agent_connect(struct cmd_agent *st, int once)
 		free(err);
 		err = NULL;
 		st->woke = 0;
-		loop_add_timer(st->loop, (uint64_t)(delay * 1000),
+		id = loop_add_timer(st->loop, (uint64_t)(delay * 1000),
 		    cmd_agent_wake, st, NULL, NULL);
 		while (!st->woke && !st->signaled)
 			loop_run_once(st->loop, -1);
-		if (st->signaled)
+		if (st->signaled) {
+			if (!st->woke)
+				loop_remove(st->loop, id);
 			return NULL;
+		}
 		delay = delay * 2 < max ? delay * 2 : max;
 	}
 }
@@ -365,11 +364,11 @@ cmd_agent(struct app *app, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cmd_agent	 st = { 0 };
+	struct loop_signals	 sigs;
 	const char		*name = NULL, *pool = NULL, *v;
-	sigset_t		 set, old;
 	char			*err = NULL, *metrics = NULL;
 	size_t			 i;
-	int			 ch, once = 0, json = 0, sigfd;
+	int			 ch, once = 0, json = 0, beat_id = 0;
 	int			 status = EXIT_OK, cli_labels = 0;
 
 	st.app = app;
@@ -410,16 +409,7 @@ cmd_agent(struct app *app, int argc, char **argv)
 	if (!cli_labels && (v = conf_get(app->conf, "agent.labels")) != NULL)
 		cmd_agent_add_labels(&st, v);
 	st.loop = app_loop(app);
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sigfd != -1)
-		loop_watch_fd(st.loop, sigfd, CHIFFON_FD_READ,
-		    cmd_agent_signal, &st, NULL, NULL);
-
+	loop_signals_open(st.loop, &sigs, cmd_agent_signal, &st);
 	if (cmd_agent_connect(&st, once) == NULL) {
 		status = st.signaled ? EXIT_OK : EXIT_ENV;
 		goto out_sig;
@@ -465,10 +455,13 @@ cmd_agent(struct app *app, int argc, char **argv)
 		    st.ai.heartbeat_s, worker_ncapabilities(st.w),
 		    worker_ncapabilities(st.w) == 1 ? "y" : "ies");
 		fflush(stdout);
-		loop_add_timer(st.loop, (uint64_t)(st.ai.heartbeat_s * 1000),
-		    cmd_agent_beat, &st, NULL, NULL);
+		beat_id = loop_add_timer(st.loop,
+		    (uint64_t)(st.ai.heartbeat_s * 1000), cmd_agent_beat, &st,
+		    NULL, NULL);
 		if (!st.signaled)
 			loop_run(st.loop);
+		if (beat_id > 0)
+			loop_remove(st.loop, beat_id);
 	}
 	if (once) {
 		/* Leave the row online: it goes offline when it falls silent. */
@@ -480,9 +473,7 @@ cmd_agent(struct app *app, int argc, char **argv)
 	st.w = NULL;
 
 out_sig:
-	if (sigfd != -1)
-		close(sigfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	loop_signals_close(st.loop, &sigs);
 out:
 	free(metrics);
 	for (i = 0; i < st.nlabels; i++)

@@ -122,33 +122,48 @@ cmd_agents_table(PGresult *res)
 	}
 }
 
+/* The members of --json, in agent_query's column order. */
+static const struct {
+	const char	*key;
+	enum { CMD_AGENTS_TEXT, CMD_AGENTS_JSON, CMD_AGENTS_NUMBER } type;
+} cmd_agents_members[] = {
+	{ "name", CMD_AGENTS_TEXT },
+	{ "pool", CMD_AGENTS_TEXT },
+	{ "status", CMD_AGENTS_TEXT },
+	{ "kind", CMD_AGENTS_TEXT },
+	{ "host", CMD_AGENTS_TEXT },
+	{ "labels", CMD_AGENTS_JSON },
+	{ "seen_s_ago", CMD_AGENTS_NUMBER },
+	{ "capabilities", CMD_AGENTS_JSON },
+	{ "metrics", CMD_AGENTS_JSON },
+};
+
 static void
 cmd_agents_json(PGresult *res)
 {
-	struct json_object	*arr, *o;
+	struct json_object	*arr, *o, *v;
+	const char		*s;
+	size_t			 c;
 	int			 i, n = PQntuples(res);
 
 	arr = json_object_new_array();
 	for (i = 0; i < n; i++) {
 		o = json_object_new_object();
-		json_object_object_add(o, "name",
-		    json_object_new_string(PQgetvalue(res, i, 0)));
-		json_object_object_add(o, "pool",
-		    json_object_new_string(PQgetvalue(res, i, 1)));
-		json_object_object_add(o, "status",
-		    json_object_new_string(PQgetvalue(res, i, 2)));
-		json_object_object_add(o, "kind",
-		    json_object_new_string(PQgetvalue(res, i, 3)));
-		json_object_object_add(o, "host",
-		    json_object_new_string(PQgetvalue(res, i, 4)));
-		json_object_object_add(o, "labels",
-		    json_tokener_parse(PQgetvalue(res, i, 5)));
-		json_object_object_add(o, "seen_s_ago",
-		    json_object_new_double(atof(PQgetvalue(res, i, 6))));
-		json_object_object_add(o, "capabilities",
-		    json_tokener_parse(PQgetvalue(res, i, 7)));
-		json_object_object_add(o, "metrics",
-		    json_tokener_parse(PQgetvalue(res, i, 8)));
+		for (c = 0; c < nitems(cmd_agents_members); c++) {
+			s = PQgetvalue(res, i, (int)c);
+			switch (cmd_agents_members[c].type) {
+			case CMD_AGENTS_TEXT:
+				v = json_object_new_string(s);
+				break;
+			case CMD_AGENTS_JSON:
+				v = json_tokener_parse(s);
+				break;
+			default:
+				v = json_object_new_double(atof(s));
+				break;
+			}
+			json_object_object_add(o, cmd_agents_members[c].key, v);
+		}
 		json_object_array_add(arr, o);
 	}
 	printf("%s\n", json_object_to_json_string_ext(arr,

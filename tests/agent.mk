@@ -5,7 +5,7 @@
 check_PROGRAMS += tests/check_agent
 TESTS += tests/check_agent
 tests_check_agent_SOURCES = tests/check_agent.c src/cmd-agent.c \
-	src/cmd-agents.c src/cmd-prune.c $(TESTUTIL_SOURCES)
+	src/cmd-agents.c src/cmd-prune.c $(ORCH_TEST_SOURCES)
 tests_check_agent_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_agent_LDADD = $(PGTEST_LIBS) $(TEST_LIBS) -lm
 EXTRA_tests_check_agent_DEPENDENCIES = tests/plugins/testsleep.la \

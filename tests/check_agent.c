@@ -28,6 +28,7 @@
 #include "db.h"
 #include "dispatch.h"
 #include "log.h"
+#include "orchtest.h"
 #include "pgtest.h"
 #include "testutil.h"
 #include "util.h"
@@ -50,31 +51,6 @@ static pid_t		 procs[MAX_PROCS];
 
 /* -- fixtures ------------------------------------------------------------ */
 
-static const char *
-srcdir(void)
-{
-	const char	*s = getenv("CHIFFON_SRCDIR");
-
-	return s != NULL ? s : "..";
-}
-
-static const char *
-builddir(void)
-{
-	const char	*b = getenv("CHIFFON_BUILDDIR");
-
-	return b != NULL ? b : ".";
-}
-
-static void
-set_conf(struct conf *conf, const char *key, const char *value)
-{
-	char	*err = NULL;
-
-	ck_assert_msg(conf_set(conf, key, value, "test", &err) == 0, "%s: %s",
-	    key, err);
-}
-
 /*
  * A configuration for one process: the test database, plugins (a
  * comma-separated plugins.load), the fake tree root (below
@@ -86,26 +62,26 @@ test_conf(const char *plugins, const char *root, const char *heartbeat)
 	struct conf	*conf = conf_new();
 	char		*v;
 
-	set_conf(conf, "db.url", conninfo);
-	set_conf(conf, "core.data_dir", tmpdir);
+	testutil_conf_set(conf, "db.url", conninfo);
+	testutil_conf_set(conf, "core.data_dir", tmpdir);
 	v = xasprintf("%s/tests/plugins/.libs:%s/plugins/desktop-metrics/.libs",
-	    builddir(), builddir());
-	set_conf(conf, "plugins.path", v);
+	    orchtest_builddir(), orchtest_builddir());
+	testutil_conf_set(conf, "plugins.path", v);
 	free(v);
-	set_conf(conf, "plugins.load", plugins);
-	set_conf(conf, "dispatch.lease", "10s");
-	set_conf(conf, "dispatch.poll", "1s");
-	set_conf(conf, "dispatch.retry_backoff", "0");
-	set_conf(conf, "dispatch.agent_timeout", "5s");
-	set_conf(conf, "agent.heartbeat", heartbeat != NULL ? heartbeat :
+	testutil_conf_set(conf, "plugins.load", plugins);
+	testutil_conf_set(conf, "dispatch.lease", "10s");
+	testutil_conf_set(conf, "dispatch.poll", "1s");
+	testutil_conf_set(conf, "dispatch.retry_backoff", "0");
+	testutil_conf_set(conf, "dispatch.agent_timeout", "5s");
+	testutil_conf_set(conf, "agent.heartbeat", heartbeat != NULL ? heartbeat :
 	    "1s");
-	v = xasprintf("%s/tests/metrics/.libs/nvml-double.so", builddir());
-	set_conf(conf, "plugin.desktop-metrics.nvml_library", v);
+	v = xasprintf("%s/tests/metrics/.libs/nvml-double.so", orchtest_builddir());
+	testutil_conf_set(conf, "plugin.desktop-metrics.nvml_library", v);
 	free(v);
-	set_conf(conf, "plugin.desktop-metrics.nvidia_smi", "none");
+	testutil_conf_set(conf, "plugin.desktop-metrics.nvidia_smi", "none");
 	if (root != NULL) {
-		v = xasprintf("%s/tests/metrics/%s", srcdir(), root);
-		set_conf(conf, "plugin.desktop-metrics.root", v);
+		v = xasprintf("%s/tests/metrics/%s", orchtest_srcdir(), root);
+		testutil_conf_set(conf, "plugin.desktop-metrics.root", v);
 		free(v);
 	}
 	return conf;
@@ -139,14 +115,7 @@ setup(void)
 static void
 teardown(void)
 {
-	size_t	i;
-
-	for (i = 0; i < MAX_PROCS; i++) {
-		if (procs[i] > 0) {
-			kill(procs[i], SIGKILL);
-			waitpid(procs[i], NULL, 0);
-		}
-	}
+	testutil_reap(procs, MAX_PROCS);
 	app_free(&app);
 	testutil_rm(tmpdir);
 	free(tmpdir);
@@ -159,38 +128,22 @@ teardown(void)
 static char *
 q1(const char *sql, int n, const char *const *params)
 {
-	PGresult	*res;
-	char		*v;
-
-	res = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
-	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", sql,
-	    PQresultErrorMessage(res));
-	ck_assert_int_eq(PQntuples(res), 1);
-	v = PQgetisnull(res, 0, 0) ? NULL : xstrdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return v;
+	return orchtest_str(pg, sql, n, params);
 }
 
 static long long
 qn(const char *sql, int n, const char *const *params)
 {
-	char		*v = q1(sql, n, params);
-	long long	 r = v != NULL ? atoll(v) : -1;
-
-	free(v);
-	return r;
+	return orchtest_int(pg, sql, n, params);
 }
 
 static void
 qexec(const char *sql, int n, const char *const *params)
 {
-	PGresult	*res;
+	char	*err = NULL;
 
-	res = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
-	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK ||
-	    PQresultStatus(res) == PGRES_COMMAND_OK, "%s: %s", sql,
-	    PQresultErrorMessage(res));
-	PQclear(res);
+	ck_assert_msg(orchtest_try(pg, sql, n, params, &err) == 0, "%s: %s",
+	    sql, err);
 }
 
 /* Poll a count until it is at least want or the deadline passes. */
@@ -330,8 +283,8 @@ START_TEST(test_once)
 
 	setenv("NVML_DOUBLE_GPUS", "NVIDIA RTX A4000:16376:16000:3:41", 1);
 	conf = test_conf("desktop-metrics", "amd", "30s");
-	set_conf(conf, "agent.pool", "gpu");
-	set_conf(conf, "agent.labels", "rack=2, fast");
+	testutil_conf_set(conf, "agent.pool", "gpu");
+	testutil_conf_set(conf, "agent.labels", "rack=2, fast");
 	spawn_cmd(0, cmd_agent, conf, argv);
 	ck_assert_int_eq(wait_cmd(0), 0);
 	/* The id: host name and the fake tree's machine id. */
@@ -426,7 +379,7 @@ START_TEST(test_backoff_while_unreachable)
 	struct conf	*conf = test_conf("desktop-metrics", "amd", "1s");
 	char		*err;
 
-	set_conf(conf, "db.url", "postgresql://127.0.0.1:1/nothing"
+	testutil_conf_set(conf, "db.url", "postgresql://127.0.0.1:1/nothing"
 	    "?connect_timeout=2");
 	spawn_cmd(0, cmd_agent, conf, argv);
 	usleep(3500 * 1000);
@@ -492,6 +445,15 @@ START_TEST(test_gpu_step_waits_for_capacity)
 }
 END_TEST
 
+/* Run `chiffon agents` with argv; what it wrote on "out" or "err". */
+static char *
+run_agents(char **argv, int want_status, const char *which)
+{
+	spawn_cmd(0, cmd_agents, test_conf("testsleep", NULL, NULL), argv);
+	ck_assert_int_eq(wait_cmd(0), want_status);
+	return cmd_output(0, which);
+}
+
 /* `chiffon agents` answers the capacity question. */
 START_TEST(test_agents_query)
 {
@@ -514,29 +476,21 @@ START_TEST(test_agents_query)
 	    small);
 	ck_assert_int_eq(wait_cmd(0), 0);
 
-	spawn_cmd(0, cmd_agents, test_conf("testsleep", NULL, NULL), q8);
-	ck_assert_int_eq(wait_cmd(0), 0);
-	out = cmd_output(0, "out");
+	out = run_agents(q8, 0, "out");
 	ck_assert_msg(strstr(out, "\"name\": \"big\"") != NULL &&
 	    strstr(out, "\"small\"") != NULL, "%s", out);
 	/* Best GPU first: 16384 MB before the AMD card's 15360. */
 	ck_assert(strstr(out, "\"big\"") < strstr(out, "\"small\""));
 	free(out);
-	spawn_cmd(0, cmd_agents, test_conf("testsleep", NULL, NULL), q32);
-	ck_assert_int_eq(wait_cmd(0), 1);
-	out = cmd_output(0, "err");
+	out = run_agents(q32, 1, "err");
 	ck_assert_ptr_nonnull(strstr(out, "no online agent"));
 	free(out);
 	/* 6.5 cores and 23.4 GB free: only the AMD tree's machine. */
-	spawn_cmd(0, cmd_agents, test_conf("testsleep", NULL, NULL), qc);
-	ck_assert_int_eq(wait_cmd(0), 0);
-	out = cmd_output(0, "out");
+	out = run_agents(qc, 0, "out");
 	ck_assert_msg(strstr(out, "small") != NULL &&
 	    strstr(out, "big ") == NULL, "%s", out);
 	free(out);
-	spawn_cmd(0, cmd_agents, test_conf("testsleep", NULL, NULL), bad);
-	ck_assert_int_eq(wait_cmd(0), 2);
-	out = cmd_output(0, "err");
+	out = run_agents(bad, 2, "err");
 	ck_assert_ptr_nonnull(strstr(out, "--gpu-min: bad value 'lots'"));
 	free(out);
 }
@@ -556,7 +510,7 @@ START_TEST(test_prune_history)
 	    " now() - make_interval(hours => g), '{}' FROM"
 	    " generate_series(1, 48) g", 0, NULL);
 	conf = test_conf("testsleep", NULL, NULL);
-	set_conf(conf, "agent.metrics_retention", "1d");
+	testutil_conf_set(conf, "agent.metrics_retention", "1d");
 	spawn_cmd(0, cmd_prune, conf, prune);
 	ck_assert_int_eq(wait_cmd(0), 0);
 	/* The fresh row and hours 1..23 (24 is the boundary, gone or not). */

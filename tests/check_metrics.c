@@ -23,6 +23,7 @@
 #include "dm.h"
 #include "host.h"
 #include "log.h"
+#include "orchtest.h"
 #include "plugins.h"
 #include "testutil.h"
 #include "util.h"
@@ -30,27 +31,11 @@
 static struct app	 app;
 static char		*tmp;
 
-static const char *
-srcdir(void)
-{
-	const char	*s = getenv("CHIFFON_SRCDIR");
-
-	return s != NULL ? s : "..";
-}
-
-static const char *
-builddir(void)
-{
-	const char	*b = getenv("CHIFFON_BUILDDIR");
-
-	return b != NULL ? b : ".";
-}
-
 /* tests/metrics/rel in the source tree.  Caller frees. */
 static char *
 tree(const char *rel)
 {
-	return xasprintf("%s/tests/metrics/%s", srcdir(), rel);
+	return xasprintf("%s/tests/metrics/%s", orchtest_srcdir(), rel);
 }
 
 /* -- the readers on fake trees ------------------------------------------- */
@@ -244,10 +229,7 @@ END_TEST
 static void
 set(const char *key, const char *value)
 {
-	char	*err = NULL;
-
-	ck_assert_msg(conf_set(app.conf, key, value, "test", &err) == 0,
-	    "%s: %s", key, err);
+	testutil_conf_set(app.conf, key, value);
 }
 
 static void
@@ -260,7 +242,7 @@ host_setup(void)
 	app.argv0 = "check_metrics";
 	app.conf = conf_new();
 	set("core.data_dir", tmp);
-	dir = xasprintf("%s/plugins/desktop-metrics/.libs", builddir());
+	dir = xasprintf("%s/plugins/desktop-metrics/.libs", orchtest_builddir());
 	set("plugins.path", dir);
 	free(dir);
 	set("plugins.load", "desktop-metrics");
@@ -282,7 +264,7 @@ host_teardown(void)
 static char *
 nvml_double(void)
 {
-	return xasprintf("%s/tests/metrics/.libs/nvml-double.so", builddir());
+	return xasprintf("%s/tests/metrics/.libs/nvml-double.so", orchtest_builddir());
 }
 
 /* Invoke "metrics"; the parsed result (caller puts). */

@@ -9,7 +9,7 @@ tests_metrics_nvml_double_la_LDFLAGS = -module -avoid-version -shared \
 check_PROGRAMS += tests/check_metrics
 TESTS += tests/check_metrics
 tests_check_metrics_SOURCES = tests/check_metrics.c $(DM_CORE_SOURCES) \
-	$(TESTUTIL_SOURCES)
+	$(ORCH_TEST_SOURCES)
 tests_check_metrics_CPPFLAGS = $(TEST_CFLAGS) \
 	-I$(top_srcdir)/plugins/desktop-metrics
 tests_check_metrics_LDADD = $(PGTEST_LIBS) $(TEST_LIBS) -lm
