@@ -70,6 +70,18 @@ agent_describe(PGconn *pg, const struct agent_info *ai, char **errp)
 	return 0;
 }
 
+/* A statement whose rows do not matter.  0, or -1 with *errp. */
+static int
+agent_exec(PGconn *pg, const char *sql, char **errp)
+{
+	PGresult	*res;
+
+	if ((res = dispatch_query(pg, sql, 0, NULL, errp)) == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
 int
 agent_record_metrics(PGconn *pg, const char *name, const char *metrics_json,
     char **errp)
@@ -78,6 +90,14 @@ agent_record_metrics(PGconn *pg, const char *name, const char *metrics_json,
 	PGresult	*res;
 	int		 n;
 
+	/*
+	 * A heartbeat need not wait for the disk: one lost in a server
+	 * crash is replaced by the next.  Only this transaction is so.
+	 */
+	if (agent_exec(pg, "BEGIN", errp) != 0)
+		return -1;
+	if (agent_exec(pg, "SET LOCAL synchronous_commit TO off", errp) != 0)
+		goto fail;
 	res = dispatch_query(pg, "WITH a AS (UPDATE agents SET"
 	    " resource_metrics = $2::jsonb,"
 	    " metrics_at = now(), last_heartbeat = now(), status = CASE"
@@ -86,12 +106,19 @@ agent_record_metrics(PGconn *pg, const char *name, const char *metrics_json,
 	    " INSERT INTO agent_metrics (agent, metrics)"
 	    " SELECT name, $2::jsonb FROM a", 2, params, errp);
 	if (res == NULL)
-		return -1;
+		goto fail;
 	n = atoi(PQcmdTuples(res));
 	PQclear(res);
-	if (n != 1)
-		return set_error(errp, "agent '%s' is not registered", name);
-	return 0;
+	if (n != 1) {
+		set_error(errp, "agent '%s' is not registered", name);
+		goto fail;
+	}
+	return agent_exec(pg, "COMMIT", errp);
+
+fail:
+	res = PQexec(pg, "ROLLBACK");
+	PQclear(res);
+	return -1;
 }
 
 int

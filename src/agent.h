@@ -34,7 +34,9 @@ int		 agent_describe(PGconn *, const struct agent_info *,
 /*
  * One heartbeat's metrics: they replace agents.resource_metrics (keys
  * no longer reported, such as a GPU that went away, go), the row is
- * online again with its heartbeat now, and one agent_metrics row.
+ * online again with its heartbeat now, and one agent_metrics row, in a
+ * transaction with synchronous_commit off (a heartbeat lost in a server
+ * crash is replaced by the next; nothing else is written so).
  * 0, or -1 with *errp (also when the agent has no row).
  */
 int		 agent_record_metrics(PGconn *, const char *name,

@@ -11,3 +11,12 @@ tests_check_agent_LDADD = $(PGTEST_LIBS) $(TEST_LIBS) -lm
 EXTRA_tests_check_agent_DEPENDENCIES = tests/plugins/testsleep.la \
 	tests/metrics/nvml-double.la \
 	plugins/desktop-metrics/desktop-metrics.la
+## make bench: 1,000 simulated agents heartbeating into the embedded
+## cluster, and the capacity query.
+check_PROGRAMS += tests/bench/bench-agents
+bench_programs += tests/bench/bench-agents$(EXEEXT) src/chiffon$(EXEEXT)
+bench_scripts += tests/bench/bench-agents.sh
+tests_bench_bench_agents_SOURCES = tests/bench/bench-agents.c
+tests_bench_bench_agents_CPPFLAGS = $(TEST_CFLAGS)
+tests_bench_bench_agents_LDADD = $(TEST_LIBS)
+EXTRA_DIST += tests/bench/bench-agents.sh
