@@ -74,6 +74,26 @@ START_TEST(test_amd_tree)
 }
 END_TEST
 
+/* No core ids in /proc/cpuinfo (a Raspberry Pi): sysfs topology. */
+START_TEST(test_arm_topology)
+{
+	struct dm_metrics	 m;
+	char			*root = tree("arm");
+
+	dm_metrics_init(&m);
+	dm_read_cpu(root, &m);
+	ck_assert_double_eq(m.cores_logical, 4);
+	ck_assert_double_eq(m.cores_physical, 4);
+	ck_assert_double_eq_tol(m.cores_available, 3.6, 1e-9);
+	/* No meminfo in this tree: unknown, not zero. */
+	dm_read_mem(root, &m);
+	ck_assert(isnan(m.mem_total_mb));
+	ck_assert_int_eq(dm_read_amd(root, &m), 0);
+	dm_metrics_free(&m);
+	free(root);
+}
+END_TEST
+
 /* Available cores never drop below one, however high the load. */
 START_TEST(test_available_cores_floor)
 {
@@ -484,6 +504,7 @@ metrics_suite(void)
 
 	tcase_add_test(tc, test_amd_tree);
 	tcase_add_test(tc, test_available_cores_floor);
+	tcase_add_test(tc, test_arm_topology);
 	tcase_add_test(tc, test_unreadable_tree);
 	tcase_add_test(tc, test_smi_parse);
 	tcase_add_test(tc, test_json_no_gpu);

@@ -26,6 +26,17 @@ EXTRA_DIST += tests/metrics/nvidia-smi \
 	tests/metrics/amd/sys/class/drm/card0/device/mem_info_vram_used \
 	tests/metrics/amd/sys/class/drm/card0/device/vendor \
 	tests/metrics/amd/sys/class/drm/card1/device/vendor \
+	tests/metrics/arm/proc/cpuinfo \
+	tests/metrics/arm/proc/loadavg \
+	tests/metrics/arm/sys/devices/system/cpu/cpu0/topology/core_id \
+	tests/metrics/arm/sys/devices/system/cpu/cpu0/topology/physical_package_id \
+	tests/metrics/arm/sys/devices/system/cpu/cpu1/topology/core_id \
+	tests/metrics/arm/sys/devices/system/cpu/cpu1/topology/physical_package_id \
+	tests/metrics/arm/sys/devices/system/cpu/cpu2/topology/core_id \
+	tests/metrics/arm/sys/devices/system/cpu/cpu2/topology/physical_package_id \
+	tests/metrics/arm/sys/devices/system/cpu/cpu3/topology/core_id \
+	tests/metrics/arm/sys/devices/system/cpu/cpu3/topology/physical_package_id \
+	tests/metrics/arm/sys/devices/system/cpu/cpufreq/README \
 	tests/metrics/broken/proc/loadavg \
 	tests/metrics/broken/proc/meminfo/README \
 	tests/metrics/broken/sys/class/drm/card0/device/gpu_busy_percent \

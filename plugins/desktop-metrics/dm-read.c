@@ -94,6 +94,19 @@ dm_gpu_add(struct dm_metrics *m, const char *vendor)
 
 /* -- CPU ----------------------------------------------------------------- */
 
+/* Count package/core pair once in cores[*np] (DM_MAX_CPUS long). */
+static void
+dm_core_add(long *cores, size_t *np, long package, long core)
+{
+	long	key = package * 65536 + core;
+	size_t	i;
+
+	for (i = 0; i < *np && cores[i] != key; i++)
+		continue;
+	if (i == *np && *np < DM_MAX_CPUS)
+		cores[(*np)++] = key;
+}
+
 /* "key<spaces>: value" of a /proc/cpuinfo line: the value, or NULL. */
 static const char *
 dm_cpuinfo_value(const char *line, const char *key)
@@ -120,8 +133,8 @@ dm_read_cpuinfo(const char *root, struct dm_metrics *m)
 	long		*cores;
 	char		*text, *line, *next;
 	const char	*v;
-	long		 logical = 0, phys = 0, core = -1, key;
-	size_t		 ncores = 0, i;
+	long		 logical = 0, phys = 0, core = -1;
+	size_t		 ncores = 0;
 	int		 have_core_ids = 0;
 
 	if ((text = dm_slurp(root, "proc/cpuinfo")) == NULL)
@@ -139,11 +152,7 @@ dm_read_cpuinfo(const char *root, struct dm_metrics *m)
 		else if ((v = dm_cpuinfo_value(line, "core id")) != NULL) {
 			core = strtol(v, NULL, 10);
 			have_core_ids = 1;
-			key = phys * 65536 + core;
-			for (i = 0; i < ncores && cores[i] != key; i++)
-				continue;
-			if (i == ncores && ncores < DM_MAX_CPUS)
-				cores[ncores++] = key;
+			dm_core_add(cores, &ncores, phys, core);
 		}
 	}
 	if (logical > 0)
@@ -152,6 +161,49 @@ dm_read_cpuinfo(const char *root, struct dm_metrics *m)
 		m->cores_physical = (double)ncores;
 	free(cores);
 	free(text);
+}
+
+/*
+ * Without core ids in /proc/cpuinfo (ARM): the distinct package/core
+ * pairs of sys/devices/system/cpu/cpu<N>/topology.
+ */
+static void
+dm_read_topology(const char *root, struct dm_metrics *m)
+{
+	struct dirent	*de;
+	long		*cores;
+	char		*dir, *rel;
+	double		 pkg, core;
+	size_t		 ncores = 0;
+	DIR		*d;
+
+	dir = path_join(root, "sys/devices/system/cpu");
+	d = opendir(dir);
+	free(dir);
+	if (d == NULL)
+		return;
+	cores = xcalloc(DM_MAX_CPUS, sizeof *cores);
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "cpu", 3) != 0 || de->d_name[3] == '\0' ||
+		    strspn(de->d_name + 3, "0123456789") !=
+		    strlen(de->d_name + 3))
+			continue;
+		rel = xasprintf("sys/devices/system/cpu/%s/topology/core_id",
+		    de->d_name);
+		core = dm_number_file(root, rel);
+		free(rel);
+		rel = xasprintf("sys/devices/system/cpu/%s/topology/"
+		    "physical_package_id", de->d_name);
+		pkg = dm_number_file(root, rel);
+		free(rel);
+		if (isnan(core) || isnan(pkg))
+			continue;
+		dm_core_add(cores, &ncores, (long)pkg, (long)core);
+	}
+	closedir(d);
+	if (ncores > 0)
+		m->cores_physical = (double)ncores;
+	free(cores);
 }
 
 void
@@ -166,6 +218,8 @@ dm_read_cpu(const char *root, struct dm_metrics *m)
 		free(text);
 	}
 	dm_read_cpuinfo(root, m);
+	if (isnan(m->cores_physical))
+		dm_read_topology(root, m);
 	if (!isnan(m->cores_logical) && !isnan(m->load[0])) {
 		m->cores_available = m->cores_logical - m->load[0];
 		if (m->cores_available < 1)
