@@ -36,3 +36,21 @@ EXTRA_DIST += \
 	contrib/homelab/roles/uptime_kuma/templates/monitors.json.j2 \
 	contrib/homelab/site.yml \
 	contrib/homelab/unraid-shares.yml
+
+## The systemd unit of `chiffon agent`, installed where pkg-config says
+## systemd keeps units (configure --with-systemdsystemunitdir).
+if HAVE_SYSTEMD
+systemdsystemunit_DATA = contrib/chiffon-agent.service
+endif
+contrib/chiffon-agent.service: $(srcdir)/contrib/chiffon-agent.service.in \
+	Makefile
+	$(AM_V_GEN)$(MKDIR_P) contrib && \
+	sed -e 's|@bindir[@]|$(bindir)|g' \
+	    $(srcdir)/contrib/chiffon-agent.service.in > $@.tmp && \
+	mv -f $@.tmp $@
+noinst_DATA = contrib/chiffon-agent.service
+CLEANFILES += contrib/chiffon-agent.service
+EXTRA_DIST += contrib/chiffon-agent.service.in
+# distcheck installs below its own prefix, the unit too.
+AM_DISTCHECK_CONFIGURE_FLAGS = \
+	--with-systemdsystemunitdir='$$(prefix)/lib/systemd/system'

@@ -2,7 +2,8 @@
  * cmd-prune.c - `chiffon db prune --older-than AGE`: retention of run
  * output and events.  run_output and run_events are partitioned by month;
  * whole months that ended more than AGE ago are dropped (audit_prune).
- * The audit log, runs and tasks are never pruned.  cmd-db.c dispatches
+ * The audit log, runs and tasks are never pruned.  The agent_metrics
+ * history older than agent.metrics_retention is deleted too.  cmd-db.c dispatches
  * its "prune" subcommand here.
  *
  * Exit statuses: 0 done, 2 bad usage, 3 the database failed.
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent.h"
 #include "app.h"
 #include "audit.h"
 #include "conf.h"
@@ -24,6 +26,27 @@ int	cmd_prune(struct app *, int, char **);
 
 #define CMD_PRUNE_USAGE "usage: chiffon db prune --older-than AGE " \
 	"(for example 180d)\n"
+
+/* The agent_metrics history beyond agent.metrics_retention. */
+static int
+cmd_prune_agent_metrics(struct app *app, struct db *db)
+{
+	const char	*keep = conf_get(app->conf, "agent.metrics_retention");
+	char		*err = NULL;
+	long long	 n;
+
+	n = agent_prune_metrics(db_pg(db), conf_get_duration(app->conf,
+	    "agent.metrics_retention"), &err);
+	if (n < 0) {
+		fprintf(stderr, "chiffon: %s\n", err);
+		free(err);
+		return EXIT_ENV;
+	}
+	printf("%lld agent metrics row%s dropped (older than %s, "
+	    "agent.metrics_retention)\n", n, n == 1 ? "" : "s",
+	    keep != NULL ? keep : "7d");
+	return EXIT_OK;
+}
 
 /* argv[0] is "prune". */
 int
@@ -91,5 +114,5 @@ cmd_prune(struct app *app, int argc, char **argv)
 	printf("%d partition%s of run output and events dropped (older "
 	    "than %s); the audit log is kept\n", n, n == 1 ? "" : "s", age);
 	free(names);
-	return EXIT_OK;
+	return cmd_prune_agent_metrics(app, db);
 }

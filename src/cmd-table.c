@@ -16,6 +16,8 @@ int	cmd_plugins(struct app *, int, char **);
 int	cmd_lint(struct app *, int, char **);
 int	cmd_catalog(struct app *, int, char **);
 int	cmd_worker(struct app *, int, char **);
+int	cmd_agent(struct app *, int, char **);
+int	cmd_agents(struct app *, int, char **);
 int	cmd_audit(struct app *, int, char **);
 int	cmd_show(struct app *, int, char **);
 int	cmd_plan(struct app *, int, char **);
@@ -41,5 +43,7 @@ const struct cmd cmd_table[] = {
 	{ "audit", "[FILTERS] [--json] | verify | retry", "query the audit trail; verify its hash chain; retry git entries", cmd_audit },
 	{ "show", "[--json] [--output] TASK", "one task: request, plan, approval, runs, resources, decisions; --output replays its output", cmd_show },
 	{ "worker", "[--name NAME] [--once]", "claim and run queued tasks for the loaded plugins' capabilities", cmd_worker },
+	{ "agent", "[OPTIONS] [--once [--json]]", "run this machine as an agent: heartbeat with its metrics, claim work", cmd_agent },
+	{ "agents", "[--json] [--all] [FILTERS]", "the agents online and what they have free", cmd_agents },
 	{ NULL, NULL, NULL, NULL },
 };

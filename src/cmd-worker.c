@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -25,22 +24,17 @@ int	cmd_worker(struct app *, int, char **);
 struct cmd_worker_state {
 	struct worker	*w;
 	struct loop	*loop;
-	int		 sigfd;
 	int		 signaled;
 };
 
-static int
-cmd_worker_signal(int fd, int revents, void *data)
+static void
+cmd_worker_signal(int signo, void *data)
 {
 	struct cmd_worker_state		*st = data;
-	struct signalfd_siginfo		 si;
 
-	(void)revents;
-	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
-		st->signaled = (int)si.ssi_signo;
+	st->signaled = signo;
 	worker_stop(st->w);
 	loop_stop(st->loop);
-	return 1;
 }
 
 static void
@@ -71,10 +65,10 @@ cmd_worker(struct app *app, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cmd_worker_state	 st = { .sigfd = -1 };
+	struct cmd_worker_state	 st = { 0 };
+	struct loop_signals	 sigs;
 	const char		*name = NULL;
 	struct db		*db;
-	sigset_t		 set, old;
 	char			*err = NULL;
 	int			 ch, once = 0, status = EXIT_OK;
 
@@ -120,14 +114,7 @@ cmd_worker(struct app *app, int argc, char **argv)
 		worker_free(st.w);
 		return EXIT_ENV;
 	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	st.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (st.sigfd != -1)
-		loop_watch_fd(st.loop, st.sigfd, CHIFFON_FD_READ,
-		    cmd_worker_signal, &st, NULL, NULL);
+	loop_signals_open(st.loop, &sigs, cmd_worker_signal, &st);
 	worker_on_finish(st.w, cmd_worker_finished, &st);
 	if (once) {
 		worker_set_limit(st.w, 1);
@@ -143,8 +130,6 @@ cmd_worker(struct app *app, int argc, char **argv)
 			status = EXIT_FAIL;
 	}
 	worker_free(st.w);
-	if (st.sigfd != -1)
-		close(st.sigfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	loop_signals_close(st.loop, &sigs);
 	return status;
 }

@@ -197,6 +197,25 @@ static const struct conf_key conf_keys[] = {
 	  .type = CONF_INT, .min = 0, .max = 100,
 	  .help = "least free share of a resource an agent must have" },
 
+	{ .name = "agent.id", .env = "CHIFFON_AGENT_ID",
+	  .type = CONF_STRING,
+	  .help = "agent id of `chiffon agent` (default: host name and "
+	  "machine id)" },
+	{ .name = "agent.pool", .env = "CHIFFON_AGENT_POOL", .def = "default",
+	  .type = CONF_STRING,
+	  .help = "pool the agent belongs to" },
+	{ .name = "agent.labels", .env = "CHIFFON_AGENT_LABELS",
+	  .type = CONF_STRING,
+	  .help = "comma-separated labels of the agent" },
+	{ .name = "agent.heartbeat", .env = "CHIFFON_AGENT_HEARTBEAT",
+	  .def = "30s", .type = CONF_DURATION, .min = 1, .max = 3600,
+	  .help = "how often the agent reports its metrics; silent for three "
+	  "of these, it is offline" },
+	{ .name = "agent.metrics_retention",
+	  .env = "CHIFFON_AGENT_METRICS_RETENTION", .def = "7d",
+	  .type = CONF_DURATION, .min = 3600, .max = 366 * 86400,
+	  .help = "agent_metrics history kept by `chiffon db prune`" },
+
 	{ .name = "llm.budget_daily_usd", .env = "CHIFFON_LLM_BUDGET_DAILY_USD",
 	  .def = "0", .type = CONF_USD,
 	  .help = "spending cap per day for the external LLM tier" },

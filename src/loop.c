@@ -521,3 +521,49 @@ loop_run(struct loop *l)
 	l->stopped = 0;
 	return rc;
 }
+
+/* -- signals of a command -------------------------------------------------- */
+
+static int
+loop_signals_cb(int fd, int revents, void *data)
+{
+	struct loop_signals		*ls = data;
+	struct signalfd_siginfo		 si;
+
+	(void)revents;
+	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
+		ls->cb((int)si.ssi_signo, ls->data);
+	return 0;
+}
+
+int
+loop_signals_open(struct loop *l, struct loop_signals *ls, loop_signal_cb cb,
+    void *data)
+{
+	sigset_t	set;
+
+	ls->cb = cb;
+	ls->data = data;
+	ls->id = 0;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, &ls->old);
+	if ((ls->fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		return -1;
+	ls->id = loop_watch_fd(l, ls->fd, CHIFFON_FD_READ, loop_signals_cb,
+	    ls, NULL, NULL);
+	return ls->id > 0 ? 0 : -1;
+}
+
+void
+loop_signals_close(struct loop *l, struct loop_signals *ls)
+{
+	if (ls->id > 0)
+		loop_remove(l, ls->id);
+	if (ls->fd != -1)
+		close(ls->fd);
+	ls->id = 0;
+	ls->fd = -1;
+	sigprocmask(SIG_SETMASK, &ls->old, NULL);
+}

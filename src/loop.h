@@ -10,6 +10,7 @@
 #ifndef CHIFFON_LOOP_H
 #define CHIFFON_LOOP_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -52,5 +53,24 @@ int		 loop_run_once(struct loop *, int timeout_ms);
 /* Run until loop_stop; returns 0. */
 int		 loop_run(struct loop *);
 void		 loop_stop(struct loop *);
+
+/*
+ * SIGINT and SIGTERM for a command's loop: blocked, then delivered to cb
+ * through a signalfd watched on the loop.  The struct belongs to the
+ * caller and must live until loop_signals_close, which removes the watch
+ * and restores the signal mask.  0, or -1 (signals stay blocked; none
+ * will be delivered).
+ */
+typedef void	(*loop_signal_cb)(int signo, void *data);
+struct loop_signals {
+	int		 fd;
+	int		 id;
+	sigset_t	 old;
+	loop_signal_cb	 cb;
+	void		*data;
+};
+int		 loop_signals_open(struct loop *, struct loop_signals *,
+		    loop_signal_cb, void *data);
+void		 loop_signals_close(struct loop *, struct loop_signals *);
 
 #endif

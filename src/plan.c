@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "agent.h"
 #include "db.h"
 #include "host.h"
 #include "plan.h"
@@ -188,6 +189,32 @@ plan_add_unique(json_object *a, const char *s)
 			return;
 	}
 	json_object_array_add(a, json_object_new_string(s));
+}
+
+/*
+ * A playbook's "# chiffon:needs=" resources into step t (they override
+ * the same keys of vars.chiffon_resources); a bad line is a question.
+ */
+static void
+plan_needs(struct plan *plan, struct plan_task *t,
+    const struct vocab_playbook *pb)
+{
+	struct json_object	*needs;
+	char			*json, *err = NULL, *q;
+
+	if ((json = agent_needs_json(pb->needs, &err)) == NULL) {
+		q = xasprintf("%s: its '# chiffon:needs=' line is wrong: %s; "
+		    "fix the playbook, then plan again", pb->path, err);
+		plan_add_unique(plan->questions, q);
+		free(q);
+		free(err);
+		return;
+	}
+	needs = json_tokener_parse(json);
+	json_object_object_foreach(needs, k, v)
+		json_object_object_add(t->resources, k, json_object_get(v));
+	json_object_put(needs);
+	free(json);
 }
 
 static void
@@ -708,6 +735,8 @@ plan_build(PGconn *pg, const char *text, json_object *parsed,
 			    json_object_to_json_string(pb->resources));
 		if (t->resources == NULL)
 			t->resources = json_object_new_object();
+		if (pb != NULL && pb->needs != NULL)
+			plan_needs(plan, t, pb);
 		if (pb != NULL && pb->gpu &&
 		    !json_object_object_get_ex(t->resources, "gpu", NULL))
 			json_object_object_add(t->resources, "gpu",

@@ -119,6 +119,7 @@ vocab_playbooks(struct vocab *v, json_object *list)
 		pb->service = service;
 		pb->action = vocab_str(o, "action");
 		pb->hosts = vocab_str(o, "hosts");
+		pb->needs = vocab_str(o, "needs");
 		pb->gpu = vocab_mentions(o, "tags", gpu_words) ||
 		    vocab_mentions(o, "vars", gpu_words);
 		pb->no_check = vocab_mentions(o, "tags", no_check_words);

@@ -29,6 +29,7 @@ struct vocab_playbook {
 	const char	*hosts;		/* the first play's hosts pattern */
 	int		 gpu;		/* tags or vars mention a GPU */
 	struct json_object *resources;	/* vars.chiffon_resources, or NULL */
+	const char	*needs;		/* # chiffon:needs= text, or NULL */
 	int		 no_check;	/* tagged no-check: no dry run */
 };
 

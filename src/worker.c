@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
+#include "agent.h"
 #include "app.h"
 #include "approve-hash.h"
 #include "conf.h"
@@ -76,6 +77,8 @@ struct worker {
 
 	struct worker_jobs	 jobs;
 	unsigned		 njobs;
+
+	char			*metrics;	/* worker_set_metrics, or NULL */
 };
 
 static void	worker_tick(struct worker *);
@@ -241,6 +244,19 @@ worker_metrics(void)
 	    JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	return out;
+}
+
+char *
+worker_metrics_json(const struct worker *w)
+{
+	return w->metrics != NULL ? xstrdup(w->metrics) : worker_metrics();
+}
+
+void
+worker_set_metrics(struct worker *w, const char *json)
+{
+	free(w->metrics);
+	w->metrics = json != NULL ? xstrdup(json) : NULL;
 }
 
 /* -- jobs ---------------------------------------------------------------- */
@@ -438,6 +454,20 @@ worker_warn(struct worker *w, const char *what, char *err)
 	free(err);
 }
 
+/* Mark agents that went silent offline (whoever notices first). */
+static void
+worker_sweep(struct worker *w, PGconn *pg)
+{
+	char	*err = NULL;
+	int	 n;
+
+	if ((n = agent_sweep(pg, &err)) < 0)
+		worker_warn(w, "marking silent agents offline failed", err);
+	else if (n > 0)
+		log_msg(CHIFFON_LOG_INFO, WORKER_WHO, "%s: %d silent agent%s "
+		    "marked offline", w->name, n, n == 1 ? "" : "s");
+}
+
 /* Recover, pause/resume, claim up to capacity. */
 static void
 worker_tick(struct worker *w)
@@ -464,6 +494,7 @@ worker_tick(struct worker *w)
 		worker_warn(w, "recovering expired leases failed", err);
 		err = NULL;
 	}
+	worker_sweep(w, pg);
 	if (dispatch_check_resources(pg, &w->dp, NULL, NULL, &err) != 0) {
 		worker_warn(w, "checking resources failed", err);
 		err = NULL;
@@ -535,7 +566,7 @@ worker_beat_cb(void *data)
 	free(kept);
 	free(ids);
 	err = NULL;
-	metrics = worker_metrics();
+	metrics = worker_metrics_json(w);
 	if (dispatch_heartbeat(pg, &w->dp, w->capacity, (int)w->njobs,
 	    metrics, 0, &err) != 0)
 		worker_warn(w, "heartbeat failed", err);
@@ -544,20 +575,28 @@ worker_beat_cb(void *data)
 }
 
 int
-worker_start(struct worker *w, char **errp)
+worker_register(struct worker *w, char **errp)
 {
 	PGconn	*pg;
 	char	*metrics;
 	int	 rc;
 
-	if (w->started)
-		return 0;
 	if ((pg = worker_pg(w)) == NULL)
 		return set_error(errp, "the database is not connected");
-	metrics = worker_metrics();
-	rc = dispatch_heartbeat(pg, &w->dp, w->capacity, 0, metrics, 1, errp);
+	metrics = worker_metrics_json(w);
+	rc = dispatch_heartbeat(pg, &w->dp, w->capacity, (int)w->njobs,
+	    metrics, 1, errp);
 	free(metrics);
-	if (rc != 0 || worker_listen(w, pg, errp) != 0)
+	return rc;
+}
+
+int
+worker_start(struct worker *w, char **errp)
+{
+	if (w->started)
+		return 0;
+	if (worker_register(w, errp) != 0 ||
+	    worker_listen(w, worker_pg(w), errp) != 0)
 		return -1;
 	w->poll_id = loop_add_timer(w->loop, w->poll_ms, worker_poll_cb, w,
 	    NULL, NULL);
@@ -628,6 +667,7 @@ worker_free(struct worker *w)
 	for (i = 0; i < w->ncaps; i++)
 		free(w->caps[i]);
 	free(w->caps);
+	free(w->metrics);
 	free(w->name);
 	free(w);
 }

@@ -33,6 +33,18 @@ typedef void	(*worker_idle_fn)(struct worker *, void *data);
  * NULL with *errp set.  Caller frees.
  */
 struct worker	*worker_new(struct app *, const char *name, char **errp);
+/*
+ * Register (the heartbeat upsert with starting set) without claiming
+ * anything: `chiffon agent --once`.  worker_start does it too.
+ */
+int		 worker_register(struct worker *, char **errp);
+/*
+ * The resource_metrics JSON later heartbeats carry (a copy is kept);
+ * NULL goes back to the worker's own CPU and memory figures.
+ */
+void		 worker_set_metrics(struct worker *, const char *json);
+/* The metrics the next heartbeat carries.  Caller frees. */
+char		*worker_metrics_json(const struct worker *);
 /* Register, LISTEN, start the timers and claim what is there. */
 int		 worker_start(struct worker *, char **errp);
 /*

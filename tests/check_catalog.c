@@ -506,6 +506,47 @@ START_TEST(test_json_roundtrip)
 }
 END_TEST
 
+/* "# chiffon:needs=" is kept as written, through JSON too. */
+START_TEST(test_needs_comment)
+{
+	char		 tmpl[] = "/tmp/check-catalog-XXXXXX", *dir;
+	struct catalog	*cat;
+	struct playbook	*pb, *back;
+	json_object	*o;
+
+	dir = mkdtemp(tmpl);
+	ck_assert_ptr_nonnull(dir);
+	check_catalog_write(dir, "ollama-deploy.yml",
+	    "# chiffon:description=Ollama with a GPU\n"
+	    "#   chiffon:needs= gpu:8GB,cores:4  \n"
+	    "- hosts: all\n  tasks:\n"
+	    "    - name: Pull the model\n      ansible.builtin.debug:\n");
+	check_catalog_write(dir, "plain-deploy.yml",
+	    "- hosts: all\n  tasks:\n"
+	    "    - name: Nothing\n      ansible.builtin.debug:\n");
+	cat = check_catalog_rescan(dir, NULL);
+	pb = catalog_find(cat, "ollama-deploy.yml");
+	ck_assert_ptr_nonnull(pb);
+	ck_assert_str_eq(pb->needs, "gpu:8GB,cores:4");
+	ck_assert_ptr_null(catalog_find(cat, "plain-deploy.yml")->needs);
+	o = catalog_playbook_json(pb);
+	back = catalog_playbook_new(pb->path);
+	ck_assert_int_eq(catalog_playbook_from_json(back, o), 0);
+	ck_assert_str_eq(back->needs, "gpu:8GB,cores:4");
+	catalog_playbook_free(back);
+	json_object_put(o);
+	catalog_free(cat);
+	for (size_t i = 0; i < 2; i++) {
+		char *f = path_join(dir, i == 0 ? "ollama-deploy.yml" :
+		    "plain-deploy.yml");
+
+		unlink(f);
+		free(f);
+	}
+	rmdir(dir);
+}
+END_TEST
+
 /* Run ansible-inventory --list in repo; caller frees its JSON. */
 static char *
 check_catalog_inventory_json(const char *repo)
@@ -618,6 +659,7 @@ main(void)
 	tcase_add_test(tc, test_json_roundtrip);
 	tcase_add_test(tc, test_inventory);
 	tcase_add_test(tc, test_bad_repo);
+	tcase_add_test(tc, test_needs_comment);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -446,6 +446,71 @@ START_TEST(test_deploy_moves_before_configure)
 }
 END_TEST
 
+/* A matcher that always answers the playbook named by data. */
+static int
+match_fixed(const char *text, const char *action, json_object *targets,
+    json_object **resultp, void *data, char **errp)
+{
+	const char	*path = data;
+	char		*json;
+
+	(void)text;
+	(void)action;
+	(void)targets;
+	(void)errp;
+	json = xasprintf("{\"match\": {\"path\": \"%s\", \"service\": "
+	    "\"ollama\", \"confidence\": 1.0, \"method\": \"exact\"}, "
+	    "\"candidates\": []}", path);
+	*resultp = json_tokener_parse(json);
+	free(json);
+	return 0;
+}
+
+/* "# chiffon:needs=" becomes the step's resources; a bad one a question. */
+START_TEST(test_needs_header)
+{
+	static const char catalog[] = "{\"playbooks\": ["
+	    "{\"path\": \"ollama-deploy.yml\", \"service\": \"ollama\", "
+	    "\"action\": \"deploy\", \"needs\": \"gpu:8GB, cores:4\", "
+	    "\"vars\": {\"chiffon_resources\": {\"gpu_mem_mb\": 4096, "
+	    "\"disk_mb\": 100}}},"
+	    "{\"path\": \"bad-deploy.yml\", \"service\": \"ollama\", "
+	    "\"action\": \"deploy\", \"needs\": \"gpu:plenty\"}]}";
+	struct vocab	 v;
+	struct plan	*p;
+	json_object	*parsed, *r;
+	char		*err = NULL;
+
+	ck_assert_msg(vocab_from_json(&v, catalog, &err) == 0, "%s", err);
+	ck_assert_str_eq(vocab_playbook(&v, "ollama-deploy.yml")->needs,
+	    "gpu:8GB, cores:4");
+	parsed = json_tokener_parse("{\"intents\": [{\"action\": "
+	    "\"deploy\", \"service\": \"ollama\", \"targets\": [], "
+	    "\"params\": {}, \"check\": false, \"text\": \"deploy "
+	    "ollama\"}], \"ambiguities\": [], \"out_of_scope\": [], "
+	    "\"notes\": [], \"tier\": \"deterministic\"}");
+	p = plan_build(NULL, "deploy ollama", parsed, &v, match_fixed,
+	    "ollama-deploy.yml", &err);
+	ck_assert_msg(p != NULL, "%s", err);
+	ck_assert_uint_eq(p->ntasks, 1);
+	ck_assert(plan_runnable(p));
+	r = p->tasks[0].resources;
+	ck_assert_str_eq(json_object_to_json_string_ext(r,
+	    JSON_C_TO_STRING_PLAIN),
+	    "{\"gpu_mem_mb\":8192,\"disk_mb\":100,\"cpu\":4}");
+	plan_free(p);
+	p = plan_build(NULL, "deploy ollama", parsed, &v, match_fixed,
+	    "bad-deploy.yml", &err);
+	ck_assert_msg(p != NULL, "%s", err);
+	ck_assert(!plan_runnable(p));
+	ck_assert_ptr_nonnull(strstr(json_object_to_json_string(p->questions),
+	    "bad-deploy.yml: its '# chiffon:needs=' line is wrong"));
+	plan_free(p);
+	json_object_put(parsed);
+	vocab_free(&v);
+}
+END_TEST
+
 START_TEST(test_resolve_and_json)
 {
 	struct plan	*p;
@@ -503,6 +568,7 @@ plan_suite(void)
 	tcase_add_test(tc, test_vocab_from_catalog);
 	tcase_add_test(tc, test_risk_table);
 	tcase_add_test(tc, test_durations);
+	tcase_add_test(tc, test_needs_header);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("planning");

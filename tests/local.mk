@@ -18,3 +18,5 @@ include tests/tui.mk
 include tests/dispatch.mk
 include tests/audit.mk
 include tests/orchestrate.mk
+include tests/metrics.mk
+include tests/agent.mk

@@ -9,11 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <git2.h>
 #include <libpq-fe.h>
 
+#include "conf.h"
 #include "migrate.h"
 #include "pgtest.h"
 #include "testutil.h"
@@ -177,4 +180,27 @@ testutil_head(const char *repo_path, const char *path, char **msgp,
 	git_tree_free(tree);
 	git_commit_free(c);
 	git_repository_free(repo);
+}
+
+void
+testutil_conf_set(struct conf *conf, const char *key, const char *value)
+{
+	char	*err = NULL;
+
+	ck_assert_msg(conf_set(conf, key, value, "test", &err) == 0,
+	    "%s = %s: %s", key, value, err);
+}
+
+void
+testutil_reap(pid_t *pids, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (pids[i] > 0) {
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], NULL, 0);
+		}
+		pids[i] = 0;
+	}
 }

@@ -7,8 +7,11 @@
 #ifndef CHIFFON_TESTUTIL_H
 #define CHIFFON_TESTUTIL_H
 
+#include <sys/types.h>
+
 #include <libpq-fe.h>
 
+struct conf;
 struct pgtest;
 
 /*
@@ -34,6 +37,12 @@ PGconn		*testutil_db(const char *name, int migrate, char **conninfop);
  * 0755 so that the server account gets in.  Caller frees.
  */
 char		*testutil_tmpdir(const char *tag);
+/* conf_set from "test"; fails the test when the value is refused. */
+void		 testutil_conf_set(struct conf *, const char *key,
+		    const char *value);
+/* SIGKILL and reap every pid > 0 of pids[n], setting each to 0. */
+void		 testutil_reap(pid_t *pids, size_t n);
+
 /* Remove dir and everything below it. */
 void		 testutil_rm(const char *dir);
 

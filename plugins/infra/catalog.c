@@ -173,6 +173,7 @@ catalog_playbook_free(struct playbook *pb)
 	free(pb->path);
 	free(pb->service);
 	free(pb->description);
+	free(pb->needs);
 	catalog_list_free(&pb->aliases);
 	free(pb->hosts);
 	catalog_list_free(&pb->tags);
@@ -803,6 +804,8 @@ catalog_playbook_json(const struct playbook *pb)
 	json_object_object_add(o, "description", pb->description != NULL ?
 	    json_object_new_string(pb->description) : NULL);
 	json_object_object_add(o, "aliases", catalog_list_json(&pb->aliases));
+	json_object_object_add(o, "needs", pb->needs != NULL ?
+	    json_object_new_string(pb->needs) : NULL);
 	json_object_object_add(o, "hosts", pb->hosts != NULL ?
 	    json_object_new_string(pb->hosts) : NULL);
 	json_object_object_add(o, "tags", catalog_list_json(&pb->tags));
@@ -856,6 +859,11 @@ catalog_playbook_from_json(struct playbook *pb, json_object *o)
 	    json_object_is_type(v, json_type_string)) {
 		free(pb->description);
 		pb->description = xstrdup(json_object_get_string(v));
+	}
+	if (json_object_object_get_ex(o, "needs", &v) &&
+	    json_object_is_type(v, json_type_string)) {
+		free(pb->needs);
+		pb->needs = xstrdup(json_object_get_string(v));
 	}
 	if (json_object_object_get_ex(o, "hosts", &v) &&
 	    json_object_is_type(v, json_type_string)) {

@@ -48,6 +48,7 @@ struct playbook {
 						   file name suffix, or NULL */
 	char			*description;	/* # chiffon:description= */
 	struct catalog_list	 aliases;	/* # chiffon:aliases=a,b */
+	char			*needs;		/* # chiffon:needs=gpu:8GB */
 	char			*hosts;		/* hosts patterns, ", " joined */
 	struct catalog_list	 tags;		/* play and task tags */
 	char			*vars_json;	/* first play's vars (object) */

@@ -56,26 +56,27 @@ static const char infra_catalog_sql_load[] =
 	"hosts, array_to_json(tags), vars, array_to_json(roles), "
 	"array_to_json(task_names), sha256, size, "
 	"(extract(epoch FROM mtime) * 1000000)::bigint, "
-	"(extract(epoch FROM refreshed_at) * 1000000)::bigint "
+	"(extract(epoch FROM refreshed_at) * 1000000)::bigint, needs "
 	"FROM playbooks";
 
 static const char infra_catalog_sql_upsert[] =
 	"INSERT INTO playbooks AS p (path, service, description, aliases, "
 	"hosts, tags, vars, roles, task_names, sha256, size, mtime, "
-	"refreshed_at) "
+	"refreshed_at, needs) "
 	"SELECT r->>'path', r->>'service', r->>'description', "
 	INFRA_CATALOG_ARRAY("aliases") ", r->>'hosts', "
 	INFRA_CATALOG_ARRAY("tags") ", r->'vars', "
 	INFRA_CATALOG_ARRAY("roles") ", " INFRA_CATALOG_ARRAY("tasks") ", "
 	"r->>'sha256', (r->>'size')::bigint, "
 	INFRA_CATALOG_TIME("mtime_us") ", " INFRA_CATALOG_TIME("refreshed_us")
-	" FROM jsonb_array_elements($1::jsonb) AS r "
+	", r->>'needs' FROM jsonb_array_elements($1::jsonb) AS r "
 	"ON CONFLICT (path) DO UPDATE SET service = EXCLUDED.service, "
 	"description = EXCLUDED.description, aliases = EXCLUDED.aliases, "
 	"hosts = EXCLUDED.hosts, tags = EXCLUDED.tags, vars = EXCLUDED.vars, "
 	"roles = EXCLUDED.roles, task_names = EXCLUDED.task_names, "
 	"sha256 = EXCLUDED.sha256, size = EXCLUDED.size, "
-	"mtime = EXCLUDED.mtime, refreshed_at = EXCLUDED.refreshed_at "
+	"mtime = EXCLUDED.mtime, refreshed_at = EXCLUDED.refreshed_at, "
+	"needs = EXCLUDED.needs "
 	"RETURNING id, path";
 
 static const char infra_catalog_sql_touch[] =
@@ -187,7 +188,7 @@ infra_catalog_load_rows(const struct chiffon_db_result *res, void *data)
 	const char	*v;
 	int		 i;
 
-	if (res->ncols < 14)
+	if (res->ncols < 15)
 		return;
 	for (i = 0; i < res->nrows; i++) {
 		v = infra_catalog_value(res, i, 1);
@@ -200,6 +201,8 @@ infra_catalog_load_rows(const struct chiffon_db_result *res, void *data)
 		free(catalog_service_name(pb->path, &pb->action));
 		if ((v = infra_catalog_value(res, i, 3)) != NULL)
 			pb->description = xstrdup(v);
+		if ((v = infra_catalog_value(res, i, 14)) != NULL)
+			pb->needs = xstrdup(v);
 		infra_catalog_list(&pb->aliases, infra_catalog_value(res, i, 4));
 		if ((v = infra_catalog_value(res, i, 5)) != NULL)
 			pb->hosts = xstrdup(v);

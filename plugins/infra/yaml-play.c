@@ -329,6 +329,9 @@ yaml_play_comments(const char *text, size_t len, struct playbook *pb)
 		} else if (klen == 11 && strncmp(key, "description", 11) == 0) {
 			free(pb->description);
 			pb->description = value;
+		} else if (klen == 5 && strncmp(key, "needs", 5) == 0) {
+			free(pb->needs);
+			pb->needs = value;
 		} else if (klen == 7 && strncmp(key, "aliases", 7) == 0) {
 			catalog_list_split(&pb->aliases, value, ',');
 			free(value);
