@@ -24,6 +24,7 @@
 
 #include "agent.h"
 #include "app.h"
+#include "approve.h"
 #include "conf.h"
 #include "db.h"
 #include "dispatch.h"
@@ -251,18 +252,14 @@ new_gpu_task(const char *resources)
 	id = qn("INSERT INTO tasks (plan_id, step, action, capability,"
 	    " extra_vars, resources) VALUES ($1::bigint, 1, 'train',"
 	    " 'test.sleep', $2::jsonb, $3::jsonb) RETURNING id", 3, params);
-	qexec("INSERT INTO approvals (plan_id, approved_by) VALUES"
-	    " ($1::bigint, 'tester')", 1, params);
-	qexec("UPDATE plans SET status = 'approved' WHERE id = $1::bigint", 1,
-	    params);
-	qexec("UPDATE tasks SET status = 'approved' WHERE plan_id ="
-	    " $1::bigint", 1, params);
 	{
-		char	*err = NULL;
-		int	 n = -1;
+		/* Through the gate: the approval row with its content. */
+		struct approve_who	 who = { "tester", NULL, { NULL, NULL } };
+		char			*err = NULL;
+		int			 n = -1;
 
-		ck_assert_msg(dispatch_enqueue(pg, atoll(plan), &n, &err) == 0,
-		    "%s", err);
+		ck_assert_msg(approve_plan(pg, atoll(plan), &who, &n, &err) >
+		    0, "%s", err);
 		ck_assert_int_eq(n, 1);
 	}
 	free(v);
