@@ -1,2 +1,3 @@
 ## plugins/local.mk - the capability plugins (dlopen modules).
 include plugins/infra/local.mk
+include plugins/template/local.mk

@@ -18,3 +18,4 @@ include tests/tui.mk
 include tests/dispatch.mk
 include tests/audit.mk
 include tests/orchestrate.mk
+include tests/template.mk
