@@ -170,6 +170,8 @@ plan_xstrdup0(const char *s)
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
+static json_object	*plan_jstr_new(const char *);
+
 static void
 plan_rollback(PGconn *pg)
 {
@@ -207,16 +209,76 @@ plan_add_all(json_object *to, json_object *from)
 
 /* --- matching ------------------------------------------------------------- */
 
+/*
+ * The matcher's answer for a new service: template.preview computes what
+ * template.generate will write (existing files are only refused when the
+ * step runs, so that --force can be planned).  A refusal or a missing
+ * template plugin is {"match": null, "error": ...}.  0, never -1.
+ */
+static int
+plan_match_generate(struct app *app, const char *name, json_object *targets,
+    json_object **resultp, char **errp)
+{
+	json_object	*params = json_object_new_object(), *res, *m;
+	char		*status = NULL, *result = NULL, *err = NULL;
+
+	(void)errp;
+	json_object_object_add(params, "service", json_object_new_string(name));
+	json_object_object_add(params, "force", json_object_new_boolean(1));
+	if (targets != NULL && json_object_array_length(targets) > 0)
+		json_object_object_add(params, "host", json_object_get(
+		    json_object_array_get_idx(targets, 0)));
+	*resultp = json_object_new_object();
+	if (host_invoke_sync(app, "template.preview",
+	    json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN),
+	    PLAN_MATCH_TIMEOUT_MS, &status, &result, &err) != 0) {
+		json_object_object_add(*resultp, "match", NULL);
+		json_object_object_add(*resultp, "error",
+		    json_object_new_string(err));
+		free(err);
+		json_object_put(params);
+		return 0;
+	}
+	json_object_put(params);
+	res = json_tokener_parse(result);
+	if (strcmp(status, "successful") != 0 || res == NULL) {
+		json_object_object_add(*resultp, "match", NULL);
+		json_object_object_add(*resultp, "error", json_object_new_string(
+		    plan_jstr(res, "error") != NULL ? plan_jstr(res, "error") :
+		    "template.preview failed"));
+	} else {
+		m = json_object_new_object();
+		json_object_object_add(m, "path", plan_jstr_new(plan_jstr(res,
+		    "playbook")));
+		json_object_object_add(m, "service", plan_jstr_new(plan_jstr(
+		    res, "service")));
+		json_object_object_add(m, "layout", plan_jstr_new(plan_jstr(
+		    res, "layout")));
+		json_object_object_add(m, "confidence",
+		    json_object_new_double(1));
+		json_object_object_add(*resultp, "match", m);
+		json_object_object_add(*resultp, "files", json_object_get(
+		    json_object_object_get(res, "files")));
+	}
+	json_object_put(res);
+	free(status);
+	free(result);
+	return 0;
+}
+
 int
 plan_match_host(const char *text, const char *action, json_object *targets,
     json_object **resultp, void *data, char **errp)
 {
 	struct app	*app = data;
-	json_object	*params = json_object_new_object();
+	json_object	*params;
 	char		*status = NULL, *result = NULL, *err = NULL;
 	const char	*msg;
 	int		 rc;
 
+	if (action != NULL && strcmp(action, "generate") == 0)
+		return plan_match_generate(app, text, targets, resultp, errp);
+	params = json_object_new_object();
 	json_object_object_add(params, "text", json_object_new_string(text));
 	if (action != NULL)
 		json_object_object_add(params, "action",
@@ -281,6 +343,60 @@ plan_has_word(const char *text, const char *word)
 	return 0;
 }
 
+/*
+ * A generate step: the matcher, asked with action "generate" and the new
+ * service's name as text, names the playbook that will run it (the
+ * template plugin's template.preview, see plan_match_host); what it
+ * refuses (a hostile name, an unknown layout, no template plugin)
+ * becomes a question.  The step runs the "template.generate" capability
+ * with the request's port, image, host and force in its extra vars.
+ */
+static int
+plan_generate_task(struct plan *plan, struct plan_task *t,
+    json_object *params, json_object *targets, plan_match_fn match,
+    void *match_data, char **errp)
+{
+	json_object	*res = NULL, *m;
+	const char	*name, *why;
+	char		*q;
+
+	name = plan_jstr(params, "name");
+	if (name == NULL)
+		name = t->service;
+	if (name == NULL) {
+		q = xasprintf("Step %d (%s): what should the new service be "
+		    "called?", t->step, t->text);
+		plan_add_unique(plan->questions, q);
+		free(q);
+		return 0;
+	}
+	if (match(name, "generate", targets, &res, match_data, errp) != 0)
+		return -1;
+	if (!json_object_object_get_ex(res, "match", &m) || m == NULL ||
+	    plan_jstr(m, "path") == NULL) {
+		why = plan_jstr(res, "error");
+		q = xasprintf("Step %d (%s): cannot generate %s: %s", t->step,
+		    t->text, name, why != NULL ? why : "no template plugin "
+		    "answered");
+		plan_add_unique(plan->questions, q);
+		free(q);
+		json_object_put(res);
+		return 0;
+	}
+	free(t->service);
+	t->service = plan_xstrdup0(plan_jstr(m, "service"));
+	t->playbook = xstrdup(plan_jstr(m, "path"));
+	t->confidence = 1;
+	free(t->capability);
+	t->capability = xstrdup("template.generate");
+	if (t->note == NULL)
+		t->note = xasprintf("writes %s (%s layout)", t->playbook,
+		    plan_jstr(m, "layout") != NULL ? plan_jstr(m, "layout") :
+		    "?");
+	json_object_put(res);
+	return 0;
+}
+
 /* Match one step; a miss or an unknown service becomes a question. */
 static int
 plan_match_task(struct plan *plan, struct plan_task *t, json_object *intent,
@@ -293,14 +409,9 @@ plan_match_task(struct plan *plan, struct plan_task *t, json_object *intent,
 	json_object_object_get_ex(intent, "targets", &targets);
 	if (json_object_object_get_ex(intent, "params", &params))
 		unknown = plan_jstr(params, "unknown_service");
-	if (strcmp(t->action, "generate") == 0) {
-		q = xasprintf("Step %d (%s): chiffon cannot generate roles or "
-		    "playbooks yet; write the playbook and ask again.",
-		    t->step, t->text);
-		plan_add_unique(plan->questions, q);
-		free(q);
-		return 0;
-	}
+	if (strcmp(t->action, "generate") == 0)
+		return plan_generate_task(plan, t, params, targets, match,
+		    match_data, errp);
 	if (t->service != NULL && !plan_has_word(t->text, t->service))
 		text = xasprintf("%s %s", t->text, t->service);
 	else
@@ -713,7 +824,7 @@ plan_build(PGconn *pg, const char *text, json_object *parsed,
 			json_object_object_add(t->resources, "gpu",
 			    json_object_new_boolean(1));
 		checkable = t->playbook != NULL && (pb == NULL ||
-		    !pb->no_check);
+		    !pb->no_check) && strcmp(t->capability, "ansible") == 0;
 		t->risk = plan_risk(t->action, t->risk, checkable,
 		    &t->risk_why);
 	}

@@ -260,12 +260,17 @@ template_job_success(struct template_job *job)
 		json_object_array_add(paths,
 		    json_object_new_string(job->s->commit[i]));
 	json_object_object_add(rc, "paths", paths);
-	msg = xasprintf("Generate %s (%s layout)\n\nchiffon generate wrote "
-	    "%zu file%s for %s; %s.", job->s->service, job->s->layout,
-	    job->s->nfiles, job->s->nfiles == 1 ? "" : "s", job->s->service,
-	    strcmp(job->s->layout, "site") == 0 ? "the role is off until "
-	    "its _enabled toggle is true" : "run it with the playbook "
-	    "above");
+	if (strcmp(job->s->layout, "site") == 0)
+		msg = xasprintf("Generate %s: role %s in %s\n\nchiffon generate "
+		    "wrote %zu files.  The role is off until %s_enabled is "
+		    "true; then: ansible-playbook %s --tags %s", job->s->service,
+		    job->s->role, job->s->playbook, job->s->nfiles,
+		    job->s->role, job->s->playbook, job->s->service);
+	else
+		msg = xasprintf("Generate %s: %s\n\nchiffon generate wrote "
+		    "%zu file%s.  Deploy with: ansible-playbook %s",
+		    job->s->service, job->s->playbook, job->s->nfiles,
+		    job->s->nfiles == 1 ? "" : "s", job->s->playbook);
 	json_object_object_add(rc, "message", json_object_new_string(msg));
 	free(msg);
 	json_object_object_add(o, "repo_commit", rc);
