@@ -824,7 +824,7 @@ plan_build(PGconn *pg, const char *text, json_object *parsed,
 			json_object_object_add(t->resources, "gpu",
 			    json_object_new_boolean(1));
 		checkable = t->playbook != NULL && (pb == NULL ||
-		    !pb->no_check) && strcmp(t->capability, "ansible") == 0;
+		    !pb->no_check);
 		t->risk = plan_risk(t->action, t->risk, checkable,
 		    &t->risk_why);
 	}

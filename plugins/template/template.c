@@ -158,6 +158,8 @@ template_plan(struct chiffon_task *task, char **repop, char **errp)
 	}
 	sp.image = template_param_str(params, "image");
 	sp.hosts = template_param_str(params, "host");
+	if (sp.hosts == NULL)	/* a plan step's targets */
+		sp.hosts = template_param_str(params, "limit");
 	if ((v = template_param(params, "force")) != NULL)
 		sp.force = json_object_get_boolean(v);
 	if ((repo = template_param_str(params, "repo")) == NULL)
