@@ -22,3 +22,15 @@ EXTRA_DIST += tests/template/per-service/ansible.cfg \
 	tests/template/site/roles/dns/defaults/main.yml \
 	tests/template/site/roles/dns_cache/tasks/main.yml \
 	tests/template/site/roles/dns_cache/defaults/main.yml
+
+## check_generate: `chiffon generate` end to end on git copies of both
+## fixture repositories: refusals, validation for real, the commit as the
+## approver, real deploys (connection: local) with changed=0 the second
+## time, rollback, and a plain-English request planned and approved.
+check_PROGRAMS += tests/check_generate
+TESTS += tests/check_generate
+tests_check_generate_SOURCES = tests/check_generate.c $(ORCH_TEST_SOURCES)
+tests_check_generate_CPPFLAGS = $(TEST_CFLAGS)
+tests_check_generate_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
+EXTRA_tests_check_generate_DEPENDENCIES = plugins/infra/infra.la \
+	plugins/template/template.la src/chiffon$(EXEEXT)

@@ -131,7 +131,7 @@ template_plan(struct chiffon_task *task, char **repop, char **errp)
 	struct scaffold_params	 sp = { 0 };
 	struct scaffold		*s;
 	json_object		*params, *v;
-	const char		*repo;
+	const char		*repo, *lim;
 	char			*end;
 	long			 port;
 
@@ -158,8 +158,10 @@ template_plan(struct chiffon_task *task, char **repop, char **errp)
 	}
 	sp.image = template_param_str(params, "image");
 	sp.hosts = template_param_str(params, "host");
-	if (sp.hosts == NULL)	/* a plan step's targets */
-		sp.hosts = template_param_str(params, "limit");
+	/* A plan step's targets name the group, unless they are all hosts. */
+	if (sp.hosts == NULL && (lim = template_param_str(params,
+	    "limit")) != NULL && strcmp(lim, "all") != 0)
+		sp.hosts = lim;
 	if ((v = template_param(params, "force")) != NULL)
 		sp.force = json_object_get_boolean(v);
 	if ((repo = template_param_str(params, "repo")) == NULL)
