@@ -343,6 +343,25 @@ plan_has_word(const char *text, const char *word)
 	return 0;
 }
 
+/* "create a.yml, edit site.yml (site layout)".  Caller frees. */
+static char *
+plan_generate_files(json_object *res, const char *layout)
+{
+	struct strbuf	 sb = { 0 };
+	json_object	*files, *f;
+	size_t		 i, n;
+
+	files = json_object_object_get(res, "files");
+	n = files != NULL ? json_object_array_length(files) : 0;
+	for (i = 0; i < n; i++) {
+		f = json_object_array_get_idx(files, i);
+		strbuf_addf(&sb, "%s%s %s", i > 0 ? ", " : "",
+		    plan_jstr(f, "action"), plan_jstr(f, "path"));
+	}
+	strbuf_addf(&sb, " (%s layout)", layout != NULL ? layout : "?");
+	return strbuf_detach(&sb);
+}
+
 /*
  * A generate step: the matcher, asked with action "generate" and the new
  * service's name as text, names the playbook that will run it (the
@@ -389,10 +408,8 @@ plan_generate_task(struct plan *plan, struct plan_task *t,
 	t->confidence = 1;
 	free(t->capability);
 	t->capability = xstrdup("template.generate");
-	if (t->note == NULL)
-		t->note = xasprintf("writes %s (%s layout)", t->playbook,
-		    plan_jstr(m, "layout") != NULL ? plan_jstr(m, "layout") :
-		    "?");
+	free(t->note);
+	t->note = plan_generate_files(res, plan_jstr(m, "layout"));
 	json_object_put(res);
 	return 0;
 }
@@ -956,7 +973,9 @@ plan_format(const struct plan *plan)
 			strbuf_addc(&sb, '\n');
 		}
 		if (t->note != NULL)
-			strbuf_addf(&sb, "    asked: %s\n", t->note);
+			strbuf_addf(&sb, "    %s: %s\n", t->capability != NULL &&
+			    strcmp(t->capability, "template.generate") == 0 ?
+			    "files" : "asked", t->note);
 		if (t->extra_vars != NULL &&
 		    json_object_object_length(t->extra_vars) > 0)
 			strbuf_addf(&sb, "    vars: %s\n",

@@ -535,6 +535,8 @@ START_TEST(test_plain_english)
 	    o.err);
 	ck_assert_ptr_nonnull(strstr(o.text, " 1. generate vaultwarden  "
 	    "vaultwarden-deploy.yml"));
+	ck_assert_ptr_nonnull(strstr(o.text, "    files: create "
+	    "vaultwarden-deploy.yml (per-service layout)\n"));
 	out_free(&o);
 	s = orchtest_str(pg, "SELECT capability || ' ' || playbook || ' ' ||"
 	    " (extra_vars->>'port') FROM tasks WHERE action = 'generate'", 0,
@@ -555,6 +557,14 @@ START_TEST(test_plain_english)
 	ck_assert_ptr_nonnull(strstr(s, "vaultwarden_port: 8081\n"));
 	free(s);
 	assert_committed(repo, generate_task(), "vaultwarden-deploy.yml");
+	/* The catalog sees the new service at once: the deploy is planned. */
+	chiffon(&o, repo, NULL, (const char *const[]){ "plan", "deploy "
+	    "vaultwarden on apps", NULL });
+	ck_assert_msg(o.status == 0, "exit %d\n%s\n%s", o.status, o.text,
+	    o.err);
+	ck_assert_ptr_nonnull(strstr(o.text, " 1. deploy vaultwarden  "
+	    "vaultwarden-deploy.yml"));
+	out_free(&o);
 	free(plan);
 	free(repo);
 }
