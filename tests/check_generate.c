@@ -276,6 +276,22 @@ assert_committed(const char *repo, long long task_id, const char *path)
 	free(who);
 }
 
+/* The task's validation output is recorded as a run with that status. */
+static void
+assert_validation_run(long long task_id, const char *status)
+{
+	char	tid[32];
+
+	snprintf(tid, sizeof tid, "%lld", task_id);
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM runs WHERE "
+	    "task_id = $1::bigint AND kind = 'template.validate' AND status = "
+	    "$2", 2, (const char *const[]){ tid, status }), 1);
+	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM run_output o"
+	    " JOIN runs r ON r.id = o.run_id WHERE r.task_id = $1::bigint AND"
+	    " o.line LIKE '$ ansible-playbook --syntax-check %'", 1,
+	    (const char *const[]){ tid }), 1);
+}
+
 /* ansible-playbook --syntax-check and ansible-lint, for real. */
 static void
 assert_valid(const char *repo, const char *playbook, const char *role)
@@ -342,6 +358,7 @@ START_TEST(test_per_service)
 	    "# chiffon:description=", 53), 0);
 	ck_assert_ptr_nonnull(strstr(before, "  hosts: apps\n"));
 	assert_committed(repo, task, "vault-warden-deploy.yml");
+	assert_validation_run(task, "successful");
 	assert_valid(repo, "vault-warden-deploy.yml", NULL);
 	/* It deploys (no container engine: files only), then changes nothing. */
 	root = path_join(ot.tmp, "root/vault-warden");
@@ -517,6 +534,8 @@ START_TEST(test_validation_rolls_back)
 	assert_clean(repo);
 	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM tasks WHERE "
 	    "action = 'generate' AND status = 'failed'", 0, NULL), 1);
+	assert_validation_run(orchtest_int(pg, "SELECT id FROM tasks WHERE "
+	    "action = 'generate'", 0, NULL), "failed");
 	free(conf);
 	free(over);
 	free(repo);

@@ -60,6 +60,7 @@ struct template_job {
 	char			*repo;
 	int			 step;		/* index in template_steps */
 	struct chiffon_child	*child;
+	struct chiffon_run	*run;		/* the validation's output */
 	struct strbuf		 out;
 	int			 timer;
 	int			 canceled;
@@ -233,11 +234,22 @@ template_job_free(struct template_job *job)
 	free(job);
 }
 
+/* Close the validation's run (status as for run_finish). */
+static void
+template_job_run_end(struct template_job *job, const char *status, int code)
+{
+	if (job->run == NULL)
+		return;
+	template_host->run_finish(job->run, status, code, "{}", NULL);
+	job->run = NULL;
+}
+
 /* A validation step failed or was stopped: roll back and finish. */
 static void
 template_job_abort(struct template_job *job, const char *status,
-    const char *msg)
+    const char *msg, int code)
 {
+	template_job_run_end(job, status, code);
 	scaffold_rollback(job->s, job->repo);
 	template_fail(job->task, status, msg);
 	template_job_free(job);
@@ -278,6 +290,7 @@ template_job_success(struct template_job *job)
 	json_object_object_add(rc, "message", json_object_new_string(msg));
 	free(msg);
 	json_object_object_add(o, "repo_commit", rc);
+	template_job_run_end(job, "successful", 0);
 	template_host->task_finish(job->task, "successful",
 	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
@@ -291,7 +304,8 @@ template_on_line(struct chiffon_child *child, int stream, const char *line,
 	struct template_job	*job = data;
 
 	(void)child;
-	(void)stream;
+	if (job->run != NULL)
+		template_host->run_line(job->run, stream, line, len);
 	if (job->out.len + len + 1 > TEMPLATE_OUTPUT_MAX)
 		return;
 	strbuf_add(&job->out, line, len);
@@ -315,7 +329,7 @@ template_on_exit(struct chiffon_child *child, int wstatus,
 	}
 	if (job->canceled) {
 		template_job_abort(job, "canceled", "template: canceled; "
-		    "nothing was kept");
+		    "nothing was kept", -1);
 		return;
 	}
 	if (job->timed_out || !WIFEXITED(wstatus) ||
@@ -326,7 +340,7 @@ template_on_exit(struct chiffon_child *child, int wstatus,
 		    " (not installed?)" : "", job->out.len > 0 ? job->out.buf :
 		    "");
 		template_job_abort(job, job->timed_out ? "timeout" : "failed",
-		    msg);
+		    msg, WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
 		free(msg);
 		return;
 	}
@@ -371,9 +385,10 @@ template_step_start(struct template_job *job)
 	};
 	struct chiffon_spawn_opts	 opts = { 0 };
 	struct chiffon_user_data	 ud = { job, NULL };
+	struct strbuf			 cmd = { 0 };
 	const char			*argv[8];
 	char				*role = NULL, *msg;
-	size_t				 n = 0;
+	size_t				 i, n = 0;
 
 	strbuf_reset(&job->out);
 	if (job->step == 0) {
@@ -389,6 +404,14 @@ template_step_start(struct template_job *job)
 			argv[n++] = role = xasprintf("roles/%s", job->s->role);
 	}
 	argv[n] = NULL;
+	if (job->run != NULL) {
+		strbuf_adds(&cmd, "$");
+		for (i = 0; i < n; i++)
+			strbuf_addf(&cmd, " %s", argv[i]);
+		template_host->run_line(job->run, CHIFFON_STREAM_HOST,
+		    cmd.buf, cmd.len);
+		strbuf_free(&cmd);
+	}
 	opts.argv = argv;
 	opts.cwd = job->repo;
 	opts.use_pty = 0;
@@ -398,7 +421,7 @@ template_step_start(struct template_job *job)
 	if (job->child == NULL) {
 		msg = xasprintf("%s could not be started (see the log); "
 		    "nothing was kept", template_steps[job->step].what);
-		template_job_abort(job, "failed", msg);
+		template_job_abort(job, "failed", msg, -1);
 		free(msg);
 		return;
 	}
@@ -444,10 +467,14 @@ template_generate(struct chiffon_task *task, void *data)
 	    template_host->config_duration(template_plugin,
 	    "plugin.template.timeout", &job->timeout_s) < 0) {
 		template_job_abort(job, "failed", "plugin.template.timeout: "
-		    "not a duration");
+		    "not a duration", -1);
 		return -1;
 	}
 	template_host->task_on_cancel(task, template_on_cancel, job);
+	/* Recorded like any run, when the task has a row. */
+	if (template_host->task_id(task) != NULL)
+		job->run = template_host->run_begin(task, "template.validate",
+		    "{}");
 	template_step_start(job);
 	return 0;
 }
