@@ -462,9 +462,14 @@ plan_match_task(struct plan *plan, struct plan_task *t, json_object *intent,
 	if (t->playbook == NULL) {
 		cands = plan_candidates_text(t->candidates);
 		if (unknown != NULL)
-			q = xasprintf("Step %d (%s): no playbook for '%s'.%s%s",
-			    t->step, t->text, unknown, *cands != '\0' ?
-			    " Closest, none a match: " : "", cands);
+			q = xasprintf("Step %d (%s): no playbook for '%s'.%s%s"
+			    "%s%s%s", t->step, t->text, unknown, *cands !=
+			    '\0' ? " Closest, none a match: " : "", cands,
+			    strcmp(t->action, "deploy") == 0 ? " Generate "
+			    "one? chiffon generate " : "",
+			    strcmp(t->action, "deploy") == 0 ? unknown : "",
+			    strcmp(t->action, "deploy") == 0 ? " (see "
+			    "TEMPLATES in chiffon(1))" : "");
 		else
 			q = xasprintf("Step %d (%s): no playbook matches %s%s "
 			    "well enough.%s%s Name one, or rephrase.",

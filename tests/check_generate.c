@@ -548,6 +548,14 @@ START_TEST(test_plain_english)
 	char		*repo, *plan, *s;
 
 	repo = fixture_repo("per-service");
+	/* A miss offers to generate the service. */
+	chiffon(&o, repo, NULL, (const char *const[]){ "plan", "deploy "
+	    "vaultwarden", NULL });
+	ck_assert_int_eq(o.status, 1);
+	ck_assert_ptr_nonnull(strstr(o.text, "no playbook for 'vaultwarden'"));
+	ck_assert_ptr_nonnull(strstr(o.text, "Generate one? chiffon generate "
+	    "vaultwarden"));
+	out_free(&o);
 	chiffon(&o, repo, NULL, (const char *const[]){ "plan", "create a "
 	    "playbook for vaultwarden on port 8081", NULL });
 	ck_assert_msg(o.status == 0, "exit %d\n%s\n%s", o.status, o.text,
