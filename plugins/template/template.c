@@ -85,19 +85,17 @@ template_config(const char *key)
 	return template_host->config_get(template_plugin, key);
 }
 
-/* The built-in templates: installed, else the source tree's. */
-static const char *
+/* The built-in templates: installed, else the source tree's.  Caller frees. */
+static char *
 template_builtin_dir(void)
 {
-	static char	*dir;
 	struct stat	 sb;
+	char		*dir;
 
-	if (dir == NULL) {
-		dir = path_join(CHIFFON_DATA_ROOT, "templates");
-		if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-			free(dir);
-			dir = xstrdup(CHIFFON_SRC_TEMPLATE_DIR);
-		}
+	dir = path_join(CHIFFON_DATA_ROOT, "templates");
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		free(dir);
+		dir = xstrdup(CHIFFON_SRC_TEMPLATE_DIR);
 	}
 	return dir;
 }
@@ -133,7 +131,7 @@ template_plan(struct chiffon_task *task, char **repop, char **errp)
 	struct scaffold		*s;
 	json_object		*params, *v;
 	const char		*repo, *lim;
-	char			*end;
+	char			*end, *builtin;
 	long			 port;
 
 	params = json_tokener_parse(template_host->task_params(task));
@@ -178,11 +176,12 @@ template_plan(struct chiffon_task *task, char **repop, char **errp)
 	if (sp.layout == NULL)
 		sp.layout = template_config("plugin.template.layout");
 	sp.template_dir = template_config("plugin.template.dir");
-	sp.builtin_dir = template_builtin_dir();
+	sp.builtin_dir = builtin = template_builtin_dir();
 	s = scaffold_plan(&sp, errp);
 	if (s != NULL)
 		*repop = xstrdup(repo);
 	json_object_put(params);
+	free(builtin);
 	return s;
 }
 
