@@ -243,9 +243,9 @@ plan_match_generate(struct app *app, const char *name, json_object *targets,
 	res = json_tokener_parse(result);
 	if (strcmp(status, "successful") != 0 || res == NULL) {
 		json_object_object_add(*resultp, "match", NULL);
-		json_object_object_add(*resultp, "error", json_object_new_string(
-		    plan_jstr(res, "error") != NULL ? plan_jstr(res, "error") :
-		    "template.preview failed"));
+		json_object_object_add(*resultp, "error",
+		    json_object_new_string(plan_jstr(res, "error") != NULL ?
+		    plan_jstr(res, "error") : "template.preview failed"));
 	} else {
 		m = json_object_new_object();
 		json_object_object_add(m, "path", plan_jstr_new(plan_jstr(res,
@@ -978,9 +978,10 @@ plan_format(const struct plan *plan)
 			strbuf_addc(&sb, '\n');
 		}
 		if (t->note != NULL)
-			strbuf_addf(&sb, "    %s: %s\n", t->capability != NULL &&
-			    strcmp(t->capability, "template.generate") == 0 ?
-			    "files" : "asked", t->note);
+			strbuf_addf(&sb, "    %s: %s\n",
+			    t->capability != NULL && strcmp(t->capability,
+			    "template.generate") == 0 ? "files" : "asked",
+			    t->note);
 		if (t->extra_vars != NULL &&
 		    json_object_object_length(t->extra_vars) > 0)
 			strbuf_addf(&sb, "    vars: %s\n",

@@ -126,8 +126,11 @@ run_ok(const char *cwd, const char *const *argv)
 	struct out	o;
 
 	run(&o, cwd, argv);
-	ck_assert_msg(o.status == 0, "%s: exit %d\n%s\n%s", argv[0],
-	    o.status, o.text, o.err);
+	if (o.status != 0) {
+		fprintf(stderr, "%s: exit %d\n%s\n%s\n", argv[0], o.status,
+		    o.text, o.err);
+		ck_abort_msg("%s: exit %d (output above)", argv[0], o.status);
+	}
 	out_free(&o);
 }
 
@@ -154,6 +157,20 @@ chiffon(struct out *o, const char *repo, const char *conf,
 	unsetenv("CHIFFON_REPO");
 	unsetenv("CHIFFON_CONFIG");
 	free(bin);
+}
+
+/* chiffon() that must exit 0 (the output goes to stderr if not). */
+static void
+chiffon_ok(struct out *o, const char *repo, const char *conf,
+    const char *const *args)
+{
+	chiffon(o, repo, conf, args);
+	if (o->status != 0) {
+		fprintf(stderr, "chiffon %s: exit %d\n%s\n%s\n", args[0],
+		    o->status, o->text, o->err);
+		ck_abort_msg("chiffon %s: exit %d (output above)", args[0],
+		    o->status);
+	}
 }
 
 /* A git copy of fixture NAME under the test's directory.  Caller frees. */
@@ -203,7 +220,8 @@ assert_hostile_refused(const char *repo)
 {
 	static const char *const names[] = { "../etc", "a/b", "-rf", "",
 	    "x;rm -rf /", "Ünïcode",
-	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaa" };
 	struct out	 o;
 	long long	 before, after;
 	int		 ncommits = testutil_ncommits(repo);
@@ -317,8 +335,11 @@ deploy(const char *repo, const char *const *args)
 		argv[n++] = *args++;
 	argv[n] = NULL;
 	run(&o, repo, argv);
-	ck_assert_msg(o.status == 0, "deploy: exit %d\n%s\n%s", o.status,
-	    o.text, o.err);
+	if (o.status != 0) {
+		fprintf(stderr, "deploy: exit %d\n%s\n%s\n", o.status, o.text,
+		    o.err);
+		ck_abort_msg("deploy: exit %d (output above)", o.status);
+	}
 	p = strstr(o.text, "PLAY RECAP");
 	ck_assert_ptr_nonnull(p);
 	p = strstr(p, "changed=");
@@ -338,11 +359,9 @@ START_TEST(test_per_service)
 
 	repo = fixture_repo("per-service");
 	assert_hostile_refused(repo);
-	chiffon(&o, repo, NULL, (const char *const[]){ "generate", "--port",
+	chiffon_ok(&o, repo, NULL, (const char *const[]){ "generate", "--port",
 	    "8081", "--image", "vaultwarden/server:1.30.5", "--host", "apps",
 	    "--yes", "Vault Warden", NULL });
-	ck_assert_msg(o.status == 0, "exit %d\n%s\n%s", o.status, o.text,
-	    o.err);
 	/* The plan step showed the file it writes, with its diff. */
 	ck_assert_ptr_nonnull(strstr(o.text, "  create    "
 	    "vault-warden-deploy.yml\n"));
@@ -360,7 +379,7 @@ START_TEST(test_per_service)
 	assert_committed(repo, task, "vault-warden-deploy.yml");
 	assert_validation_run(task, "successful");
 	assert_valid(repo, "vault-warden-deploy.yml", NULL);
-	/* It deploys (no container engine: files only), then changes nothing. */
+	/* It deploys (no container engine: files only), then changes none. */
 	root = path_join(ot.tmp, "root/vault-warden");
 	dirvar = xasprintf("vault_warden_dir=%s", root);
 	ck_assert_int_gt(deploy(repo, (const char *const[]){
@@ -385,9 +404,8 @@ START_TEST(test_per_service)
 	assert_clean(repo);
 	free(after);
 	/* With --force it is rewritten and committed. */
-	chiffon(&o, repo, NULL, (const char *const[]){ "generate", "--port",
-	    "9999", "--force", "--yes", "vault_warden", NULL });
-	ck_assert_msg(o.status == 0, "exit %d\n%s", o.status, o.err);
+	chiffon_ok(&o, repo, NULL, (const char *const[]){ "generate",
+	    "--port", "9999", "--force", "--yes", "vault_warden", NULL });
 	ck_assert_ptr_nonnull(strstr(o.text, "  overwrite vault-warden-deploy"
 	    ".yml\n"));
 	out_free(&o);
@@ -415,11 +433,9 @@ START_TEST(test_site)
 	repo = fixture_repo("site");
 	orig = slurp(repo, "site.yml");
 	assert_hostile_refused(repo);
-	chiffon(&o, repo, NULL, (const char *const[]){ "generate", "--port",
+	chiffon_ok(&o, repo, NULL, (const char *const[]){ "generate", "--port",
 	    "8081", "--image", "vaultwarden/server:1.30.5", "--yes",
 	    "Vault Warden", NULL });
-	ck_assert_msg(o.status == 0, "exit %d\n%s\n%s", o.status, o.text,
-	    o.err);
 	ck_assert_ptr_nonnull(strstr(o.text, "(site layout, hosts apps)"));
 	ck_assert_ptr_nonnull(strstr(o.text, "  edit      site.yml\n"));
 	ck_assert_ptr_nonnull(strstr(o.text, "  create    "
@@ -428,7 +444,7 @@ START_TEST(test_site)
 	    "+      tags: [vault-warden]\n"));
 	out_free(&o);
 	task = generate_task();
-	/* site.yml: the entry after the apps play's last role, all else kept. */
+	/* site.yml: the entry after the apps play's last role; all kept. */
 	site = slurp(repo, "site.yml");
 	p = strstr(orig, "      when: false\n");
 	ck_assert_ptr_nonnull(p);
@@ -476,10 +492,8 @@ START_TEST(test_site)
 	ck_assert_int_eq(testutil_ncommits(repo), ncommits);
 	assert_clean(repo);
 	/* Another host group: the entry goes into that group's play. */
-	chiffon(&o, repo, NULL, (const char *const[]){ "generate", "--host",
+	chiffon_ok(&o, repo, NULL, (const char *const[]){ "generate", "--host",
 	    "dns", "--yes", "resolver", NULL });
-	ck_assert_msg(o.status == 0, "exit %d\n%s\n%s", o.status, o.text,
-	    o.err);
 	out_free(&o);
 	free(expect);
 	expect = slurp(repo, "site.yml");
@@ -556,10 +570,8 @@ START_TEST(test_plain_english)
 	ck_assert_ptr_nonnull(strstr(o.text, "Generate one? chiffon generate "
 	    "vaultwarden"));
 	out_free(&o);
-	chiffon(&o, repo, NULL, (const char *const[]){ "plan", "create a "
+	chiffon_ok(&o, repo, NULL, (const char *const[]){ "plan", "create a "
 	    "playbook for vaultwarden on port 8081", NULL });
-	ck_assert_msg(o.status == 0, "exit %d\n%s\n%s", o.status, o.text,
-	    o.err);
 	ck_assert_ptr_nonnull(strstr(o.text, " 1. generate vaultwarden  "
 	    "vaultwarden-deploy.yml"));
 	ck_assert_ptr_nonnull(strstr(o.text, "    files: create "
@@ -574,10 +586,8 @@ START_TEST(test_plain_english)
 	ck_assert_ptr_null(s = slurp(repo, "vaultwarden-deploy.yml"));
 	plan = orchtest_str(pg, "SELECT plan_id::text FROM plans ORDER BY id "
 	    "DESC LIMIT 1", 0, NULL);
-	chiffon(&o, repo, NULL, (const char *const[]){ "approve", "--wait",
+	chiffon_ok(&o, repo, NULL, (const char *const[]){ "approve", "--wait",
 	    plan, NULL });
-	ck_assert_msg(o.status == 0, "exit %d\n%s\n%s", o.status, o.text,
-	    o.err);
 	out_free(&o);
 	s = slurp(repo, "vaultwarden-deploy.yml");
 	ck_assert_ptr_nonnull(s);
@@ -585,10 +595,8 @@ START_TEST(test_plain_english)
 	free(s);
 	assert_committed(repo, generate_task(), "vaultwarden-deploy.yml");
 	/* The catalog sees the new service at once: the deploy is planned. */
-	chiffon(&o, repo, NULL, (const char *const[]){ "plan", "deploy "
+	chiffon_ok(&o, repo, NULL, (const char *const[]){ "plan", "deploy "
 	    "vaultwarden on apps", NULL });
-	ck_assert_msg(o.status == 0, "exit %d\n%s\n%s", o.status, o.text,
-	    o.err);
 	ck_assert_ptr_nonnull(strstr(o.text, " 1. deploy vaultwarden  "
 	    "vaultwarden-deploy.yml"));
 	out_free(&o);

@@ -186,28 +186,32 @@ START_TEST(test_layouts)
 }
 END_TEST
 
-static const char site_text[] =
-    "# head comment\n"
-    "- name: Apps\n"
-    "  hosts: apps\n"
-    "  roles:\n"
-    "    # first\n"
-    "    - role: web\n"
-    "      tags: [web]\n"
-    "\n"
-    "    - role: db   # trailing\n"
-    "      tags: [db]\n"
-    "      vars:\n"
+/* A site playbook: the apps play, then the dns play. */
+#define SITE_APPS \
+    "# head comment\n" \
+    "- name: Apps\n" \
+    "  hosts: apps\n" \
+    "  roles:\n" \
+    "    # first\n" \
+    "    - role: web\n" \
+    "      tags: [web]\n" \
+    "\n" \
+    "    - role: db   # trailing\n" \
+    "      tags: [db]\n" \
+    "      vars:\n" \
     "        db_port: 5432\n"
-    "# between plays\n"
-    "- name: DNS\n"
-    "  hosts: dns\n"
-    "  roles:\n"
-    "  - dns\n";
+#define SITE_DNS \
+    "# between plays\n" \
+    "- name: DNS\n" \
+    "  hosts: dns\n" \
+    "  roles:\n" \
+    "  - dns\n"
+static const char site_text[] = SITE_APPS SITE_DNS;
 
 START_TEST(test_site_insert)
 {
-	const char	*entry = "- role: vault_warden\n  tags: [vault-warden]\n";
+	const char	*entry = "- role: vault_warden\n"
+			    "  tags: [vault-warden]\n";
 	const char	*play = "- name: Deploy vault-warden\n  hosts: media\n"
 			    "  roles:\n";
 	char		*out, *hosts, *err = NULL;
@@ -217,26 +221,10 @@ START_TEST(test_site_insert)
 	    play, NULL, 0, &hosts, &err);
 	ck_assert_msg(out != NULL, "%s", err);
 	ck_assert_str_eq(hosts, "apps");
-	ck_assert_str_eq(out,
-	    "# head comment\n"
-	    "- name: Apps\n"
-	    "  hosts: apps\n"
-	    "  roles:\n"
-	    "    # first\n"
-	    "    - role: web\n"
-	    "      tags: [web]\n"
-	    "\n"
-	    "    - role: db   # trailing\n"
-	    "      tags: [db]\n"
-	    "      vars:\n"
-	    "        db_port: 5432\n"
+	ck_assert_str_eq(out, SITE_APPS
 	    "    - role: vault_warden\n"
 	    "      tags: [vault-warden]\n"
-	    "# between plays\n"
-	    "- name: DNS\n"
-	    "  hosts: dns\n"
-	    "  roles:\n"
-	    "  - dns\n");
+	    SITE_DNS);
 	free(out);
 	free(hosts);
 	/* The dns play: its list sits at the key's indentation. */

@@ -53,7 +53,7 @@ static const struct scaffold_tmpl scaffold_role_files[] = {
 static const char *const scaffold_site_names[] = { "site.yml", "site.yaml",
     NULL };
 
-/* --- names ---------------------------------------------------------------- */
+/* --- names -------------------------------------------------------------- */
 
 char *
 scaffold_name(const char *in, char **errp)
@@ -106,7 +106,7 @@ scaffold_name(const char *in, char **errp)
 	return strbuf_detach(&sb);
 }
 
-/* --- rendering ------------------------------------------------------------ */
+/* --- rendering ---------------------------------------------------------- */
 
 char *
 scaffold_render(const char *tmpl, const char *origin,
@@ -158,7 +158,7 @@ scaffold_render(const char *tmpl, const char *origin,
 	return strbuf_detach(&sb);
 }
 
-/* --- YAML ------------------------------------------------------------------- */
+/* --- YAML --------------------------------------------------------------- */
 
 /* Load the first document of text.  0 or -1 with *errp. */
 static int
@@ -273,7 +273,7 @@ scaffold_is_site(const char *text)
 	return site;
 }
 
-/* --- layout ----------------------------------------------------------------- */
+/* --- layout ------------------------------------------------------------- */
 
 static int
 scaffold_is_yaml_name(const char *name)
@@ -334,8 +334,9 @@ scaffold_has_per_service(const char *dir)
 
 	for (i = 0; v[i] != NULL && !found; i++) {
 		len = strlen(v[i]);
-		if ((len > 11 && strcmp(v[i] + len - 11, "-deploy.yml") == 0) ||
-		    (len > 12 && strcmp(v[i] + len - 12, "-deploy.yaml") == 0)) {
+		if ((len > 11 && strcmp(v[i] + len - 11, "-deploy.yml") ==
+		    0) || (len > 12 && strcmp(v[i] + len - 12,
+		    "-deploy.yaml") == 0)) {
 			found = 1;
 			break;
 		}
@@ -351,12 +352,29 @@ scaffold_has_per_service(const char *dir)
 	return found;
 }
 
+/* The first of names (NULL-ended) in repo that is a site playbook. */
+static char *
+scaffold_find_site(const char *repo, const char *const *names)
+{
+	char	*path, *text, *site = NULL;
+	size_t	 i;
+
+	for (i = 0; names[i] != NULL && site == NULL; i++) {
+		path = path_join(repo, names[i]);
+		if ((text = read_file(path, NULL)) != NULL &&
+		    scaffold_is_site(text))
+			site = xstrdup(names[i]);
+		free(text);
+		free(path);
+	}
+	return site;
+}
+
 const char *
 scaffold_layout(const char *repo, char **sitep, char **dirp, char **errp)
 {
 	struct stat	 sb;
-	char		**v, *path, *text, *site = NULL;
-	size_t		 i;
+	char		**v, *path, *site;
 
 	*sitep = NULL;
 	*dirp = NULL;
@@ -366,24 +384,12 @@ scaffold_layout(const char *repo, char **sitep, char **dirp, char **errp)
 		return NULL;
 	}
 	/* site.yml first, then any other top-level playbook. */
-	for (i = 0; scaffold_site_names[i] != NULL && site == NULL; i++) {
-		path = path_join(repo, scaffold_site_names[i]);
-		if ((text = read_file(path, NULL)) != NULL &&
-		    scaffold_is_site(text))
-			site = xstrdup(scaffold_site_names[i]);
-		free(text);
-		free(path);
+	site = scaffold_find_site(repo, scaffold_site_names);
+	if (site == NULL) {
+		v = scaffold_list_yaml(repo);
+		site = scaffold_find_site(repo, (const char *const *)v);
+		scaffold_strv_free(v);
 	}
-	v = scaffold_list_yaml(repo);
-	for (i = 0; v[i] != NULL && site == NULL; i++) {
-		path = path_join(repo, v[i]);
-		if ((text = read_file(path, NULL)) != NULL &&
-		    scaffold_is_site(text))
-			site = xstrdup(v[i]);
-		free(text);
-		free(path);
-	}
-	scaffold_strv_free(v);
 	if (site != NULL) {
 		*sitep = site;
 		return "site";
@@ -397,7 +403,7 @@ scaffold_layout(const char *repo, char **sitep, char **dirp, char **errp)
 	return "per-service";
 }
 
-/* --- the site playbook ------------------------------------------------------ */
+/* --- the site playbook -------------------------------------------------- */
 
 /* Offsets of the starts of text's lines; *np lines.  Caller frees. */
 static size_t *
@@ -565,7 +571,7 @@ out:
 	return out;
 }
 
-/* --- diffs ------------------------------------------------------------------ */
+/* --- diffs -------------------------------------------------------------- */
 
 /* Split text into lines (without newlines).  Caller frees each. */
 static char **
@@ -636,7 +642,7 @@ out:
 	return strbuf_detach(&sb);
 }
 
-/* --- planning ---------------------------------------------------------------- */
+/* --- planning ----------------------------------------------------------- */
 
 /* Read template name from the override directory, else the built-in one. */
 static char *
@@ -918,7 +924,7 @@ scaffold_free(struct scaffold *s)
 	free(s);
 }
 
-/* --- writing ------------------------------------------------------------------ */
+/* --- writing ------------------------------------------------------------ */
 
 /* Write content to path atomically (temporary file + rename).  0 or -1. */
 static int
@@ -1069,7 +1075,8 @@ scaffold_json(const struct scaffold *s, int contents)
 	size_t		 i;
 
 	o = json_object_new_object();
-	json_object_object_add(o, "service", json_object_new_string(s->service));
+	json_object_object_add(o, "service",
+	    json_object_new_string(s->service));
 	json_object_object_add(o, "role", json_object_new_string(s->role));
 	json_object_object_add(o, "layout", json_object_new_string(s->layout));
 	json_object_object_add(o, "playbook",

@@ -61,13 +61,13 @@ struct scaffold_file {
 /* A computed scaffold: nothing is written until scaffold_write. */
 struct scaffold {
 	char			*service;	/* normalised name */
-	char			*role;		/* ROLE: dashes as underscores */
+	char			*role;		/* ROLE: '-' as '_' */
 	char			*layout;	/* "site" or "per-service" */
 	char			*playbook;	/* the playbook that runs it */
 	char			*hosts;		/* host group used */
 	struct scaffold_file	*files;
 	size_t			 nfiles;
-	char			**commit;	/* paths to commit, NULL-ended */
+	char			**commit;	/* to commit, NULL-ended */
 	/* Rollback state, filled by scaffold_write. */
 	char			**made_dirs;	/* directories created */
 	size_t			 nmade_dirs;

@@ -276,11 +276,12 @@ template_job_success(struct template_job *job)
 		    json_object_new_string(job->s->commit[i]));
 	json_object_object_add(rc, "paths", paths);
 	if (strcmp(job->s->layout, "site") == 0)
-		msg = xasprintf("Generate %s: role %s in %s\n\nchiffon generate "
-		    "wrote %zu files.  The role is off until %s_enabled is "
-		    "true; then: ansible-playbook %s --tags %s", job->s->service,
-		    job->s->role, job->s->playbook, job->s->nfiles,
-		    job->s->role, job->s->playbook, job->s->service);
+		msg = xasprintf("Generate %s: role %s in %s\n\nchiffon "
+		    "generate wrote %zu files.  The role is off until "
+		    "%s_enabled is true; then: ansible-playbook %s --tags %s",
+		    job->s->service, job->s->role, job->s->playbook,
+		    job->s->nfiles, job->s->role, job->s->playbook,
+		    job->s->service);
 	else
 		msg = xasprintf("Generate %s: %s\n\nchiffon generate wrote "
 		    "%zu file%s.  Deploy with: ansible-playbook %s",
@@ -335,9 +336,9 @@ template_on_exit(struct chiffon_child *child, int wstatus,
 	    WEXITSTATUS(wstatus) != 0) {
 		msg = xasprintf("%s %s on the generated files%s; nothing was "
 		    "kept:\n%s", st->what, job->timed_out ? "timed out" :
-		    "failed", WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 127 ?
-		    " (not installed?)" : "", job->out.len > 0 ? job->out.buf :
-		    "");
+		    "failed", WIFEXITED(wstatus) &&
+		    WEXITSTATUS(wstatus) == 127 ? " (not installed?)" : "",
+		    job->out.len > 0 ? job->out.buf : "");
 		template_job_abort(job, job->timed_out ? "timeout" : "failed",
 		    msg, WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
 		free(msg);
