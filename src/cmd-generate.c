@@ -100,6 +100,10 @@ cmd_generate_show(json_object *res)
 	    cmd_generate_str(res, "service"), cmd_generate_str(res, "repo"),
 	    cmd_generate_str(res, "layout"), cmd_generate_str(res, "hosts"),
 	    n, n == 1 ? "" : "s");
+	if (strcmp(cmd_generate_str(res, "style") != NULL ?
+	    cmd_generate_str(res, "style") : "builtin", "builtin") != 0)
+		printf("In the repository's style: %s\n",
+		    cmd_generate_str(res, "style"));
 	for (i = 0; i < n; i++) {
 		f = json_object_array_get_idx(files, i);
 		printf("  %-9s %s\n", cmd_generate_str(f, "action"),

@@ -173,13 +173,13 @@ chiffon_ok(struct out *o, const char *repo, const char *conf,
 	}
 }
 
-/* A git copy of fixture NAME under the test's directory.  Caller frees. */
+/* A git copy of the source tree's directory from, as name.  Caller frees. */
 static char *
-fixture_repo(const char *name)
+git_copy(const char *from, const char *name)
 {
 	char	*src, *dst;
 
-	src = xasprintf("%s/tests/template/%s", orchtest_srcdir(), name);
+	src = path_join(orchtest_srcdir(), from);
 	dst = path_join(ot.tmp, name);
 	run_ok(NULL, (const char *const[]){ "cp", "-R", src, dst, NULL });
 	run_ok(dst, (const char *const[]){ "git", "init", "-q", ".", NULL });
@@ -188,6 +188,17 @@ fixture_repo(const char *name)
 	    "-c", "user.email=fixture@example.org", "commit", "-q", "-m",
 	    "fixture", NULL });
 	free(src);
+	return dst;
+}
+
+/* A git copy of fixture NAME under the test's directory.  Caller frees. */
+static char *
+fixture_repo(const char *name)
+{
+	char	*from = path_join("tests/template", name), *dst;
+
+	dst = git_copy(from, name);
+	free(from);
 	return dst;
 }
 
@@ -511,6 +522,38 @@ START_TEST(test_site)
 }
 END_TEST
 
+START_TEST(test_demo_homelab)
+{
+	struct out	 o;
+	char		*repo, *dir, *compose;
+
+	/* In the style of the demo homelab: its compose_app role. */
+	repo = git_copy("contrib/homelab", "homelab");
+	chiffon_ok(&o, repo, NULL, (const char *const[]){ "generate",
+	    "--port", "8081", "--image", "vaultwarden/server:1.30.5",
+	    "--host", "docker_hosts", "--yes", "vaultwarden", NULL });
+	ck_assert_ptr_nonnull(strstr(o.text, "In the repository's style: role "
+	    "compose_app, like grafana-deploy.yml\n"));
+	out_free(&o);
+	assert_committed(repo, generate_task(), "vaultwarden-deploy.yml");
+	assert_valid(repo, "vaultwarden-deploy.yml", NULL);
+	/* The demo inventory roots every host under CHIFFON_DEMO_ROOT. */
+	ck_assert_int_gt(deploy(repo, (const char *const[]){
+	    "vaultwarden-deploy.yml", NULL }), 0);
+	dir = path_join(ot.demo_root, "docker1/vaultwarden");
+	compose = slurp(dir, "docker-compose.yml");
+	ck_assert_ptr_nonnull(compose);
+	ck_assert_ptr_nonnull(strstr(compose, "image: vaultwarden/server:"
+	    "1.30.5\n"));
+	ck_assert_ptr_nonnull(strstr(compose, "- \"8081:8081\"\n"));
+	ck_assert_int_eq(deploy(repo, (const char *const[]){
+	    "vaultwarden-deploy.yml", NULL }), 0);
+	free(compose);
+	free(dir);
+	free(repo);
+}
+END_TEST
+
 START_TEST(test_validation_rolls_back)
 {
 	struct out	 o;
@@ -618,6 +661,7 @@ generate_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_per_service);
 	tcase_add_test(tc, test_site);
+	tcase_add_test(tc, test_demo_homelab);
 	tcase_add_test(tc, test_validation_rolls_back);
 	tcase_add_test(tc, test_plain_english);
 	suite_add_tcase(s, tc);

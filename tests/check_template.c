@@ -471,6 +471,50 @@ START_TEST(test_site_write_and_override)
 }
 END_TEST
 
+START_TEST(test_container_role_style)
+{
+	struct scaffold_params	 sp = { 0 };
+	struct scaffold		*s;
+	char			*repo, *b = builtin(), *err = NULL;
+
+	/* The demo homelab deploys containers through roles/compose_app. */
+	repo = xasprintf("%s/contrib/homelab", srcdir());
+	sp.service = "vaultwarden";
+	sp.port = 8081;
+	sp.hosts = "docker_hosts";
+	sp.repo = repo;
+	sp.builtin_dir = b;
+	s = scaffold_plan(&sp, &err);
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_str_eq(s->style, "role compose_app, like grafana-deploy.yml");
+	ck_assert_ptr_nonnull(strstr(s->files[0].content, "  vars:\n"
+	    "    app_name: vaultwarden\n"
+	    "    app_image: \"vaultwarden:latest\"\n"
+	    "    app_ports: [\"8081:8081\"]\n"
+	    "    app_volumes: [\"data:/data\"]\n"
+	    "  roles:\n    - role: compose_app\n"));
+	scaffold_free(s);
+	/* style builtin: the plugin's own compose tasks. */
+	sp.style = "builtin";
+	s = scaffold_plan(&sp, &err);
+	ck_assert_str_eq(s->style, "builtin");
+	ck_assert_ptr_null(strstr(s->files[0].content, "compose_app"));
+	ck_assert_ptr_nonnull(strstr(s->files[0].content,
+	    "vaultwarden_compose_up: true\n"));
+	scaffold_free(s);
+	/* The per-service fixture has no container role. */
+	free(repo);
+	repo = fixture("per-service");
+	sp.repo = repo;
+	sp.style = NULL;
+	s = scaffold_plan(&sp, &err);
+	ck_assert_str_eq(s->style, "builtin");
+	scaffold_free(s);
+	free(repo);
+	free(b);
+}
+END_TEST
+
 static Suite *
 template_suite(void)
 {
@@ -483,6 +527,7 @@ template_suite(void)
 	tcase_add_test(tc, test_site_insert);
 	tcase_add_test(tc, test_per_service_write);
 	tcase_add_test(tc, test_site_write_and_override);
+	tcase_add_test(tc, test_container_role_style);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -14,7 +14,8 @@ plugins_template_template_la_LDFLAGS = $(plugin_ldflags)
 
 # The built-in templates (plugin.template.dir overrides them file by file).
 tmpl_playbookdir = $(pkgdatadir)/templates/playbook
-dist_tmpl_playbook_DATA = plugins/template/templates/playbook/deploy.yml
+dist_tmpl_playbook_DATA = plugins/template/templates/playbook/deploy.yml \
+	plugins/template/templates/playbook/deploy-role.yml
 tmpl_sitedir = $(pkgdatadir)/templates/site
 dist_tmpl_site_DATA = plugins/template/templates/site/entry.yml \
 	plugins/template/templates/site/play.yml

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,8 @@ static const struct scaffold_tmpl scaffold_role_files[] = {
 #define SCAFFOLD_SITE_PLAY	"site/play.yml"
 /* The playbook of the "per-service" layout. */
 #define SCAFFOLD_PLAYBOOK	"playbook/deploy.yml"
+/* The same through the repository's own container role. */
+#define SCAFFOLD_PLAYBOOK_ROLE	"playbook/deploy-role.yml"
 
 /* Site playbooks looked at first, in this order. */
 static const char *const scaffold_site_names[] = { "site.yml", "site.yaml",
@@ -401,6 +404,188 @@ scaffold_layout(const char *repo, char **sitep, char **dirp, char **errp)
 		*dirp = xstrdup("");
 	free(path);
 	return "per-service";
+}
+
+/* --- the repository's container role ------------------------------ */
+
+/*
+ * How an existing playbook deploys a container through a role: the
+ * role and the names of its variables (NULL: the playbook sets none).
+ */
+struct scaffold_style {
+	char	*exemplar;	/* the playbook, relative to the repo */
+	char	*role;
+	char	*name_var;	/* *_name */
+	char	*image_var;	/* *_image (required) */
+	char	*ports_var;	/* *_ports, a list */
+	char	*port_var;	/* *_port, a number */
+	char	*volumes_var;	/* *_volumes, a list */
+};
+
+static void
+scaffold_style_clear(struct scaffold_style *st)
+{
+	free(st->exemplar);
+	free(st->role);
+	free(st->name_var);
+	free(st->image_var);
+	free(st->ports_var);
+	free(st->port_var);
+	free(st->volumes_var);
+	memset(st, 0, sizeof *st);
+}
+
+/* Is name a plain Ansible variable name ([a-z_][a-z0-9_]*)? */
+static int
+scaffold_is_var(const char *name)
+{
+	const char	*p;
+
+	if (*name == '\0' || isdigit((unsigned char)*name))
+		return 0;
+	for (p = name; *p != '\0'; p++) {
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p)
+		    && *p != '_')
+			return 0;
+	}
+	return 1;
+}
+
+static int
+scaffold_ends(const char *s, const char *suffix)
+{
+	size_t	ls = strlen(s), lx = strlen(suffix);
+
+	return ls > lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+/*
+ * Does the playbook text deploy through one role of the repository with
+ * a *_image variable?  Fills st (role and variable names) if so.
+ */
+static int
+scaffold_style_of(const char *repo, const char *text, struct scaffold_style *st)
+{
+	static const struct {
+		const char	*suffix;
+		int		 type;
+		size_t		 offset;
+	} keys[] = {
+		{ "_name", YAML_SCALAR_NODE,
+		    offsetof(struct scaffold_style, name_var) },
+		{ "_image", YAML_SCALAR_NODE,
+		    offsetof(struct scaffold_style, image_var) },
+		{ "_ports", YAML_SEQUENCE_NODE,
+		    offsetof(struct scaffold_style, ports_var) },
+		{ "_port", YAML_SCALAR_NODE,
+		    offsetof(struct scaffold_style, port_var) },
+		{ "_volumes", YAML_SEQUENCE_NODE,
+		    offsetof(struct scaffold_style, volumes_var) },
+	};
+	yaml_document_t		 doc;
+	yaml_node_t		*play, *roles, *vars, *k, *v;
+	yaml_node_pair_t	*pair;
+	struct stat		 sb;
+	const char		*role, *key;
+	char			*dir, **slot;
+	size_t			 i;
+	int			 ok = 0;
+
+	if (scaffold_yaml_load(text, "", &doc, NULL) != 0)
+		return 0;
+	play = yaml_document_get_root_node(&doc);
+	if (scaffold_yaml_len(play) != 1)
+		goto out;
+	play = scaffold_yaml_item(&doc, play, 0);
+	roles = scaffold_yaml_get(&doc, play, "roles");
+	vars = scaffold_yaml_get(&doc, play, "vars");
+	if (scaffold_yaml_len(roles) != 1 || vars == NULL ||
+	    vars->type != YAML_MAPPING_NODE)
+		goto out;
+	role = scaffold_role_name(&doc, scaffold_yaml_item(&doc, roles, 0));
+	if (role == NULL || !scaffold_is_var(role))
+		goto out;
+	dir = xasprintf("%s/roles/%s", repo, role);
+	ok = stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode);
+	free(dir);
+	if (!ok)
+		goto out;
+	for (pair = vars->data.mapping.pairs.start;
+	    pair < vars->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(&doc, pair->key);
+		v = yaml_document_get_node(&doc, pair->value);
+		if ((key = scaffold_yaml_str(k)) == NULL || v == NULL ||
+		    !scaffold_is_var(key))
+			continue;
+		for (i = 0; i < nitems(keys); i++) {
+			slot = (char **)((char *)st + keys[i].offset);
+			if (scaffold_ends(key, keys[i].suffix) &&
+			    (int)v->type == keys[i].type && *slot == NULL)
+				*slot = xstrdup(key);
+		}
+	}
+	ok = st->image_var != NULL;
+	if (ok)
+		st->role = xstrdup(role);
+out:
+	yaml_document_delete(&doc);
+	if (!ok)
+		scaffold_style_clear(st);
+	return ok;
+}
+
+/*
+ * The first *-deploy.yml in dir (relative to repo) that deploys a
+ * container through a role of the repository.  0 found, -1 none.
+ */
+static int
+scaffold_find_style(const char *repo, const char *dir,
+    struct scaffold_style *st)
+{
+	char	*full, **v, *path, *text;
+	size_t	 i;
+	int	 found = 0;
+
+	memset(st, 0, sizeof *st);
+	full = *dir != '\0' ? path_join(repo, dir) : xstrdup(repo);
+	v = scaffold_list_yaml(full);
+	for (i = 0; v[i] != NULL && !found; i++) {
+		if (!scaffold_ends(v[i], "-deploy.yml") &&
+		    !scaffold_ends(v[i], "-deploy.yaml"))
+			continue;
+		path = path_join(full, v[i]);
+		if ((text = read_file(path, NULL)) != NULL &&
+		    scaffold_style_of(repo, text, st)) {
+			found = 1;
+			st->exemplar = *dir != '\0' ? path_join(dir, v[i]) :
+			    xstrdup(v[i]);
+		}
+		free(text);
+		free(path);
+	}
+	scaffold_strv_free(v);
+	free(full);
+	return found ? 0 : -1;
+}
+
+/* The vars: lines of a playbook in style st.  Caller frees. */
+static char *
+scaffold_style_vars(const struct scaffold_style *st, const char *service,
+    const char *image, const char *port)
+{
+	struct strbuf	sb = { 0 };
+
+	if (st->name_var != NULL)
+		strbuf_addf(&sb, "    %s: %s\n", st->name_var, service);
+	strbuf_addf(&sb, "    %s: \"%s\"\n", st->image_var, image);
+	if (st->ports_var != NULL)
+		strbuf_addf(&sb, "    %s: [\"%s:%s\"]\n", st->ports_var, port,
+		    port);
+	else if (st->port_var != NULL)
+		strbuf_addf(&sb, "    %s: %s\n", st->port_var, port);
+	if (st->volumes_var != NULL)
+		strbuf_addf(&sb, "    %s: [\"data:/data\"]\n", st->volumes_var);
+	return strbuf_detach(&sb);
 }
 
 /* --- the site playbook -------------------------------------------------- */
@@ -760,11 +945,13 @@ struct scaffold *
 scaffold_plan(const struct scaffold_params *sp, char **errp)
 {
 	struct scaffold		*s;
-	struct scaffold_var	 vars[8];
+	struct scaffold_var	 vars[11];
+	struct scaffold_style	 st = { 0 };
 	const char		*layout;
 	char			*site = NULL, *dir = NULL, *image = NULL;
 	char			*path, *text, *entry = NULL, *play = NULL, *p;
 	char			 port[16], *desc = NULL, *pbname = NULL;
+	char			*rvars = NULL;
 	size_t			 i, nvars = 0;
 
 	s = xcalloc(1, sizeof *s);
@@ -831,8 +1018,27 @@ scaffold_plan(const struct scaffold_params *sp, char **errp)
 		vars[nvars++] = (struct scaffold_var){ "hosts", s->hosts };
 		s->playbook = *dir != '\0' ? path_join(dir, pbname) :
 		    xstrdup(pbname);
-		if ((text = scaffold_render_file(sp, SCAFFOLD_PLAYBOOK, vars,
-		    nvars, errp)) == NULL)
+		if ((sp->style == NULL || strcmp(sp->style, "auto") == 0) &&
+		    scaffold_find_style(sp->repo, dir, &st) == 0) {
+			/* Like the repository's own container playbooks. */
+			s->style = xasprintf("role %s, like %s", st.role,
+			    st.exemplar);
+			rvars = scaffold_style_vars(&st, s->service, image,
+			    port);
+			vars[nvars++] = (struct scaffold_var){ "container_role",
+			    st.role };
+			vars[nvars++] = (struct scaffold_var){ "role_vars",
+			    rvars };
+			vars[nvars++] = (struct scaffold_var){ "exemplar",
+			    st.exemplar };
+			text = scaffold_render_file(sp, SCAFFOLD_PLAYBOOK_ROLE,
+			    vars, nvars, errp);
+		} else {
+			s->style = xstrdup("builtin");
+			text = scaffold_render_file(sp, SCAFFOLD_PLAYBOOK, vars,
+			    nvars, errp);
+		}
+		if (text == NULL)
 			goto fail;
 		scaffold_add_file(s, sp->repo, xstrdup(s->playbook), text, 0);
 	} else {
@@ -885,6 +1091,8 @@ scaffold_plan(const struct scaffold_params *sp, char **errp)
 	free(play);
 	free(desc);
 	free(pbname);
+	free(rvars);
+	scaffold_style_clear(&st);
 	return s;
 fail:
 	free(site);
@@ -894,6 +1102,8 @@ fail:
 	free(play);
 	free(desc);
 	free(pbname);
+	free(rvars);
+	scaffold_style_clear(&st);
 	scaffold_free(s);
 	return NULL;
 }
@@ -919,6 +1129,7 @@ scaffold_free(struct scaffold *s)
 	free(s->service);
 	free(s->role);
 	free(s->layout);
+	free(s->style);
 	free(s->playbook);
 	free(s->hosts);
 	free(s);
@@ -1079,6 +1290,8 @@ scaffold_json(const struct scaffold *s, int contents)
 	    json_object_new_string(s->service));
 	json_object_object_add(o, "role", json_object_new_string(s->role));
 	json_object_object_add(o, "layout", json_object_new_string(s->layout));
+	json_object_object_add(o, "style", json_object_new_string(
+	    s->style != NULL ? s->style : "builtin"));
 	json_object_object_add(o, "playbook",
 	    json_object_new_string(s->playbook));
 	json_object_object_add(o, "hosts", json_object_new_string(s->hosts));

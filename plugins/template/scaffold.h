@@ -18,6 +18,11 @@
  *                  beside the existing *-deploy.yml playbooks (the top of
  *                  the repository, else playbooks/), with
  *                  "# chiffon:service=" / "# chiffon:description=" header.
+ *                  When one of those deploys a container through one role
+ *                  of the repository with an *_image variable (the demo
+ *                  homelab's compose_app), the new playbook does the same
+ *                  with that role and variable names (style "role R, like
+ *                  P"); otherwise it carries the built-in compose tasks.
  */
 #ifndef CHIFFON_SCAFFOLD_H
 #define CHIFFON_SCAFFOLD_H
@@ -45,6 +50,8 @@ struct scaffold_params {
 	const char	*builtin_dir;
 	const char	*template_dir;
 	const char	*layout;
+	const char	*style;		/* NULL or "auto": the repo's
+					   container role if any; "builtin" */
 	int		 force;		/* overwrite existing files */
 };
 
@@ -63,6 +70,7 @@ struct scaffold {
 	char			*service;	/* normalised name */
 	char			*role;		/* ROLE: '-' as '_' */
 	char			*layout;	/* "site" or "per-service" */
+	char			*style;		/* "builtin", "role R, like P" */
 	char			*playbook;	/* the playbook that runs it */
 	char			*hosts;		/* host group used */
 	struct scaffold_file	*files;

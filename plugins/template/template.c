@@ -19,7 +19,9 @@
  *
  * Configuration: plugin.template.dir (a directory of templates that
  * replace the built-in ones file by file), plugin.template.layout (auto,
- * per-service or site), plugin.template.timeout (per validation step).
+ * per-service or site), plugin.template.style (auto: a per-service
+ * playbook uses the repository's container role when its playbooks do;
+ * builtin), plugin.template.timeout (per validation step).
  */
 #include "config.h"
 
@@ -175,6 +177,7 @@ template_plan(struct chiffon_task *task, char **repop, char **errp)
 	sp.layout = template_param_str(params, "layout");
 	if (sp.layout == NULL)
 		sp.layout = template_config("plugin.template.layout");
+	sp.style = template_config("plugin.template.style");
 	sp.template_dir = template_config("plugin.template.dir");
 	sp.builtin_dir = builtin = template_builtin_dir();
 	s = scaffold_plan(&sp, errp);
