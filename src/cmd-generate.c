@@ -15,8 +15,9 @@
  * approver with a Chiffon-Task trailer (repochange.h).
  *
  * Exit status: 0 generated and committed; 1 refused, declined or the
- * validation failed; 2 usage, or no terminal to ask on and no --yes;
- * 3 environment broken (database, template plugin).
+ * validation failed; 2 usage, no terminal to ask on and no --yes, or
+ * ansible.repo not the top of a git repository; 3 environment broken
+ * (database, template plugin).
  */
 #include "config.h"
 
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -32,6 +34,7 @@
 #include "app.h"
 #include "approve.h"
 #include "audit.h"
+#include "conf.h"
 #include "db.h"
 #include "host.h"
 #include "plan.h"
@@ -286,6 +289,35 @@ cmd_generate_confirm(void)
 	return line[0] == 'y' || line[0] == 'Y';
 }
 
+/*
+ * The Ansible repository must be the top of a git working tree: what is
+ * generated is committed there.  EXIT_OK or EXIT_USAGE.
+ */
+static int
+cmd_generate_check_repo(struct app *app)
+{
+	const char	*repo = conf_get(app->conf, "ansible.repo");
+	struct stat	 sb;
+	char		*git;
+	int		 ok;
+
+	if (repo == NULL) {
+		fprintf(stderr, "chiffon generate: no Ansible repository: set "
+		    "ansible.repo (or --repo, CHIFFON_REPO)\n");
+		return EXIT_USAGE;
+	}
+	git = path_join(repo, ".git");
+	ok = stat(git, &sb) == 0;
+	free(git);
+	if (!ok) {
+		fprintf(stderr, "chiffon generate: %s is not the top of a git "
+		    "repository: chiffon commits what it generates there "
+		    "(run `git init` in it)\n", repo);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
 /* Parse argv into a.  0, or an exit status. */
 static int
 cmd_generate_args(int argc, char **argv, struct cmd_generate_args *a)
@@ -366,6 +398,10 @@ cmd_generate(struct app *app, int argc, char **argv)
 		    "approval on; pass --yes to approve without asking\n");
 		free(a.service);
 		return EXIT_USAGE;
+	}
+	if ((rc = cmd_generate_check_repo(app)) != EXIT_OK) {
+		free(a.service);
+		return rc;
 	}
 	if ((db = app_db(app, &err)) == NULL) {
 		fprintf(stderr, "chiffon generate: %s\n", err);

@@ -49,7 +49,7 @@ repochange_commit(PGconn *pg, long long task_id, const char *status,
 	struct audit_ids	 ids = { 0 };
 	json_object		*res, *rc, *paths, *audit;
 	const char		**pv = NULL, *repo, *msg, *svc;
-	char			*who, *commit = NULL, *err = NULL;
+	char			*who, *commit = NULL, *err = NULL, *why;
 	size_t			 i, n;
 	int			 made;
 
@@ -81,8 +81,11 @@ repochange_commit(PGconn *pg, long long task_id, const char *status,
 	json_object_object_add(audit, "paths", json_object_get(paths));
 	if (made < 0) {
 		*statusp = xstrdup("failed");
-		json_object_object_add(res, "error", json_object_new_string(
-		    err != NULL ? err : "git failed"));
+		why = xasprintf("the files are written and validated but not "
+		    "committed: %s", err != NULL ? err : "git failed");
+		json_object_object_add(res, "error",
+		    json_object_new_string(why));
+		free(why);
 		json_object_object_add(res, "committed",
 		    json_object_new_boolean(0));
 		json_object_object_add(audit, "error", json_object_new_string(

@@ -591,6 +591,16 @@ START_TEST(test_validation_rolls_back)
 	assert_clean(repo);
 	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM tasks WHERE "
 	    "action = 'generate' AND status = 'failed'", 0, NULL), 1);
+	/* Not a git repository: refused before anything. */
+	text = path_join(ot.tmp, "not-git");
+	ck_assert_int_eq(mkdir_p(text, 0755), 0);
+	chiffon(&o, text, NULL, (const char *const[]){ "generate", "--yes",
+	    "x", NULL });
+	ck_assert_int_eq(o.status, 2);
+	ck_assert_ptr_nonnull(strstr(o.err, "is not the top of a git "
+	    "repository"));
+	out_free(&o);
+	free(text);
 	assert_validation_run(orchtest_int(pg, "SELECT id FROM tasks WHERE "
 	    "action = 'generate'", 0, NULL), "failed");
 	free(conf);
