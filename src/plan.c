@@ -56,6 +56,8 @@ static const struct plan_action plan_action_unknown = {
 /* Actions that bring a service into being (others may depend on them). */
 static const char *const plan_deploy_actions[] = { "deploy", "update",
     NULL };
+/* Actions that bring a service's playbook into being (deploys wait). */
+static const char *const plan_generate_actions[] = { "generate", NULL };
 
 /* Intent parameters that are not extra vars. */
 static const char *const plan_not_vars[] = { "detail", "unknown_service",
@@ -254,6 +256,8 @@ plan_match_generate(struct app *app, const char *name, json_object *targets,
 		    res, "service")));
 		json_object_object_add(m, "layout", plan_jstr_new(plan_jstr(
 		    res, "layout")));
+		json_object_object_add(m, "role", plan_jstr_new(plan_jstr(
+		    res, "role")));
 		json_object_object_add(m, "confidence",
 		    json_object_new_double(1));
 		json_object_object_add(*resultp, "match", m);
@@ -410,7 +414,64 @@ plan_generate_task(struct plan *plan, struct plan_task *t,
 	t->capability = xstrdup("template.generate");
 	free(t->note);
 	t->note = plan_generate_files(res, plan_jstr(m, "layout"));
+	t->gen_layout = plan_xstrdup0(plan_jstr(m, "layout"));
+	t->gen_role = plan_xstrdup0(plan_jstr(m, "role"));
 	json_object_put(res);
+	return 0;
+}
+
+/* Are a and b the same service name, case, '-', '_' and ' ' aside? */
+static int
+plan_same_name(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++) {
+		if (strchr(" _-", *a) != NULL && strchr(" _-", *b) != NULL)
+			continue;
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return 0;
+	}
+	return *a == '\0' && *b == '\0';
+}
+
+/*
+ * A step for a service an earlier generate step of the plan creates
+ * ("create a playbook for mealie and deploy it") runs what that step
+ * writes: its playbook, and for a role in a site playbook the role's tag
+ * with its <role>_enabled toggle on.  Non-zero when t was such a step.
+ */
+static int
+plan_generated_task(struct plan *plan, struct plan_task *t)
+{
+	struct plan_task	*g;
+	char			*var;
+	size_t			 i;
+
+	if (t->service == NULL)
+		return 0;
+	for (i = 0; i < plan->ntasks && &plan->tasks[i] != t; i++) {
+		g = &plan->tasks[i];
+		if (strcmp(g->action, "generate") != 0 || g->service == NULL ||
+		    g->playbook == NULL || !plan_same_name(g->service,
+		    t->service))
+			continue;
+		free(t->service);
+		t->service = xstrdup(g->service);
+		t->playbook = xstrdup(g->playbook);
+		t->confidence = 1;
+		if (g->gen_layout != NULL && strcmp(g->gen_layout, "site") ==
+		    0 && g->gen_role != NULL) {
+			json_object_array_add(t->tags,
+			    json_object_new_string(g->service));
+			var = xasprintf("%s_enabled", g->gen_role);
+			json_object_object_add(t->extra_vars, var,
+			    json_object_new_boolean(1));
+			free(var);
+		}
+		if (t->note == NULL)
+			t->note = xasprintf("runs what step %d generates",
+			    g->step);
+		return 1;
+	}
 	return 0;
 }
 
@@ -429,6 +490,8 @@ plan_match_task(struct plan *plan, struct plan_task *t, json_object *intent,
 	if (strcmp(t->action, "generate") == 0)
 		return plan_generate_task(plan, t, params, targets, match,
 		    match_data, errp);
+	if (plan_generated_task(plan, t))
+		return 0;
 	if (t->service != NULL && !plan_has_word(t->text, t->service))
 		text = xasprintf("%s %s", t->text, t->service);
 	else
@@ -500,6 +563,8 @@ plan_task_clear(struct plan_task *t)
 	json_object_put(t->extra_vars);
 	free(t->depends);
 	free(t->capability);
+	free(t->gen_layout);
+	free(t->gen_role);
 	free(t->estimate_from);
 	json_object_put(t->resources);
 	free(t->risk_why);
@@ -603,6 +668,7 @@ static void
 plan_order(struct plan *plan)
 {
 	struct plan_task	*out;
+	const char *const	*producers;
 	int			*done;
 	size_t			 i, j, n = 0;
 
@@ -638,16 +704,21 @@ plan_order(struct plan *plan)
 		struct plan_task *t = &plan->tasks[i];
 
 		t->step = (int)i + 1;
-		if (!plan_action_find(t->action)->after_deploy ||
-		    t->service == NULL)
+		if (plan_action_find(t->action)->after_deploy)
+			producers = plan_deploy_actions;
+		else if (str_in_list(t->action, plan_deploy_actions))
+			producers = plan_generate_actions;
+		else
 			continue;
-		/* The nearest earlier deploy of the same service. */
+		if (t->service == NULL)
+			continue;
+		/* The nearest earlier deploy (generate) of the service. */
 		for (j = i; j-- > 0;) {
 			struct plan_task *d = &plan->tasks[j];
 
 			if (d->service != NULL &&
 			    strcmp(d->service, t->service) == 0 &&
-			    str_in_list(d->action, plan_deploy_actions)) {
+			    str_in_list(d->action, producers)) {
 				t->depends = xmalloc(sizeof *t->depends);
 				t->depends[0] = d->step;
 				t->ndepends = 1;

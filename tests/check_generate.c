@@ -658,6 +658,36 @@ START_TEST(test_plain_english)
 }
 END_TEST
 
+START_TEST(test_plain_english_and_deploy)
+{
+	struct out	 o;
+	char		*repo, *s;
+
+	/* One request: generate, then deploy what was generated. */
+	repo = git_copy("contrib/homelab", "homelab");
+	chiffon_ok(&o, repo, NULL, (const char *const[]){ "run", "--yes",
+	    "create a playbook for vaultwarden on port 8081 on docker_hosts "
+	    "and deploy it", NULL });
+	ck_assert_ptr_nonnull(strstr(o.text, " 1. generate vaultwarden  "
+	    "vaultwarden-deploy.yml"));
+	ck_assert_ptr_nonnull(strstr(o.text, " 2. deploy vaultwarden  "
+	    "vaultwarden-deploy.yml"));
+	ck_assert_ptr_nonnull(strstr(o.text, "All 2 steps succeeded.\n"));
+	out_free(&o);
+	s = orchtest_str(pg, "SELECT string_agg(action || ':' || capability ||"
+	    " ':' || status || ':' || cardinality(depends_on), ' ' ORDER BY"
+	    " step) FROM tasks", 0, NULL);
+	ck_assert_str_eq(s, "generate:template.generate:succeeded:0 "
+	    "deploy:ansible:succeeded:1");
+	free(s);
+	assert_committed(repo, generate_task(), "vaultwarden-deploy.yml");
+	s = slurp(ot.demo_root, "docker1/vaultwarden/docker-compose.yml");
+	ck_assert_ptr_nonnull(s);
+	free(s);
+	free(repo);
+}
+END_TEST
+
 static Suite *
 generate_suite(void)
 {
@@ -674,6 +704,7 @@ generate_suite(void)
 	tcase_add_test(tc, test_demo_homelab);
 	tcase_add_test(tc, test_validation_rolls_back);
 	tcase_add_test(tc, test_plain_english);
+	tcase_add_test(tc, test_plain_english_and_deploy);
 	suite_add_tcase(s, tc);
 	return s;
 }
