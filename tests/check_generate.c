@@ -36,22 +36,20 @@
 #include "util.h"
 
 static struct orchtest	 ot;
-static PGconn		*pg;
+static PGconn		*pg;	/* the test app's connection: the queries */
 
 static void
 setup(void)
 {
 	orchtest_start(&ot, "gen");
-	pg = PQconnectdb(ot.conninfo);
-	ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "%s",
-	    PQerrorMessage(pg));
+	pg = orchtest_pg(&ot);
 }
 
 static void
 teardown(void)
 {
-	PQfinish(pg);
 	orchtest_stop(&ot);
+	pg = NULL;
 }
 
 /* What one command did. */
