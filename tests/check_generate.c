@@ -157,6 +157,68 @@ chiffon(struct out *o, const char *repo, const char *conf,
 	free(bin);
 }
 
+/*
+ * `chiffon ARGS...` on a terminal (a pty on stdin, stdout and stderr)
+ * with answer already typed; o->text gets everything it wrote there.
+ */
+static void
+chiffon_tty(struct out *o, const char *repo, const char *const *args,
+    const char *answer)
+{
+	const char	*argv[16];
+	struct strbuf	 sb = { 0 };
+	char		*bin, *plugins, *data, buf[4096];
+	ssize_t		 n;
+	size_t		 k = 0;
+	int		 m, sl, ws;
+	pid_t		 pid;
+
+	memset(o, 0, sizeof *o);
+	bin = xasprintf("%s/src/chiffon", orchtest_builddir());
+	argv[k++] = bin;
+	while (*args != NULL && k < nitems(argv) - 1)
+		argv[k++] = *args++;
+	argv[k] = NULL;
+	plugins = xasprintf("%s/plugins/infra/.libs:%s/plugins/template/.libs",
+	    orchtest_builddir(), orchtest_builddir());
+	data = path_join(ot.tmp, "data");
+	m = posix_openpt(O_RDWR | O_NOCTTY);
+	ck_assert(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0);
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		setsid();
+		if ((sl = open(ptsname(m), O_RDWR)) < 0)
+			_exit(126);
+		close(m);
+		dup2(sl, 0);
+		dup2(sl, 1);
+		dup2(sl, 2);
+		setenv("CHIFFON_DB_URL", ot.conninfo, 1);
+		setenv("CHIFFON_PLUGIN_PATH", plugins, 1);
+		setenv("CHIFFON_DATA_DIR", data, 1);
+		setenv("CHIFFON_REPO", repo, 1);
+		setenv("XDG_CONFIG_HOME", ot.tmp, 1);
+		setenv("HOME", ot.tmp, 1);
+		unsetenv("CHIFFON_CONFIG");
+		unsetenv("SSH_CONNECTION");
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	/* The terminal keeps the line until chiffon asks for it. */
+	ck_assert(write(m, answer, strlen(answer)) == (ssize_t)strlen(answer));
+	while ((n = read(m, buf, sizeof buf)) > 0)
+		strbuf_add(&sb, buf, (size_t)n);
+	close(m);
+	ck_assert(waitpid(pid, &ws, 0) == pid);
+	o->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+	o->text = strbuf_detach(&sb);
+	o->err = xstrdup("");
+	free(bin);
+	free(plugins);
+	free(data);
+}
+
 /* chiffon() that must exit 0 (the output goes to stderr if not). */
 static void
 chiffon_ok(struct out *o, const char *repo, const char *conf,
@@ -686,6 +748,44 @@ START_TEST(test_plain_english_and_deploy)
 }
 END_TEST
 
+START_TEST(test_terminal_approval)
+{
+	struct out	 o;
+	char		*repo, *s;
+	int		 ncommits;
+
+	repo = fixture_repo("per-service");
+	ncommits = testutil_ncommits(repo);
+	/* No: the plan is rejected, nothing is written. */
+	chiffon_tty(&o, repo, (const char *const[]){ "generate", "mealie",
+	    NULL }, "n\n");
+	ck_assert_msg(o.status == 1, "exit %d\n%s", o.status, o.text);
+	ck_assert_ptr_nonnull(strstr(o.text, "+++ b/mealie-deploy.yml"));
+	ck_assert_ptr_nonnull(strstr(o.text, "Write these files, validate and "
+	    "commit them? [y/N]"));
+	ck_assert_ptr_nonnull(strstr(o.text, "is rejected; nothing was "
+	    "written."));
+	out_free(&o);
+	s = orchtest_str(pg, "SELECT p.status || ' ' || a.decision || ' ' ||"
+	    " a.reason FROM plans p JOIN approvals a ON a.plan_id = p.id", 0,
+	    NULL);
+	ck_assert_str_eq(s, "rejected rejected declined at the terminal "
+	    "prompt");
+	free(s);
+	ck_assert_ptr_null(s = slurp(repo, "mealie-deploy.yml"));
+	ck_assert_int_eq(testutil_ncommits(repo), ncommits);
+	assert_clean(repo);
+	/* Yes: generated, validated and committed. */
+	chiffon_tty(&o, repo, (const char *const[]){ "generate", "mealie",
+	    NULL }, "y\n");
+	ck_assert_msg(o.status == 0, "exit %d\n%s", o.status, o.text);
+	out_free(&o);
+	assert_committed(repo, generate_task(), "mealie-deploy.yml");
+	ck_assert_int_eq(testutil_ncommits(repo), ncommits + 1);
+	free(repo);
+}
+END_TEST
+
 static Suite *
 generate_suite(void)
 {
@@ -701,6 +801,7 @@ generate_suite(void)
 	tcase_add_test(tc, test_site);
 	tcase_add_test(tc, test_demo_homelab);
 	tcase_add_test(tc, test_validation_rolls_back);
+	tcase_add_test(tc, test_terminal_approval);
 	tcase_add_test(tc, test_plain_english);
 	tcase_add_test(tc, test_plain_english_and_deploy);
 	suite_add_tcase(s, tc);
