@@ -614,6 +614,39 @@ START_TEST(test_demo_homelab)
 }
 END_TEST
 
+START_TEST(test_existing_lint_findings)
+{
+	struct out	 o;
+	char		*repo, *path;
+	FILE		*f;
+
+	/*
+	 * The repository's own lint findings are not the new role's: a
+	 * site playbook with a task ansible-lint refuses still gets it.
+	 */
+	repo = fixture_repo("site");
+	path = path_join(repo, "site.yml");
+	ck_assert_ptr_nonnull(f = fopen(path, "a"));
+	fputs("- name: Old habits\n  hosts: dns\n  tasks:\n"
+	    "    - shell: echo hi\n", f);
+	fclose(f);
+	run_ok(repo, (const char *const[]){ "git", "-c", "user.name=f", "-c",
+	    "user.email=f@example.org", "commit", "-q", "-a", "-m", "old",
+	    NULL });
+	run(&o, repo, (const char *const[]){ "ansible-lint", "--offline",
+	    "--nocolor", "site.yml", NULL });
+	ck_assert_int_ne(o.status, 0);
+	out_free(&o);
+	chiffon_ok(&o, repo, NULL, (const char *const[]){ "generate", "--yes",
+	    "paperless", NULL });
+	out_free(&o);
+	assert_committed(repo, generate_task(),
+	    "roles/paperless/tasks/main.yml");
+	free(path);
+	free(repo);
+}
+END_TEST
+
 START_TEST(test_validation_rolls_back)
 {
 	struct out	 o;
@@ -800,6 +833,7 @@ generate_suite(void)
 	tcase_add_test(tc, test_per_service);
 	tcase_add_test(tc, test_site);
 	tcase_add_test(tc, test_demo_homelab);
+	tcase_add_test(tc, test_existing_lint_findings);
 	tcase_add_test(tc, test_validation_rolls_back);
 	tcase_add_test(tc, test_terminal_approval);
 	tcase_add_test(tc, test_plain_english);

@@ -1023,6 +1023,7 @@ scaffold_plan(const struct scaffold_params *sp, char **errp)
 			/* Like the repository's own container playbooks. */
 			s->style = xasprintf("role %s, like %s", st.role,
 			    st.exemplar);
+			s->container_role = xstrdup(st.role);
 			rvars = scaffold_style_vars(&st, s->service, image,
 			    port);
 			vars[nvars++] = (struct scaffold_var){ "container_role",
@@ -1122,6 +1123,7 @@ scaffold_free(struct scaffold *s)
 	free(s->role);
 	free(s->layout);
 	free(s->style);
+	free(s->container_role);
 	free(s->playbook);
 	free(s->hosts);
 	free(s);

@@ -71,6 +71,7 @@ struct scaffold {
 	char			*role;		/* ROLE: '-' as '_' */
 	char			*layout;	/* "site" or "per-service" */
 	char			*style;		/* "builtin", "role R, like P" */
+	char			*container_role; /* R, or NULL */
 	char			*playbook;	/* the playbook that runs it */
 	char			*hosts;		/* host group used */
 	struct scaffold_file	*files;

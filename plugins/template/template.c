@@ -11,8 +11,10 @@
  *   template.generate  compute, write (atomically, never over an existing
  *                      file without force), then validate the output with
  *                      `ansible-playbook --syntax-check PLAYBOOK` and
- *                      `ansible-lint --offline --nocolor FILES...` run in
- *                      the repository; a failure rolls everything back.
+ *                      `ansible-lint --offline --nocolor` on what was
+ *                      generated (the role; or the playbook, excluding
+ *                      the repository's container role), run in the
+ *                      repository; a failure rolls everything back.
  *                      Result: scaffold_json, "repo", "validation" and
  *                      "repo_commit": {paths, message}, which the host
  *                      commits to the repository as the approver.
@@ -399,12 +401,20 @@ template_step_start(struct template_job *job)
 		argv[n++] = "--syntax-check";
 		argv[n++] = job->s->playbook;
 	} else {
+		/* Only what was generated: not the repository's own files. */
 		argv[n++] = "ansible-lint";
 		argv[n++] = "--offline";
 		argv[n++] = "--nocolor";
-		argv[n++] = job->s->playbook;
 		if (strcmp(job->s->layout, "site") == 0)
 			argv[n++] = role = xasprintf("roles/%s", job->s->role);
+		else {
+			if (job->s->container_role != NULL) {
+				argv[n++] = "--exclude";
+				argv[n++] = role = xasprintf("roles/%s",
+				    job->s->container_role);
+			}
+			argv[n++] = job->s->playbook;
+		}
 	}
 	argv[n] = NULL;
 	if (job->run != NULL) {
