@@ -471,6 +471,26 @@ START_TEST(test_site_write_and_override)
 }
 END_TEST
 
+START_TEST(test_playbooks_dir)
+{
+	struct scaffold	*s;
+	char		*tmp, *repo;
+
+	/* Per-service playbooks under playbooks/: the new one goes there. */
+	repo = copy_fixture("per-service", &tmp);
+	sh("cd '%s' && mkdir playbooks && mv web-deploy.yml dns-deploy.yml "
+	    "playbooks/", repo);
+	s = plan(repo, "mealie", NULL, 0);
+	ck_assert_str_eq(s->layout, "per-service");
+	ck_assert_str_eq(s->playbook, "playbooks/mealie-deploy.yml");
+	ck_assert_str_eq(s->files[0].path, "playbooks/mealie-deploy.yml");
+	scaffold_free(s);
+	free(repo);
+	testutil_rm(tmp);
+	free(tmp);
+}
+END_TEST
+
 START_TEST(test_container_role_style)
 {
 	struct scaffold_params	 sp = { 0 };
@@ -527,6 +547,7 @@ template_suite(void)
 	tcase_add_test(tc, test_site_insert);
 	tcase_add_test(tc, test_per_service_write);
 	tcase_add_test(tc, test_site_write_and_override);
+	tcase_add_test(tc, test_playbooks_dir);
 	tcase_add_test(tc, test_container_role_style);
 	suite_add_tcase(s, tc);
 	return s;
