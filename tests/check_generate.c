@@ -728,10 +728,15 @@ START_TEST(test_plain_english)
 	    NULL);
 	ck_assert_str_eq(s, "template.generate vaultwarden-deploy.yml 8081");
 	free(s);
-	/* Nothing is written before approval. */
-	ck_assert_ptr_null(s = slurp(repo, "vaultwarden-deploy.yml"));
+	/* Nothing is written before approval; the dry run is the preview. */
 	plan = orchtest_str(pg, "SELECT plan_id::text FROM plans ORDER BY id "
 	    "DESC LIMIT 1", 0, NULL);
+	chiffon_ok(&o, repo, NULL, (const char *const[]){ "dry-run", plan,
+	    NULL });
+	ck_assert_ptr_nonnull(strstr(o.text, "    would create "
+	    "vaultwarden-deploy.yml\n--- /dev/null\n"));
+	out_free(&o);
+	ck_assert_ptr_null(s = slurp(repo, "vaultwarden-deploy.yml"));
 	chiffon_ok(&o, repo, NULL, (const char *const[]){ "approve", "--wait",
 	    plan, NULL });
 	out_free(&o);
