@@ -381,6 +381,9 @@ approve_dry_params(const struct plan_task *t)
 
 	json_object_object_add(o, "playbook",
 	    json_object_new_string(t->playbook));
+	if (t->service != NULL)
+		json_object_object_add(o, "service",
+		    json_object_new_string(t->service));
 	if (t->limit != NULL)
 		json_object_object_add(o, "limit",
 		    json_object_new_string(t->limit));
@@ -464,8 +467,11 @@ approve_dry_run(struct app *app, const struct plan *plan, runlog_sub_fn line,
 		snprintf(id, sizeof id, "%lld", t->id);
 		params = approve_dry_params(t);
 		host_on_run(approve_dry_on_run, &w);
-		rc = host_invoke_task(app, t->id > 0 ? id : NULL, "ansible",
-		    params, approve_dry_done, &w, NULL, errp);
+		/* A generate step's dry run is its preview (the diffs). */
+		rc = host_invoke_task(app, t->id > 0 ? id : NULL,
+		    strcmp(t->capability, "template.generate") == 0 ?
+		    "template.preview" : "ansible", params, approve_dry_done,
+		    &w, NULL, errp);
 		free(params);
 		if (rc != 0) {
 			host_on_run(NULL, NULL);

@@ -25,6 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "app.h"
 #include "approve.h"
 #include "db.h"
@@ -104,6 +106,30 @@ cmd_run_report(struct app *app, const struct plan *plan)
 		    plan->ntasks == 1 ? "" : "s");
 }
 
+/* A generate step's preview: the files it would write, with diffs. */
+static void
+cmd_run_dry_files(const char *result)
+{
+	json_object	*o, *files, *f;
+	size_t		 i, n;
+
+	if (result == NULL || (o = json_tokener_parse(result)) == NULL)
+		return;
+	if (json_object_object_get_ex(o, "files", &files) &&
+	    json_object_is_type(files, json_type_array)) {
+		n = json_object_array_length(files);
+		for (i = 0; i < n; i++) {
+			f = json_object_array_get_idx(files, i);
+			printf("    would %s %s\n%s", json_object_get_string(
+			    json_object_object_get(f, "action")),
+			    json_object_get_string(json_object_object_get(f,
+			    "path")), json_object_get_string(
+			    json_object_object_get(f, "diff")));
+		}
+	}
+	json_object_put(o);
+}
+
 /* Per step: what its check-mode run said. */
 static void
 cmd_run_dry_report(const struct plan *plan, const struct approve_dry *dry)
@@ -112,13 +138,15 @@ cmd_run_dry_report(const struct plan *plan, const struct approve_dry *dry)
 
 	printf("\nDry run of plan %lld version %d (check mode, nothing "
 	    "changed):\n", plan->plan_id, plan->version);
-	for (i = 0; i < plan->ntasks; i++)
+	for (i = 0; i < plan->ntasks; i++) {
 		printf("%2d. %s %s  %s: %s  would change=%lld failed=%lld\n",
 		    dry[i].step, plan->tasks[i].action,
 		    plan->tasks[i].service != NULL ? plan->tasks[i].service :
 		    "?", plan->tasks[i].playbook != NULL ?
 		    plan->tasks[i].playbook : "-", dry[i].status,
 		    dry[i].changed, dry[i].failed);
+		cmd_run_dry_files(dry[i].result);
+	}
 }
 
 /* y/N on the terminal.  Non-zero for yes. */

@@ -26,6 +26,7 @@ int	cmd_approve(struct app *, int, char **);
 int	cmd_reject(struct app *, int, char **);
 int	cmd_modify(struct app *, int, char **);
 int	cmd_dryrun(struct app *, int, char **);
+int	cmd_generate(struct app *, int, char **);
 
 const struct cmd cmd_table[] = {
 	{ "shell", "", "open the terminal shell (the default)", cmd_shell },
@@ -40,6 +41,7 @@ const struct cmd cmd_table[] = {
 	{ "modify", "PLAN \"AMENDED TEXT\"", "plan amended text as a new version; the old one is superseded", cmd_modify },
 	{ "dry-run", "PLAN", "run every step of a plan in check mode with diffs, before approval", cmd_dryrun },
 	{ "run", "[--yes] [--check] \"REQUEST\"", "plan, ask, approve and run a request, streaming the output", cmd_run },
+	{ "generate", "[--port N] [--image IMAGE] [--host GROUP] [--force] [--yes] SERVICE", "scaffold a new service in the repository's layout: shown, approved, validated, committed", cmd_generate },
 	{ "audit", "[FILTERS] [--json] | verify | retry", "query the audit trail; verify its hash chain; retry git entries", cmd_audit },
 	{ "show", "[--json] [--output] TASK", "one task: request, plan, approval, runs, resources, decisions; --output replays its output", cmd_show },
 	{ "worker", "[--name NAME] [--once]", "claim and run queued tasks for the loaded plugins' capabilities", cmd_worker },

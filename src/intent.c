@@ -743,6 +743,9 @@ intent_clause(struct intent_state *st, struct intent_clause *cl)
 			st->last_intent = intent_new(action, NULL, "none",
 			    targets, params, check, text);
 			json_object_array_add(st->intents, st->last_intent);
+			/* "... and deploy it": the new service. */
+			st->last_service = json_object_get_string(
+			    json_object_object_get(params, "name"));
 		} else if (st->last_service != NULL && (*leftover == '\0' ||
 		    strcmp(action, "deploy") != 0)) {
 			/* "and add existing portals to config" */

@@ -31,3 +31,4 @@ include src/tui.mk
 include src/dispatch.mk
 include src/audit.mk
 include src/orchestrate.mk
+include src/generate.mk

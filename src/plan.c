@@ -57,6 +57,8 @@ static const struct plan_action plan_action_unknown = {
 /* Actions that bring a service into being (others may depend on them). */
 static const char *const plan_deploy_actions[] = { "deploy", "update",
     NULL };
+/* Actions that bring a service's playbook into being (deploys wait). */
+static const char *const plan_generate_actions[] = { "generate", NULL };
 
 /* Intent parameters that are not extra vars. */
 static const char *const plan_not_vars[] = { "detail", "unknown_service",
@@ -171,6 +173,8 @@ plan_xstrdup0(const char *s)
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
+static json_object	*plan_jstr_new(const char *);
+
 static void
 plan_rollback(PGconn *pg)
 {
@@ -234,16 +238,78 @@ plan_add_all(json_object *to, json_object *from)
 
 /* --- matching ------------------------------------------------------------- */
 
+/*
+ * The matcher's answer for a new service: template.preview computes what
+ * template.generate will write (existing files are only refused when the
+ * step runs, so that --force can be planned).  A refusal or a missing
+ * template plugin is {"match": null, "error": ...}.  0, never -1.
+ */
+static int
+plan_match_generate(struct app *app, const char *name, json_object *targets,
+    json_object **resultp, char **errp)
+{
+	json_object	*params = json_object_new_object(), *res, *m;
+	char		*status = NULL, *result = NULL, *err = NULL;
+
+	(void)errp;
+	json_object_object_add(params, "service", json_object_new_string(name));
+	json_object_object_add(params, "force", json_object_new_boolean(1));
+	if (targets != NULL && json_object_array_length(targets) > 0)
+		json_object_object_add(params, "host", json_object_get(
+		    json_object_array_get_idx(targets, 0)));
+	*resultp = json_object_new_object();
+	if (host_invoke_sync(app, "template.preview",
+	    json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN),
+	    PLAN_MATCH_TIMEOUT_MS, &status, &result, &err) != 0) {
+		json_object_object_add(*resultp, "match", NULL);
+		json_object_object_add(*resultp, "error",
+		    json_object_new_string(err));
+		free(err);
+		json_object_put(params);
+		return 0;
+	}
+	json_object_put(params);
+	res = json_tokener_parse(result);
+	if (strcmp(status, "successful") != 0 || res == NULL) {
+		json_object_object_add(*resultp, "match", NULL);
+		json_object_object_add(*resultp, "error",
+		    json_object_new_string(plan_jstr(res, "error") != NULL ?
+		    plan_jstr(res, "error") : "template.preview failed"));
+	} else {
+		m = json_object_new_object();
+		json_object_object_add(m, "path", plan_jstr_new(plan_jstr(res,
+		    "playbook")));
+		json_object_object_add(m, "service", plan_jstr_new(plan_jstr(
+		    res, "service")));
+		json_object_object_add(m, "layout", plan_jstr_new(plan_jstr(
+		    res, "layout")));
+		json_object_object_add(m, "role", plan_jstr_new(plan_jstr(
+		    res, "role")));
+		json_object_object_add(m, "confidence",
+		    json_object_new_double(1));
+		json_object_object_add(*resultp, "match", m);
+		json_object_object_add(*resultp, "files", json_object_get(
+		    json_object_object_get(res, "files")));
+	}
+	json_object_put(res);
+	free(status);
+	free(result);
+	return 0;
+}
+
 int
 plan_match_host(const char *text, const char *action, json_object *targets,
     json_object **resultp, void *data, char **errp)
 {
 	struct app	*app = data;
-	json_object	*params = json_object_new_object();
+	json_object	*params;
 	char		*status = NULL, *result = NULL, *err = NULL;
 	const char	*msg;
 	int		 rc;
 
+	if (action != NULL && strcmp(action, "generate") == 0)
+		return plan_match_generate(app, text, targets, resultp, errp);
+	params = json_object_new_object();
 	json_object_object_add(params, "text", json_object_new_string(text));
 	if (action != NULL)
 		json_object_object_add(params, "action",
@@ -308,6 +374,134 @@ plan_has_word(const char *text, const char *word)
 	return 0;
 }
 
+/* "create a.yml, edit site.yml (site layout)".  Caller frees. */
+static char *
+plan_generate_files(json_object *res, const char *layout)
+{
+	struct strbuf	 sb = { 0 };
+	json_object	*files, *f;
+	size_t		 i, n;
+
+	files = json_object_object_get(res, "files");
+	n = files != NULL ? json_object_array_length(files) : 0;
+	for (i = 0; i < n; i++) {
+		f = json_object_array_get_idx(files, i);
+		strbuf_addf(&sb, "%s%s %s", i > 0 ? ", " : "",
+		    plan_jstr(f, "action"), plan_jstr(f, "path"));
+	}
+	strbuf_addf(&sb, " (%s layout)", layout != NULL ? layout : "?");
+	return strbuf_detach(&sb);
+}
+
+/*
+ * A generate step: the matcher, asked with action "generate" and the new
+ * service's name as text, names the playbook that will run it (the
+ * template plugin's template.preview, see plan_match_host); what it
+ * refuses (a hostile name, an unknown layout, no template plugin)
+ * becomes a question.  The step runs the "template.generate" capability
+ * with the request's port, image, host and force in its extra vars.
+ */
+static int
+plan_generate_task(struct plan *plan, struct plan_task *t,
+    json_object *params, json_object *targets, plan_match_fn match,
+    void *match_data, char **errp)
+{
+	json_object	*res = NULL, *m;
+	const char	*name, *why;
+	char		*q;
+
+	name = plan_jstr(params, "name");
+	if (name == NULL)
+		name = t->service;
+	if (name == NULL) {
+		q = xasprintf("Step %d (%s): what should the new service be "
+		    "called?", t->step, t->text);
+		plan_add_unique(plan->questions, q);
+		free(q);
+		return 0;
+	}
+	if (match(name, "generate", targets, &res, match_data, errp) != 0)
+		return -1;
+	if (!json_object_object_get_ex(res, "match", &m) || m == NULL ||
+	    plan_jstr(m, "path") == NULL) {
+		why = plan_jstr(res, "error");
+		q = xasprintf("Step %d (%s): cannot generate %s: %s", t->step,
+		    t->text, name, why != NULL ? why : "no template plugin "
+		    "answered");
+		plan_add_unique(plan->questions, q);
+		free(q);
+		json_object_put(res);
+		return 0;
+	}
+	free(t->service);
+	t->service = plan_xstrdup0(plan_jstr(m, "service"));
+	t->playbook = xstrdup(plan_jstr(m, "path"));
+	t->confidence = 1;
+	free(t->capability);
+	t->capability = xstrdup("template.generate");
+	free(t->note);
+	t->note = plan_generate_files(res, plan_jstr(m, "layout"));
+	t->gen_layout = plan_xstrdup0(plan_jstr(m, "layout"));
+	t->gen_role = plan_xstrdup0(plan_jstr(m, "role"));
+	json_object_put(res);
+	return 0;
+}
+
+/* Are a and b the same service name, case, '-', '_' and ' ' aside? */
+static int
+plan_same_name(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++) {
+		if (strchr(" _-", *a) != NULL && strchr(" _-", *b) != NULL)
+			continue;
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return 0;
+	}
+	return *a == '\0' && *b == '\0';
+}
+
+/*
+ * A step for a service an earlier generate step of the plan creates
+ * ("create a playbook for mealie and deploy it") runs what that step
+ * writes: its playbook, and for a role in a site playbook the role's tag
+ * with its <role>_enabled toggle on.  Non-zero when t was such a step.
+ */
+static int
+plan_generated_task(struct plan *plan, struct plan_task *t)
+{
+	struct plan_task	*g;
+	char			*var;
+	size_t			 i;
+
+	if (t->service == NULL)
+		return 0;
+	for (i = 0; i < plan->ntasks && &plan->tasks[i] != t; i++) {
+		g = &plan->tasks[i];
+		if (strcmp(g->action, "generate") != 0 || g->service == NULL ||
+		    g->playbook == NULL || !plan_same_name(g->service,
+		    t->service))
+			continue;
+		free(t->service);
+		t->service = xstrdup(g->service);
+		t->playbook = xstrdup(g->playbook);
+		t->confidence = 1;
+		if (g->gen_layout != NULL && strcmp(g->gen_layout, "site") ==
+		    0 && g->gen_role != NULL) {
+			json_object_array_add(t->tags,
+			    json_object_new_string(g->service));
+			var = xasprintf("%s_enabled", g->gen_role);
+			json_object_object_add(t->extra_vars, var,
+			    json_object_new_boolean(1));
+			free(var);
+		}
+		if (t->note == NULL)
+			t->note = xasprintf("runs what step %d generates",
+			    g->step);
+		return 1;
+	}
+	return 0;
+}
+
 /* Match one step; a miss or an unknown service becomes a question. */
 static int
 plan_match_task(struct plan *plan, struct plan_task *t, json_object *intent,
@@ -320,14 +514,11 @@ plan_match_task(struct plan *plan, struct plan_task *t, json_object *intent,
 	json_object_object_get_ex(intent, "targets", &targets);
 	if (json_object_object_get_ex(intent, "params", &params))
 		unknown = plan_jstr(params, "unknown_service");
-	if (strcmp(t->action, "generate") == 0) {
-		q = xasprintf("Step %d (%s): chiffon cannot generate roles or "
-		    "playbooks yet; write the playbook and ask again.",
-		    t->step, t->text);
-		plan_add_unique(plan->questions, q);
-		free(q);
+	if (strcmp(t->action, "generate") == 0)
+		return plan_generate_task(plan, t, params, targets, match,
+		    match_data, errp);
+	if (plan_generated_task(plan, t))
 		return 0;
-	}
 	if (t->service != NULL && !plan_has_word(t->text, t->service))
 		text = xasprintf("%s %s", t->text, t->service);
 	else
@@ -361,9 +552,14 @@ plan_match_task(struct plan *plan, struct plan_task *t, json_object *intent,
 	if (t->playbook == NULL) {
 		cands = plan_candidates_text(t->candidates);
 		if (unknown != NULL)
-			q = xasprintf("Step %d (%s): no playbook for '%s'.%s%s",
-			    t->step, t->text, unknown, *cands != '\0' ?
-			    " Closest, none a match: " : "", cands);
+			q = xasprintf("Step %d (%s): no playbook for '%s'.%s%s"
+			    "%s%s%s", t->step, t->text, unknown, *cands !=
+			    '\0' ? " Closest, none a match: " : "", cands,
+			    strcmp(t->action, "deploy") == 0 ? " Generate "
+			    "one? chiffon generate " : "",
+			    strcmp(t->action, "deploy") == 0 ? unknown : "",
+			    strcmp(t->action, "deploy") == 0 ? " (see "
+			    "TEMPLATES in chiffon(1))" : "");
 		else
 			q = xasprintf("Step %d (%s): no playbook matches %s%s "
 			    "well enough.%s%s Name one, or rephrase.",
@@ -394,6 +590,8 @@ plan_task_clear(struct plan_task *t)
 	json_object_put(t->extra_vars);
 	free(t->depends);
 	free(t->capability);
+	free(t->gen_layout);
+	free(t->gen_role);
 	free(t->estimate_from);
 	json_object_put(t->resources);
 	free(t->risk_why);
@@ -497,6 +695,7 @@ static void
 plan_order(struct plan *plan)
 {
 	struct plan_task	*out;
+	const char *const	*producers;
 	int			*done;
 	size_t			 i, j, n = 0;
 
@@ -532,16 +731,21 @@ plan_order(struct plan *plan)
 		struct plan_task *t = &plan->tasks[i];
 
 		t->step = (int)i + 1;
-		if (!plan_action_find(t->action)->after_deploy ||
-		    t->service == NULL)
+		if (plan_action_find(t->action)->after_deploy)
+			producers = plan_deploy_actions;
+		else if (str_in_list(t->action, plan_deploy_actions))
+			producers = plan_generate_actions;
+		else
 			continue;
-		/* The nearest earlier deploy of the same service. */
+		if (t->service == NULL)
+			continue;
+		/* The nearest earlier deploy (generate) of the service. */
 		for (j = i; j-- > 0;) {
 			struct plan_task *d = &plan->tasks[j];
 
 			if (d->service != NULL &&
 			    strcmp(d->service, t->service) == 0 &&
-			    str_in_list(d->action, plan_deploy_actions)) {
+			    str_in_list(d->action, producers)) {
 				t->depends = xmalloc(sizeof *t->depends);
 				t->depends[0] = d->step;
 				t->ndepends = 1;
@@ -874,7 +1078,10 @@ plan_format(const struct plan *plan)
 			strbuf_addc(&sb, '\n');
 		}
 		if (t->note != NULL)
-			strbuf_addf(&sb, "    asked: %s\n", t->note);
+			strbuf_addf(&sb, "    %s: %s\n",
+			    t->capability != NULL && strcmp(t->capability,
+			    "template.generate") == 0 ? "files" : "asked",
+			    t->note);
 		if (t->extra_vars != NULL &&
 		    json_object_object_length(t->extra_vars) > 0)
 			strbuf_addf(&sb, "    vars: %s\n",

@@ -57,6 +57,8 @@ struct plan_task {
 	int			 risk;		/* PLAN_RISK_* */
 	char			*risk_why;
 	char			*note;		/* what the step is for */
+	char			*gen_layout;	/* generate: "site", ... */
+	char			*gen_role;	/* generate: the role */
 	long long		 id;		/* tasks.id once stored */
 	char			*status;	/* tasks.status once stored */
 };

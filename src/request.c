@@ -238,44 +238,17 @@ request_services(const struct plan *plan)
 }
 
 struct plan *
-request_plan(struct app *app, const char *text, const char *source,
-    const struct vocab *given, tiers_ask_fn ask, void *ask_data,
-    enum request_error *whyp, char **errp)
+request_store_plan(PGconn *pg, long long id, struct plan *plan,
+    json_object *parsed, char **errp)
 {
-	struct vocab	 v;
-	struct db	*db;
-	struct plan	*plan;
-	PGconn		*pg;
-	json_object	*parsed = NULL, *data;
-	long long	 id;
+	json_object	*data;
 	char		*svc, *summary;
 
-	*whyp = REQUEST_ERR_ENV;
-	if ((db = app_db(app, errp)) == NULL)
-		return NULL;
-	pg = db_pg(db);
-	memset(&v, 0, sizeof v);
-	if (given == NULL && vocab_load(&v, app, errp) != 0) {
-		vocab_free(&v);
-		return NULL;
-	}
-	if ((id = request_insert(pg, text, source, errp)) < 0) {
-		vocab_free(&v);
-		return NULL;
-	}
-	plan = request_build(app, pg, id, text, given != NULL ? given : &v,
-	    ask, ask_data, &parsed, whyp, errp);
-	vocab_free(&v);
-	if (plan == NULL)
-		return NULL;
 	if (request_store_parse(pg, id, parsed, plan->tier, plan->cost_usd,
 	    plan->questions, errp) != 0) {
-		json_object_put(parsed);
 		plan_free(plan);
-		*whyp = REQUEST_ERR_ENV;
 		return NULL;
 	}
-	json_object_put(parsed);
 	svc = request_services(plan);
 	if (!plan_runnable(plan)) {
 		data = json_object_new_object();
@@ -289,7 +262,6 @@ request_plan(struct app *app, const char *text, const char *source,
 	if (plan_store(pg, plan, audit_user(), NULL, 0, errp) != 0) {
 		free(svc);
 		plan_free(plan);
-		*whyp = REQUEST_ERR_ENV;
 		return NULL;
 	}
 	data = json_object_new_object();
@@ -309,6 +281,43 @@ request_plan(struct app *app, const char *text, const char *source,
 	free(summary);
 	request_audit(pg, "plan.generated", id, plan->plan_id, svc, data);
 	free(svc);
+	return plan;
+}
+
+struct plan *
+request_plan(struct app *app, const char *text, const char *source,
+    const struct vocab *given, tiers_ask_fn ask, void *ask_data,
+    enum request_error *whyp, char **errp)
+{
+	struct vocab	 v;
+	struct db	*db;
+	struct plan	*plan;
+	PGconn		*pg;
+	json_object	*parsed = NULL;
+	long long	 id;
+
+	*whyp = REQUEST_ERR_ENV;
+	if ((db = app_db(app, errp)) == NULL)
+		return NULL;
+	pg = db_pg(db);
+	memset(&v, 0, sizeof v);
+	if (given == NULL && vocab_load(&v, app, errp) != 0) {
+		vocab_free(&v);
+		return NULL;
+	}
+	if ((id = request_insert(pg, text, source, errp)) < 0) {
+		vocab_free(&v);
+		return NULL;
+	}
+	plan = request_build(app, pg, id, text, given != NULL ? given : &v,
+	    ask, ask_data, &parsed, whyp, errp);
+	vocab_free(&v);
+	if (plan == NULL)
+		return NULL;
+	plan = request_store_plan(pg, id, plan, parsed, errp);
+	json_object_put(parsed);
+	if (plan == NULL)
+		*whyp = REQUEST_ERR_ENV;
 	return plan;
 }
 

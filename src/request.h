@@ -92,6 +92,17 @@ struct plan	*request_build(struct app *, PGconn *, long long request_id,
 int		 request_check_env(struct app *, int need_ansible,
 		    char **errp);
 
+/*
+ * The end of the way for a plan built from what was understood of
+ * request id (parsed: intent_parse's shape): store the parse on the
+ * requests row, then store a runnable plan ("plan.generated") or keep
+ * one with questions unstored ("request.question").  Returns plan, or
+ * NULL with *errp after freeing it.
+ */
+struct plan	*request_store_plan(PGconn *, long long request_id,
+		    struct plan *plan, struct json_object *parsed,
+		    char **errp);
+
 /* A tiers_ask_fn for a terminal: asks y/N on stdin when it is one. */
 int		 request_ask_tty(const char *question, void *data);
 

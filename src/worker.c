@@ -23,6 +23,7 @@
 #include "log.h"
 #include "loop.h"
 #include "plugins.h"
+#include "repochange.h"
 #include "util.h"
 #include "worker.h"
 
@@ -303,7 +304,7 @@ worker_done(const char *status, const char *result_json, void *data)
 	struct worker		*w = job->w;
 	enum dispatch_outcome	 outcome;
 	const char		*final = NULL;
-	char			*err = NULL;
+	char			*err = NULL, *cstatus = NULL, *cresult = NULL;
 	PGconn			*pg;
 
 	job->finished = 1;
@@ -315,6 +316,13 @@ worker_done(const char *status, const char *result_json, void *data)
 	}
 	TAILQ_REMOVE(&w->jobs, job, entry);
 	w->njobs--;
+	/* Files the capability wrote into the repository: committed first. */
+	if (!job->lost && !job->releasing && (pg = worker_pg(w)) != NULL &&
+	    repochange_commit(pg, job->c.task_id, status, result_json,
+	    &cstatus, &cresult) == 1) {
+		status = cstatus;
+		result_json = cresult;
+	}
 	if (job->lost || job->releasing) {
 		log_msg(CHIFFON_LOG_INFO, WORKER_WHO, "%s: task %lld ended %s "
 		    "after it was %s; result not recorded", w->name,
@@ -337,6 +345,8 @@ worker_done(const char *status, const char *result_json, void *data)
 			    outcome == DISPATCH_FINISHED ? final : "requeued",
 			    w->finish_data);
 	}
+	free(cstatus);
+	free(cresult);
 	if (!job->invoking)
 		worker_job_free(job);
 	worker_kick(w);

@@ -20,3 +20,4 @@ include tests/audit.mk
 include tests/orchestrate.mk
 include tests/metrics.mk
 include tests/agent.mk
+include tests/template.mk
