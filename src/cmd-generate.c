@@ -382,7 +382,7 @@ int
 cmd_generate(struct app *app, int argc, char **argv)
 {
 	struct cmd_generate_args a = { 0 };
-	struct approve_who	 who = approve_who_current();
+	struct approve_who	 who = approve_who_current(app->conf);
 	struct plan		*plan;
 	struct db		*db;
 	long long		 task_id;
