@@ -5,7 +5,7 @@
 pkglib_plugin_LTLIBRARIES += plugins/template/template.la
 plugins_template_template_la_SOURCES = plugins/template/template.c \
 	plugins/template/scaffold.c plugins/template/scaffold.h \
-	src/util.c src/util.h
+	src/sha256.c src/sha256.h src/util.c src/util.h
 plugins_template_template_la_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) \
 	$(YAML_CFLAGS) \
 	-DCHIFFON_SRC_TEMPLATE_DIR='"$(abs_top_srcdir)/plugins/template/templates"'

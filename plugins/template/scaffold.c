@@ -20,6 +20,7 @@
 #include <yaml.h>
 
 #include "scaffold.h"
+#include "sha256.h"
 #include "util.h"
 
 /* Lines of context around a change in a diff. */
@@ -1277,6 +1278,7 @@ json_object *
 scaffold_json(const struct scaffold *s, int contents)
 {
 	json_object	*o, *files, *f;
+	char		 hex[SHA256_HEX_LEN + 1];
 	size_t		 i;
 
 	o = json_object_new_object();
@@ -1299,6 +1301,12 @@ scaffold_json(const struct scaffold *s, int contents)
 		    "overwrite" : "create"));
 		json_object_object_add(f, "diff",
 		    json_object_new_string(s->files[i].diff));
+		/* What the file holds once written: a plan step that runs
+		 * the generated playbook is bound to it (approve-hash.c). */
+		sha256_hex(s->files[i].content, strlen(s->files[i].content),
+		    hex);
+		json_object_object_add(f, "sha256",
+		    json_object_new_string(hex));
 		if (contents)
 			json_object_object_add(f, "content",
 			    json_object_new_string(s->files[i].content));
