@@ -37,6 +37,7 @@ int	cmd_run(struct app *, int, char **);
 struct plan *cmd_run_plan(struct app *, char *, int, const char *, int *);
 int	cmd_run_execute(struct app *, struct plan *, const char *);
 int	cmd_run_dry(struct app *, const struct plan *, const char *);
+int	cmd_run_confirm_risk(const struct plan *, const char *);
 
 #define CMD_RUN_USAGE	"usage: chiffon run [--yes] [--check] \"REQUEST\"\n"
 
@@ -121,12 +122,46 @@ cmd_run_dry_report(const struct plan *plan, const struct approve_dry *dry)
 		    dry[i].changed, dry[i].failed);
 }
 
-/* y/N on the terminal.  Non-zero for yes. */
+/*
+ * A plan with a high-risk step (plan_confirm_needed) is approved only
+ * with the typed word: asked on the terminal.  1 confirmed, 0 not (said
+ * why), -1 no terminal to ask on (said so as "chiffon cmd: ...").
+ */
+int
+cmd_run_confirm_risk(const struct plan *plan, const char *cmd)
+{
+	char	line[256], *q = plan_confirm_question(plan);
+	int	ok;
+
+	if (q == NULL)
+		return 1;
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "chiffon %s: plan %lld needs a typed "
+		    "confirmation (%s) and there is no terminal to ask on; "
+		    "pass --yes to approve it anyway\n", cmd, plan->plan_id,
+		    q);
+		free(q);
+		return -1;
+	}
+	printf("\nPlan %lld: %s: ", plan->plan_id, q);
+	fflush(stdout);
+	free(q);
+	ok = fgets(line, sizeof line, stdin) != NULL &&
+	    plan_confirm_ok(plan, line);
+	if (!ok)
+		printf("Not confirmed (the answer was not yes or the service "
+		    "name).\n");
+	return ok;
+}
+
+/* y/N on the terminal (the typed word for a risky plan).  Non-zero: yes. */
 static int
 cmd_run_confirm(const struct plan *plan)
 {
 	char	line[64];
 
+	if (plan_confirm_needed(plan))
+		return cmd_run_confirm_risk(plan, "run") == 1;
 	printf("\nRun plan %lld (%zu step%s)? [y/N] ", plan->plan_id,
 	    plan->ntasks, plan->ntasks == 1 ? "" : "s");
 	fflush(stdout);

@@ -37,17 +37,23 @@
 #include "log.h"
 #include "plan.h"
 #include "request.h"
+#include "runlog.h"
 #include "tui.h"
 #include "util.h"
 #include "vocab.h"
 
-/* The reason recorded when r rejects a plan (F6 takes the typed one). */
+static void	tui_plan_show(struct tui *, struct plan *);
+
+/* The reason recorded when F6 rejects a plan on an empty request line. */
 #define TUI_PLAN_REJECT_REASON	"rejected in the shell"
 
 /* Forget the pane's request and plan. */
 static void
 tui_plan_clear(struct tui *t)
 {
+	if (t->confirm_row != 0)
+		tui_plan_confirm_cancel(t, NULL);
+	t->plan_seen_top = t->plan_seen_end = 0;
 	free(t->plan_request);
 	free(t->plan_error);
 	free(t->plan_changed);
@@ -142,10 +148,18 @@ tui_plan_render_hint(struct tui *t)
 		if (t->exec != NULL && !tui_exec_done(t->exec))
 			tui_log_add(&t->plan, -1, "Another plan is still "
 			    "running: approve this one once it ended (F5).");
+		else if (t->confirm_row != 0)
+			tui_log_add(&t->plan, CHIFFON_LOG_WARNING, "High risk: "
+			    "type the confirmation on the request line and "
+			    "press Enter (C-c or Esc: do not approve).");
+		else if (plan_confirm_needed(p))
+			tui_log_add(&t->plan, CHIFFON_LOG_WARNING, "High risk: "
+			    "F5 asks for a typed confirmation once every step "
+			    "was shown.  F6 rejects, F7 modifies, F8 dry run.");
 		else
-			tui_log_add(&t->plan, -1, "a or F5: approve and run  "
-			    "r or F6: reject  (a and r on an empty request "
-			    "line)");
+			tui_log_add(&t->plan, -1, "F5: approve and run  F6: "
+			    "reject  F7: modify  F8: dry run  (or Esc, then a, "
+			    "r, m, d)");
 		return;
 	}
 	if (p->status != NULL && strcmp(p->status, "rejected") == 0) {
@@ -234,8 +248,7 @@ tui_plan_request(struct tui *t, const char *text)
 {
 	enum request_error	 why;
 	struct plan		*p;
-	char			*err = NULL, *s;
-	size_t			 i;
+	char			*err = NULL;
 
 	tui_plan_clear(t);
 	t->plan_request = xstrdup(text);
@@ -262,15 +275,7 @@ tui_plan_request(struct tui *t, const char *text)
 	}
 	/* The next request sees changes made to the repository since. */
 	tui_plan_vocab_refresh(t);
-	t->plan_cur = p;
-	t->plan_changed = xcalloc(p->ntasks + 1, sizeof *t->plan_changed);
-	for (i = 0; i < p->ntasks; i++)
-		t->plan_changed[i] = -1;
-	/* The log pane gets the plan as `chiffon plan` prints it. */
-	s = plan_format(p);
-	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
-	free(s);
-	tui_plan_render(t);
+	tui_plan_show(t, p);
 }
 
 int
@@ -310,8 +315,9 @@ tui_plan_refuse(struct tui *t, const char *msg, char *err)
 	return -1;
 }
 
-int
-tui_plan_approve(struct tui *t)
+/* Approve the pending plan and start executing it.  0, or -1 (logged). */
+static int
+tui_plan_approve_now(struct tui *t)
 {
 	struct approve_who	 who = approve_who_current();
 	struct plan		*p = t->plan_cur;
@@ -319,14 +325,6 @@ tui_plan_approve(struct tui *t)
 	char			*err = NULL, *s;
 	int			 nq = 0;
 
-	if (!tui_plan_pending(t))
-		return tui_plan_refuse(t, p != NULL && p->row_id <= 0 ?
-		    "nothing to approve: the request leaves questions" :
-		    "nothing to approve: no plan pending approval is shown",
-		    NULL);
-	if (t->exec != NULL && !tui_exec_done(t->exec))
-		return tui_plan_refuse(t, "another plan is still running; "
-		    "approve this one once it ended", NULL);
 	if (request_check_env(t->app, 1, &err) != 0 ||
 	    (db = app_db(t->app, &err)) == NULL)
 		return tui_plan_refuse(t, "cannot run plans", err);
@@ -339,14 +337,195 @@ tui_plan_approve(struct tui *t)
 	    nq == 1 ? "" : "s");
 	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
 	free(s);
-	if (t->exec != NULL)
+	/* The status bar reads t->exec: never leave it dangling. */
+	if (t->exec != NULL) {
 		tui_exec_free(t->exec, NULL);
+		t->exec = NULL;
+	}
 	t->exec = tui_exec_start(t, p->row_id, p->plan_id, &err);
 	if (t->exec == NULL)
 		tui_plan_refuse(t, "this shell cannot run the tasks (they "
 		    "stay queued for `chiffon worker`)", err);
 	tui_plan_render(t);
 	tui_status_refresh(t);
+	return 0;
+}
+
+int
+tui_plan_approve(struct tui *t)
+{
+	struct plan	*p = t->plan_cur;
+	char		*q, *s;
+
+	if (!tui_plan_pending(t))
+		return tui_plan_refuse(t, p != NULL && p->row_id <= 0 ?
+		    "nothing to approve: the request leaves questions" :
+		    "nothing to approve: no plan pending approval is shown",
+		    NULL);
+	if (t->exec != NULL && !tui_exec_done(t->exec))
+		return tui_plan_refuse(t, "another plan is still running; "
+		    "approve this one once it ended", NULL);
+	if ((q = plan_confirm_question(p)) == NULL)
+		return tui_plan_approve_now(t);
+	/* High risk: the whole step list first, then a typed word. */
+	tui_layout_draw_panes(t);
+	if (!t->plan_seen_top || !t->plan_seen_end) {
+		free(q);
+		t->focus = TUI_FOCUS_PLAN;
+		tui_layout_draw_panes(t);
+		return tui_plan_refuse(t, "not approved: read the whole plan "
+		    "first (it has a high-risk step; PgUp/PgDn scroll the plan "
+		    "pane, focused now), then F5 again", NULL);
+	}
+	t->confirm_row = p->row_id;
+	s = xasprintf("%s: ", q);
+	tui_input_ask(t, s);
+	free(s);
+	s = xasprintf("plan %lld: %s (C-c or Esc: do not approve)",
+	    p->plan_id, q);
+	tui_log_line(t, CHIFFON_LOG_WARNING, NULL, s);
+	free(s);
+	free(q);
+	tui_plan_render(t);
+	return 0;
+}
+
+int
+tui_plan_confirm(struct tui *t, const char *text)
+{
+	struct plan	*p = t->plan_cur;
+	int		 ok;
+
+	if (t->confirm_row == 0)
+		return -1;
+	ok = p != NULL && p->row_id == t->confirm_row &&
+	    tui_plan_pending(t) && plan_confirm_ok(p, text);
+	if (!ok) {
+		tui_plan_confirm_cancel(t, NULL);
+		tui_plan_render(t);
+		return tui_plan_refuse(t, "not confirmed (the answer was not "
+		    "yes or the service name): nothing was approved", NULL);
+	}
+	tui_plan_confirm_cancel(t, NULL);
+	return tui_plan_approve_now(t);
+}
+
+void
+tui_plan_confirm_cancel(struct tui *t, const char *why)
+{
+	if (t->confirm_row == 0)
+		return;
+	t->confirm_row = 0;
+	tui_input_ask(t, NULL);
+	if (why != NULL)
+		tui_log_line(t, CHIFFON_LOG_INFO, NULL, why);
+	if (t->plan_cur != NULL)
+		tui_plan_render(t);
+}
+
+/* Show a plan made in the shell: the pane, and the log as `plan` prints. */
+static void
+tui_plan_show(struct tui *t, struct plan *p)
+{
+	size_t	 i;
+	char	*s;
+
+	t->plan_cur = p;
+	/* Drawing it tells what of it was seen. */
+	t->plan_seen_top = t->plan_seen_end = 0;
+	t->plan_changed = xcalloc(p->ntasks + 1, sizeof *t->plan_changed);
+	for (i = 0; i < p->ntasks; i++)
+		t->plan_changed[i] = -1;
+	s = plan_format(p);
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
+	free(s);
+	tui_plan_render(t);
+}
+
+int
+tui_plan_modify(struct tui *t, const char *amended)
+{
+	struct plan	*p;
+	long long	 row;
+	char		*err = NULL, *s;
+	int		 env = 0;
+
+	if (!tui_plan_pending(t))
+		return tui_plan_refuse(t, "nothing to modify: no plan pending "
+		    "approval is shown", NULL);
+	row = t->plan_cur->row_id;
+	t->planning = 1;
+	tui_watch_stdin(t, 0);
+	p = approve_modify(t->app, row, amended, NULL, NULL, &env, &err);
+	tui_watch_stdin(t, 1);
+	t->planning = 0;
+	if (p == NULL)
+		return tui_plan_refuse(t, "modify refused", err);
+	if (p->row_id <= 0) {
+		plan_free(p);
+		return tui_plan_refuse(t, "the amended request leaves "
+		    "questions: the plan is unchanged", NULL);
+	}
+	s = xasprintf("modified: %s", amended);
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
+	free(s);
+	tui_plan_clear(t);
+	t->plan_request = xstrdup(amended);
+	tui_plan_show(t, p);
+	return 0;
+}
+
+/* An output line of a dry run: into the log pane. */
+static void
+tui_plan_dry_line(struct runlog *rl, int stream, const char *line,
+    size_t len, void *data)
+{
+	char	*s = xstrndup(line, len);
+
+	(void)rl;
+	(void)stream;
+	s[strcspn(s, "\r\n")] = '\0';
+	tui_log_line(data, CHIFFON_LOG_INFO, NULL, s);
+	free(s);
+}
+
+int
+tui_plan_dry_run(struct tui *t)
+{
+	struct approve_dry	*dry = NULL;
+	const struct plan	*p = t->plan_cur;
+	char			*err = NULL, *s;
+	size_t			 i;
+	int			 nbad;
+
+	if (!tui_plan_pending(t))
+		return tui_plan_refuse(t, "nothing to dry-run: no plan pending "
+		    "approval is shown", NULL);
+	if (t->exec != NULL && !tui_exec_done(t->exec))
+		return tui_plan_refuse(t, "a plan is running; dry-run this "
+		    "one once it ended", NULL);
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, "dry run (check mode, "
+	    "nothing changes)...");
+	tui_layout_draw_panes(t);
+	t->planning = 1;
+	tui_watch_stdin(t, 0);
+	nbad = approve_dry_run(t->app, p, tui_plan_dry_line, t, &dry, &err);
+	tui_watch_stdin(t, 1);
+	t->planning = 0;
+	if (nbad < 0)
+		return tui_plan_refuse(t, "dry run failed", err);
+	for (i = 0; i < p->ntasks; i++) {
+		s = xasprintf("==> dry run step %d %s: %s  would change=%lld "
+		    "failed=%lld", dry[i].step, p->tasks[i].playbook != NULL ?
+		    p->tasks[i].playbook : "-", dry[i].status, dry[i].changed,
+		    dry[i].failed);
+		tui_log_line(t, nbad > 0 ? CHIFFON_LOG_WARNING :
+		    CHIFFON_LOG_INFO, NULL, s);
+		free(s);
+	}
+	approve_dry_free(dry, p->ntasks);
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, "dry run done: the plan is "
+	    "still pending approval");
 	return 0;
 }
 

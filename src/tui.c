@@ -42,7 +42,8 @@
 /*
  * The status bar's text for the current state.  When it and the key hint
  * are wider than the screen, the repository path is shortened from the
- * left ("...homelab"), so the database and run state stay visible.
+ * left ("...homelab"), so the database and run state stay visible; when
+ * that is not enough the plugin count goes.
  * Caller frees.
  */
 static char *
@@ -52,7 +53,7 @@ tui_status_text(struct tui *t)
 	struct app		*app = t->app;
 	const char		*repo = conf_get(app->conf, "ansible.repo");
 	const char		*shown, *db;
-	char			*real = NULL, *s, *run = NULL, *tail;
+	char			*real = NULL, *s, *run = NULL, *tail, *keys;
 	int			 nplugins = 0;
 	long			 avail, keep, plen;
 
@@ -73,11 +74,23 @@ tui_status_text(struct tui *t)
 	    app->db == NULL ? "" : db_is_embedded(app->db) ? "embedded, " :
 	    "server, ", db, nplugins, run != NULL ? "  " : "",
 	    run != NULL ? run : "");
-	/* Leave room for the key hint as well. */
+	/* Leave room for the key bar as well: it goes before the plugins. */
+	keys = tui_layout_key_bar(t);
 	avail = (long)t->geom.cols - (long)(sizeof head - 1) -
-	    (long)strlen(tail) - (long)(sizeof TUI_STATUS_KEYS - 1) - 1;
+	    (long)strlen(tail) - (long)strlen(keys) - 1;
+	if (avail < 11) {
+		free(tail);
+		tail = xasprintf("%s  db: %s%s%s%s",
+		    repo != NULL && real == NULL ? " (not found)" : "",
+		    app->db == NULL ? "" : db_is_embedded(app->db) ?
+		    "embedded, " : "server, ", db, run != NULL ? "  " : "",
+		    run != NULL ? run : "");
+		avail = (long)t->geom.cols - (long)(sizeof head - 1) -
+		    (long)strlen(tail) - (long)strlen(keys) - 1;
+	}
+	free(keys);
 	plen = (long)strlen(shown);
-	keep = avail - 3 > 12 ? avail - 3 : 12;
+	keep = avail - 3 > 8 ? avail - 3 : 8;
 	if (t->geom.cols > 0 && plen > avail && keep < plen)
 		s = xasprintf("%s...%s%s", head, shown + (plen - keep), tail);
 	else
@@ -92,14 +105,18 @@ tui_status_text(struct tui *t)
 static void
 tui_status_update(struct tui *t, int draw)
 {
-	char	*s = tui_status_text(t);
+	char	*s = tui_status_text(t), *keys = tui_layout_key_bar(t);
 
-	if (t->status != NULL && strcmp(s, t->status) == 0) {
+	if (t->status != NULL && strcmp(s, t->status) == 0 &&
+	    t->status_keys != NULL && strcmp(keys, t->status_keys) == 0) {
 		free(s);
+		free(keys);
 		return;
 	}
 	free(t->status);
 	t->status = s;
+	free(t->status_keys);
+	t->status_keys = keys;
 	if (draw && !t->geom.too_small) {
 		tui_layout_draw_status(t);
 		tui_input_redisplay();
@@ -223,7 +240,7 @@ tui_focused(struct tui *t, size_t *rows)
 static int
 tui_do_help(struct tui *t, int count, int key)
 {
-	if (key == '?' && rl_end > 0)
+	if (key == '?' && rl_end > 0 && !t->cmd_mode)
 		return rl_insert(count, key);
 	t->help = !t->help;
 	tui_layout_draw(t);
@@ -233,6 +250,7 @@ tui_do_help(struct tui *t, int count, int key)
 static int
 tui_do_quit(struct tui *t, int count, int key)
 {
+	tui_input_mode(t, 0);
 	if (t->exec != NULL && !tui_exec_done(t->exec) && !t->quit_asked) {
 		/* Ask once: quitting cancels what has not run yet. */
 		t->quit_asked = 1;
@@ -254,6 +272,10 @@ tui_do_submit(struct tui *t, int count, int key)
 static int
 tui_do_clear(struct tui *t, int count, int key)
 {
+	if (t->confirm_row != 0)
+		tui_plan_confirm_cancel(t, "approval not confirmed: nothing "
+		    "was approved");
+	tui_input_mode(t, 0);
 	rl_replace_line("", 0);
 	rl_point = rl_mark = 0;
 	tui_input_redisplay();
@@ -302,37 +324,103 @@ tui_do_redraw(struct tui *t, int count, int key)
 	return 0;
 }
 
-/* a and r act only on an empty request line with a pending plan shown. */
+/*
+ * After a plan command: back to the request line (a command letter acts
+ * once), the panes and the key bar drawn again.
+ */
 static int
-tui_typed(struct tui *t, int key, int letter)
+tui_done_command(struct tui *t)
 {
-	return key == letter && (rl_end > 0 || !tui_plan_pending(t));
+	tui_input_mode(t, 0);
+	tui_layout_draw_panes(t);
+	tui_status_refresh(t);
+	return 0;
 }
 
 static int
 tui_do_approve(struct tui *t, int count, int key)
 {
-	if (tui_typed(t, key, 'a'))
-		return rl_insert(count, key);
-	tui_plan_approve(t);
-	tui_layout_draw_panes(t);
-	return 0;
+	tui_input_mode(t, 0);
+	if (t->confirm_row != 0) {
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "type the "
+		    "confirmation on the request line and press Enter (C-c "
+		    "or Esc: do not approve)");
+		return 0;
+	}
+	if (tui_plan_approve(t) == 0 && t->confirm_row != 0) {
+		/* Asking: the line is the answer, what was typed is kept. */
+		if (rl_end > 0)
+			add_history(rl_line_buffer);
+		rl_replace_line("", 0);
+		rl_point = rl_mark = 0;
+	}
+	return tui_done_command(t);
+}
+
+/* The request line's text (NULL when empty).  Caller frees. */
+static char *
+tui_line_text(void)
+{
+	const char	*p = rl_line_buffer;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return rl_end > 0 && *p != '\0' ? xstrdup(p) : NULL;
 }
 
 static int
 tui_do_reject(struct tui *t, int count, int key)
 {
-	char	*reason = NULL;
+	char	*reason = tui_line_text();
 
-	if (tui_typed(t, key, 'r'))
-		return rl_insert(count, key);
-	/* F6 takes the reason from the request line. */
-	if (key != 'r' && rl_end > 0 && tui_plan_pending(t))
-		reason = xstrdup(rl_line_buffer);
-	if (tui_plan_reject(t, reason) == 0 && reason != NULL)
+	if (t->confirm_row != 0)
+		tui_plan_confirm_cancel(t, "approval not confirmed");
+	else if (tui_plan_reject(t, reason) == 0 && reason != NULL)
 		tui_do_clear(t, count, key);
 	free(reason);
-	tui_layout_draw_panes(t);
+	return tui_done_command(t);
+}
+
+static int
+tui_do_modify(struct tui *t, int count, int key)
+{
+	char	*text = tui_line_text();
+
+	if (t->confirm_row != 0)
+		tui_plan_confirm_cancel(t, "approval not confirmed");
+	if (text == NULL)
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "modify: type the "
+		    "request as it should now read on the request line, "
+		    "then F7");
+	else if (tui_plan_modify(t, text) == 0)
+		tui_do_clear(t, count, key);
+	free(text);
+	return tui_done_command(t);
+}
+
+static int
+tui_do_dry_run(struct tui *t, int count, int key)
+{
+	if (t->confirm_row != 0)
+		tui_plan_confirm_cancel(t, "approval not confirmed");
+	tui_input_mode(t, 0);
+	tui_plan_dry_run(t);
+	return tui_done_command(t);
+}
+
+/* Esc, or : on an empty request line: enter or leave command mode. */
+static int
+tui_do_command(struct tui *t, int count, int key)
+{
+	if (key == ':' && !t->cmd_mode && rl_end > 0)
+		return rl_insert(count, key);
+	if (t->confirm_row != 0) {
+		tui_plan_confirm_cancel(t, "approval not confirmed: nothing "
+		    "was approved");
+		return tui_done_command(t);
+	}
+	tui_input_mode(t, !t->cmd_mode);
+	tui_status_refresh(t);
 	return 0;
 }
 
@@ -348,6 +436,9 @@ static int (*const tui_handlers[])(struct tui *, int, int) = {
 	[TUI_REQ_REDRAW] = tui_do_redraw,
 	[TUI_REQ_APPROVE] = tui_do_approve,
 	[TUI_REQ_REJECT] = tui_do_reject,
+	[TUI_REQ_MODIFY] = tui_do_modify,
+	[TUI_REQ_DRY_RUN] = tui_do_dry_run,
+	[TUI_REQ_COMMAND] = tui_do_command,
 };
 
 int
@@ -368,16 +459,30 @@ tui_submit(struct tui *t, const char *line)
 		tui_do_quit(t, 1, 0);
 		return;
 	}
+	if (t->confirm_row != 0) {
+		/* The answer to the confirmation: never a request. */
+		tui_plan_confirm(t, line);
+		tui_layout_draw_panes(t);
+		tui_status_refresh(t);
+		return;
+	}
 	for (p = line; *p == ' ' || *p == '\t'; p++)
 		/* nothing */;
-	if (*p == '\0')
+	if (*p == '\0') {
+		/* Never an approval: say which key is. */
+		if (tui_plan_pending(t))
+			tui_log_line(t, CHIFFON_LOG_INFO, NULL, "an empty line "
+			    "approves nothing: F5 approves the plan shown, "
+			    "F6 rejects it");
 		return;
+	}
 	add_history(line);
 	msg = xasprintf("request: %s", p);
 	tui_log_line(t, CHIFFON_LOG_INFO, NULL, msg);
 	free(msg);
 	tui_plan_request(t, p);
 	tui_layout_draw_panes(t);
+	tui_status_refresh(t);
 }
 
 /* -- terminal and signals ------------------------------------------------- */
@@ -472,8 +577,9 @@ tui_plan_intro(struct tui *t)
 {
 	tui_log_add(&t->plan, -1, "Type a request below and press Enter, "
 	    "for example: deploy uptime kuma");
-	tui_log_add(&t->plan, -1, "Its plan is shown here; a or F5 approves "
-	    "and runs it, r or F6 rejects it.  F1 shows the keys.");
+	tui_log_add(&t->plan, -1, "Its plan is shown here; F5 approves and "
+	    "runs it, F6 rejects it (or Esc, then a or r).  F1 shows the "
+	    "keys.");
 }
 
 int
@@ -575,5 +681,6 @@ out:
 	tui_log_free(&t.log);
 	tui_log_free(&t.plan);
 	free(t.status);
+	free(t.status_keys);
 	return rc;
 }

@@ -102,9 +102,6 @@ enum tui_focus {
  * The shell's state: one per process (readline and curses are process-wide
  * themselves), owned by tui_run.
  */
-/* The key hint at the right of the status bar, where it fits. */
-#define TUI_STATUS_KEYS " F1 help  C-q quit "
-
 struct vocab;
 struct tui_vocab_job;
 
@@ -131,11 +128,18 @@ struct tui {
 	struct tui_vocab_job *vocab_job; /* refresh in flight, or NULL */
 	struct tui_exec	*exec;		/* the approved plan executing */
 	int		 quit_asked;	/* C-q once while a plan runs */
+	int		 plan_seen_top;	/* the pane's first line was shown */
+	int		 plan_seen_end;	/* and its last one */
+	long long	 confirm_row;	/* plan row whose approval is being
+					   confirmed on the request line, or 0 */
+	char		*confirm_word;	/* the service name accepted too */
+	int		 cmd_mode;	/* command mode (tui-keys.h) */
 	enum tui_focus	 focus;
 	int		 help;		/* help overlay shown */
 	int		 quit;		/* leave the loop */
 
 	char		*status;	/* status bar text, set by tui.c */
+	char		*status_keys;	/* the key bar it was drawn with */
 	FILE		*logfile;	/* data_dir/chiffon.log, or NULL */
 
 	int		 sigfd;		/* signalfd for SIGWINCH */
@@ -162,6 +166,11 @@ void	 tui_layout_draw_panes(struct tui *);
 /* Lines of the help overlay, generated from tui-keys.h.  NULL-terminated;
  * caller frees each and the array. */
 char	**tui_layout_help_lines(void);
+/*
+ * The key bar at the right of the status bar for the shell's state (a
+ * plan pending, command mode), generated from tui-keys.h.  Caller frees.
+ */
+char	*tui_layout_key_bar(const struct tui *);
 
 /* tui-input.c: readline on the request line. */
 
@@ -175,6 +184,10 @@ void	 tui_input_end(struct tui *);
 void	 tui_input_feed(struct tui *, const unsigned char *buf, size_t len);
 /* Draw prompt and line into the request window, cursor included. */
 void	 tui_input_redisplay(void);
+/* Enter (cmd non-zero) or leave command mode: its keymap and prompt. */
+void	 tui_input_mode(struct tui *, int cmd);
+/* Ask question as the request line's prompt (NULL: the usual prompt). */
+void	 tui_input_ask(struct tui *, const char *question);
 
 /* tui-plan.c: the plan/review pane. */
 
@@ -182,8 +195,21 @@ void	 tui_input_redisplay(void);
 void	 tui_plan_request(struct tui *, const char *text);
 /* Non-zero when the pane shows a stored plan pending approval. */
 int	 tui_plan_pending(const struct tui *);
-/* Approve the plan shown and start executing it.  0, or -1 (logged). */
+/*
+ * Approve the plan shown and start executing it.  A plan that needs a
+ * typed confirmation (plan_confirm_needed) is approved only when its
+ * whole step list was shown; then the request line asks for the word
+ * and tui_plan_confirm approves.  0, or -1 (logged).
+ */
 int	 tui_plan_approve(struct tui *);
+/* The admin typed text at the confirmation prompt.  0, or -1 (logged). */
+int	 tui_plan_confirm(struct tui *, const char *text);
+/* Stop asking for a confirmation (nothing approved). */
+void	 tui_plan_confirm_cancel(struct tui *, const char *why);
+/* A new version of the pending plan from amended text.  0, or -1. */
+int	 tui_plan_modify(struct tui *, const char *amended);
+/* Dry run of the pending plan (check mode).  0, or -1 (logged). */
+int	 tui_plan_dry_run(struct tui *);
 /* Reject the plan shown with reason.  0, or -1 (logged). */
 int	 tui_plan_reject(struct tui *, const char *reason);
 /* Fill the pane again from the plan and its steps' states. */

@@ -165,6 +165,57 @@ START_TEST(test_risk_table)
 }
 END_TEST
 
+/* Which plans need a typed confirmation, and what confirms. */
+START_TEST(test_confirm)
+{
+	struct plan_task	tasks[2];
+	struct plan		p;
+	char			*q;
+
+	memset(&p, 0, sizeof p);
+	memset(tasks, 0, sizeof tasks);
+	p.tasks = tasks;
+	p.ntasks = 2;
+	tasks[0].step = 1;
+	tasks[0].action = "deploy";
+	tasks[0].service = "kuma";
+	tasks[0].text = "deploy kuma";
+	tasks[0].risk = PLAN_RISK_MEDIUM;
+	tasks[1].step = 2;
+	tasks[1].action = "configure";
+	tasks[1].service = "kuma";
+	tasks[1].text = "add the portals";
+	tasks[1].risk = PLAN_RISK_MEDIUM;
+	ck_assert_uint_eq(plan_confirm_needed(&p), 0);
+	ck_assert_ptr_null(plan_confirm_question(&p));
+	/* Risk high, a destructive action or destructive words. */
+	tasks[1].risk = PLAN_RISK_HIGH;
+	ck_assert_uint_eq(plan_confirm_needed(&p), 2);
+	tasks[1].risk = PLAN_RISK_MEDIUM;
+	tasks[1].text = "then nuke it";
+	ck_assert_uint_eq(plan_confirm_needed(&p), 2);
+	tasks[1].text = "Reboot the box";
+	ck_assert_uint_eq(plan_confirm_needed(&p), 2);
+	tasks[1].text = "resetting nothing";	/* not the word */
+	ck_assert_uint_eq(plan_confirm_needed(&p), 0);
+	tasks[0].action = "remove";
+	tasks[0].service = "jellyfin";
+	ck_assert_uint_eq(plan_confirm_needed(&p), 1);
+	q = plan_confirm_question(&p);
+	ck_assert_str_eq(q, "step 1 (remove jellyfin) is medium risk: type "
+	    "yes or jellyfin to approve");
+	free(q);
+	ck_assert_int_eq(plan_confirm_ok(&p, "yes\n"), 1);
+	ck_assert_int_eq(plan_confirm_ok(&p, "  YES "), 1);
+	ck_assert_int_eq(plan_confirm_ok(&p, "jellyfin\n"), 1);
+	ck_assert_int_eq(plan_confirm_ok(&p, "y"), 0);
+	ck_assert_int_eq(plan_confirm_ok(&p, ""), 0);
+	ck_assert_int_eq(plan_confirm_ok(&p, "jelly"), 0);
+	/* Only the service of a risky step confirms. */
+	ck_assert_int_eq(plan_confirm_ok(&p, "kuma"), 0);
+}
+END_TEST
+
 START_TEST(test_durations)
 {
 	static const struct {
@@ -503,6 +554,7 @@ plan_suite(void)
 	tcase_add_test(tc, test_vocab_from_catalog);
 	tcase_add_test(tc, test_risk_table);
 	tcase_add_test(tc, test_durations);
+	tcase_add_test(tc, test_confirm);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("planning");
