@@ -365,15 +365,28 @@ fail:
 
 /* -- claiming ------------------------------------------------------------ */
 
+/*
+ * Ownership (schema/003): a row with owner_agent is claimed by that agent
+ * only, and without routing (column 16 says whose it is); with $4 set
+ * (owned_only) the agent claims nothing else.
+ */
+#define DISPATCH_OWNER_COLUMN	", q.owner_agent"
+#define DISPATCH_OWNER_FILTER						\
+    " AND (q.owner_agent = $2 OR (q.owner_agent IS NULL"		\
+    "  AND NOT $4::boolean))"
+#define DISPATCH_OWNER_COL	16
+
 static const char dispatch_candidates_sql[] =
     "SELECT q.id, q.task_id, q.attempts, q.max_attempts, q.capability,"
     " extract(epoch FROM now() - q.available_at), t.plan_id, p.request_id,"
     " t.service, t.playbook, t.action, t.targets, to_jsonb(t.tags),"
     " t.extra_vars, t.check_mode, t.step"
+    DISPATCH_OWNER_COLUMN
     " FROM work_queue q JOIN tasks t ON t.id = q.task_id"
     " JOIN plans p ON p.id = t.plan_id"
     " WHERE q.claimed_by IS NULL AND q.available_at <= now()"
     " AND q.capability = ANY ($1::text[]) AND t.status = 'queued'"
+    DISPATCH_OWNER_FILTER
     " AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.id = ANY (t.depends_on)"
     "  AND d.status <> 'succeeded')"
     " AND (t.resources = '{}'::jsonb OR "
@@ -494,12 +507,46 @@ dispatch_take(PGconn *pg, const struct dispatch_params *dp, PGresult *cand,
 	return 0;
 }
 
+/* Whether candidate row i is owned by dp->agent. */
+static int
+dispatch_owned(PGresult *cand, int i, const struct dispatch_params *dp)
+{
+	const char	*owner = dispatch_val(cand, i, DISPATCH_OWNER_COL);
+
+	return owner != NULL && strcmp(owner, dp->agent) == 0;
+}
+
+int
+dispatch_set_owner(PGconn *pg, const char *agent, char **errp)
+{
+	const char	*params[1] = { agent != NULL ? agent : "" };
+	PGresult	*res;
+
+	res = dispatch_query(pg, "SELECT set_config('chiffon.owner_agent',"
+	    " $1, false)", 1, params, errp);
+	PQclear(res);
+	return res != NULL ? 0 : -1;
+}
+
+int
+dispatch_disown(PGconn *pg, long long plan_row_id, char **errp)
+{
+	const char	*params[1];
+	char		 row[32];
+
+	snprintf(row, sizeof row, "%lld", plan_row_id);
+	params[0] = row;
+	return dispatch_exec(pg, "UPDATE work_queue SET owner_agent = NULL"
+	    " WHERE task_id IN (SELECT id FROM tasks WHERE plan_id ="
+	    " $1::bigint)", 1, params, errp);
+}
+
 int
 dispatch_claim(PGconn *pg, const struct dispatch_params *dp,
     struct dispatch_claim *c, char **errp)
 {
 	struct route_result	 rr;
-	const char		*params[3], *work;
+	const char		*params[4], *work;
 	char			*caps, pct[16], *reason = NULL, *scores;
 	PGresult		*cand;
 	int			 i, n, take, claimed = 0;
@@ -512,11 +559,12 @@ dispatch_claim(PGconn *pg, const struct dispatch_params *dp,
 	params[0] = caps;
 	params[1] = dp->agent;
 	params[2] = pct;
+	params[3] = dp->owned_only ? "t" : "f";
 	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0) {
 		free(caps);
 		return -1;
 	}
-	cand = dispatch_query(pg, dispatch_candidates_sql, 3, params, errp);
+	cand = dispatch_query(pg, dispatch_candidates_sql, 4, params, errp);
 	free(caps);
 	if (cand == NULL)
 		goto fail;
@@ -528,8 +576,14 @@ dispatch_claim(PGconn *pg, const struct dispatch_params *dp,
 		if (route_score(pg, PQgetvalue(cand, i, 4), work,
 		    dp->agent_timeout_s, &rr, errp) != 0)
 			goto fail;
-		take = route_should_claim(&rr, dp->agent,
-		    atof(PQgetvalue(cand, i, 5)), dp->grace_s, &reason);
+		if (dispatch_owned(cand, i, dp)) {
+			take = 1;
+			reason = xasprintf("approved for %s (owner)",
+			    dp->agent);
+		} else
+			take = route_should_claim(&rr, dp->agent,
+			    atof(PQgetvalue(cand, i, 5)), dp->grace_s,
+			    &reason);
 		if (take) {
 			scores = route_scores_json(&rr);
 			if (dispatch_take(pg, dp, cand, i, reason, scores, c,

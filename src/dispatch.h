@@ -44,6 +44,8 @@ struct dispatch_params {
 	double			  grace_s;	/* routing: claim anyway after */
 	int			  min_capacity_percent;
 	const char		 *audit_repo;	/* audit.repo, or NULL */
+	int			  owned_only;	/* claim only tasks queued
+						   for this agent */
 };
 
 /* A claimed task (dispatch_claim fills it; dispatch_claim_free). */
@@ -90,7 +92,19 @@ int		 dispatch_enqueue(PGconn *, long long plan_row_id,
 		    int *nqueuedp, char **errp);
 
 /*
- * Claim the best task this agent may run now (see route.h for the rule):
+ * Ownership: tasks queued while the session setting chiffon.owner_agent
+ * names an agent (schema/003, work_queue.owner_agent) are claimed by
+ * that agent only.  dispatch_set_owner sets it on pg for the approvals
+ * that follow (NULL: none).  0, or -1 with *errp.
+ */
+int		 dispatch_set_owner(PGconn *, const char *agent, char **errp);
+/* Let any worker claim plan row plan_row_id's tasks.  0, or -1. */
+int		 dispatch_disown(PGconn *, long long plan_row_id, char **errp);
+
+/*
+ * Claim the best task this agent may run now (see route.h for the rule;
+ * a task owned by the agent is taken without it, one owned by another
+ * never, and with dp->owned_only nothing but owned tasks):
  * 1 with *c filled (task running, lease held, routing decision and audit
  * rows written), 0 when there is none, -1 with *errp.
  */

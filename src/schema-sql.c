@@ -740,5 +740,56 @@ const struct migrate_migration migrate_migrations[] = {
 		    "\t'canceled', 'interrupted'));\n"
 		    "",
 	},
+	{
+		.version = 3,
+		.name = "003_owner.sql",
+		.sql =
+		    "-- 003_owner.sql - a plan approved in a shell runs on that shell's worker.\n"
+		    "--\n"
+		    "-- work_queue.owner_agent names the agent (agents.name) that alone may\n"
+		    "-- claim the row; NULL lets any worker with the capability claim it.  It\n"
+		    "-- is filled on insert from the session setting chiffon.owner_agent,\n"
+		    "-- which the shell sets around its approval (dispatch_set_owner), so the\n"
+		    "-- approval and the queueing stay the one transaction they are.\n"
+		    "--\n"
+		    "-- runs.agent and runs.attempt are filled on insert, when the client did\n"
+		    "-- not, from the work_queue row of the task being run (its claimer and\n"
+		    "-- attempt).\n"
+		    "\n"
+		    "ALTER TABLE work_queue ADD COLUMN owner_agent text;\n"
+		    "\n"
+		    "CREATE FUNCTION chiffon_work_queue_owner() RETURNS trigger\n"
+		    "LANGUAGE plpgsql AS $$\n"
+		    "BEGIN\n"
+		    "\tIF NEW.owner_agent IS NULL THEN\n"
+		    "\t\tNEW.owner_agent := NULLIF(current_setting('chiffon.owner_agent',\n"
+		    "\t\t    true), '');\n"
+		    "\tEND IF;\n"
+		    "\tRETURN NEW;\n"
+		    "END;\n"
+		    "$$;\n"
+		    "CREATE TRIGGER work_queue_owner BEFORE INSERT ON work_queue\n"
+		    "\tFOR EACH ROW EXECUTE FUNCTION chiffon_work_queue_owner();\n"
+		    "\n"
+		    "CREATE FUNCTION chiffon_runs_agent() RETURNS trigger\n"
+		    "LANGUAGE plpgsql AS $$\n"
+		    "DECLARE\n"
+		    "\twho\ttext;\n"
+		    "\tn\tinteger;\n"
+		    "BEGIN\n"
+		    "\tIF NEW.task_id IS NOT NULL AND (NEW.agent IS NULL OR\n"
+		    "\t    NEW.attempt IS NULL) THEN\n"
+		    "\t\tSELECT q.claimed_by, NULLIF(q.attempts, 0) INTO who, n\n"
+		    "\t\t    FROM work_queue q WHERE q.task_id = NEW.task_id;\n"
+		    "\t\tNEW.agent := coalesce(NEW.agent, who);\n"
+		    "\t\tNEW.attempt := coalesce(NEW.attempt, n);\n"
+		    "\tEND IF;\n"
+		    "\tRETURN NEW;\n"
+		    "END;\n"
+		    "$$;\n"
+		    "CREATE TRIGGER runs_agent BEFORE INSERT ON runs\n"
+		    "\tFOR EACH ROW EXECUTE FUNCTION chiffon_runs_agent();\n"
+		    "",
+	},
 };
-const size_t migrate_nmigrations = 2;
+const size_t migrate_nmigrations = 3;

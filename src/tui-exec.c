@@ -9,9 +9,10 @@
  * output of every run of one of the plan's tasks; a timer looks at the
  * plan's tasks every TUI_EXEC_POLL_MS and reports each change of state
  * to the plan pane (tui_plan_step), with the changed count of a finished
- * step from its run summary (approve_task_summary).  Another worker
- * (`chiffon worker`) may run some of the tasks; that is seen the same
- * way.  Once every task ended the worker stops.
+ * step from its run summary (approve_task_summary).  The plan's tasks
+ * were queued for this shell's agent (dispatch_set_owner): no other
+ * worker claims them, and this worker claims nothing else
+ * (worker_set_owned_only).  Once every task ended the worker stops.
  */
 #include "config.h"
 
@@ -240,6 +241,8 @@ tui_exec_start(struct tui *t, long long plan_row, long long plan_id,
 		tui_exec_free(x, NULL);
 		return NULL;
 	}
+	/* The shell runs what it approved, never another's plan. */
+	worker_set_owned_only(x->worker, 1);
 	host_on_run(tui_exec_on_run, x);
 	if (worker_start(x->worker, errp) != 0) {
 		tui_exec_free(x, NULL);

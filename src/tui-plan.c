@@ -41,6 +41,7 @@
 #include "tui.h"
 #include "util.h"
 #include "vocab.h"
+#include "worker.h"
 
 static void	tui_plan_show(struct tui *, struct plan *);
 
@@ -322,13 +323,23 @@ tui_plan_approve_now(struct tui *t)
 	struct approve_who	 who = approve_who_current();
 	struct plan		*p = t->plan_cur;
 	struct db		*db;
-	char			*err = NULL, *s;
+	char			*err = NULL, *s, *agent;
+	long long		 approval;
 	int			 nq = 0;
 
 	if (request_check_env(t->app, 1, &err) != 0 ||
 	    (db = app_db(t->app, &err)) == NULL)
 		return tui_plan_refuse(t, "cannot run plans", err);
-	if (approve_plan(db_pg(db), p->row_id, &who, &nq, &err) < 0)
+	/* Its tasks are queued for this shell's worker alone. */
+	agent = worker_default_name(t->app->conf);
+	if (dispatch_set_owner(db_pg(db), agent, &err) != 0) {
+		free(agent);
+		return tui_plan_refuse(t, "cannot run plans", err);
+	}
+	free(agent);
+	approval = approve_plan(db_pg(db), p->row_id, &who, &nq, &err);
+	dispatch_set_owner(db_pg(db), NULL, NULL);
+	if (approval < 0)
 		return tui_plan_refuse(t, "approval refused", err);
 	tui_plan_set_status(p, "approved", "queued");
 	s = xasprintf("Plan %lld approved by %s%s%s; %d task%s queued.",
@@ -343,9 +354,11 @@ tui_plan_approve_now(struct tui *t)
 		t->exec = NULL;
 	}
 	t->exec = tui_exec_start(t, p->row_id, p->plan_id, &err);
-	if (t->exec == NULL)
+	if (t->exec == NULL) {
+		dispatch_disown(db_pg(db), p->row_id, NULL);
 		tui_plan_refuse(t, "this shell cannot run the tasks (they "
 		    "stay queued for `chiffon worker`)", err);
+	}
 	tui_plan_render(t);
 	tui_status_refresh(t);
 	return 0;

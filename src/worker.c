@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -81,18 +82,30 @@ static void	worker_tick(struct worker *);
 
 /* -- settings ------------------------------------------------------------ */
 
-static char *
+const char *
+worker_agent_id(void)
+{
+	static char	 id[300];
+	char		 host[256];
+
+	if (id[0] != '\0')
+		return id;
+	if (gethostname(host, sizeof host) != 0)
+		strcpy(host, "localhost");
+	host[sizeof host - 1] = '\0';
+	snprintf(id, sizeof id, "%s:%ld:%lld", host, (long)getpid(),
+	    (long long)time(NULL));
+	return id;
+}
+
+char *
 worker_default_name(const struct conf *conf)
 {
 	const char	*v = conf_get(conf, "dispatch.worker_name");
-	char		 host[256];
 
 	if (v != NULL && *v != '\0')
 		return xstrdup(v);
-	if (gethostname(host, sizeof host) != 0)
-		return xstrdup("localhost");
-	host[sizeof host - 1] = '\0';
-	return xstrdup(host);
+	return xstrdup(worker_agent_id());
 }
 
 static double
@@ -153,6 +166,12 @@ worker_new(struct app *app, const char *name, char **errp)
 	    "dispatch.min_capacity_percent");
 	w->dp.audit_repo = conf_get(app->conf, "audit.repo");
 	return w;
+}
+
+void
+worker_set_owned_only(struct worker *w, int on)
+{
+	w->dp.owned_only = on != 0;
 }
 
 void

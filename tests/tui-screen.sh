@@ -484,6 +484,87 @@ st=$(wait_dead 10)
 [ "$st" = 0 ] || fail "C-q: exit status $st, expected 0"
 ok "C-q quits with exit status 0"
 
+# --- two shells on one database, and a worker of its own ---------------------
+# Each shell runs exactly the plan it approved, on its own worker; the
+# outside worker (which would claim anything unowned) runs neither.
+target=outsider
+# shellcheck disable=SC2086
+start outsider $run_env "$bin" --config "$conf" --data-dir "$data" \
+    --repo "$repo" worker --name outsider
+target=shA
+# shellcheck disable=SC2086
+start shA $run_env "$bin" --config "$conf" --data-dir "$data" --repo "$repo"
+target=shB
+# shellcheck disable=SC2086
+start shB $run_env "$bin" --config "$conf" --data-dir "$data" --repo "$repo"
+target=shA
+wait_for 60 "db: embedded, connected"
+target=shB
+wait_for 60 "db: embedded, connected"
+n=100
+until [ "$(sql "SELECT count(*) FROM agents WHERE name = 'outsider' AND
+    status = 'online'")" = 1 ]; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "the outside worker did not register"
+	sleep 0.1
+done
+target=shA
+tm send-keys -t shA -l "$kuma"
+tm send-keys -t shA Enter
+wait_for 30 "F5: approve and run"
+planA=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
+target=shB
+tm send-keys -t shB -l "deploy grafana"
+tm send-keys -t shB Enter
+wait_for 30 "F5: approve and run"
+planB=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
+tm send-keys -t shA F5
+tm send-keys -t shB F5
+target=shA
+wait_for 20 "Plan $planA approved by"
+target=shB
+wait_for 20 "Plan $planB approved by"
+wait_for 300 "All 1 step succeeded."
+target=shA
+wait_for 300 "All 2 steps succeeded."
+screen shA | grep -qF "Plan $planB approved" && fail "shell A shows B's approval"
+# The agent of each shell is the chiffon process in its pane.
+agent_of() {
+	sql "SELECT name FROM agents WHERE pid = $(pgrep -P "$(tm display -p -t "$1" '#{pane_pid}')")"
+}
+agentA=$(agent_of shA)
+agentB=$(agent_of shB)
+[ -n "$agentA" ] && [ -n "$agentB" ] && [ "$agentA" != "$agentB" ] ||
+    fail "the shells do not have agents of their own ('$agentA', '$agentB')"
+case $agentA in
+"$(hostname):"*) ;;
+*) fail "agent id '$agentA' does not start with the host name" ;;
+esac
+runs_of() {
+	sql "SELECT string_agg(t.step || ':' || (SELECT count(*) FROM runs r
+	    WHERE r.task_id = t.id) || ':' || coalesce((SELECT string_agg(
+	    DISTINCT r.agent, ',') FROM runs r WHERE r.task_id = t.id), '-'),
+	    ' ' ORDER BY t.step) FROM tasks t JOIN plans p ON p.id = t.plan_id
+	    WHERE p.plan_id = $1"
+}
+[ "$(runs_of "$planA")" = "1:1:$agentA 2:1:$agentA" ] ||
+    fail "plan $planA ran as '$(runs_of "$planA")', expected once each on $agentA"
+[ "$(runs_of "$planB")" = "1:1:$agentB" ] ||
+    fail "plan $planB ran as '$(runs_of "$planB")', expected once on $agentB"
+[ "$(sql "SELECT count(*) FROM runs WHERE agent = 'outsider'")" = 0 ] ||
+    fail "the outside worker ran a shell's plan"
+[ "$(sql "SELECT count(DISTINCT owner_agent) FROM work_queue")" -le 2 ] ||
+    fail "unexpected owners in the queue"
+tm send-keys -t shA C-q
+st=$(wait_dead 10)
+[ "$st" = 0 ] || fail "shell A: exit status $st"
+target=shB
+tm send-keys -t shB C-q
+st=$(wait_dead 10)
+[ "$st" = 0 ] || fail "shell B: exit status $st"
+tm kill-session -t outsider
+ok "two shells: each plan ran once on its own shell's worker ($agentA, $agentB), none on the outside worker"
+
 # --- 80x24 ---------------------------------------------------------------------
 # At 80x24 a six-step plan does not fit the plan pane: the title counts
 # the lines out of view, and F5 approves nothing until all were shown,
