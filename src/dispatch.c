@@ -1374,6 +1374,58 @@ fail:
 	return -1;
 }
 
+/* -- interrupting (the process running a plan goes away) ----------------- */
+
+int
+dispatch_interrupt_plan(PGconn *pg, long long plan_row_id, const char *why,
+    int *ntasksp, char **errp)
+{
+	const char		*params[2];
+	char			 row[32];
+	struct json_object	*o;
+	PGresult		*res;
+	int			 i, n;
+
+	if (ntasksp != NULL)
+		*ntasksp = 0;
+	snprintf(row, sizeof row, "%lld", plan_row_id);
+	params[0] = row;
+	params[1] = why;
+	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+		return -1;
+	res = dispatch_query(pg, "UPDATE tasks t SET status = 'interrupted',"
+	    " status_reason = $2, finished_at = coalesce(t.finished_at, now())"
+	    " FROM plans p WHERE p.id = t.plan_id AND t.plan_id = $1::bigint"
+	    " AND t.status IN ('running', 'queued', 'paused')"
+	    " RETURNING t.id, t.service, p.request_id, t.status", 2, params,
+	    errp);
+	if (res == NULL)
+		goto fail;
+	n = PQntuples(res);
+	o = json_object_new_object();
+	json_object_object_add(o, "reason", json_object_new_string(why));
+	for (i = 0; i < n; i++)
+		dispatch_audit(pg, 1, "task.interrupted",
+		    atoll(PQgetvalue(res, i, 2)), plan_row_id,
+		    atoll(PQgetvalue(res, i, 0)), dispatch_val(res, i, 1),
+		    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	PQclear(res);
+	if (dispatch_exec(pg, "DELETE FROM work_queue WHERE task_id IN"
+	    " (SELECT id FROM tasks WHERE plan_id = $1::bigint"
+	    " AND status = 'interrupted')", 1, params, errp) != 0 ||
+	    dispatch_plan_settle(pg, plan_row_id, errp) != 0 ||
+	    dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0)
+		goto fail;
+	if (ntasksp != NULL)
+		*ntasksp = n;
+	return 0;
+
+fail:
+	dispatch_rollback(pg);
+	return -1;
+}
+
 /* -- agents -------------------------------------------------------------- */
 
 int

@@ -151,6 +151,16 @@ int		 dispatch_recover(PGconn *, const struct dispatch_params *,
 		    char **errp);
 
 /*
+ * The process running plan row plan_row_id goes away (SIGTERM, SIGHUP,
+ * the terminal closed): its running, queued and paused tasks become
+ * interrupted (final: never re-run by themselves) with reason why, one
+ * "task.interrupted" audit row each, their queue rows go and the plan
+ * settles.  *ntasksp (may be NULL) gets how many.  0, or -1 with *errp.
+ */
+int		 dispatch_interrupt_plan(PGconn *, long long plan_row_id,
+		    const char *why, int *ntasksp, char **errp);
+
+/*
  * Pause queued tasks no online agent can provide resources for, resume
  * those paused so that can now.  *npausedp / *nresumedp may be NULL.
  * 0, or -1 with *errp.

@@ -292,6 +292,29 @@ tui_exec_status(const struct tui_exec *x)
 	    x->plan_id, x->ntasks - nok, x->ntasks);
 }
 
+/* Let the runs being stopped end through the loop, at most ms. */
+static void
+tui_exec_wait_runs(struct tui_exec *x, uint64_t ms)
+{
+	uint64_t	until = now_ms() + ms;
+
+	while (host_ntasks() > 0 && now_ms() < until)
+		loop_run_once(x->t->loop, 100);
+}
+
+/* Free what is left once the worker stopped. */
+static void
+tui_exec_release(struct tui_exec *x)
+{
+	size_t	i;
+
+	tui_exec_stop_worker(x);
+	for (i = 0; i < x->ntasks; i++)
+		free(x->tasks[i].status);
+	free(x->tasks);
+	free(x);
+}
+
 void
 tui_exec_free(struct tui_exec *x, const char *why)
 {
@@ -299,8 +322,6 @@ tui_exec_free(struct tui_exec *x, const char *why)
 	PGresult	*res;
 	const char	*params[2];
 	char		 row[32], *err = NULL;
-	uint64_t	 until;
-	size_t		 i;
 
 	if (x == NULL)
 		return;
@@ -320,13 +341,40 @@ tui_exec_free(struct tui_exec *x, const char *why)
 		PQclear(res);
 		free(err);
 		/* The canceled runs end through the loop: wait for them. */
-		until = now_ms() + HOST_CANCEL_GRACE_MS;
-		while (host_ntasks() > 0 && now_ms() < until)
-			loop_run_once(x->t->loop, 100);
+		tui_exec_wait_runs(x, HOST_CANCEL_GRACE_MS);
 	}
-	tui_exec_stop_worker(x);
-	for (i = 0; i < x->ntasks; i++)
-		free(x->tasks[i].status);
-	free(x->tasks);
-	free(x);
+	tui_exec_release(x);
+}
+
+int
+tui_exec_interrupt(struct tui_exec *x, const char *why)
+{
+	struct db	*db;
+	char		*err = NULL, *msg;
+	int		 n = 0;
+
+	if (x == NULL)
+		return 0;
+	if (x->poll_id > 0)
+		loop_remove(x->t->loop, x->poll_id);
+	x->poll_id = 0;
+	if (!x->done) {
+		/* The states first: nothing of the plan runs again by itself. */
+		db = app_db(x->t->app, &err);
+		if (db == NULL || dispatch_interrupt_plan(db_pg(db),
+		    x->plan_row, why, &n, &err) != 0) {
+			msg = xasprintf("plan %lld: marking it interrupted "
+			    "failed: %s", x->plan_id, err);
+			tui_log_line(x->t, CHIFFON_LOG_ERROR, NULL, msg);
+			free(msg);
+			free(err);
+		}
+		host_interrupt();
+		if (x->worker != NULL)
+			worker_interrupt(x->worker);
+		/* SIGINT, SIGTERM, SIGKILL: the last one comes in time. */
+		tui_exec_wait_runs(x, HOST_CANCEL_GRACE_MS + 2000);
+	}
+	tui_exec_release(x);
+	return n;
 }

@@ -49,6 +49,8 @@
 			"pending plan from the request line's text")	\
 	R(DRY_RUN,	"dry run",	"run every step of the pending "\
 			"plan in check mode (nothing changes)")		\
+	R(RERUN,	"again",	"plan an interrupted request "	\
+			"again (F5 then approves the new plan)")		\
 	R(COMMAND,	"commands",	"enter or leave command mode, "	\
 			"where letters are commands (: only on an "	\
 			"empty request line)")
@@ -82,6 +84,7 @@
 	K(MODIFY,	"m",	NULL,	"m",		TUI_MAP_CMD)	\
 	K(DRY_RUN,	"F8",	"kf8",	"\033[19~",	TUI_MAP_BOTH)	\
 	K(DRY_RUN,	"d",	NULL,	"d",		TUI_MAP_CMD)	\
+	K(RERUN,	"F9",	"kf9",	"\033[20~",	TUI_MAP_BOTH)	\
 	K(COMMAND,	"Esc",	NULL,	"\033",		TUI_MAP_BOTH)	\
 	K(COMMAND,	":",	NULL,	":",		TUI_MAP_BOTH)
 

@@ -605,9 +605,73 @@ tui_plan_step(struct tui *t, long long plan_row, size_t i, const char *st,
 	tui_status_refresh(t);
 }
 
+int
+tui_plan_interrupt(struct tui *t, const char *why)
+{
+	int	n;
+
+	if (t->exec == NULL)
+		return 0;
+	n = tui_exec_interrupt(t->exec, why);
+	t->exec = NULL;
+	return n;
+}
+
+static const char tui_plan_sql_interrupted[] =
+	"SELECT t.id, to_char(t.status_changed_at, 'HH24:MI'),"
+	" coalesce(p.amendment, r.text), t.playbook"
+	" FROM tasks t JOIN plans p ON p.id = t.plan_id"
+	" JOIN requests r ON r.id = p.request_id"
+	" WHERE t.status = 'interrupted' AND NOT EXISTS (SELECT 1 FROM"
+	" approvals a WHERE a.at > t.status_changed_at)"
+	" ORDER BY t.status_changed_at DESC, t.step LIMIT 1";
+
+void
+tui_plan_interrupted_notice(struct tui *t)
+{
+	struct db	*db = app_db(t->app, NULL);
+	PGresult	*res;
+	char		*s;
+
+	if (db == NULL || (res = dispatch_query(db_pg(db),
+	    tui_plan_sql_interrupted, 0, NULL, NULL)) == NULL)
+		return;
+	if (PQntuples(res) == 1) {
+		free(t->rerun_text);
+		t->rerun_text = xstrdup(PQgetvalue(res, 0, 2));
+		s = xasprintf("task %s (%s) was interrupted at %s; F9 to run "
+		    "it again (a new plan, approved with F5)",
+		    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 3),
+		    PQgetvalue(res, 0, 1));
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, s);
+		tui_log_add(&t->plan, CHIFFON_LOG_WARNING, s);
+		free(s);
+	}
+	PQclear(res);
+}
+
+int
+tui_plan_rerun(struct tui *t)
+{
+	char	*text = t->rerun_text, *s;
+
+	if (text == NULL)
+		return tui_plan_refuse(t, "no interrupted task to run again",
+		    NULL);
+	t->rerun_text = NULL;
+	s = xasprintf("request (again): %s", text);
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
+	free(s);
+	tui_plan_request(t, text);
+	free(text);
+	return 0;
+}
+
 void
 tui_plan_end(struct tui *t)
 {
+	free(t->rerun_text);
+	t->rerun_text = NULL;
 	if (t->exec != NULL)
 		tui_exec_free(t->exec, "the shell quit while the plan ran");
 	t->exec = NULL;

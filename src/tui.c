@@ -408,6 +408,16 @@ tui_do_dry_run(struct tui *t, int count, int key)
 	return tui_done_command(t);
 }
 
+static int
+tui_do_rerun(struct tui *t, int count, int key)
+{
+	if (t->confirm_row != 0)
+		tui_plan_confirm_cancel(t, "approval not confirmed");
+	tui_input_mode(t, 0);
+	tui_plan_rerun(t);
+	return tui_done_command(t);
+}
+
 /* Esc, or : on an empty request line: enter or leave command mode. */
 static int
 tui_do_command(struct tui *t, int count, int key)
@@ -438,6 +448,7 @@ static int (*const tui_handlers[])(struct tui *, int, int) = {
 	[TUI_REQ_REJECT] = tui_do_reject,
 	[TUI_REQ_MODIFY] = tui_do_modify,
 	[TUI_REQ_DRY_RUN] = tui_do_dry_run,
+	[TUI_REQ_RERUN] = tui_do_rerun,
 	[TUI_REQ_COMMAND] = tui_do_command,
 };
 
@@ -511,7 +522,9 @@ tui_stdin_cb(int fd, int revents, void *data)
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return 0;
 	if (n <= 0) {
-		/* The terminal went away (hang-up): leave quietly. */
+		/* The terminal went away: a hang-up. */
+		if (t->signo == 0)
+			t->signo = SIGHUP;
 		t->quit = 1;
 		t->watch_stdin = 0;
 		return 1;
@@ -552,6 +565,11 @@ tui_signal_cb(int fd, int revents, void *data)
 	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGWINCH)
 			winch = 1;
+		else if (t->signo == 0) {
+			/* SIGTERM, SIGHUP (the SSH session gone), SIGINT. */
+			t->signo = (int)si.ssi_signo;
+			t->quit = 1;
+		}
 	}
 	if (winch)
 		tui_resize(t);
@@ -559,6 +577,26 @@ tui_signal_cb(int fd, int revents, void *data)
 }
 
 /* -- running -------------------------------------------------------------- */
+
+/* The name of a signal that ends the shell. */
+static const char *
+sigabbrev(int signo)
+{
+	static const struct {
+		int		 signo;
+		const char	*name;
+	} names[] = {
+		{ SIGTERM, "SIGTERM" },
+		{ SIGHUP, "SIGHUP" },
+		{ SIGINT, "SIGINT" },
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(names); i++)
+		if (names[i].signo == signo)
+			return names[i].name;
+	return "a signal";
+}
 
 static void
 tui_colors(void)
@@ -588,7 +626,8 @@ tui_run(struct app *app)
 	struct tui	 t;
 	SCREEN		*screen;
 	sigset_t	 winch, oldmask;
-	int		 rc = EXIT_OK, loop_errno = 0;
+	char		*why;
+	int		 rc = EXIT_OK, loop_errno = 0, interrupted = 0;
 
 	memset(&t, 0, sizeof t);
 	t.app = app;
@@ -598,9 +637,16 @@ tui_run(struct app *app)
 	tui_log_init(&t.log, TUI_LOG_LINES);
 	tui_log_init(&t.plan, TUI_PLAN_LINES);
 
-	/* SIGWINCH arrives through a signalfd, never as a handler. */
+	/*
+	 * SIGWINCH, and the signals that end the shell (which first stops
+	 * and records a running plan as interrupted), arrive through a
+	 * signalfd, never as a handler.
+	 */
 	sigemptyset(&winch);
 	sigaddset(&winch, SIGWINCH);
+	sigaddset(&winch, SIGTERM);
+	sigaddset(&winch, SIGHUP);
+	sigaddset(&winch, SIGINT);
 	sigprocmask(SIG_BLOCK, &winch, &oldmask);
 	t.sigfd = signalfd(-1, &winch, SFD_NONBLOCK | SFD_CLOEXEC);
 
@@ -631,6 +677,7 @@ tui_run(struct app *app)
 		tui_log_line(&t, CHIFFON_LOG_WARNING, NULL, "signalfd failed: "
 		    "the screen will not follow size changes");
 	tui_plan_intro(&t);
+	tui_plan_interrupted_notice(&t);
 	tui_plan_vocab_refresh(&t);
 	tui_status_update(&t, 0);
 	if (app->db != NULL)
@@ -655,6 +702,16 @@ tui_run(struct app *app)
 
 	/* A plan still running is stopped while the screen is there. */
 	tui_watch_stdin(&t, 0);
+	if (t.signo != 0) {
+		why = xasprintf("the shell got %s%s", sigabbrev(t.signo),
+		    t.signo == SIGHUP ? " (the terminal or SSH session went "
+		    "away)" : "");
+		if (tui_plan_interrupt(&t, why) > 0)
+			interrupted = 1;
+		free(why);
+		rc = 128 + t.signo;
+	} else if (t.exec != NULL && !tui_exec_done(t.exec))
+		rc = EXIT_FAIL;		/* quit canceled a running plan */
 	tui_plan_end(&t);
 	log_set_sink(NULL, NULL);
 	if (t.watch_stdin > 0)
@@ -669,9 +726,12 @@ tui_run(struct app *app)
 	tui_layout_free(&t);
 	endwin();
 	delscreen(screen);
-	if (rc == EXIT_FAIL)
+	if (loop_errno != 0)
 		fprintf(stderr, "chiffon: the event loop failed: %s\n",
 		    strerror(loop_errno));
+	if (interrupted)
+		fprintf(stderr, "chiffon: %s: the running plan was stopped "
+		    "and recorded as interrupted\n", sigabbrev(t.signo));
 out:
 	if (t.logfile != NULL)
 		fclose(t.logfile);

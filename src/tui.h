@@ -134,6 +134,8 @@ struct tui {
 					   confirmed on the request line, or 0 */
 	char		*confirm_word;	/* the service name accepted too */
 	int		 cmd_mode;	/* command mode (tui-keys.h) */
+	int		 signo;		/* SIGTERM, SIGHUP... that ends it */
+	char		*rerun_text;	/* request of an interrupted task */
 	enum tui_focus	 focus;
 	int		 help;		/* help overlay shown */
 	int		 quit;		/* leave the loop */
@@ -223,6 +225,18 @@ void	 tui_plan_step(struct tui *, long long plan_row, size_t index,
 /* Free the pane's plan (the shell is ending). */
 void	 tui_plan_end(struct tui *);
 /*
+ * The shell goes away (signal or hang-up, why says which): a plan still
+ * executing is interrupted (tui_exec_interrupt).  The tasks interrupted.
+ */
+int	 tui_plan_interrupt(struct tui *, const char *why);
+/*
+ * At start: the last interrupted task since the last approval, offered
+ * to be run again (t->rerun_text; "task N was interrupted at HH:MM").
+ */
+void	 tui_plan_interrupted_notice(struct tui *);
+/* F9: plan the interrupted request again.  0, or -1 (logged). */
+int	 tui_plan_rerun(struct tui *);
+/*
  * Refresh the catalog in the background (host_invoke, never blocking);
  * requests are planned against the last refreshed catalog.
  */
@@ -254,6 +268,14 @@ char	*tui_exec_status(const struct tui_exec *);
  * most HOST_CANCEL_GRACE_MS) so that no line arrives afterwards.
  */
 void	 tui_exec_free(struct tui_exec *, const char *why);
+/*
+ * Stop and free as the shell goes away (SIGTERM, SIGHUP, the terminal
+ * gone): the plan's unfinished tasks become interrupted with reason why
+ * (dispatch_interrupt_plan), its runs are stopped (SIGINT, SIGTERM,
+ * SIGKILL to their process groups) and recorded interrupted with every
+ * line read.  Returns the number of tasks interrupted.
+ */
+int	 tui_exec_interrupt(struct tui_exec *, const char *why);
 
 /* tui.c: the main loop glue. */
 

@@ -629,6 +629,17 @@ worker_stop(struct worker *w)
 }
 
 void
+worker_interrupt(struct worker *w)
+{
+	struct worker_job	*job;
+
+	/* Their tasks were marked interrupted: nothing is given back. */
+	TAILQ_FOREACH(job, &w->jobs, entry)
+		job->lost = 1;
+	worker_stop(w);
+}
+
+void
 worker_free(struct worker *w)
 {
 	struct worker_job	*job;

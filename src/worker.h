@@ -52,6 +52,12 @@ int		 worker_start(struct worker *, char **errp);
  * attempt is not counted), cancel them, and mark the agent offline.
  */
 void		 worker_stop(struct worker *);
+/*
+ * Stop as the process goes away, once the running tasks were marked
+ * interrupted (dispatch_interrupt_plan): they are not given back, only
+ * their handlers canceled (the claims count as lost).
+ */
+void		 worker_interrupt(struct worker *);
 void		 worker_free(struct worker *);
 
 /*

@@ -1,0 +1,157 @@
+#!/bin/sh
+# tui-interrupt.sh - a shell whose run is cut short: SIGTERM, SIGHUP and
+# tmux kill-session (the terminal going away) while ansible-playbook runs
+# leave the task and its run interrupted, every line ansible printed up
+# to then in run_output, no ansible-playbook process alive, and nothing
+# run again until a new approval; the next start offers it (F9).  Then
+# C-c cancelling a running step, and C-d/C-q asking before quitting
+# during a run.
+#
+# The repository is contrib/homelab plus ticker-deploy.yml, a playbook
+# that prints one "tick N" item a second for ten minutes.
+set -eu
+
+# shellcheck source=tests/tui-lib.sh
+. "$CHIFFON_SRCDIR/tests/tui-lib.sh"
+
+cp -R "$CHIFFON_SRCDIR/contrib/homelab" "$tmp/repo"
+chmod -R u+w "$tmp/repo"
+repo=$tmp/repo
+cat >"$repo/ticker-deploy.yml" <<'YML'
+# chiffon:description=Deploy the ticker, a slow service of the tests
+- name: Deploy ticker
+  hosts: docker1
+  gather_facts: false
+  tags: [ticker]
+  tasks:
+    - name: Tick
+      ansible.builtin.debug:
+        msg: "tick {{ item }}"
+      loop: "{{ range(1, 601) | list }}"
+      loop_control:
+        pause: 1
+YML
+
+# ticker_procs: ansible-playbook processes of the ticker still alive.
+ticker_procs() {
+	pgrep -f "ansible-playbook.*ticker-deploy.yml" | wc -l
+}
+
+# shell_pid SESSION: the chiffon process in the session's pane.
+shell_pid() {
+	pgrep -P "$(tm display -p -t "$1" '#{pane_pid}')"
+}
+
+# last_tick: the highest "tick N" on the screen of $target.
+last_tick() {
+	screen "$target" | sed -n 's/.*"msg": "tick \([0-9]*\)".*/\1/p' |
+	    sort -n | tail -1
+}
+
+# start_ticker SESSION: a shell in SESSION whose ticker plan is running
+# (at least tick 3 shown); sets $plan, $task.
+start_ticker() {
+	target=$1
+	# shellcheck disable=SC2086
+	start "$1" $run_env "$bin" --config "$conf" --data-dir "$data" \
+	    --repo "$repo"
+	wait_for 120 "db: embedded, connected"
+	wait_line 10 40 "chiffon>"
+	tm send-keys -t "$1" -l "deploy ticker"
+	tm send-keys -t "$1" Enter
+	wait_for 30 "F5: approve and run"
+	plan=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
+	task=$(sql "SELECT t.id FROM tasks t JOIN plans p ON p.id = t.plan_id
+	    WHERE p.plan_id = $plan")
+	tm send-keys -t "$1" F5
+	wait_for 20 "Plan $plan approved by"
+	wait_for 60 '"msg": "tick 3"'
+}
+
+# check_interrupted HOW: task $task and its one run are interrupted, every
+# tick shown was stored (no gap), no ansible-playbook is left.
+check_interrupted() {
+	n=150
+	while [ "$(sql "SELECT status FROM tasks WHERE id = $task")" != interrupted ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "$1: task $task is $(sql "SELECT status FROM tasks WHERE id = $task"), not interrupted"
+		sleep 0.1
+	done
+	n=150
+	while [ "$(sql "SELECT string_agg(status, ',') FROM runs WHERE task_id = $task")" != interrupted ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "$1: the runs of task $task are '$(sql "SELECT string_agg(status, ',') FROM runs WHERE task_id = $task")', not one interrupted"
+		sleep 0.1
+	done
+	stored=$(sql "SELECT count(*) FROM run_output o JOIN runs r ON r.id = o.run_id
+	    WHERE r.task_id = $task AND o.line LIKE '%\"msg\": \"tick %'")
+	highest=$(sql "SELECT coalesce(max(substring(o.line from '\"msg\": \"tick ([0-9]+)\"')::int), 0)
+	    FROM run_output o JOIN runs r ON r.id = o.run_id WHERE r.task_id = $task")
+	[ "$stored" -ge "$seen" ] ||
+	    fail "$1: $stored tick lines stored, but tick $seen was on the screen"
+	[ "$stored" = "$highest" ] ||
+	    fail "$1: ticks 1..$highest stored with gaps ($stored lines)"
+	[ "$(sql "SELECT lines FROM runs WHERE task_id = $task")" -ge "$stored" ] ||
+	    fail "$1: runs.lines is below the rows stored"
+	[ "$(sql "SELECT count(*) FROM audit_log WHERE kind = 'task.interrupted'
+	    AND task_id = $task")" = 1 ] || fail "$1: no task.interrupted audit row"
+	[ "$(sql "SELECT status FROM plans WHERE plan_id = $plan")" = interrupted ] ||
+	    fail "$1: plan $plan is not interrupted"
+	[ "$(ticker_procs)" = 0 ] || fail "$1: ansible-playbook is still running"
+}
+
+# --- SIGTERM ---------------------------------------------------------------
+start_ticker term
+seen=$(last_tick)
+kill -TERM "$(shell_pid term)"
+st=$(wait_dead 30)
+[ "$st" = 143 ] || fail "SIGTERM: exit status $st, expected 143"
+check_interrupted SIGTERM
+ok "SIGTERM mid-run: task $task and its run interrupted, $stored tick lines stored (tick $seen shown), no ansible left"
+
+# The next start offers it again; F9 plans it anew, nothing runs by itself.
+target=again
+# shellcheck disable=SC2086
+start again $run_env "$bin" --config "$conf" --data-dir "$data" --repo "$repo"
+wait_for 60 "task $task (ticker-deploy.yml) was interrupted at"
+sleep 3
+[ "$(sql "SELECT count(*) FROM runs WHERE task_id = $task")" = 1 ] ||
+    fail "the interrupted task ran again"
+tm send-keys -t again F9
+wait_for 30 "F5: approve and run"
+[ "$(sql "SELECT status FROM plans ORDER BY id DESC LIMIT 1")" = pending_approval ] ||
+    fail "F9 did not make a plan pending approval"
+[ "$(sql "SELECT count(*) FROM tasks WHERE status IN ('queued', 'running')")" = 0 ] ||
+    fail "F9 queued or ran something without an approval"
+tm send-keys -t again F6
+wait_for 10 "Rejected: nothing ran."
+tm send-keys -t again C-q
+st=$(wait_dead 10)
+[ "$st" = 0 ] || fail "C-q: exit status $st, expected 0"
+ok "the next start says task $task was interrupted; F9 makes a new plan to approve, nothing re-ran"
+
+# --- SIGHUP ----------------------------------------------------------------
+start_ticker hup
+seen=$(last_tick)
+kill -HUP "$(shell_pid hup)"
+st=$(wait_dead 30)
+[ "$st" = 129 ] || fail "SIGHUP: exit status $st, expected 129"
+check_interrupted SIGHUP
+ok "SIGHUP mid-run: task $task interrupted, $stored tick lines stored, no ansible left"
+
+# --- tmux kill-session (the terminal goes away) ----------------------------
+start_ticker gone
+seen=$(last_tick)
+pid=$(shell_pid gone)
+tm kill-session -t gone
+n=300
+while kill -0 "$pid" 2>/dev/null; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "chiffon did not exit after kill-session"
+	sleep 0.1
+done
+target=none
+check_interrupted kill-session
+ok "tmux kill-session mid-run: task $task interrupted, $stored tick lines stored, no ansible left"
+
+echo "all passed"
