@@ -21,9 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <libpq-fe.h>
 
 #include "app.h"
+#include "audit.h"
 #include "approve.h"
 #include "db.h"
 #include "dispatch.h"
@@ -254,10 +256,62 @@ tui_exec_start(struct tui *t, long long plan_row, long long plan_id,
 	return x;
 }
 
+int
+tui_exec_running_step(const struct tui_exec *x, long long *task_idp)
+{
+	size_t	i;
+
+	for (i = 0; x != NULL && !x->done && i < x->ntasks; i++) {
+		if (x->tasks[i].status != NULL &&
+		    strcmp(x->tasks[i].status, "running") == 0) {
+			*task_idp = x->tasks[i].id;
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+int
+tui_exec_cancel_task(struct tui_exec *x, long long task_id, char **errp)
+{
+	struct chiffon_task	*task;
+	struct audit_ids	 ids = { 0 };
+	struct json_object	*o;
+	struct db		*db;
+	char			 id[32];
+	long long		 rc;
+
+	snprintf(id, sizeof id, "%lld", task_id);
+	if ((task = host_task_find(id)) == NULL)
+		return set_error(errp, "task %lld is not running in this "
+		    "shell", task_id);
+	/* Who canceled it and when: the audit row before the stop. */
+	if ((db = app_db(x->t->app, errp)) == NULL)
+		return -1;
+	ids.plan_id = x->plan_row;
+	ids.task_id = task_id;
+	o = json_object_new_object();
+	json_object_object_add(o, "by", json_object_new_string(audit_actor()));
+	json_object_object_add(o, "from", json_object_new_string("shell"));
+	rc = audit_record(db_pg(db), "task.cancel", NULL, &ids, NULL,
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), errp);
+	json_object_put(o);
+	if (rc < 0)
+		return -1;
+	return host_cancel(task) == 0 ? 0 : set_error(errp, "task %lld "
+	    "cannot be canceled", task_id);
+}
+
 long long
 tui_exec_plan(const struct tui_exec *x)
 {
 	return x->plan_row;
+}
+
+long long
+tui_exec_plan_id(const struct tui_exec *x)
+{
+	return x->plan_id;
 }
 
 int

@@ -28,7 +28,8 @@
 	R(HELP,		"help",		"show or hide this help (? "	\
 			"only on an empty request line)")		\
 	R(QUIT,		"quit",		"quit chiffon (asks first "	\
-			"while a run is in progress)")			\
+			"while a run is in progress; C-d only on an "	\
+			"empty request line)")				\
 	R(SUBMIT,	"submit",	"submit the request line (an "	\
 			"empty line does nothing)")			\
 	R(CLEAR,	"clear",	"clear the request line; with "	\
@@ -66,6 +67,7 @@
 	K(HELP,		"?",	NULL,	"?",		TUI_MAP_BOTH)	\
 	K(QUIT,		"F10",	"kf10",	"\033[21~",	TUI_MAP_BOTH)	\
 	K(QUIT,		"C-q",	NULL,	"\021",		TUI_MAP_BOTH)	\
+	K(QUIT,		"C-d",	NULL,	"\004",		TUI_MAP_EDIT)	\
 	K(QUIT,		"q",	NULL,	"q",		TUI_MAP_CMD)	\
 	K(SUBMIT,	"Enter", NULL,	"\r",		TUI_MAP_EDIT)	\
 	K(SUBMIT,	NULL,	NULL,	"\n",		TUI_MAP_EDIT)	\

@@ -32,6 +32,7 @@
 #include "app.h"
 #include "dispatch.h"
 #include "approve.h"
+#include "audit.h"
 #include "db.h"
 #include "host.h"
 #include "log.h"
@@ -650,6 +651,19 @@ tui_plan_interrupted_notice(struct tui *t)
 	PQclear(res);
 }
 
+char *
+tui_plan_cancel_question(const struct tui *t, size_t i)
+{
+	const struct plan	*p = t->plan_cur;
+
+	if (p != NULL && t->exec != NULL && p->row_id ==
+	    tui_exec_plan(t->exec) && i < p->ntasks)
+		return xasprintf("cancel step %d (%s)? y/N ", p->tasks[i].step,
+		    p->tasks[i].playbook != NULL ? p->tasks[i].playbook : "-");
+	return xasprintf("cancel step %zu of plan %lld? y/N ", i + 1,
+	    t->exec != NULL ? tui_exec_plan_id(t->exec) : 0LL);
+}
+
 int
 tui_plan_rerun(struct tui *t)
 {
@@ -670,10 +684,16 @@ tui_plan_rerun(struct tui *t)
 void
 tui_plan_end(struct tui *t)
 {
+	char	*why;
+
 	free(t->rerun_text);
 	t->rerun_text = NULL;
-	if (t->exec != NULL)
-		tui_exec_free(t->exec, "the shell quit while the plan ran");
+	if (t->exec != NULL) {
+		why = xasprintf("canceled: %s quit the shell while the plan "
+		    "ran", audit_actor());
+		tui_exec_free(t->exec, why);
+		free(why);
+	}
 	t->exec = NULL;
 	tui_plan_clear(t);
 	/* A refresh still in flight finishes without the shell. */

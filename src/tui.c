@@ -24,6 +24,7 @@
 #include <readline/history.h>
 
 #include "app.h"
+#include "audit.h"
 #include "conf.h"
 #include "db.h"
 #include "log.h"
@@ -247,16 +248,99 @@ tui_do_help(struct tui *t, int count, int key)
 	return 0;
 }
 
+/*
+ * Ask a y/N question on the request line (what was typed is kept in the
+ * history); the answer comes through tui_submit.
+ */
+static void
+tui_ask(struct tui *t, enum tui_ask ask, const char *question)
+{
+	tui_input_mode(t, 0);
+	if (rl_end > 0)
+		add_history(rl_line_buffer);
+	rl_replace_line("", 0);
+	rl_point = rl_mark = 0;
+	t->ask = ask;
+	tui_input_ask(t, question);
+	tui_status_refresh(t);
+}
+
+static void
+tui_ask_end(struct tui *t)
+{
+	t->ask = TUI_ASK_NONE;
+	tui_input_ask(t, NULL);
+	tui_status_refresh(t);
+}
+
+/* Whether a plan is executing now. */
+static int
+tui_running(const struct tui *t)
+{
+	return t->exec != NULL && !tui_exec_done(t->exec);
+}
+
+/* Cancel the step asked about. */
+static void
+tui_cancel_step(struct tui *t)
+{
+	char	*err = NULL, *msg;
+
+	if (!tui_running(t) || tui_exec_cancel_task(t->exec, t->ask_task,
+	    &err) != 0) {
+		msg = xasprintf("nothing canceled: %s", err != NULL ? err :
+		    "the step is no longer running");
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, msg);
+		free(msg);
+		free(err);
+		return;
+	}
+	msg = xasprintf("task %lld: canceled by %s; stopping its "
+	    "ansible-playbook (SIGINT, then SIGTERM and SIGKILL)",
+	    t->ask_task, audit_actor());
+	tui_log_line(t, CHIFFON_LOG_WARNING, NULL, msg);
+	free(msg);
+}
+
+/* The answer to the question asked (tui_ask). */
+static void
+tui_ask_answer(struct tui *t, const char *line)
+{
+	enum tui_ask	 ask = t->ask;
+	int		 yes;
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	yes = *line == 'y' || *line == 'Y';
+	tui_ask_end(t);
+	if (!yes) {
+		tui_log_line(t, CHIFFON_LOG_INFO, NULL, ask == TUI_ASK_QUIT ?
+		    "not quitting" : "not canceled: the step goes on");
+		return;
+	}
+	if (ask == TUI_ASK_CANCEL)
+		tui_cancel_step(t);
+	else if (ask == TUI_ASK_QUIT)
+		t->quit = 1;
+}
+
 static int
 tui_do_quit(struct tui *t, int count, int key)
 {
+	char	*q;
+
+	/* C-d deletes a character, and quits only an empty line. */
+	if (key == '\004' && rl_end > 0)
+		return rl_delete(count, key);
 	tui_input_mode(t, 0);
-	if (t->exec != NULL && !tui_exec_done(t->exec) && !t->quit_asked) {
-		/* Ask once: quitting cancels what has not run yet. */
-		t->quit_asked = 1;
-		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "a plan is "
-		    "running: quit again to stop it (its unfinished steps "
-		    "are canceled) and leave");
+	if (t->ask != TUI_ASK_NONE || t->confirm_row != 0)
+		return 0;
+	if (tui_running(t)) {
+		/* Quitting cancels the plan: ask first. */
+		q = xasprintf("plan %lld is running: quit and cancel it? y/N ",
+		    tui_exec_plan_id(t->exec));
+		tui_ask(t, TUI_ASK_QUIT, q);
+		free(q);
 		return 0;
 	}
 	t->quit = 1;
@@ -272,9 +356,25 @@ tui_do_submit(struct tui *t, int count, int key)
 static int
 tui_do_clear(struct tui *t, int count, int key)
 {
+	long long	 task_id;
+	char		*q;
+	int		 step;
+
+	if (t->ask != TUI_ASK_NONE) {
+		tui_ask_answer(t, "n");
+		return 0;
+	}
 	if (t->confirm_row != 0)
 		tui_plan_confirm_cancel(t, "approval not confirmed: nothing "
 		    "was approved");
+	else if ((step = tui_exec_running_step(t->exec, &task_id)) >= 0) {
+		/* A run in progress: C-c asks to cancel it. */
+		t->ask_task = task_id;
+		q = tui_plan_cancel_question(t, (size_t)step);
+		tui_ask(t, TUI_ASK_CANCEL, q);
+		free(q);
+		return 0;
+	}
 	tui_input_mode(t, 0);
 	rl_replace_line("", 0);
 	rl_point = rl_mark = 0;
@@ -466,8 +566,12 @@ tui_submit(struct tui *t, const char *line)
 	const char	*p;
 	char		*msg;
 
-	if (line == NULL) {		/* C-d on an empty line */
+	if (line == NULL) {		/* end of input */
 		tui_do_quit(t, 1, 0);
+		return;
+	}
+	if (t->ask != TUI_ASK_NONE) {
+		tui_ask_answer(t, line);
 		return;
 	}
 	if (t->confirm_row != 0) {

@@ -92,6 +92,13 @@ struct tui_geom {
 
 void	 tui_layout_compute(int rows, int cols, struct tui_geom *);
 
+/* What a y/N question on the request line is about. */
+enum tui_ask {
+	TUI_ASK_NONE,
+	TUI_ASK_CANCEL,		/* cancel the running step? */
+	TUI_ASK_QUIT,		/* quit (canceling the running plan)? */
+};
+
 /* Which pane PgUp/PgDn scroll. */
 enum tui_focus {
 	TUI_FOCUS_PLAN,
@@ -127,7 +134,8 @@ struct tui {
 	struct vocab	*vocab;		/* catalog of the last refresh, or NULL */
 	struct tui_vocab_job *vocab_job; /* refresh in flight, or NULL */
 	struct tui_exec	*exec;		/* the approved plan executing */
-	int		 quit_asked;	/* C-q once while a plan runs */
+	enum tui_ask	 ask;		/* a y/N question on the request line */
+	long long	 ask_task;	/* TUI_ASK_CANCEL: the task */
 	int		 plan_seen_top;	/* the pane's first line was shown */
 	int		 plan_seen_end;	/* and its last one */
 	long long	 confirm_row;	/* plan row whose approval is being
@@ -234,6 +242,8 @@ int	 tui_plan_interrupt(struct tui *, const char *why);
  * to be run again (t->rerun_text; "task N was interrupted at HH:MM").
  */
 void	 tui_plan_interrupted_notice(struct tui *);
+/* "cancel step N (x.yml)? y/N " for step index i running.  Caller frees. */
+char	*tui_plan_cancel_question(const struct tui *, size_t i);
 /* F9: plan the interrupted request again.  0, or -1 (logged). */
 int	 tui_plan_rerun(struct tui *);
 /*
@@ -254,8 +264,23 @@ void	 tui_plan_vocab_refresh(struct tui *);
  */
 struct tui_exec *tui_exec_start(struct tui *, long long plan_row,
 	    long long plan_id, char **errp);
+/*
+ * The index of the plan's step running now (-1: none), its task id in
+ * *task_idp.
+ */
+int	 tui_exec_running_step(const struct tui_exec *, long long *task_idp);
+/*
+ * Cancel the running task task_id: a "task.cancel" audit row says who
+ * and when, then its run is stopped (SIGINT, then SIGTERM and SIGKILL to
+ * the process group after grace periods) and the task ends canceled.
+ * 0, or -1 with *errp.
+ */
+int	 tui_exec_cancel_task(struct tui_exec *, long long task_id,
+	    char **errp);
 /* The plan row being executed. */
 long long tui_exec_plan(const struct tui_exec *);
+/* Its plan id (what the admin sees). */
+long long tui_exec_plan_id(const struct tui_exec *);
 /* Non-zero once every task of the plan ended. */
 int	 tui_exec_done(const struct tui_exec *);
 /* A short state for the status bar ("plan 3: step 1/2 running").

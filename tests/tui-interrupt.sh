@@ -154,4 +154,55 @@ target=none
 check_interrupted kill-session
 ok "tmux kill-session mid-run: task $task interrupted, $stored tick lines stored, no ansible left"
 
+# --- C-c cancels the running step, after asking ---------------------------
+start_ticker cancel
+tm send-keys -t cancel C-c
+wait_for 10 "cancel step 1 (ticker-deploy.yml)? y/N"
+line 1 | grep -qF "y Enter yes  C-c no" || fail "the key bar does not say how to answer"
+tm send-keys -t cancel -l "n"
+tm send-keys -t cancel Enter
+wait_for 10 "not canceled: the step goes on"
+wait_line 10 40 "chiffon>"
+[ "$(sql "SELECT status FROM tasks WHERE id = $task")" = running ] ||
+    fail "answering n stopped the step"
+tm send-keys -t cancel C-c
+wait_for 10 "cancel step 1 (ticker-deploy.yml)? y/N"
+tm send-keys -t cancel -l "y"
+tm send-keys -t cancel Enter
+wait_for 30 "1 of 1 step did not succeed."
+[ "$(sql "SELECT status FROM tasks WHERE id = $task")" = canceled ] ||
+    fail "the step is $(sql "SELECT status FROM tasks WHERE id = $task"), not canceled"
+[ "$(sql "SELECT string_agg(status, ',') FROM runs WHERE task_id = $task")" = canceled ] ||
+    fail "the run is not canceled"
+[ "$(sql "SELECT actor || ' ' || (data->>'by') FROM audit_log
+    WHERE kind = 'task.cancel' AND task_id = $task")" = "$(id -un) $(id -un)" ] ||
+    fail "no task.cancel audit row naming who canceled"
+[ "$(ticker_procs)" = 0 ] || fail "ansible-playbook survived the cancel"
+tm send-keys -t cancel C-q
+st=$(wait_dead 10)
+[ "$st" = 0 ] || fail "C-q after the cancel: exit status $st, expected 0"
+ok "C-c asks 'cancel step 1 (ticker-deploy.yml)? y/N'; n goes on, y cancels (audit row, no ansible left)"
+
+# --- C-d and C-q during a run ask; quitting cancels and exits 1 ------------
+start_ticker quit
+tm send-keys -t quit C-d
+wait_for 10 "is running: quit and cancel it? y/N"
+tm send-keys -t quit -l "n"
+tm send-keys -t quit Enter
+wait_for 10 "not quitting"
+[ "$(sql "SELECT status FROM tasks WHERE id = $task")" = running ] ||
+    fail "answering n to C-d stopped the step"
+tm send-keys -t quit C-q
+wait_for 10 "is running: quit and cancel it? y/N"
+tm send-keys -t quit -l "y"
+tm send-keys -t quit Enter
+st=$(wait_dead 30)
+[ "$st" = 1 ] || fail "quitting during a run: exit status $st, expected 1"
+[ "$(sql "SELECT status FROM tasks WHERE id = $task")" = canceled ] ||
+    fail "quitting left the step $(sql "SELECT status FROM tasks WHERE id = $task")"
+sql "SELECT status_reason FROM tasks WHERE id = $task" |
+    grep -qF "$(id -un) quit the shell" || fail "the reason does not say who quit"
+[ "$(ticker_procs)" = 0 ] || fail "ansible-playbook survived quitting"
+ok "C-d and C-q during a run ask; n goes on, y cancels the run and exits 1"
+
 echo "all passed"

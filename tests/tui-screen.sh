@@ -263,7 +263,7 @@ ok "a high-risk plan is approved only with the typed service name"
 # F1 shows the help (generated from the key table); any key closes it.
 tm send-keys -t main F1
 wait_for 10 "chiffon keys"
-screen main | grep -qE "F10, C-q, Esc q +quit chiffon" || fail "help lacks quit"
+screen main | grep -qE "F10, C-q, C-d, Esc q +quit chiffon" || fail "help lacks quit"
 screen main | grep -qE "PgUp, Esc k +scroll the focused pane up" ||
     fail "help lacks PgUp"
 tm send-keys -t main x
