@@ -69,6 +69,14 @@ struct chiffon_child {
 
 static void	spawn_abandon_held(struct chiffon_child *);
 
+/*
+ * The child whose pty output stopped at a prompt (a last line ending in
+ * ": " or "? " with nothing after it), or NULL: ansible-playbook asking
+ * for a vars_prompt, become or vault answer.  spawn_prompt_answer writes
+ * the answer to its pty.  Cleared when the child is freed.
+ */
+static struct chiffon_child	*spawn_prompt_child;
+
 /* environ with env_add applied (same NAME replaced).  Free the array only. */
 static char **
 spawn_env(const char *const *add, char **errp)
@@ -119,6 +127,8 @@ spawn_release(struct chiffon_child *c)
 {
 	if (!c->finished || c->nregs > 0 || c->hold > 0)
 		return;
+	if (spawn_prompt_child == c)
+		spawn_prompt_child = NULL;
 	strbuf_free(&c->out.partial);
 	strbuf_free(&c->ev.partial);
 	if (c->free_func != NULL)
@@ -234,6 +244,59 @@ spawn_stream_eof(struct chiffon_child *c, struct spawn_stream *st)
 	spawn_check_done(c);
 }
 
+/* Whether the partial line s (len bytes) ends like a prompt. */
+static int
+spawn_prompt_like(const char *s, size_t len)
+{
+	while (len > 0 && s[len - 1] == ' ')
+		len--;
+	return len > 0 && (s[len - 1] == ':' || s[len - 1] == '?');
+}
+
+/*
+ * All output read and the pty's last line is a prompt with no newline:
+ * deliver it now (it would otherwise wait for a newline that only comes
+ * after an answer) and remember the child as waiting.
+ */
+static void
+spawn_prompt_check(struct chiffon_child *c, struct spawn_stream *st)
+{
+	if (!st->is_pty || st->partial.len == 0 || c->finished ||
+	    !spawn_prompt_like(st->partial.buf, st->partial.len))
+		return;
+	spawn_prompt_child = c;
+	spawn_deliver(c, st, st->partial.buf, st->partial.len);
+	strbuf_reset(&st->partial);
+}
+
+int
+spawn_prompt_waiting(void)
+{
+	return spawn_prompt_child != NULL && !spawn_prompt_child->finished;
+}
+
+int
+spawn_prompt_answer(const char *text, char **errp)
+{
+	struct chiffon_child	*c = spawn_prompt_child;
+	size_t			 len = strlen(text);
+	ssize_t			 n;
+	char			*line;
+
+	if (c == NULL || c->finished || c->out.fd == -1)
+		return set_error(errp, "no process is waiting for an answer");
+	spawn_prompt_child = NULL;
+	line = xasprintf("%s\r", text);
+	len++;
+	n = write(c->out.fd, line, len);
+	explicit_bzero(line, len);
+	free(line);
+	if (n != (ssize_t)len)
+		return set_error(errp, "cannot answer the prompt: %s",
+		    n == -1 ? strerror(errno) : "short write");
+	return 0;
+}
+
 /*
  * Read at most maxreads chunks.  0 (pipe), EIO (pty whose slave side is
  * closed everywhere) or another error is the end of the stream.
@@ -256,8 +319,10 @@ spawn_stream_read(struct chiffon_child *c, struct spawn_stream *st,
 			maxreads++;
 			continue;
 		}
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			spawn_prompt_check(c, st);
 			return;
+		}
 		spawn_stream_eof(c, st);
 	}
 }

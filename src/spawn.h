@@ -49,6 +49,16 @@ int			 spawn_signal(struct chiffon_child *, int sig);
 pid_t			 spawn_pid(struct chiffon_child *);
 /* SIGKILL the process group and release the child without on_exit. */
 void			 spawn_abandon(struct chiffon_child *);
+/*
+ * A child's pty output stopped at a prompt (ansible-playbook asking for
+ * a vars_prompt, become or vault answer): that last line was delivered
+ * without waiting for its newline, and spawn_prompt_waiting is non-zero
+ * until spawn_prompt_answer writes an answer (and a carriage return) to
+ * its pty, which the child reads as typed on its terminal.  The answer
+ * is written nowhere else.  0, or -1 with *errp.
+ */
+int			 spawn_prompt_waiting(void);
+int			 spawn_prompt_answer(const char *text, char **errp);
 
 /* Private to spawn.c and spawn-child.c. */
 

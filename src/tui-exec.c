@@ -32,6 +32,7 @@
 #include "host.h"
 #include "loop.h"
 #include "runlog.h"
+#include "spawn.h"
 #include "task.h"
 #include "tui.h"
 #include "util.h"
@@ -109,6 +110,9 @@ tui_exec_line(struct runlog *rl, int stream, const char *line, size_t len,
 	(void)stream;
 	s = tui_exec_plain(line, len);
 	tui_log_line(x->t, CHIFFON_LOG_INFO, NULL, s);
+	/* A prompt: the playbook waits for the admin's answer. */
+	if (spawn_prompt_waiting())
+		tui_prompt(x->t, s);
 	free(s);
 }
 

@@ -87,11 +87,20 @@ tui_input_redisplay(void)
 	prompt = rl_display_prompt != NULL ? rl_display_prompt : "";
 	cols = getmaxx(w);
 	pw = tui_text_width(prompt, strlen(prompt));
-	cur = pw + tui_text_width(rl_line_buffer, (size_t)rl_point);
+	if (t->ask == TUI_ASK_PROMPT) {
+		/* An answer to a playbook's prompt is never shown. */
+		cur = pw + rl_point;
+		all = xmalloc(strlen(prompt) + (size_t)rl_end + 1);
+		memcpy(all, prompt, strlen(prompt));
+		memset(all + strlen(prompt), '*', (size_t)rl_end);
+		all[strlen(prompt) + (size_t)rl_end] = '\0';
+	} else {
+		cur = pw + tui_text_width(rl_line_buffer, (size_t)rl_point);
+		all = xasprintf("%s%s", prompt, rl_line_buffer);
+	}
 	/* Scroll sideways to keep the cursor on the screen. */
 	if (cur > cols - 1)
 		skip = cur - (cols - 1);
-	all = xasprintf("%s%s", prompt, rl_line_buffer);
 	werase(w);
 	wmove(w, 0, 0);
 	wattrset(w, A_BOLD);

@@ -327,6 +327,8 @@ tui_layout_key_bar(const struct tui *t)
 
 	if (t->confirm_row != 0)
 		return xstrdup(" Enter confirm  C-c no ");
+	if (t->ask == TUI_ASK_PROMPT)
+		return xstrdup(" Enter send  C-c no answer ");
 	if (t->ask != TUI_ASK_NONE)
 		return xstrdup(" y Enter yes  C-c no ");
 	if (t->cmd_mode) {

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "loop.h"
 #include "plugins.h"
+#include "spawn.h"
 #include "tui.h"
 #include "util.h"
 
@@ -302,13 +303,56 @@ tui_cancel_step(struct tui *t)
 	free(msg);
 }
 
+/* The number of bytes at the end of s that are in set. */
+static size_t
+strspn_end(const char *s, const char *set)
+{
+	size_t	n = strlen(s), k = 0;
+
+	while (k < n && strchr(set, s[n - 1 - k]) != NULL)
+		k++;
+	return k;
+}
+
+void
+tui_prompt(struct tui *t, const char *text)
+{
+	char	*q;
+
+	if (t->ask != TUI_ASK_NONE || t->confirm_row != 0) {
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "the playbook waits "
+		    "for an answer: answer the question asked first");
+		return;
+	}
+	q = xasprintf("ansible asks: %.*s (typed hidden; Enter sends it) ",
+	    (int)(strlen(text) - strspn_end(text, " ")), text);
+	tui_ask(t, TUI_ASK_PROMPT, q);
+	free(q);
+	tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "the playbook waits for "
+	    "an answer: type it on the request line (C-c: no answer)");
+}
+
 /* The answer to the question asked (tui_ask). */
 static void
 tui_ask_answer(struct tui *t, const char *line)
 {
 	enum tui_ask	 ask = t->ask;
+	char		*err = NULL, *msg;
 	int		 yes;
 
+	if (ask == TUI_ASK_PROMPT) {
+		/* As typed, to the playbook's terminal alone. */
+		tui_ask_end(t);
+		if (spawn_prompt_answer(line, &err) != 0) {
+			msg = xasprintf("answer not sent: %s", err);
+			tui_log_line(t, CHIFFON_LOG_WARNING, NULL, msg);
+			free(msg);
+			free(err);
+		} else
+			tui_log_line(t, CHIFFON_LOG_INFO, NULL, "answer sent "
+			    "to the playbook");
+		return;
+	}
 	while (*line == ' ' || *line == '\t')
 		line++;
 	yes = *line == 'y' || *line == 'Y';
@@ -360,6 +404,12 @@ tui_do_clear(struct tui *t, int count, int key)
 	char		*q;
 	int		 step;
 
+	if (t->ask == TUI_ASK_PROMPT) {
+		tui_ask_end(t);
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "not answered: the "
+		    "playbook still waits (C-c again asks to cancel the step)");
+		return 0;
+	}
 	if (t->ask != TUI_ASK_NONE) {
 		tui_ask_answer(t, "n");
 		return 0;

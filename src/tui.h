@@ -97,6 +97,8 @@ enum tui_ask {
 	TUI_ASK_NONE,
 	TUI_ASK_CANCEL,		/* cancel the running step? */
 	TUI_ASK_QUIT,		/* quit (canceling the running plan)? */
+	TUI_ASK_PROMPT,		/* ansible-playbook waits at a prompt: the
+				   answer, typed hidden */
 };
 
 /* Which pane PgUp/PgDn scroll. */
@@ -314,6 +316,13 @@ void	 tui_submit(struct tui *, const char *line);
 void	 tui_status_refresh(struct tui *);
 /* Read the terminal (on) or leave its bytes waiting (off). */
 void	 tui_watch_stdin(struct tui *, int on);
+/*
+ * The running playbook stopped at a prompt (text, spawn_prompt_waiting):
+ * ask for the answer on the request line, typed hidden, and hand it to
+ * the playbook's terminal (spawn_prompt_answer) - never to the log, the
+ * database or the history.
+ */
+void	 tui_prompt(struct tui *, const char *text);
 /* Add a line to the log pane (and the log file) and show it. */
 void	 tui_log_line(struct tui *, int level, const char *who,
 	    const char *msg);

@@ -32,6 +32,22 @@ cat >"$repo/ticker-deploy.yml" <<'YML'
         pause: 1
 YML
 
+cat >"$repo/greeter-deploy.yml" <<'YML'
+# chiffon:description=Deploy the greeter, which asks who you are
+- name: Deploy greeter
+  hosts: docker1
+  gather_facts: false
+  tags: [greeter]
+  vars_prompt:
+    - name: who
+      prompt: Who are you?
+      private: true
+  tasks:
+    - name: Greet
+      ansible.builtin.debug:
+        msg: "greeted someone of {{ who | length }} letters"
+YML
+
 # ticker_procs: ansible-playbook processes of the ticker still alive.
 ticker_procs() {
 	pgrep -f "ansible-playbook.*ticker-deploy.yml" | wc -l
@@ -204,5 +220,37 @@ sql "SELECT status_reason FROM tasks WHERE id = $task" |
     grep -qF "$(id -un) quit the shell" || fail "the reason does not say who quit"
 [ "$(ticker_procs)" = 0 ] || fail "ansible-playbook survived quitting"
 ok "C-d and C-q during a run ask; n goes on, y cancels the run and exits 1"
+
+# --- a vars_prompt answered through the shell, typed hidden ---------------
+target=prompt
+# shellcheck disable=SC2086
+start prompt $run_env "$bin" --config "$conf" --data-dir "$data" --repo "$repo"
+wait_for 60 "db: embedded, connected"
+tm send-keys -t prompt -l "deploy greeter"
+tm send-keys -t prompt Enter
+wait_for 30 "F5: approve and run"
+plan=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
+tm send-keys -t prompt F5
+wait_for 60 "ansible asks: Who are you?:"
+line 1 | grep -qF "Enter send" || fail "the key bar does not say Enter sends the answer"
+secret=s3cr3t-alice
+tm send-keys -t prompt -l "$secret"
+wait_for 10 "ansible asks: Who are you?: (typed hidden; Enter sends it) ************"
+screen prompt | grep -qF "$secret" && fail "the answer is shown on the screen"
+tm send-keys -t prompt Enter
+wait_for 60 "All 1 step succeeded."
+[ "$(sql "SELECT count(*) FROM run_output o JOIN runs r ON r.id = o.run_id
+    JOIN tasks t ON t.id = r.task_id JOIN plans p ON p.id = t.plan_id
+    WHERE p.plan_id = $plan AND o.line LIKE '%greeted someone of 12 letters%'")" = 1 ] ||
+    fail "the playbook did not get the answer"
+screen prompt | grep -qF "$secret" && fail "the answer is on the screen"
+tm send-keys -t prompt C-q
+st=$(wait_dead 10)
+[ "$st" = 0 ] || fail "C-q: exit status $st, expected 0"
+# Nowhere on disk: not in the database files (WAL included), the log,
+# the repository or the audit trail.
+sync
+grep -rqaF "$secret" "$tmp" && fail "the answer was written to disk: $(grep -rlaF "$secret" "$tmp" | head -3)"
+ok "a vars_prompt is asked on the request line (hidden), answered, and the playbook runs; the answer is on no disk"
 
 echo "all passed"
