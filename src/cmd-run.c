@@ -28,6 +28,7 @@
 #include "app.h"
 #include "approve.h"
 #include "db.h"
+#include "output.h"
 #include "plan.h"
 #include "request.h"
 #include "runlog.h"
@@ -39,9 +40,13 @@ int	cmd_run_execute(struct app *, struct plan *, const char *);
 int	cmd_run_dry(struct app *, const struct plan *, const char *);
 int	cmd_run_confirm_risk(const struct plan *, const char *);
 
-#define CMD_RUN_USAGE	"usage: chiffon run [--yes] [--check] \"REQUEST\"\n"
+#define CMD_RUN_USAGE	"usage: chiffon run [--yes] [--check] " \
+	"[--color=auto|always|never] \"REQUEST\"\n"
 
-/* An output line of a run, as it comes. */
+/* Colour in the output lines: -1 until decided (output_color). */
+static int	cmd_run_color = -1;
+
+/* An output line of a run, as it comes: plain off a terminal. */
 static void
 cmd_run_line(struct runlog *rl, int stream, const char *line, size_t len,
     void *data)
@@ -49,9 +54,9 @@ cmd_run_line(struct runlog *rl, int stream, const char *line, size_t len,
 	(void)rl;
 	(void)stream;
 	(void)data;
-	fwrite(line, 1, len, stdout);
-	if (len == 0 || line[len - 1] != '\n')
-		fputc('\n', stdout);
+	if (cmd_run_color < 0)
+		cmd_run_color = output_color(NULL);
+	output_line(stdout, line, len, cmd_run_color);
 	fflush(stdout);
 }
 
@@ -253,6 +258,7 @@ cmd_run(struct app *app, int argc, char **argv)
 	static const struct option	 longopts[] = {
 		{ "yes", no_argument, NULL, 'y' },
 		{ "check", no_argument, NULL, 'c' },
+		{ "color", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -263,6 +269,13 @@ cmd_run(struct app *app, int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "ych", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'C':
+			if ((cmd_run_color = output_color(optarg)) < 0) {
+				fprintf(stderr, "chiffon run: --color=%s: "
+				    "use auto, always or never\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'y':
 			yes = 1;
 			break;

@@ -31,6 +31,7 @@
 #include "dispatch.h"
 #include "host.h"
 #include "loop.h"
+#include "output.h"
 #include "runlog.h"
 #include "spawn.h"
 #include "task.h"
@@ -66,38 +67,6 @@ struct tui_exec {
 };
 
 
-/*
- * A copy of len bytes of line without terminal escape sequences (the
- * colours ansible-playbook writes) and the trailing newline.  Caller
- * frees.
- */
-static char *
-tui_exec_plain(const char *line, size_t len)
-{
-	char	*s = xmalloc(len + 1), *o = s;
-	size_t	 i = 0;
-
-	while (i < len) {
-		if (line[i] != '\033') {
-			*o++ = line[i++];
-			continue;
-		}
-		i++;
-		if (i < len && line[i] == '[') {
-			/* CSI: parameters, then one final byte. */
-			for (i++; i < len && (line[i] < '@' || line[i] > '~');
-			    i++)
-				/* nothing */;
-		}
-		if (i < len)
-			i++;
-	}
-	while (o > s && (o[-1] == '\n' || o[-1] == '\r'))
-		o--;
-	*o = '\0';
-	return s;
-}
-
 /* An output line of one of the plan's runs: into the log pane. */
 static void
 tui_exec_line(struct runlog *rl, int stream, const char *line, size_t len,
@@ -108,7 +77,7 @@ tui_exec_line(struct runlog *rl, int stream, const char *line, size_t len,
 
 	(void)rl;
 	(void)stream;
-	s = tui_exec_plain(line, len);
+	s = output_plain(line, len);
 	tui_log_line(x->t, CHIFFON_LOG_INFO, NULL, s);
 	/* A prompt: the playbook waits for the admin's answer. */
 	if (spawn_prompt_waiting())

@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include "chiffon/plugin.h"
+#include "output.h"
 #include "tui.h"
 #include "util.h"
 
@@ -111,6 +113,59 @@ START_TEST(test_text_put_clips)
 	ck_assert_str_eq(row, "a?[31mb");
 	free(row);
 	delwin(w);
+}
+END_TEST
+
+/* -- plain output off a terminal ----------------------------------------- */
+
+START_TEST(test_output_plain)
+{
+	static const char	 banner[] = "\033[0;32mTASK [Tick] "
+	    "*************************************************************"
+	    "*************************************************************"
+	    "****************\033[0m\r\n";
+	char			*s;
+	FILE			*f;
+	char			 buf[512];
+	size_t			 n;
+
+	s = output_plain("\033[0;33mchanged: [nas]\033[0m\r", 26);
+	ck_assert_str_eq(s, "changed: [nas]");
+	free(s);
+	/* OSC (a window title), a bell and a tab. */
+	s = output_plain("\033]0;title\007a\tb\007", 15);
+	ck_assert_str_eq(s, "a\tb");
+	free(s);
+	ck_assert_int_eq(output_color("always"), 1);
+	ck_assert_int_eq(output_color("never"), 0);
+	ck_assert_int_eq(output_color("sometimes"), -1);
+	/* stdout of the test is not a terminal. */
+	ck_assert_int_eq(output_color("auto"), isatty(STDOUT_FILENO) &&
+	    getenv("NO_COLOR") == NULL);
+	setenv("NO_COLOR", "1", 1);
+	ck_assert_int_eq(output_color(NULL), 0);
+	unsetenv("NO_COLOR");
+
+	/* Plain: no escape, the banner cut to 80 columns. */
+	f = tmpfile();
+	ck_assert_ptr_nonnull(f);
+	output_line(f, banner, strlen(banner), 0);
+	rewind(f);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	ck_assert_ptr_null(strchr(buf, '\033'));
+	ck_assert_uint_eq(strlen(buf), OUTPUT_PLAIN_COLS + 1);
+	ck_assert(strncmp(buf, "TASK [Tick] ***", 15) == 0);
+	fclose(f);
+	/* Colour: as written, one newline. */
+	f = tmpfile();
+	output_line(f, banner, strlen(banner), 1);
+	rewind(f);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	ck_assert_uint_eq(n, strlen(banner) - 1);
+	ck_assert_ptr_nonnull(strchr(buf, '\033'));
+	fclose(f);
 }
 END_TEST
 
@@ -413,6 +468,10 @@ check_tui_suite(void)
 	tc = tcase_create("text_put");
 	tcase_add_checked_fixture(tc, check_text_setup, check_text_teardown);
 	tcase_add_test(tc, test_text_put_clips);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("output");
+	tcase_add_test(tc, test_output_plain);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("log");

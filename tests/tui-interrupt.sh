@@ -126,10 +126,23 @@ check_interrupted SIGTERM
 ok "SIGTERM mid-run: task $task and its run interrupted, $stored tick lines stored (tick $seen shown), no ansible left"
 
 # The next start offers it again; F9 plans it anew, nothing runs by itself.
+# It also removes the extra-vars files a killed chiffon left in the data
+# directory (not those of a live process).
+mkdir -p "$data/run"
+echo '{"x": 1}' >"$data/run/chiffon-vars-99999999-dead01"
+sleep 300 &
+live=$!
+echo '{"x": 2}' >"$data/run/chiffon-vars-$live-live01"
 target=again
 # shellcheck disable=SC2086
 start again $run_env "$bin" --config "$conf" --data-dir "$data" --repo "$repo"
 wait_for 60 "task $task (ticker-deploy.yml) was interrupted at"
+[ ! -e "$data/run/chiffon-vars-99999999-dead01" ] ||
+    fail "a leftover extra-vars file survived the start"
+[ -e "$data/run/chiffon-vars-$live-live01" ] ||
+    fail "the extra-vars file of a live process was removed"
+kill "$live"
+rm -f "$data/run/chiffon-vars-$live-live01"
 sleep 3
 [ "$(sql "SELECT count(*) FROM runs WHERE task_id = $task")" = 1 ] ||
     fail "the interrupted task ran again"
@@ -144,7 +157,7 @@ wait_for 10 "Rejected: nothing ran."
 tm send-keys -t again C-q
 st=$(wait_dead 10)
 [ "$st" = 0 ] || fail "C-q: exit status $st, expected 0"
-ok "the next start says task $task was interrupted; F9 makes a new plan to approve, nothing re-ran"
+ok "the next start says task $task was interrupted (F9 makes a new plan to approve, nothing re-ran) and removes leftover extra-vars files"
 
 # --- SIGHUP ----------------------------------------------------------------
 start_ticker hup

@@ -192,6 +192,26 @@ wait_gone 10 "more below (PgDn)"
     fail "kuma-monitors.yml did not write the monitors"
 ok "both steps succeeded: pane, status bar, PLAY RECAP in the log, tasks in the database"
 
+# Off a terminal, show --output writes plain text: no escapes, banners cut
+# to 80 columns; --color=always keeps ansible's colours as recorded.
+esc=$(printf '\033')
+kt=$(sql "SELECT t.id FROM tasks t JOIN plans p ON p.id = t.plan_id
+    WHERE p.plan_id = 1 AND t.step = 1")
+"$bin" --config "$conf" --data-dir "$data" show --output "$kt" \
+    >"$tmp/plain" 2>&1 || fail "show --output failed"
+grep -q "^PLAY RECAP" "$tmp/plain" || fail "show --output lacks PLAY RECAP"
+grep -q "$esc" "$tmp/plain" && fail "show --output wrote escapes into a file"
+awk 'length > 80' "$tmp/plain" | grep -q '\*\*\*$' &&
+    fail "show --output wrote a banner wider than 80 columns"
+"$bin" --config "$conf" --data-dir "$data" show --output --color=always \
+    "$kt" >"$tmp/color" 2>&1 || fail "show --output --color=always failed"
+grep -q "$esc" "$tmp/color" || fail "--color=always dropped the recorded colours"
+rc=0
+"$bin" --config "$conf" --data-dir "$data" show --output --color=maybe \
+    "$kt" >"$tmp/out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "--color=maybe: exit $rc, expected 2"
+ok "show --output: plain into a file (no escapes, 80-column banners), colour with --color=always"
+
 # F6 on an empty line rejects with the fixed reason, with text on the line
 # it takes the text as the reason.
 tm send-keys -t main -l "deploy grafana"
@@ -493,6 +513,11 @@ cli plan "remove jellyfin" >"$tmp/out" 2>&1 ||
 rp=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
 cli approve --yes "$rp" </dev/null >"$tmp/out" 2>&1 ||
     { cat "$tmp/out" >&2; fail "approve --yes failed"; }
+# chiffon run into a pipe: plain text, even with ANSIBLE_FORCE_COLOR.
+ANSIBLE_FORCE_COLOR=1 cli run --yes "deploy grafana" </dev/null 2>&1 |
+    cat >"$tmp/runout"
+grep -q "^PLAY RECAP" "$tmp/runout" || { cat "$tmp/runout" >&2; fail "run --yes did not run"; }
+grep -q "$esc" "$tmp/runout" && fail "chiffon run wrote escapes into a pipe"
 rc=0
 cli run "remove jellyfin" </dev/null >"$tmp/out" 2>&1 || rc=$?
 [ "$rc" = 2 ] || { cat "$tmp/out" >&2; fail "run without a terminal: exit $rc, expected 2"; }
