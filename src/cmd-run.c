@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -32,6 +33,7 @@
 #include "plan.h"
 #include "request.h"
 #include "runlog.h"
+#include "spawn.h"
 #include "util.h"
 
 int	cmd_run(struct app *, int, char **);
@@ -46,6 +48,41 @@ int	cmd_run_confirm_risk(const struct plan *, const char *);
 /* Colour in the output lines: -1 until decided (output_color). */
 static int	cmd_run_color = -1;
 
+/*
+ * The playbook waits at a prompt (spawn_prompt_waiting) whose line was
+ * just printed: read the answer on the terminal without echo and hand
+ * it to the playbook's terminal alone; without a terminal, stop the
+ * playbook (it would wait until its timeout).
+ */
+static void
+cmd_run_prompt(void)
+{
+	struct termios	 old, quiet;
+	char		 answer[1024], *err = NULL;
+	int		 got;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &old) != 0) {
+		fprintf(stderr, "chiffon: the playbook asks for input and there "
+		    "is no terminal to answer on; stopping it\n");
+		spawn_prompt_refuse();
+		return;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	got = fgets(answer, sizeof answer, stdin) != NULL;
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	fputc('\n', stdout);
+	answer[strcspn(answer, "\r\n")] = '\0';
+	if (!got)
+		spawn_prompt_refuse();
+	else if (spawn_prompt_answer(answer, &err) != 0) {
+		fprintf(stderr, "chiffon: %s\n", err);
+		free(err);
+	}
+	explicit_bzero(answer, sizeof answer);
+}
+
 /* An output line of a run, as it comes: plain off a terminal. */
 static void
 cmd_run_line(struct runlog *rl, int stream, const char *line, size_t len,
@@ -58,6 +95,8 @@ cmd_run_line(struct runlog *rl, int stream, const char *line, size_t len,
 		cmd_run_color = output_color(NULL);
 	output_line(stdout, line, len, cmd_run_color);
 	fflush(stdout);
+	if (spawn_prompt_waiting())
+		cmd_run_prompt();
 }
 
 /* A step changed state. */

@@ -297,6 +297,17 @@ spawn_prompt_answer(const char *text, char **errp)
 	return 0;
 }
 
+int
+spawn_prompt_refuse(void)
+{
+	struct chiffon_child	*c = spawn_prompt_child;
+
+	spawn_prompt_child = NULL;
+	if (c == NULL || c->finished)
+		return -1;
+	return spawn_signal(c, SIGTERM);
+}
+
 /*
  * Read at most maxreads chunks.  0 (pipe), EIO (pty whose slave side is
  * closed everywhere) or another error is the end of the stream.

@@ -59,6 +59,8 @@ void			 spawn_abandon(struct chiffon_child *);
  */
 int			 spawn_prompt_waiting(void);
 int			 spawn_prompt_answer(const char *text, char **errp);
+/* No answer can be given: SIGTERM to the waiting child.  0, or -1. */
+int			 spawn_prompt_refuse(void);
 
 /* Private to spawn.c and spawn-child.c. */
 

@@ -234,6 +234,31 @@ sql "SELECT status_reason FROM tasks WHERE id = $task" |
 [ "$(ticker_procs)" = 0 ] || fail "ansible-playbook survived quitting"
 ok "C-d and C-q during a run ask; n goes on, y cancels the run and exits 1"
 
+# --- chiffon run: a prompt is answered on the terminal, or stops the run ---
+target=none
+rc=0
+# shellcheck disable=SC2086
+timeout 300 $run_env "$bin" --config "$conf" --data-dir "$data" \
+    --repo "$repo" run --yes "deploy greeter" </dev/null >"$tmp/out" 2>&1 ||
+    rc=$?
+[ "$rc" = 1 ] || { cat "$tmp/out" >&2; fail "run --yes without a terminal at a prompt: exit $rc, expected 1"; }
+grep -qF "no terminal to answer on" "$tmp/out" ||
+    { cat "$tmp/out" >&2; fail "run without a terminal does not say why it stopped"; }
+[ "$(ticker_procs)" = 0 ] || fail "a playbook is left"
+target=cliprompt
+# shellcheck disable=SC2086
+start cliprompt $run_env "$bin" --config "$conf" --data-dir "$data" \
+    --repo "$repo" run --yes "deploy greeter"
+wait_for 120 "Who are you?:"
+tm send-keys -t cliprompt -l "clisecret-bob"
+tm send-keys -t cliprompt Enter
+st=$(wait_dead 120)
+[ "$st" = 0 ] || fail "run --yes answered on the terminal: exit $st, expected 0"
+screen cliprompt | grep -qF "greeted someone of 13 letters" ||
+    fail "the playbook did not get the answer typed on the terminal"
+screen cliprompt | grep -qF "clisecret-bob" && fail "the answer was echoed"
+ok "chiffon run: a vars_prompt is answered on the terminal without echo, and stops the run without one"
+
 # --- a vars_prompt answered through the shell, typed hidden ---------------
 target=prompt
 # shellcheck disable=SC2086
@@ -263,6 +288,7 @@ st=$(wait_dead 10)
 # Nowhere on disk: not in the database files (WAL included), the log,
 # the repository or the audit trail.
 sync
+grep -rqaF "clisecret-bob" "$tmp" && fail "the CLI answer was written to disk"
 grep -rqaF "$secret" "$tmp" && fail "the answer was written to disk: $(grep -rlaF "$secret" "$tmp" | head -3)"
 ok "a vars_prompt is asked on the request line (hidden), answered, and the playbook runs; the answer is on no disk"
 
