@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "approve.h"
@@ -43,6 +44,7 @@ int	cmd_dryrun(struct app *, int, char **);
 int	cmd_run_execute(struct app *, struct plan *, const char *);
 int	cmd_run_dry(struct app *, const struct plan *, const char *);
 int	cmd_run_confirm_risk(const struct plan *, const char *);
+int	cmd_run_no_prompts(struct app *, const struct plan *, const char *);
 
 #define CMD_APPROVE_USAGE	"usage: chiffon approve [--wait] [--yes] PLAN\n"
 #define CMD_REJECT_USAGE	"usage: chiffon reject PLAN --reason TEXT\n"
@@ -126,6 +128,11 @@ cmd_approve(struct app *app, int argc, char **argv)
 		fprintf(stderr, "chiffon approve: %s\n", err);
 		free(err);
 		return EXIT_ENV;
+	}
+	if (wait && !isatty(STDIN_FILENO) &&
+	    cmd_run_no_prompts(app, plan, "approve") != 0) {
+		plan_free(plan);
+		return EXIT_USAGE;
 	}
 	if (wait && (strcmp(plan->status, "approved") == 0 ||
 	    strcmp(plan->status, "running") == 0)) {

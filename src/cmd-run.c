@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "conf.h"
 #include "approve.h"
 #include "db.h"
 #include "output.h"
@@ -41,6 +42,7 @@ struct plan *cmd_run_plan(struct app *, char *, int, const char *, int *);
 int	cmd_run_execute(struct app *, struct plan *, const char *);
 int	cmd_run_dry(struct app *, const struct plan *, const char *);
 int	cmd_run_confirm_risk(const struct plan *, const char *);
+int	cmd_run_no_prompts(struct app *, const struct plan *, const char *);
 
 #define CMD_RUN_USAGE	"usage: chiffon run [--yes] [--check] " \
 	"[--color=auto|always|never] \"REQUEST\"\n"
@@ -164,6 +166,27 @@ cmd_run_dry_report(const struct plan *plan, const struct approve_dry *dry)
 		    "?", plan->tasks[i].playbook != NULL ?
 		    plan->tasks[i].playbook : "-", dry[i].status,
 		    dry[i].changed, dry[i].failed);
+}
+
+/*
+ * Without a terminal, a plan whose playbooks ask for input (vars_prompt)
+ * cannot run: say so before anything is approved.  0, or -1 after
+ * saying why as "chiffon cmd: ...".
+ */
+int
+cmd_run_no_prompts(struct app *app, const struct plan *plan, const char *cmd)
+{
+	char	*steps = plan_prompts(plan, conf_get(app->conf,
+		    "ansible.repo"));
+
+	if (steps == NULL)
+		return 0;
+	fprintf(stderr, "chiffon %s: %s of plan %lld ask%s for input when "
+	    "run (vars_prompt) and there is no terminal to answer on; run it "
+	    "from a terminal or the shell\n", cmd, steps, plan->plan_id,
+	    strchr(steps, ',') != NULL ? "" : "s");
+	free(steps);
+	return -1;
 }
 
 /*
@@ -353,6 +376,10 @@ cmd_run(struct app *app, int argc, char **argv)
 		    "nothing runs.\n", plan->request_id);
 		plan_free(plan);
 		return EXIT_FAIL;
+	}
+	if (!isatty(STDIN_FILENO) && cmd_run_no_prompts(app, plan, "run") != 0) {
+		plan_free(plan);
+		return EXIT_USAGE;
 	}
 	if (check) {
 		rc = cmd_run_dry(app, plan, "run");

@@ -726,6 +726,51 @@ plan_confirm_question(const struct plan *plan)
 	    plan_risk_name(plan->tasks[i - 1].risk));
 }
 
+/* Whether the playbook text has a play with vars_prompt. */
+static int
+plan_text_prompts(const char *text)
+{
+	const char	*p = text;
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == '-')
+			p++;
+		if (strncmp(p, "vars_prompt", 11) == 0) {
+			p += 11;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p == ':')
+				return 1;
+		}
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return 0;
+}
+
+char *
+plan_prompts(const struct plan *plan, const char *repo)
+{
+	struct strbuf	 sb = { 0 };
+	char		*path, *text;
+	size_t		 i;
+
+	for (i = 0; repo != NULL && i < plan->ntasks; i++) {
+		const struct plan_task *t = &plan->tasks[i];
+
+		if (t->playbook == NULL)
+			continue;
+		path = path_join(repo, t->playbook);
+		text = read_file(path, NULL);
+		free(path);
+		if (text != NULL && plan_text_prompts(text))
+			strbuf_addf(&sb, "%sstep %d (%s)", sb.len > 0 ? ", " :
+			    "", t->step, t->playbook);
+		free(text);
+	}
+	return sb.len > 0 ? strbuf_detach(&sb) : NULL;
+}
+
 struct plan *
 plan_build(PGconn *pg, const char *text, json_object *parsed,
     const struct vocab *v, plan_match_fn match, void *match_data,

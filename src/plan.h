@@ -131,6 +131,12 @@ const char	*plan_risk_name(int);
  * the question to ask (NULL when none is needed; caller frees).
  */
 size_t		 plan_confirm_needed(const struct plan *);
+/*
+ * The steps whose playbook (under repo) asks for input when it runs (a
+ * play with vars_prompt): "step 1 (x.yml), step 3 (y.yml)", or NULL.
+ * Caller frees.
+ */
+char		*plan_prompts(const struct plan *, const char *repo);
 int		 plan_confirm_ok(const struct plan *, const char *typed);
 char		*plan_confirm_question(const struct plan *);
 

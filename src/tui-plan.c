@@ -33,6 +33,7 @@
 #include "dispatch.h"
 #include "approve.h"
 #include "audit.h"
+#include "conf.h"
 #include "db.h"
 #include "host.h"
 #include "log.h"
@@ -59,6 +60,8 @@ tui_plan_clear(struct tui *t)
 	free(t->plan_request);
 	free(t->plan_error);
 	free(t->plan_changed);
+	free(t->plan_prompts);
+	t->plan_prompts = NULL;
 	plan_free(t->plan_cur);
 	t->plan_request = t->plan_error = NULL;
 	t->plan_changed = NULL;
@@ -147,6 +150,14 @@ tui_plan_render_hint(struct tui *t)
 		return;
 	}
 	if (tui_plan_pending(t)) {
+		if (t->plan_prompts != NULL) {
+			s = xasprintf("Input: %s ask%s for input when run; the "
+			    "request line will ask (typed hidden).",
+			    t->plan_prompts, strchr(t->plan_prompts, ',') !=
+			    NULL ? "" : "s");
+			tui_log_add(&t->plan, CHIFFON_LOG_WARNING, s);
+			free(s);
+		}
 		if (t->exec != NULL && !tui_exec_done(t->exec))
 			tui_log_add(&t->plan, -1, "Another plan is still "
 			    "running: approve this one once it ended (F5).");
@@ -445,6 +456,8 @@ tui_plan_show(struct tui *t, struct plan *p)
 	char	*s;
 
 	t->plan_cur = p;
+	t->plan_prompts = plan_prompts(p, conf_get(t->app->conf,
+	    "ansible.repo"));
 	/* Drawing it tells what of it was seen. */
 	t->plan_seen_top = t->plan_seen_end = 0;
 	t->plan_changed = xcalloc(p->ntasks + 1, sizeof *t->plan_changed);

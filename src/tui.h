@@ -132,6 +132,7 @@ struct tui {
 	char		*plan_error;	/* why it has no plan, or NULL */
 	struct plan	*plan_cur;	/* its plan, or NULL */
 	long long	*plan_changed;	/* per step: changed count, or -1 */
+	char		*plan_prompts;	/* steps that ask for input, or NULL */
 	int		 planning;	/* request_plan is running */
 	struct vocab	*vocab;		/* catalog of the last refresh, or NULL */
 	struct tui_vocab_job *vocab_job; /* refresh in flight, or NULL */

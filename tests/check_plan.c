@@ -216,6 +216,55 @@ START_TEST(test_confirm)
 }
 END_TEST
 
+/* Which steps' playbooks ask for input when run. */
+START_TEST(test_prompts)
+{
+	struct plan_task	tasks[3];
+	struct plan		p;
+	char			dir[] = "/tmp/chiffon-ckplan-XXXXXX", *path, *s;
+	FILE			*f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = path_join(dir, "ask.yml");
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("- name: Ask\n  hosts: all\n  vars_prompt :\n    - name: "
+	    "who\n      prompt: Who?\n", f);
+	fclose(f);
+	free(path);
+	path = path_join(dir, "plain.yml");
+	f = fopen(path, "w");
+	fputs("- name: Plain\n  hosts: all\n  vars:\n    note: no "
+	    "vars_prompt: here\n", f);
+	fclose(f);
+	free(path);
+	memset(&p, 0, sizeof p);
+	memset(tasks, 0, sizeof tasks);
+	p.tasks = tasks;
+	p.ntasks = 3;
+	tasks[0].step = 1;
+	tasks[0].playbook = "plain.yml";
+	tasks[1].step = 2;
+	tasks[1].playbook = "ask.yml";
+	tasks[2].step = 3;
+	tasks[2].playbook = "missing.yml";
+	s = plan_prompts(&p, dir);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, "step 2 (ask.yml)");
+	free(s);
+	tasks[1].playbook = "plain.yml";
+	ck_assert_ptr_null(plan_prompts(&p, dir));
+	ck_assert_ptr_null(plan_prompts(&p, NULL));
+	path = path_join(dir, "ask.yml");
+	unlink(path);
+	free(path);
+	path = path_join(dir, "plain.yml");
+	unlink(path);
+	free(path);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_durations)
 {
 	static const struct {
@@ -555,6 +604,7 @@ plan_suite(void)
 	tcase_add_test(tc, test_risk_table);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_confirm);
+	tcase_add_test(tc, test_prompts);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("planning");

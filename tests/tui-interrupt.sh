@@ -241,9 +241,16 @@ rc=0
 timeout 300 $run_env "$bin" --config "$conf" --data-dir "$data" \
     --repo "$repo" run --yes "deploy greeter" </dev/null >"$tmp/out" 2>&1 ||
     rc=$?
-[ "$rc" = 1 ] || { cat "$tmp/out" >&2; fail "run --yes without a terminal at a prompt: exit $rc, expected 1"; }
-grep -qF "no terminal to answer on" "$tmp/out" ||
-    { cat "$tmp/out" >&2; fail "run without a terminal does not say why it stopped"; }
+[ "$rc" = 2 ] || { cat "$tmp/out" >&2; fail "run --yes without a terminal, vars_prompt: exit $rc, expected 2"; }
+grep -qF "step 1 (greeter-deploy.yml) of plan" "$tmp/out" &&
+grep -qF "asks for input when run (vars_prompt) and there is no terminal to answer on" "$tmp/out" ||
+    { cat "$tmp/out" >&2; fail "run without a terminal does not say which step asks"; }
+[ "$(sql "SELECT count(*) FROM runs r JOIN tasks t ON t.id = r.task_id
+    WHERE t.playbook = 'greeter-deploy.yml'")" = 0 ] ||
+    fail "the playbook ran although nobody could answer it"
+[ "$(sql "SELECT count(*) FROM approvals a JOIN plans p ON p.id = a.plan_id
+    JOIN tasks t ON t.plan_id = p.id WHERE t.playbook = 'greeter-deploy.yml'")" = 0 ] ||
+    fail "the plan was approved although it cannot run"
 [ "$(ticker_procs)" = 0 ] || fail "a playbook is left"
 target=cliprompt
 # shellcheck disable=SC2086
@@ -257,7 +264,7 @@ st=$(wait_dead 120)
 screen cliprompt | grep -qF "greeted someone of 13 letters" ||
     fail "the playbook did not get the answer typed on the terminal"
 screen cliprompt | grep -qF "clisecret-bob" && fail "the answer was echoed"
-ok "chiffon run: a vars_prompt is answered on the terminal without echo, and stops the run without one"
+ok "chiffon run: a vars_prompt is refused up front without a terminal, answered on one without echo"
 
 # --- a vars_prompt answered through the shell, typed hidden ---------------
 target=prompt
@@ -267,6 +274,7 @@ wait_for 60 "db: embedded, connected"
 tm send-keys -t prompt -l "deploy greeter"
 tm send-keys -t prompt Enter
 wait_for 30 "F5: approve and run"
+wait_for 10 "Input: step 1 (greeter-deploy.yml) asks for input when run"
 plan=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
 tm send-keys -t prompt F5
 wait_for 60 "ansible asks: Who are you?:"
