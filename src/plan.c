@@ -748,13 +748,62 @@ plan_text_prompts(const char *text)
 	return 0;
 }
 
+/*
+ * The settings of repo/ansible.cfg that make every run ask for a
+ * password, as "become password, vault password", or NULL.  Caller
+ * frees.
+ */
+static char *
+plan_cfg_prompts(const char *repo)
+{
+	static const struct {
+		const char	*key;
+		const char	*what;
+	} asks[] = {
+		{ "become_ask_pass", "become password" },
+		{ "ask_vault_pass", "vault password" },
+	};
+	struct strbuf	 sb = { 0 };
+	char		*path = path_join(repo, "ansible.cfg"), *text, *p, *v;
+	size_t		 i, n;
+
+	text = read_file(path, NULL);
+	free(path);
+	for (p = text; p != NULL && *p != '\0'; p = strchr(p, '\n') != NULL ?
+	    strchr(p, '\n') + 1 : NULL) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		for (i = 0; i < nitems(asks); i++) {
+			n = strlen(asks[i].key);
+			if (strncmp(p, asks[i].key, n) != 0)
+				continue;
+			v = p + n;
+			while (*v == ' ' || *v == '\t' || *v == '=')
+				v++;
+			if (strncasecmp(v, "true", 4) == 0 ||
+			    strncasecmp(v, "yes", 3) == 0 || *v == '1')
+				strbuf_addf(&sb, "%s%s", sb.len > 0 ? ", " : "",
+				    asks[i].what);
+		}
+	}
+	free(text);
+	return sb.len > 0 ? strbuf_detach(&sb) : NULL;
+}
+
 char *
 plan_prompts(const struct plan *plan, const char *repo)
 {
 	struct strbuf	 sb = { 0 };
-	char		*path, *text;
+	char		*path, *text, *cfg;
 	size_t		 i;
 
+	/* ansible.cfg asking for a password: every step asks. */
+	if (repo != NULL && plan->ntasks > 0 &&
+	    (cfg = plan_cfg_prompts(repo)) != NULL) {
+		strbuf_addf(&sb, "every step (ansible.cfg: %s)", cfg);
+		free(cfg);
+		return strbuf_detach(&sb);
+	}
 	for (i = 0; repo != NULL && i < plan->ntasks; i++) {
 		const struct plan_task *t = &plan->tasks[i];
 

@@ -133,8 +133,9 @@ const char	*plan_risk_name(int);
 size_t		 plan_confirm_needed(const struct plan *);
 /*
  * The steps whose playbook (under repo) asks for input when it runs (a
- * play with vars_prompt): "step 1 (x.yml), step 3 (y.yml)", or NULL.
- * Caller frees.
+ * play with vars_prompt): "step 1 (x.yml), step 3 (y.yml)"; "every step
+ * (ansible.cfg: become password)" when repo/ansible.cfg sets
+ * become_ask_pass or ask_vault_pass; or NULL.  Caller frees.
  */
 char		*plan_prompts(const struct plan *, const char *repo);
 int		 plan_confirm_ok(const struct plan *, const char *typed);

@@ -255,6 +255,18 @@ START_TEST(test_prompts)
 	tasks[1].playbook = "plain.yml";
 	ck_assert_ptr_null(plan_prompts(&p, dir));
 	ck_assert_ptr_null(plan_prompts(&p, NULL));
+	/* ansible.cfg asking for the become password: every step asks. */
+	path = path_join(dir, "ansible.cfg");
+	f = fopen(path, "w");
+	fputs("[defaults]\nask_vault_pass = False\n[privilege_escalation]\n"
+	    "become_ask_pass = True\n", f);
+	fclose(f);
+	s = plan_prompts(&p, dir);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, "every step (ansible.cfg: become password)");
+	free(s);
+	unlink(path);
+	free(path);
 	path = path_join(dir, "ask.yml");
 	unlink(path);
 	free(path);
