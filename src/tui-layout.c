@@ -323,6 +323,7 @@ tui_layout_key_bar(const struct tui *t)
 	size_t			 n = nitems(tui_layout_bar_idle), i;
 	struct strbuf		 sb = { 0 };
 	const char		*label;
+	long long		 task_id;
 	int			 map = TUI_MAP_EDIT;
 
 	if (t->confirm_row != 0)
@@ -340,6 +341,10 @@ tui_layout_key_bar(const struct tui *t)
 		n = nitems(tui_layout_bar_pending);
 	}
 	strbuf_adds(&sb, " ");
+	/* A step running: the key that cancels it comes first. */
+	if (!t->cmd_mode && tui_exec_running_step(t->exec, &task_id) >= 0 &&
+	    (label = tui_layout_key_label(TUI_REQ_CLEAR, map)) != NULL)
+		strbuf_addf(&sb, "%s cancel  ", label);
 	for (i = 0; i < n; i++) {
 		if ((label = tui_layout_key_label(reqs[i], map)) == NULL)
 			continue;

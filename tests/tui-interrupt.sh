@@ -185,6 +185,7 @@ ok "tmux kill-session mid-run: task $task interrupted, $stored tick lines stored
 
 # --- C-c cancels the running step, after asking ---------------------------
 start_ticker cancel
+line 1 | grep -qF "C-c cancel" || fail "the key bar does not say C-c cancels the running step"
 tm send-keys -t cancel C-c
 wait_for 10 "cancel step 1 (ticker-deploy.yml)? y/N"
 line 1 | grep -qF "y Enter yes  C-c no" || fail "the key bar does not say how to answer"
