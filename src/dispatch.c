@@ -1426,6 +1426,55 @@ fail:
 	return -1;
 }
 
+/*
+ * Plans queued for an agent that is gone (schema/003): its shell was
+ * killed (SIGKILL, power loss) and nobody else may run them.  An owner is
+ * gone when it has no agents row, is not online within agent_timeout_s,
+ * or is a process of this host that no longer exists.
+ */
+static const char dispatch_sql_orphans[] =
+    "SELECT DISTINCT t.plan_id, a.host, a.pid, coalesce("
+    DISPATCH_ONLINE("a", "$1") ", false), a.name IS NULL"
+    " FROM work_queue q JOIN tasks t ON t.id = q.task_id"
+    " LEFT JOIN agents a ON a.name = q.owner_agent"
+    " WHERE q.owner_agent IS NOT NULL AND q.owner_agent <> $2"
+    " AND t.status IN ('queued', 'running', 'paused')";
+
+int
+dispatch_orphaned_plans(PGconn *pg, const struct dispatch_params *dp,
+    long long **rowsp, char **errp)
+{
+	const char	*params[2];
+	char		 timeout[32], host[256];
+	PGresult	*res;
+	long		 pid;
+	int		 i, n, k = 0, dead;
+
+	*rowsp = NULL;
+	if (gethostname(host, sizeof host) != 0)
+		strcpy(host, "localhost");
+	host[sizeof host - 1] = '\0';
+	snprintf(timeout, sizeof timeout, "%.3f", dp->agent_timeout_s);
+	params[0] = timeout;
+	params[1] = dp->agent;
+	if ((res = dispatch_query(pg, dispatch_sql_orphans, 2, params,
+	    errp)) == NULL)
+		return -1;
+	n = PQntuples(res);
+	*rowsp = xcalloc((size_t)n + 1, sizeof **rowsp);
+	for (i = 0; i < n; i++) {
+		pid = PQgetisnull(res, i, 2) ? 0 : atol(PQgetvalue(res, i, 2));
+		dead = *PQgetvalue(res, i, 4) == 't' ||
+		    *PQgetvalue(res, i, 3) != 't' ||
+		    (strcmp(PQgetvalue(res, i, 1), host) == 0 && pid > 0 &&
+		    kill((pid_t)pid, 0) == -1 && errno == ESRCH);
+		if (dead)
+			(*rowsp)[k++] = atoll(PQgetvalue(res, i, 0));
+	}
+	PQclear(res);
+	return k;
+}
+
 /* -- agents -------------------------------------------------------------- */
 
 int

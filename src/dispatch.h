@@ -159,6 +159,15 @@ int		 dispatch_recover(PGconn *, const struct dispatch_params *,
  */
 int		 dispatch_interrupt_plan(PGconn *, long long plan_row_id,
 		    const char *why, int *ntasksp, char **errp);
+/*
+ * The plan rows with unfinished tasks queued for an owner agent other
+ * than dp->agent that is gone (no agents row, not online within
+ * dp->agent_timeout_s, or a dead process of this host): nobody may run
+ * them, so the caller interrupts them (dispatch_interrupt_plan).
+ * *rowsp (caller frees) gets them; returns how many, or -1 with *errp.
+ */
+int		 dispatch_orphaned_plans(PGconn *, const struct dispatch_params *,
+		    long long **rowsp, char **errp);
 
 /*
  * Pause queued tasks no online agent can provide resources for, resume

@@ -644,9 +644,22 @@ void
 tui_plan_interrupted_notice(struct tui *t)
 {
 	struct db	*db = app_db(t->app, NULL);
+	struct worker	*w;
 	PGresult	*res;
-	char		*s;
+	char		*s, *err = NULL;
 
+	/* What a shell killed mid-run left queued for itself. */
+	if (db != NULL && (w = worker_new(t->app, NULL, &err)) != NULL) {
+		if (worker_sweep_orphans(w, &err) < 0) {
+			s = xasprintf("looking for plans of vanished shells: %s",
+			    err);
+			tui_log_line(t, CHIFFON_LOG_WARNING, NULL, s);
+			free(s);
+			free(err);
+		}
+		worker_free(w);
+	} else
+		free(err);
 	if (db == NULL || (res = dispatch_query(db_pg(db),
 	    tui_plan_sql_interrupted, 0, NULL, NULL)) == NULL)
 		return;

@@ -639,6 +639,30 @@ worker_interrupt(struct worker *w)
 	worker_stop(w);
 }
 
+int
+worker_sweep_orphans(struct worker *w, char **errp)
+{
+	long long	*rows;
+	PGconn		*pg;
+	int		 i, n, nt, total = 0;
+
+	if ((pg = worker_pg(w)) == NULL)
+		return set_error(errp, "the database is not connected");
+	if ((n = dispatch_orphaned_plans(pg, &w->dp, &rows, errp)) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (dispatch_interrupt_plan(pg, rows[i], "interrupted: the "
+		    "process that approved and ran it is gone", &nt,
+		    errp) != 0) {
+			free(rows);
+			return -1;
+		}
+		total += nt;
+	}
+	free(rows);
+	return total;
+}
+
 void
 worker_free(struct worker *w)
 {

@@ -58,6 +58,12 @@ void		 worker_stop(struct worker *);
  * their handlers canceled (the claims count as lost).
  */
 void		 worker_interrupt(struct worker *);
+/*
+ * Interrupt the plans queued for an agent that is gone (a shell killed
+ * mid-run: dispatch_orphaned_plans).  The number of tasks interrupted,
+ * or -1 with *errp.
+ */
+int		 worker_sweep_orphans(struct worker *, char **errp);
 void		 worker_free(struct worker *);
 
 /*

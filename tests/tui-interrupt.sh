@@ -183,6 +183,35 @@ target=none
 check_interrupted kill-session
 ok "tmux kill-session mid-run: task $task interrupted, $stored tick lines stored, no ansible left"
 
+# --- SIGKILL: nothing can be done then; the next start finds the task -----
+start_ticker kill9
+pid=$(shell_pid kill9)
+kill -KILL "$pid"
+# The playbook loses its terminal with chiffon (SIGHUP): gone at once.
+n=150
+while [ "$(ticker_procs)" != 0 ]; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "SIGKILL: ansible-playbook outlived chiffon by 15 s"
+	sleep 0.1
+done
+[ "$(sql "SELECT status FROM tasks WHERE id = $task")" = running ] ||
+    fail "SIGKILL: the task is already $(sql "SELECT status FROM tasks WHERE id = $task")"
+target=after9
+# shellcheck disable=SC2086
+start after9 $run_env "$bin" --config "$conf" --data-dir "$data" --repo "$repo"
+wait_for 60 "task $task (ticker-deploy.yml) was interrupted at"
+[ "$(sql "SELECT status FROM tasks WHERE id = $task")" = interrupted ] ||
+    fail "SIGKILL: the next start left the task $(sql "SELECT status FROM tasks WHERE id = $task")"
+[ "$(sql "SELECT count(*) FROM work_queue WHERE task_id = $task")" = 0 ] ||
+    fail "SIGKILL: the task is still in the queue"
+sleep 3
+[ "$(sql "SELECT count(*) FROM runs WHERE task_id = $task")" = 1 ] ||
+    fail "SIGKILL: the task ran again"
+tm send-keys -t after9 C-q
+st=$(wait_dead 10)
+[ "$st" = 0 ] || fail "C-q: exit status $st, expected 0"
+ok "SIGKILL mid-run: ansible gone with chiffon, the next start reports task $task interrupted (not requeued, not re-run)"
+
 # --- C-c cancels the running step, after asking ---------------------------
 start_ticker cancel
 line 1 | grep -qF "C-c cancel" || fail "the key bar does not say C-c cancels the running step"
