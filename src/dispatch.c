@@ -1429,12 +1429,15 @@ fail:
 /*
  * Plans queued for an agent that is gone (schema/003): its shell was
  * killed (SIGKILL, power loss) and nobody else may run them.  An owner is
- * gone when it has no agents row, is not online within agent_timeout_s,
- * or is a process of this host that no longer exists.
+ * gone when it has no agents row agent_timeout_s after the queueing (a
+ * shell registers its worker right after approving), is not online
+ * within agent_timeout_s, or is a process of this host that no longer
+ * exists.
  */
 static const char dispatch_sql_orphans[] =
     "SELECT DISTINCT t.plan_id, a.host, a.pid, coalesce("
-    DISPATCH_ONLINE("a", "$1") ", false), a.name IS NULL"
+    DISPATCH_ONLINE("a", "$1") ", false), a.name IS NULL AND"
+    " q.enqueued_at < now() - make_interval(secs => $1::float8)"
     " FROM work_queue q JOIN tasks t ON t.id = q.task_id"
     " LEFT JOIN agents a ON a.name = q.owner_agent"
     " WHERE q.owner_agent IS NOT NULL AND q.owner_agent <> $2"
@@ -1464,10 +1467,13 @@ dispatch_orphaned_plans(PGconn *pg, const struct dispatch_params *dp,
 	*rowsp = xcalloc((size_t)n + 1, sizeof **rowsp);
 	for (i = 0; i < n; i++) {
 		pid = PQgetisnull(res, i, 2) ? 0 : atol(PQgetvalue(res, i, 2));
-		dead = *PQgetvalue(res, i, 4) == 't' ||
-		    *PQgetvalue(res, i, 3) != 't' ||
-		    (strcmp(PQgetvalue(res, i, 1), host) == 0 && pid > 0 &&
-		    kill((pid_t)pid, 0) == -1 && errno == ESRCH);
+		if (PQgetisnull(res, i, 1))	/* no agents row */
+			dead = *PQgetvalue(res, i, 4) == 't';
+		else
+			dead = *PQgetvalue(res, i, 3) != 't' ||
+			    (strcmp(PQgetvalue(res, i, 1), host) == 0 &&
+			    pid > 0 && kill((pid_t)pid, 0) == -1 &&
+			    errno == ESRCH);
 		if (dead)
 			(*rowsp)[k++] = atoll(PQgetvalue(res, i, 0));
 	}
