@@ -56,6 +56,8 @@ struct chiffon_child {
 	struct spawn_stream	 ev;
 	int			 child_id;
 	int			 grace_id;
+	int			 prompt_id;	/* prompt timer, or 0 */
+	size_t			 prompt_len;	/* partial line it saw */
 
 	int			 exited;
 	int			 wstatus;
@@ -220,6 +222,7 @@ spawn_check_done(struct chiffon_child *c)
 		return;
 	c->finished = 1;
 	spawn_unwatch(c, &c->grace_id);
+	spawn_unwatch(c, &c->prompt_id);
 	u.wall_s = (double)(c->end_ms - c->start_ms) / 1000.0;
 	u.user_s = c->ru.ru_utime.tv_sec + c->ru.ru_utime.tv_usec / 1e6;
 	u.sys_s = c->ru.ru_stime.tv_sec + c->ru.ru_stime.tv_usec / 1e6;
@@ -254,19 +257,54 @@ spawn_prompt_like(const char *s, size_t len)
 }
 
 /*
- * All output read and the pty's last line is a prompt with no newline:
- * deliver it now (it would otherwise wait for a newline that only comes
- * after an answer) and remember the child as waiting.
+ * The prompt timer: the pty's last line still is the prompt-like partial
+ * line it saw SPAWN_PROMPT_MS ago, with nothing after it: deliver it now
+ * (it would otherwise wait for a newline that only comes after an
+ * answer) and remember the child as waiting.  A line that went on is
+ * looked at again.
  */
+static int
+spawn_prompt_cb(void *data)
+{
+	struct chiffon_child	*c = data;
+	struct spawn_stream	*st = &c->out;
+
+	c->hold++;
+	if (!c->finished && st->partial.len > 0 &&
+	    spawn_prompt_like(st->partial.buf, st->partial.len) &&
+	    st->partial.len != c->prompt_len)
+		c->prompt_len = st->partial.len;	/* again later */
+	else {
+		spawn_unwatch(c, &c->prompt_id);
+		if (!c->finished && st->partial.len > 0 &&
+		    spawn_prompt_like(st->partial.buf, st->partial.len)) {
+			spawn_prompt_child = c;
+			spawn_deliver(c, st, st->partial.buf, st->partial.len);
+			strbuf_reset(&st->partial);
+		}
+	}
+	c->hold--;
+	spawn_release(c);
+	return 0;
+}
+
+/* All output read: a prompt-like last line arms the prompt timer. */
 static void
 spawn_prompt_check(struct chiffon_child *c, struct spawn_stream *st)
 {
+	int	id;
+
 	if (!st->is_pty || st->partial.len == 0 || c->finished ||
+	    c->prompt_id > 0 ||
 	    !spawn_prompt_like(st->partial.buf, st->partial.len))
 		return;
-	spawn_prompt_child = c;
-	spawn_deliver(c, st, st->partial.buf, st->partial.len);
-	strbuf_reset(&st->partial);
+	c->prompt_len = st->partial.len;
+	id = loop_add_timer(c->loop, SPAWN_PROMPT_MS, spawn_prompt_cb, c,
+	    spawn_reg_gone, c->owner);
+	if (id > 0) {
+		c->prompt_id = id;
+		c->nregs++;
+	}
 }
 
 int
@@ -409,6 +447,7 @@ spawn_abandon_held(struct chiffon_child *c)
 	spawn_stream_close(c, &c->out);
 	spawn_stream_close(c, &c->ev);
 	spawn_unwatch(c, &c->grace_id);
+	spawn_unwatch(c, &c->prompt_id);
 	if (c->child_id > 0) {
 		spawn_unwatch(c, &c->child_id);
 		loop_watch_child(c->loop, c->pid, spawn_reap_cb, NULL, NULL,

@@ -32,6 +32,9 @@
 #define SPAWN_PTY_ROWS	50
 /* How long the streams are read after the child exited (milliseconds). */
 #define SPAWN_GRACE_MS	2000
+/* A pty's last line without newline that looks like a prompt ("...: ")
+ * and stays so this long is delivered as a prompt (spawn_prompt_*). */
+#define SPAWN_PROMPT_MS	250
 
 /*
  * Start a child.  Returns NULL and sets *errp if it cannot be started,
@@ -51,8 +54,9 @@ pid_t			 spawn_pid(struct chiffon_child *);
 void			 spawn_abandon(struct chiffon_child *);
 /*
  * A child's pty output stopped at a prompt (ansible-playbook asking for
- * a vars_prompt, become or vault answer): that last line was delivered
- * without waiting for its newline, and spawn_prompt_waiting is non-zero
+ * a vars_prompt, become or vault answer: a last line ending in ":" or
+ * "?" with nothing after it for SPAWN_PROMPT_MS): that line was
+ * delivered without waiting for its newline, and spawn_prompt_waiting is non-zero
  * until spawn_prompt_answer writes an answer (and a carriage return) to
  * its pty, which the child reads as typed on its terminal.  The answer
  * is written nowhere else.  0, or -1 with *errp.
