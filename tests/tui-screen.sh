@@ -521,6 +521,17 @@ grep -q "$esc" "$tmp/runout" && fail "chiffon run wrote escapes into a pipe"
 rc=0
 cli run "remove jellyfin" </dev/null >"$tmp/out" 2>&1 || rc=$?
 [ "$rc" = 2 ] || { cat "$tmp/out" >&2; fail "run without a terminal: exit $rc, expected 2"; }
+target=run1
+# shellcheck disable=SC2086
+start run1 $run_env "$bin" --config "$conf" --data-dir "$data" \
+    --repo "$repo" run "remove jellyfin"
+wait_for 30 "type yes or jellyfin to approve:"
+tm send-keys -t run1 -l "y"
+tm send-keys -t run1 Enter
+st=$(wait_dead 10)
+[ "$st" = 1 ] || fail "run answered y to a high-risk plan: exit status $st, expected 1"
+[ "$(sql "SELECT status FROM plans ORDER BY id DESC LIMIT 1")" = rejected ] ||
+    fail "run answered y: the high-risk plan is not declined"
 sql "UPDATE tasks SET status = 'canceled' WHERE status = 'queued'" >/dev/null
 ok "chiffon approve: a high-risk plan needs yes/the service typed on a terminal or --yes"
 
