@@ -4,6 +4,7 @@
 schema_sql = \
 	schema/001_init.sql \
 	schema/002_interrupted.sql \
+	schema/003_owner.sql \
 	schema/005_gate.sql \
 	schema/007_agents.sql
 dist_schema_DATA += $(schema_sql)

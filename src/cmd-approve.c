@@ -1,7 +1,9 @@
 /*
  * cmd-approve.c - the approval gate on the command line:
  *
- *   chiffon approve [--wait] PLAN		approve and queue its tasks
+ *   chiffon approve [--wait] [--yes] PLAN	approve and queue its tasks
+ *					(--yes: a high-risk plan without
+ *					the typed confirmation)
  *   chiffon reject PLAN --reason TEXT	reject, with the reason recorded
  *   chiffon modify PLAN "AMENDED TEXT"	a new version; the old one is
  *					superseded
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "approve.h"
@@ -40,8 +43,10 @@ int	cmd_dryrun(struct app *, int, char **);
 /* Shared with cmd-run.c. */
 int	cmd_run_execute(struct app *, struct plan *, const char *);
 int	cmd_run_dry(struct app *, const struct plan *, const char *);
+int	cmd_run_confirm_risk(const struct plan *, const char *);
+int	cmd_run_no_prompts(struct app *, const struct plan *, const char *);
 
-#define CMD_APPROVE_USAGE	"usage: chiffon approve [--wait] PLAN\n"
+#define CMD_APPROVE_USAGE	"usage: chiffon approve [--wait] [--yes] PLAN\n"
 #define CMD_REJECT_USAGE	"usage: chiffon reject PLAN --reason TEXT\n"
 #define CMD_MODIFY_USAGE	"usage: chiffon modify PLAN \"AMENDED TEXT\"\n"
 #define CMD_DRYRUN_USAGE	"usage: chiffon dry-run PLAN\n"
@@ -86,6 +91,7 @@ cmd_approve(struct app *app, int argc, char **argv)
 {
 	static const struct option	 longopts[] = {
 		{ "wait", no_argument, NULL, 'w' },
+		{ "yes", no_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -93,12 +99,15 @@ cmd_approve(struct app *app, int argc, char **argv)
 	struct plan		*plan;
 	long long		 row, approval;
 	char			*err = NULL, *s;
-	int			 ch, wait = 0, rc, nq = 0;
+	int			 ch, wait = 0, yes = 0, rc, nq = 0;
 
-	while ((ch = getopt_long(argc, argv, "wh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "wyh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'w':
 			wait = 1;
+			break;
+		case 'y':
+			yes = 1;
 			break;
 		case 'h':
 			printf(CMD_APPROVE_USAGE);
@@ -120,6 +129,11 @@ cmd_approve(struct app *app, int argc, char **argv)
 		free(err);
 		return EXIT_ENV;
 	}
+	if (wait && !isatty(STDIN_FILENO) &&
+	    cmd_run_no_prompts(app, plan, "approve") != 0) {
+		plan_free(plan);
+		return EXIT_USAGE;
+	}
 	if (wait && (strcmp(plan->status, "approved") == 0 ||
 	    strcmp(plan->status, "running") == 0)) {
 		/* Approved before: only wait for it (and help run it). */
@@ -127,6 +141,12 @@ cmd_approve(struct app *app, int argc, char **argv)
 		    "tasks.\n", plan->plan_id, plan->version, plan->status);
 		fflush(stdout);
 		goto wait;
+	}
+	/* A high-risk plan: --yes, or the word typed on the terminal. */
+	if (!yes && strcmp(plan->status, "pending_approval") == 0 &&
+	    (rc = cmd_run_confirm_risk(plan, "approve")) != 1) {
+		plan_free(plan);
+		return rc < 0 ? EXIT_USAGE : EXIT_FAIL;
 	}
 	approval = approve_plan(db_pg(app->db), row, &who, &nq, &err);
 	if (approval < 0) {

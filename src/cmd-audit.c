@@ -25,6 +25,7 @@
 #include "db.h"
 #include "dispatch.h"
 #include "gittrail.h"
+#include "output.h"
 #include "util.h"
 
 int	cmd_audit(struct app *, int, char **);
@@ -35,6 +36,7 @@ int	cmd_audit(struct app *, int, char **);
 	"                     [--since T] [--until T] [--days N] " \
 	"[--intent TEXT]\n" \
 	"                     [--limit N] [--after ID] [--json]\n" \
+	"                     [--color=auto|always|never]\n" \
 	"       chiffon audit verify\n" \
 	"       chiffon audit retry\n"
 
@@ -115,7 +117,7 @@ cmd_audit_cut(const char *s, size_t max)
 }
 
 static void
-cmd_audit_table(PGresult *res)
+cmd_audit_table(PGresult *res, int color)
 {
 	static const struct {
 		const char	*title;
@@ -161,7 +163,7 @@ cmd_audit_table(PGresult *res)
 		}
 		text = cmd_audit_cut(PQgetvalue(res, i, AUDIT_COL_REQUEST),
 		    CMD_AUDIT_TEXT_MAX);
-		printf("%s\n", text);
+		output_line(stdout, text, strlen(text), color);
 		free(text);
 	}
 }
@@ -333,6 +335,7 @@ cmd_audit(struct app *app, int argc, char **argv)
 		{ "limit", required_argument, NULL, 'n' },
 		{ "after", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "color", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -344,6 +347,7 @@ cmd_audit(struct app *app, int argc, char **argv)
 	long long			 v;
 	size_t				 i;
 	int				 ch, json = 0, rc = EXIT_USAGE, more;
+	int				 color = output_color(NULL);
 
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0) {
 		optind = 0;
@@ -413,6 +417,13 @@ cmd_audit(struct app *app, int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'C':
+			if ((color = output_color(optarg)) < 0) {
+				fprintf(stderr, "chiffon audit: --color=%s: "
+				    "use auto, always or never\n", optarg);
+				goto out;
+			}
+			break;
 		case 'h':
 			printf(CMD_AUDIT_USAGE);
 			rc = EXIT_OK;
@@ -467,7 +478,7 @@ cmd_audit(struct app *app, int argc, char **argv)
 		    "in that many days" : "in the last 7 days (--days N "
 		    "looks further back)");
 	else {
-		cmd_audit_table(res);
+		cmd_audit_table(res, color);
 		if (more)
 			printf("(more: add --after %s)\n", PQgetvalue(res,
 			    PQntuples(res) - 1, AUDIT_COL_ID));

@@ -23,26 +23,71 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "app.h"
+#include "conf.h"
 #include "approve.h"
 #include "db.h"
+#include "output.h"
 #include "plan.h"
 #include "request.h"
 #include "runlog.h"
+#include "spawn.h"
 #include "util.h"
 
 int	cmd_run(struct app *, int, char **);
 struct plan *cmd_run_plan(struct app *, char *, int, const char *, int *);
 int	cmd_run_execute(struct app *, struct plan *, const char *);
 int	cmd_run_dry(struct app *, const struct plan *, const char *);
+int	cmd_run_confirm_risk(const struct plan *, const char *);
+int	cmd_run_no_prompts(struct app *, const struct plan *, const char *);
 
-#define CMD_RUN_USAGE	"usage: chiffon run [--yes] [--check] \"REQUEST\"\n"
+#define CMD_RUN_USAGE	"usage: chiffon run [--yes] [--check] " \
+	"[--color=auto|always|never] \"REQUEST\"\n"
 
-/* An output line of a run, as it comes. */
+/* Colour in the output lines: -1 until decided (output_color). */
+static int	cmd_run_color = -1;
+
+/*
+ * The playbook waits at a prompt (spawn_prompt_waiting) whose line was
+ * just printed: read the answer on the terminal without echo and hand
+ * it to the playbook's terminal alone; without a terminal, stop the
+ * playbook (it would wait until its timeout).
+ */
+static void
+cmd_run_prompt(void)
+{
+	struct termios	 old, quiet;
+	char		 answer[1024], *err = NULL;
+	int		 got;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &old) != 0) {
+		fprintf(stderr, "chiffon: the playbook asks for input and there "
+		    "is no terminal to answer on; stopping it\n");
+		spawn_prompt_refuse();
+		return;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	got = fgets(answer, sizeof answer, stdin) != NULL;
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	fputc('\n', stdout);
+	answer[strcspn(answer, "\r\n")] = '\0';
+	if (!got)
+		spawn_prompt_refuse();
+	else if (spawn_prompt_answer(answer, &err) != 0) {
+		fprintf(stderr, "chiffon: %s\n", err);
+		free(err);
+	}
+	explicit_bzero(answer, sizeof answer);
+}
+
+/* An output line of a run, as it comes: plain off a terminal. */
 static void
 cmd_run_line(struct runlog *rl, int stream, const char *line, size_t len,
     void *data)
@@ -50,10 +95,12 @@ cmd_run_line(struct runlog *rl, int stream, const char *line, size_t len,
 	(void)rl;
 	(void)stream;
 	(void)data;
-	fwrite(line, 1, len, stdout);
-	if (len == 0 || line[len - 1] != '\n')
-		fputc('\n', stdout);
+	if (cmd_run_color < 0)
+		cmd_run_color = output_color(NULL);
+	output_line(stdout, line, len, cmd_run_color);
 	fflush(stdout);
+	if (spawn_prompt_waiting())
+		cmd_run_prompt();
 }
 
 /* A step changed state. */
@@ -149,12 +196,67 @@ cmd_run_dry_report(const struct plan *plan, const struct approve_dry *dry)
 	}
 }
 
-/* y/N on the terminal.  Non-zero for yes. */
+/*
+ * Without a terminal, a plan whose playbooks ask for input (vars_prompt)
+ * cannot run: say so before anything is approved.  0, or -1 after
+ * saying why as "chiffon cmd: ...".
+ */
+int
+cmd_run_no_prompts(struct app *app, const struct plan *plan, const char *cmd)
+{
+	char	*steps = plan_prompts(plan, conf_get(app->conf,
+		    "ansible.repo"));
+
+	if (steps == NULL)
+		return 0;
+	fprintf(stderr, "chiffon %s: %s of plan %lld ask%s for input when "
+	    "run (vars_prompt) and there is no terminal to answer on; run it "
+	    "from a terminal or the shell\n", cmd, steps, plan->plan_id,
+	    strchr(steps, ',') != NULL ? "" : "s");
+	free(steps);
+	return -1;
+}
+
+/*
+ * A plan with a high-risk step (plan_confirm_needed) is approved only
+ * with the typed word: asked on the terminal.  1 confirmed, 0 not (said
+ * why), -1 no terminal to ask on (said so as "chiffon cmd: ...").
+ */
+int
+cmd_run_confirm_risk(const struct plan *plan, const char *cmd)
+{
+	char	line[256], *q = plan_confirm_question(plan);
+	int	ok;
+
+	if (q == NULL)
+		return 1;
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "chiffon %s: plan %lld needs a typed "
+		    "confirmation (%s) and there is no terminal to ask on; "
+		    "pass --yes to approve it anyway\n", cmd, plan->plan_id,
+		    q);
+		free(q);
+		return -1;
+	}
+	printf("\nPlan %lld: %s: ", plan->plan_id, q);
+	fflush(stdout);
+	free(q);
+	ok = fgets(line, sizeof line, stdin) != NULL &&
+	    plan_confirm_ok(plan, line);
+	if (!ok)
+		printf("Not confirmed (the answer was not yes or the service "
+		    "name).\n");
+	return ok;
+}
+
+/* y/N on the terminal (the typed word for a risky plan).  Non-zero: yes. */
 static int
 cmd_run_confirm(const struct plan *plan)
 {
 	char	line[64];
 
+	if (plan_confirm_needed(plan))
+		return cmd_run_confirm_risk(plan, "run") == 1;
 	printf("\nRun plan %lld (%zu step%s)? [y/N] ", plan->plan_id,
 	    plan->ntasks, plan->ntasks == 1 ? "" : "s");
 	fflush(stdout);
@@ -246,6 +348,7 @@ cmd_run(struct app *app, int argc, char **argv)
 	static const struct option	 longopts[] = {
 		{ "yes", no_argument, NULL, 'y' },
 		{ "check", no_argument, NULL, 'c' },
+		{ "color", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -256,6 +359,13 @@ cmd_run(struct app *app, int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "ych", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'C':
+			if ((cmd_run_color = output_color(optarg)) < 0) {
+				fprintf(stderr, "chiffon run: --color=%s: "
+				    "use auto, always or never\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'y':
 			yes = 1;
 			break;
@@ -294,6 +404,10 @@ cmd_run(struct app *app, int argc, char **argv)
 		    "nothing runs.\n", plan->request_id);
 		plan_free(plan);
 		return EXIT_FAIL;
+	}
+	if (!isatty(STDIN_FILENO) && cmd_run_no_prompts(app, plan, "run") != 0) {
+		plan_free(plan);
+		return EXIT_USAGE;
 	}
 	if (check) {
 		rc = cmd_run_dry(app, plan, "run");

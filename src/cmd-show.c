@@ -20,11 +20,13 @@
 #include "app.h"
 #include "audit-query.h"
 #include "db.h"
+#include "output.h"
 #include "util.h"
 
 int	cmd_show(struct app *, int, char **);
 
-#define CMD_SHOW_USAGE "usage: chiffon show [--json] [--output] TASK\n"
+#define CMD_SHOW_USAGE "usage: chiffon show [--json] [--output] " \
+	"[--color=auto|always|never] TASK\n"
 
 /* The value at a dotted path ("plan.summary"), or NULL. */
 static json_object *
@@ -298,14 +300,12 @@ cmd_show_line(long long run_id, long long seq, int stream, const char *line,
 	(void)run_id;
 	(void)seq;
 	(void)stream;
-	(void)data;
-	fwrite(line, 1, len, stdout);
-	putchar('\n');
+	output_line(stdout, line, len, *(const int *)data);
 	return ferror(stdout) ? 1 : 0;
 }
 
 static int
-cmd_show_output(PGconn *pg, json_object *e)
+cmd_show_output(PGconn *pg, json_object *e, int color)
 {
 	json_object	*runs = cmd_show_get(e, "ids.runs");
 	size_t		 i, n;
@@ -322,7 +322,7 @@ cmd_show_output(PGconn *pg, json_object *e)
 		id = json_object_get_int64(json_object_array_get_idx(runs, i));
 		if (n > 1)
 			printf("%s==> run %lld <==\n", i > 0 ? "\n" : "", id);
-		if (audit_query_output(pg, id, 0, cmd_show_line, NULL,
+		if (audit_query_output(pg, id, 0, cmd_show_line, &color,
 		    &err) == -1) {
 			fflush(stdout);
 			fprintf(stderr, "chiffon: %s\n", err);
@@ -339,6 +339,7 @@ cmd_show(struct app *app, int argc, char **argv)
 	static const struct option	 longopts[] = {
 		{ "output", no_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "color", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -347,9 +348,17 @@ cmd_show(struct app *app, int argc, char **argv)
 	char				*entry = NULL, *err = NULL, *end;
 	long long			 task_id;
 	int				 ch, output = 0, json = 0, rc;
+	int				 color = output_color(NULL);
 
 	while ((ch = getopt_long(argc, argv, "ojh", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'C':
+			if ((color = output_color(optarg)) < 0) {
+				fprintf(stderr, "chiffon show: --color=%s: use "
+				    "auto, always or never\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'o':
 			output = 1;
 			break;
@@ -399,7 +408,7 @@ cmd_show(struct app *app, int argc, char **argv)
 		return EXIT_ENV;
 	}
 	if (output)
-		rc = cmd_show_output(db_pg(db), e);
+		rc = cmd_show_output(db_pg(db), e, color);
 	else {
 		cmd_show_print(db_pg(db), e, task_id);
 		rc = EXIT_OK;

@@ -357,15 +357,28 @@ fail:
 
 /* -- claiming ------------------------------------------------------------ */
 
+/*
+ * Ownership (schema/003): a row with owner_agent is claimed by that agent
+ * only, and without routing (column 16 says whose it is); with $4 set
+ * (owned_only) the agent claims nothing else.
+ */
+#define DISPATCH_OWNER_COLUMN	", q.owner_agent"
+#define DISPATCH_OWNER_FILTER						\
+    " AND (q.owner_agent = $2 OR (q.owner_agent IS NULL"		\
+    "  AND NOT $4::boolean))"
+#define DISPATCH_OWNER_COL	16
+
 static const char dispatch_candidates_sql[] =
     "SELECT q.id, q.task_id, q.attempts, q.max_attempts, q.capability,"
     " extract(epoch FROM now() - q.available_at), t.plan_id, p.request_id,"
     " t.service, t.playbook, t.action, t.targets, to_jsonb(t.tags),"
     " t.extra_vars, t.check_mode, t.step"
+    DISPATCH_OWNER_COLUMN
     " FROM work_queue q JOIN tasks t ON t.id = q.task_id"
     " JOIN plans p ON p.id = t.plan_id"
     " WHERE q.claimed_by IS NULL AND q.available_at <= now()"
     " AND q.capability = ANY ($1::text[]) AND t.status = 'queued'"
+    DISPATCH_OWNER_FILTER
     " AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.id = ANY (t.depends_on)"
     "  AND d.status <> 'succeeded')"
     " AND (t.resources = '{}'::jsonb OR "
@@ -543,12 +556,46 @@ dispatch_take(PGconn *pg, const struct dispatch_params *dp, PGresult *cand,
 	return 0;
 }
 
+/* Whether candidate row i is owned by dp->agent. */
+static int
+dispatch_owned(PGresult *cand, int i, const struct dispatch_params *dp)
+{
+	const char	*owner = dispatch_val(cand, i, DISPATCH_OWNER_COL);
+
+	return owner != NULL && strcmp(owner, dp->agent) == 0;
+}
+
+int
+dispatch_set_owner(PGconn *pg, const char *agent, char **errp)
+{
+	const char	*params[1] = { agent != NULL ? agent : "" };
+	PGresult	*res;
+
+	res = dispatch_query(pg, "SELECT set_config('chiffon.owner_agent',"
+	    " $1, false)", 1, params, errp);
+	PQclear(res);
+	return res != NULL ? 0 : -1;
+}
+
+int
+dispatch_disown(PGconn *pg, long long plan_row_id, char **errp)
+{
+	const char	*params[1];
+	char		 row[32];
+
+	snprintf(row, sizeof row, "%lld", plan_row_id);
+	params[0] = row;
+	return dispatch_exec(pg, "UPDATE work_queue SET owner_agent = NULL"
+	    " WHERE task_id IN (SELECT id FROM tasks WHERE plan_id ="
+	    " $1::bigint)", 1, params, errp);
+}
+
 int
 dispatch_claim(PGconn *pg, const struct dispatch_params *dp,
     struct dispatch_claim *c, char **errp)
 {
 	struct route_result	 rr;
-	const char		*params[3], *work;
+	const char		*params[4], *work;
 	char			*caps, pct[16], *reason = NULL, *scores;
 	PGresult		*cand;
 	long long		*refused = NULL;
@@ -562,11 +609,12 @@ dispatch_claim(PGconn *pg, const struct dispatch_params *dp,
 	params[0] = caps;
 	params[1] = dp->agent;
 	params[2] = pct;
+	params[3] = dp->owned_only ? "t" : "f";
 	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0) {
 		free(caps);
 		return -1;
 	}
-	cand = dispatch_query(pg, dispatch_candidates_sql, 3, params, errp);
+	cand = dispatch_query(pg, dispatch_candidates_sql, 4, params, errp);
 	free(caps);
 	if (cand == NULL)
 		goto fail;
@@ -579,8 +627,14 @@ dispatch_claim(PGconn *pg, const struct dispatch_params *dp,
 		if (route_score(pg, PQgetvalue(cand, i, 4), work,
 		    dp->agent_timeout_s, &rr, errp) != 0)
 			goto fail;
-		take = route_should_claim(&rr, dp->agent,
-		    atof(PQgetvalue(cand, i, 5)), dp->grace_s, &reason);
+		if (dispatch_owned(cand, i, dp)) {
+			take = 1;
+			reason = xasprintf("approved for %s (owner)",
+			    dp->agent);
+		} else
+			take = route_should_claim(&rr, dp->agent,
+			    atof(PQgetvalue(cand, i, 5)), dp->grace_s,
+			    &reason);
 		if (take) {
 			scores = route_scores_json(&rr);
 			if ((rc = dispatch_take(pg, dp, cand, i, reason, scores,
@@ -1378,6 +1432,113 @@ fail_res:
 fail:
 	dispatch_rollback(pg);
 	return -1;
+}
+
+/* -- interrupting (the process running a plan goes away) ----------------- */
+
+int
+dispatch_interrupt_plan(PGconn *pg, long long plan_row_id, const char *why,
+    int *ntasksp, char **errp)
+{
+	const char		*params[2];
+	char			 row[32];
+	struct json_object	*o;
+	PGresult		*res;
+	int			 i, n;
+
+	if (ntasksp != NULL)
+		*ntasksp = 0;
+	snprintf(row, sizeof row, "%lld", plan_row_id);
+	params[0] = row;
+	params[1] = why;
+	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+		return -1;
+	res = dispatch_query(pg, "UPDATE tasks t SET status = 'interrupted',"
+	    " status_reason = $2, finished_at = coalesce(t.finished_at, now())"
+	    " FROM plans p WHERE p.id = t.plan_id AND t.plan_id = $1::bigint"
+	    " AND t.status IN ('running', 'queued', 'paused')"
+	    " RETURNING t.id, t.service, p.request_id, t.status", 2, params,
+	    errp);
+	if (res == NULL)
+		goto fail;
+	n = PQntuples(res);
+	o = json_object_new_object();
+	json_object_object_add(o, "reason", json_object_new_string(why));
+	for (i = 0; i < n; i++)
+		dispatch_audit(pg, 1, "task.interrupted",
+		    atoll(PQgetvalue(res, i, 2)), plan_row_id,
+		    atoll(PQgetvalue(res, i, 0)), dispatch_val(res, i, 1),
+		    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	PQclear(res);
+	if (dispatch_exec(pg, "DELETE FROM work_queue WHERE task_id IN"
+	    " (SELECT id FROM tasks WHERE plan_id = $1::bigint"
+	    " AND status = 'interrupted')", 1, params, errp) != 0 ||
+	    dispatch_plan_settle(pg, plan_row_id, errp) != 0 ||
+	    dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0)
+		goto fail;
+	if (ntasksp != NULL)
+		*ntasksp = n;
+	return 0;
+
+fail:
+	dispatch_rollback(pg);
+	return -1;
+}
+
+/*
+ * Plans queued for an agent that is gone (schema/003): its shell was
+ * killed (SIGKILL, power loss) and nobody else may run them.  An owner is
+ * gone when it has no agents row agent_timeout_s after the queueing (a
+ * shell registers its worker right after approving), is not online
+ * within agent_timeout_s, or is a process of this host that no longer
+ * exists.
+ */
+static const char dispatch_sql_orphans[] =
+    "SELECT DISTINCT t.plan_id, a.host, a.pid, coalesce("
+    DISPATCH_ONLINE("a", "$1") ", false), a.name IS NULL AND"
+    " q.enqueued_at < now() - make_interval(secs => $1::float8)"
+    " FROM work_queue q JOIN tasks t ON t.id = q.task_id"
+    " LEFT JOIN agents a ON a.name = q.owner_agent"
+    " WHERE q.owner_agent IS NOT NULL AND q.owner_agent <> $2"
+    " AND t.status IN ('queued', 'running', 'paused')";
+
+int
+dispatch_orphaned_plans(PGconn *pg, const struct dispatch_params *dp,
+    long long **rowsp, char **errp)
+{
+	const char	*params[2];
+	char		 timeout[32], host[256];
+	PGresult	*res;
+	long		 pid;
+	int		 i, n, k = 0, dead;
+
+	*rowsp = NULL;
+	if (gethostname(host, sizeof host) != 0)
+		strcpy(host, "localhost");
+	host[sizeof host - 1] = '\0';
+	snprintf(timeout, sizeof timeout, "%.3f", dp->agent_timeout_s);
+	params[0] = timeout;
+	params[1] = dp->agent;
+	if ((res = dispatch_query(pg, dispatch_sql_orphans, 2, params,
+	    errp)) == NULL)
+		return -1;
+	n = PQntuples(res);
+	*rowsp = xcalloc((size_t)n + 1, sizeof **rowsp);
+	for (i = 0; i < n; i++) {
+		pid = PQgetisnull(res, i, 2) ? 0 : atol(PQgetvalue(res, i, 2));
+		if (PQgetisnull(res, i, 1))	/* no agents row */
+			dead = *PQgetvalue(res, i, 4) == 't';
+		else
+			dead = *PQgetvalue(res, i, 3) != 't' ||
+			    (strcmp(PQgetvalue(res, i, 1), host) == 0 &&
+			    pid > 0 && kill((pid_t)pid, 0) == -1 &&
+			    errno == ESRCH);
+		if (dead)
+			(*rowsp)[k++] = atoll(PQgetvalue(res, i, 0));
+	}
+	PQclear(res);
+	return k;
 }
 
 /* -- agents -------------------------------------------------------------- */

@@ -47,6 +47,8 @@ struct dispatch_params {
 	int			  min_capacity_percent;
 	const char		 *audit_repo;	/* audit.repo, or NULL */
 	struct approve_scope	  scope;	/* what approvals hash */
+	int			  owned_only;	/* claim only tasks queued
+						   for this agent */
 };
 
 /* A claimed task (dispatch_claim fills it; dispatch_claim_free). */
@@ -93,7 +95,19 @@ int		 dispatch_enqueue(PGconn *, long long plan_row_id,
 		    int *nqueuedp, char **errp);
 
 /*
- * Claim the best task this agent may run now (see route.h for the rule):
+ * Ownership: tasks queued while the session setting chiffon.owner_agent
+ * names an agent (schema/003, work_queue.owner_agent) are claimed by
+ * that agent only.  dispatch_set_owner sets it on pg for the approvals
+ * that follow (NULL: none).  0, or -1 with *errp.
+ */
+int		 dispatch_set_owner(PGconn *, const char *agent, char **errp);
+/* Let any worker claim plan row plan_row_id's tasks.  0, or -1. */
+int		 dispatch_disown(PGconn *, long long plan_row_id, char **errp);
+
+/*
+ * Claim the best task this agent may run now (see route.h for the rule;
+ * a task owned by the agent is taken without it, one owned by another
+ * never, and with dp->owned_only nothing but owned tasks):
  * 1 with *c filled (task running, lease held, routing decision and audit
  * rows written), 0 when there is none, -1 with *errp.
  */
@@ -138,6 +152,25 @@ int		 dispatch_renew(PGconn *, const struct dispatch_params *,
  */
 int		 dispatch_recover(PGconn *, const struct dispatch_params *,
 		    char **errp);
+
+/*
+ * The process running plan row plan_row_id goes away (SIGTERM, SIGHUP,
+ * the terminal closed): its running, queued and paused tasks become
+ * interrupted (final: never re-run by themselves) with reason why, one
+ * "task.interrupted" audit row each, their queue rows go and the plan
+ * settles.  *ntasksp (may be NULL) gets how many.  0, or -1 with *errp.
+ */
+int		 dispatch_interrupt_plan(PGconn *, long long plan_row_id,
+		    const char *why, int *ntasksp, char **errp);
+/*
+ * The plan rows with unfinished tasks queued for an owner agent other
+ * than dp->agent that is gone (no agents row, not online within
+ * dp->agent_timeout_s, or a dead process of this host): nobody may run
+ * them, so the caller interrupts them (dispatch_interrupt_plan).
+ * *rowsp (caller frees) gets them; returns how many, or -1 with *errp.
+ */
+int		 dispatch_orphaned_plans(PGconn *, const struct dispatch_params *,
+		    long long **rowsp, char **errp);
 
 /*
  * Pause queued tasks no online agent can provide resources for, resume

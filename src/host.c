@@ -51,6 +51,7 @@ static struct host_state {
 	TAILQ_HEAD(, chiffon_run)	 runs;
 	host_run_fn			 run_hook;
 	void				*run_hook_data;
+	int				 interrupted;	/* host_interrupt */
 } host_state;
 
 static void
@@ -376,6 +377,10 @@ host_run_finish(struct chiffon_run *run, const char *status, int exit_code,
 	if (run == NULL)
 		return -1;
 	TAILQ_REMOVE(&host_state.runs, run, entry);
+	/* Stopped because the process goes away: not a cancel by anyone. */
+	if (host_state.interrupted && status != NULL &&
+	    strcmp(status, "canceled") == 0)
+		status = "interrupted";
 	rc = runlog_finish(run->rl, status, exit_code, summary_json, usage,
 	    &err);
 	if (rc != 0) {
@@ -385,6 +390,12 @@ host_run_finish(struct chiffon_run *run, const char *status, int exit_code,
 	}
 	free(run);
 	return rc;
+}
+
+void
+host_interrupt(void)
+{
+	host_state.interrupted = 1;
 }
 
 void

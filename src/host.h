@@ -71,6 +71,11 @@ unsigned	 host_ntasks(void);
 
 /* Hook called for every run a plugin begins (one hook; NULL removes). */
 void		 host_on_run(host_run_fn, void *data);
+/*
+ * The process is going away (SIGTERM, SIGHUP): from now on a run that a
+ * plugin ends as canceled is recorded as interrupted.
+ */
+void		 host_interrupt(void);
 
 /*
  * A plugin is going away (called by the loader after end()): its

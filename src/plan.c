@@ -866,6 +866,191 @@ plan_risk(const char *action, int broad, int checkable, char **whyp)
 	return risk;
 }
 
+/* Actions, and words of a step's text, that destroy or reset things. */
+static const char *const plan_destructive_actions[] = { "remove",
+    "restore", NULL };
+static const char *const plan_destructive_words[] = { "remove", "nuke",
+    "reset", "reboot", "wipe", "destroy", "purge", "uninstall", "delete",
+    NULL };
+
+/* Non-zero when text has one of plan_destructive_words as a word. */
+static int
+plan_destructive_text(const char *text)
+{
+	char	 word[32];
+	size_t	 n;
+
+	if (text == NULL)
+		return 0;
+	while (*text != '\0') {
+		for (n = 0; isalpha((unsigned char)*text); text++)
+			if (n < sizeof word - 1)
+				word[n++] = (char)tolower((unsigned char)*text);
+		word[n] = '\0';
+		if (n > 0 && str_in_list(word, plan_destructive_words))
+			return 1;
+		if (*text != '\0')
+			text++;
+	}
+	return 0;
+}
+
+/* Non-zero when step t needs a typed confirmation. */
+static int
+plan_step_destructive(const struct plan_task *t)
+{
+	return t->risk >= PLAN_RISK_HIGH || (t->action != NULL &&
+	    str_in_list(t->action, plan_destructive_actions)) ||
+	    plan_destructive_text(t->text);
+}
+
+size_t
+plan_confirm_needed(const struct plan *plan)
+{
+	size_t	i;
+
+	for (i = 0; i < plan->ntasks; i++)
+		if (plan_step_destructive(&plan->tasks[i]))
+			return i + 1;
+	return 0;
+}
+
+int
+plan_confirm_ok(const struct plan *plan, const char *typed)
+{
+	size_t	i, len;
+
+	while (isspace((unsigned char)*typed))
+		typed++;
+	len = strlen(typed);
+	while (len > 0 && isspace((unsigned char)typed[len - 1]))
+		len--;
+	if (len == 3 && strncasecmp(typed, "yes", 3) == 0)
+		return 1;
+	for (i = 0; i < plan->ntasks; i++) {
+		const char *svc = plan->tasks[i].service;
+
+		if (svc != NULL && strlen(svc) == len &&
+		    strncmp(svc, typed, len) == 0 &&
+		    plan_step_destructive(&plan->tasks[i]))
+			return 1;
+	}
+	return 0;
+}
+
+char *
+plan_confirm_question(const struct plan *plan)
+{
+	size_t		 i = plan_confirm_needed(plan);
+	const char	*svc;
+
+	if (i == 0)
+		return NULL;
+	svc = plan->tasks[i - 1].service;
+	if (svc != NULL)
+		return xasprintf("step %d (%s %s) is %s risk: type yes or %s "
+		    "to approve", plan->tasks[i - 1].step,
+		    plan->tasks[i - 1].action, svc,
+		    plan_risk_name(plan->tasks[i - 1].risk), svc);
+	return xasprintf("step %d (%s) is %s risk: type yes to approve",
+	    plan->tasks[i - 1].step, plan->tasks[i - 1].action,
+	    plan_risk_name(plan->tasks[i - 1].risk));
+}
+
+/* Whether the playbook text has a play with vars_prompt. */
+static int
+plan_text_prompts(const char *text)
+{
+	const char	*p = text;
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == '-')
+			p++;
+		if (strncmp(p, "vars_prompt", 11) == 0) {
+			p += 11;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p == ':')
+				return 1;
+		}
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return 0;
+}
+
+/*
+ * The settings of repo/ansible.cfg that make every run ask for a
+ * password, as "become password, vault password", or NULL.  Caller
+ * frees.
+ */
+static char *
+plan_cfg_prompts(const char *repo)
+{
+	static const struct {
+		const char	*key;
+		const char	*what;
+	} asks[] = {
+		{ "become_ask_pass", "become password" },
+		{ "ask_vault_pass", "vault password" },
+	};
+	struct strbuf	 sb = { 0 };
+	char		*path = path_join(repo, "ansible.cfg"), *text, *p, *v;
+	size_t		 i, n;
+
+	text = read_file(path, NULL);
+	free(path);
+	for (p = text; p != NULL && *p != '\0'; p = strchr(p, '\n') != NULL ?
+	    strchr(p, '\n') + 1 : NULL) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		for (i = 0; i < nitems(asks); i++) {
+			n = strlen(asks[i].key);
+			if (strncmp(p, asks[i].key, n) != 0)
+				continue;
+			v = p + n;
+			while (*v == ' ' || *v == '\t' || *v == '=')
+				v++;
+			if (strncasecmp(v, "true", 4) == 0 ||
+			    strncasecmp(v, "yes", 3) == 0 || *v == '1')
+				strbuf_addf(&sb, "%s%s", sb.len > 0 ? ", " : "",
+				    asks[i].what);
+		}
+	}
+	free(text);
+	return sb.len > 0 ? strbuf_detach(&sb) : NULL;
+}
+
+char *
+plan_prompts(const struct plan *plan, const char *repo)
+{
+	struct strbuf	 sb = { 0 };
+	char		*path, *text, *cfg;
+	size_t		 i;
+
+	/* ansible.cfg asking for a password: every step asks. */
+	if (repo != NULL && plan->ntasks > 0 &&
+	    (cfg = plan_cfg_prompts(repo)) != NULL) {
+		strbuf_addf(&sb, "every step (ansible.cfg: %s)", cfg);
+		free(cfg);
+		return strbuf_detach(&sb);
+	}
+	for (i = 0; repo != NULL && i < plan->ntasks; i++) {
+		const struct plan_task *t = &plan->tasks[i];
+
+		if (t->playbook == NULL)
+			continue;
+		path = path_join(repo, t->playbook);
+		text = read_file(path, NULL);
+		free(path);
+		if (text != NULL && plan_text_prompts(text))
+			strbuf_addf(&sb, "%sstep %d (%s)", sb.len > 0 ? ", " :
+			    "", t->step, t->playbook);
+		free(text);
+	}
+	return sb.len > 0 ? strbuf_detach(&sb) : NULL;
+}
+
 struct plan *
 plan_build(PGconn *pg, const char *text, json_object *parsed,
     const struct vocab *v, plan_match_fn match, void *match_data,

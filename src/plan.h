@@ -124,6 +124,26 @@ int		 plan_risk(const char *action, int broad, int checkable,
 const char	*plan_risk_name(int);
 
 /*
+ * Approving a plan with a high-risk or destructive step (risk high, the
+ * action remove or restore, or a step whose words say remove, nuke,
+ * reset, reboot, wipe, destroy, purge, uninstall or delete) takes a
+ * typed confirmation: the word yes or the service name of such a step.
+ * plan_confirm_needed returns the 1-based index of the first such step,
+ * or 0; plan_confirm_ok whether typed confirms; plan_confirm_question
+ * the question to ask (NULL when none is needed; caller frees).
+ */
+size_t		 plan_confirm_needed(const struct plan *);
+/*
+ * The steps whose playbook (under repo) asks for input when it runs (a
+ * play with vars_prompt): "step 1 (x.yml), step 3 (y.yml)"; "every step
+ * (ansible.cfg: become password)" when repo/ansible.cfg sets
+ * become_ask_pass or ask_vault_pass; or NULL.  Caller frees.
+ */
+char		*plan_prompts(const struct plan *, const char *repo);
+int		 plan_confirm_ok(const struct plan *, const char *typed);
+char		*plan_confirm_question(const struct plan *);
+
+/*
  * Store a runnable plan and its tasks (pending_approval) for its
  * request_id.  supersedes > 0 makes it the next version of that plans
  * row, which must be pending approval and becomes superseded (its tasks

@@ -56,6 +56,8 @@ struct chiffon_child {
 	struct spawn_stream	 ev;
 	int			 child_id;
 	int			 grace_id;
+	int			 prompt_id;	/* prompt timer, or 0 */
+	size_t			 prompt_len;	/* partial line it saw */
 
 	int			 exited;
 	int			 wstatus;
@@ -68,6 +70,14 @@ struct chiffon_child {
 };
 
 static void	spawn_abandon_held(struct chiffon_child *);
+
+/*
+ * The child whose pty output stopped at a prompt (a last line ending in
+ * ": " or "? " with nothing after it), or NULL: ansible-playbook asking
+ * for a vars_prompt, become or vault answer.  spawn_prompt_answer writes
+ * the answer to its pty.  Cleared when the child is freed.
+ */
+static struct chiffon_child	*spawn_prompt_child;
 
 /* environ with env_add applied (same NAME replaced).  Free the array only. */
 static char **
@@ -119,6 +129,8 @@ spawn_release(struct chiffon_child *c)
 {
 	if (!c->finished || c->nregs > 0 || c->hold > 0)
 		return;
+	if (spawn_prompt_child == c)
+		spawn_prompt_child = NULL;
 	strbuf_free(&c->out.partial);
 	strbuf_free(&c->ev.partial);
 	if (c->free_func != NULL)
@@ -210,6 +222,7 @@ spawn_check_done(struct chiffon_child *c)
 		return;
 	c->finished = 1;
 	spawn_unwatch(c, &c->grace_id);
+	spawn_unwatch(c, &c->prompt_id);
 	u.wall_s = (double)(c->end_ms - c->start_ms) / 1000.0;
 	u.user_s = c->ru.ru_utime.tv_sec + c->ru.ru_utime.tv_usec / 1e6;
 	u.sys_s = c->ru.ru_stime.tv_sec + c->ru.ru_stime.tv_usec / 1e6;
@@ -234,6 +247,105 @@ spawn_stream_eof(struct chiffon_child *c, struct spawn_stream *st)
 	spawn_check_done(c);
 }
 
+/* Whether the partial line s (len bytes) ends like a prompt. */
+static int
+spawn_prompt_like(const char *s, size_t len)
+{
+	while (len > 0 && s[len - 1] == ' ')
+		len--;
+	return len > 0 && (s[len - 1] == ':' || s[len - 1] == '?');
+}
+
+/*
+ * The prompt timer: the pty's last line still is the prompt-like partial
+ * line it saw SPAWN_PROMPT_MS ago, with nothing after it: deliver it now
+ * (it would otherwise wait for a newline that only comes after an
+ * answer) and remember the child as waiting.  A line that went on is
+ * looked at again.
+ */
+static int
+spawn_prompt_cb(void *data)
+{
+	struct chiffon_child	*c = data;
+	struct spawn_stream	*st = &c->out;
+
+	c->hold++;
+	if (!c->finished && st->partial.len > 0 &&
+	    spawn_prompt_like(st->partial.buf, st->partial.len) &&
+	    st->partial.len != c->prompt_len)
+		c->prompt_len = st->partial.len;	/* again later */
+	else {
+		spawn_unwatch(c, &c->prompt_id);
+		if (!c->finished && st->partial.len > 0 &&
+		    spawn_prompt_like(st->partial.buf, st->partial.len)) {
+			spawn_prompt_child = c;
+			spawn_deliver(c, st, st->partial.buf, st->partial.len);
+			strbuf_reset(&st->partial);
+		}
+	}
+	c->hold--;
+	spawn_release(c);
+	return 0;
+}
+
+/* All output read: a prompt-like last line arms the prompt timer. */
+static void
+spawn_prompt_check(struct chiffon_child *c, struct spawn_stream *st)
+{
+	int	id;
+
+	if (!st->is_pty || st->partial.len == 0 || c->finished ||
+	    c->prompt_id > 0 ||
+	    !spawn_prompt_like(st->partial.buf, st->partial.len))
+		return;
+	c->prompt_len = st->partial.len;
+	id = loop_add_timer(c->loop, SPAWN_PROMPT_MS, spawn_prompt_cb, c,
+	    spawn_reg_gone, c->owner);
+	if (id > 0) {
+		c->prompt_id = id;
+		c->nregs++;
+	}
+}
+
+int
+spawn_prompt_waiting(void)
+{
+	return spawn_prompt_child != NULL && !spawn_prompt_child->finished;
+}
+
+int
+spawn_prompt_answer(const char *text, char **errp)
+{
+	struct chiffon_child	*c = spawn_prompt_child;
+	size_t			 len = strlen(text);
+	ssize_t			 n;
+	char			*line;
+
+	if (c == NULL || c->finished || c->out.fd == -1)
+		return set_error(errp, "no process is waiting for an answer");
+	spawn_prompt_child = NULL;
+	line = xasprintf("%s\r", text);
+	len++;
+	n = write(c->out.fd, line, len);
+	explicit_bzero(line, len);
+	free(line);
+	if (n != (ssize_t)len)
+		return set_error(errp, "cannot answer the prompt: %s",
+		    n == -1 ? strerror(errno) : "short write");
+	return 0;
+}
+
+int
+spawn_prompt_refuse(void)
+{
+	struct chiffon_child	*c = spawn_prompt_child;
+
+	spawn_prompt_child = NULL;
+	if (c == NULL || c->finished)
+		return -1;
+	return spawn_signal(c, SIGTERM);
+}
+
 /*
  * Read at most maxreads chunks.  0 (pipe), EIO (pty whose slave side is
  * closed everywhere) or another error is the end of the stream.
@@ -256,8 +368,10 @@ spawn_stream_read(struct chiffon_child *c, struct spawn_stream *st,
 			maxreads++;
 			continue;
 		}
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			spawn_prompt_check(c, st);
 			return;
+		}
 		spawn_stream_eof(c, st);
 	}
 }
@@ -333,6 +447,7 @@ spawn_abandon_held(struct chiffon_child *c)
 	spawn_stream_close(c, &c->out);
 	spawn_stream_close(c, &c->ev);
 	spawn_unwatch(c, &c->grace_id);
+	spawn_unwatch(c, &c->prompt_id);
 	if (c->child_id > 0) {
 		spawn_unwatch(c, &c->child_id);
 		loop_watch_child(c->loop, c->pid, spawn_reap_cb, NULL, NULL,

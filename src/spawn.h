@@ -32,6 +32,9 @@
 #define SPAWN_PTY_ROWS	50
 /* How long the streams are read after the child exited (milliseconds). */
 #define SPAWN_GRACE_MS	2000
+/* A pty's last line without newline that looks like a prompt ("...: ")
+ * and stays so this long is delivered as a prompt (spawn_prompt_*). */
+#define SPAWN_PROMPT_MS	250
 
 /*
  * Start a child.  Returns NULL and sets *errp if it cannot be started,
@@ -49,6 +52,19 @@ int			 spawn_signal(struct chiffon_child *, int sig);
 pid_t			 spawn_pid(struct chiffon_child *);
 /* SIGKILL the process group and release the child without on_exit. */
 void			 spawn_abandon(struct chiffon_child *);
+/*
+ * A child's pty output stopped at a prompt (ansible-playbook asking for
+ * a vars_prompt, become or vault answer: a last line ending in ":" or
+ * "?" with nothing after it for SPAWN_PROMPT_MS): that line was
+ * delivered without waiting for its newline, and spawn_prompt_waiting is non-zero
+ * until spawn_prompt_answer writes an answer (and a carriage return) to
+ * its pty, which the child reads as typed on its terminal.  The answer
+ * is written nowhere else.  0, or -1 with *errp.
+ */
+int			 spawn_prompt_waiting(void);
+int			 spawn_prompt_answer(const char *text, char **errp);
+/* No answer can be given: SIGTERM to the waiting child.  0, or -1. */
+int			 spawn_prompt_refuse(void);
 
 /* Private to spawn.c and spawn-child.c. */
 

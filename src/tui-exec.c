@@ -9,9 +9,10 @@
  * output of every run of one of the plan's tasks; a timer looks at the
  * plan's tasks every TUI_EXEC_POLL_MS and reports each change of state
  * to the plan pane (tui_plan_step), with the changed count of a finished
- * step from its run summary (approve_task_summary).  Another worker
- * (`chiffon worker`) may run some of the tasks; that is seen the same
- * way.  Once every task ended the worker stops.
+ * step from its run summary (approve_task_summary).  The plan's tasks
+ * were queued for this shell's agent (dispatch_set_owner): no other
+ * worker claims them, and this worker claims nothing else
+ * (worker_set_owned_only).  Once every task ended the worker stops.
  */
 #include "config.h"
 
@@ -20,15 +21,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <libpq-fe.h>
 
 #include "app.h"
+#include "audit.h"
 #include "approve.h"
 #include "db.h"
 #include "dispatch.h"
 #include "host.h"
 #include "loop.h"
+#include "output.h"
 #include "runlog.h"
+#include "spawn.h"
 #include "task.h"
 #include "tui.h"
 #include "util.h"
@@ -62,38 +67,6 @@ struct tui_exec {
 };
 
 
-/*
- * A copy of len bytes of line without terminal escape sequences (the
- * colours ansible-playbook writes) and the trailing newline.  Caller
- * frees.
- */
-static char *
-tui_exec_plain(const char *line, size_t len)
-{
-	char	*s = xmalloc(len + 1), *o = s;
-	size_t	 i = 0;
-
-	while (i < len) {
-		if (line[i] != '\033') {
-			*o++ = line[i++];
-			continue;
-		}
-		i++;
-		if (i < len && line[i] == '[') {
-			/* CSI: parameters, then one final byte. */
-			for (i++; i < len && (line[i] < '@' || line[i] > '~');
-			    i++)
-				/* nothing */;
-		}
-		if (i < len)
-			i++;
-	}
-	while (o > s && (o[-1] == '\n' || o[-1] == '\r'))
-		o--;
-	*o = '\0';
-	return s;
-}
-
 /* An output line of one of the plan's runs: into the log pane. */
 static void
 tui_exec_line(struct runlog *rl, int stream, const char *line, size_t len,
@@ -104,8 +77,11 @@ tui_exec_line(struct runlog *rl, int stream, const char *line, size_t len,
 
 	(void)rl;
 	(void)stream;
-	s = tui_exec_plain(line, len);
+	s = output_plain(line, len);
 	tui_log_line(x->t, CHIFFON_LOG_INFO, NULL, s);
+	/* A prompt: the playbook waits for the admin's answer. */
+	if (spawn_prompt_waiting())
+		tui_prompt(x->t, s);
 	free(s);
 }
 
@@ -240,6 +216,8 @@ tui_exec_start(struct tui *t, long long plan_row, long long plan_id,
 		tui_exec_free(x, NULL);
 		return NULL;
 	}
+	/* The shell runs what it approved, never another's plan. */
+	worker_set_owned_only(x->worker, 1);
 	host_on_run(tui_exec_on_run, x);
 	if (worker_start(x->worker, errp) != 0) {
 		tui_exec_free(x, NULL);
@@ -251,10 +229,62 @@ tui_exec_start(struct tui *t, long long plan_row, long long plan_id,
 	return x;
 }
 
+int
+tui_exec_running_step(const struct tui_exec *x, long long *task_idp)
+{
+	size_t	i;
+
+	for (i = 0; x != NULL && !x->done && i < x->ntasks; i++) {
+		if (x->tasks[i].status != NULL &&
+		    strcmp(x->tasks[i].status, "running") == 0) {
+			*task_idp = x->tasks[i].id;
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+int
+tui_exec_cancel_task(struct tui_exec *x, long long task_id, char **errp)
+{
+	struct chiffon_task	*task;
+	struct audit_ids	 ids = { 0 };
+	struct json_object	*o;
+	struct db		*db;
+	char			 id[32];
+	long long		 rc;
+
+	snprintf(id, sizeof id, "%lld", task_id);
+	if ((task = host_task_find(id)) == NULL)
+		return set_error(errp, "task %lld is not running in this "
+		    "shell", task_id);
+	/* Who canceled it and when: the audit row before the stop. */
+	if ((db = app_db(x->t->app, errp)) == NULL)
+		return -1;
+	ids.plan_id = x->plan_row;
+	ids.task_id = task_id;
+	o = json_object_new_object();
+	json_object_object_add(o, "by", json_object_new_string(audit_actor()));
+	json_object_object_add(o, "from", json_object_new_string("shell"));
+	rc = audit_record(db_pg(db), "task.cancel", NULL, &ids, NULL,
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), errp);
+	json_object_put(o);
+	if (rc < 0)
+		return -1;
+	return host_cancel(task) == 0 ? 0 : set_error(errp, "task %lld "
+	    "cannot be canceled", task_id);
+}
+
 long long
 tui_exec_plan(const struct tui_exec *x)
 {
 	return x->plan_row;
+}
+
+long long
+tui_exec_plan_id(const struct tui_exec *x)
+{
+	return x->plan_id;
 }
 
 int
@@ -289,6 +319,29 @@ tui_exec_status(const struct tui_exec *x)
 	    x->plan_id, x->ntasks - nok, x->ntasks);
 }
 
+/* Let the runs being stopped end through the loop, at most ms. */
+static void
+tui_exec_wait_runs(struct tui_exec *x, uint64_t ms)
+{
+	uint64_t	until = now_ms() + ms;
+
+	while (host_ntasks() > 0 && now_ms() < until)
+		loop_run_once(x->t->loop, 100);
+}
+
+/* Free what is left once the worker stopped. */
+static void
+tui_exec_release(struct tui_exec *x)
+{
+	size_t	i;
+
+	tui_exec_stop_worker(x);
+	for (i = 0; i < x->ntasks; i++)
+		free(x->tasks[i].status);
+	free(x->tasks);
+	free(x);
+}
+
 void
 tui_exec_free(struct tui_exec *x, const char *why)
 {
@@ -296,8 +349,6 @@ tui_exec_free(struct tui_exec *x, const char *why)
 	PGresult	*res;
 	const char	*params[2];
 	char		 row[32], *err = NULL;
-	uint64_t	 until;
-	size_t		 i;
 
 	if (x == NULL)
 		return;
@@ -317,13 +368,40 @@ tui_exec_free(struct tui_exec *x, const char *why)
 		PQclear(res);
 		free(err);
 		/* The canceled runs end through the loop: wait for them. */
-		until = now_ms() + HOST_CANCEL_GRACE_MS;
-		while (host_ntasks() > 0 && now_ms() < until)
-			loop_run_once(x->t->loop, 100);
+		tui_exec_wait_runs(x, HOST_CANCEL_GRACE_MS);
 	}
-	tui_exec_stop_worker(x);
-	for (i = 0; i < x->ntasks; i++)
-		free(x->tasks[i].status);
-	free(x->tasks);
-	free(x);
+	tui_exec_release(x);
+}
+
+int
+tui_exec_interrupt(struct tui_exec *x, const char *why)
+{
+	struct db	*db;
+	char		*err = NULL, *msg;
+	int		 n = 0;
+
+	if (x == NULL)
+		return 0;
+	if (x->poll_id > 0)
+		loop_remove(x->t->loop, x->poll_id);
+	x->poll_id = 0;
+	if (!x->done) {
+		/* The states first: nothing of the plan runs again by itself. */
+		db = app_db(x->t->app, &err);
+		if (db == NULL || dispatch_interrupt_plan(db_pg(db),
+		    x->plan_row, why, &n, &err) != 0) {
+			msg = xasprintf("plan %lld: marking it interrupted "
+			    "failed: %s", x->plan_id, err);
+			tui_log_line(x->t, CHIFFON_LOG_ERROR, NULL, msg);
+			free(msg);
+			free(err);
+		}
+		host_interrupt();
+		if (x->worker != NULL)
+			worker_interrupt(x->worker);
+		/* SIGINT, SIGTERM, SIGKILL: the last one comes in time. */
+		tui_exec_wait_runs(x, HOST_CANCEL_GRACE_MS + 2000);
+	}
+	tui_exec_release(x);
+	return n;
 }

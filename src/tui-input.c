@@ -11,7 +11,10 @@
  *
  * The keys of tui-keys.h are bound in readline's keymaps: readline decodes
  * the escape sequences (F1, PgUp...) and calls one generated command per
- * request, which hands it to tui_request.
+ * request, which hands it to tui_request.  The request line's keys go
+ * into the editing keymaps, where every letter stays text; command mode
+ * is a keymap of its own (tui_input_cmd_map), where letters are commands
+ * and any other printable key only says so.
  *
  * readline is process-wide state, so its callbacks reach the shell through
  * the one pointer tui_input_tui, set while the shell runs.
@@ -19,6 +22,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +31,18 @@
 #include <readline/readline.h>
 #include <readline/history.h>
 
+#include "log.h"
 #include "tui.h"
 #include "util.h"
 
 #define TUI_INPUT_PROMPT	"chiffon> "
+#define TUI_INPUT_CMD_PROMPT	"command> "
 
 static struct tui	*tui_input_tui;
 static FILE		*tui_input_null;
+static Keymap		 tui_input_cmd_map;	/* command mode */
+static Keymap		 tui_input_edit_map;	/* the request line's */
+static char		*tui_input_prompt;	/* a question asked, or NULL */
 
 /*
  * The next input byte for readline: from the bytes the loop read, or, when
@@ -78,11 +87,20 @@ tui_input_redisplay(void)
 	prompt = rl_display_prompt != NULL ? rl_display_prompt : "";
 	cols = getmaxx(w);
 	pw = tui_text_width(prompt, strlen(prompt));
-	cur = pw + tui_text_width(rl_line_buffer, (size_t)rl_point);
+	if (t->ask == TUI_ASK_PROMPT) {
+		/* An answer to a playbook's prompt is never shown. */
+		cur = pw + rl_point;
+		all = xmalloc(strlen(prompt) + (size_t)rl_end + 1);
+		memcpy(all, prompt, strlen(prompt));
+		memset(all + strlen(prompt), '*', (size_t)rl_end);
+		all[strlen(prompt) + (size_t)rl_end] = '\0';
+	} else {
+		cur = pw + tui_text_width(rl_line_buffer, (size_t)rl_point);
+		all = xasprintf("%s%s", prompt, rl_line_buffer);
+	}
 	/* Scroll sideways to keep the cursor on the screen. */
 	if (cur > cols - 1)
 		skip = cur - (cols - 1);
-	all = xasprintf("%s%s", prompt, rl_line_buffer);
 	werase(w);
 	wmove(w, 0, 0);
 	wattrset(w, A_BOLD);
@@ -107,7 +125,7 @@ tui_input_line(char *line)
 }
 
 /* One readline command per request of tui-keys.h. */
-#define TUI_INPUT_COMMAND(id, help)					\
+#define TUI_INPUT_COMMAND(id, name, help)				\
 static int								\
 tui_input_cmd_##id(int count, int key)					\
 {									\
@@ -117,19 +135,71 @@ TUI_REQUESTS(TUI_INPUT_COMMAND)
 #undef TUI_INPUT_COMMAND
 
 static rl_command_func_t *const tui_input_commands[] = {
-#define TUI_INPUT_COMMAND_PTR(id, help) [TUI_REQ_##id] = tui_input_cmd_##id,
+#define TUI_INPUT_COMMAND_PTR(id, name, help) \
+	[TUI_REQ_##id] = tui_input_cmd_##id,
 	TUI_REQUESTS(TUI_INPUT_COMMAND_PTR)
 #undef TUI_INPUT_COMMAND_PTR
 };
 
-/* Bind seq in the emacs and vi insertion keymaps. */
+/* A printable key that is no command in command mode. */
+static int
+tui_input_cmd_other(int count, int key)
+{
+	(void)count;
+	tui_log_line(tui_input_tui, CHIFFON_LOG_WARNING, NULL, key > ' ' &&
+	    key < 127 ? "not a command key in command mode (F1 lists "
+	    "them; Esc goes back to the request line)" : "not a command "
+	    "key in command mode (Esc goes back to the request line)");
+	return 0;
+}
+
+/* Bind seq in the keymaps of map (TUI_MAP_*). */
 static void
-tui_input_bind(const char *seq, rl_command_func_t *fn)
+tui_input_bind(const char *seq, rl_command_func_t *fn, int map)
 {
 	if (seq == NULL || seq == (const char *)-1 || *seq == '\0')
 		return;
-	rl_bind_keyseq_in_map(seq, fn, emacs_standard_keymap);
-	rl_bind_keyseq_in_map(seq, fn, vi_insertion_keymap);
+	if (map & TUI_MAP_EDIT) {
+		rl_bind_keyseq_in_map(seq, fn, emacs_standard_keymap);
+		rl_bind_keyseq_in_map(seq, fn, vi_insertion_keymap);
+	}
+	if (map & TUI_MAP_CMD)
+		rl_bind_keyseq_in_map(seq, fn, tui_input_cmd_map);
+}
+
+/* Show the prompt for the current mode (or the question asked). */
+static void
+tui_input_set_prompt(struct tui *t)
+{
+	if (tui_input_prompt != NULL)
+		rl_set_prompt(tui_input_prompt);
+	else
+		rl_set_prompt(t->cmd_mode ? TUI_INPUT_CMD_PROMPT :
+		    TUI_INPUT_PROMPT);
+	tui_input_redisplay();
+}
+
+void
+tui_input_mode(struct tui *t, int cmd)
+{
+	if (tui_input_cmd_map == NULL || (cmd != 0) == (t->cmd_mode != 0))
+		return;
+	if (cmd) {
+		tui_input_edit_map = rl_get_keymap();
+		rl_set_keymap(tui_input_cmd_map);
+	} else
+		rl_set_keymap(tui_input_edit_map != NULL ? tui_input_edit_map :
+		    emacs_standard_keymap);
+	t->cmd_mode = cmd != 0;
+	tui_input_set_prompt(t);
+}
+
+void
+tui_input_ask(struct tui *t, const char *question)
+{
+	free(tui_input_prompt);
+	tui_input_prompt = question != NULL ? xstrdup(question) : NULL;
+	tui_input_set_prompt(t);
 }
 
 void
@@ -168,20 +238,59 @@ tui_input_start(struct tui *t)
 		enum tui_request	 req;
 		const char		*cap;
 		const char		*seq;
+		int			 map;
 	} keys[] = {
-#define TUI_INPUT_KEY(id, label, cap, seq) { TUI_REQ_##id, cap, seq },
+#define TUI_INPUT_KEY(id, label, cap, seq, map) \
+		{ TUI_REQ_##id, cap, seq, map },
 		TUI_KEYS(TUI_INPUT_KEY)
 #undef TUI_INPUT_KEY
 	};
+	char	seq[2];
 	size_t	i;
+	int	c;
 
+	tui_input_cmd_map = rl_make_bare_keymap();
+	seq[1] = '\0';
+	for (c = ' '; c < 127; c++) {
+		seq[0] = (char)c;
+		rl_bind_keyseq_in_map(seq, tui_input_cmd_other,
+		    tui_input_cmd_map);
+	}
+	rl_bind_keyseq_in_map("\r", tui_input_cmd_other, tui_input_cmd_map);
 	for (i = 0; i < nitems(keys); i++) {
-		tui_input_bind(keys[i].seq, tui_input_commands[keys[i].req]);
+		tui_input_bind(keys[i].seq, tui_input_commands[keys[i].req],
+		    keys[i].map);
 		if (keys[i].cap != NULL)
 			tui_input_bind(tigetstr(keys[i].cap),
-			    tui_input_commands[keys[i].req]);
+			    tui_input_commands[keys[i].req], keys[i].map);
 	}
 	rl_callback_handler_install(TUI_INPUT_PROMPT, tui_input_line);
+}
+
+/*
+ * Whether a lone ESC byte read is the Esc key: readline in callback mode
+ * waits for the byte after an ESC forever (it may start F5's sequence),
+ * so a lone ESC with nothing following within TUI_INPUT_ESC_MS is handed
+ * to the COMMAND request directly.  A sequence's bytes arrive together;
+ * the rest of one that was cut short is added to in.
+ */
+#define TUI_INPUT_ESC_MS	25
+
+static int
+tui_input_lone_esc(struct tui *t)
+{
+	struct pollfd	pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	ssize_t		n;
+
+	if (t->in_len != 1 || t->in[0] != '\033' ||
+	    RL_ISSTATE(RL_STATE_MULTIKEY | RL_STATE_ISEARCH))
+		return 0;
+	if (poll(&pfd, 1, TUI_INPUT_ESC_MS) <= 0)
+		return 1;
+	n = read(STDIN_FILENO, t->in + 1, sizeof t->in - 1);
+	if (n > 0)
+		t->in_len += (size_t)n;
+	return 0;
 }
 
 void
@@ -192,6 +301,11 @@ tui_input_feed(struct tui *t, const unsigned char *buf, size_t len)
 	memcpy(t->in, buf, len);
 	t->in_len = len;
 	t->in_pos = 0;
+	if (tui_input_lone_esc(t)) {
+		t->in_len = 0;
+		tui_request(t, TUI_REQ_COMMAND, 1, '\033');
+		return;
+	}
 	while (t->in_pos < t->in_len && !t->quit)
 		rl_callback_read_char();
 	t->in_len = t->in_pos = 0;
@@ -200,7 +314,13 @@ tui_input_feed(struct tui *t, const unsigned char *buf, size_t len)
 void
 tui_input_end(struct tui *t)
 {
+	tui_input_mode(t, 0);
+	free(tui_input_prompt);
+	tui_input_prompt = NULL;
 	rl_callback_handler_remove();
+	if (tui_input_cmd_map != NULL)
+		rl_free_keymap(tui_input_cmd_map);
+	tui_input_cmd_map = NULL;
 	clear_history();
 	rl_outstream = NULL;
 	if (tui_input_null != NULL)

@@ -2,58 +2,97 @@
  * tui-keys.h - the requests of the terminal shell and the keys bound to
  * them, as X-macro tables.
  *
- * The help overlay and the readline bindings are both generated from these
- * two tables, so what F1 shows and what the keys do cannot drift apart.
+ * The help overlay, the key bar, the readline bindings and chiffon(1)'s
+ * Keys section (checked by tests/check_tui.c) all come from these two
+ * tables, so what F1 shows and what the keys do cannot drift apart.
  *
- * TUI_REQUESTS(R): R(ID, help text) - one row per thing the user can ask
- * for.  tui-input.c generates one readline command per row.
+ * TUI_REQUESTS(R): R(ID, name, help text) - one row per thing the user
+ * can ask for; name is the word the key bar shows.  tui-input.c
+ * generates one readline command per row.
  *
- * TUI_KEYS(K): K(ID, label, terminfo capability, sequence) - one row per
- * key.  The sequence is bound in readline's keymap; when the capability is
- * not NULL the terminal's own sequence for it (tigetstr) is bound as well,
- * so the key works on terminals whose sequence differs from the xterm one
- * written here.  A row whose label is NULL is bound but not listed in the
- * help (an alternative sequence of a key listed above it).
+ * TUI_KEYS(K): K(ID, label, terminfo capability, sequence, map) - one row
+ * per key.  map says where the key is bound: TUI_MAP_BOTH on the request
+ * line and in command mode, TUI_MAP_EDIT only on the request line,
+ * TUI_MAP_CMD only in command mode.  Plain letters are bound in command
+ * mode only: on the request line every letter is text.  The sequence is
+ * bound in readline's keymap; when the capability is not NULL the
+ * terminal's own sequence for it (tigetstr) is bound as well, so the key
+ * works on terminals whose sequence differs from the xterm one written
+ * here.  A row whose label is NULL is bound but not listed in the help
+ * (an alternative sequence of a key listed above it).
  */
 #ifndef CHIFFON_TUI_KEYS_H
 #define CHIFFON_TUI_KEYS_H
 
 #define TUI_REQUESTS(R)							\
-	R(HELP,		"show or hide this help (? only on an empty "	\
-			"request line)")				\
-	R(QUIT,		"quit chiffon")					\
-	R(SUBMIT,	"submit the request line")			\
-	R(CLEAR,	"clear the request line")			\
-	R(FOCUS,	"move the focus between the plan and log panes")\
-	R(PAGE_UP,	"scroll the focused pane up one page")		\
-	R(PAGE_DOWN,	"scroll the focused pane down one page")	\
-	R(REDRAW,	"redraw the screen")				\
-	R(APPROVE,	"approve the pending plan shown and run it (a "	\
+	R(HELP,		"help",		"show or hide this help (? "	\
 			"only on an empty request line)")		\
-	R(REJECT,	"reject the pending plan shown (F6: reason from "\
-			"the request line; r: empty line only)")
+	R(QUIT,		"quit",		"quit chiffon (asks first "	\
+			"while a run is in progress; C-d only on an "	\
+			"empty request line)")				\
+	R(SUBMIT,	"submit",	"submit the request line (an "	\
+			"empty line does nothing)")			\
+	R(CLEAR,	"clear",	"clear the request line; with "	\
+			"a run in progress, ask to cancel it")		\
+	R(FOCUS,	"focus",	"move the focus between the "	\
+			"plan and log panes")				\
+	R(PAGE_UP,	"up",		"scroll the focused pane up "	\
+			"one page")					\
+	R(PAGE_DOWN,	"down",		"scroll the focused pane down "	\
+			"one page")					\
+	R(REDRAW,	"redraw",	"redraw the screen")		\
+	R(APPROVE,	"approve",	"approve the pending plan "	\
+			"shown and run it (a high-risk plan asks for "	\
+			"a typed confirmation)")			\
+	R(REJECT,	"reject",	"reject the pending plan "	\
+			"shown (the request line's text is the reason)")\
+	R(MODIFY,	"modify",	"make a new version of the "	\
+			"pending plan from the request line's text")	\
+	R(DRY_RUN,	"dry run",	"run every step of the pending "\
+			"plan in check mode (nothing changes)")		\
+	R(RERUN,	"again",	"plan an interrupted request "	\
+			"again (F5 then approves the new plan)")		\
+	R(COMMAND,	"commands",	"enter or leave command mode, "	\
+			"where letters are commands (: only on an "	\
+			"empty request line)")
+
+/* Where a key is bound. */
+#define TUI_MAP_EDIT	1	/* the request line (readline's keymap) */
+#define TUI_MAP_CMD	2	/* command mode */
+#define TUI_MAP_BOTH	(TUI_MAP_EDIT | TUI_MAP_CMD)
 
 #define TUI_KEYS(K)							\
-	K(HELP,		"F1",		"kf1",	"\033OP")		\
-	K(HELP,		NULL,		NULL,	"\033[11~")		\
-	K(HELP,		"?",		NULL,	"?")			\
-	K(QUIT,		"F10",		"kf10",	"\033[21~")		\
-	K(QUIT,		"C-q",		NULL,	"\021")			\
-	K(SUBMIT,	"Enter",	NULL,	"\r")			\
-	K(SUBMIT,	NULL,		NULL,	"\n")			\
-	K(CLEAR,	"C-c",		NULL,	"\003")			\
-	K(FOCUS,	"Tab",		NULL,	"\t")			\
-	K(PAGE_UP,	"PgUp",		"kpp",	"\033[5~")		\
-	K(PAGE_DOWN,	"PgDn",		"knp",	"\033[6~")		\
-	K(REDRAW,	"C-l",		NULL,	"\014")			\
-	K(APPROVE,	"F5",		"kf5",	"\033[15~")		\
-	K(APPROVE,	"a",		NULL,	"a")			\
-	K(REJECT,	"F6",		"kf6",	"\033[17~")		\
-	K(REJECT,	"r",		NULL,	"r")
+	K(HELP,		"F1",	"kf1",	"\033OP",	TUI_MAP_BOTH)	\
+	K(HELP,		NULL,	NULL,	"\033[11~",	TUI_MAP_BOTH)	\
+	K(HELP,		"?",	NULL,	"?",		TUI_MAP_BOTH)	\
+	K(QUIT,		"F10",	"kf10",	"\033[21~",	TUI_MAP_BOTH)	\
+	K(QUIT,		"C-q",	NULL,	"\021",		TUI_MAP_BOTH)	\
+	K(QUIT,		"C-d",	NULL,	"\004",		TUI_MAP_EDIT)	\
+	K(QUIT,		"q",	NULL,	"q",		TUI_MAP_CMD)	\
+	K(SUBMIT,	"Enter", NULL,	"\r",		TUI_MAP_EDIT)	\
+	K(SUBMIT,	NULL,	NULL,	"\n",		TUI_MAP_EDIT)	\
+	K(CLEAR,	"C-c",	NULL,	"\003",		TUI_MAP_BOTH)	\
+	K(FOCUS,	"Tab",	NULL,	"\t",		TUI_MAP_BOTH)	\
+	K(PAGE_UP,	"PgUp",	"kpp",	"\033[5~",	TUI_MAP_BOTH)	\
+	K(PAGE_UP,	"k",	NULL,	"k",		TUI_MAP_CMD)	\
+	K(PAGE_DOWN,	"PgDn",	"knp",	"\033[6~",	TUI_MAP_BOTH)	\
+	K(PAGE_DOWN,	"j",	NULL,	"j",		TUI_MAP_CMD)	\
+	K(REDRAW,	"C-l",	NULL,	"\014",		TUI_MAP_BOTH)	\
+	K(APPROVE,	"F5",	"kf5",	"\033[15~",	TUI_MAP_BOTH)	\
+	K(APPROVE,	"a",	NULL,	"a",		TUI_MAP_CMD)	\
+	K(REJECT,	"F6",	"kf6",	"\033[17~",	TUI_MAP_BOTH)	\
+	K(REJECT,	"r",	NULL,	"r",		TUI_MAP_CMD)	\
+	K(MODIFY,	"F7",	"kf7",	"\033[18~",	TUI_MAP_BOTH)	\
+	K(MODIFY,	"m",	NULL,	"m",		TUI_MAP_CMD)	\
+	K(DRY_RUN,	"F8",	"kf8",	"\033[19~",	TUI_MAP_BOTH)	\
+	K(DRY_RUN,	"d",	NULL,	"d",		TUI_MAP_CMD)	\
+	K(RERUN,	"F9",	"kf9",	"\033[20~",	TUI_MAP_BOTH)	\
+	K(COMMAND,	"Esc",	NULL,	"\033",		TUI_MAP_BOTH)	\
+	K(COMMAND,	":",	NULL,	":",		TUI_MAP_BOTH)
 
 /* TUI_REQ_HELP, TUI_REQ_QUIT, ... */
 enum tui_request {
-#define TUI_REQUEST_ENUM(id, help) TUI_REQ_##id,
+#define TUI_REQUEST_ENUM(id, name, help) TUI_REQ_##id,
 	TUI_REQUESTS(TUI_REQUEST_ENUM)
 #undef TUI_REQUEST_ENUM
 	TUI_REQ__COUNT

@@ -90,12 +90,13 @@ tui_layout_apply(struct tui *t)
 void
 tui_layout_draw_status(struct tui *t)
 {
-	static const char	 keys[] = TUI_STATUS_KEYS;
 	WINDOW			*w = t->w_status;
+	char			*keys;
 	int			 cols, right, used;
 
 	if (w == NULL)
 		return;
+	keys = tui_layout_key_bar(t);
 	cols = getmaxx(w);
 	wbkgdset(w, ' ' | A_REVERSE);
 	werase(w);
@@ -107,14 +108,20 @@ tui_layout_draw_status(struct tui *t)
 	    cols);
 	if (used + right < cols)
 		mvwaddstr(w, 0, cols - right, keys);
+	free(keys);
 	wnoutrefresh(w);
 }
 
-/* A pane's title row: a rule with the name, highlighted when focused. */
+/*
+ * A pane's title row: a rule with the name, highlighted when focused, and
+ * how many lines are out of view above and below (rows: the pane's).
+ */
 static void
 tui_layout_draw_title(WINDOW *w, const char *name, int focused,
-    const struct tui_log *l)
+    const struct tui_log *l, size_t rows)
 {
+	size_t	 first = tui_log_first(l, rows);
+	size_t	 below = l->count > first + rows ? l->count - first - rows : 0;
 	char	*extra = NULL;
 	int	 cols = getmaxx(w);
 
@@ -125,8 +132,13 @@ tui_layout_draw_title(WINDOW *w, const char *name, int focused,
 	wmove(w, 0, 2);
 	tui_text_put(w, name, 0, cols - 4);
 	wattrset(w, A_NORMAL);
-	if (l->scroll > 0)
-		extra = xasprintf(" %zu more below (PgDn) ", l->scroll);
+	if (first > 0 && below > 0)
+		extra = xasprintf(" %zu more above (PgUp), %zu more below "
+		    "(PgDn) ", first, below);
+	else if (first > 0)
+		extra = xasprintf(" %zu more above (PgUp) ", first);
+	else if (below > 0)
+		extra = xasprintf(" %zu more below (PgDn) ", below);
 	if (extra != NULL && (int)strlen(extra) + (int)strlen(name) + 6 < cols) {
 		wmove(w, 0, cols - 2 - (int)strlen(extra));
 		tui_text_put(w, extra, 0, (int)strlen(extra));
@@ -176,13 +188,21 @@ tui_layout_draw_help(struct tui *t)
 void
 tui_layout_draw_panes(struct tui *t)
 {
+	size_t	plan_rows = (size_t)t->geom.plan_h, first;
+
 	if (t->geom.too_small)
 		return;
 	tui_layout_draw_title(t->w_plan_title, " Plan ",
-	    t->focus == TUI_FOCUS_PLAN, &t->plan);
+	    t->focus == TUI_FOCUS_PLAN, &t->plan, plan_rows);
 	tui_log_draw(&t->plan, t->w_plan);
+	/* What of the plan the admin has seen (risky plans need all). */
+	first = tui_log_first(&t->plan, plan_rows);
+	if (first == 0)
+		t->plan_seen_top = 1;
+	if (first + plan_rows >= t->plan.count)
+		t->plan_seen_end = 1;
 	tui_layout_draw_title(t->w_log_title, " Log ",
-	    t->focus == TUI_FOCUS_LOG, &t->log);
+	    t->focus == TUI_FOCUS_LOG, &t->log, (size_t)t->geom.log_h);
 	tui_log_draw(&t->log, t->w_log);
 	if (t->help)
 		tui_layout_draw_help(t);
@@ -215,15 +235,16 @@ char **
 tui_layout_help_lines(void)
 {
 	static const char *const helps[] = {
-#define TUI_LAYOUT_HELP(id, help) help,
+#define TUI_LAYOUT_HELP(id, name, help) help,
 		TUI_REQUESTS(TUI_LAYOUT_HELP)
 #undef TUI_LAYOUT_HELP
 	};
 	static const struct {
 		enum tui_request	 req;
 		const char		*label;
+		int			 map;
 	} keys[] = {
-#define TUI_LAYOUT_KEY(id, label, cap, seq) { TUI_REQ_##id, label },
+#define TUI_LAYOUT_KEY(id, label, cap, seq, map) { TUI_REQ_##id, label, map },
 		TUI_KEYS(TUI_LAYOUT_KEY)
 #undef TUI_LAYOUT_KEY
 	};
@@ -241,16 +262,94 @@ tui_layout_help_lines(void)
 				continue;
 			if (sb.len > 0)
 				strbuf_adds(&sb, ", ");
+			/* Command mode's keys are written "Esc a". */
+			if (keys[k].map == TUI_MAP_CMD)
+				strbuf_adds(&sb, "Esc ");
 			strbuf_adds(&sb, keys[k].label);
 		}
-		lines[n++] = xasprintf("%-12s %s",
+		lines[n++] = xasprintf("%-20s %s",
 		    sb.buf != NULL ? sb.buf : "", helps[r]);
 	}
 	strbuf_free(&sb);
 	lines[n++] = xstrdup("");
 	lines[n++] = xstrdup("Other keys edit the request line as in bash "
-	    "(readline).");
+	    "(readline); letters are always text there.");
 	lines[n++] = xstrdup("Press any key to close this help.");
 	lines[n] = NULL;
 	return lines;
+}
+
+/* The key bar's requests for each state of the shell. */
+static const enum tui_request tui_layout_bar_idle[] = {
+	TUI_REQ_HELP, TUI_REQ_QUIT,
+};
+static const enum tui_request tui_layout_bar_pending[] = {
+	TUI_REQ_APPROVE, TUI_REQ_REJECT, TUI_REQ_MODIFY, TUI_REQ_DRY_RUN,
+};
+
+/* The first labelled key of req bound in map (TUI_MAP_*), or NULL. */
+static const char *
+tui_layout_key_label(enum tui_request req, int map)
+{
+	static const struct {
+		enum tui_request	 req;
+		const char		*label;
+		int			 map;
+	} keys[] = {
+#define TUI_LAYOUT_BAR_KEY(id, label, cap, seq, map) \
+		{ TUI_REQ_##id, label, map },
+		TUI_KEYS(TUI_LAYOUT_BAR_KEY)
+#undef TUI_LAYOUT_BAR_KEY
+	};
+	size_t	k;
+
+	for (k = 0; k < nitems(keys); k++)
+		if (keys[k].req == req && keys[k].label != NULL &&
+		    (keys[k].map & map) != 0 &&
+		    (map != TUI_MAP_CMD || keys[k].map == TUI_MAP_CMD))
+			return keys[k].label;
+	return NULL;
+}
+
+char *
+tui_layout_key_bar(const struct tui *t)
+{
+	static const char *const names[] = {
+#define TUI_LAYOUT_NAME(id, name, help) name,
+		TUI_REQUESTS(TUI_LAYOUT_NAME)
+#undef TUI_LAYOUT_NAME
+	};
+	const enum tui_request	*reqs = tui_layout_bar_idle;
+	size_t			 n = nitems(tui_layout_bar_idle), i;
+	struct strbuf		 sb = { 0 };
+	const char		*label;
+	long long		 task_id;
+	int			 map = TUI_MAP_EDIT;
+
+	if (t->confirm_row != 0)
+		return xstrdup(" Enter confirm  C-c no ");
+	if (t->ask == TUI_ASK_PROMPT)
+		return xstrdup(" Enter send  C-c no answer ");
+	if (t->ask != TUI_ASK_NONE)
+		return xstrdup(" y Enter yes  C-c no ");
+	if (t->cmd_mode) {
+		map = TUI_MAP_CMD;
+		reqs = tui_layout_bar_pending;
+		n = nitems(tui_layout_bar_pending);
+	} else if (tui_plan_pending(t)) {
+		reqs = tui_layout_bar_pending;
+		n = nitems(tui_layout_bar_pending);
+	}
+	strbuf_adds(&sb, " ");
+	/* A step running: the key that cancels it comes first. */
+	if (!t->cmd_mode && tui_exec_running_step(t->exec, &task_id) >= 0 &&
+	    (label = tui_layout_key_label(TUI_REQ_CLEAR, map)) != NULL)
+		strbuf_addf(&sb, "%s cancel  ", label);
+	for (i = 0; i < n; i++) {
+		if ((label = tui_layout_key_label(reqs[i], map)) == NULL)
+			continue;
+		strbuf_addf(&sb, "%s %s  ", label, names[reqs[i]]);
+	}
+	sb.buf[--sb.len] = '\0';
+	return strbuf_detach(&sb);
 }

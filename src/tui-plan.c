@@ -32,25 +32,36 @@
 #include "app.h"
 #include "dispatch.h"
 #include "approve.h"
+#include "audit.h"
+#include "conf.h"
 #include "db.h"
 #include "host.h"
 #include "log.h"
 #include "plan.h"
 #include "request.h"
+#include "runlog.h"
 #include "tui.h"
 #include "util.h"
 #include "vocab.h"
+#include "worker.h"
 
-/* The reason recorded when r rejects a plan (F6 takes the typed one). */
+static void	tui_plan_show(struct tui *, struct plan *);
+
+/* The reason recorded when F6 rejects a plan on an empty request line. */
 #define TUI_PLAN_REJECT_REASON	"rejected in the shell"
 
 /* Forget the pane's request and plan. */
 static void
 tui_plan_clear(struct tui *t)
 {
+	if (t->confirm_row != 0)
+		tui_plan_confirm_cancel(t, NULL);
+	t->plan_seen_top = t->plan_seen_end = 0;
 	free(t->plan_request);
 	free(t->plan_error);
 	free(t->plan_changed);
+	free(t->plan_prompts);
+	t->plan_prompts = NULL;
 	plan_free(t->plan_cur);
 	t->plan_request = t->plan_error = NULL;
 	t->plan_changed = NULL;
@@ -139,13 +150,29 @@ tui_plan_render_hint(struct tui *t)
 		return;
 	}
 	if (tui_plan_pending(t)) {
+		if (t->plan_prompts != NULL) {
+			s = xasprintf("Input: %s ask%s for input when run; the "
+			    "request line will ask (typed hidden).",
+			    t->plan_prompts, strchr(t->plan_prompts, ',') !=
+			    NULL ? "" : "s");
+			tui_log_add(&t->plan, CHIFFON_LOG_WARNING, s);
+			free(s);
+		}
 		if (t->exec != NULL && !tui_exec_done(t->exec))
 			tui_log_add(&t->plan, -1, "Another plan is still "
 			    "running: approve this one once it ended (F5).");
+		else if (t->confirm_row != 0)
+			tui_log_add(&t->plan, CHIFFON_LOG_WARNING, "High risk: "
+			    "type the confirmation on the request line and "
+			    "press Enter (C-c or Esc: do not approve).");
+		else if (plan_confirm_needed(p))
+			tui_log_add(&t->plan, CHIFFON_LOG_WARNING, "High risk: "
+			    "F5 asks for a typed confirmation once every step "
+			    "was shown.  F6 rejects, F7 modifies, F8 dry run.");
 		else
-			tui_log_add(&t->plan, -1, "a or F5: approve and run  "
-			    "r or F6: reject  (a and r on an empty request "
-			    "line)");
+			tui_log_add(&t->plan, -1, "F5: approve and run  F6: "
+			    "reject  F7: modify  F8: dry run  (or Esc, then a, "
+			    "r, m, d)");
 		return;
 	}
 	if (p->status != NULL && strcmp(p->status, "rejected") == 0) {
@@ -234,8 +261,7 @@ tui_plan_request(struct tui *t, const char *text)
 {
 	enum request_error	 why;
 	struct plan		*p;
-	char			*err = NULL, *s;
-	size_t			 i;
+	char			*err = NULL;
 
 	tui_plan_clear(t);
 	t->plan_request = xstrdup(text);
@@ -262,15 +288,7 @@ tui_plan_request(struct tui *t, const char *text)
 	}
 	/* The next request sees changes made to the repository since. */
 	tui_plan_vocab_refresh(t);
-	t->plan_cur = p;
-	t->plan_changed = xcalloc(p->ntasks + 1, sizeof *t->plan_changed);
-	for (i = 0; i < p->ntasks; i++)
-		t->plan_changed[i] = -1;
-	/* The log pane gets the plan as `chiffon plan` prints it. */
-	s = plan_format(p);
-	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
-	free(s);
-	tui_plan_render(t);
+	tui_plan_show(t, p);
 }
 
 int
@@ -310,14 +328,59 @@ tui_plan_refuse(struct tui *t, const char *msg, char *err)
 	return -1;
 }
 
-int
-tui_plan_approve(struct tui *t)
+/* Approve the pending plan and start executing it.  0, or -1 (logged). */
+static int
+tui_plan_approve_now(struct tui *t)
 {
 	struct approve_who	 who = approve_who_current(t->app->conf);
 	struct plan		*p = t->plan_cur;
 	struct db		*db;
-	char			*err = NULL, *s;
+	char			*err = NULL, *s, *agent;
+	long long		 approval;
 	int			 nq = 0;
+
+	if (request_check_env(t->app, 1, &err) != 0 ||
+	    (db = app_db(t->app, &err)) == NULL)
+		return tui_plan_refuse(t, "cannot run plans", err);
+	/* Its tasks are queued for this shell's worker alone. */
+	agent = worker_default_name(t->app->conf);
+	if (dispatch_set_owner(db_pg(db), agent, &err) != 0) {
+		free(agent);
+		return tui_plan_refuse(t, "cannot run plans", err);
+	}
+	free(agent);
+	approval = approve_plan(db_pg(db), p->row_id, &who, &nq, &err);
+	dispatch_set_owner(db_pg(db), NULL, NULL);
+	if (approval < 0)
+		return tui_plan_refuse(t, "approval refused", err);
+	tui_plan_set_status(p, "approved", "queued");
+	s = xasprintf("Plan %lld approved by %s%s%s; %d task%s queued.",
+	    p->plan_id, who.user, who.ssh_client != NULL ? " from " : "",
+	    who.ssh_client != NULL ? who.ssh_client : "", nq,
+	    nq == 1 ? "" : "s");
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
+	free(s);
+	/* The status bar reads t->exec: never leave it dangling. */
+	if (t->exec != NULL) {
+		tui_exec_free(t->exec, NULL);
+		t->exec = NULL;
+	}
+	t->exec = tui_exec_start(t, p->row_id, p->plan_id, &err);
+	if (t->exec == NULL) {
+		dispatch_disown(db_pg(db), p->row_id, NULL);
+		tui_plan_refuse(t, "this shell cannot run the tasks (they "
+		    "stay queued for `chiffon worker`)", err);
+	}
+	tui_plan_render(t);
+	tui_status_refresh(t);
+	return 0;
+}
+
+int
+tui_plan_approve(struct tui *t)
+{
+	struct plan	*p = t->plan_cur;
+	char		*q, *s;
 
 	if (!tui_plan_pending(t))
 		return tui_plan_refuse(t, p != NULL && p->row_id <= 0 ?
@@ -327,26 +390,169 @@ tui_plan_approve(struct tui *t)
 	if (t->exec != NULL && !tui_exec_done(t->exec))
 		return tui_plan_refuse(t, "another plan is still running; "
 		    "approve this one once it ended", NULL);
-	if (request_check_env(t->app, 1, &err) != 0 ||
-	    (db = app_db(t->app, &err)) == NULL)
-		return tui_plan_refuse(t, "cannot run plans", err);
-	if (approve_plan(db_pg(db), p->row_id, &who, &nq, &err) < 0)
-		return tui_plan_refuse(t, "approval refused", err);
-	tui_plan_set_status(p, "approved", "queued");
-	s = xasprintf("Plan %lld approved by %s%s%s; %d task%s queued.",
-	    p->plan_id, who.user, who.ssh_client != NULL ? " from " : "",
-	    who.ssh_client != NULL ? who.ssh_client : "", nq,
-	    nq == 1 ? "" : "s");
+	if ((q = plan_confirm_question(p)) == NULL)
+		return tui_plan_approve_now(t);
+	/* High risk: the whole step list first, then a typed word. */
+	tui_layout_draw_panes(t);
+	if (!t->plan_seen_top || !t->plan_seen_end) {
+		free(q);
+		t->focus = TUI_FOCUS_PLAN;
+		tui_layout_draw_panes(t);
+		return tui_plan_refuse(t, "not approved: read the whole plan "
+		    "first (it has a high-risk step; PgUp/PgDn scroll the plan "
+		    "pane, focused now), then F5 again", NULL);
+	}
+	t->confirm_row = p->row_id;
+	s = xasprintf("%s: ", q);
+	tui_input_ask(t, s);
+	free(s);
+	s = xasprintf("plan %lld: %s (C-c or Esc: do not approve)",
+	    p->plan_id, q);
+	tui_log_line(t, CHIFFON_LOG_WARNING, NULL, s);
+	free(s);
+	free(q);
+	tui_plan_render(t);
+	return 0;
+}
+
+int
+tui_plan_confirm(struct tui *t, const char *text)
+{
+	struct plan	*p = t->plan_cur;
+	int		 ok;
+
+	if (t->confirm_row == 0)
+		return -1;
+	ok = p != NULL && p->row_id == t->confirm_row &&
+	    tui_plan_pending(t) && plan_confirm_ok(p, text);
+	if (!ok) {
+		tui_plan_confirm_cancel(t, NULL);
+		tui_plan_render(t);
+		return tui_plan_refuse(t, "not confirmed (the answer was not "
+		    "yes or the service name): nothing was approved", NULL);
+	}
+	tui_plan_confirm_cancel(t, NULL);
+	return tui_plan_approve_now(t);
+}
+
+void
+tui_plan_confirm_cancel(struct tui *t, const char *why)
+{
+	if (t->confirm_row == 0)
+		return;
+	t->confirm_row = 0;
+	tui_input_ask(t, NULL);
+	if (why != NULL)
+		tui_log_line(t, CHIFFON_LOG_INFO, NULL, why);
+	if (t->plan_cur != NULL)
+		tui_plan_render(t);
+}
+
+/* Show a plan made in the shell: the pane, and the log as `plan` prints. */
+static void
+tui_plan_show(struct tui *t, struct plan *p)
+{
+	size_t	 i;
+	char	*s;
+
+	t->plan_cur = p;
+	t->plan_prompts = plan_prompts(p, conf_get(t->app->conf,
+	    "ansible.repo"));
+	/* Drawing it tells what of it was seen. */
+	t->plan_seen_top = t->plan_seen_end = 0;
+	t->plan_changed = xcalloc(p->ntasks + 1, sizeof *t->plan_changed);
+	for (i = 0; i < p->ntasks; i++)
+		t->plan_changed[i] = -1;
+	s = plan_format(p);
 	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
 	free(s);
-	if (t->exec != NULL)
-		tui_exec_free(t->exec, NULL);
-	t->exec = tui_exec_start(t, p->row_id, p->plan_id, &err);
-	if (t->exec == NULL)
-		tui_plan_refuse(t, "this shell cannot run the tasks (they "
-		    "stay queued for `chiffon worker`)", err);
 	tui_plan_render(t);
-	tui_status_refresh(t);
+}
+
+int
+tui_plan_modify(struct tui *t, const char *amended)
+{
+	struct plan	*p;
+	long long	 row;
+	char		*err = NULL, *s;
+	int		 env = 0;
+
+	if (!tui_plan_pending(t))
+		return tui_plan_refuse(t, "nothing to modify: no plan pending "
+		    "approval is shown", NULL);
+	row = t->plan_cur->row_id;
+	t->planning = 1;
+	tui_watch_stdin(t, 0);
+	p = approve_modify(t->app, row, amended, NULL, NULL, &env, &err);
+	tui_watch_stdin(t, 1);
+	t->planning = 0;
+	if (p == NULL)
+		return tui_plan_refuse(t, "modify refused", err);
+	if (p->row_id <= 0) {
+		plan_free(p);
+		return tui_plan_refuse(t, "the amended request leaves "
+		    "questions: the plan is unchanged", NULL);
+	}
+	s = xasprintf("modified: %s", amended);
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
+	free(s);
+	tui_plan_clear(t);
+	t->plan_request = xstrdup(amended);
+	tui_plan_show(t, p);
+	return 0;
+}
+
+/* An output line of a dry run: into the log pane. */
+static void
+tui_plan_dry_line(struct runlog *rl, int stream, const char *line,
+    size_t len, void *data)
+{
+	char	*s = xstrndup(line, len);
+
+	(void)rl;
+	(void)stream;
+	s[strcspn(s, "\r\n")] = '\0';
+	tui_log_line(data, CHIFFON_LOG_INFO, NULL, s);
+	free(s);
+}
+
+int
+tui_plan_dry_run(struct tui *t)
+{
+	struct approve_dry	*dry = NULL;
+	const struct plan	*p = t->plan_cur;
+	char			*err = NULL, *s;
+	size_t			 i;
+	int			 nbad;
+
+	if (!tui_plan_pending(t))
+		return tui_plan_refuse(t, "nothing to dry-run: no plan pending "
+		    "approval is shown", NULL);
+	if (t->exec != NULL && !tui_exec_done(t->exec))
+		return tui_plan_refuse(t, "a plan is running; dry-run this "
+		    "one once it ended", NULL);
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, "dry run (check mode, "
+	    "nothing changes)...");
+	tui_layout_draw_panes(t);
+	t->planning = 1;
+	tui_watch_stdin(t, 0);
+	nbad = approve_dry_run(t->app, p, tui_plan_dry_line, t, &dry, &err);
+	tui_watch_stdin(t, 1);
+	t->planning = 0;
+	if (nbad < 0)
+		return tui_plan_refuse(t, "dry run failed", err);
+	for (i = 0; i < p->ntasks; i++) {
+		s = xasprintf("==> dry run step %d %s: %s  would change=%lld "
+		    "failed=%lld", dry[i].step, p->tasks[i].playbook != NULL ?
+		    p->tasks[i].playbook : "-", dry[i].status, dry[i].changed,
+		    dry[i].failed);
+		tui_log_line(t, nbad > 0 ? CHIFFON_LOG_WARNING :
+		    CHIFFON_LOG_INFO, NULL, s);
+		free(s);
+	}
+	approve_dry_free(dry, p->ntasks);
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, "dry run done: the plan is "
+	    "still pending approval");
 	return 0;
 }
 
@@ -413,11 +619,107 @@ tui_plan_step(struct tui *t, long long plan_row, size_t i, const char *st,
 	tui_status_refresh(t);
 }
 
+int
+tui_plan_interrupt(struct tui *t, const char *why)
+{
+	int	n;
+
+	if (t->exec == NULL)
+		return 0;
+	n = tui_exec_interrupt(t->exec, why);
+	t->exec = NULL;
+	return n;
+}
+
+static const char tui_plan_sql_interrupted[] =
+	"SELECT t.id, to_char(t.status_changed_at, 'HH24:MI'),"
+	" coalesce(p.amendment, r.text), t.playbook"
+	" FROM tasks t JOIN plans p ON p.id = t.plan_id"
+	" JOIN requests r ON r.id = p.request_id"
+	" WHERE t.status = 'interrupted' AND NOT EXISTS (SELECT 1 FROM"
+	" approvals a WHERE a.at > t.status_changed_at)"
+	" ORDER BY t.status_changed_at DESC, t.step LIMIT 1";
+
+void
+tui_plan_interrupted_notice(struct tui *t)
+{
+	struct db	*db = app_db(t->app, NULL);
+	struct worker	*w;
+	PGresult	*res;
+	char		*s, *err = NULL;
+
+	/* What a shell killed mid-run left queued for itself. */
+	if (db != NULL && (w = worker_new(t->app, NULL, &err)) != NULL) {
+		if (worker_sweep_orphans(w, &err) < 0) {
+			s = xasprintf("looking for plans of vanished shells: %s",
+			    err);
+			tui_log_line(t, CHIFFON_LOG_WARNING, NULL, s);
+			free(s);
+			free(err);
+		}
+		worker_free(w);
+	} else
+		free(err);
+	if (db == NULL || (res = dispatch_query(db_pg(db),
+	    tui_plan_sql_interrupted, 0, NULL, NULL)) == NULL)
+		return;
+	if (PQntuples(res) == 1) {
+		free(t->rerun_text);
+		t->rerun_text = xstrdup(PQgetvalue(res, 0, 2));
+		s = xasprintf("task %s (%s) was interrupted at %s; F9 to run "
+		    "it again (a new plan, approved with F5)",
+		    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 3),
+		    PQgetvalue(res, 0, 1));
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, s);
+		tui_log_add(&t->plan, CHIFFON_LOG_WARNING, s);
+		free(s);
+	}
+	PQclear(res);
+}
+
+char *
+tui_plan_cancel_question(const struct tui *t, size_t i)
+{
+	const struct plan	*p = t->plan_cur;
+
+	if (p != NULL && t->exec != NULL && p->row_id ==
+	    tui_exec_plan(t->exec) && i < p->ntasks)
+		return xasprintf("cancel step %d (%s)? y/N ", p->tasks[i].step,
+		    p->tasks[i].playbook != NULL ? p->tasks[i].playbook : "-");
+	return xasprintf("cancel step %zu of plan %lld? y/N ", i + 1,
+	    t->exec != NULL ? tui_exec_plan_id(t->exec) : 0LL);
+}
+
+int
+tui_plan_rerun(struct tui *t)
+{
+	char	*text = t->rerun_text, *s;
+
+	if (text == NULL)
+		return tui_plan_refuse(t, "no interrupted task to run again",
+		    NULL);
+	t->rerun_text = NULL;
+	s = xasprintf("request (again): %s", text);
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
+	free(s);
+	tui_plan_request(t, text);
+	free(text);
+	return 0;
+}
+
 void
 tui_plan_end(struct tui *t)
 {
-	if (t->exec != NULL)
-		tui_exec_free(t->exec, "the shell quit while the plan ran");
+	char	*why;
+
+	free(t->rerun_text);
+	t->rerun_text = NULL;
+	if (t->exec != NULL) {
+		why = xasprintf("canceled: %s quit the shell while the plan "
+		    "ran", audit_actor());
+		tui_exec_free(t->exec, why);
+		free(why);
+	}
 	t->exec = NULL;
 	tui_plan_clear(t);
 	/* A refresh still in flight finishes without the shell. */

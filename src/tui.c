@@ -24,11 +24,13 @@
 #include <readline/history.h>
 
 #include "app.h"
+#include "audit.h"
 #include "conf.h"
 #include "db.h"
 #include "log.h"
 #include "loop.h"
 #include "plugins.h"
+#include "spawn.h"
 #include "tui.h"
 #include "util.h"
 
@@ -42,7 +44,8 @@
 /*
  * The status bar's text for the current state.  When it and the key hint
  * are wider than the screen, the repository path is shortened from the
- * left ("...homelab"), so the database and run state stay visible.
+ * left ("...homelab"), so the database and run state stay visible; when
+ * that is not enough the plugin count goes.
  * Caller frees.
  */
 static char *
@@ -52,7 +55,7 @@ tui_status_text(struct tui *t)
 	struct app		*app = t->app;
 	const char		*repo = conf_get(app->conf, "ansible.repo");
 	const char		*shown, *db;
-	char			*real = NULL, *s, *run = NULL, *tail;
+	char			*real = NULL, *s, *run = NULL, *tail, *keys;
 	int			 nplugins = 0;
 	long			 avail, keep, plen;
 
@@ -73,11 +76,23 @@ tui_status_text(struct tui *t)
 	    app->db == NULL ? "" : db_is_embedded(app->db) ? "embedded, " :
 	    "server, ", db, nplugins, run != NULL ? "  " : "",
 	    run != NULL ? run : "");
-	/* Leave room for the key hint as well. */
+	/* Leave room for the key bar as well: it goes before the plugins. */
+	keys = tui_layout_key_bar(t);
 	avail = (long)t->geom.cols - (long)(sizeof head - 1) -
-	    (long)strlen(tail) - (long)(sizeof TUI_STATUS_KEYS - 1) - 1;
+	    (long)strlen(tail) - (long)strlen(keys) - 1;
+	if (avail < 11) {
+		free(tail);
+		tail = xasprintf("%s  db: %s%s%s%s",
+		    repo != NULL && real == NULL ? " (not found)" : "",
+		    app->db == NULL ? "" : db_is_embedded(app->db) ?
+		    "embedded, " : "server, ", db, run != NULL ? "  " : "",
+		    run != NULL ? run : "");
+		avail = (long)t->geom.cols - (long)(sizeof head - 1) -
+		    (long)strlen(tail) - (long)strlen(keys) - 1;
+	}
+	free(keys);
 	plen = (long)strlen(shown);
-	keep = avail - 3 > 12 ? avail - 3 : 12;
+	keep = avail - 3 > 8 ? avail - 3 : 8;
 	if (t->geom.cols > 0 && plen > avail && keep < plen)
 		s = xasprintf("%s...%s%s", head, shown + (plen - keep), tail);
 	else
@@ -92,14 +107,18 @@ tui_status_text(struct tui *t)
 static void
 tui_status_update(struct tui *t, int draw)
 {
-	char	*s = tui_status_text(t);
+	char	*s = tui_status_text(t), *keys = tui_layout_key_bar(t);
 
-	if (t->status != NULL && strcmp(s, t->status) == 0) {
+	if (t->status != NULL && strcmp(s, t->status) == 0 &&
+	    t->status_keys != NULL && strcmp(keys, t->status_keys) == 0) {
 		free(s);
+		free(keys);
 		return;
 	}
 	free(t->status);
 	t->status = s;
+	free(t->status_keys);
+	t->status_keys = keys;
 	if (draw && !t->geom.too_small) {
 		tui_layout_draw_status(t);
 		tui_input_redisplay();
@@ -223,22 +242,149 @@ tui_focused(struct tui *t, size_t *rows)
 static int
 tui_do_help(struct tui *t, int count, int key)
 {
-	if (key == '?' && rl_end > 0)
+	if (key == '?' && rl_end > 0 && !t->cmd_mode)
 		return rl_insert(count, key);
 	t->help = !t->help;
 	tui_layout_draw(t);
 	return 0;
 }
 
+/*
+ * Ask a y/N question on the request line (what was typed is kept in the
+ * history); the answer comes through tui_submit.
+ */
+static void
+tui_ask(struct tui *t, enum tui_ask ask, const char *question)
+{
+	tui_input_mode(t, 0);
+	if (rl_end > 0)
+		add_history(rl_line_buffer);
+	rl_replace_line("", 0);
+	rl_point = rl_mark = 0;
+	t->ask = ask;
+	tui_input_ask(t, question);
+	tui_status_refresh(t);
+}
+
+static void
+tui_ask_end(struct tui *t)
+{
+	t->ask = TUI_ASK_NONE;
+	tui_input_ask(t, NULL);
+	tui_status_refresh(t);
+}
+
+/* Whether a plan is executing now. */
+static int
+tui_running(const struct tui *t)
+{
+	return t->exec != NULL && !tui_exec_done(t->exec);
+}
+
+/* Cancel the step asked about. */
+static void
+tui_cancel_step(struct tui *t)
+{
+	char	*err = NULL, *msg;
+
+	if (!tui_running(t) || tui_exec_cancel_task(t->exec, t->ask_task,
+	    &err) != 0) {
+		msg = xasprintf("nothing canceled: %s", err != NULL ? err :
+		    "the step is no longer running");
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, msg);
+		free(msg);
+		free(err);
+		return;
+	}
+	msg = xasprintf("task %lld: canceled by %s; stopping its "
+	    "ansible-playbook (SIGINT, then SIGTERM and SIGKILL)",
+	    t->ask_task, audit_actor());
+	tui_log_line(t, CHIFFON_LOG_WARNING, NULL, msg);
+	free(msg);
+}
+
+/* The number of bytes at the end of s that are in set. */
+static size_t
+strspn_end(const char *s, const char *set)
+{
+	size_t	n = strlen(s), k = 0;
+
+	while (k < n && strchr(set, s[n - 1 - k]) != NULL)
+		k++;
+	return k;
+}
+
+void
+tui_prompt(struct tui *t, const char *text)
+{
+	char	*q;
+
+	if (t->ask != TUI_ASK_NONE || t->confirm_row != 0) {
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "the playbook waits "
+		    "for an answer: answer the question asked first");
+		return;
+	}
+	q = xasprintf("ansible asks: %.*s (typed hidden; Enter sends it) ",
+	    (int)(strlen(text) - strspn_end(text, " ")), text);
+	tui_ask(t, TUI_ASK_PROMPT, q);
+	free(q);
+	tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "the playbook waits for "
+	    "an answer: type it on the request line (C-c: no answer)");
+}
+
+/* The answer to the question asked (tui_ask). */
+static void
+tui_ask_answer(struct tui *t, const char *line)
+{
+	enum tui_ask	 ask = t->ask;
+	char		*err = NULL, *msg;
+	int		 yes;
+
+	if (ask == TUI_ASK_PROMPT) {
+		/* As typed, to the playbook's terminal alone. */
+		tui_ask_end(t);
+		if (spawn_prompt_answer(line, &err) != 0) {
+			msg = xasprintf("answer not sent: %s", err);
+			tui_log_line(t, CHIFFON_LOG_WARNING, NULL, msg);
+			free(msg);
+			free(err);
+		} else
+			tui_log_line(t, CHIFFON_LOG_INFO, NULL, "answer sent "
+			    "to the playbook");
+		return;
+	}
+	while (*line == ' ' || *line == '\t')
+		line++;
+	yes = *line == 'y' || *line == 'Y';
+	tui_ask_end(t);
+	if (!yes) {
+		tui_log_line(t, CHIFFON_LOG_INFO, NULL, ask == TUI_ASK_QUIT ?
+		    "not quitting" : "not canceled: the step goes on");
+		return;
+	}
+	if (ask == TUI_ASK_CANCEL)
+		tui_cancel_step(t);
+	else if (ask == TUI_ASK_QUIT)
+		t->quit = 1;
+}
+
 static int
 tui_do_quit(struct tui *t, int count, int key)
 {
-	if (t->exec != NULL && !tui_exec_done(t->exec) && !t->quit_asked) {
-		/* Ask once: quitting cancels what has not run yet. */
-		t->quit_asked = 1;
-		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "a plan is "
-		    "running: quit again to stop it (its unfinished steps "
-		    "are canceled) and leave");
+	char	*q;
+
+	/* C-d deletes a character, and quits only an empty line. */
+	if (key == '\004' && rl_end > 0)
+		return rl_delete(count, key);
+	tui_input_mode(t, 0);
+	if (t->ask != TUI_ASK_NONE || t->confirm_row != 0)
+		return 0;
+	if (tui_running(t)) {
+		/* Quitting cancels the plan: ask first. */
+		q = xasprintf("plan %lld is running: quit and cancel it? y/N ",
+		    tui_exec_plan_id(t->exec));
+		tui_ask(t, TUI_ASK_QUIT, q);
+		free(q);
 		return 0;
 	}
 	t->quit = 1;
@@ -254,6 +400,32 @@ tui_do_submit(struct tui *t, int count, int key)
 static int
 tui_do_clear(struct tui *t, int count, int key)
 {
+	long long	 task_id;
+	char		*q;
+	int		 step;
+
+	if (t->ask == TUI_ASK_PROMPT) {
+		tui_ask_end(t);
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "not answered: the "
+		    "playbook still waits (C-c again asks to cancel the step)");
+		return 0;
+	}
+	if (t->ask != TUI_ASK_NONE) {
+		tui_ask_answer(t, "n");
+		return 0;
+	}
+	if (t->confirm_row != 0)
+		tui_plan_confirm_cancel(t, "approval not confirmed: nothing "
+		    "was approved");
+	else if ((step = tui_exec_running_step(t->exec, &task_id)) >= 0) {
+		/* A run in progress: C-c asks to cancel it. */
+		t->ask_task = task_id;
+		q = tui_plan_cancel_question(t, (size_t)step);
+		tui_ask(t, TUI_ASK_CANCEL, q);
+		free(q);
+		return 0;
+	}
+	tui_input_mode(t, 0);
 	rl_replace_line("", 0);
 	rl_point = rl_mark = 0;
 	tui_input_redisplay();
@@ -302,37 +474,113 @@ tui_do_redraw(struct tui *t, int count, int key)
 	return 0;
 }
 
-/* a and r act only on an empty request line with a pending plan shown. */
+/*
+ * After a plan command: back to the request line (a command letter acts
+ * once), the panes and the key bar drawn again.
+ */
 static int
-tui_typed(struct tui *t, int key, int letter)
+tui_done_command(struct tui *t)
 {
-	return key == letter && (rl_end > 0 || !tui_plan_pending(t));
+	tui_input_mode(t, 0);
+	tui_layout_draw_panes(t);
+	tui_status_refresh(t);
+	return 0;
 }
 
 static int
 tui_do_approve(struct tui *t, int count, int key)
 {
-	if (tui_typed(t, key, 'a'))
-		return rl_insert(count, key);
-	tui_plan_approve(t);
-	tui_layout_draw_panes(t);
-	return 0;
+	tui_input_mode(t, 0);
+	if (t->confirm_row != 0) {
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "type the "
+		    "confirmation on the request line and press Enter (C-c "
+		    "or Esc: do not approve)");
+		return 0;
+	}
+	if (tui_plan_approve(t) == 0 && t->confirm_row != 0) {
+		/* Asking: the line is the answer, what was typed is kept. */
+		if (rl_end > 0)
+			add_history(rl_line_buffer);
+		rl_replace_line("", 0);
+		rl_point = rl_mark = 0;
+	}
+	return tui_done_command(t);
+}
+
+/* The request line's text (NULL when empty).  Caller frees. */
+static char *
+tui_line_text(void)
+{
+	const char	*p = rl_line_buffer;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return rl_end > 0 && *p != '\0' ? xstrdup(p) : NULL;
 }
 
 static int
 tui_do_reject(struct tui *t, int count, int key)
 {
-	char	*reason = NULL;
+	char	*reason = tui_line_text();
 
-	if (tui_typed(t, key, 'r'))
-		return rl_insert(count, key);
-	/* F6 takes the reason from the request line. */
-	if (key != 'r' && rl_end > 0 && tui_plan_pending(t))
-		reason = xstrdup(rl_line_buffer);
-	if (tui_plan_reject(t, reason) == 0 && reason != NULL)
+	if (t->confirm_row != 0)
+		tui_plan_confirm_cancel(t, "approval not confirmed");
+	else if (tui_plan_reject(t, reason) == 0 && reason != NULL)
 		tui_do_clear(t, count, key);
 	free(reason);
-	tui_layout_draw_panes(t);
+	return tui_done_command(t);
+}
+
+static int
+tui_do_modify(struct tui *t, int count, int key)
+{
+	char	*text = tui_line_text();
+
+	if (t->confirm_row != 0)
+		tui_plan_confirm_cancel(t, "approval not confirmed");
+	if (text == NULL)
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "modify: type the "
+		    "request as it should now read on the request line, "
+		    "then F7");
+	else if (tui_plan_modify(t, text) == 0)
+		tui_do_clear(t, count, key);
+	free(text);
+	return tui_done_command(t);
+}
+
+static int
+tui_do_dry_run(struct tui *t, int count, int key)
+{
+	if (t->confirm_row != 0)
+		tui_plan_confirm_cancel(t, "approval not confirmed");
+	tui_input_mode(t, 0);
+	tui_plan_dry_run(t);
+	return tui_done_command(t);
+}
+
+static int
+tui_do_rerun(struct tui *t, int count, int key)
+{
+	if (t->confirm_row != 0)
+		tui_plan_confirm_cancel(t, "approval not confirmed");
+	tui_input_mode(t, 0);
+	tui_plan_rerun(t);
+	return tui_done_command(t);
+}
+
+/* Esc, or : on an empty request line: enter or leave command mode. */
+static int
+tui_do_command(struct tui *t, int count, int key)
+{
+	if (key == ':' && !t->cmd_mode && rl_end > 0)
+		return rl_insert(count, key);
+	if (t->confirm_row != 0) {
+		tui_plan_confirm_cancel(t, "approval not confirmed: nothing "
+		    "was approved");
+		return tui_done_command(t);
+	}
+	tui_input_mode(t, !t->cmd_mode);
+	tui_status_refresh(t);
 	return 0;
 }
 
@@ -348,6 +596,10 @@ static int (*const tui_handlers[])(struct tui *, int, int) = {
 	[TUI_REQ_REDRAW] = tui_do_redraw,
 	[TUI_REQ_APPROVE] = tui_do_approve,
 	[TUI_REQ_REJECT] = tui_do_reject,
+	[TUI_REQ_MODIFY] = tui_do_modify,
+	[TUI_REQ_DRY_RUN] = tui_do_dry_run,
+	[TUI_REQ_RERUN] = tui_do_rerun,
+	[TUI_REQ_COMMAND] = tui_do_command,
 };
 
 int
@@ -364,20 +616,38 @@ tui_submit(struct tui *t, const char *line)
 	const char	*p;
 	char		*msg;
 
-	if (line == NULL) {		/* C-d on an empty line */
+	if (line == NULL) {		/* end of input */
 		tui_do_quit(t, 1, 0);
+		return;
+	}
+	if (t->ask != TUI_ASK_NONE) {
+		tui_ask_answer(t, line);
+		return;
+	}
+	if (t->confirm_row != 0) {
+		/* The answer to the confirmation: never a request. */
+		tui_plan_confirm(t, line);
+		tui_layout_draw_panes(t);
+		tui_status_refresh(t);
 		return;
 	}
 	for (p = line; *p == ' ' || *p == '\t'; p++)
 		/* nothing */;
-	if (*p == '\0')
+	if (*p == '\0') {
+		/* Never an approval: say which key is. */
+		if (tui_plan_pending(t))
+			tui_log_line(t, CHIFFON_LOG_INFO, NULL, "an empty line "
+			    "approves nothing: F5 approves the plan shown, "
+			    "F6 rejects it");
 		return;
+	}
 	add_history(line);
 	msg = xasprintf("request: %s", p);
 	tui_log_line(t, CHIFFON_LOG_INFO, NULL, msg);
 	free(msg);
 	tui_plan_request(t, p);
 	tui_layout_draw_panes(t);
+	tui_status_refresh(t);
 }
 
 /* -- terminal and signals ------------------------------------------------- */
@@ -406,7 +676,9 @@ tui_stdin_cb(int fd, int revents, void *data)
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return 0;
 	if (n <= 0) {
-		/* The terminal went away (hang-up): leave quietly. */
+		/* The terminal went away: a hang-up. */
+		if (t->signo == 0)
+			t->signo = SIGHUP;
 		t->quit = 1;
 		t->watch_stdin = 0;
 		return 1;
@@ -447,6 +719,11 @@ tui_signal_cb(int fd, int revents, void *data)
 	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGWINCH)
 			winch = 1;
+		else if (t->signo == 0) {
+			/* SIGTERM, SIGHUP (the SSH session gone), SIGINT. */
+			t->signo = (int)si.ssi_signo;
+			t->quit = 1;
+		}
 	}
 	if (winch)
 		tui_resize(t);
@@ -454,6 +731,26 @@ tui_signal_cb(int fd, int revents, void *data)
 }
 
 /* -- running -------------------------------------------------------------- */
+
+/* The name of a signal that ends the shell. */
+static const char *
+sigabbrev(int signo)
+{
+	static const struct {
+		int		 signo;
+		const char	*name;
+	} names[] = {
+		{ SIGTERM, "SIGTERM" },
+		{ SIGHUP, "SIGHUP" },
+		{ SIGINT, "SIGINT" },
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(names); i++)
+		if (names[i].signo == signo)
+			return names[i].name;
+	return "a signal";
+}
 
 static void
 tui_colors(void)
@@ -472,8 +769,9 @@ tui_plan_intro(struct tui *t)
 {
 	tui_log_add(&t->plan, -1, "Type a request below and press Enter, "
 	    "for example: deploy uptime kuma");
-	tui_log_add(&t->plan, -1, "Its plan is shown here; a or F5 approves "
-	    "and runs it, r or F6 rejects it.  F1 shows the keys.");
+	tui_log_add(&t->plan, -1, "Its plan is shown here; F5 approves and "
+	    "runs it, F6 rejects it (or Esc, then a or r).  F1 shows the "
+	    "keys.");
 }
 
 int
@@ -482,7 +780,8 @@ tui_run(struct app *app)
 	struct tui	 t;
 	SCREEN		*screen;
 	sigset_t	 winch, oldmask;
-	int		 rc = EXIT_OK, loop_errno = 0;
+	char		*why;
+	int		 rc = EXIT_OK, loop_errno = 0, interrupted = 0;
 
 	memset(&t, 0, sizeof t);
 	t.app = app;
@@ -492,9 +791,16 @@ tui_run(struct app *app)
 	tui_log_init(&t.log, TUI_LOG_LINES);
 	tui_log_init(&t.plan, TUI_PLAN_LINES);
 
-	/* SIGWINCH arrives through a signalfd, never as a handler. */
+	/*
+	 * SIGWINCH, and the signals that end the shell (which first stops
+	 * and records a running plan as interrupted), arrive through a
+	 * signalfd, never as a handler.
+	 */
 	sigemptyset(&winch);
 	sigaddset(&winch, SIGWINCH);
+	sigaddset(&winch, SIGTERM);
+	sigaddset(&winch, SIGHUP);
+	sigaddset(&winch, SIGINT);
 	sigprocmask(SIG_BLOCK, &winch, &oldmask);
 	t.sigfd = signalfd(-1, &winch, SFD_NONBLOCK | SFD_CLOEXEC);
 
@@ -525,6 +831,7 @@ tui_run(struct app *app)
 		tui_log_line(&t, CHIFFON_LOG_WARNING, NULL, "signalfd failed: "
 		    "the screen will not follow size changes");
 	tui_plan_intro(&t);
+	tui_plan_interrupted_notice(&t);
 	tui_plan_vocab_refresh(&t);
 	tui_status_update(&t, 0);
 	if (app->db != NULL)
@@ -549,6 +856,16 @@ tui_run(struct app *app)
 
 	/* A plan still running is stopped while the screen is there. */
 	tui_watch_stdin(&t, 0);
+	if (t.signo != 0) {
+		why = xasprintf("the shell got %s%s", sigabbrev(t.signo),
+		    t.signo == SIGHUP ? " (the terminal or SSH session went "
+		    "away)" : "");
+		if (tui_plan_interrupt(&t, why) > 0)
+			interrupted = 1;
+		free(why);
+		rc = 128 + t.signo;
+	} else if (t.exec != NULL && !tui_exec_done(t.exec))
+		rc = EXIT_FAIL;		/* quit canceled a running plan */
 	tui_plan_end(&t);
 	log_set_sink(NULL, NULL);
 	if (t.watch_stdin > 0)
@@ -563,9 +880,12 @@ tui_run(struct app *app)
 	tui_layout_free(&t);
 	endwin();
 	delscreen(screen);
-	if (rc == EXIT_FAIL)
+	if (loop_errno != 0)
 		fprintf(stderr, "chiffon: the event loop failed: %s\n",
 		    strerror(loop_errno));
+	if (interrupted)
+		fprintf(stderr, "chiffon: %s: the running plan was stopped "
+		    "and recorded as interrupted\n", sigabbrev(t.signo));
 out:
 	if (t.logfile != NULL)
 		fclose(t.logfile);
@@ -575,5 +895,6 @@ out:
 	tui_log_free(&t.log);
 	tui_log_free(&t.plan);
 	free(t.status);
+	free(t.status_keys);
 	return rc;
 }

@@ -92,6 +92,15 @@ struct tui_geom {
 
 void	 tui_layout_compute(int rows, int cols, struct tui_geom *);
 
+/* What a y/N question on the request line is about. */
+enum tui_ask {
+	TUI_ASK_NONE,
+	TUI_ASK_CANCEL,		/* cancel the running step? */
+	TUI_ASK_QUIT,		/* quit (canceling the running plan)? */
+	TUI_ASK_PROMPT,		/* ansible-playbook waits at a prompt: the
+				   answer, typed hidden */
+};
+
 /* Which pane PgUp/PgDn scroll. */
 enum tui_focus {
 	TUI_FOCUS_PLAN,
@@ -102,9 +111,6 @@ enum tui_focus {
  * The shell's state: one per process (readline and curses are process-wide
  * themselves), owned by tui_run.
  */
-/* The key hint at the right of the status bar, where it fits. */
-#define TUI_STATUS_KEYS " F1 help  C-q quit "
-
 struct vocab;
 struct tui_vocab_job;
 
@@ -126,16 +132,27 @@ struct tui {
 	char		*plan_error;	/* why it has no plan, or NULL */
 	struct plan	*plan_cur;	/* its plan, or NULL */
 	long long	*plan_changed;	/* per step: changed count, or -1 */
+	char		*plan_prompts;	/* steps that ask for input, or NULL */
 	int		 planning;	/* request_plan is running */
 	struct vocab	*vocab;		/* catalog of the last refresh, or NULL */
 	struct tui_vocab_job *vocab_job; /* refresh in flight, or NULL */
 	struct tui_exec	*exec;		/* the approved plan executing */
-	int		 quit_asked;	/* C-q once while a plan runs */
+	enum tui_ask	 ask;		/* a y/N question on the request line */
+	long long	 ask_task;	/* TUI_ASK_CANCEL: the task */
+	int		 plan_seen_top;	/* the pane's first line was shown */
+	int		 plan_seen_end;	/* and its last one */
+	long long	 confirm_row;	/* plan row whose approval is being
+					   confirmed on the request line, or 0 */
+	char		*confirm_word;	/* the service name accepted too */
+	int		 cmd_mode;	/* command mode (tui-keys.h) */
+	int		 signo;		/* SIGTERM, SIGHUP... that ends it */
+	char		*rerun_text;	/* request of an interrupted task */
 	enum tui_focus	 focus;
 	int		 help;		/* help overlay shown */
 	int		 quit;		/* leave the loop */
 
 	char		*status;	/* status bar text, set by tui.c */
+	char		*status_keys;	/* the key bar it was drawn with */
 	FILE		*logfile;	/* data_dir/chiffon.log, or NULL */
 
 	int		 sigfd;		/* signalfd for SIGWINCH */
@@ -162,6 +179,11 @@ void	 tui_layout_draw_panes(struct tui *);
 /* Lines of the help overlay, generated from tui-keys.h.  NULL-terminated;
  * caller frees each and the array. */
 char	**tui_layout_help_lines(void);
+/*
+ * The key bar at the right of the status bar for the shell's state (a
+ * plan pending, command mode), generated from tui-keys.h.  Caller frees.
+ */
+char	*tui_layout_key_bar(const struct tui *);
 
 /* tui-input.c: readline on the request line. */
 
@@ -175,6 +197,10 @@ void	 tui_input_end(struct tui *);
 void	 tui_input_feed(struct tui *, const unsigned char *buf, size_t len);
 /* Draw prompt and line into the request window, cursor included. */
 void	 tui_input_redisplay(void);
+/* Enter (cmd non-zero) or leave command mode: its keymap and prompt. */
+void	 tui_input_mode(struct tui *, int cmd);
+/* Ask question as the request line's prompt (NULL: the usual prompt). */
+void	 tui_input_ask(struct tui *, const char *question);
 
 /* tui-plan.c: the plan/review pane. */
 
@@ -182,8 +208,21 @@ void	 tui_input_redisplay(void);
 void	 tui_plan_request(struct tui *, const char *text);
 /* Non-zero when the pane shows a stored plan pending approval. */
 int	 tui_plan_pending(const struct tui *);
-/* Approve the plan shown and start executing it.  0, or -1 (logged). */
+/*
+ * Approve the plan shown and start executing it.  A plan that needs a
+ * typed confirmation (plan_confirm_needed) is approved only when its
+ * whole step list was shown; then the request line asks for the word
+ * and tui_plan_confirm approves.  0, or -1 (logged).
+ */
 int	 tui_plan_approve(struct tui *);
+/* The admin typed text at the confirmation prompt.  0, or -1 (logged). */
+int	 tui_plan_confirm(struct tui *, const char *text);
+/* Stop asking for a confirmation (nothing approved). */
+void	 tui_plan_confirm_cancel(struct tui *, const char *why);
+/* A new version of the pending plan from amended text.  0, or -1. */
+int	 tui_plan_modify(struct tui *, const char *amended);
+/* Dry run of the pending plan (check mode).  0, or -1 (logged). */
+int	 tui_plan_dry_run(struct tui *);
 /* Reject the plan shown with reason.  0, or -1 (logged). */
 int	 tui_plan_reject(struct tui *, const char *reason);
 /* Fill the pane again from the plan and its steps' states. */
@@ -196,6 +235,20 @@ void	 tui_plan_step(struct tui *, long long plan_row, size_t index,
 	    const char *status, long long changed);
 /* Free the pane's plan (the shell is ending). */
 void	 tui_plan_end(struct tui *);
+/*
+ * The shell goes away (signal or hang-up, why says which): a plan still
+ * executing is interrupted (tui_exec_interrupt).  The tasks interrupted.
+ */
+int	 tui_plan_interrupt(struct tui *, const char *why);
+/*
+ * At start: the last interrupted task since the last approval, offered
+ * to be run again (t->rerun_text; "task N was interrupted at HH:MM").
+ */
+void	 tui_plan_interrupted_notice(struct tui *);
+/* "cancel step N (x.yml)? y/N " for step index i running.  Caller frees. */
+char	*tui_plan_cancel_question(const struct tui *, size_t i);
+/* F9: plan the interrupted request again.  0, or -1 (logged). */
+int	 tui_plan_rerun(struct tui *);
 /*
  * Refresh the catalog in the background (host_invoke, never blocking);
  * requests are planned against the last refreshed catalog.
@@ -214,8 +267,23 @@ void	 tui_plan_vocab_refresh(struct tui *);
  */
 struct tui_exec *tui_exec_start(struct tui *, long long plan_row,
 	    long long plan_id, char **errp);
+/*
+ * The index of the plan's step running now (-1: none), its task id in
+ * *task_idp.
+ */
+int	 tui_exec_running_step(const struct tui_exec *, long long *task_idp);
+/*
+ * Cancel the running task task_id: a "task.cancel" audit row says who
+ * and when, then its run is stopped (SIGINT, then SIGTERM and SIGKILL to
+ * the process group after grace periods) and the task ends canceled.
+ * 0, or -1 with *errp.
+ */
+int	 tui_exec_cancel_task(struct tui_exec *, long long task_id,
+	    char **errp);
 /* The plan row being executed. */
 long long tui_exec_plan(const struct tui_exec *);
+/* Its plan id (what the admin sees). */
+long long tui_exec_plan_id(const struct tui_exec *);
 /* Non-zero once every task of the plan ended. */
 int	 tui_exec_done(const struct tui_exec *);
 /* A short state for the status bar ("plan 3: step 1/2 running").
@@ -228,6 +296,14 @@ char	*tui_exec_status(const struct tui_exec *);
  * most HOST_CANCEL_GRACE_MS) so that no line arrives afterwards.
  */
 void	 tui_exec_free(struct tui_exec *, const char *why);
+/*
+ * Stop and free as the shell goes away (SIGTERM, SIGHUP, the terminal
+ * gone): the plan's unfinished tasks become interrupted with reason why
+ * (dispatch_interrupt_plan), its runs are stopped (SIGINT, SIGTERM,
+ * SIGKILL to their process groups) and recorded interrupted with every
+ * line read.  Returns the number of tasks interrupted.
+ */
+int	 tui_exec_interrupt(struct tui_exec *, const char *why);
 
 /* tui.c: the main loop glue. */
 
@@ -241,6 +317,13 @@ void	 tui_submit(struct tui *, const char *line);
 void	 tui_status_refresh(struct tui *);
 /* Read the terminal (on) or leave its bytes waiting (off). */
 void	 tui_watch_stdin(struct tui *, int on);
+/*
+ * The running playbook stopped at a prompt (text, spawn_prompt_waiting):
+ * ask for the answer on the request line, typed hidden, and hand it to
+ * the playbook's terminal (spawn_prompt_answer) - never to the log, the
+ * database or the history.
+ */
+void	 tui_prompt(struct tui *, const char *text);
 /* Add a line to the log pane (and the log file) and show it. */
 void	 tui_log_line(struct tui *, int level, const char *who,
 	    const char *msg);

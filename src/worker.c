@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -86,18 +87,30 @@ static void	worker_tick(struct worker *);
 
 /* -- settings ------------------------------------------------------------ */
 
-static char *
+const char *
+worker_agent_id(void)
+{
+	static char	 id[300];
+	char		 host[256];
+
+	if (id[0] != '\0')
+		return id;
+	if (gethostname(host, sizeof host) != 0)
+		strcpy(host, "localhost");
+	host[sizeof host - 1] = '\0';
+	snprintf(id, sizeof id, "%s:%ld:%lld", host, (long)getpid(),
+	    (long long)time(NULL));
+	return id;
+}
+
+char *
 worker_default_name(const struct conf *conf)
 {
 	const char	*v = conf_get(conf, "dispatch.worker_name");
-	char		 host[256];
 
 	if (v != NULL && *v != '\0')
 		return xstrdup(v);
-	if (gethostname(host, sizeof host) != 0)
-		return xstrdup("localhost");
-	host[sizeof host - 1] = '\0';
-	return xstrdup(host);
+	return xstrdup(worker_agent_id());
 }
 
 static double
@@ -159,6 +172,12 @@ worker_new(struct app *app, const char *name, char **errp)
 	w->dp.audit_repo = conf_get(app->conf, "audit.repo");
 	w->dp.scope = approve_scope_conf(app->conf);
 	return w;
+}
+
+void
+worker_set_owned_only(struct worker *w, int on)
+{
+	w->dp.owned_only = on != 0;
 }
 
 void
@@ -658,6 +677,41 @@ worker_stop(struct worker *w)
 	if (w->started && pg != NULL &&
 	    dispatch_agent_offline(pg, w->name, &err) != 0)
 		worker_warn(w, "marking the agent offline failed", err);
+}
+
+void
+worker_interrupt(struct worker *w)
+{
+	struct worker_job	*job;
+
+	/* Their tasks were marked interrupted: nothing is given back. */
+	TAILQ_FOREACH(job, &w->jobs, entry)
+		job->lost = 1;
+	worker_stop(w);
+}
+
+int
+worker_sweep_orphans(struct worker *w, char **errp)
+{
+	long long	*rows;
+	PGconn		*pg;
+	int		 i, n, nt, total = 0;
+
+	if ((pg = worker_pg(w)) == NULL)
+		return set_error(errp, "the database is not connected");
+	if ((n = dispatch_orphaned_plans(pg, &w->dp, &rows, errp)) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (dispatch_interrupt_plan(pg, rows[i], "interrupted: the "
+		    "process that approved and ran it is gone", &nt,
+		    errp) != 0) {
+			free(rows);
+			return -1;
+		}
+		total += nt;
+	}
+	free(rows);
+	return total;
 }
 
 void

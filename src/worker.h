@@ -19,6 +19,7 @@
 #define CHIFFON_WORKER_H
 
 struct app;
+struct conf;
 struct worker;
 
 /* A task this worker ran reached an end (final or requeued). */
@@ -28,7 +29,18 @@ typedef void	(*worker_finish_fn)(struct worker *, long long task_id,
 typedef void	(*worker_idle_fn)(struct worker *, void *data);
 
 /*
- * New worker named name (NULL: dispatch.worker_name, else the host name)
+ * This process's agent id: "HOST:PID:START" (start: seconds since the
+ * epoch when first asked), the same for every call; unique, where the
+ * host name alone is shared by every chiffon on the host (agents.host
+ * keeps the host name as a label).  Static storage.
+ */
+const char	*worker_agent_id(void);
+/* The name worker_new gives a worker without one.  Caller frees. */
+char		*worker_default_name(const struct conf *);
+
+/*
+ * New worker named name (NULL: dispatch.worker_name, else
+ * worker_agent_id())
  * for the capabilities of app's loaded plugins.  Opens the database.
  * NULL with *errp set.  Caller frees.
  */
@@ -52,8 +64,25 @@ int		 worker_start(struct worker *, char **errp);
  * attempt is not counted), cancel them, and mark the agent offline.
  */
 void		 worker_stop(struct worker *);
+/*
+ * Stop as the process goes away, once the running tasks were marked
+ * interrupted (dispatch_interrupt_plan): they are not given back, only
+ * their handlers canceled (the claims count as lost).
+ */
+void		 worker_interrupt(struct worker *);
+/*
+ * Interrupt the plans queued for an agent that is gone (a shell killed
+ * mid-run: dispatch_orphaned_plans).  The number of tasks interrupted,
+ * or -1 with *errp.
+ */
+int		 worker_sweep_orphans(struct worker *, char **errp);
 void		 worker_free(struct worker *);
 
+/*
+ * Claim only tasks queued for this worker's agent (dispatch_set_owner):
+ * the shell runs what it approved, nothing else.
+ */
+void		 worker_set_owned_only(struct worker *, int on);
 /* Claim at most n tasks in all (0: no limit; `chiffon worker --once`). */
 void		 worker_set_limit(struct worker *, int n);
 void		 worker_on_finish(struct worker *, worker_finish_fn, void *);

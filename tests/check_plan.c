@@ -165,6 +165,118 @@ START_TEST(test_risk_table)
 }
 END_TEST
 
+/* Which plans need a typed confirmation, and what confirms. */
+START_TEST(test_confirm)
+{
+	struct plan_task	tasks[2];
+	struct plan		p;
+	char			*q;
+
+	memset(&p, 0, sizeof p);
+	memset(tasks, 0, sizeof tasks);
+	p.tasks = tasks;
+	p.ntasks = 2;
+	tasks[0].step = 1;
+	tasks[0].action = "deploy";
+	tasks[0].service = "kuma";
+	tasks[0].text = "deploy kuma";
+	tasks[0].risk = PLAN_RISK_MEDIUM;
+	tasks[1].step = 2;
+	tasks[1].action = "configure";
+	tasks[1].service = "kuma";
+	tasks[1].text = "add the portals";
+	tasks[1].risk = PLAN_RISK_MEDIUM;
+	ck_assert_uint_eq(plan_confirm_needed(&p), 0);
+	ck_assert_ptr_null(plan_confirm_question(&p));
+	/* Risk high, a destructive action or destructive words. */
+	tasks[1].risk = PLAN_RISK_HIGH;
+	ck_assert_uint_eq(plan_confirm_needed(&p), 2);
+	tasks[1].risk = PLAN_RISK_MEDIUM;
+	tasks[1].text = "then nuke it";
+	ck_assert_uint_eq(plan_confirm_needed(&p), 2);
+	tasks[1].text = "Reboot the box";
+	ck_assert_uint_eq(plan_confirm_needed(&p), 2);
+	tasks[1].text = "resetting nothing";	/* not the word */
+	ck_assert_uint_eq(plan_confirm_needed(&p), 0);
+	tasks[0].action = "remove";
+	tasks[0].service = "jellyfin";
+	ck_assert_uint_eq(plan_confirm_needed(&p), 1);
+	q = plan_confirm_question(&p);
+	ck_assert_str_eq(q, "step 1 (remove jellyfin) is medium risk: type "
+	    "yes or jellyfin to approve");
+	free(q);
+	ck_assert_int_eq(plan_confirm_ok(&p, "yes\n"), 1);
+	ck_assert_int_eq(plan_confirm_ok(&p, "  YES "), 1);
+	ck_assert_int_eq(plan_confirm_ok(&p, "jellyfin\n"), 1);
+	ck_assert_int_eq(plan_confirm_ok(&p, "y"), 0);
+	ck_assert_int_eq(plan_confirm_ok(&p, ""), 0);
+	ck_assert_int_eq(plan_confirm_ok(&p, "jelly"), 0);
+	/* Only the service of a risky step confirms. */
+	ck_assert_int_eq(plan_confirm_ok(&p, "kuma"), 0);
+}
+END_TEST
+
+/* Which steps' playbooks ask for input when run. */
+START_TEST(test_prompts)
+{
+	struct plan_task	tasks[3];
+	struct plan		p;
+	char			dir[] = "/tmp/chiffon-ckplan-XXXXXX", *path, *s;
+	FILE			*f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = path_join(dir, "ask.yml");
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("- name: Ask\n  hosts: all\n  vars_prompt :\n    - name: "
+	    "who\n      prompt: Who?\n", f);
+	fclose(f);
+	free(path);
+	path = path_join(dir, "plain.yml");
+	f = fopen(path, "w");
+	fputs("- name: Plain\n  hosts: all\n  vars:\n    note: no "
+	    "vars_prompt: here\n", f);
+	fclose(f);
+	free(path);
+	memset(&p, 0, sizeof p);
+	memset(tasks, 0, sizeof tasks);
+	p.tasks = tasks;
+	p.ntasks = 3;
+	tasks[0].step = 1;
+	tasks[0].playbook = "plain.yml";
+	tasks[1].step = 2;
+	tasks[1].playbook = "ask.yml";
+	tasks[2].step = 3;
+	tasks[2].playbook = "missing.yml";
+	s = plan_prompts(&p, dir);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, "step 2 (ask.yml)");
+	free(s);
+	tasks[1].playbook = "plain.yml";
+	ck_assert_ptr_null(plan_prompts(&p, dir));
+	ck_assert_ptr_null(plan_prompts(&p, NULL));
+	/* ansible.cfg asking for the become password: every step asks. */
+	path = path_join(dir, "ansible.cfg");
+	f = fopen(path, "w");
+	fputs("[defaults]\nask_vault_pass = False\n[privilege_escalation]\n"
+	    "become_ask_pass = True\n", f);
+	fclose(f);
+	s = plan_prompts(&p, dir);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, "every step (ansible.cfg: become password)");
+	free(s);
+	unlink(path);
+	free(path);
+	path = path_join(dir, "ask.yml");
+	unlink(path);
+	free(path);
+	path = path_join(dir, "plain.yml");
+	unlink(path);
+	free(path);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_durations)
 {
 	static const struct {
@@ -569,6 +681,8 @@ plan_suite(void)
 	tcase_add_test(tc, test_risk_table);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_needs_header);
+	tcase_add_test(tc, test_confirm);
+	tcase_add_test(tc, test_prompts);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("planning");

@@ -33,6 +33,8 @@ struct spawn_test {
 	int			 bad;		/* rules broken by lines */
 	int			 signal_at_grandchild;
 	int			 unload_on_line;
+	int			 answer_prompt;	/* answer "bob" at a prompt */
+	int			 nprompts;
 	void			*owner;
 	pid_t			 grandchild;
 };
@@ -63,6 +65,11 @@ spawn_test_on_line(struct chiffon_child *c, int stream, const char *line,
 	}
 	if (t->unload_on_line)
 		loop_remove_owner(t->l, t->owner);
+	if (t->answer_prompt && spawn_prompt_waiting()) {
+		t->nprompts++;
+		if (spawn_prompt_answer("bob", NULL) != 0)
+			t->bad++;
+	}
 }
 
 static void
@@ -171,6 +178,45 @@ spawn_test_lines(int use_pty)
 	ck_assert_uint_eq(t.nevents, 0);
 	spawn_test_clear(&t);
 }
+
+/*
+ * A pty's last line that looks like a prompt and stays so is delivered
+ * without its newline and can be answered; one that goes on within
+ * SPAWN_PROMPT_MS is an ordinary line.
+ */
+START_TEST(test_prompt)
+{
+	static const char *const argv[] = { "sh", "-c", "printf 'Name: '; "
+	    "read x; echo \"got $x\"; printf 'half: '; sleep 0.05; "
+	    "echo rest", NULL };
+	struct chiffon_spawn_opts	 o = { .use_pty = 1, .argv = argv };
+	struct spawn_test		 t = { .l = loop_new() };
+	char				*err = NULL;
+	uint64_t			 deadline;
+
+	t.answer_prompt = 1;
+	ck_assert_int_eq(spawn_prompt_waiting(), 0);
+	ck_assert_int_eq(spawn_prompt_answer("x", &err), -1);
+	free(err);
+	t.c = spawn_start(t.l, &o, &spawn_test_cbs, &t, spawn_test_free,
+	    NULL, &err);
+	ck_assert_msg(t.c != NULL, "spawn_start: %s", err);
+	deadline = now_ms() + 30000;
+	while (t.nexit == 0 && now_ms() < deadline)
+		ck_assert_int_ge(loop_run_once(t.l, 100), 0);
+	ck_assert_int_eq(t.nexit, 1);
+	ck_assert_int_eq(t.bad, 0);
+	ck_assert_int_eq(t.nprompts, 1);
+	/* The prompt, the terminal's echo of the answer, the rest. */
+	ck_assert_uint_eq(t.nlines, 4);
+	ck_assert_str_eq(t.lines[0], "Name: ");
+	ck_assert_str_eq(t.lines[1], "bob");
+	ck_assert_str_eq(t.lines[2], "got bob");
+	ck_assert_str_eq(t.lines[3], "half: rest");
+	ck_assert_int_eq(spawn_prompt_waiting(), 0);
+	spawn_test_clear(&t);
+}
+END_TEST
 
 START_TEST(test_lines_pipe)
 {
@@ -507,6 +553,7 @@ spawn_suite(void)
 
 	tcase_add_test(tc, test_lines_pipe);
 	tcase_add_test(tc, test_lines_pty);
+	tcase_add_test(tc, test_prompt);
 	tcase_add_test(tc, test_long_line);
 	tcase_add_test(tc, test_stderr_and_exit_code);
 	tcase_add_test(tc, test_events);

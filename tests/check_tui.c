@@ -7,13 +7,16 @@
 #include "config.h"
 
 #include <check.h>
+#include <ctype.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include "chiffon/plugin.h"
+#include "output.h"
 #include "tui.h"
 #include "util.h"
 
@@ -110,6 +113,59 @@ START_TEST(test_text_put_clips)
 	ck_assert_str_eq(row, "a?[31mb");
 	free(row);
 	delwin(w);
+}
+END_TEST
+
+/* -- plain output off a terminal ----------------------------------------- */
+
+START_TEST(test_output_plain)
+{
+	static const char	 banner[] = "\033[0;32mTASK [Tick] "
+	    "*************************************************************"
+	    "*************************************************************"
+	    "****************\033[0m\r\n";
+	char			*s;
+	FILE			*f;
+	char			 buf[512];
+	size_t			 n;
+
+	s = output_plain("\033[0;33mchanged: [nas]\033[0m\r", 26);
+	ck_assert_str_eq(s, "changed: [nas]");
+	free(s);
+	/* OSC (a window title), a bell and a tab. */
+	s = output_plain("\033]0;title\007a\tb\007", 15);
+	ck_assert_str_eq(s, "a\tb");
+	free(s);
+	ck_assert_int_eq(output_color("always"), 1);
+	ck_assert_int_eq(output_color("never"), 0);
+	ck_assert_int_eq(output_color("sometimes"), -1);
+	/* stdout of the test is not a terminal. */
+	ck_assert_int_eq(output_color("auto"), isatty(STDOUT_FILENO) &&
+	    getenv("NO_COLOR") == NULL);
+	setenv("NO_COLOR", "1", 1);
+	ck_assert_int_eq(output_color(NULL), 0);
+	unsetenv("NO_COLOR");
+
+	/* Plain: no escape, the banner cut to 80 columns. */
+	f = tmpfile();
+	ck_assert_ptr_nonnull(f);
+	output_line(f, banner, strlen(banner), 0);
+	rewind(f);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	ck_assert_ptr_null(strchr(buf, '\033'));
+	ck_assert_uint_eq(strlen(buf), OUTPUT_PLAIN_COLS + 1);
+	ck_assert(strncmp(buf, "TASK [Tick] ***", 15) == 0);
+	fclose(f);
+	/* Colour: as written, one newline. */
+	f = tmpfile();
+	output_line(f, banner, strlen(banner), 1);
+	rewind(f);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	ck_assert_uint_eq(n, strlen(banner) - 1);
+	ck_assert_ptr_nonnull(strchr(buf, '\033'));
+	fclose(f);
 }
 END_TEST
 
@@ -258,7 +314,7 @@ END_TEST
 /* -- keys ------------------------------------------------------------------ */
 
 static const char *const check_helps[] = {
-#define CHECK_HELP(id, help) help,
+#define CHECK_HELP(id, name, help) help,
 	TUI_REQUESTS(CHECK_HELP)
 #undef CHECK_HELP
 };
@@ -267,8 +323,9 @@ static const struct {
 	enum tui_request	 req;
 	const char		*label;
 	const char		*seq;
+	int			 map;
 } check_keys[] = {
-#define CHECK_KEY(id, label, cap, seq) { TUI_REQ_##id, label, seq },
+#define CHECK_KEY(id, label, cap, seq, map) { TUI_REQ_##id, label, seq, map },
 	TUI_KEYS(CHECK_KEY)
 #undef CHECK_KEY
 };
@@ -287,13 +344,25 @@ START_TEST(test_keys_table)
 		ck_assert_msg(labelled, "request '%s' has no key",
 		    check_helps[r]);
 	}
-	/* No sequence is bound twice (the second would win silently). */
+	/*
+	 * No sequence is bound twice in one keymap (the second would win
+	 * silently), and no letter or digit is a command on the request
+	 * line: there every letter is text.
+	 */
 	for (k = 0; k < nitems(check_keys); k++) {
 		ck_assert_str_ne(check_keys[k].seq, "");
+		ck_assert_msg(check_keys[k].map != 0, "key %zu is bound "
+		    "nowhere", k);
+		if (check_keys[k].map & TUI_MAP_EDIT)
+			ck_assert_msg(strlen(check_keys[k].seq) > 1 ||
+			    !isalnum((unsigned char)check_keys[k].seq[0]),
+			    "the letter '%s' is a command on the request line",
+			    check_keys[k].seq);
 		for (j = k + 1; j < nitems(check_keys); j++)
 			ck_assert_msg(strcmp(check_keys[k].seq,
-			    check_keys[j].seq) != 0, "sequence of key %zu "
-			    "bound twice", k);
+			    check_keys[j].seq) != 0 ||
+			    (check_keys[k].map & check_keys[j].map) == 0,
+			    "sequence of key %zu bound twice", k);
 	}
 }
 END_TEST
@@ -327,6 +396,10 @@ START_TEST(test_keys_help)
 		ck_assert_msg(found, "help lacks '%s'", check_helps[r]);
 	}
 	ck_assert_ptr_nonnull(strstr(lines[2], "F1, ?"));
+	/* Command mode's letters are shown after the key that enters it. */
+	for (n = 0; lines[n] != NULL; n++)
+		if (strstr(lines[n], check_helps[TUI_REQ_APPROVE]) != NULL)
+			ck_assert_ptr_nonnull(strstr(lines[n], "F5, Esc a"));
 	for (n = 0; lines[n] != NULL; n++)
 		free(lines[n]);
 	free(lines);
@@ -350,7 +423,7 @@ check_roff(const char *label)
 START_TEST(test_keys_manual)
 {
 	const char	*srcdir = getenv("CHIFFON_SRCDIR");
-	char		*path, *man, *start, *end, *roff;
+	char		*path, *man, *start, *end, *roff, *label;
 	size_t		 k;
 
 	ck_assert_msg(srcdir != NULL, "CHIFFON_SRCDIR is not set");
@@ -367,6 +440,12 @@ START_TEST(test_keys_manual)
 		if (check_keys[k].label == NULL)
 			continue;
 		roff = check_roff(check_keys[k].label);
+		if (check_keys[k].map == TUI_MAP_CMD) {
+			/* Written as in the help: "Esc a". */
+			label = xasprintf("Esc %s", roff);
+			free(roff);
+			roff = label;
+		}
 		ck_assert_msg(strstr(start, roff) != NULL,
 		    "chiffon(1) does not document the key %s", roff);
 		free(roff);
@@ -389,6 +468,10 @@ check_tui_suite(void)
 	tc = tcase_create("text_put");
 	tcase_add_checked_fixture(tc, check_text_setup, check_text_teardown);
 	tcase_add_test(tc, test_text_put_clips);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("output");
+	tcase_add_test(tc, test_output_plain);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("log");

@@ -10,154 +10,8 @@
 # whose demo hosts live under CHIFFON_DEMO_ROOT (a directory of the test).
 set -eu
 
-: "${CHIFFON_SRCDIR:?run through make check}"
-: "${CHIFFON_BUILDDIR:?run through make check}"
-
-bin=$CHIFFON_BUILDDIR/src/chiffon
-repo=$CHIFFON_SRCDIR/contrib/homelab
-TMUX_BIN=${TMUX_BIN:-tmux}
-unset TMUX TMUX_PANE
-
-if ! command -v "$TMUX_BIN" >/dev/null 2>&1; then
-	echo "tmux is not installed: run contrib/install-deps" >&2
-	exit 99		# a hard error, not a skip
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/chiffon-tui.XXXXXX")
-# As root the cluster's server runs as an unprivileged user: it must be
-# able to reach the data directory.
-chmod 755 "$tmp"
-data=$tmp/data
-conf=$tmp/chiffon.conf
-: >"$conf"
-sock=chiffon-tui-$$
-cat >"$tmp/tmux.conf" <<'EOF'
-set -g remain-on-exit on
-set -g status off
-set -g default-terminal screen
-set -g history-limit 100
-EOF
-
-cleanup() {
-	"$TMUX_BIN" -L "$sock" kill-server >/dev/null 2>&1 || :
-	if [ -d "$data" ]; then
-		"$bin" --config "$conf" --data-dir "$data" db stop \
-		    >/dev/null 2>&1 || :
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-
-tm() {
-	"$TMUX_BIN" -L "$sock" -f "$tmp/tmux.conf" "$@"
-}
-
-screen() {
-	tm capture-pane -p -t "$1"
-}
-
-fail() {
-	echo "FAIL: $*" >&2
-	echo "---- screen of $target:" >&2
-	screen "$target" >&2 || :
-	echo "----" >&2
-	exit 1
-}
-
-ok() {
-	echo "ok - $*"
-}
-
-# wait_for SECONDS TEXT: until the screen shows TEXT (fixed string).
-wait_for() {
-	n=$(($1 * 10))
-	while [ "$n" -gt 0 ]; do
-		if screen "$target" | grep -qF -- "$2"; then
-			return 0
-		fi
-		if [ -s "$tmp/$target.status" ]; then
-			fail "chiffon exited (status" \
-			    "$(cat "$tmp/$target.status")) while waiting for '$2'"
-		fi
-		sleep 0.1
-		n=$((n - 1))
-	done
-	fail "timed out waiting for '$2'"
-}
-
-# wait_gone SECONDS TEXT: until the screen no longer shows TEXT.
-wait_gone() {
-	n=$(($1 * 10))
-	while [ "$n" -gt 0 ]; do
-		if ! screen "$target" | grep -qF -- "$2"; then
-			return 0
-		fi
-		sleep 0.1
-		n=$((n - 1))
-	done
-	fail "'$2' is still on the screen"
-}
-
-# line N: line N (1-based) of the screen.
-line() {
-	screen "$target" | sed -n "$1p"
-}
-
-# wait_line SECONDS N TEXT: until line N is exactly TEXT (trailing blanks
-# removed).
-wait_line() {
-	n=$(($1 * 10))
-	while [ "$n" -gt 0 ]; do
-		if [ "$(line "$2" | sed 's/ *$//')" = "$3" ]; then
-			return 0
-		fi
-		sleep 0.1
-		n=$((n - 1))
-	done
-	fail "line $2 is '$(line "$2")', expected '$3'"
-}
-
-# start SESSION ARGS...: run ARGS in a new 120x40 session; its exit status
-# is written to $tmp/SESSION.status (tmux's own pane_dead_status can be lost
-# when a command exits at once).
-start() {
-	s=$1
-	shift
-	# shellcheck disable=SC2016
-	tm new-session -d -x 120 -y 40 -s "$s" -- sh -c \
-	    '"$@"; echo $? >"$0"' "$tmp/$s.status" "$@"
-}
-
-# wait_dead SECONDS: until chiffon exited; prints its exit status.
-wait_dead() {
-	n=$(($1 * 10))
-	while [ "$n" -gt 0 ]; do
-		if [ -s "$tmp/$target.status" ]; then
-			cat "$tmp/$target.status"
-			return 0
-		fi
-		sleep 0.1
-		n=$((n - 1))
-	done
-	fail "chiffon did not exit"
-}
-
-plugin_path=
-for d in "$CHIFFON_BUILDDIR"/plugins/*/.libs; do
-	[ -d "$d" ] && plugin_path=$plugin_path${plugin_path:+:}$d
-done
-
-# The environment chiffon runs in: nothing from the user's own setup.
-run_env="env LC_ALL=C.UTF-8 TERM=screen INPUTRC=/dev/null HOME=$tmp
-    XDG_CONFIG_HOME=$tmp/config CHIFFON_PLUGIN_PATH=$plugin_path
-    CHIFFON_DEMO_ROOT=$tmp/demo"
-mkdir "$tmp/demo"
-
-# sql QUERY: one value from chiffon's database (the embedded cluster).
-sql() {
-	psql "$("$bin" --config "$conf" --data-dir "$data" db url)" -XAtqc "$1"
-}
+# shellcheck source=tests/tui-lib.sh
+. "$CHIFFON_SRCDIR/tests/tui-lib.sh"
 
 # --- not a terminal: exit 2 without touching the database ------------------
 target=none
@@ -223,7 +77,7 @@ screen main | sed -n '3,14p' | grep -qE "^    candidates: [a-z]+-deploy.yml" ||
 wait_line 10 40 "chiffon>"
 tm send-keys -t main F5
 wait_for 10 "nothing to approve: the request leaves questions"
-# On a plan that cannot be approved, a is typed like any letter.
+# a is typed like any letter.
 tm send-keys -t main -l "a"
 wait_line 10 40 "chiffon> a"
 tm send-keys -t main C-c
@@ -235,14 +89,14 @@ wait_line 10 40 "chiffon>"
 [ "$(sql "SELECT source || ':' || (ambiguities::text <> '[]') FROM
     requests ORDER BY id DESC LIMIT 1")" = "tui:true" ] ||
     fail "the request is not recorded (source tui) with its questions"
-ok "a request for a missing service shows questions; F5 and a approve nothing"
+ok "a request for a missing service shows questions; F5 approves nothing"
 
 # The Kuma request: the plan pane shows the real plan, two steps in order.
 kuma="Deploy Kuma Uptime to homelab and add existing portals to config"
 tm send-keys -t main -l "$kuma"
 tm send-keys -t main Enter
 wait_for 20 "Request: $kuma"
-wait_for 30 "a or F5: approve and run"
+wait_for 30 "F5: approve and run"
 screen main | sed -n '3,14p' | grep -n "^ [12]\. " >"$tmp/steps"
 grep -qE "^3: 1\. deploy kuma  kuma-deploy.yml \(exact, 1.00\).*\[pending approval\]$" \
     "$tmp/steps" || { cat "$tmp/steps" >&2; fail "step 1 is not kuma-deploy.yml"; }
@@ -253,11 +107,51 @@ grep -qE "^4: 2\. configure kuma  kuma-monitors.yml \(exact, 1.00\).*\[pending a
     JOIN requests r ON r.id = p.request_id WHERE r.source = 'tui'")" = \
     "1:kuma-deploy.yml:pending_approval 2:kuma-monitors.yml:pending_approval" ] ||
     fail "the plan shown is not the plan stored"
+line 1 | grep -qF "F5 approve  F6 reject  F7 modify  F8 dry run" ||
+    fail "the key bar does not show the plan keys"
 ok "the Kuma request: the plan pane shows kuma-deploy.yml then kuma-monitors.yml"
 
-# a approves; the steps run while the keys keep answering.
+# With the plan pending, letters are text: typing a request that begins
+# with a (approve) or r (reject), or d, m, q, changes nothing.
+db_state() {
+	sql "SELECT (SELECT count(*) FROM approvals) || ' ' ||
+	    (SELECT string_agg(status, ',' ORDER BY id) FROM tasks) || ' ' ||
+	    (SELECT count(*) FROM work_queue) || ' ' ||
+	    (SELECT count(*) FROM runs)"
+}
+before=$(db_state)
+for text in "actually, just restart kuma" "remove jellyfin" "reject it" \
+    "do not run" "modify" "quit"; do
+	tm send-keys -t main -l "$text"
+	wait_line 10 40 "chiffon> $text"
+	sleep 0.3
+	[ "$(db_state)" = "$before" ] ||
+	    fail "typing '$text' changed the database: $(db_state)"
+	tm send-keys -t main C-c
+	wait_line 10 40 "chiffon>"
+done
+screen main | grep -qF "Plan 1 approved" && fail "typing approved the plan"
+# Enter on an empty line is not an approval.
+tm send-keys -t main Enter
+wait_for 10 "an empty line approves nothing"
+sleep 0.3
+[ "$(db_state)" = "$before" ] || fail "Enter on an empty line changed the database"
+ok "typed letters and an empty Enter change nothing in the database"
+
+# Esc enters command mode (the key bar says so); Esc leaves it; there a
+# approves and the steps run while the keys keep answering.
+tm send-keys -t main Escape
+wait_line 10 40 "command>"
+line 1 | grep -qF "a approve  r reject  m modify  d dry run" ||
+    fail "the key bar does not show command mode's letters"
+tm send-keys -t main Escape
+wait_line 10 40 "chiffon>"
+[ "$(db_state)" = "$before" ] || fail "Esc Esc changed the database"
+tm send-keys -t main Escape
+wait_line 10 40 "command>"
 tm send-keys -t main -l "a"
 wait_for 20 "Plan 1 approved by"
+wait_line 10 40 "chiffon>"
 wait_for 30 "[running]"
 line 1 | grep -qE "plan 1: (step [12]/2 running|2/2 steps ended|all 2 steps succeeded)" ||
     fail "the status bar does not show the run"
@@ -267,7 +161,7 @@ tm send-keys -t main x
 wait_gone 5 "chiffon keys"
 screen main | grep -qF "All 2 steps succeeded." &&
     fail "the run ended before the keys were tried (cannot tell they answered)"
-ok "approved with a: a step is running and F1 still answers"
+ok "approved with Esc a: a step is running and F1 still answers"
 
 wait_for 300 "All 2 steps succeeded."
 screen main | sed -n '3,14p' | grep -qE "^ 1\. deploy kuma .*\[succeeded, changed [0-9]+\]$" ||
@@ -298,15 +192,36 @@ wait_gone 10 "more below (PgDn)"
     fail "kuma-monitors.yml did not write the monitors"
 ok "both steps succeeded: pane, status bar, PLAY RECAP in the log, tasks in the database"
 
-# r rejects a pending plan with the fixed reason; F6 takes the typed one.
+# Off a terminal, show --output writes plain text: no escapes, banners cut
+# to 80 columns; --color=always keeps ansible's colours as recorded.
+esc=$(printf '\033')
+kt=$(sql "SELECT t.id FROM tasks t JOIN plans p ON p.id = t.plan_id
+    WHERE p.plan_id = 1 AND t.step = 1")
+"$bin" --config "$conf" --data-dir "$data" show --output "$kt" \
+    >"$tmp/plain" 2>&1 || fail "show --output failed"
+grep -q "^PLAY RECAP" "$tmp/plain" || fail "show --output lacks PLAY RECAP"
+grep -q "$esc" "$tmp/plain" && fail "show --output wrote escapes into a file"
+awk 'length > 80' "$tmp/plain" | grep -q '\*\*\*$' &&
+    fail "show --output wrote a banner wider than 80 columns"
+"$bin" --config "$conf" --data-dir "$data" show --output --color=always \
+    "$kt" >"$tmp/color" 2>&1 || fail "show --output --color=always failed"
+grep -q "$esc" "$tmp/color" || fail "--color=always dropped the recorded colours"
+rc=0
+"$bin" --config "$conf" --data-dir "$data" show --output --color=maybe \
+    "$kt" >"$tmp/out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "--color=maybe: exit $rc, expected 2"
+ok "show --output: plain into a file (no escapes, 80-column banners), colour with --color=always"
+
+# F6 on an empty line rejects with the fixed reason, with text on the line
+# it takes the text as the reason.
 tm send-keys -t main -l "deploy grafana"
 tm send-keys -t main Enter
-wait_for 30 "a or F5: approve and run"
-tm send-keys -t main -l "r"
+wait_for 30 "F5: approve and run"
+tm send-keys -t main F6
 wait_for 10 "Rejected: nothing ran."
 tm send-keys -t main -l "deploy grafana"
 tm send-keys -t main Enter
-wait_for 30 "a or F5: approve and run"
+wait_for 30 "F5: approve and run"
 tm send-keys -t main -l "wrong host"
 tm send-keys -t main F6
 wait_for 10 "Rejected: nothing ran."
@@ -314,13 +229,62 @@ wait_line 10 40 "chiffon>"
 [ "$(sql "SELECT string_agg(reason, '|' ORDER BY id) FROM approvals
     WHERE decision = 'rejected'")" = "rejected in the shell|wrong host" ] ||
     fail "the rejections are not recorded with their reasons"
-ok "r rejects with 'rejected in the shell', F6 with the typed reason"
+ok "F6 rejects with 'rejected in the shell', or with the typed reason"
+
+# A second approval in the same session (the first execution is freed).
+tm send-keys -t main -l "deploy grafana"
+tm send-keys -t main Enter
+wait_for 30 "F5: approve and run"
+grafana_plan=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
+tm send-keys -t main F5
+wait_for 20 "Plan $grafana_plan approved by"
+wait_for 300 "All 1 step succeeded."
+line 1 | grep -qF "plan $grafana_plan: all 1 steps succeeded" ||
+    fail "the status bar does not show the second run's end"
+[ "$(sql "SELECT count(*) FROM approvals WHERE decision = 'approved'")" = 2 ] ||
+    fail "not two approvals rows"
+[ "$(sql "SELECT string_agg(t.status, ',') FROM tasks t JOIN plans p
+    ON p.id = t.plan_id WHERE p.plan_id = $grafana_plan AND
+    p.status <> 'rejected'")" = succeeded ] ||
+    fail "the second approved plan did not succeed"
+ok "a second approval in one session runs (plan $grafana_plan succeeded)"
+
+# A high-risk plan: F5 asks for the typed confirmation; a wrong answer
+# approves nothing, the service name approves.
+tm send-keys -t main -l "remove jellyfin"
+tm send-keys -t main Enter
+wait_for 30 "F5 asks for a typed confirmation"
+risky=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
+tm send-keys -t main F5
+wait_for 10 "type yes or jellyfin to approve:"
+line 1 | grep -qF "Enter confirm" || fail "the key bar does not say Enter confirms"
+tm send-keys -t main -l "sure"
+tm send-keys -t main Enter
+wait_for 10 "not confirmed (the answer was not yes or the service name)"
+wait_line 10 40 "chiffon>"
+[ "$(sql "SELECT status FROM plans WHERE plan_id = $risky")" = pending_approval ] ||
+    fail "a wrong confirmation approved the plan"
+tm send-keys -t main F5
+wait_for 10 "type yes or jellyfin to approve:"
+tm send-keys -t main C-c
+wait_line 10 40 "chiffon>"
+[ "$(sql "SELECT status FROM plans WHERE plan_id = $risky")" = pending_approval ] ||
+    fail "C-c at the confirmation approved the plan"
+tm send-keys -t main F5
+wait_for 10 "type yes or jellyfin to approve:"
+tm send-keys -t main -l "jellyfin"
+tm send-keys -t main Enter
+wait_for 20 "Plan $risky approved by"
+wait_for 300 "All 1 step succeeded."
+[ "$(sql "SELECT count(*) FROM approvals WHERE decision = 'approved'")" = 3 ] ||
+    fail "not three approvals rows"
+ok "a high-risk plan is approved only with the typed service name"
 
 # F1 shows the help (generated from the key table); any key closes it.
 tm send-keys -t main F1
 wait_for 10 "chiffon keys"
-screen main | grep -qE "F10, C-q +quit chiffon" || fail "help lacks quit"
-screen main | grep -qE "PgUp +scroll the focused pane up" ||
+screen main | grep -qE "F10, C-q, C-d, Esc q +quit chiffon" || fail "help lacks quit"
+screen main | grep -qE "PgUp, Esc k +scroll the focused pane up" ||
     fail "help lacks PgUp"
 tm send-keys -t main x
 wait_gone 10 "chiffon keys"
@@ -382,6 +346,194 @@ tm send-keys -t main C-q
 st=$(wait_dead 10)
 [ "$st" = 0 ] || fail "C-q: exit status $st, expected 0"
 ok "C-q quits with exit status 0"
+
+# --- two shells on one database, and a worker of its own ---------------------
+# Each shell runs exactly the plan it approved, on its own worker; the
+# outside worker (which would claim anything unowned) runs neither.
+target=outsider
+# shellcheck disable=SC2086
+start outsider $run_env "$bin" --config "$conf" --data-dir "$data" \
+    --repo "$repo" worker --name outsider
+target=shA
+# shellcheck disable=SC2086
+start shA $run_env "$bin" --config "$conf" --data-dir "$data" --repo "$repo"
+target=shB
+# shellcheck disable=SC2086
+start shB $run_env "$bin" --config "$conf" --data-dir "$data" --repo "$repo"
+target=shA
+wait_for 60 "db: embedded, connected"
+target=shB
+wait_for 60 "db: embedded, connected"
+n=100
+until [ "$(sql "SELECT count(*) FROM agents WHERE name = 'outsider' AND
+    status = 'online'")" = 1 ]; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "the outside worker did not register"
+	sleep 0.1
+done
+target=shA
+tm send-keys -t shA -l "$kuma"
+tm send-keys -t shA Enter
+wait_for 30 "F5: approve and run"
+planA=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
+target=shB
+tm send-keys -t shB -l "deploy grafana"
+tm send-keys -t shB Enter
+wait_for 30 "F5: approve and run"
+planB=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
+tm send-keys -t shA F5
+tm send-keys -t shB F5
+target=shA
+wait_for 20 "Plan $planA approved by"
+target=shB
+wait_for 20 "Plan $planB approved by"
+wait_for 300 "All 1 step succeeded."
+target=shA
+wait_for 300 "All 2 steps succeeded."
+screen shA | grep -qF "Plan $planB approved" && fail "shell A shows B's approval"
+# The agent of each shell is the chiffon process in its pane.
+agent_of() {
+	sql "SELECT name FROM agents WHERE pid = $(pgrep -P "$(tm display -p -t "$1" '#{pane_pid}')")"
+}
+agentA=$(agent_of shA)
+agentB=$(agent_of shB)
+[ -n "$agentA" ] && [ -n "$agentB" ] && [ "$agentA" != "$agentB" ] ||
+    fail "the shells do not have agents of their own ('$agentA', '$agentB')"
+case $agentA in
+"$(hostname):"*) ;;
+*) fail "agent id '$agentA' does not start with the host name" ;;
+esac
+runs_of() {
+	sql "SELECT string_agg(t.step || ':' || (SELECT count(*) FROM runs r
+	    WHERE r.task_id = t.id) || ':' || coalesce((SELECT string_agg(
+	    DISTINCT r.agent, ',') FROM runs r WHERE r.task_id = t.id), '-'),
+	    ' ' ORDER BY t.step) FROM tasks t JOIN plans p ON p.id = t.plan_id
+	    WHERE p.plan_id = $1"
+}
+[ "$(runs_of "$planA")" = "1:1:$agentA 2:1:$agentA" ] ||
+    fail "plan $planA ran as '$(runs_of "$planA")', expected once each on $agentA"
+[ "$(runs_of "$planB")" = "1:1:$agentB" ] ||
+    fail "plan $planB ran as '$(runs_of "$planB")', expected once on $agentB"
+[ "$(sql "SELECT count(*) FROM runs WHERE agent = 'outsider'")" = 0 ] ||
+    fail "the outside worker ran a shell's plan"
+[ "$(sql "SELECT count(DISTINCT owner_agent) FROM work_queue")" -le 2 ] ||
+    fail "unexpected owners in the queue"
+tm send-keys -t shA C-q
+st=$(wait_dead 10)
+[ "$st" = 0 ] || fail "shell A: exit status $st"
+target=shB
+tm send-keys -t shB C-q
+st=$(wait_dead 10)
+[ "$st" = 0 ] || fail "shell B: exit status $st"
+tm kill-session -t outsider
+ok "two shells: each plan ran once on its own shell's worker ($agentA, $agentB), none on the outside worker"
+
+# --- 80x24 ---------------------------------------------------------------------
+# At 80x24 a six-step plan does not fit the plan pane: the title counts
+# the lines out of view, and F5 approves nothing until all were shown,
+# then asks for the confirmation.
+target=small
+# shellcheck disable=SC2086
+start_size small 80 24 $run_env "$bin" --config "$conf" --data-dir "$data" \
+    --repo "$repo"
+wait_for 60 "db: embedded, connected"
+wait_line 10 24 "chiffon>"
+tm send-keys -t small -l "remove jellyfin, then deploy grafana, deploy kuma, deploy pihole, deploy homepage and deploy nextcloud"
+tm send-keys -t small Enter
+wait_for 30 "F5 asks for a typed confirmation"
+six=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
+[ "$(sql "SELECT count(*) FROM tasks t JOIN plans p ON p.id = t.plan_id
+    WHERE p.plan_id = $six")" = 6 ] || fail "the plan does not have six steps"
+line 2 | grep -qE "Plan .* [0-9]+ more above \(PgUp\)" ||
+    fail "the plan pane's title does not count the lines above"
+screen small | sed -n '3,8p' | grep -q "^ 1\. remove jellyfin" &&
+    fail "step 1 is shown: the test does not test the hidden step"
+tm send-keys -t small F5
+wait_for 10 "not approved: read the whole plan first"
+screen small | grep -qF "type yes or jellyfin" && fail "asked before all was shown"
+[ "$(sql "SELECT status FROM plans WHERE plan_id = $six")" = pending_approval ] ||
+    fail "F5 approved a plan whose first step was not shown"
+# F5 moved the focus to the plan pane: PgUp shows its top.
+tm send-keys -t small PPage
+wait_for 10 " 1. remove jellyfin"
+line 2 | grep -qE "[0-9]+ more below \(PgDn\)" ||
+    fail "the plan pane's title does not count the lines below"
+tm send-keys -t small F5
+wait_for 10 "type yes or jellyfin to approve:"
+tm send-keys -t small Escape
+wait_line 10 24 "chiffon>"
+tm send-keys -t small F6
+wait_for 10 "Rejected: nothing ran."
+[ "$(sql "SELECT status FROM plans WHERE plan_id = $six")" = rejected ] ||
+    fail "the six-step plan is not rejected"
+tm send-keys -t small C-q
+st=$(wait_dead 10)
+[ "$st" = 0 ] || fail "C-q: exit status $st, expected 0"
+ok "80x24: a hidden high-risk step is counted in the title; F5 asks only once all was shown"
+
+# --- chiffon approve: a high-risk plan takes --yes or the typed word --------
+target=none
+cli() {
+	# shellcheck disable=SC2086
+	$run_env "$bin" --config "$conf" --data-dir "$data" --repo "$repo" "$@"
+}
+cli plan "remove jellyfin" >"$tmp/out" 2>&1 ||
+    { cat "$tmp/out" >&2; fail "chiffon plan failed"; }
+rp=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
+rc=0
+cli approve "$rp" </dev/null >"$tmp/out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || { cat "$tmp/out" >&2; fail "approve without a terminal: exit $rc, expected 2"; }
+grep -qF "needs a typed confirmation" "$tmp/out" ||
+    { cat "$tmp/out" >&2; fail "approve without a terminal: no reason given"; }
+target=approve1
+# shellcheck disable=SC2086
+start approve1 $run_env "$bin" --config "$conf" --data-dir "$data" \
+    --repo "$repo" approve "$rp"
+wait_for 30 "type yes or jellyfin to approve:"
+tm send-keys -t approve1 -l "y"
+tm send-keys -t approve1 Enter
+st=$(wait_dead 10)
+[ "$st" = 1 ] || fail "approve answered y: exit status $st, expected 1"
+[ "$(sql "SELECT status FROM plans WHERE plan_id = $rp")" = pending_approval ] ||
+    fail "approve answered y approved the plan"
+target=approve2
+# shellcheck disable=SC2086
+start approve2 $run_env "$bin" --config "$conf" --data-dir "$data" \
+    --repo "$repo" approve "$rp"
+wait_for 30 "type yes or jellyfin to approve:"
+tm send-keys -t approve2 -l "yes"
+tm send-keys -t approve2 Enter
+st=$(wait_dead 10)
+[ "$st" = 0 ] || fail "approve answered yes: exit status $st, expected 0"
+[ "$(sql "SELECT count(*) FROM approvals a JOIN plans p ON p.id = a.plan_id
+    WHERE p.plan_id = $rp AND a.decision = 'approved'")" = 1 ] ||
+    fail "approve answered yes did not approve the plan"
+cli plan "remove jellyfin" >"$tmp/out" 2>&1 ||
+    { cat "$tmp/out" >&2; fail "chiffon plan failed"; }
+rp=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
+cli approve --yes "$rp" </dev/null >"$tmp/out" 2>&1 ||
+    { cat "$tmp/out" >&2; fail "approve --yes failed"; }
+# chiffon run into a pipe: plain text, even with ANSIBLE_FORCE_COLOR.
+ANSIBLE_FORCE_COLOR=1 cli run --yes "deploy grafana" </dev/null 2>&1 |
+    cat >"$tmp/runout"
+grep -q "^PLAY RECAP" "$tmp/runout" || { cat "$tmp/runout" >&2; fail "run --yes did not run"; }
+grep -q "$esc" "$tmp/runout" && fail "chiffon run wrote escapes into a pipe"
+rc=0
+cli run "remove jellyfin" </dev/null >"$tmp/out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || { cat "$tmp/out" >&2; fail "run without a terminal: exit $rc, expected 2"; }
+target=run1
+# shellcheck disable=SC2086
+start run1 $run_env "$bin" --config "$conf" --data-dir "$data" \
+    --repo "$repo" run "remove jellyfin"
+wait_for 30 "type yes or jellyfin to approve:"
+tm send-keys -t run1 -l "y"
+tm send-keys -t run1 Enter
+st=$(wait_dead 10)
+[ "$st" = 1 ] || fail "run answered y to a high-risk plan: exit status $st, expected 1"
+[ "$(sql "SELECT status FROM plans ORDER BY id DESC LIMIT 1")" = rejected ] ||
+    fail "run answered y: the high-risk plan is not declined"
+sql "UPDATE tasks SET status = 'canceled' WHERE status = 'queued'" >/dev/null
+ok "chiffon approve: a high-risk plan needs yes/the service typed on a terminal or --yes"
 
 # --- without the infra plugin: the plan pane says why nothing is planned -----
 target=noplug

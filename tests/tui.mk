@@ -1,9 +1,11 @@
 ## tests/tui.mk - the terminal shell (see tests/local.mk).
 ## check_tui: unit tests of text, line buffer, layout and key tables.
 ## tui-screen.sh: the whole screen driven through a private tmux server.
+## tui-interrupt.sh: signals, hang-ups and cancels while a plan runs.
+## tui-lib.sh: what the two share.
 check_PROGRAMS += tests/check_tui
-TESTS += tests/check_tui tests/tui-screen.sh
+TESTS += tests/check_tui tests/tui-screen.sh tests/tui-interrupt.sh
 tests_check_tui_SOURCES = tests/check_tui.c
 tests_check_tui_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_tui_LDADD = $(TEST_LIBS)
-EXTRA_DIST += tests/tui-screen.sh
+EXTRA_DIST += tests/tui-screen.sh tests/tui-interrupt.sh tests/tui-lib.sh

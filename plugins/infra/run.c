@@ -31,7 +31,9 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -488,13 +490,69 @@ run_job_inputs(struct run_job *job)
 	return text;
 }
 
-/* Write extra_vars to a private temp file.  0 or -1 with *errp. */
+/*
+ * Where extra-vars files go: core.data_dir/run (made 0700), else
+ * $TMPDIR or /tmp.  Caller frees.
+ */
+static char *
+run_vars_dir(void)
+{
+	const char	*data = infra_host->config_get(infra_plugin,
+			    "core.data_dir");
+	const char	*tmp = getenv("TMPDIR");
+	char		*dir;
+
+	if (data != NULL && *data != '\0') {
+		dir = xasprintf("%s/run", data);
+		if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+			return dir;
+		free(dir);
+	}
+	return xstrdup(tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+}
+
+/*
+ * Remove the extra-vars files left by processes that are gone (killed
+ * mid-run): RUN_VARS_PREFIX PID-XXXXXX with no process PID.
+ */
+static void
+run_vars_clean(void)
+{
+	char		*dir = run_vars_dir(), *path;
+	struct dirent	*e;
+	DIR		*d;
+	long		 pid;
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strncmp(e->d_name, RUN_VARS_PREFIX,
+			    strlen(RUN_VARS_PREFIX)) != 0)
+				continue;
+			pid = strtol(e->d_name + strlen(RUN_VARS_PREFIX), NULL,
+			    10);
+			if (pid <= 0 || (kill((pid_t)pid, 0) == -1 &&
+			    errno == ESRCH)) {
+				path = xasprintf("%s/%s", dir, e->d_name);
+				unlink(path);
+				free(path);
+			}
+		}
+		closedir(d);
+	}
+	free(dir);
+}
+
+/*
+ * Write extra_vars to a private file (run_vars_dir, named after this
+ * process so that run_vars_clean can tell a leftover), removed when the
+ * run ends.  0 or -1 with *errp.
+ */
 static int
 run_job_extra_vars(struct run_job *job, char **errp)
 {
 	json_object	*v;
-	const char	*tmp = getenv("TMPDIR"), *text;
-	char		*file;
+	const char	*text;
+	char		*file, *dir;
 	size_t		 len;
 	ssize_t		 n;
 	int		 fd;
@@ -502,9 +560,11 @@ run_job_extra_vars(struct run_job *job, char **errp)
 	if (!json_object_object_get_ex(job->params, "extra_vars", &v) ||
 	    v == NULL)
 		return 0;
-	file = xasprintf("%s/chiffon-vars-XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if ((fd = mkstemp(file)) == -1) {
+	dir = run_vars_dir();
+	file = xasprintf("%s/" RUN_VARS_PREFIX "%ld-XXXXXX", dir,
+	    (long)getpid());
+	free(dir);
+	if ((fd = mkostemp(file, O_CLOEXEC)) == -1) {
 		set_error(errp, "ansible: cannot create %s: %s", file,
 		    strerror(errno));
 		free(file);
@@ -532,6 +592,16 @@ run_job_extra_vars(struct run_job *job, char **errp)
 	return 0;
 }
 
+/* Remove the extra-vars file. */
+static void
+run_job_extra_close(struct run_job *job)
+{
+	if (job->extra_file != NULL)
+		unlink(job->extra_file);
+	free(job->extra_file);
+	job->extra_file = NULL;
+}
+
 /* --- job life ---------------------------------------------------------- */
 
 static void
@@ -545,9 +615,7 @@ run_job_free(struct run_job *job)
 			break;
 		}
 	}
-	if (job->extra_file != NULL)
-		unlink(job->extra_file);
-	free(job->extra_file);
+	run_job_extra_close(job);
 	summary_free(job->summary);
 	json_object_put(job->params);
 	free(job->repo);
@@ -809,11 +877,7 @@ run_on_exit(struct chiffon_child *child, int wstatus,
 
 	job->child = NULL;
 	run_job_timers_off(job);
-	if (job->extra_file != NULL) {
-		unlink(job->extra_file);
-		free(job->extra_file);
-		job->extra_file = NULL;
-	}
+	run_job_extra_close(job);
 	if (WIFEXITED(wstatus))
 		code = WEXITSTATUS(wstatus);
 	else if (WIFSIGNALED(wstatus))
@@ -1144,6 +1208,7 @@ infra_run_init(struct chiffon_plugin *p, const struct chiffon_host *host)
 	struct chiffon_user_data	ud = { NULL, NULL };
 
 	memset(&run_state, 0, sizeof run_state);
+	run_vars_clean();
 	if (host->register_capability(p, "ansible", run_handler, &ud) != 0)
 		return -1;
 	return lint_init(p, host);

@@ -23,6 +23,8 @@
 #define RUN_MIN_MINOR	12
 /* Grace periods between SIGINT, SIGTERM and SIGKILL (milliseconds). */
 #define RUN_GRACE_MS	5000
+/* Extra-vars files: RUN_VARS_PREFIX PID-XXXXXX (run.c). */
+#define RUN_VARS_PREFIX	"chiffon-vars-"
 /* Default timeout of a run when ansible.timeout is unset (seconds). */
 #define RUN_DEFAULT_TIMEOUT_S 3600
 

@@ -1,0 +1,165 @@
+# tui-lib.sh - what the tmux-driven tests of the shell share (sourced by
+# tests/tui-screen.sh and tests/tui-interrupt.sh): a private tmux server,
+# a throwaway data directory with the embedded cluster (stopped at the
+# end), screen reading and waiting helpers, and sql.
+
+: "${CHIFFON_SRCDIR:?run through make check}"
+: "${CHIFFON_BUILDDIR:?run through make check}"
+
+bin=$CHIFFON_BUILDDIR/src/chiffon
+repo=$CHIFFON_SRCDIR/contrib/homelab
+TMUX_BIN=${TMUX_BIN:-tmux}
+unset TMUX TMUX_PANE
+
+if ! command -v "$TMUX_BIN" >/dev/null 2>&1; then
+	echo "tmux is not installed: run contrib/install-deps" >&2
+	exit 99		# a hard error, not a skip
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/chiffon-tui.XXXXXX")
+# As root the cluster's server runs as an unprivileged user: it must be
+# able to reach the data directory.
+chmod 755 "$tmp"
+data=$tmp/data
+conf=$tmp/chiffon.conf
+: >"$conf"
+sock=chiffon-tui-$$
+cat >"$tmp/tmux.conf" <<'EOF'
+set -g remain-on-exit on
+set -g status off
+set -g default-terminal screen
+set -g history-limit 100
+EOF
+
+cleanup() {
+	"$TMUX_BIN" -L "$sock" kill-server >/dev/null 2>&1 || :
+	if [ -d "$data" ]; then
+		"$bin" --config "$conf" --data-dir "$data" db stop \
+		    >/dev/null 2>&1 || :
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+tm() {
+	"$TMUX_BIN" -L "$sock" -f "$tmp/tmux.conf" "$@"
+}
+
+screen() {
+	tm capture-pane -p -t "$1"
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	echo "---- screen of $target:" >&2
+	screen "$target" >&2 || :
+	echo "----" >&2
+	exit 1
+}
+
+ok() {
+	echo "ok - $*"
+}
+
+# wait_for SECONDS TEXT: until the screen shows TEXT (fixed string).
+wait_for() {
+	n=$(($1 * 10))
+	while [ "$n" -gt 0 ]; do
+		if screen "$target" | grep -qF -- "$2"; then
+			return 0
+		fi
+		if [ -s "$tmp/$target.status" ]; then
+			fail "chiffon exited (status" \
+			    "$(cat "$tmp/$target.status")) while waiting for '$2'"
+		fi
+		sleep 0.1
+		n=$((n - 1))
+	done
+	fail "timed out waiting for '$2'"
+}
+
+# wait_gone SECONDS TEXT: until the screen no longer shows TEXT.
+wait_gone() {
+	n=$(($1 * 10))
+	while [ "$n" -gt 0 ]; do
+		if ! screen "$target" | grep -qF -- "$2"; then
+			return 0
+		fi
+		sleep 0.1
+		n=$((n - 1))
+	done
+	fail "'$2' is still on the screen"
+}
+
+# line N: line N (1-based) of the screen.
+line() {
+	screen "$target" | sed -n "$1p"
+}
+
+# wait_line SECONDS N TEXT: until line N is exactly TEXT (trailing blanks
+# removed).
+wait_line() {
+	n=$(($1 * 10))
+	while [ "$n" -gt 0 ]; do
+		if [ "$(line "$2" | sed 's/ *$//')" = "$3" ]; then
+			return 0
+		fi
+		sleep 0.1
+		n=$((n - 1))
+	done
+	fail "line $2 is '$(line "$2")', expected '$3'"
+}
+
+# start SESSION ARGS...: run ARGS in a new 120x40 session; its exit status
+# is written to $tmp/SESSION.status (tmux's own pane_dead_status can be lost
+# when a command exits at once).
+start() {
+	s=$1
+	shift
+	# shellcheck disable=SC2016
+	tm new-session -d -x 120 -y 40 -s "$s" -- sh -c \
+	    '"$@"; echo $? >"$0"' "$tmp/$s.status" "$@"
+}
+
+# start_size SESSION COLS ROWS ARGS...: the same at another size.
+start_size() {
+	s=$1
+	x=$2
+	y=$3
+	shift 3
+	# shellcheck disable=SC2016
+	tm new-session -d -x "$x" -y "$y" -s "$s" -- sh -c \
+	    '"$@"; echo $? >"$0"' "$tmp/$s.status" "$@"
+}
+
+# wait_dead SECONDS: until chiffon exited; prints its exit status.
+wait_dead() {
+	n=$(($1 * 10))
+	while [ "$n" -gt 0 ]; do
+		if [ -s "$tmp/$target.status" ]; then
+			cat "$tmp/$target.status"
+			return 0
+		fi
+		sleep 0.1
+		n=$((n - 1))
+	done
+	fail "chiffon did not exit"
+}
+
+plugin_path=
+for d in "$CHIFFON_BUILDDIR"/plugins/*/.libs; do
+	[ -d "$d" ] && plugin_path=$plugin_path${plugin_path:+:}$d
+done
+
+# The environment chiffon runs in: nothing from the user's own setup.
+run_env="env LC_ALL=C.UTF-8 TERM=screen INPUTRC=/dev/null HOME=$tmp
+    XDG_CONFIG_HOME=$tmp/config CHIFFON_PLUGIN_PATH=$plugin_path
+    CHIFFON_DEMO_ROOT=$tmp/demo"
+mkdir "$tmp/demo"
+
+# sql QUERY: one value from chiffon's database (the embedded cluster).
+sql() {
+	psql "$("$bin" --config "$conf" --data-dir "$data" db url)" -XAtqc "$1"
+}
+
