@@ -14,6 +14,7 @@
 
 #include <libpq-fe.h>
 
+#include "dispatch.h"
 #include "log.h"
 #include "migrate.h"
 #include "pgtest.h"
@@ -397,6 +398,48 @@ START_TEST(test_task_state_machine)
 }
 END_TEST
 
+/*
+ * The one list of task states in C (dispatch.c) is the schema's: the
+ * same names as the tasks.status CHECK constraint, and final exactly
+ * where chiffon_task_terminal() says so.
+ */
+START_TEST(test_task_states_match_schema)
+{
+	PGconn		*pg = check_db("states");
+	const char	*params[1];
+	char		*err = NULL, *got, *line;
+	PGresult	*res;
+	size_t		 i, n;
+	int		 final;
+
+	ck_assert_int_eq(migrate_apply(pg, NULL, &err), 0);
+	got = check_rows(pg, "SELECT m[1] FROM pg_constraint c, "
+	    "regexp_matches(pg_get_constraintdef(c.oid), '''([a-z_]+)''', "
+	    "'g') m WHERE c.conname = 'tasks_status_check' ORDER BY 1");
+	for (i = 0; i < dispatch_ntask_states; i++) {
+		params[0] = dispatch_task_states[i];
+		res = PQexecParams(pg, "SELECT chiffon_task_terminal($1)", 1,
+		    NULL, params, NULL, NULL, 0);
+		ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+		final = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		ck_assert_msg(final == (dispatch_task_final(params[0]) != 0),
+		    "%s: final in C %d, in the schema %d", params[0],
+		    dispatch_task_final(params[0]), final);
+		PQclear(res);
+		line = xasprintf("%s\n", dispatch_task_states[i]);
+		ck_assert_msg(strstr(got, line) != NULL, "state %s is not in "
+		    "tasks_status_check:\n%s", dispatch_task_states[i], got);
+		free(line);
+	}
+	/* As many states in the constraint as in C: no state missing. */
+	for (n = 0, line = got; (line = strchr(line, '\n')) != NULL; line++)
+		n++;
+	ck_assert_uint_eq(n, dispatch_ntask_states);
+	free(got);
+	PQfinish(pg);
+}
+END_TEST
+
 START_TEST(test_approval_gate)
 {
 	PGconn	*pg = check_migrated_db("gate");
@@ -591,6 +634,7 @@ check_suite(void)
 	tcase_add_test(tc, test_checksum_warning_and_order);
 	tcase_add_test(tc, test_concurrent_migrate);
 	tcase_add_test(tc, test_task_state_machine);
+	tcase_add_test(tc, test_task_states_match_schema);
 	tcase_add_test(tc, test_approval_gate);
 	tcase_add_test(tc, test_audit_log);
 	tcase_add_test(tc, test_partitions_and_runs);
