@@ -22,43 +22,9 @@
 
 #include <json-c/json.h>
 
+#include "actions.h"
 #include "intent.h"
 #include "util.h"
-
-/* One action and the phrases that name it (one or two words). */
-struct intent_action {
-	const char		*name;
-	const char *const	*phrases;
-};
-
-#define PHRASES(...) (const char *const[]){ __VA_ARGS__, NULL }
-static const struct intent_action intent_action_table[] = {
-	{ "deploy", PHRASES("deploy", "install", "set up", "setup",
-	    "spin up", "bring up", "roll out", "rollout", "provision",
-	    "launch", "put") },
-	{ "remove", PHRASES("remove", "uninstall", "delete", "tear down",
-	    "teardown", "destroy", "decommission", "purge", "take down",
-	    "get rid") },
-	{ "restart", PHRASES("restart", "reboot", "bounce", "reload",
-	    "cycle") },
-	{ "update", PHRASES("update", "upgrade", "patch", "bump") },
-	{ "configure", PHRASES("configure", "config", "reconfigure", "add",
-	    "set", "enable", "disable", "register", "tune", "change") },
-	{ "check", PHRASES("check", "status", "verify", "test", "health",
-	    "healthcheck", "ping", "inspect", "show") },
-	{ "generate", PHRASES("generate", "scaffold", "create", "new",
-	    "write") },
-	{ "backup", PHRASES("backup", "back up", "snapshot", "archive") },
-	{ "restore", PHRASES("restore", "recover", "roll back",
-	    "rollback") },
-	{ "stop", PHRASES("stop", "shutdown", "shut down", "halt") },
-	{ "start", PHRASES("start", "resume", "boot") },
-};
-
-const char *const intent_actions[] = {
-	"deploy", "remove", "restart", "update", "configure", "check",
-	"generate", "backup", "restore", "stop", "start", NULL
-};
 
 /* Words that join clauses. */
 static const char *const intent_separators[] = {
@@ -324,38 +290,36 @@ intent_match_phrase(struct intent_clause *cl, const char *phrase, int typos,
 	return count;
 }
 
-/* Find the first action phrase in the clause (two-word phrases win). */
+/*
+ * Find the first action phrase in the clause (two-word phrases win; the
+ * weak words "run", "apply" only when no other action is there).
+ */
 static const char *
 intent_find_action(struct intent_clause *cl)
 {
-	const struct intent_action	*a;
-	const char *const		*ph;
+	const struct actions_word	*a;
+	char				*pair;
 	size_t				 i;
+	int				 weak;
 
-	for (i = 0; i < cl->n; i++) {
-		for (a = intent_action_table;
-		    a < intent_action_table + nitems(intent_action_table);
-		    a++) {
-			for (ph = a->phrases; *ph != NULL; ph++) {
-				const char *sp = strchr(*ph, ' ');
-
-				if (sp == NULL || i + 1 >= cl->n)
-					continue;
-				if (strncmp(cl->w[i].text, *ph,
-				    (size_t)(sp - *ph)) == 0 &&
-				    cl->w[i].text[sp - *ph] == '\0' &&
-				    strcmp(cl->w[i + 1].text, sp + 1) == 0) {
+	for (weak = 0; weak < 2; weak++) {
+		for (i = 0; i < cl->n; i++) {
+			if (i + 1 < cl->n) {
+				pair = xasprintf("%s %s", cl->w[i].text,
+				    cl->w[i + 1].text);
+				a = actions_find(pair, strlen(pair),
+				    ACTIONS_REQUEST);
+				free(pair);
+				if (a != NULL && a->weak == weak) {
 					cl->w[i].used = cl->w[i + 1].used = 1;
-					return a->name;
+					return a->action;
 				}
 			}
-		}
-		for (a = intent_action_table;
-		    a < intent_action_table + nitems(intent_action_table);
-		    a++) {
-			if (str_in_list(cl->w[i].text, a->phrases)) {
+			a = actions_find(cl->w[i].text, strlen(cl->w[i].text),
+			    ACTIONS_REQUEST);
+			if (a != NULL && a->weak == weak) {
 				cl->w[i].used = 1;
-				return a->name;
+				return a->action;
 			}
 		}
 	}

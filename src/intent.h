@@ -40,7 +40,6 @@ struct intent_vocab {
 struct json_object	*intent_parse(const char *text,
 			    const struct intent_vocab *vocab);
 
-/* The canonical action names, NULL-terminated (for prompts and checks). */
-extern const char *const intent_actions[];
+/* The canonical action names: actions_names (actions.h). */
 
 #endif

@@ -740,5 +740,30 @@ const struct migrate_migration migrate_migrations[] = {
 		    "\t'canceled', 'interrupted'));\n"
 		    "",
 	},
+	{
+		.version = 6,
+		.name = "006_real_repos.sql",
+		.sql =
+		    "-- 006_real_repos.sql - services below the playbook, skip tags, and a\n"
+		    "-- history that survives a renamed or deleted playbook.\n"
+		    "--\n"
+		    "-- playbooks.detail holds what the catalog found inside a playbook: its\n"
+		    "-- services (roles, imports, features, apps, tags with what selects\n"
+		    "-- each), the variable names it declares, its imports, requirements that\n"
+		    "-- are not installed and flags (become, vars_prompt, vault).\n"
+		    "-- tasks.skip_tags is --skip-tags of a step; tasks.playbook_sha256 the\n"
+		    "-- content hash of the playbook when the step was planned, so that the\n"
+		    "-- history keeps path and hash after the file is gone.  The foreign key\n"
+		    "-- from tasks to playbooks went: ON DELETE SET NULL could not touch a\n"
+		    "-- task in a final state, which made every renamed playbook that had\n"
+		    "-- ever run block the catalog.\n"
+		    "\n"
+		    "ALTER TABLE playbooks ADD COLUMN detail jsonb NOT NULL DEFAULT '{}';\n"
+		    "ALTER TABLE tasks ADD COLUMN skip_tags text[] NOT NULL DEFAULT '{}';\n"
+		    "ALTER TABLE tasks ADD COLUMN playbook_sha256 text;\n"
+		    "ALTER TABLE tasks DROP CONSTRAINT IF EXISTS tasks_playbook_id_fkey;\n"
+		    "ALTER TABLE playbook_mappings ADD COLUMN service text;\n"
+		    "",
+	},
 };
-const size_t migrate_nmigrations = 2;
+const size_t migrate_nmigrations = 3;

@@ -169,7 +169,7 @@ START_TEST(test_service_name)
 	free(s);
 	s = catalog_service_name("deploy.yml", &action);
 	ck_assert_str_eq(s, "deploy");
-	ck_assert_ptr_null(action);
+	ck_assert_str_eq(action, "deploy");	/* an action of its own */
 	free(s);
 	s = catalog_service_name("grafana-backup.yml", &action);
 	ck_assert_str_eq(s, "grafana");
@@ -222,12 +222,14 @@ START_TEST(test_homelab)
 	    "file"));
 	ck_assert(catalog_list_has(&pb->tasks, "Check whether a container "
 	    "engine is usable"));
+	/* Play vars: names only, never values (they may be secrets). */
 	v = check_catalog_var(pb, "app_name");
-	ck_assert_str_eq(v, "\"uptime-kuma\"");
+	ck_assert_str_eq(v, "null");
 	free(v);
 	v = check_catalog_var(pb, "app_ports");
-	ck_assert_str_eq(v, "[\"3001:3001\"]");
+	ck_assert_str_eq(v, "null");
 	free(v);
+	ck_assert(catalog_list_has(&pb->variables, "app_ports"));
 
 	pb = check_catalog_get(cat, "kuma-monitors.yml");
 	ck_assert_str_eq(pb->service, "kuma");
@@ -236,7 +238,7 @@ START_TEST(test_homelab)
 	ck_assert(catalog_list_has(&pb->tasks, "Write the desired monitor "
 	    "list for every portal"));
 	v = check_catalog_var(pb, "kuma_interval");
-	ck_assert_str_eq(v, "60");
+	ck_assert_str_eq(v, "null");
 	free(v);
 
 	pb = check_catalog_get(cat, "unraid-shares.yml");
@@ -299,7 +301,7 @@ START_TEST(test_fixtures)
 	    "configuration"));
 	ck_assert(catalog_list_has(&pb->tasks, "Generate the WireGuard keys"));
 	v = check_catalog_var(pb, "npm_port");
-	ck_assert_str_eq(v, "81");
+	ck_assert_str_eq(v, "null");
 	free(v);
 	v = check_catalog_var(pb, "npm_enabled");
 	ck_assert_str_eq(v, "true");

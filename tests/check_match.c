@@ -40,7 +40,7 @@ static const struct check_match_case check_match_cases[] = {
 	{ "install the media server on the nas", NULL, "jellyfin-deploy.yml",
 	    MATCH_EXACT, NULL },
 	{ "remove jellyfin", NULL, "jellyfin-remove.yml", MATCH_EXACT, NULL },
-	{ "set up pi-hole dns records", NULL, "pihole-config.yml",
+	{ "set up pi-hole dns records", NULL, "pihole-deploy.yml",
 	    MATCH_EXACT, NULL },
 	{ "deploy pihole", NULL, "pihole-deploy.yml", MATCH_EXACT, NULL },
 	{ "back up nextcloud", NULL, "nextcloud-backup.yml", MATCH_EXACT,
@@ -84,7 +84,7 @@ static const struct check_match_case check_match_cases[] = {
 	    NULL },
 	{ "monitor portals", NULL, "kuma-monitors.yml", MATCH_LEXICAL, NULL },
 	{ "sync folders between desktops", NULL, "syncthing-install.yaml",
-	    MATCH_LEXICAL, NULL },
+	    MATCH_EXACT, NULL },	/* "sync" is the playbook's tag */
 	{ "upgrade all proxmox hosts", "update",
 	    "playbooks/system-upgrade.yml", MATCH_LEXICAL, NULL },
 	{ "scrape time series metrics", NULL, "prometheus-deploy.yml",
@@ -101,7 +101,9 @@ static const struct check_match_case check_match_cases[] = {
 	{ "kuma", NULL, NULL, MATCH_NONE, "kuma-deploy.yml" },
 	{ "remove nextcloud", NULL, NULL, MATCH_NONE, "nextcloud-deploy.yml" },
 	{ "upgrade jellyfin", NULL, NULL, MATCH_NONE, "jellyfin-deploy.yml" },
-	{ "install wireguard", NULL, NULL, MATCH_NONE, "wireguard-setup.yml" },
+	/* The role wireguard of the proxy playbook (--tags vpn). */
+	{ "install wireguard", NULL, "nginx-proxy-manager-deploy.yml",
+	    MATCH_EXACT, NULL },
 	{ "deploy monitoring", NULL, NULL, MATCH_NONE,
 	    "prometheus-deploy.yml" },
 	{ "add existing portals to config", NULL, NULL, MATCH_NONE,
@@ -291,7 +293,7 @@ START_TEST(test_phrase_targets)
 	phrase = match_phrase(&q);
 	ck_assert_str_eq(phrase, "deploy: pi hole");
 	free(phrase);
-	ck_assert_str_eq(match_action("set up"), "configure");
+	ck_assert_str_eq(match_action("set up"), "deploy");
 	ck_assert_str_eq(match_action("Uninstall"), "remove");
 	ck_assert_ptr_null(match_action("kuma"));
 }

@@ -56,27 +56,27 @@ static const char infra_catalog_sql_load[] =
 	"hosts, array_to_json(tags), vars, array_to_json(roles), "
 	"array_to_json(task_names), sha256, size, "
 	"(extract(epoch FROM mtime) * 1000000)::bigint, "
-	"(extract(epoch FROM refreshed_at) * 1000000)::bigint "
+	"(extract(epoch FROM refreshed_at) * 1000000)::bigint, detail "
 	"FROM playbooks";
 
 static const char infra_catalog_sql_upsert[] =
 	"INSERT INTO playbooks AS p (path, service, description, aliases, "
 	"hosts, tags, vars, roles, task_names, sha256, size, mtime, "
-	"refreshed_at) "
+	"refreshed_at, detail) "
 	"SELECT r->>'path', r->>'service', r->>'description', "
 	INFRA_CATALOG_ARRAY("aliases") ", r->>'hosts', "
 	INFRA_CATALOG_ARRAY("tags") ", r->'vars', "
 	INFRA_CATALOG_ARRAY("roles") ", " INFRA_CATALOG_ARRAY("tasks") ", "
 	"r->>'sha256', (r->>'size')::bigint, "
 	INFRA_CATALOG_TIME("mtime_us") ", " INFRA_CATALOG_TIME("refreshed_us")
-	" FROM jsonb_array_elements($1::jsonb) AS r "
+	", r->'detail' FROM jsonb_array_elements($1::jsonb) AS r "
 	"ON CONFLICT (path) DO UPDATE SET service = EXCLUDED.service, "
 	"description = EXCLUDED.description, aliases = EXCLUDED.aliases, "
 	"hosts = EXCLUDED.hosts, tags = EXCLUDED.tags, vars = EXCLUDED.vars, "
 	"roles = EXCLUDED.roles, task_names = EXCLUDED.task_names, "
 	"sha256 = EXCLUDED.sha256, size = EXCLUDED.size, "
-	"mtime = EXCLUDED.mtime, refreshed_at = EXCLUDED.refreshed_at "
-	"RETURNING id, path";
+	"mtime = EXCLUDED.mtime, refreshed_at = EXCLUDED.refreshed_at, "
+	"detail = EXCLUDED.detail RETURNING id, path";
 
 static const char infra_catalog_sql_touch[] =
 	"UPDATE playbooks AS p SET size = (r->>'size')::bigint, "
@@ -187,7 +187,7 @@ infra_catalog_load_rows(const struct chiffon_db_result *res, void *data)
 	const char	*v;
 	int		 i;
 
-	if (res->ncols < 14)
+	if (res->ncols < 15)
 		return;
 	for (i = 0; i < res->nrows; i++) {
 		v = infra_catalog_value(res, i, 1);
@@ -217,6 +217,12 @@ infra_catalog_load_rows(const struct chiffon_db_result *res, void *data)
 		pb->mtime_us = v != NULL ? strtoll(v, NULL, 10) : 0;
 		v = infra_catalog_value(res, i, 13);
 		pb->refreshed_us = v != NULL ? strtoll(v, NULL, 10) : 0;
+		if ((v = infra_catalog_value(res, i, 14)) != NULL) {
+			json_object *d = json_tokener_parse(v);
+
+			catalog_playbook_detail_from_json(pb, d);
+			json_object_put(d);
+		}
 		catalog_add(cache, pb);
 	}
 }
@@ -241,8 +247,18 @@ infra_catalog_id_rows(const struct chiffon_db_result *res, void *data)
 static json_object *
 infra_catalog_row(const struct playbook *pb)
 {
-	json_object	*o = catalog_playbook_json(pb);
+	json_object	*o = catalog_playbook_json(pb), *d, *v;
+	static const char *const detail[] = { "services", "variables",
+	    "imports", "requires", "generic", "plays", "flags" };
+	size_t		 i;
 
+	d = json_object_new_object();
+	for (i = 0; i < nitems(detail); i++) {
+		if (json_object_object_get_ex(o, detail[i], &v))
+			json_object_object_add(d, detail[i],
+			    json_object_get(v));
+	}
+	json_object_object_add(o, "detail", d);
 	json_object_object_add(o, "mtime_us",
 	    json_object_new_int64(pb->mtime_us));
 	json_object_object_add(o, "refreshed_us",

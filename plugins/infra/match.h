@@ -36,6 +36,7 @@ struct match_index;
 /* One ranked playbook. */
 struct match_candidate {
 	size_t	index;		/* into the catalog's playbooks */
+	ssize_t	service;	/* into its services, -1: the whole */
 	double	confidence;	/* [0,1] */
 	double	score;		/* raw BM25 score */
 };
@@ -44,6 +45,7 @@ struct match_candidate {
 struct match_result {
 	enum match_method	method;		/* MATCH_NONE: no match */
 	ssize_t			index;		/* matched playbook or -1 */
+	ssize_t			service;	/* its service, -1: whole */
 	double			confidence;
 	const char		*action;	/* canonical action used */
 	struct match_candidate	cand[MATCH_NCANDIDATES];
