@@ -30,6 +30,8 @@ struct vocab_playbook {
 	int		 gpu;		/* tags or vars mention a GPU */
 	struct json_object *resources;	/* vars.chiffon_resources, or NULL */
 	int		 no_check;	/* tagged no-check: no dry run */
+	struct json_object *json;	/* the catalog entry: tags, services,
+					   variables, requires, flags ... */
 };
 
 /* The parser's vocabulary and the catalog behind it. */
@@ -42,7 +44,9 @@ struct vocab {
 	const char		**paths;	/* playbook paths, NULL-ended */
 	struct vocab_playbook	*playbooks;
 	size_t			 nplaybooks;
+	size_t			 cap;		/* of services and aliases */
 	struct json_object	*catalog;	/* owns every string */
+	const char		*inventory;	/* the inventory planning used */
 };
 
 /*

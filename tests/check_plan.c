@@ -357,7 +357,7 @@ static const struct {
 	  "pve1:medium", NULL },
 	{ "install grafana version 10.2.3 on pve1 and pve2",
 	  "1:deploy:grafana:grafana-deploy.yml:pve1,pve2:medium",
-	  "{\"version\":\"10.2.3\"}" },
+	  "{\"grafana_version\":\"10.2.3\"}" },
 	{ "remove jellyfin", "1:remove:jellyfin:jellyfin-remove.yml:"
 	  "all:high", NULL },
 	{ "back up nextcloud on the nas", "1:backup:nextcloud:"

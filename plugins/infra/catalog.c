@@ -29,6 +29,7 @@
 
 #include "actions.h"
 #include "catalog.h"
+#include "inventory.h"
 #include "util.h"
 #include "yaml-play.h"
 
@@ -248,6 +249,7 @@ catalog_free(struct catalog *cat)
 	free(cat->others);
 	catalog_list_free(&cat->removed);
 	catalog_list_free(&cat->requirements);
+	catalog_list_free(&cat->variables);
 	free(cat->requirements_file);
 	free(cat->inventory);
 	free(cat->repo);
@@ -842,6 +844,29 @@ catalog_add_part(struct playbook *pb, const struct catalog_service *ps,
 	}
 }
 
+/* "apps/{{ item }}.yml" for item: the file it includes, or NULL. */
+static char *
+catalog_item_file(const char *dir, const char *file, const char *item)
+{
+	static const char	*forms[] = { "{{ item }}", "{{item}}" };
+	const char		*p = NULL;
+	char			*f, *rel;
+	size_t			 i;
+
+	if (file == NULL)
+		return NULL;
+	for (i = 0; i < nitems(forms) && p == NULL; i++)
+		p = strstr(file, forms[i]);
+	if (p == NULL)
+		return NULL;
+	i--;
+	f = xasprintf("%.*s%s%s", (int)(p - file), file, item,
+	    p + strlen(forms[i]));
+	rel = catalog_rel_resolve(dir, f);
+	free(f);
+	return rel;
+}
+
 /* The list value of variable var in pb's vars or its roles' defaults. */
 static json_object *
 catalog_list_value(struct catalog *cat, const struct playbook *pb,
@@ -909,6 +934,10 @@ catalog_resolve(struct catalog *cat, struct playbook *pb)
 				    &pb->variables);
 			if (r == NULL || r->parts == NULL)
 				continue;
+			/* Tags inside the role select parts of it too. */
+			for (k = 0; k < r->parts->tags.n; k++)
+				catalog_list_add_unique(&pb->tags,
+				    r->parts->tags.v[k]);
 			rdir = r->dir != NULL && strncmp(r->dir, cat->repo,
 			    strlen(cat->repo)) == 0 && r->dir[strlen(
 			    cat->repo)] == '/' ? r->dir + strlen(cat->repo) + 1 :
@@ -948,6 +977,8 @@ catalog_resolve(struct catalog *cat, struct playbook *pb)
 			sv->name = name != NULL ? name : xstrdup("");
 			if (sv->when != NULL)
 				sv->toggle = xstrdup(sv->when);
+		} else if (strcmp(sv->kind, "app") == 0 && *sv->name != '\0') {
+			sv->via = catalog_item_file(dir, sv->file, sv->name);
 		} else if (strcmp(sv->kind, "app") == 0 &&
 		    *sv->name == '\0' && sv->listvar != NULL) {
 			list = catalog_list_value(cat, pb, sv->listvar, vars);
@@ -971,6 +1002,8 @@ catalog_resolve(struct catalog *cat, struct playbook *pb)
 				nsv->listvar = xstrdup(sv->listvar);
 				if (sv->hosts != NULL)
 					nsv->hosts = xstrdup(sv->hosts);
+				nsv->via = catalog_item_file(dir, sv->file,
+				    item);
 			}
 		}
 	}
@@ -1393,13 +1426,40 @@ catalog_follow_imports(struct catalog_walk *w, int repofd)
 	(void)done;
 }
 
+/* YAML files of a repository that are no playbooks, and used so. */
+static const char *const catalog_used_files[] = {
+	"requirements.yml", "requirements.yaml", "galaxy.yml",
+	"collections/requirements.yml", "roles/requirements.yml",
+	"hosts.yml", "hosts.yaml", "inventory.yml", "inventory.yaml",
+	".ansible-lint", ".yamllint", "docker-compose.yml", "compose.yml",
+};
+
+/* An other at path is used: no reason to report it. */
+static void
+catalog_used(struct catalog *cat, const char *path)
+{
+	struct catalog_file	key, *o;
+
+	if (cat->nothers == 0)
+		return;
+	key.path = (char *)path;
+	o = bsearch(&key, cat->others, cat->nothers, sizeof *cat->others,
+	    catalog_cmp_file);
+	if (o != NULL) {
+		free(o->reason);
+		o->reason = NULL;
+	}
+}
+
 /* Others a playbook includes (task files next to it) are used. */
 static void
 catalog_mark_used(struct catalog *cat)
 {
-	struct catalog_file	 key, *o;
+	struct inventory_source	 src;
+	struct catalog_file	 key, *o = NULL;
 	size_t			 i, j;
 
+	key.path = NULL;
 	if (cat->nothers > 1)
 		qsort(cat->others, cat->nothers, sizeof *cat->others,
 		    catalog_cmp_file);
@@ -1407,17 +1467,17 @@ catalog_mark_used(struct catalog *cat)
 		const struct playbook *pb = cat->playbooks[i];
 
 		for (j = 0; j < pb->nservices; j++) {
-			if (pb->services[j].via == NULL || cat->nothers == 0)
-				continue;
-			key.path = pb->services[j].via;
-			o = bsearch(&key, cat->others, cat->nothers,
-			    sizeof *cat->others, catalog_cmp_file);
-			if (o != NULL) {
-				free(o->reason);
-				o->reason = NULL;
-			}
+			if (pb->services[j].via != NULL)
+				catalog_used(cat, pb->services[j].via);
 		}
 	}
+	for (i = 0; i < nitems(catalog_used_files); i++)
+		catalog_used(cat, catalog_used_files[i]);
+	if (inventory_find(cat->repo, NULL, &src) == 0 && src.path != NULL)
+		catalog_used(cat, src.path);
+	inventory_source_free(&src);
+	(void)key;
+	(void)o;
 }
 
 /* Is the collection "ns.name" installed in one of the usual places? */
@@ -1614,6 +1674,77 @@ catalog_requirements(struct catalog *cat)
 	catalog_list_free(&missing_roles);
 }
 
+/* Variable names of one vars file or directory of them (bounded). */
+static void
+catalog_vars_path(struct catalog *cat, const char *path, int depth)
+{
+	struct stat	 st;
+	struct dirent	*de;
+	DIR		*d;
+	char		*sub, *text, *err = NULL;
+	size_t		 len;
+
+	if (depth > 2 || stat(path, &st) != 0)
+		return;
+	if (S_ISREG(st.st_mode)) {
+		if ((text = catalog_read_small(path, &len)) == NULL)
+			return;
+		if (strncmp(text, "$ANSIBLE_VAULT", 14) != 0 &&
+		    yaml_play_var_names(text, len, path, &cat->variables, NULL,
+		    &err) != 0)
+			free(err);
+		free(text);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode) || (d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		sub = path_join(path, de->d_name);
+		catalog_vars_path(cat, sub, depth + 1);
+		free(sub);
+	}
+	closedir(d);
+}
+
+/*
+ * The variable names group_vars and host_vars declare, next to the
+ * playbooks and next to the inventory: names an extra var may set.
+ */
+static void
+catalog_group_vars(struct catalog *cat)
+{
+	static const char	*dirs[] = { "group_vars", "host_vars" };
+	struct inventory_source	 src;
+	struct stat		 st;
+	char			*p, *base, *invdir;
+	size_t			 i;
+
+	for (i = 0; i < nitems(dirs); i++) {
+		p = path_join(cat->repo, dirs[i]);
+		catalog_vars_path(cat, p, 0);
+		free(p);
+	}
+	if (inventory_find(cat->repo, NULL, &src) == 0 && src.path != NULL) {
+		base = src.path[0] == '/' ? xstrdup(src.path) :
+		    path_join(cat->repo, src.path);
+		if (stat(base, &st) == 0 && S_ISDIR(st.st_mode))
+			invdir = xstrdup(base);
+		else
+			invdir = catalog_dirname(base);
+		for (i = 0; i < nitems(dirs); i++) {
+			p = path_join(invdir, dirs[i]);
+			if (strcmp(invdir, cat->repo) != 0)
+				catalog_vars_path(cat, p, 0);
+			free(p);
+		}
+		free(invdir);
+		free(base);
+	}
+	inventory_source_free(&src);
+}
+
 int
 catalog_scan(const char *repo, struct catalog *cache, struct catalog **outp,
     char **errp)
@@ -1665,6 +1796,7 @@ catalog_scan(const char *repo, struct catalog *cache, struct catalog **outp,
 	catalog_sort(out);
 	catalog_mark_used(out);
 	catalog_requirements(out);
+	catalog_group_vars(out);
 
 	if (cache != NULL) {
 		for (i = 0; i < cache->nplaybooks; i++) {
@@ -1983,6 +2115,8 @@ catalog_json(const struct catalog *cat)
 	json_object_object_add(o, "skipped", a);
 	json_object_object_add(o, "requirements",
 	    catalog_list_json(&cat->requirements));
+	json_object_object_add(o, "variables",
+	    catalog_list_json(&cat->variables));
 	json_object_object_add(o, "requirements_file",
 	    cat->requirements_file != NULL ?
 	    json_object_new_string(cat->requirements_file) : NULL);

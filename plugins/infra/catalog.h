@@ -153,6 +153,8 @@ struct catalog {
 	struct catalog_file	 *others;	/* YAML files, not playbooks,
 						   sorted by path */
 	size_t			  nothers;
+	struct catalog_list	  variables;	/* names group_vars/host_vars
+						   declare */
 	struct catalog_list	  requirements;	/* requirements.yml roles and
 						   collections not installed */
 	char			 *requirements_file;

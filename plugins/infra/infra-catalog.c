@@ -104,6 +104,9 @@ static struct infra_catalog_state {
 	struct catalog		*cat;		/* last refresh, or NULL */
 	struct match_index	*index;		/* over cat */
 	struct inventory	*inv;		/* last inventory, or NULL */
+	char			*inv_sig;	/* its inventory_signature */
+	char			*inv_note;	/* what to say about it */
+	struct inventory_source	 src;		/* where it came from */
 	int64_t			 refreshed_us;
 } infra_catalog;
 
@@ -446,6 +449,17 @@ infra_catalog_finish(struct infra_catalog_job *job, const char *inv_error)
 	if (inv_error != NULL)
 		json_object_object_add(o, "inventory_error",
 		    json_object_new_string(inv_error));
+	json_object_object_add(o, "inventory_used",
+	    infra_catalog.src.pass && infra_catalog.src.path != NULL ?
+	    json_object_new_string(infra_catalog.src.path) : NULL);
+	json_object_object_add(o, "inventory_source",
+	    infra_catalog.src.path != NULL ? json_object_new_string(
+	    infra_catalog.src.path) : NULL);
+	json_object_object_add(o, "inventory_how", infra_catalog.src.how !=
+	    NULL ? json_object_new_string(infra_catalog.src.how) : NULL);
+	if (infra_catalog.inv_note != NULL)
+		json_object_object_add(o, "inventory_note",
+		    json_object_new_string(infra_catalog.inv_note));
 	infra_host->task_finish(job->task, job->canceled ? "canceled" :
 	    "successful", json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN));
@@ -478,6 +492,136 @@ infra_catalog_inv_line(struct chiffon_child *c, int stream, const char *line,
 	}
 }
 
+/* The inventory is current: remember its signature; warn of no hosts. */
+static void
+infra_catalog_inv_done(void)
+{
+	char	*note;
+
+	free(infra_catalog.inv_sig);
+	infra_catalog.inv_sig = inventory_signature(infra_catalog.cat->repo,
+	    &infra_catalog.src);
+	if (infra_catalog.inv != NULL && infra_catalog.inv->hosts.n == 0) {
+		note = xasprintf("inventory: no hosts in %s (%s)%s%s",
+		    infra_catalog.src.path != NULL ? infra_catalog.src.path :
+		    "the default inventory", infra_catalog.src.how != NULL ?
+		    infra_catalog.src.how : "ansible's default",
+		    infra_catalog.inv_note != NULL ? "; " : "",
+		    infra_catalog.inv_note != NULL ? infra_catalog.inv_note :
+		    "");
+		free(infra_catalog.inv_note);
+		infra_catalog.inv_note = note;
+	}
+}
+
+/* The inventory cache file under the data dir, or NULL.  Caller frees. */
+static char *
+infra_catalog_cache_path(void)
+{
+	const char	*dir = infra_host->config_get(infra_plugin,
+			    "core.data_dir");
+
+	if (dir == NULL || *dir == '\0')
+		return NULL;
+	return path_join(dir, "inventory-cache.json");
+}
+
+/*
+ * Keep ansible-inventory's answer with the signature it was made for,
+ * so that the next process need not run it (mode 0600: host variables
+ * may be in it).
+ */
+static void
+infra_catalog_cache_save(const char *list)
+{
+	json_object	*o;
+	char		*path, *tmp;
+	const char	*text;
+	int		 fd;
+
+	if ((path = infra_catalog_cache_path()) == NULL ||
+	    infra_catalog.inv_sig == NULL) {
+		free(path);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "repo",
+	    json_object_new_string(infra_catalog.cat->repo));
+	json_object_object_add(o, "signature",
+	    json_object_new_string(infra_catalog.inv_sig));
+	json_object_object_add(o, "list", json_object_new_string(list));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	tmp = xasprintf("%s.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd != -1) {
+		if (write(fd, text, strlen(text)) == (ssize_t)strlen(text) &&
+		    close(fd) == 0)
+			rename(tmp, path);
+		else
+			unlink(tmp);
+	}
+	json_object_put(o);
+	free(tmp);
+	free(path);
+}
+
+/* The cached inventory if it was made for sig; else NULL. */
+static struct inventory *
+infra_catalog_cache_load(const char *sig)
+{
+	struct inventory	*inv = NULL;
+	json_object		*o, *v;
+	char			*path, *text, *err = NULL;
+
+	if ((path = infra_catalog_cache_path()) == NULL)
+		return NULL;
+	text = read_file(path, NULL);
+	free(path);
+	if (text == NULL)
+		return NULL;
+	o = json_tokener_parse(text);
+	free(text);
+	if (o != NULL && json_object_object_get_ex(o, "repo", &v) &&
+	    strcmp(json_object_get_string(v), infra_catalog.cat->repo) == 0 &&
+	    json_object_object_get_ex(o, "signature", &v) &&
+	    strcmp(json_object_get_string(v), sig) == 0 &&
+	    json_object_object_get_ex(o, "list", &v))
+		inv = inventory_parse(json_object_get_string(v), &err);
+	free(err);
+	json_object_put(o);
+	return inv;
+}
+
+/*
+ * ansible-inventory failed: read host and group names from the
+ * inventory files themselves, and say so.
+ */
+static void
+infra_catalog_fallback(const char *why)
+{
+	struct inventory	*inv;
+	char			*err = NULL, *note;
+
+	if (infra_catalog.src.path == NULL)
+		return;
+	inv = inventory_read_files(infra_catalog.cat->repo,
+	    infra_catalog.src.path, &err);
+	free(err);
+	if (inv == NULL)
+		return;
+	inventory_free(infra_catalog.inv);
+	infra_catalog.inv = inv;
+	note = xasprintf("inventory: ansible-inventory failed, so host and "
+	    "group names were read from %s itself (%.200s)",
+	    infra_catalog.src.path, why);
+	free(infra_catalog.inv_note);
+	infra_catalog.inv_note = note;
+	infra_catalog_inv_done();
+	/* A failed run is not a current inventory: try again next time. */
+	free(infra_catalog.inv_sig);
+	infra_catalog.inv_sig = NULL;
+}
+
 static void
 infra_catalog_inv_exit(struct chiffon_child *c, int wstatus,
     const struct chiffon_rusage *usage, void *data)
@@ -493,6 +637,7 @@ infra_catalog_inv_exit(struct chiffon_child *c, int wstatus,
 		    WIFEXITED(wstatus) ? "exit" : "signal",
 		    WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) :
 		    WTERMSIG(wstatus), last);
+		infra_catalog_fallback(err);
 		infra_catalog_finish(job, err);
 		free(err);
 		return;
@@ -500,16 +645,19 @@ infra_catalog_inv_exit(struct chiffon_child *c, int wstatus,
 	if ((text = read_file(job->outfile, NULL)) == NULL) {
 		err = xasprintf("ansible-inventory wrote no %s: %s",
 		    job->outfile, strerror(errno));
+		infra_catalog_fallback(err);
 		infra_catalog_finish(job, err);
 		free(err);
 		return;
 	}
 	inv = inventory_parse(text, &err);
-	free(text);
 	if (inv != NULL) {
 		inventory_free(infra_catalog.inv);
 		infra_catalog.inv = inv;
+		infra_catalog_inv_done();
+		infra_catalog_cache_save(text);
 	}
+	free(text);
 	infra_catalog_finish(job, err);
 	free(err);
 }
@@ -561,11 +709,11 @@ infra_catalog_inventory(struct infra_catalog_job *job, char **errp)
 	argv[argc++] = "--list";
 	argv[argc++] = "--output";
 	argv[argc++] = job->outfile;
-	inv = infra_host->config_get(infra_plugin, "ansible.inventory");
-	if (inv != NULL && *inv != '\0') {
+	if (infra_catalog.src.pass && infra_catalog.src.path != NULL) {
 		argv[argc++] = "-i";
-		argv[argc++] = inv;
+		argv[argc++] = infra_catalog.src.path;
 	}
+	(void)inv;
 	argv[argc] = NULL;
 	opts.argv = argv;
 	opts.env_add = env;
@@ -575,6 +723,44 @@ infra_catalog_inventory(struct infra_catalog_job *job, char **errp)
 		return set_error(errp, "cannot run ansible-inventory (is "
 		    "ansible-core installed?)");
 	return 0;
+}
+
+/*
+ * Find the inventory again; non-zero when the one in memory is still
+ * current (same source, same file mtimes and sizes).
+ */
+static int
+infra_catalog_inventory_current(void)
+{
+	const char	*conf;
+	char		*sig;
+	int		 same;
+
+	conf = infra_host->config_get(infra_plugin, "ansible.inventory");
+	inventory_source_free(&infra_catalog.src);
+	inventory_find(infra_catalog.cat->repo, conf, &infra_catalog.src);
+	free(infra_catalog.inv_note);
+	infra_catalog.inv_note = infra_catalog.src.note != NULL ?
+	    xstrdup(infra_catalog.src.note) : NULL;
+	sig = inventory_signature(infra_catalog.cat->repo, &infra_catalog.src);
+	if (infra_catalog.inv == NULL || infra_catalog.inv_sig == NULL) {
+		/* A new process: the answer an earlier one kept. */
+		struct inventory *inv = infra_catalog_cache_load(sig);
+
+		if (inv == NULL) {
+			free(sig);
+			return 0;
+		}
+		inventory_free(infra_catalog.inv);
+		infra_catalog.inv = inv;
+		free(infra_catalog.inv_sig);
+		infra_catalog.inv_sig = xstrdup(sig);
+	}
+	same = strcmp(sig, infra_catalog.inv_sig) == 0;
+	free(sig);
+	if (same && infra_catalog.inv->hosts.n == 0)
+		infra_catalog_inv_done();
+	return same;
 }
 
 /* Capability "ansible.catalog". */
@@ -598,6 +784,12 @@ infra_catalog_cap_catalog(struct chiffon_task *task, void *data)
 	}
 	job = xcalloc(1, sizeof *job);
 	job->task = task;
+	if (infra_catalog_inventory_current()) {
+		/* Nothing the inventory depends on changed: no new run. */
+		infra_catalog_finish(job, NULL);
+		infra_catalog_job_free(job);
+		return 0;
+	}
 	if (infra_catalog_inventory(job, &err) != 0) {
 		/* The catalog is still worth having without hosts. */
 		infra_catalog_finish(job, err);
@@ -739,5 +931,8 @@ infra_catalog_end(void)
 	match_index_free(infra_catalog.index);
 	catalog_free(infra_catalog.cat);
 	inventory_free(infra_catalog.inv);
+	free(infra_catalog.inv_sig);
+	free(infra_catalog.inv_note);
+	inventory_source_free(&infra_catalog.src);
 	memset(&infra_catalog, 0, sizeof infra_catalog);
 }

@@ -65,7 +65,8 @@
 static const char *match_stop_words[] = {
 	"a", "about", "after", "again", "all", "also", "an", "and", "any",
 	"are", "as", "at", "be", "before", "between", "box", "but", "by", "can", "could",
-	"do", "every", "everything", "for", "from", "get", "go", "have",
+	"do", "every", "everything", "everywhere", "for", "from", "get",
+	"go", "have",
 	"here", "host", "i", "if", "in", "into", "is", "it", "its", "just",
 	"let", "like", "machine", "make", "me", "my", "need", "new", "now",
 	"of", "on", "onto", "or", "our", "please", "should", "so", "some",
@@ -87,6 +88,11 @@ static const char *match_target_quantifiers[] = {
 };
 static const char *match_target_nouns[] = {
 	"box", "host", "machine", "node", "server", "vm",
+};
+
+/* Actions a service inside a playbook of no action can carry out. */
+static const char *const match_service_actions[] = {
+	"deploy", "update", "configure", NULL
 };
 
 /* One posting: a playbook containing a term, with its weighted count. */
@@ -283,7 +289,7 @@ match_prepare(const struct match_query *q, struct match_prep *mp)
 {
 	const char	*a;
 	char		*pair;
-	size_t		 i, j, n;
+	size_t		 i, j, k, n;
 
 	memset(mp, 0, sizeof *mp);
 	match_words(q->text, &mp->words);
@@ -336,6 +342,24 @@ match_prepare(const struct match_query *q, struct match_prep *mp)
 			mp->target[i] = 1;
 			mp->content[i] = 0;
 		}
+	}
+	/* Targets of several words ("db-1", "gh-runner-01") wherever. */
+	for (k = 0; q->targets != NULL && k < q->targets->n; k++) {
+		struct catalog_list	tok = { 0 };
+
+		match_words(q->targets->v[k], &tok);
+		for (i = 0; tok.n > 1 && i + tok.n <= n; i++) {
+			for (j = 0; j < tok.n && strcmp(tok.v[j],
+			    mp->words.v[i + j]) == 0; j++)
+				;
+			if (j < tok.n)
+				continue;
+			for (j = 0; j < tok.n; j++) {
+				mp->target[i + j] = 1;
+				mp->content[i + j] = 0;
+			}
+		}
+		catalog_list_free(&tok);
 	}
 	for (i = 0; i < n; i++) {
 		if (!match_in(mp->words.v[i], match_target_preps,
@@ -922,10 +946,6 @@ match_unit_action(const struct match_index *idx, size_t d)
 	return pb->action;
 }
 
-/* Actions a service inside a playbook of no action can carry out. */
-static const char *const match_service_actions[] = {
-	"deploy", "update", "configure", NULL
-};
 
 /*
  * How well a hit unit fits the request's action: 3 its action is the
@@ -1123,10 +1143,12 @@ match_paths(const struct match_index *idx, const char *text,
 
 				base = strrchr(path, '/');
 				base = base != NULL ? base + 1 : path;
-				if ((strlen(path) == len &&
-				    strncmp(path, p, len) == 0) ||
-				    (strlen(base) == len &&
-				    strncmp(base, p, len) == 0)) {
+				if (strlen(path) == len &&
+				    strncmp(path, p, len) == 0) {
+					only[i] = 2;	/* the whole path */
+					n++;
+				} else if (strlen(base) == len &&
+				    strncmp(base, p, len) == 0) {
 					only[i] = 1;
 					n++;
 				}
@@ -1134,7 +1156,43 @@ match_paths(const struct match_index *idx, const char *text,
 		}
 		p = e;
 	}
+	/* "main.yml" is main.yml, not playbooks/backup/main.yml too. */
+	for (i = 0; i < cat->nplaybooks; i++) {
+		if (only[i] == 2)
+			break;
+	}
+	if (i < cat->nplaybooks) {
+		for (i = 0, n = 0; i < cat->nplaybooks; i++) {
+			only[i] = only[i] == 2;
+			n += only[i];
+		}
+	}
 	return n;
+}
+
+/* text without its words naming playbooks by path.  Caller frees. */
+static char *
+match_strip_paths(const char *text)
+{
+	struct strbuf	 sb = { 0 };
+	const char	*p = text, *e;
+	size_t		 len;
+
+	strbuf_adds(&sb, "");
+	while (*p != '\0') {
+		for (e = p; *e != '\0' && *e != ' ' && *e != '\t'; e++)
+			;
+		len = e - p;
+		while (len > 0 && strchr(",;:?!\"'", p[len - 1]) != NULL)
+			len--;
+		if (!(len > 4 && strncmp(p + len - 4, ".yml", 4) == 0) &&
+		    !(len > 5 && strncmp(p + len - 5, ".yaml", 5) == 0))
+			strbuf_add(&sb, p, e - p);
+		while (*e == ' ' || *e == '\t')
+			strbuf_addc(&sb, *e++);
+		p = e;
+	}
+	return strbuf_detach(&sb);
 }
 
 /*
@@ -1151,7 +1209,8 @@ match_bare_action(const struct match_index *idx, const struct match_prep *mp)
 	if (mp->action == NULL)
 		return -1;
 	for (i = 0; i < mp->words.n; i++) {
-		if (mp->content[i])
+		if (mp->content[i] && !match_in(mp->words.v[i],
+		    match_target_nouns, nitems(match_target_nouns)))
 			return -1;
 	}
 	for (i = 0; i < idx->cat->nplaybooks; i++) {
@@ -1190,7 +1249,9 @@ match_run(const struct match_index *idx, const struct match_query *q,
     struct match_result *res)
 {
 	struct match_prep	 mp;
+	struct match_query	 qq;
 	unsigned char		*hit, *only;
+	char			*stripped = NULL;
 	ssize_t			 ex, mapped, unit = -1;
 	double			 conf, mconf = 0;
 	char			*phrase;
@@ -1199,11 +1260,16 @@ match_run(const struct match_index *idx, const struct match_query *q,
 	memset(res, 0, sizeof *res);
 	res->index = -1;
 	res->service = -1;
-	match_prepare(q, &mp);
-	res->action = mp.action;
-	hit = xcalloc(idx->ndocs + 1, 1);
 	only = xcalloc(idx->cat->nplaybooks + 1, 1);
 	npaths = q->text != NULL ? match_paths(idx, q->text, only) : 0;
+	/* Words of a path name the playbook, not a service in it. */
+	qq = *q;
+	if (npaths > 0)
+		qq.text = stripped = match_strip_paths(q->text);
+	match_prepare(&qq, &mp);
+	res->action = mp.action;
+	res->by_path = npaths > 0;
+	hit = xcalloc(idx->ndocs + 1, 1);
 
 	ex = match_exact(idx, &mp, npaths > 0 ? only : NULL, hit);
 	if (ex < 0 && npaths == 0 && (ex = match_bare_action(idx, &mp)) >= 0)
@@ -1226,7 +1292,7 @@ match_run(const struct match_index *idx, const struct match_query *q,
 		goto out;
 	}
 	if (q->mapping != NULL) {
-		phrase = match_phrase(q);
+		phrase = match_phrase(&qq);
 		mapped = q->mapping(phrase, &mconf, q->mapping_data);
 		free(phrase);
 		if (mapped >= 0 && (size_t)mapped < idx->cat->nplaybooks &&
@@ -1246,6 +1312,7 @@ out:
 	match_units_out(idx, res, unit);
 	free(hit);
 	free(only);
+	free(stripped);
 	match_prep_free(&mp);
 }
 
@@ -1291,6 +1358,15 @@ match_unit_json(json_object *o, const struct playbook *pb, ssize_t svc,
 	json_object_object_add(o, "playbook_hosts", pb->hosts != NULL ?
 	    json_object_new_string(pb->hosts) : NULL);
 	json_object_object_add(o, "requires", catalog_list_json(&pb->requires));
+	/* The words that pick it: an action it can carry out. */
+	if (sv != NULL && sv->action != NULL)
+		action = sv->action;
+	else if (pb->action != NULL)
+		action = pb->action;
+	else if (sv != NULL && (action == NULL || (!str_in_list(action,
+	    match_service_actions) && (strcmp(action, "remove") != 0 ||
+	    sv->toggle == NULL))))
+		action = "deploy";
 	words = xasprintf("%s %s in %s", action != NULL ? action : "deploy",
 	    sv != NULL ? sv->name : pb->service, pb->path);
 	json_object_object_add(o, "words", json_object_new_string(words));

@@ -48,6 +48,7 @@ struct match_result {
 	ssize_t			service;	/* its service, -1: whole */
 	double			confidence;
 	const char		*action;	/* canonical action used */
+	int			 by_path;	/* a playbook named by path */
 	struct match_candidate	cand[MATCH_NCANDIDATES];
 	size_t			ncand;
 };
