@@ -28,10 +28,12 @@
 #include <json-c/json.h>
 
 #include "app.h"
+#include "conf.h"
 #include "orchtest.h"
 #include "plan.h"
 #include "testutil.h"
 #include "util.h"
+#include "vocab.h"
 
 /* One request on one fixture and the step it must plan. */
 struct repos_row {
@@ -358,6 +360,384 @@ START_TEST(test_request_table)
 }
 END_TEST
 
+/* --- running the planned command for real -------------------------------- */
+
+/* What one run of the binary did. */
+struct repos_out {
+	int		 status;
+	struct strbuf	 text;		/* stdout and stderr */
+};
+
+/* Run argv (NULL-terminated) and wait; its exit status or -1. */
+static int
+repos_exec(const char *const *argv, const char *cwd, struct strbuf *out)
+{
+	char	buf[8192];
+	ssize_t	n;
+	int	p[2], ws, fd;
+	pid_t	pid;
+
+	ck_assert(pipe(p) == 0);
+	if ((pid = fork()) == 0) {
+		setpgid(0, 0);
+		fd = open("/dev/null", O_RDONLY);
+		dup2(fd, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		if (cwd != NULL && chdir(cwd) != 0)
+			_exit(126);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	ck_assert(pid > 0);
+	close(p[1]);
+	while ((n = read(p[0], buf, sizeof buf)) > 0)
+		if (out != NULL)
+			strbuf_add(out, buf, (size_t)n);
+	close(p[0]);
+	if (out != NULL) {
+		strbuf_addc(out, '\0');
+		out->len--;
+	}
+	if (waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws))
+		return -1;
+	return WEXITSTATUS(ws);
+}
+
+/* A private copy of a fixture repository and a root for its files. */
+struct repos_copy {
+	char	*dir;		/* removed at the end */
+	char	*repo;
+	char	*root;		/* CHIFFON_FIXTURE_ROOT */
+};
+
+static void
+repos_copy(struct repos_copy *c, const char *name)
+{
+	const char	*argv[5];
+	char		*src;
+
+	c->dir = testutil_tmpdir("repos");
+	c->repo = path_join(c->dir, name);
+	c->root = path_join(c->dir, "root");
+	src = xasprintf("%s/tests/repos/%s", orchtest_srcdir(), name);
+	argv[0] = "cp";
+	argv[1] = "-R";
+	argv[2] = src;
+	argv[3] = c->repo;
+	argv[4] = NULL;
+	ck_assert_int_eq(repos_exec(argv, NULL, NULL), 0);
+	free(src);
+}
+
+static void
+repos_copy_free(struct repos_copy *c)
+{
+	testutil_rm(c->dir);
+	free(c->dir);
+	free(c->repo);
+	free(c->root);
+}
+
+/* src/chiffon ARGS on the copy, with the test's database and plugin. */
+static void
+repos_chiffon(struct repos_out *o, const struct repos_copy *c,
+    const char *const *args)
+{
+	const char	*argv[12];
+	char		*bin;
+	size_t		 n = 0;
+
+	memset(o, 0, sizeof *o);
+	bin = xasprintf("%s/src/chiffon", orchtest_builddir());
+	argv[n++] = bin;
+	while (*args != NULL && n < nitems(argv) - 1)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	setenv("CHIFFON_DB_URL", ot.conninfo, 1);
+	setenv("CHIFFON_PLUGIN_PATH", ot.plugin_dir, 1);
+	setenv("CHIFFON_REPO", c->repo, 1);
+	setenv("CHIFFON_DATA_DIR", c->dir, 1);
+	setenv("CHIFFON_FIXTURE_ROOT", c->root, 1);
+	setenv("XDG_CONFIG_HOME", c->dir, 1);
+	unsetenv("CHIFFON_CONFIG");
+	unsetenv("SSH_CONNECTION");
+	o->status = repos_exec(argv, NULL, &o->text);
+	free(bin);
+}
+
+/* `chiffon run --yes TEXT` on the copy must succeed. */
+static void
+repos_run(const struct repos_copy *c, const char *text)
+{
+	const char	*args[] = { "run", "--yes", text, NULL };
+	struct repos_out o;
+
+	repos_chiffon(&o, c, args);
+	ck_assert_msg(o.status == 0, "chiffon run --yes '%s': exit %d\n%s",
+	    text, o.status, o.text.buf);
+	strbuf_free(&o.text);
+}
+
+/* The contents of root/HOST/FILE, or NULL when it does not exist. */
+static char *
+repos_file(const struct repos_copy *c, const char *host, const char *file)
+{
+	char	*path = xasprintf("%s/%s/%s", c->root, host, file), *text;
+
+	text = read_file(path, NULL);
+	free(path);
+	return text;
+}
+
+static void
+repos_file_is(const struct repos_copy *c, const char *host, const char *file,
+    const char *want)
+{
+	char	*text = repos_file(c, host, file);
+
+	if (want == NULL)
+		ck_assert_msg(text == NULL, "%s/%s exists: %s", host, file,
+		    text);
+	else {
+		ck_assert_msg(text != NULL, "%s/%s was not written", host,
+		    file);
+		ck_assert_str_eq(text, want);
+	}
+	free(text);
+}
+
+/*
+ * Layout 1: "deploy jellyfin" runs nas.yml --tags jellyfin -e
+ * jellyfin_enabled=true: jellyfin is written (and restarted), nothing
+ * else is; "without restarting" skips the restart tag; "remove" takes
+ * it away again.
+ */
+START_TEST(test_run_site_playbook)
+{
+	struct repos_copy	c;
+	char			*path;
+
+	repos_use("nas");
+	repos_copy(&c, "nas");
+	repos_run(&c, "deploy jellyfin");
+	repos_file_is(&c, "nas1", "jellyfin", "jellyfin 1.0.0\n");
+	repos_file_is(&c, "nas1", "jellyfin.restarted", "restarted\n");
+	repos_file_is(&c, "nas1", "sonarr", NULL);
+	repos_file_is(&c, "nas1", "heimdall", NULL);	/* on in group_vars */
+	repos_file_is(&c, "nas1", "grafana", NULL);
+	path = xasprintf("%s/nas1/jellyfin.restarted", c.root);
+	ck_assert_int_eq(unlink(path), 0);
+	repos_run(&c, "deploy jellyfin version 10.9.1 without restarting");
+	repos_file_is(&c, "nas1", "jellyfin", "jellyfin 10.9.1\n");
+	repos_file_is(&c, "nas1", "jellyfin.restarted", NULL);
+	repos_run(&c, "deploy grafana");
+	repos_file_is(&c, "nas1", "grafana", "grafana 10.2.3\n");
+	repos_file_is(&c, "nas1", "prometheus", NULL);
+	repos_run(&c, "remove jellyfin");
+	repos_file_is(&c, "nas1", "jellyfin", NULL);
+	free(path);
+	repos_copy_free(&c);
+}
+END_TEST
+
+/* Layout 2: the inventory is discovered and passed; the limit holds. */
+START_TEST(test_run_group_plays)
+{
+	struct repos_copy	c;
+
+	repos_use("groups");
+	repos_copy(&c, "groups");
+	repos_run(&c, "deploy pihole on core-pi5");
+	repos_file_is(&c, "core-pi5", "pihole", "pihole 1.0.0\n");
+	repos_file_is(&c, "pi-zero2", "pihole", NULL);
+	repos_file_is(&c, "core-pi5", "unbound", NULL);
+	repos_run(&c, "deploy minecraft");
+	repos_file_is(&c, "vm-games", "minecraft", "minecraft 1.0.0\n");
+	repos_file_is(&c, "nas-01", "samba", NULL);
+	repos_copy_free(&c);
+}
+END_TEST
+
+/* Layout 3: an import through the importing playbook with its tags. */
+START_TEST(test_run_imports)
+{
+	struct repos_copy	c;
+
+	repos_use("imports");
+	repos_copy(&c, "imports");
+	repos_run(&c, "deploy k3s in main.yml");
+	repos_file_is(&c, "k3s-1", "k3s", "k3s\n");
+	repos_file_is(&c, "media-1", "jellyfin", NULL);
+	repos_file_is(&c, "k3s-1", "uptime-kuma", NULL);
+	repos_run(&c, "deploy jellyfin");
+	repos_file_is(&c, "media-1", "jellyfin", "jellyfin\n");
+	repos_copy_free(&c);
+}
+END_TEST
+
+/* Layout 4: one app of the include loop, one toggled feature. */
+START_TEST(test_run_features)
+{
+	struct repos_copy	c;
+
+	repos_use("features");
+	repos_copy(&c, "features");
+	repos_run(&c, "deploy gitea");
+	repos_file_is(&c, "box", "gitea", "gitea\n");
+	repos_file_is(&c, "box", "vaultwarden", NULL);
+	repos_file_is(&c, "box", "tailscale", NULL);
+	repos_run(&c, "enable tailscale");
+	repos_file_is(&c, "box", "tailscale", "tailscale\n");
+	repos_file_is(&c, "box", "freshrss", NULL);
+	repos_copy_free(&c);
+}
+END_TEST
+
+/*
+ * Layout 6, and issue 9 item 9: a playbook that has run is renamed;
+ * catalog and plan go on, and the history keeps the path and hash it
+ * ran.
+ */
+START_TEST(test_run_ops_and_rename)
+{
+	const char *const	 catalog[] = { "catalog", NULL };
+	const char *const	 plan[] = { "plan", "stop k3s", NULL };
+	struct repos_copy	 c;
+	struct repos_out	 o;
+	char			*from, *to, *s;
+
+	repos_use("ops");
+	repos_copy(&c, "ops");
+	repos_run(&c, "install k3s version 1.30.1 on k3s-node-1");
+	repos_file_is(&c, "k3s-node-1", "k3s-installed", "k3s 1.30.1\n");
+	repos_file_is(&c, "k3s-node-2", "k3s-installed", NULL);
+	repos_run(&c, "reboot db-1");
+	repos_file_is(&c, "db-1", "rebooted", "rebooted\n");
+	repos_file_is(&c, "k3s-node-1", "rebooted", NULL);
+
+	from = path_join(c.repo, "k3s-install.yml");
+	to = path_join(c.repo, "k3s-setup-renamed.yml");
+	ck_assert_int_eq(rename(from, to), 0);
+	repos_chiffon(&o, &c, catalog);
+	ck_assert_msg(o.status == 0, "catalog after a rename: exit %d\n%s",
+	    o.status, o.text.buf);
+	ck_assert_ptr_null(strstr(o.text.buf, "k3s-install.yml"));
+	strbuf_free(&o.text);
+	repos_chiffon(&o, &c, plan);
+	ck_assert_msg(o.status == 0, "plan after a rename: exit %d\n%s",
+	    o.status, o.text.buf);
+	strbuf_free(&o.text);
+	s = orchtest_str(orchtest_pg(&ot), "SELECT count(*) || ' ' || "
+	    "bool_and(playbook_sha256 ~ '^[0-9a-f]{64}$') FROM tasks WHERE "
+	    "playbook = 'k3s-install.yml' AND status = 'succeeded'", 0, NULL);
+	ck_assert_str_eq(s, "1 true");
+	free(s);
+	free(from);
+	free(to);
+	repos_copy_free(&c);
+}
+END_TEST
+
+/*
+ * The wrong plan that must never happen: "remove plex" when plex was a
+ * tag of the site playbook and the tag is gone is refused, never the
+ * whole nas.yml.
+ */
+START_TEST(test_never_whole_playbook)
+{
+	struct repos_copy	 c;
+	struct plan		*p;
+	char			*path, *text, *cut;
+	size_t			 i;
+	FILE			*f;
+
+	repos_use("nas");
+	p = orchtest_plan(&ot, "deploy plex");
+	ck_assert_msg(plan_runnable(p), "%s",
+	    json_object_to_json_string(p->questions));
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(
+	    p->tasks[0].tags, 0)), "plex");
+	plan_free(p);
+
+	repos_copy(&c, "nas");
+	path = path_join(c.repo, "nas.yml");
+	text = read_file(path, NULL);
+	ck_assert_ptr_nonnull(cut = strstr(text, "      tags: [plex]\n"));
+	memmove(cut, cut + strlen("      tags: [plex]\n"), strlen(cut) -
+	    strlen("      tags: [plex]\n") + 1);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	orchtest_stop(&ot);
+	ot_repo = NULL;
+	orchtest_start_repo(&ot, "reposnoplex", "tests/repos/nas");
+	ck_assert(conf_set(ot.app->conf, "ansible.repo", c.repo, "test",
+	    NULL) == 0);
+	ot_repo = "nas-without-plex";
+	p = orchtest_plan(&ot, "remove plex");
+	ck_assert(!plan_runnable(p));
+	for (i = 0; i < p->ntasks; i++)
+		ck_assert_ptr_null(p->tasks[i].playbook);
+	ck_assert_int_eq(p->row_id, 0);
+	plan_free(p);
+	p = orchtest_plan(&ot, "deploy plex");
+	ck_assert(!plan_runnable(p));
+	for (i = 0; i < p->ntasks; i++)
+		ck_assert_ptr_null(p->tasks[i].playbook);
+	plan_free(p);
+	p = orchtest_plan(&ot, "remove the plex app from the nas");
+	ck_assert(!plan_runnable(p));
+	for (i = 0; i < p->ntasks; i++)
+		ck_assert_ptr_null(p->tasks[i].playbook);
+	plan_free(p);
+	free(text);
+	free(path);
+	repos_copy_free(&c);
+}
+END_TEST
+
+/*
+ * Issue 9, item 8: parameters from a parser tier become extra vars only
+ * for names the repository declares; ansible_* only when typed.
+ */
+START_TEST(test_tier_params_limited)
+{
+	struct vocab	 v;
+	struct plan	*p;
+	json_object	*parsed;
+	char		*err = NULL, *notes;
+
+	repos_use("nas");
+	ck_assert_msg(vocab_load(&v, ot.app, &err) == 0, "%s", err);
+	parsed = json_tokener_parse("{\"tier\": \"external\", \"intents\": "
+	    "[{\"action\": \"deploy\", \"service\": \"jellyfin\", \"targets\": "
+	    "[], \"check\": false, \"text\": \"deploy jellyfin\", \"params\": "
+	    "{\"ansible_python_interpreter\": \"touch /tmp/x; python3\", "
+	    "\"jellyfin_version\": \"10.9.2\", \"evil\": \"1\"}}]}");
+	p = plan_build(NULL, "deploy jellyfin", parsed, &v, plan_match_host,
+	    ot.app, &err);
+	ck_assert_msg(p != NULL, "%s", err);
+	ck_assert(plan_runnable(p));
+	ck_assert_str_eq(json_object_to_json_string_ext(p->tasks[0].extra_vars,
+	    JSON_C_TO_STRING_PLAIN), "{\"jellyfin_enabled\":true,"
+	    "\"jellyfin_version\":\"10.9.2\"}");
+	notes = xstrdup(json_object_to_json_string(p->notes));
+	ck_assert_msg(strstr(notes, "not used: ansible_python_interpreter") !=
+	    NULL, "%s", notes);
+	ck_assert_msg(strstr(notes, "not used: evil=1") != NULL, "%s", notes);
+	ck_assert_msg(strstr(p->tasks[0].command, "ansible-playbook nas.yml "
+	    "--tags jellyfin -e jellyfin_enabled=true -e "
+	    "jellyfin_version=10.9.2") == p->tasks[0].command, "%s",
+	    p->tasks[0].command);
+	free(notes);
+	plan_free(p);
+	json_object_put(parsed);
+	vocab_free(&v);
+}
+END_TEST
+
 static Suite *
 repos_suite(void)
 {
@@ -369,6 +749,20 @@ repos_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_request_table);
+	tcase_add_test(tc, test_never_whole_playbook);
+	tcase_add_test(tc, test_tier_params_limited);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("runs");
+	tcase_add_unchecked_fixture(tc, testutil_cluster_start,
+	    testutil_cluster_stop);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_run_site_playbook);
+	tcase_add_test(tc, test_run_group_plays);
+	tcase_add_test(tc, test_run_imports);
+	tcase_add_test(tc, test_run_features);
+	tcase_add_test(tc, test_run_ops_and_rename);
 	suite_add_tcase(s, tc);
 	return s;
 }
