@@ -738,6 +738,190 @@ START_TEST(test_tier_params_limited)
 }
 END_TEST
 
+/* Write text to dir/name (mode). */
+static void
+repos_write(const char *dir, const char *name, const char *text, int mode)
+{
+	char	*path = path_join(dir, name);
+	FILE	*f = fopen(path, "w");
+
+	ck_assert_msg(f != NULL, "%s", path);
+	fputs(text, f);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, mode), 0);
+	free(path);
+}
+
+/* Lines of a file (0 when it does not exist). */
+static int
+repos_lines(const char *path)
+{
+	char	*text = read_file(path, NULL), *p;
+	int	 n = 0;
+
+	for (p = text; p != NULL && *p != '\0'; p++)
+		n += *p == '\n';
+	free(text);
+	return n;
+}
+
+/* A fresh app on repo with ansible-inventory counted by a wrapper. */
+static void
+repos_counted(const char *repo, const char *dir)
+{
+	char	*pb;
+
+	if (ot_repo != NULL)
+		orchtest_stop(&ot);
+	orchtest_start_repo(&ot, "reposcache", "tests/repos/nas");
+	pb = xasprintf("%s/bin/ansible-playbook", dir);
+	ck_assert(conf_set(ot.app->conf, "ansible.playbook", pb, "test",
+	    NULL) == 0);
+	ck_assert(conf_set(ot.app->conf, "core.data_dir", dir, "test",
+	    NULL) == 0);
+	ck_assert(conf_set(ot.app->conf, "ansible.repo", repo, "test",
+	    NULL) == 0);
+	ot_repo = "counted";
+	free(pb);
+}
+
+/*
+ * The inventory is cached by its files' mtimes: planning again, even in
+ * a new process, runs no ansible-inventory until a file changes.
+ */
+START_TEST(test_inventory_cache)
+{
+	struct repos_copy	 c;
+	struct plan		*p;
+	char			*bin, *script, *count, *inv;
+
+	repos_copy(&c, "nas");
+	bin = path_join(c.dir, "bin");
+	ck_assert_int_eq(mkdir(bin, 0755), 0);
+	count = path_join(c.dir, "count");
+	script = xasprintf("#!/bin/sh\necho run >> '%s'\n"
+	    "exec ansible-inventory \"$@\"\n", count);
+	repos_write(bin, "ansible-inventory", script, 0755);
+	repos_counted(c.repo, c.dir);
+	p = orchtest_plan(&ot, "deploy jellyfin");
+	ck_assert(plan_runnable(p));
+	plan_free(p);
+	ck_assert_int_eq(repos_lines(count), 1);
+	p = orchtest_plan(&ot, "deploy sonarr on nas1");
+	ck_assert_msg(plan_runnable(p), "%s",
+	    json_object_to_json_string(p->questions));
+	plan_free(p);
+	ck_assert_int_eq(repos_lines(count), 1);
+	/* A new process: the cache under the data dir. */
+	repos_counted(c.repo, c.dir);
+	p = orchtest_plan(&ot, "deploy radarr on nas1");
+	ck_assert_msg(plan_runnable(p), "%s",
+	    json_object_to_json_string(p->questions));
+	plan_free(p);
+	ck_assert_int_eq(repos_lines(count), 1);
+	/* The inventory changed: ansible-inventory runs again. */
+	inv = path_join(c.repo, "inventory");
+	sleep(1);
+	repos_write(c.repo, "inventory", "[nas]\nnas1 ansible_connection="
+	    "local\nnas2 ansible_connection=local\n", 0644);
+	p = orchtest_plan(&ot, "deploy radarr on nas2");
+	ck_assert_msg(plan_runnable(p), "%s",
+	    json_object_to_json_string(p->questions));
+	plan_free(p);
+	ck_assert_int_eq(repos_lines(count), 2);
+	free(inv);
+	free(bin);
+	free(script);
+	free(count);
+	repos_copy_free(&c);
+}
+END_TEST
+
+/*
+ * ansible-inventory fails (an inventory it refuses): host and group
+ * names are read from the file itself, and the catalog says so.
+ */
+START_TEST(test_inventory_fallback)
+{
+	const char *const	 args[] = { "catalog", NULL };
+	struct repos_copy	 c;
+	struct repos_out	 o;
+	struct plan		*p;
+
+	repos_use("nas");
+	repos_copy(&c, "nas");
+	repos_write(c.repo, "ansible.cfg", "[defaults]\ninventory = hosts "
+	    "; comment\nroles_path = roles\n[inventory]\n"
+	    "unparsed_is_failed = True\n", 0644);
+	repos_write(c.repo, "hosts", "[nas]\nnas7 ansible_connection=local\n"
+	    "[media:children]\nnas\n[broken:vars]\nthis line is no "
+	    "variable\n", 0644);
+	repos_chiffon(&o, &c, args);
+	ck_assert_msg(o.status == 0, "%s", o.text.buf);
+	ck_assert_msg(strstr(o.text.buf, "inventory: ansible-inventory "
+	    "failed, so host and group names were read from hosts itself") !=
+	    NULL, "%s", o.text.buf);
+	ck_assert_msg(strstr(o.text.buf, "1 host in") != NULL, "%s",
+	    o.text.buf);
+	strbuf_free(&o.text);
+	ck_assert(conf_set(ot.app->conf, "ansible.repo", c.repo, "test",
+	    NULL) == 0);
+	ot_repo = "fallback";
+	p = orchtest_plan(&ot, "deploy jellyfin on nas7");
+	ck_assert_msg(plan_runnable(p), "%s",
+	    json_object_to_json_string(p->questions));
+	ck_assert_str_eq(p->tasks[0].limit, "nas7");
+	plan_free(p);
+	repos_copy_free(&c);
+}
+END_TEST
+
+/*
+ * chiffon catalog: the services inside each playbook with tags and
+ * toggles, the requirements not installed with the command, which
+ * inventory is used when there are several.
+ */
+START_TEST(test_catalog_text)
+{
+	const char *const	 args[] = { "catalog", NULL };
+	const char *const	 jargs[] = { "catalog", "--json", NULL };
+	struct repos_copy	 c, g;
+	struct repos_out	 o;
+
+	repos_use("nas");
+	repos_copy(&c, "nas");
+	repos_chiffon(&o, &c, args);
+	ck_assert_msg(o.status == 0, "%s", o.text.buf);
+	ck_assert_msg(strstr(o.text.buf, "- jellyfin (role) --tags jellyfin "
+	    "toggle jellyfin_enabled hosts nas\n") != NULL, "%s", o.text.buf);
+	ck_assert_msg(strstr(o.text.buf, "- grafana (tag) --tags grafana hosts "
+	    "nas via roles/monitoring/tasks/grafana.yml\n") != NULL, "%s",
+	    o.text.buf);
+	ck_assert_msg(strstr(o.text.buf, "not installed: role "
+	    "geerlingguy.docker, collection chiffonfixture.absent (run: "
+	    "ansible-galaxy install -r requirements.yml)") != NULL, "%s",
+	    o.text.buf);
+	strbuf_free(&o.text);
+	repos_chiffon(&o, &c, jargs);
+	ck_assert_int_eq(o.status, 0);
+	ck_assert(strstr(o.text.buf, "\"toggle\":\"jellyfin_enabled\"") !=
+	    NULL || strstr(o.text.buf, "\"toggle\": \"jellyfin_enabled\"") !=
+	    NULL);
+	strbuf_free(&o.text);
+	repos_copy(&g, "groups");
+	repos_chiffon(&o, &g, args);
+	ck_assert_msg(o.status == 0, "%s", o.text.buf);
+	ck_assert_msg(strstr(o.text.buf, "inventory: 2 candidates "
+	    "(inventories/production, inventories/staging); using "
+	    "inventories/production.") != NULL, "%s", o.text.buf);
+	ck_assert_msg(strstr(o.text.buf, "5 hosts in") != NULL, "%s",
+	    o.text.buf);
+	strbuf_free(&o.text);
+	repos_copy_free(&g);
+	repos_copy_free(&c);
+}
+END_TEST
+
 static Suite *
 repos_suite(void)
 {
@@ -763,6 +947,9 @@ repos_suite(void)
 	tcase_add_test(tc, test_run_imports);
 	tcase_add_test(tc, test_run_features);
 	tcase_add_test(tc, test_run_ops_and_rename);
+	tcase_add_test(tc, test_inventory_cache);
+	tcase_add_test(tc, test_inventory_fallback);
+	tcase_add_test(tc, test_catalog_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
