@@ -604,6 +604,148 @@ START_TEST(test_bad_repo)
 }
 END_TEST
 
+/* The reason the scan gives for path, or NULL if it is not skipped. */
+static const char *
+check_catalog_reason(json_object *cj, const char *path)
+{
+	json_object	*a, *e, *v;
+	size_t		 i, n = 0;
+	const char	*r = NULL;
+
+	json_object_object_get_ex(cj, "skipped", &a);
+	for (i = 0; i < json_object_array_length(a); i++) {
+		e = json_object_array_get_idx(a, i);
+		if (json_object_object_get_ex(e, "path", &v) &&
+		    strcmp(json_object_get_string(v), path) == 0) {
+			json_object_object_get_ex(e, "reason", &v);
+			r = json_object_get_string(v);
+			n++;
+		}
+	}
+	ck_assert_msg(n <= 1, "%s reported %zu times", path, n);
+	return r;
+}
+
+/*
+ * A hostile repository (issue 9, items 10-13): billion laughs, a file
+ * too big, secrets in play vars, symlinks out of the repository and in
+ * loops, junk: the scan is bounded, keeps names not values, follows no
+ * link out, and reports every unused file once with its reason.
+ */
+START_TEST(test_hostile)
+{
+	char		 tmpl[] = "/tmp/check-catalog-XXXXXX", *dir, *out;
+	char		*cmd[5], *src, *big, *path, *link, *text;
+	const char	*r;
+	struct catalog	*cat;
+	json_object	*cj;
+	char		*err = NULL;
+	size_t		 i;
+	int		 fd;
+
+	dir = mkdtemp(tmpl);
+	ck_assert_ptr_nonnull(dir);
+	src = check_catalog_src("tests/repos/hostile");
+	cmd[0] = "cp";
+	cmd[1] = "-R";
+	cmd[2] = xasprintf("%s/.", src);
+	cmd[3] = dir;
+	cmd[4] = NULL;
+	ck_assert_int_eq(check_catalog_run(cmd, NULL), 0);
+	free(cmd[2]);
+	/* 5 MB of YAML. */
+	big = xmalloc(5 * 1024 * 1024 + 64);
+	strcpy(big, "- hosts: all\n  vars:\n");
+	for (i = strlen(big); i + 32 < 5 * 1024 * 1024; i += 16)
+		memcpy(big + i, "    v: 123456789\n", 16);
+	big[i] = '\0';
+	check_catalog_write(dir, "big.yml", big);
+	free(big);
+	/* Random bytes. */
+	path = path_join(dir, "random.yml");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	for (i = 0; i < 4096; i++) {
+		unsigned char b = (unsigned char)(i * 7919 % 251);
+		ck_assert_int_eq(write(fd, &b, 1), 1);
+	}
+	close(fd);
+	free(path);
+	/* Links out of the repository, and loops. */
+	out = xasprintf("%s-outside", dir);
+	ck_assert_int_eq(mkdir(out, 0755), 0);
+	check_catalog_write(out, "evil-deploy.yml", "- hosts: all\n  tasks: []\n");
+	link = path_join(dir, "outdir");
+	ck_assert_int_eq(symlink(out, link), 0);
+	free(link);
+	link = path_join(dir, "evil-link.yml");
+	path = path_join(out, "evil-deploy.yml");
+	ck_assert_int_eq(symlink(path, link), 0);
+	free(path);
+	free(link);
+	for (i = 0; i < 4; i++) {
+		link = xasprintf("%s/s%zu", dir, i);
+		ck_assert_int_eq(symlink(".", link), 0);
+		free(link);
+	}
+	link = path_join(dir, "ok-again.yml");
+	ck_assert_int_eq(symlink("ok.yml", link), 0);	/* inside: fine */
+	free(link);
+
+	ck_assert_msg(catalog_scan(dir, NULL, &cat, &err) == 0, "%s", err);
+	cj = catalog_json(cat);
+	/* Only the two good entries: ok.yml and its link inside. */
+	ck_assert_uint_eq(cat->nplaybooks, 2);
+	ck_assert_ptr_nonnull(catalog_find(cat, "ok.yml"));
+	ck_assert_ptr_nonnull(catalog_find(cat, "ok-again.yml"));
+	r = check_catalog_reason(cj, "bomb.yml");
+	ck_assert_msg(r != NULL && strstr(r, "aliases expand") != NULL, "%s",
+	    r);
+	r = check_catalog_reason(cj, "big.yml");
+	ck_assert_msg(r != NULL && strstr(r, "more than the 4 MiB") != NULL,
+	    "%s", r);
+	r = check_catalog_reason(cj, "random.yml");
+	ck_assert_ptr_nonnull(r);
+	r = check_catalog_reason(cj, "vars-only.yml");
+	ck_assert_msg(r != NULL && strstr(r, "not a list of plays") != NULL,
+	    "%s", r);
+	r = check_catalog_reason(cj, "task-list.yml");
+	ck_assert_msg(r != NULL && strstr(r, "a task file?") != NULL, "%s", r);
+	r = check_catalog_reason(cj, "not-yaml.yml");
+	ck_assert_ptr_nonnull(r);
+	r = check_catalog_reason(cj, "outdir");
+	ck_assert_msg(r != NULL && strstr(r, "outside the repository") !=
+	    NULL, "%s", r);
+	r = check_catalog_reason(cj, "evil-link.yml");
+	ck_assert_msg(r != NULL && strstr(r, "outside the repository") !=
+	    NULL, "%s", r);
+	for (i = 0; i < 4; i++) {
+		link = xasprintf("s%zu", i);
+		r = check_catalog_reason(cj, link);
+		ck_assert_msg(r != NULL && strstr(r, "walked already") != NULL,
+		    "%s: %s", link, r);
+		free(link);
+	}
+	/* Names of play vars, never their values. */
+	text = xstrdup(json_object_to_json_string(cj));
+	ck_assert_ptr_null(strstr(text, "hunter2"));
+	ck_assert_ptr_null(strstr(text, "8080"));
+	ck_assert(catalog_list_has(&catalog_find(cat, "ok.yml")->variables,
+	    "db_password"));
+	free(text);
+	json_object_put(cj);
+	catalog_free(cat);
+	cmd[0] = "rm";
+	cmd[1] = "-rf";
+	cmd[2] = dir;
+	cmd[3] = out;
+	cmd[4] = NULL;
+	ck_assert_int_eq(check_catalog_run(cmd, NULL), 0);
+	free(out);
+	free(src);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -620,6 +762,7 @@ main(void)
 	tcase_add_test(tc, test_json_roundtrip);
 	tcase_add_test(tc, test_inventory);
 	tcase_add_test(tc, test_bad_repo);
+	tcase_add_test(tc, test_hostile);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
