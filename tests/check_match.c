@@ -229,7 +229,8 @@ END_TEST
 
 /* A mapping callback: "deploy: cloud drive" is nextcloud-deploy.yml. */
 static ssize_t
-check_match_mapping(const char *phrase, double *confp, void *data)
+check_match_mapping(const char *phrase, double *confp, const char **svcp,
+    void *data)
 {
 	double	*conf = data;
 

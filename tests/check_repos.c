@@ -922,6 +922,54 @@ START_TEST(test_catalog_text)
 }
 END_TEST
 
+/*
+ * Two playbooks with a jellyfin role: "deploy jellyfin" asks, with the
+ * exact words for each; the words the admin types are remembered
+ * (playbook_mappings) and the next "deploy jellyfin" takes that choice.
+ */
+START_TEST(test_choice_remembered)
+{
+	struct repos_copy	 c;
+	struct plan		*p;
+	char			*s;
+
+	repos_copy(&c, "nas");
+	repos_write(c.repo, "media.yml", "- name: Media box\n  hosts: nas\n"
+	    "  roles:\n    - role: jellyfin\n      tags: [jellyfin]\n", 0644);
+	if (ot_repo != NULL)
+		orchtest_stop(&ot);
+	orchtest_start_repo(&ot, "reposchoice", "tests/repos/nas");
+	ck_assert(conf_set(ot.app->conf, "ansible.repo", c.repo, "test",
+	    NULL) == 0);
+	ot_repo = "choice";
+	p = orchtest_plan(&ot, "deploy jellyfin");
+	ck_assert(!plan_runnable(p));
+	ck_assert_msg(repos_asks(p, "\"deploy jellyfin in media.yml\"") &&
+	    repos_asks(p, "\"deploy jellyfin in nas.yml\""), "%s",
+	    json_object_to_json_string(p->questions));
+	plan_free(p);
+	p = orchtest_plan(&ot, "deploy jellyfin in media.yml");
+	ck_assert_msg(plan_runnable(p), "%s",
+	    json_object_to_json_string(p->questions));
+	ck_assert_str_eq(p->tasks[0].playbook, "media.yml");
+	plan_free(p);
+	s = orchtest_str(orchtest_pg(&ot), "SELECT m.phrase || ' ' || p.path "
+	    "|| ' ' || m.service FROM playbook_mappings m JOIN playbooks p ON "
+	    "p.id = m.playbook_id", 0, NULL);
+	ck_assert_str_eq(s, "deploy: jellyfin media.yml jellyfin");
+	free(s);
+	p = orchtest_plan(&ot, "deploy jellyfin");
+	ck_assert_msg(plan_runnable(p), "%s",
+	    json_object_to_json_string(p->questions));
+	ck_assert_str_eq(p->tasks[0].playbook, "media.yml");
+	ck_assert_str_eq(p->tasks[0].method, "mapping");
+	ck_assert_str_eq(json_object_to_json_string_ext(p->tasks[0].extra_vars,
+	    JSON_C_TO_STRING_PLAIN), "{\"jellyfin_enabled\":true}");
+	plan_free(p);
+	repos_copy_free(&c);
+}
+END_TEST
+
 static Suite *
 repos_suite(void)
 {
@@ -935,6 +983,7 @@ repos_suite(void)
 	tcase_add_test(tc, test_request_table);
 	tcase_add_test(tc, test_never_whole_playbook);
 	tcase_add_test(tc, test_tier_params_limited);
+	tcase_add_test(tc, test_choice_remembered);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("runs");

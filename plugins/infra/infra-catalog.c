@@ -90,10 +90,20 @@ static const char infra_catalog_sql_delete[] =
 	"WHERE path IN (SELECT jsonb_array_elements_text($1::jsonb))";
 
 static const char infra_catalog_sql_mapping[] =
-	"SELECT m.id, p.path, m.confidence FROM playbook_mappings m "
+	"SELECT m.id, p.path, m.confidence, m.service FROM playbook_mappings m "
 	"JOIN playbooks p ON p.id = m.playbook_id "
 	"WHERE m.phrase = $1 AND m.confidence >= $2 "
 	"ORDER BY m.confidence DESC, m.use_count DESC LIMIT 1";
+
+/* A choice the admin made by naming the playbook: remembered. */
+static const char infra_catalog_sql_mapping_forget[] =
+	"DELETE FROM playbook_mappings WHERE phrase = $1 AND playbook_id <> "
+	"(SELECT id FROM playbooks WHERE path = $2)";
+static const char infra_catalog_sql_mapping_learn[] =
+	"INSERT INTO playbook_mappings (phrase, playbook_id, confidence, "
+	"service, last_used) SELECT $1, id, 1, $3, now() FROM playbooks "
+	"WHERE path = $2 ON CONFLICT (phrase, playbook_id) DO UPDATE SET "
+	"confidence = 1, service = EXCLUDED.service, last_used = now()";
 
 static const char infra_catalog_sql_mapping_used[] =
 	"UPDATE playbook_mappings SET use_count = use_count + 1, "
@@ -806,22 +816,29 @@ struct infra_catalog_mapping {
 	char	*id;
 	char	*path;
 	double	 confidence;
+	char	*service;
 };
+
+/* The service of the last mapping found (match_run reads it). */
+static char	*infra_catalog_mapped_service;
 
 static void
 infra_catalog_mapping_rows(const struct chiffon_db_result *res, void *data)
 {
 	struct infra_catalog_mapping	*m = data;
 
-	if (res->nrows < 1 || res->ncols < 3)
+	if (res->nrows < 1 || res->ncols < 4)
 		return;
 	m->id = xstrdup(infra_catalog_value(res, 0, 0));
 	m->path = xstrdup(infra_catalog_value(res, 0, 1));
 	m->confidence = strtod(infra_catalog_value(res, 0, 2), NULL);
+	if (infra_catalog_value(res, 0, 3) != NULL)
+		m->service = xstrdup(infra_catalog_value(res, 0, 3));
 }
 
 static ssize_t
-infra_catalog_mapping(const char *phrase, double *confidencep, void *data)
+infra_catalog_mapping(const char *phrase, double *confidencep,
+    const char **servicep, void *data)
 {
 	struct infra_catalog_mapping	 m = { 0 };
 	char				 min[16], *err = NULL;
@@ -841,6 +858,10 @@ infra_catalog_mapping(const char *phrase, double *confidencep, void *data)
 	if (m.path != NULL &&
 	    (index = catalog_index(infra_catalog.cat, m.path)) >= 0) {
 		*confidencep = m.confidence;
+		free(infra_catalog_mapped_service);
+		infra_catalog_mapped_service = m.service;
+		m.service = NULL;
+		*servicep = infra_catalog_mapped_service;
 		params[0] = m.id;
 		if (infra_catalog_query(infra_catalog_sql_mapping_used, 1,
 		    params, NULL, NULL, &err) != 0) {
@@ -851,7 +872,40 @@ infra_catalog_mapping(const char *phrase, double *confidencep, void *data)
 	}
 	free(m.id);
 	free(m.path);
+	free(m.service);
 	return index;
+}
+
+/*
+ * The admin named the playbook ("deploy jellyfin in nas.yml"): the same
+ * words without it mean that service of that playbook from now on.
+ */
+static void
+infra_catalog_learn(const struct match_query *q, const struct match_result *r)
+{
+	const struct playbook		*pb;
+	const struct catalog_service	*sv;
+	const char			*params[3];
+	char				*phrase, *err = NULL;
+
+	if (!r->by_path || r->method != MATCH_EXACT || r->index < 0)
+		return;
+	pb = infra_catalog.cat->playbooks[r->index];
+	sv = catalog_playbook_service(pb, r->service);
+	phrase = match_phrase(q);
+	params[0] = phrase;
+	params[1] = pb->path;
+	params[2] = sv != NULL ? sv->name : NULL;
+	if (strchr(phrase, ' ') != NULL &&
+	    (infra_catalog_query(infra_catalog_sql_mapping_forget, 2, params,
+	    NULL, NULL, &err) != 0 ||
+	    infra_catalog_query(infra_catalog_sql_mapping_learn, 3, params,
+	    NULL, NULL, &err) != 0)) {
+		infra_host->log(infra_plugin, CHIFFON_LOG_WARNING,
+		    "playbook mappings: %s", err);
+		free(err);
+	}
+	free(phrase);
 }
 
 /* Capability "ansible.match". */
@@ -901,6 +955,7 @@ infra_catalog_cap_match(struct chiffon_task *task, void *data)
 		return -1;
 	}
 	match_run(infra_catalog.index, &q, &res);
+	infra_catalog_learn(&q, &res);
 	phrase = match_phrase(&q);
 	o = match_result_json(infra_catalog.cat, &res, phrase);
 	infra_host->task_finish(task, "successful",
@@ -935,4 +990,6 @@ infra_catalog_end(void)
 	free(infra_catalog.inv_note);
 	inventory_source_free(&infra_catalog.src);
 	memset(&infra_catalog, 0, sizeof infra_catalog);
+	free(infra_catalog_mapped_service);
+	infra_catalog_mapped_service = NULL;
 }

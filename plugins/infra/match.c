@@ -384,15 +384,23 @@ match_prep_free(struct match_prep *mp)
 	free(mp->target);
 }
 
+static char	*match_strip_paths(const char *);
+
 char *
 match_phrase(const struct match_query *q)
 {
 	struct match_prep	 mp;
+	struct match_query	 qq;
+	char			*stripped = NULL;
 	struct strbuf		 sb = { 0 };
 	size_t			 i;
 	int			 first = 1;
 
-	match_prepare(q, &mp);
+	qq = *q;
+	if (q->text != NULL)
+		qq.text = stripped = match_strip_paths(q->text);
+	match_prepare(&qq, &mp);
+	free(stripped);
 	strbuf_addf(&sb, "%s:", mp.action != NULL ? mp.action : "");
 	for (i = 0; i < mp.words.n; i++) {
 		if (!mp.content[i])
@@ -1292,13 +1300,23 @@ match_run(const struct match_index *idx, const struct match_query *q,
 		goto out;
 	}
 	if (q->mapping != NULL) {
+		const char *msvc = NULL;
+
 		phrase = match_phrase(&qq);
-		mapped = q->mapping(phrase, &mconf, q->mapping_data);
+		mapped = q->mapping(phrase, &mconf, &msvc, q->mapping_data);
 		free(phrase);
 		if (mapped >= 0 && (size_t)mapped < idx->cat->nplaybooks &&
 		    mconf >= MATCH_MAPPING_MIN) {
 			res->method = MATCH_MAPPING;
 			unit = (ssize_t)idx->whole[mapped];
+			for (k = 0; msvc != NULL && k < idx->cat->playbooks[
+			    mapped]->nservices; k++) {
+				if (strcmp(idx->cat->playbooks[mapped]->
+				    services[k].name, msvc) == 0) {
+					unit += (ssize_t)k + 1;
+					break;
+				}
+			}
 			res->confidence = mconf > 1 ? 1 : mconf;
 			goto out;
 		}

@@ -55,10 +55,12 @@ struct match_result {
 
 /*
  * The cached-mapping step: given the normalized phrase (match_phrase),
- * return the index of the mapped playbook with *confidencep set, or -1.
+ * return the index of the mapped playbook with *confidencep set, or -1;
+ * *servicep (owned by the callee until the next call) may name the
+ * service inside it, else NULL for the whole playbook.
  */
 typedef ssize_t	(*match_mapping_fn)(const char *phrase, double *confidencep,
-		    void *data);
+		    const char **servicep, void *data);
 
 /* A query. */
 struct match_query {
