@@ -127,7 +127,7 @@ START_TEST(test_fresh_and_rerun)
 	char		 nmig[16];
 
 	ck_assert_int_ge(migrate_latest(), 1);
-	snprintf(nmig, sizeof nmig, "%d", migrate_latest());
+	snprintf(nmig, sizeof nmig, "%zu", (size_t)migrate_nmigrations);
 	ck_assert_int_eq(migrate_db_version(pg, &err), 0);
 	ck_assert_int_eq(migrate_apply(pg, &n, &err), 0);
 	ck_assert_int_eq(n, (int)migrate_nmigrations);
@@ -282,7 +282,7 @@ START_TEST(test_concurrent_migrate)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "the concurrent migrator failed");
-	snprintf(nmig, sizeof nmig, "%d", migrate_latest());
+	snprintf(nmig, sizeof nmig, "%zu", (size_t)migrate_nmigrations);
 	check_value_is(pg, "SELECT count(*) FROM schema_migrations", nmig);
 	free(conninfo);
 	PQfinish(pg);
