@@ -935,6 +935,10 @@ intent_clause(struct intent_state *st, struct intent_clause *cl)
 		json_object_array_add(st->intents, st->last_intent);
 		st->last_service = services[i];
 	}
+	/* Nothing the user said is dropped silently. */
+	if (*leftover != '\0')
+		json_object_array_add(st->notes, intent_strf("not used: '%s'",
+		    leftover));
 	st->last_action = action;
 out:
 	json_object_put(targets);

@@ -735,6 +735,20 @@ START_TEST(test_tier_params_limited)
 	plan_free(p);
 	json_object_put(parsed);
 	vocab_free(&v);
+
+	/* Words of the request nobody placed are shown, not dropped. */
+	p = orchtest_plan(&ot, "deploy jellyfin quickly version 10.1 port 8096");
+	ck_assert(plan_runnable(p));
+	notes = xstrdup(json_object_to_json_string(p->notes));
+	ck_assert_msg(strstr(notes, "not used: 'quickly'") != NULL, "%s",
+	    notes);
+	ck_assert_msg(strstr(notes, "not used: port=8096") != NULL, "%s",
+	    notes);
+	ck_assert_msg(strstr(notes, "to make it permanent, set "
+	    "\\\"jellyfin_enabled: true\\\" in group_vars\\/nas.yml") !=
+	    NULL, "%s", notes);
+	free(notes);
+	plan_free(p);
 }
 END_TEST
 
