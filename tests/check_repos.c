@@ -546,11 +546,29 @@ END_TEST
 START_TEST(test_run_group_plays)
 {
 	struct repos_copy	c;
+	char			*s;
 
 	repos_use("groups");
 	repos_copy(&c, "groups");
 	repos_run(&c, "deploy pihole on core-pi5");
 	repos_file_is(&c, "core-pi5", "pihole", "pihole 1.0.0\n");
+	/* It ran exactly the command the plan showed. */
+	s = orchtest_str(orchtest_pg(&ot), "SELECT string_agg(a, ' ' ORDER "
+	    "BY n) FROM (SELECT meta FROM runs ORDER BY id DESC LIMIT 1) r, "
+	    "jsonb_array_elements_text(r.meta->'argv') WITH ORDINALITY AS "
+	    "x(a, n) WHERE n > 1 AND a NOT LIKE '--extra-vars=@%'", 0, NULL);
+	ck_assert_str_eq(s, "--inventory=inventories/production "
+	    "--limit=core-pi5 --tags=pihole site.yml");
+	free(s);
+	s = orchtest_str(orchtest_pg(&ot), "SELECT (meta->'inputs'->"
+	    "'extra_vars')::text FROM runs ORDER BY id DESC LIMIT 1", 0, NULL);
+	ck_assert_str_eq(s, "{\"pihole_enabled\": true}");
+	free(s);
+	s = orchtest_str(orchtest_pg(&ot), "SELECT detail->'tasks'->0->>"
+	    "'command' FROM plans ORDER BY id DESC LIMIT 1", 0, NULL);
+	ck_assert_str_eq(s, "ansible-playbook site.yml -i inventories/production "
+	    "--limit core-pi5 --tags pihole -e pihole_enabled=true");
+	free(s);
 	repos_file_is(&c, "pi-zero2", "pihole", NULL);
 	repos_file_is(&c, "core-pi5", "unbound", NULL);
 	repos_run(&c, "deploy minecraft");
