@@ -525,36 +525,34 @@ intent_target_at(struct intent_state *st, struct intent_clause *cl, size_t i,
 static size_t	intent_target_joined(struct intent_state *,
 		    struct intent_clause *, size_t, json_object *);
 
+/* Is w one of the words of name ("github_runner": github, runner)? */
+static int
+intent_name_has_word(const char *name, const char *w)
+{
+	char	*norm = intent_normalise(name), *tok, *save = NULL;
+	int	 found = 0;
+
+	for (tok = strtok_r(norm, " ", &save); tok != NULL && !found;
+	    tok = strtok_r(NULL, " ", &save))
+		found = strcmp(tok, w) == 0;
+	free(norm);
+	return found;
+}
+
 /* Is w a word of some service's name or alias ("runner" of github_runner)? */
 static int
 intent_service_word(struct intent_state *st, const char *w)
 {
 	const struct intent_vocab	*v = st->vocab;
 	const char *const		*al;
-	char				*norm, *tok, *save;
 	size_t				 i;
 	int				 found = 0;
 
 	for (i = 0; i < v->nservices && !found; i++) {
-		const char *names[2] = { v->services[i].name, NULL };
-
-		for (al = names; *al != NULL && !found; al++) {
-			norm = intent_normalise(*al);
-			save = NULL;
-			for (tok = strtok_r(norm, " ", &save); tok != NULL &&
-			    !found; tok = strtok_r(NULL, " ", &save))
-				found = strcmp(tok, w) == 0;
-			free(norm);
-		}
+		found = intent_name_has_word(v->services[i].name, w);
 		for (al = v->services[i].aliases; al != NULL && *al != NULL &&
-		    !found; al++) {
-			norm = intent_normalise(*al);
-			save = NULL;
-			for (tok = strtok_r(norm, " ", &save); tok != NULL &&
-			    !found; tok = strtok_r(NULL, " ", &save))
-				found = strcmp(tok, w) == 0;
-			free(norm);
-		}
+		    !found; al++)
+			found = intent_name_has_word(*al, w);
 	}
 	return found;
 }

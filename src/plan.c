@@ -308,20 +308,30 @@ plan_has_word(const char *text, const char *word)
 	return 0;
 }
 
-/* A question about step t (formatted). */
+/* "Step N ...: BODY" into the array (a question or a note). */
+static void
+plan_step_say(json_object *to, struct plan_task *t, int with_text,
+    const char *fmt, va_list ap)
+{
+	char	*body, *q;
+
+	body = xvasprintf(fmt, ap);
+	q = with_text ? xasprintf("Step %d (%s): %s", t->step, t->text, body) :
+	    xasprintf("Step %d: %s", t->step, body);
+	plan_add_unique(to, q);
+	free(q);
+	free(body);
+}
+
+/* A question about step t (formatted): the step is refused. */
 static void __attribute__((format(printf, 3, 4)))
 plan_ask(struct plan *plan, struct plan_task *t, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*body, *q;
 
 	va_start(ap, fmt);
-	body = xvasprintf(fmt, ap);
+	plan_step_say(plan->questions, t, 1, fmt, ap);
 	va_end(ap);
-	q = xasprintf("Step %d (%s): %s", t->step, t->text, body);
-	plan_add_unique(plan->questions, q);
-	free(q);
-	free(body);
 	t->refused = 1;
 }
 
@@ -330,15 +340,10 @@ static void __attribute__((format(printf, 3, 4)))
 plan_note(struct plan *plan, struct plan_task *t, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*body, *q;
 
 	va_start(ap, fmt);
-	body = xvasprintf(fmt, ap);
+	plan_step_say(plan->notes, t, 0, fmt, ap);
 	va_end(ap);
-	q = xasprintf("Step %d: %s", t->step, body);
-	plan_add_unique(plan->notes, q);
-	free(q);
-	free(body);
 }
 
 /* Strings of a JSON array joined by sep.  Caller frees. */

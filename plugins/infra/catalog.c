@@ -125,6 +125,18 @@ catalog_list_json(const struct catalog_list *l)
 	return a;
 }
 
+char *
+catalog_list_join(const struct catalog_list *l, const char *sep)
+{
+	struct strbuf	sb = { 0 };
+	size_t		i;
+
+	strbuf_adds(&sb, "");
+	for (i = 0; i < l->n; i++)
+		strbuf_addf(&sb, "%s%s", i > 0 ? sep : "", l->v[i]);
+	return strbuf_detach(&sb);
+}
+
 void
 catalog_list_free(struct catalog_list *l)
 {
@@ -148,22 +160,26 @@ catalog_now_us(void)
 
 /* Free a playbook's services. */
 static void
+catalog_service_clear(struct catalog_service *sv)
+{
+	free(sv->name);
+	catalog_list_free(&sv->tags);
+	free(sv->toggle);
+	free(sv->hosts);
+	free(sv->via);
+	free(sv->listvar);
+	free(sv->when);
+	free(sv->file);
+	memset(sv, 0, sizeof *sv);
+}
+
+static void
 catalog_services_free(struct playbook *pb)
 {
 	size_t	i;
 
-	for (i = 0; i < pb->nservices; i++) {
-		struct catalog_service *sv = &pb->services[i];
-
-		free(sv->name);
-		catalog_list_free(&sv->tags);
-		free(sv->toggle);
-		free(sv->hosts);
-		free(sv->via);
-		free(sv->listvar);
-		free(sv->when);
-		free(sv->file);
-	}
+	for (i = 0; i < pb->nservices; i++)
+		catalog_service_clear(&pb->services[i]);
 	free(pb->services);
 	pb->services = NULL;
 	pb->nservices = 0;
@@ -805,7 +821,7 @@ catalog_service_index(const struct playbook *pb, const char *name)
 /* Add a copy of a service of a role's task file to pb. */
 static void
 catalog_add_part(struct playbook *pb, const struct catalog_service *ps,
-    const struct catalog_service *role, const char *role_dir_rel)
+    const char *hosts, const char *role_dir_rel)
 {
 	struct catalog_service	*sv;
 	char			*name = NULL, *file;
@@ -835,8 +851,8 @@ catalog_add_part(struct playbook *pb, const struct catalog_service *ps,
 		catalog_list_add(&sv->tags, ps->tags.v[i]);
 	if (ps->when != NULL)
 		sv->toggle = xstrdup(ps->when);
-	if (role->hosts != NULL)
-		sv->hosts = xstrdup(role->hosts);
+	if (hosts != NULL)
+		sv->hosts = xstrdup(hosts);
 	if (ps->file != NULL && role_dir_rel != NULL) {
 		file = xasprintf("%s/tasks", role_dir_rel);
 		sv->via = catalog_rel_resolve(file, ps->file);
@@ -902,7 +918,7 @@ catalog_resolve(struct catalog *cat, struct playbook *pb)
 	struct catalog_role	*r;
 	json_object		*vars, *list;
 	const char		*base, *dot, *item;
-	char			*dir, *name, *rel, *rdir;
+	char			*dir, *name, *rel, *rdir, *rhosts;
 	size_t			 i, j, k, n0 = pb->nservices;
 
 	dir = catalog_dirname(pb->path);
@@ -942,13 +958,16 @@ catalog_resolve(struct catalog *cat, struct playbook *pb)
 			    strlen(cat->repo)) == 0 && r->dir[strlen(
 			    cat->repo)] == '/' ? r->dir + strlen(cat->repo) + 1 :
 			    NULL;
+			/* pb->services grows: no pointer into it is kept. */
+			rhosts = sv->hosts != NULL ? xstrdup(sv->hosts) : NULL;
 			for (k = 0; k < r->parts->nservices; k++) {
 				if (strcmp(r->parts->services[k].kind,
 				    "feature") == 0)
 					catalog_add_part(pb,
-					    &r->parts->services[k],
-					    &pb->services[i], rdir);
+					    &r->parts->services[k], rhosts,
+					    rdir);
 			}
+			free(rhosts);
 		} else if (strcmp(sv->kind, "import") == 0 && sv->file != NULL) {
 			rel = catalog_rel_resolve(dir, sv->file);
 			if (rel == NULL)
@@ -1034,14 +1053,7 @@ catalog_resolve(struct catalog *cat, struct playbook *pb)
 		sv = &pb->services[i];
 		if (*sv->name == '\0' || (i > 0 && catalog_service_index_before(
 		    pb, sv, j) >= 0)) {
-			free(sv->name);
-			catalog_list_free(&sv->tags);
-			free(sv->toggle);
-			free(sv->hosts);
-			free(sv->via);
-			free(sv->listvar);
-			free(sv->when);
-			free(sv->file);
+			catalog_service_clear(sv);
 			continue;
 		}
 		free(sv->when);

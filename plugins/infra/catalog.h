@@ -28,6 +28,8 @@ int	 catalog_list_has(const struct catalog_list *, const char *);
 /* Split s at sep, trim blanks, add the non-empty parts (unique). */
 void	 catalog_list_split(struct catalog_list *, const char *s, int sep);
 json_object *catalog_list_json(const struct catalog_list *);
+/* The strings joined by sep ("" for none).  Caller frees. */
+char	*catalog_list_join(const struct catalog_list *, const char *sep);
 /* Add the strings of a JSON array (other elements are ignored). */
 void	 catalog_list_from_json(struct catalog_list *, json_object *);
 void	 catalog_list_free(struct catalog_list *);

@@ -325,13 +325,7 @@ inventory_find(const char *repo, const char *configured,
 	for (i = 0; i < nitems(inventory_candidates); i++)
 		catalog_list_add(&src->looked, inventory_candidates[i]);
 	if (found.n == 0) {
-		list = xstrdup("");
-		for (i = 0; i < src->looked.n; i++) {
-			p = xasprintf("%s%s%s", list, i > 0 ? ", " : "",
-			    src->looked.v[i]);
-			free(list);
-			list = p;
-		}
+		list = catalog_list_join(&src->looked, ", ");
 		src->note = xasprintf("inventory: none found in %s (looked at "
 		    "%s); set ansible.inventory in chiffon.conf or inventory "
 		    "in ansible.cfg", repo, list);
@@ -343,13 +337,7 @@ inventory_find(const char *repo, const char *configured,
 	src->how = "discovered";
 	src->pass = 1;
 	if (found.n > 1) {
-		list = xstrdup("");
-		for (i = 0; i < found.n; i++) {
-			p = xasprintf("%s%s%s", list, i > 0 ? ", " : "",
-			    found.v[i]);
-			free(list);
-			list = p;
-		}
+		list = catalog_list_join(&found, ", ");
 		src->note = xasprintf("inventory: %zu candidates (%s); using "
 		    "%s. Choose another with ansible.inventory in "
 		    "chiffon.conf (or inventory = in ansible.cfg).", found.n,

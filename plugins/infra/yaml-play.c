@@ -593,6 +593,20 @@ yaml_play_bounded(yaml_document_t *doc, const char *name, char **errp)
 	return 0;
 }
 
+/* Load and bound a document.  0 (doc to delete) or -1 with *errp. */
+static int
+yaml_play_load_bounded(const char *text, size_t len, const char *name,
+    yaml_document_t *doc, char **errp)
+{
+	if (yaml_play_load(text, len, name, doc, errp) != 0)
+		return -1;
+	if (yaml_play_bounded(doc, name, errp) != 0) {
+		yaml_document_delete(doc);
+		return -1;
+	}
+	return 0;
+}
+
 /* Play-level keys: vars (names, toggles, lists), vars_prompt, become. */
 static void	yaml_play_vars_map(yaml_document_t *, yaml_node_t *,
 		    struct playbook *, json_object *);
@@ -703,12 +717,8 @@ yaml_play_parse(const char *text, size_t len, const char *name,
 	char			*buf = NULL, *ph;
 	size_t			 i;
 
-	if (yaml_play_load(text, len, name, &doc, errp) != 0)
+	if (yaml_play_load_bounded(text, len, name, &doc, errp) != 0)
 		return -1;
-	if (yaml_play_bounded(&doc, name, errp) != 0) {
-		yaml_document_delete(&doc);
-		return -1;
-	}
 	root = yaml_document_get_root_node(&doc);
 	if ((why = yaml_play_not_playbook(&doc, root, &buf)) != NULL) {
 		if (errp != NULL)
@@ -801,12 +811,8 @@ yaml_play_task_file(const char *text, size_t len, const char *name,
 	struct yaml_play_walk	w = { 0 };
 	yaml_document_t		doc;
 
-	if (yaml_play_load(text, len, name, &doc, errp) != 0)
+	if (yaml_play_load_bounded(text, len, name, &doc, errp) != 0)
 		return -1;
-	if (yaml_play_bounded(&doc, name, errp) != 0) {
-		yaml_document_delete(&doc);
-		return -1;
-	}
 	w.doc = &doc;
 	w.pb = pb;
 	yaml_play_tasks(&w, yaml_document_get_root_node(&doc), 0);
@@ -826,12 +832,8 @@ yaml_play_var_names(const char *text, size_t len, const char *name,
 	const char		*k;
 	int			 rc = 0;
 
-	if (yaml_play_load(text, len, name, &doc, errp) != 0)
+	if (yaml_play_load_bounded(text, len, name, &doc, errp) != 0)
 		return -1;
-	if (yaml_play_bounded(&doc, name, errp) != 0) {
-		yaml_document_delete(&doc);
-		return -1;
-	}
 	root = yaml_document_get_root_node(&doc);
 	if (root != NULL && root->type == YAML_MAPPING_NODE) {
 		/* Read the file as the vars: of a play. */
@@ -865,12 +867,8 @@ yaml_play_json_text(const char *text, size_t len, const char *name,
 	yaml_document_t	 doc;
 	json_object	*o;
 
-	if (yaml_play_load(text, len, name, &doc, errp) != 0)
+	if (yaml_play_load_bounded(text, len, name, &doc, errp) != 0)
 		return NULL;
-	if (yaml_play_bounded(&doc, name, errp) != 0) {
-		yaml_document_delete(&doc);
-		return NULL;
-	}
 	o = yaml_play_json(&doc, yaml_document_get_root_node(&doc), 0);
 	yaml_document_delete(&doc);
 	return o;
