@@ -368,9 +368,13 @@ struct repos_out {
 	struct strbuf	 text;		/* stdout and stderr */
 };
 
-/* Run argv (NULL-terminated) and wait; its exit status or -1. */
+/*
+ * Run argv (NULL-terminated) with the NAME, VALUE pairs of env (NULL-
+ * ended, may be NULL) set in the child, and wait; the exit status or -1.
+ */
 static int
-repos_exec(const char *const *argv, const char *cwd, struct strbuf *out)
+repos_exec(const char *const *argv, const char *const *env,
+    struct strbuf *out)
 {
 	char	buf[8192];
 	ssize_t	n;
@@ -385,8 +389,10 @@ repos_exec(const char *const *argv, const char *cwd, struct strbuf *out)
 		dup2(p[1], 1);
 		dup2(p[1], 2);
 		close(p[0]);
-		if (cwd != NULL && chdir(cwd) != 0)
-			_exit(126);
+		for (; env != NULL && env[0] != NULL; env += 2)
+			setenv(env[0], env[1], 1);
+		unsetenv("CHIFFON_CONFIG");
+		unsetenv("SSH_CONNECTION");
 		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -445,25 +451,30 @@ static void
 repos_chiffon(struct repos_out *o, const struct repos_copy *c,
     const char *const *args)
 {
-	const char	*argv[12];
+	const char	*argv[12], *env[15];
 	char		*bin;
 	size_t		 n = 0;
 
 	memset(o, 0, sizeof *o);
+	env[0] = "CHIFFON_DB_URL";
+	env[1] = ot.conninfo;
+	env[2] = "CHIFFON_PLUGIN_PATH";
+	env[3] = ot.plugin_dir;
+	env[4] = "CHIFFON_REPO";
+	env[5] = c->repo;
+	env[6] = "CHIFFON_DATA_DIR";
+	env[7] = c->dir;
+	env[8] = "CHIFFON_FIXTURE_ROOT";
+	env[9] = c->root;
+	env[10] = "XDG_CONFIG_HOME";
+	env[11] = c->dir;
+	env[12] = NULL;
 	bin = xasprintf("%s/src/chiffon", orchtest_builddir());
 	argv[n++] = bin;
 	while (*args != NULL && n < nitems(argv) - 1)
 		argv[n++] = *args++;
 	argv[n] = NULL;
-	setenv("CHIFFON_DB_URL", ot.conninfo, 1);
-	setenv("CHIFFON_PLUGIN_PATH", ot.plugin_dir, 1);
-	setenv("CHIFFON_REPO", c->repo, 1);
-	setenv("CHIFFON_DATA_DIR", c->dir, 1);
-	setenv("CHIFFON_FIXTURE_ROOT", c->root, 1);
-	setenv("XDG_CONFIG_HOME", c->dir, 1);
-	unsetenv("CHIFFON_CONFIG");
-	unsetenv("SSH_CONNECTION");
-	o->status = repos_exec(argv, NULL, &o->text);
+	o->status = repos_exec(argv, env, &o->text);
 	free(bin);
 }
 

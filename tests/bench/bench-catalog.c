@@ -125,6 +125,22 @@ bench_catalog_site(const char *dir)
 	strbuf_free(&site);
 }
 
+/* rm -rf dir. */
+static void
+bench_catalog_rm(char *dir)
+{
+	char	*argv[] = { "rm", "-rf", dir, NULL };
+	pid_t	 pid;
+	int	 st;
+
+	if ((pid = fork()) == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+}
+
 static struct catalog *
 bench_catalog_scan(const char *dir, struct catalog *cache, double *secs)
 {
@@ -149,12 +165,10 @@ static void
 bench_catalog_site_run(void)
 {
 	char		 tmpl[] = "/tmp/bench-catalog-XXXXXX", *dir;
-	char		*argv[] = { "rm", "-rf", NULL, NULL };
 	struct catalog	*cat = NULL;
 	struct playbook	*pb;
 	double		 t;
-	pid_t		 pid;
-	int		 i, st;
+	int		 i;
 
 	if ((dir = mkdtemp(tmpl)) == NULL) {
 		perror("mkdtemp");
@@ -186,13 +200,7 @@ bench_catalog_site_run(void)
 			bench_site_warm = t;
 	}
 	catalog_free(cat);
-	argv[2] = dir;
-	if ((pid = fork()) == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, &st, 0);
+	bench_catalog_rm(dir);
 	printf("site playbook of %d tagged roles (%zu services) and %d "
 	    "standalone playbooks (best of %d):\n", BENCH_SITE_ROLES,
 	    bench_site_services, BENCH_SITE_STANDALONE, BENCH_CATALOG_ROUNDS);
@@ -206,11 +214,9 @@ int
 main(void)
 {
 	char		 tmpl[] = "/tmp/bench-catalog-XXXXXX", *dir;
-	char		*argv[] = { "rm", "-rf", NULL, NULL };
 	struct catalog	*cat = NULL;
 	double		 t, full = 1e9, nochange = 1e9;
-	pid_t		 pid;
-	int		 i, st;
+	int		 i;
 
 	if ((dir = mkdtemp(tmpl)) == NULL) {
 		perror("mkdtemp");
@@ -241,13 +247,7 @@ main(void)
 	}
 	catalog_free(cat);
 	cat = NULL;
-	argv[2] = dir;
-	if ((pid = fork()) == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, &st, 0);
+	bench_catalog_rm(dir);
 
 	bench_catalog_site_run();
 	printf("catalog of %d playbooks (best of %d):\n",
