@@ -735,6 +735,12 @@ START_TEST(test_hostile)
 	free(text);
 	json_object_put(cj);
 	catalog_free(cat);
+	/* plugin.infra.allow_paths: the admin allows the outside dir. */
+	ck_assert_msg(catalog_scan_allowing(dir, NULL, out, &cat, &err) == 0,
+	    "%s", err);
+	ck_assert_ptr_nonnull(catalog_find(cat, "evil-link.yml"));
+	ck_assert_ptr_nonnull(catalog_find(cat, "outdir/evil-deploy.yml"));
+	catalog_free(cat);
 	cmd[0] = "rm";
 	cmd[1] = "-rf";
 	cmd[2] = dir;

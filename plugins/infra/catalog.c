@@ -684,6 +684,7 @@ struct catalog_walk {
 	struct strbuf		 rel;		/* current path relative to repo */
 	int64_t			 now_us;
 	char			*real;		/* realpath of the repository */
+	struct catalog_list	 allow;		/* realpaths links may reach */
 	struct catalog_seen	*seen;
 	size_t			 nseen;
 };
@@ -1302,6 +1303,18 @@ catalog_seen(struct catalog_walk *w, const struct stat *st)
 	return 0;
 }
 
+/* Is path dir or below it? */
+static int
+catalog_path_under(const char *path, const char *dir)
+{
+	size_t	n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' ||
+	    path[n] == '\0');
+}
+
 /*
  * A symlink at w->rel: NULL if it stays inside the repository, else why
  * it is skipped.  Caller frees.
@@ -1310,15 +1323,21 @@ static char *
 catalog_link_out(struct catalog_walk *w)
 {
 	char	*path = path_join(w->real, w->rel.buf), *to, *why = NULL;
-	size_t	 n = strlen(w->real);
+	size_t	 i;
 
 	if ((to = realpath(path, NULL)) == NULL)
 		why = xasprintf("%s: a symlink that leads nowhere (%s)",
 		    w->rel.buf, strerror(errno));
-	else if (strncmp(to, w->real, n) != 0 || (to[n] != '/' &&
-	    to[n] != '\0'))
-		why = xasprintf("%s: a symlink to %s, outside the repository: "
-		    "not followed", w->rel.buf, to);
+	else if (!catalog_path_under(to, w->real)) {
+		for (i = 0; i < w->allow.n; i++) {
+			if (catalog_path_under(to, w->allow.v[i]))
+				break;
+		}
+		if (i == w->allow.n)
+			why = xasprintf("%s: a symlink to %s, outside the "
+			    "repository: not followed (plugin.infra."
+			    "allow_paths may allow it)", w->rel.buf, to);
+	}
 	free(to);
 	free(path);
 	return why;
@@ -1761,6 +1780,13 @@ int
 catalog_scan(const char *repo, struct catalog *cache, struct catalog **outp,
     char **errp)
 {
+	return catalog_scan_allowing(repo, cache, NULL, outp, errp);
+}
+
+int
+catalog_scan_allowing(const char *repo, struct catalog *cache,
+    const char *allow, struct catalog **outp, char **errp)
+{
 	struct catalog_walk	 w = { 0 };
 	struct catalog		*out;
 	struct stat		 st;
@@ -1791,6 +1817,19 @@ catalog_scan(const char *repo, struct catalog *cache, struct catalog **outp,
 	w.now_us = catalog_now_us();
 	if ((w.real = realpath(repo, NULL)) == NULL)
 		w.real = xstrdup(repo);
+	if (allow != NULL) {
+		struct catalog_list	dirs = { 0 };
+		char			*r;
+
+		catalog_list_split(&dirs, allow, ':');
+		for (i = 0; i < dirs.n; i++) {
+			if ((r = realpath(dirs.v[i], NULL)) != NULL) {
+				catalog_list_add(&w.allow, r);
+				free(r);
+			}
+		}
+		catalog_list_free(&dirs);
+	}
 	if (cache != NULL)
 		w.taken = xcalloc(cache->nplaybooks + 1, 1);
 	strbuf_grow(&w.rel, 256);
@@ -1805,6 +1844,7 @@ catalog_scan(const char *repo, struct catalog *cache, struct catalog **outp,
 	strbuf_free(&w.rel);
 	free(w.real);
 	free(w.seen);
+	catalog_list_free(&w.allow);
 	catalog_sort(out);
 	catalog_mark_used(out);
 	catalog_requirements(out);

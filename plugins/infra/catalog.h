@@ -187,6 +187,14 @@ ssize_t		 catalog_index(const struct catalog *, const char *path);
  */
 int		 catalog_scan(const char *repo, struct catalog *cache,
 		    struct catalog **outp, char **errp);
+/*
+ * The same, following symlinks out of the repository into the
+ * directories of allow (colon-separated, may be NULL); any other link
+ * out is skipped with a reason, and a directory reached twice (a loop)
+ * is walked once.
+ */
+int		 catalog_scan_allowing(const char *repo, struct catalog *cache,
+		    const char *allow, struct catalog **outp, char **errp);
 
 /* Service and canonical action from a file name ("kuma-deploy.yml"). */
 char		*catalog_service_name(const char *path, const char **actionp);

@@ -361,7 +361,8 @@ infra_catalog_refresh(int full, char **errp)
 		for (i = 0; i < cache->nothers; i++)
 			cache->others[i].mtime_us = -1;
 	}
-	if (catalog_scan(repo, cache, &out, errp) != 0) {
+	if (catalog_scan_allowing(repo, cache, infra_host->config_get(
+	    infra_plugin, "plugin.infra.allow_paths"), &out, errp) != 0) {
 		if (cache != infra_catalog.cat)
 			catalog_free(cache);
 		return -1;
