@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actions.h"
 #include "catalog.h"
+#include "intent.h"
 #include "match.h"
 #include "util.h"
 
@@ -278,6 +280,54 @@ START_TEST(test_mapping)
 }
 END_TEST
 
+/*
+ * One table of action words: a request word means the same action to
+ * the parser and the matcher, and a file-name word the same to the
+ * catalog ("k3s-nuke.yml" is remove like "nuke k3s").
+ */
+START_TEST(test_one_action_table)
+{
+	static const struct intent_service svc[] = { { "jellyfin", NULL } };
+	static const struct intent_vocab v = { svc, 1, NULL, NULL };
+	const struct actions_word	*a;
+	json_object			*o, *in;
+	const char			*got;
+	char				*text, *path, *name;
+	size_t				 i, n = 0;
+
+	for (i = 0; i < actions_ntable; i++) {
+		a = &actions_table[i];
+		if (a->where & ACTIONS_REQUEST) {
+			ck_assert_str_eq(match_action(a->phrase), a->action);
+			text = xasprintf("%s jellyfin", a->phrase);
+			o = intent_parse(text, &v);
+			in = json_object_array_get_idx(json_object_object_get(o,
+			    "intents"), 0);
+			got = json_object_get_string(json_object_object_get(in,
+			    "action"));
+			ck_assert_msg(got != NULL && strcmp(got, a->action) == 0,
+			    "'%s': %s, not %s", text, got, a->action);
+			json_object_put(o);
+			free(text);
+			n++;
+		}
+		if ((a->where & ACTIONS_FILE) && strchr(a->phrase, ' ') ==
+		    NULL) {
+			const char *fa;
+
+			path = xasprintf("k3s-%s.yml", a->phrase);
+			name = catalog_service_name(path, &fa);
+			ck_assert_str_eq(name, "k3s");
+			ck_assert_msg(fa != NULL && strcmp(fa, a->action) == 0,
+			    "%s: %s", path, fa);
+			free(name);
+			free(path);
+		}
+	}
+	ck_assert_uint_ge(n, 60);
+}
+END_TEST
+
 START_TEST(test_phrase_targets)
 {
 	struct match_query	q = { 0 };
@@ -341,6 +391,7 @@ main(void)
 	tcase_add_test(tc, test_catalog_size);
 	tcase_add_loop_test(tc, test_table, 0, (int)nitems(check_match_cases));
 	tcase_add_test(tc, test_mapping);
+	tcase_add_test(tc, test_one_action_table);
 	tcase_add_test(tc, test_phrase_targets);
 	tcase_add_test(tc, test_json);
 	suite_add_tcase(s, tc);
