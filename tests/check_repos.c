@@ -930,6 +930,7 @@ START_TEST(test_catalog_text)
 	const char *const	 jargs[] = { "catalog", "--json", NULL };
 	struct repos_copy	 c, g;
 	struct repos_out	 o;
+	char			*staging, *want;
 
 	repos_use("nas");
 	repos_copy(&c, "nas");
@@ -956,9 +957,22 @@ START_TEST(test_catalog_text)
 	ck_assert_msg(o.status == 0, "%s", o.text.buf);
 	ck_assert_msg(strstr(o.text.buf, "inventory: 2 candidates "
 	    "(inventories/production, inventories/staging); using "
-	    "inventories/production.") != NULL, "%s", o.text.buf);
+	    "inventories/production. Choose another with --inventory") != NULL, "%s", o.text.buf);
 	ck_assert_msg(strstr(o.text.buf, "5 hosts in") != NULL, "%s",
 	    o.text.buf);
+	strbuf_free(&o.text);
+	/* --inventory chooses; the note about candidates goes. */
+	staging = path_join(g.repo, "inventories/staging");
+	repos_chiffon(&o, &g, (const char *const[]){ "--inventory", staging,
+	    "catalog", NULL });
+	ck_assert_msg(o.status == 0, "%s", o.text.buf);
+	want = xasprintf("inventory: %s (ansible.inventory)\n", staging);
+	ck_assert_msg(strstr(o.text.buf, want) != NULL, "%s", o.text.buf);
+	ck_assert_msg(strstr(o.text.buf, "5 hosts in") != NULL, "%s",
+	    o.text.buf);
+	free(want);
+	free(staging);
+	ck_assert_ptr_null(strstr(o.text.buf, "candidates"));
 	strbuf_free(&o.text);
 	repos_copy_free(&g);
 	repos_copy_free(&c);

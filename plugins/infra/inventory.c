@@ -339,8 +339,8 @@ inventory_find(const char *repo, const char *configured,
 	if (found.n > 1) {
 		list = catalog_list_join(&found, ", ");
 		src->note = xasprintf("inventory: %zu candidates (%s); using "
-		    "%s. Choose another with ansible.inventory in "
-		    "chiffon.conf (or inventory = in ansible.cfg).", found.n,
+		    "%s. Choose another with --inventory or ansible.inventory "
+		    "in chiffon.conf (or inventory = in ansible.cfg).", found.n,
 		    list, found.v[0]);
 		free(list);
 	}
