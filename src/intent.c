@@ -905,10 +905,19 @@ intent_clause(struct intent_state *st, struct intent_clause *cl)
 			st->last_intent = intent_new(action, NULL, "none",
 			    targets, params, check, text);
 			json_object_array_add(st->intents, st->last_intent);
-			json_object_array_add(st->ambiguities,
-			    intent_strf("The catalog has no "
-			    "service '%s': which one did you mean? (known: "
-			    "%s)", leftover, known));
+			if (st->vocab->tags != NULL &&
+			    str_in_list(leftover, st->vocab->tags))
+				json_object_array_add(st->ambiguities,
+				    intent_strf("'%s' is a tag of several "
+				    "playbooks, not one service: which "
+				    "playbook? (say \"%s %s in PLAYBOOK\"; "
+				    "chiffon catalog lists them)", leftover,
+				    action, leftover));
+			else
+				json_object_array_add(st->ambiguities,
+				    intent_strf("The catalog has no "
+				    "service '%s': which one did you mean? "
+				    "(known: %s)", leftover, known));
 			free(known);
 		} else if ((bare = intent_bare_action(st->vocab, action)) !=
 		    NULL) {

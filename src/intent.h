@@ -30,6 +30,8 @@ struct intent_vocab {
 	size_t				 nservices;
 	const char *const		*hosts;		/* NULL-terminated */
 	const char *const		*groups;	/* NULL-terminated */
+	const char *const		*tags;		/* tags of several
+							   playbooks, or NULL */
 };
 
 /*

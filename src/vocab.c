@@ -135,8 +135,10 @@ vocab_inner_services(struct vocab *v, json_object *o, json_object *list)
 		/* A tag of several playbooks ("portals") is a word, no name. */
 		if (json_object_object_get_ex(json_object_array_get_idx(a, i),
 		    "kind", &k) && strcmp(json_object_get_string(k), "tag") ==
-		    0 && vocab_tag_count(list, name) > 1)
+		    0 && vocab_tag_count(list, name) > 1) {
+			v->tags = vocab_add_alias(v->tags, name);
 			continue;
+		}
 		if (v->iv.nservices == v->cap) {
 			v->cap = v->cap * 2 + 16;
 			v->services = xreallocarray(v->services, v->cap,
@@ -282,6 +284,7 @@ vocab_from_json(struct vocab *v, const char *catalog_json, char **errp)
 	v->iv.services = v->services;
 	v->iv.hosts = v->hosts;
 	v->iv.groups = v->groups;
+	v->iv.tags = v->tags;
 	return 0;
 }
 
@@ -324,6 +327,7 @@ vocab_free(struct vocab *v)
 	free(v->services);
 	free((void *)v->hosts);
 	free((void *)v->groups);
+	free((void *)v->tags);
 	free((void *)v->paths);
 	free(v->playbooks);
 	json_object_put(v->catalog);

@@ -41,6 +41,7 @@ struct vocab {
 	const char		***aliases;	/* per service, NULL-ended */
 	const char		**hosts;	/* NULL-terminated */
 	const char		**groups;	/* NULL-terminated */
+	const char		**tags;		/* tags of several playbooks */
 	const char		**paths;	/* playbook paths, NULL-ended */
 	struct vocab_playbook	*playbooks;
 	size_t			 nplaybooks;

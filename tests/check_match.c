@@ -288,7 +288,7 @@ END_TEST
 START_TEST(test_one_action_table)
 {
 	static const struct intent_service svc[] = { { "jellyfin", NULL } };
-	static const struct intent_vocab v = { svc, 1, NULL, NULL };
+	static const struct intent_vocab v = { svc, 1, NULL, NULL, NULL };
 	const struct actions_word	*a;
 	json_object			*o, *in;
 	const char			*got;

@@ -401,6 +401,23 @@ START_TEST(test_plan_table)
 }
 END_TEST
 
+/* A tag of several playbooks is no unknown service: it asks which. */
+START_TEST(test_tag_of_several)
+{
+	struct plan	*p;
+	const char	*q;
+
+	p = plan_of("deploy portals");
+	ck_assert(!plan_runnable(p));
+	q = json_object_get_string(json_object_array_get_idx(p->questions, 0));
+	ck_assert_msg(strstr(q, "'portals' is a tag of several playbooks") !=
+	    NULL, "%s", json_object_to_json_string(p->questions));
+	ck_assert_ptr_null(strstr(json_object_to_json_string(p->questions),
+	    "no service 'portals'"));
+	plan_free(p);
+}
+END_TEST
+
 /*
  * A configure that comes before the deploy of the same service waits for
  * it: the deploy moves up, everything else keeps its order.
@@ -513,6 +530,7 @@ plan_suite(void)
 	tcase_add_test(tc, test_kuma_plan_stored);
 	tcase_add_test(tc, test_unknown_service_is_a_question);
 	tcase_add_test(tc, test_plan_table);
+	tcase_add_test(tc, test_tag_of_several);
 	tcase_add_test(tc, test_deploy_moves_before_configure);
 	tcase_add_test(tc, test_resolve_and_json);
 	suite_add_tcase(s, tc);
