@@ -752,6 +752,39 @@ START_TEST(test_hostile)
 }
 END_TEST
 
+/* Flags the run side needs: become, vars_prompt, vault-encrypted files. */
+START_TEST(test_flags)
+{
+	char		 tmpl[] = "/tmp/check-catalog-XXXXXX", *dir;
+	char		*argv[] = { "rm", "-rf", NULL, NULL };
+	struct catalog	*cat;
+	char		*err = NULL;
+
+	dir = mkdtemp(tmpl);
+	ck_assert_ptr_nonnull(dir);
+	check_catalog_write(dir, "plain.yml", "- hosts: all\n  tasks: []\n");
+	check_catalog_write(dir, "sudo.yml", "- hosts: all\n  become: true\n"
+	    "  tasks: []\n");
+	check_catalog_write(dir, "ask.yml", "- hosts: all\n  vars_prompt:\n"
+	    "    - name: pw\n      prompt: Password\n  tasks:\n"
+	    "    - name: As root\n      become: yes\n"
+	    "      ansible.builtin.debug:\n");
+	check_catalog_write(dir, "secret.yml", "- hosts: all\n  vars_files:\n"
+	    "    - vault/secrets.yml\n  tasks: []\n");
+	check_catalog_write(dir, "vault/secrets.yml", "$ANSIBLE_VAULT;1.1;"
+	    "AES256\n6162636465\n");
+	ck_assert_msg(catalog_scan(dir, NULL, &cat, &err) == 0, "%s", err);
+	ck_assert_int_eq(catalog_find(cat, "plain.yml")->flags, 0);
+	ck_assert_int_eq(catalog_find(cat, "sudo.yml")->flags, CATALOG_BECOME);
+	ck_assert_int_eq(catalog_find(cat, "ask.yml")->flags,
+	    CATALOG_BECOME | CATALOG_VARS_PROMPT);
+	ck_assert_int_eq(catalog_find(cat, "secret.yml")->flags, CATALOG_VAULT);
+	catalog_free(cat);
+	argv[2] = dir;
+	ck_assert_int_eq(check_catalog_run(argv, NULL), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -769,6 +802,7 @@ main(void)
 	tcase_add_test(tc, test_inventory);
 	tcase_add_test(tc, test_bad_repo);
 	tcase_add_test(tc, test_hostile);
+	tcase_add_test(tc, test_flags);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -975,6 +975,19 @@ START_TEST(test_catalog_text)
 	ck_assert_ptr_null(strstr(o.text.buf, "candidates"));
 	strbuf_free(&o.text);
 	repos_copy_free(&g);
+	/* No inventory at all: a warning naming what was looked at. */
+	repos_copy(&g, "features");
+	staging = path_join(g.repo, "hosts");
+	ck_assert_int_eq(unlink(staging), 0);
+	free(staging);
+	repos_chiffon(&o, &g, args);
+	ck_assert_msg(o.status == 0, "%s", o.text.buf);
+	ck_assert_msg(strstr(o.text.buf, "inventory: none found in") != NULL &&
+	    strstr(o.text.buf, "(looked at ansible.cfg [defaults] inventory, "
+	    "inventories/*/, inventory/*/, inventory, hosts, hosts.ini, "
+	    "hosts.yml, hosts.yaml)") != NULL, "%s", o.text.buf);
+	strbuf_free(&o.text);
+	repos_copy_free(&g);
 	repos_copy_free(&c);
 }
 END_TEST
