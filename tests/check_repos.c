@@ -227,6 +227,15 @@ static const struct repos_row repos_rows[] = {
 	  "", "", NULL, "{}", NULL },
 	{ "ops", "start k3s", NULL, NULL, NULL, NULL, NULL,
 	  "no playbook matches start k3s" },
+	/* A playbook named for no action only applies its service. */
+	{ "ops", "remove sonarr", NULL, NULL, NULL, NULL, NULL,
+	  "no playbook matches remove sonarr" },
+	{ "ops", "back up adguard", NULL, NULL, NULL, NULL, NULL,
+	  "no playbook matches backup adguard" },
+	{ "imports", "remove k3s", NULL, NULL, NULL, NULL, NULL,
+	  "no playbook matches remove k3s" },
+	{ "ops", "update sonarr", "playbooks/individual/media/arr/sonarr.yaml",
+	  "", "", NULL, "{}", NULL },
 };
 
 static struct orchtest	 ot;

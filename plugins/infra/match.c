@@ -979,8 +979,14 @@ match_rank(const struct match_index *idx, const struct match_prep *mp,
 			return 2;
 		return 0;
 	}
+	/*
+	 * A playbook named for no action applies its service: it is no
+	 * way to remove, restart or back it up.
+	 */
 	if (sv == NULL)
-		return mp->action != NULL || nhit == 1 ? 2 : 0;
+		return (mp->action == NULL && nhit == 1) ||
+		    (mp->action != NULL && str_in_list(mp->action,
+		    match_service_actions)) ? 2 : 0;
 	if (mp->action == NULL || str_in_list(mp->action,
 	    match_service_actions))
 		return 2;
