@@ -6,6 +6,8 @@ schema_sql = \
 	schema/002_interrupted.sql \
 	schema/003_owner.sql \
 	schema/005_gate.sql \
-	schema/007_agents.sql
+	schema/006_real_repos.sql \
+	schema/007_agents.sql \
+	schema/008_gate_skip_tags.sql
 dist_schema_DATA += $(schema_sql)
 EXTRA_DIST += schema/sql2c.awk

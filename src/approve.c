@@ -389,6 +389,9 @@ approve_dry_params(const struct plan_task *t)
 		    json_object_new_string(t->limit));
 	if (t->tags != NULL && json_object_array_length(t->tags) > 0)
 		json_object_object_add(o, "tags", json_object_get(t->tags));
+	if (t->skip_tags != NULL && json_object_array_length(t->skip_tags) > 0)
+		json_object_object_add(o, "skip_tags",
+		    json_object_get(t->skip_tags));
 	if (t->extra_vars != NULL)
 		json_object_object_add(o, "extra_vars",
 		    json_object_get(t->extra_vars));

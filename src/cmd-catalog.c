@@ -58,6 +58,66 @@ cmd_catalog_len(json_object *o, const char *key)
 	return json_object_array_length(v);
 }
 
+/* " [become, vars_prompt, vault]" for a playbook, or "". */
+static const char *
+cmd_catalog_flags(json_object *pb)
+{
+	static char	 buf[64];
+	static const char *names[] = { "become", "vars_prompt", "vault" };
+	json_object	*f, *v;
+	size_t		 i;
+
+	buf[0] = '\0';
+	if (!json_object_object_get_ex(pb, "flags", &f))
+		return buf;
+	for (i = 0; i < nitems(names); i++) {
+		if (json_object_object_get_ex(f, names[i], &v) &&
+		    json_object_get_boolean(v))
+			snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
+			    "%s%s", buf[0] == '\0' ? " [" : ", ", names[i]);
+	}
+	if (buf[0] != '\0')
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "]");
+	return buf;
+}
+
+/* The services inside a playbook, one line each, under it. */
+static void
+cmd_catalog_services(json_object *pb, int indent)
+{
+	json_object	*a, *sv, *tags;
+	const char	*s;
+	size_t		 i, j;
+
+	if (!json_object_object_get_ex(pb, "services", &a))
+		return;
+	for (i = 0; i < json_object_array_length(a); i++) {
+		sv = json_object_array_get_idx(a, i);
+		s = cmd_catalog_str(sv, "kind");
+		printf("%*s- %s (%s)", indent > 2 ? indent - 2 : 0, "",
+		    cmd_catalog_str(sv, "name") != NULL ?
+		    cmd_catalog_str(sv, "name") : "?", s != NULL ? s : "?");
+		if (json_object_object_get_ex(sv, "tags", &tags) &&
+		    json_object_array_length(tags) > 0) {
+			printf(" --tags ");
+			for (j = 0; j < json_object_array_length(tags); j++)
+				printf("%s%s", j > 0 ? "," : "",
+				    json_object_get_string(
+				    json_object_array_get_idx(tags, j)));
+		}
+		if ((s = cmd_catalog_str(sv, "toggle")) != NULL)
+			printf(" toggle %s", s);
+		if ((s = cmd_catalog_str(sv, "hosts")) != NULL && *s != '\0')
+			printf(" hosts %s", s);
+		if ((s = cmd_catalog_str(sv, "via")) != NULL)
+			printf(" via %s", s);
+		if (json_object_object_get_ex(sv, "vars", &tags))
+			printf(" -e %s", json_object_to_json_string_ext(tags,
+			    JSON_C_TO_STRING_PLAIN));
+		printf("\n");
+	}
+}
+
 /* Print the table: service, path, hosts, description. */
 static void
 cmd_catalog_print(json_object *res)
@@ -88,9 +148,9 @@ cmd_catalog_print(json_object *res)
 			printf("%-*s  ", (int)w[j], s != NULL ? s : "-");
 		}
 		s = cmd_catalog_str(pb, "description");
-		printf("%s\n", s != NULL ? s : "-");
+		printf("%s%s\n", s != NULL ? s : "-", cmd_catalog_flags(pb));
+		cmd_catalog_services(pb, (int)w[0]);
 	}
-
 	json_object_object_get_ex(res, "stats", &stats);
 	printf("\n%zu playbook%s (%d parsed, %d re-stamped, %d unchanged, "
 	    "%d removed), %zu role%s", n, n == 1 ? "" : "s",
@@ -108,12 +168,31 @@ cmd_catalog_print(json_object *res)
 	printf("\n");
 	if ((s = cmd_catalog_str(res, "inventory_error")) != NULL)
 		printf("inventory: %s\n", s);
-	if (json_object_object_get_ex(res, "skipped", &skipped)) {
-		for (i = 0; i < json_object_array_length(skipped); i++) {
-			s = cmd_catalog_str(json_object_array_get_idx(skipped,
-			    i), "reason");
-			printf("skipped: %s\n", s != NULL ? s : "?");
-		}
+	if ((s = cmd_catalog_str(res, "inventory_note")) != NULL)
+		printf("%s\n", s);
+	if ((s = cmd_catalog_str(res, "inventory_source")) != NULL)
+		printf("inventory: %s (%s)\n", s, cmd_catalog_str(res,
+		    "inventory_how") != NULL ? cmd_catalog_str(res,
+		    "inventory_how") : "?");
+	if (cmd_catalog_len(res, "requirements") > 0) {
+		json_object_object_get_ex(res, "requirements", &list);
+		printf("not installed:");
+		for (i = 0; i < json_object_array_length(list); i++)
+			printf("%s %s", i > 0 ? "," : "",
+			    json_object_get_string(json_object_array_get_idx(
+			    list, i)));
+		s = cmd_catalog_str(res, "requirements_file");
+		printf(" (run: ansible-galaxy install -r %s)\n",
+		    s != NULL ? s : "requirements.yml");
+	}
+	if (json_object_object_get_ex(res, "skipped", &skipped) &&
+	    json_object_array_length(skipped) > 0) {
+		n = json_object_array_length(skipped);
+		printf("%zu file%s not used (chiffon catalog --json lists them "
+		    "with the reasons), first: %s\n", n, n == 1 ? "" : "s",
+		    cmd_catalog_str(json_object_array_get_idx(skipped, 0),
+		    "reason") != NULL ? cmd_catalog_str(
+		    json_object_array_get_idx(skipped, 0), "reason") : "?");
 	}
 }
 

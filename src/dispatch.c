@@ -367,6 +367,7 @@ fail:
     " AND (q.owner_agent = $2 OR (q.owner_agent IS NULL"		\
     "  AND NOT $4::boolean))"
 #define DISPATCH_OWNER_COL	16
+#define DISPATCH_SKIP_TAGS_COL	17	/* after the owner column */
 
 static const char dispatch_candidates_sql[] =
     "SELECT q.id, q.task_id, q.attempts, q.max_attempts, q.capability,"
@@ -374,6 +375,7 @@ static const char dispatch_candidates_sql[] =
     " t.service, t.playbook, t.action, t.targets, to_jsonb(t.tags),"
     " t.extra_vars, t.check_mode, t.step"
     DISPATCH_OWNER_COLUMN
+    ", to_jsonb(t.skip_tags)"
     " FROM work_queue q JOIN tasks t ON t.id = q.task_id"
     " JOIN plans p ON p.id = t.plan_id"
     " WHERE q.claimed_by IS NULL AND q.available_at <= now()"
@@ -420,6 +422,13 @@ dispatch_params_json(PGresult *res, int i, int attempt)
 	if ((s = dispatch_val(res, i, 13)) != NULL &&
 	    (v = json_tokener_parse(s)) != NULL)
 		json_object_object_add(o, "extra_vars", v);
+	if ((s = dispatch_val(res, i, DISPATCH_SKIP_TAGS_COL)) != NULL &&
+	    (v = json_tokener_parse(s)) != NULL) {
+		if (json_object_array_length(v) > 0)
+			json_object_object_add(o, "skip_tags", v);
+		else
+			json_object_put(v);
+	}
 	s = dispatch_val(res, i, 14);
 	json_object_object_add(o, "check",
 	    json_object_new_boolean(s != NULL && *s == 't'));

@@ -22,43 +22,9 @@
 
 #include <json-c/json.h>
 
+#include "actions.h"
 #include "intent.h"
 #include "util.h"
-
-/* One action and the phrases that name it (one or two words). */
-struct intent_action {
-	const char		*name;
-	const char *const	*phrases;
-};
-
-#define PHRASES(...) (const char *const[]){ __VA_ARGS__, NULL }
-static const struct intent_action intent_action_table[] = {
-	{ "deploy", PHRASES("deploy", "install", "set up", "setup",
-	    "spin up", "bring up", "roll out", "rollout", "provision",
-	    "launch", "put") },
-	{ "remove", PHRASES("remove", "uninstall", "delete", "tear down",
-	    "teardown", "destroy", "decommission", "purge", "take down",
-	    "get rid") },
-	{ "restart", PHRASES("restart", "reboot", "bounce", "reload",
-	    "cycle") },
-	{ "update", PHRASES("update", "upgrade", "patch", "bump") },
-	{ "configure", PHRASES("configure", "config", "reconfigure", "add",
-	    "set", "enable", "disable", "register", "tune", "change") },
-	{ "check", PHRASES("check", "status", "verify", "test", "health",
-	    "healthcheck", "ping", "inspect", "show") },
-	{ "generate", PHRASES("generate", "scaffold", "create", "new",
-	    "write") },
-	{ "backup", PHRASES("backup", "back up", "snapshot", "archive") },
-	{ "restore", PHRASES("restore", "recover", "roll back",
-	    "rollback") },
-	{ "stop", PHRASES("stop", "shutdown", "shut down", "halt") },
-	{ "start", PHRASES("start", "resume", "boot") },
-};
-
-const char *const intent_actions[] = {
-	"deploy", "remove", "restart", "update", "configure", "check",
-	"generate", "backup", "restore", "stop", "start", NULL
-};
 
 /* Words that join clauses. */
 static const char *const intent_separators[] = {
@@ -200,7 +166,7 @@ intent_push_word(struct intent_word *w, size_t *np, char *word)
 {
 	char	*p;
 
-	if (isalpha((unsigned char)word[0]) &&
+	if (isalpha((unsigned char)word[0]) && strchr(word, '=') == NULL &&
 	    (p = strpbrk(word, "-_")) != NULL && p[1] != '\0') {
 		*p = '\0';
 		w = intent_push_word(w, np, xstrdup(word));
@@ -228,7 +194,7 @@ intent_split(const char *text, size_t *np)
 	for (p = (const unsigned char *)text; ; p++) {
 		int c = *p;
 		int inword = c != '\0' && (isalnum(c) || c >= 0x80 ||
-		    (cur.len > 0 && strchr(".-_/:'", c) != NULL));
+		    (cur.len > 0 && strchr(".-_/:'=", c) != NULL));
 
 		if (inword) {
 			strbuf_addc(&cur, (char)tolower(c));
@@ -324,38 +290,36 @@ intent_match_phrase(struct intent_clause *cl, const char *phrase, int typos,
 	return count;
 }
 
-/* Find the first action phrase in the clause (two-word phrases win). */
+/*
+ * Find the first action phrase in the clause (two-word phrases win; the
+ * weak words "run", "apply" only when no other action is there).
+ */
 static const char *
 intent_find_action(struct intent_clause *cl)
 {
-	const struct intent_action	*a;
-	const char *const		*ph;
+	const struct actions_word	*a;
+	char				*pair;
 	size_t				 i;
+	int				 weak;
 
-	for (i = 0; i < cl->n; i++) {
-		for (a = intent_action_table;
-		    a < intent_action_table + nitems(intent_action_table);
-		    a++) {
-			for (ph = a->phrases; *ph != NULL; ph++) {
-				const char *sp = strchr(*ph, ' ');
-
-				if (sp == NULL || i + 1 >= cl->n)
-					continue;
-				if (strncmp(cl->w[i].text, *ph,
-				    (size_t)(sp - *ph)) == 0 &&
-				    cl->w[i].text[sp - *ph] == '\0' &&
-				    strcmp(cl->w[i + 1].text, sp + 1) == 0) {
+	for (weak = 0; weak < 2; weak++) {
+		for (i = 0; i < cl->n; i++) {
+			if (i + 1 < cl->n) {
+				pair = xasprintf("%s %s", cl->w[i].text,
+				    cl->w[i + 1].text);
+				a = actions_find(pair, strlen(pair),
+				    ACTIONS_REQUEST);
+				free(pair);
+				if (a != NULL && a->weak == weak) {
 					cl->w[i].used = cl->w[i + 1].used = 1;
-					return a->name;
+					return a->action;
 				}
 			}
-		}
-		for (a = intent_action_table;
-		    a < intent_action_table + nitems(intent_action_table);
-		    a++) {
-			if (str_in_list(cl->w[i].text, a->phrases)) {
+			a = actions_find(cl->w[i].text, strlen(cl->w[i].text),
+			    ACTIONS_REQUEST);
+			if (a != NULL && a->weak == weak) {
 				cl->w[i].used = 1;
-				return a->name;
+				return a->action;
 			}
 		}
 	}
@@ -436,6 +400,69 @@ intent_name_eq(const char *word, const char *name)
 	return eq;
 }
 
+/* Is w exactly a host or group of the inventory ("lab", "cluster")? */
+static int
+intent_is_name(struct intent_state *st, const char *w)
+{
+	return str_in_list(w, st->vocab->groups) ||
+	    str_in_list(w, st->vocab->hosts);
+}
+
+/* A playbook named by its path ("nas.yml", "playbooks/x/y.yaml")? */
+static int
+intent_is_path(const char *w)
+{
+	size_t	n = strlen(w);
+
+	return (n > 4 && strcmp(w + n - 4, ".yml") == 0) ||
+	    (n > 5 && strcmp(w + n - 5, ".yaml") == 0);
+}
+
+/*
+ * A host or group name split into words at i ("vm games" for vm-games,
+ * "docker hosts" for docker_hosts): 4 words down to 2, '-' and '_'.
+ * Returns the words consumed, 0 for none.
+ */
+static size_t
+intent_target_joined(struct intent_state *st, struct intent_clause *cl,
+    size_t i, json_object *targets)
+{
+	static const char	 seps[] = "-_";
+	const char *const	*lists[2] = { st->vocab->groups,
+				    st->vocab->hosts };
+	const char *const	*g;
+	struct strbuf		 sb = { 0 };
+	size_t			 k, j, l, s;
+
+	for (k = 4; k >= 2; k--) {
+		if (i + k > cl->n)
+			continue;
+		for (s = 0; s < 2; s++) {
+			strbuf_reset(&sb);
+			for (j = 0; j < k; j++) {
+				if (j > 0)
+					strbuf_addc(&sb, seps[s]);
+				strbuf_adds(&sb, cl->w[i + j].text);
+			}
+			for (l = 0; l < 2; l++) {
+				for (g = lists[l]; g != NULL && *g != NULL;
+				    g++) {
+					if (strcasecmp(sb.buf, *g) != 0)
+						continue;
+					json_object_array_add(targets,
+					    json_object_new_string(*g));
+					for (j = 0; j < k; j++)
+						cl->w[i + j].used = 1;
+					strbuf_free(&sb);
+					return k;
+				}
+			}
+		}
+	}
+	strbuf_free(&sb);
+	return 0;
+}
+
 /* Try to read a target at word i; returns words consumed (0: none). */
 static size_t
 intent_target_at(struct intent_state *st, struct intent_clause *cl, size_t i,
@@ -443,8 +470,9 @@ intent_target_at(struct intent_state *st, struct intent_clause *cl, size_t i,
 {
 	const char *const	*g;
 	const char		*w = cl->w[i].text;
+	size_t			 n;
 
-	if (str_in_list(w, intent_all_words)) {
+	if (str_in_list(w, intent_all_words) && !intent_is_name(st, w)) {
 		/* "all proxmox hosts": "all" qualifies the next word. */
 		if (strcmp(w, "all") == 0 && i + 1 < cl->n) {
 			if (intent_target_at(st, cl, i + 1, targets) > 0) {
@@ -460,23 +488,15 @@ intent_target_at(struct intent_state *st, struct intent_clause *cl, size_t i,
 		cl->w[i].used = 1;
 		return 1;
 	}
-	/* Two words joined by '_' ("docker hosts" -> docker_hosts). */
-	if (i + 1 < cl->n) {
-		char *joined = xasprintf("%s_%s", w, cl->w[i + 1].text);
-
-		for (g = st->vocab->groups; g != NULL && *g != NULL; g++) {
-			if (strcmp(joined, *g) == 0) {
-				json_object_array_add(targets,
-				    json_object_new_string(*g));
-				cl->w[i].used = cl->w[i + 1].used = 1;
-				free(joined);
-				return 2;
-			}
-		}
-		free(joined);
-	}
+	/*
+	 * Names split at '-' or '_' ("vm-games", "gh-runner-01",
+	 * "docker hosts" for docker_hosts): the longest join first.
+	 */
+	if ((n = intent_target_joined(st, cl, i, targets)) > 0)
+		return n;
+	/* Whole names first: a plural never stems onto another name. */
 	for (g = st->vocab->groups; g != NULL && *g != NULL; g++) {
-		if (intent_name_eq(w, *g)) {
+		if (strcmp(w, *g) == 0) {
 			json_object_array_add(targets,
 			    json_object_new_string(*g));
 			cl->w[i].used = 1;
@@ -491,7 +511,50 @@ intent_target_at(struct intent_state *st, struct intent_clause *cl, size_t i,
 			return 1;
 		}
 	}
+	for (g = st->vocab->groups; g != NULL && *g != NULL; g++) {
+		if (intent_name_eq(w, *g)) {
+			json_object_array_add(targets,
+			    json_object_new_string(*g));
+			cl->w[i].used = 1;
+			return 1;
+		}
+	}
 	return 0;
+}
+
+static size_t	intent_target_joined(struct intent_state *,
+		    struct intent_clause *, size_t, json_object *);
+
+/* Is w one of the words of name ("github_runner": github, runner)? */
+static int
+intent_name_has_word(const char *name, const char *w)
+{
+	char	*norm = intent_normalise(name), *tok, *save = NULL;
+	int	 found = 0;
+
+	for (tok = strtok_r(norm, " ", &save); tok != NULL && !found;
+	    tok = strtok_r(NULL, " ", &save))
+		found = strcmp(tok, w) == 0;
+	free(norm);
+	return found;
+}
+
+/* Is w a word of some service's name or alias ("runner" of github_runner)? */
+static int
+intent_service_word(struct intent_state *st, const char *w)
+{
+	const struct intent_vocab	*v = st->vocab;
+	const char *const		*al;
+	size_t				 i;
+	int				 found = 0;
+
+	for (i = 0; i < v->nservices && !found; i++) {
+		found = intent_name_has_word(v->services[i].name, w);
+		for (al = v->services[i].aliases; al != NULL && *al != NULL &&
+		    !found; al++)
+			found = intent_name_has_word(*al, w);
+	}
+	return found;
 }
 
 /*
@@ -529,6 +592,14 @@ intent_find_targets(struct intent_state *st, struct intent_clause *cl,
 				i = j + n - 1;
 			continue;
 		}
+		/* "db-1" is a host even where "db" is a service. */
+		if ((n = intent_target_joined(st, cl, i, targets)) > 0) {
+			i += n - 1;
+			continue;
+		}
+		/* A bare word of a service's name is the service. */
+		if (intent_service_word(st, cl->w[i].text))
+			continue;
 		n = intent_target_at(st, cl, i, targets);
 		if (n > 0)
 			i += n - 1;
@@ -559,6 +630,30 @@ intent_is_number(const char *w)
 		if (!isdigit((unsigned char)*w))
 			return 0;
 	}
+	return 1;
+}
+
+/*
+ * "key=value" typed by the admin: an extra var (the planner keeps only
+ * names the repository declares, and ansible_* only when typed so).
+ */
+static int
+intent_key_value(const char *w, json_object *params)
+{
+	const char	*eq = strchr(w, '='), *p;
+	char		*key;
+
+	if (eq == NULL || eq == w || eq[1] == '\0')
+		return 0;
+	for (p = w; p < eq; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return 0;
+	}
+	if (isdigit((unsigned char)*w))
+		return 0;
+	key = xstrndup(w, eq - w);
+	json_object_object_add(params, key, json_object_new_string(eq + 1));
+	free(key);
 	return 1;
 }
 
@@ -596,6 +691,15 @@ intent_find_params(struct intent_clause *cl, json_object *params,
 		    next != NULL) {
 			json_object_object_add(params, "tags",
 			    json_object_new_string(next));
+			cl->w[i].used = cl->w[i + 1].used = 1;
+			i++;
+		} else if (intent_key_value(w, params)) {
+			cl->w[i].used = 1;
+		} else if ((strcmp(w, "without") == 0 || strcmp(w, "no") == 0 ||
+		    strcmp(w, "skip") == 0 || strcmp(w, "skipping") == 0) &&
+		    next != NULL && strncmp(next, "restart", 7) == 0) {
+			json_object_object_add(params, "skip_tags",
+			    json_object_new_string("restart"));
 			cl->w[i].used = cl->w[i + 1].used = 1;
 			i++;
 		} else if ((strcmp(w, "dry") == 0 && next != NULL &&
@@ -691,10 +795,32 @@ intent_known_services(const struct intent_vocab *v)
 	return strbuf_detach(&sb);
 }
 
+/*
+ * The one service named by an action word that stands for action
+ * (reboot.yml, upgrade.yml), or NULL.
+ */
+static const char *
+intent_bare_action(const struct intent_vocab *v, const char *action)
+{
+	const char	*found = NULL, *a;
+	size_t		 i;
+
+	for (i = 0; i < v->nservices; i++) {
+		a = actions_canonical(v->services[i].name,
+		    strlen(v->services[i].name), ACTIONS_FILE);
+		if (a == NULL || strcmp(a, action) != 0)
+			continue;
+		if (found != NULL)
+			return NULL;
+		found = v->services[i].name;
+	}
+	return found;
+}
+
 static void
 intent_clause(struct intent_state *st, struct intent_clause *cl)
 {
-	const char	*services[16];
+	const char	*services[16], *bare;
 	json_object	*targets = json_object_new_array();
 	json_object	*params = json_object_new_object();
 	const char	*action;
@@ -703,6 +829,14 @@ intent_clause(struct intent_state *st, struct intent_clause *cl)
 	size_t		 i, ns;
 
 	action = intent_find_action(cl);
+	for (i = 0; i < cl->n; i++) {
+		/* A playbook by its path: the matcher places it. */
+		if (!cl->w[i].used && intent_is_path(cl->w[i].text)) {
+			json_object_object_add(params, "playbook",
+			    json_object_new_string(cl->w[i].text));
+			cl->w[i].used = 1;
+		}
+	}
 	intent_find_params(cl, params, &check);
 	intent_find_targets(st, cl, targets);
 	ns = intent_find_services(st, cl, services, nitems(services));
@@ -735,6 +869,14 @@ intent_clause(struct intent_state *st, struct intent_clause *cl)
 		}
 		action = st->last_action;
 	}
+	if (ns == 0 && json_object_object_get_ex(params, "playbook", NULL)) {
+		/* "deploy nas.yml": the playbook itself. */
+		st->last_intent = intent_new(action, NULL, "path", targets,
+		    params, check, text);
+		json_object_array_add(st->intents, st->last_intent);
+		st->last_action = action;
+		goto out;
+	}
 	if (ns == 0) {
 		if (strcmp(action, "generate") == 0 && *leftover != '\0') {
 			/* A new role need not exist in the catalog. */
@@ -766,11 +908,27 @@ intent_clause(struct intent_state *st, struct intent_clause *cl)
 			st->last_intent = intent_new(action, NULL, "none",
 			    targets, params, check, text);
 			json_object_array_add(st->intents, st->last_intent);
-			json_object_array_add(st->ambiguities,
-			    intent_strf("The catalog has no "
-			    "service '%s': which one did you mean? (known: "
-			    "%s)", leftover, known));
+			if (st->vocab->tags != NULL &&
+			    str_in_list(leftover, st->vocab->tags))
+				json_object_array_add(st->ambiguities,
+				    intent_strf("'%s' is a tag of several "
+				    "playbooks, not one service: which "
+				    "playbook? (say \"%s %s in PLAYBOOK\"; "
+				    "chiffon catalog lists them)", leftover,
+				    action, leftover));
+			else
+				json_object_array_add(st->ambiguities,
+				    intent_strf("The catalog has no "
+				    "service '%s': which one did you mean? "
+				    "(known: %s)", leftover, known));
 			free(known);
+		} else if ((bare = intent_bare_action(st->vocab, action)) !=
+		    NULL) {
+			/* "reboot all nodes": reboot.yml's own action. */
+			st->last_intent = intent_new(action, bare, "action",
+			    targets, params, check, text);
+			json_object_array_add(st->intents, st->last_intent);
+			st->last_service = bare;
 		} else {
 			char *known = intent_known_services(st->vocab);
 			json_object_array_add(st->ambiguities,
@@ -787,6 +945,10 @@ intent_clause(struct intent_state *st, struct intent_clause *cl)
 		json_object_array_add(st->intents, st->last_intent);
 		st->last_service = services[i];
 	}
+	/* Nothing the user said is dropped silently. */
+	if (*leftover != '\0')
+		json_object_array_add(st->notes, intent_strf("not used: '%s'",
+		    leftover));
 	st->last_action = action;
 out:
 	json_object_put(targets);

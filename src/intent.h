@@ -30,6 +30,8 @@ struct intent_vocab {
 	size_t				 nservices;
 	const char *const		*hosts;		/* NULL-terminated */
 	const char *const		*groups;	/* NULL-terminated */
+	const char *const		*tags;		/* tags of several
+							   playbooks, or NULL */
 };
 
 /*
@@ -40,7 +42,6 @@ struct intent_vocab {
 struct json_object	*intent_parse(const char *text,
 			    const struct intent_vocab *vocab);
 
-/* The canonical action names, NULL-terminated (for prompts and checks). */
-extern const char *const intent_actions[];
+/* The canonical action names: actions_names (actions.h). */
 
 #endif

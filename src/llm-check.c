@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "actions.h"
 #include "intent.h"
 #include "llm.h"
 #include "util.h"
@@ -62,7 +63,7 @@ llm_system_prompt(const struct intent_vocab *v, const char *const *playbooks)
 	    "below; use \"all\" for every host. If something cannot be "
 	    "placed, add a question to ambiguities or the text to "
 	    "out_of_scope instead of guessing.\nactions:");
-	for (p = intent_actions; *p != NULL; p++)
+	for (p = actions_names; *p != NULL; p++)
 		strbuf_addf(&sb, " %s", *p);
 	strbuf_adds(&sb, "\nservices:");
 	for (i = 0; i < v->nservices; i++) {
@@ -139,7 +140,7 @@ llm_check_intent(json_object *in, size_t idx, const struct intent_vocab *v,
 	if (!json_object_object_get_ex(in, "action", &o) ||
 	    !json_object_is_type(o, json_type_string) ||
 	    !str_in_list(action = json_object_get_string(o),
-	    (const char *const *)intent_actions)) {
+	    (const char *const *)actions_names)) {
 		set_error(errp, "intents[%zu].action '%s' is not a known "
 		    "action", idx, o != NULL ? json_object_get_string(o) :
 		    "(missing)");

@@ -24,6 +24,7 @@ static const struct main_flag {
 	const char	*help;
 } main_flags[] = {
 	{ "repo", "ansible.repo", "Ansible repository to work on" },
+	{ "inventory", "ansible.inventory", "Ansible inventory (instead of ansible.cfg's or the one found)" },
 	{ "data-dir", "core.data_dir", "data directory (embedded database, audit repo)" },
 	{ "db-url", "db.url", "PostgreSQL connection URL (instead of the embedded cluster)" },
 	{ "plugin-path", "plugins.path", "colon-separated plugin directories" },

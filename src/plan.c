@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +60,9 @@ static const char *const plan_deploy_actions[] = { "deploy", "update",
     NULL };
 /* Actions that bring a service's playbook into being (deploys wait). */
 static const char *const plan_generate_actions[] = { "generate", NULL };
-
-/* Intent parameters that are not extra vars. */
-static const char *const plan_not_vars[] = { "detail", "unknown_service",
-    "name", "tags", NULL };
+/* Request parameters a generate step passes to template.generate. */
+static const char *const plan_generate_params[] = { "port", "image", "host",
+    "force", NULL };
 
 static const char *const plan_risk_names[] = {
 	[PLAN_RISK_LOW] = "low",
@@ -102,14 +102,18 @@ static const char plan_sql_insert[] =
 	"nextval(pg_get_serial_sequence('tasks', 'id')) AS id "
 	"FROM jsonb_array_elements($8::jsonb->'tasks') AS e), "
 	"t AS (INSERT INTO tasks (id, plan_id, step, action, service, "
-	"playbook, playbook_id, match_method, match_confidence, targets, tags, "
+	"playbook, playbook_id, playbook_sha256, match_method, "
+	"match_confidence, targets, tags, skip_tags, "
 	"extra_vars, check_mode, depends_on, capability, resources, risk, "
 	"estimated_s) OVERRIDING SYSTEM VALUE "
 	"SELECT s.id, p.id, s.step, s.e->>'action', s.e->>'service', "
 	"s.e->>'playbook', (SELECT b.id FROM playbooks b WHERE b.path = "
+	"s.e->>'playbook'), (SELECT b.sha256 FROM playbooks b WHERE b.path = "
 	"s.e->>'playbook'), s.e->>'method', CASE WHEN s.e->>'method' IS NULL "
 	"THEN NULL ELSE (s.e->>'confidence')::real END, s.e->>'targets', "
 	"ARRAY(SELECT jsonb_array_elements_text(s.e->'tags')), "
+	"ARRAY(SELECT jsonb_array_elements_text(coalesce(s.e->'skip_tags', "
+	"'[]'))), "
 	"s.e->'extra_vars', (s.e->>'check')::boolean, "
 	"ARRAY(SELECT d.id FROM s d WHERE d.step IN (SELECT "
 	"jsonb_array_elements_text(s.e->'depends_on_steps')::int) "
@@ -139,7 +143,8 @@ static const char plan_sql_load_tasks[] =
 	"SELECT id, step, action, service, playbook, match_method, "
 	"match_confidence, targets, array_to_json(tags), extra_vars, "
 	"check_mode, array_to_json(depends_on), capability, resources, risk, "
-	"estimated_s, status FROM tasks WHERE plan_id = $1 ORDER BY step";
+	"estimated_s, status, array_to_json(skip_tags) FROM tasks "
+	"WHERE plan_id = $1 ORDER BY step";
 
 /* --- small helpers -------------------------------------------------------- */
 
@@ -339,21 +344,46 @@ plan_match_host(const char *text, const char *action, json_object *targets,
 	return rc;
 }
 
-/* Candidates as "a.yml (0.42), b.yml (0.31)".  Caller frees. */
+static int
+plan_cmp_confidence(const void *a, const void *b)
+{
+	double	ca = json_object_get_double(json_object_object_get(
+		    *(json_object *const *)a, "confidence"));
+	double	cb = json_object_get_double(json_object_object_get(
+		    *(json_object *const *)b, "confidence"));
+
+	return ca < cb ? 1 : ca > cb ? -1 : 0;
+}
+
+/*
+ * Candidates, best first, each with the words to type to pick it:
+ * "deploy jellyfin in nas.yml" (nas.yml, 0.42); ...  Caller frees.
+ */
 static char *
 plan_candidates_text(json_object *cands)
 {
 	struct strbuf	 sb = { 0 };
 	json_object	*c;
 	size_t		 i;
+	const char	*w;
 
+	if (cands != NULL && json_object_is_type(cands, json_type_array))
+		json_object_array_sort(cands, plan_cmp_confidence);
 	for (i = 0; cands != NULL && i < json_object_array_length(cands);
 	    i++) {
 		c = json_object_array_get_idx(cands, i);
-		strbuf_addf(&sb, "%s%s (%.2f)", i > 0 ? ", " : "",
-		    plan_jstr(c, "path") != NULL ? plan_jstr(c, "path") : "?",
-		    json_object_get_double(json_object_object_get(c,
-		    "confidence")));
+		w = plan_jstr(c, "words");
+		if (w != NULL)
+			strbuf_addf(&sb, "%s\"%s\" (%s, %.2f)", i > 0 ? "; " :
+			    "", w, plan_jstr(c, "path") != NULL ?
+			    plan_jstr(c, "path") : "?",
+			    json_object_get_double(json_object_object_get(c,
+			    "confidence")));
+		else
+			strbuf_addf(&sb, "%s%s (%.2f)", i > 0 ? ", " : "",
+			    plan_jstr(c, "path") != NULL ? plan_jstr(c,
+			    "path") : "?", json_object_get_double(
+			    json_object_object_get(c, "confidence")));
 	}
 	return strbuf_detach(&sb);
 }
@@ -444,6 +474,14 @@ plan_generate_task(struct plan *plan, struct plan_task *t,
 	t->gen_layout = plan_xstrdup0(plan_jstr(m, "layout"));
 	t->gen_role = plan_xstrdup0(plan_jstr(m, "role"));
 	json_object_put(res);
+	/* The template plugin's own parameters, nothing else. */
+	if (params != NULL && json_object_is_type(params, json_type_object)) {
+		json_object_object_foreach(params, key, val) {
+			if (str_in_list(key, plan_generate_params))
+				json_object_object_add(t->extra_vars, key,
+				    json_object_get(val));
+		}
+	}
 	return 0;
 }
 
@@ -502,10 +540,328 @@ plan_generated_task(struct plan *plan, struct plan_task *t)
 	return 0;
 }
 
+/* "Step N ...: BODY" into the array (a question or a note). */
+static void
+plan_step_say(json_object *to, struct plan_task *t, int with_text,
+    const char *fmt, va_list ap)
+{
+	char	*body, *q;
+
+	body = xvasprintf(fmt, ap);
+	q = with_text ? xasprintf("Step %d (%s): %s", t->step, t->text, body) :
+	    xasprintf("Step %d: %s", t->step, body);
+	plan_add_unique(to, q);
+	free(q);
+	free(body);
+}
+
+/* A question about step t (formatted): the step is refused. */
+static void __attribute__((format(printf, 3, 4)))
+plan_ask(struct plan *plan, struct plan_task *t, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	plan_step_say(plan->questions, t, 1, fmt, ap);
+	va_end(ap);
+	t->refused = 1;
+}
+
+/* A note about step t (formatted). */
+static void __attribute__((format(printf, 3, 4)))
+plan_note(struct plan *plan, struct plan_task *t, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	plan_step_say(plan->notes, t, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* Strings of a JSON array joined by sep.  Caller frees. */
+static char *
+plan_join(json_object *a, const char *sep)
+{
+	struct strbuf	sb = { 0 };
+	size_t		i;
+
+	for (i = 0; a != NULL && json_object_is_type(a, json_type_array) &&
+	    i < json_object_array_length(a); i++)
+		strbuf_addf(&sb, "%s%s", i > 0 ? sep : "",
+		    json_object_get_string(json_object_array_get_idx(a, i)));
+	if (sb.buf == NULL)
+		strbuf_adds(&sb, "");
+	return strbuf_detach(&sb);
+}
+
+/* Does the JSON array of strings a hold s? */
+static int
+plan_array_has(json_object *a, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; a != NULL && json_object_is_type(a, json_type_array) &&
+	    i < json_object_array_length(a); i++) {
+		if (strcmp(json_object_get_string(json_object_array_get_idx(a,
+		    i)), s) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Every tag a playbook knows: its own and its services'.  Caller puts. */
+static json_object *
+plan_known_tags(const struct vocab_playbook *vp)
+{
+	json_object	*all = json_object_new_array(), *a, *svcs;
+	size_t		 i;
+
+	if (vp == NULL || vp->json == NULL)
+		return all;
+	if (json_object_object_get_ex(vp->json, "tags", &a))
+		plan_add_all(all, a);
+	if (json_object_object_get_ex(vp->json, "services", &svcs) &&
+	    json_object_is_type(svcs, json_type_array)) {
+		for (i = 0; i < json_object_array_length(svcs); i++) {
+			if (json_object_object_get_ex(
+			    json_object_array_get_idx(svcs, i), "tags", &a))
+				plan_add_all(all, a);
+		}
+	}
+	return all;
+}
+
+/*
+ * What selects the matched service: tags, its toggle (true, or false to
+ * remove it), the app list of a loop, the limit of its play; an import
+ * without tags runs the imported playbook itself.  Refuses (a question,
+ * non-zero) what cannot be run as asked: requirements not installed, a
+ * whole playbook of many services for a request that named one.
+ */
+static int
+plan_select(struct plan *plan, struct plan_task *t, json_object *m,
+    const struct vocab *v)
+{
+	const char	*kind = plan_jstr(m, "kind"), *toggle, *hosts, *pbh;
+	const char	*via = plan_jstr(m, "via"), *svc, *rf;
+	json_object	*tags = NULL, *vars = NULL, *req = NULL, *n;
+	char		*list, *where;
+	int		 nsvc;
+	size_t		 i;
+
+	if (json_object_object_get_ex(m, "requires", &req) &&
+	    json_object_array_length(req) > 0) {
+		list = plan_join(req, ", ");
+		rf = plan_jstr(v->catalog, "requirements_file");
+		plan_ask(plan, t, "%s needs %s, not installed: run "
+		    "`ansible-galaxy install -r %s` in the repository first "
+		    "(collections: `ansible-galaxy collection install -r %s`).",
+		    t->playbook, list, rf != NULL ? rf : "requirements.yml",
+		    rf != NULL ? rf : "requirements.yml");
+		free(list);
+		return -1;
+	}
+	nsvc = json_object_object_get_ex(m, "services", &n) ?
+	    json_object_get_int(n) : 0;
+	svc = plan_jstr(m, "service");
+	if (kind != NULL && strcmp(kind, "playbook") == 0 && nsvc > 1 &&
+	    (t->method == NULL || strcmp(t->method, "exact") != 0)) {
+		/* Never the whole of a playbook of many services by guess. */
+		plan_ask(plan, t, "the closest playbook, %s, holds %d services "
+		    "and would apply all of them; name the one you mean (chiffon "
+		    "catalog lists them), or the playbook by its path.",
+		    t->playbook, nsvc);
+		return -1;
+	}
+	json_object_object_get_ex(m, "tags", &tags);
+	if (kind != NULL && strcmp(kind, "import") == 0 && via != NULL &&
+	    json_object_array_length(tags) == 0) {
+		free(t->playbook);
+		t->playbook = xstrdup(via);
+	} else if (svc != NULL && plan_array_has(tags, svc))
+		plan_add_unique(t->tags, svc);	/* [pihole, dns]: pihole */
+	else
+		plan_add_all(t->tags, tags);
+	if ((toggle = plan_jstr(m, "toggle")) != NULL) {
+		int on = strcmp(t->action, "remove") != 0;
+
+		json_object_object_add(t->extra_vars, toggle,
+		    json_object_new_boolean(on));
+		hosts = plan_jstr(m, "hosts");
+		where = xasprintf("group_vars/%s.yml", hosts != NULL &&
+		    *hosts != '\0' && strchr(hosts, ':') == NULL ? hosts :
+		    "all");
+		plan_note(plan, t, "%s=%s is set for this run only; to make it "
+		    "permanent, set \"%s: %s\" in %s (or host_vars/).", toggle,
+		    on ? "true" : "false", toggle, on ? "true" : "false",
+		    where);
+		free(where);
+	}
+	if (json_object_object_get_ex(m, "vars", &vars) &&
+	    json_object_is_type(vars, json_type_object)) {
+		json_object_object_foreach(vars, key, val)
+			json_object_object_add(t->extra_vars, key,
+			    json_object_get(val));
+	}
+	hosts = plan_jstr(m, "hosts");
+	pbh = plan_jstr(m, "playbook_hosts");
+	if (t->limit == NULL && hosts != NULL && *hosts != '\0' &&
+	    strcmp(hosts, "all") != 0 && pbh != NULL &&
+	    strstr(pbh, ", ") != NULL)
+		t->limit = xstrdup(hosts);
+	(void)svc;
+	(void)i;
+	return 0;
+}
+
+/* The repository's own variable for a version of svc, or NULL. */
+static const char *
+plan_version_var(json_object *vars, const char *svc)
+{
+	static const char	*forms[] = { "%s_version", "%s_image_version",
+				    "%s_image_tag", "%s_tag", "%s_release" };
+	const char		*found = NULL, *s;
+	char			*n, *p, *want;
+	size_t			 i, j;
+
+	if (vars == NULL || svc == NULL)
+		return NULL;
+	n = xstrdup(svc);
+	for (p = n; *p != '\0'; p++) {
+		if (*p == '-' || *p == '.')
+			*p = '_';
+	}
+	for (i = 0; i < nitems(forms) && found == NULL; i++) {
+		want = xasprintf(forms[i], n);
+		for (j = 0; j < json_object_array_length(vars); j++) {
+			s = json_object_get_string(json_object_array_get_idx(
+			    vars, j));
+			if (strcmp(s, want) == 0) {
+				found = s;
+				break;
+			}
+		}
+		free(want);
+	}
+	free(n);
+	return found;
+}
+
+/* Did the admin type word (at a word start) in text? */
+static int
+plan_text_has(const char *text, const char *word)
+{
+	const char	*p = text;
+
+	while (p != NULL && (p = strcasestr(p, word)) != NULL) {
+		if (p == text || !isalnum((unsigned char)p[-1]))
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+/* Parameters that are no extra vars of their own. */
+static const char *const plan_not_vars[] = { "detail", "unknown_service",
+    "name", "tags", "skip_tags", "version", "playbook", NULL };
+
+/* Variables no request may set unless the admin typed them. */
+static int
+plan_guarded_var(const char *key)
+{
+	return strncmp(key, "ansible_", 8) == 0 ||
+	    strncmp(key, "become", 6) == 0 || strcmp(key, "hosts") == 0;
+}
+
+/*
+ * The request's parameters on step t: "version X" to the repository's
+ * own variable, tags checked against the playbook's, "without
+ * restarting" to --skip-tags, other values only for variables the
+ * repository declares (ansible_* and become* only when typed as
+ * key=value).  Nothing is dropped silently: what is not used is noted.
+ */
+static void
+plan_params(struct plan *plan, struct plan_task *t, json_object *params,
+    const struct vocab *v)
+{
+	const struct vocab_playbook	*vp = vocab_playbook(v, t->playbook);
+	json_object			*vars = NULL, *known, *a;
+	const char			*s, *var;
+	char				*typed, *list;
+	size_t				 i;
+	int				 found;
+
+	if (params == NULL || !json_object_is_type(params, json_type_object))
+		return;
+	vars = json_object_new_array();
+	if (vp != NULL && vp->json != NULL &&
+	    json_object_object_get_ex(vp->json, "variables", &a))
+		plan_add_all(vars, a);
+	if (json_object_object_get_ex(v->catalog, "variables", &a))
+		plan_add_all(vars, a);
+	known = plan_known_tags(vp);
+	if ((s = plan_jstr(params, "version")) != NULL) {
+		if ((var = plan_version_var(vars, t->service)) != NULL)
+			json_object_object_add(t->extra_vars, var,
+			    json_object_new_string(s));
+		else
+			plan_note(plan, t, "not used: version %s (%s declares "
+			    "no %s_version variable)", s, t->playbook,
+			    t->service != NULL ? t->service : "SERVICE");
+	}
+	if ((s = plan_jstr(params, "tags")) != NULL) {
+		if (plan_array_has(known, s))
+			plan_add_unique(t->tags, s);
+		else {
+			list = plan_join(known, ", ");
+			plan_ask(plan, t, "%s has no tag '%s' (its tags: %s).",
+			    t->playbook, s, *list != '\0' ? list : "none");
+			free(list);
+		}
+	}
+	if ((s = plan_jstr(params, "skip_tags")) != NULL) {
+		found = 0;
+		for (i = 0; i < json_object_array_length(known); i++) {
+			const char *k = json_object_get_string(
+			    json_object_array_get_idx(known, i));
+
+			if (strstr(k, s) != NULL) {
+				plan_add_unique(t->skip_tags, k);
+				found = 1;
+			}
+		}
+		if (!found)
+			plan_note(plan, t, "not used: without %sing (%s has no "
+			    "%s tag to skip)", s, t->playbook, s);
+	}
+	json_object_object_foreach(params, key, val) {
+		if (str_in_list(key, plan_not_vars))
+			continue;
+		typed = xasprintf("%s=", key);
+		found = plan_text_has(plan->text, typed);
+		free(typed);
+		a = vars;
+		if ((plan_guarded_var(key) && !found) ||
+		    (!found && !plan_array_has(a, key))) {
+			plan_note(plan, t, "not used: %s=%s (%s)", key,
+			    json_object_get_string(val), plan_guarded_var(key) ?
+			    "connection and become variables only when typed "
+			    "as key=value" : "not a variable the repository "
+			    "declares");
+			continue;
+		}
+		json_object_object_add(t->extra_vars, key,
+		    json_object_get(val));
+	}
+	json_object_put(known);
+	json_object_put(vars);
+}
+
 /* Match one step; a miss or an unknown service becomes a question. */
 static int
 plan_match_task(struct plan *plan, struct plan_task *t, json_object *intent,
-    plan_match_fn match, void *match_data, char **errp)
+    const struct vocab *v, plan_match_fn match, void *match_data,
+    char **errp)
 {
 	json_object	*res = NULL, *m, *targets = NULL, *params = NULL;
 	const char	*unknown = NULL, *svc;
@@ -531,9 +887,12 @@ plan_match_task(struct plan *plan, struct plan_task *t, json_object *intent,
 	json_object_object_get_ex(res, "candidates", &t->candidates);
 	json_object_get(t->candidates);
 	if (json_object_object_get_ex(res, "match", &m) && m != NULL &&
-	    t->service != NULL && unknown == NULL) {
+	    unknown == NULL && (t->service != NULL ||
+	    plan_jstr(params, "playbook") != NULL)) {
 		svc = plan_jstr(m, "service");
-		if (svc != NULL && strcmp(svc, t->service) != 0) {
+		if (t->service == NULL && svc != NULL)
+			t->service = xstrdup(svc);	/* named by path */
+		else if (svc != NULL && strcmp(svc, t->service) != 0) {
 			/* Never run another service's playbook. */
 			q = xasprintf("Step %d (%s): the closest playbook, %s, "
 			    "is for %s, not %s. Is that what you meant?",
@@ -548,8 +907,13 @@ plan_match_task(struct plan *plan, struct plan_task *t, json_object *intent,
 		t->method = plan_xstrdup0(plan_jstr(m, "method"));
 		t->confidence = json_object_get_double(
 		    json_object_object_get(m, "confidence"));
+		if (plan_select(plan, t, m, v) != 0) {
+			free(t->playbook);
+			t->playbook = NULL;
+		} else
+			plan_params(plan, t, params, v);
 	}
-	if (t->playbook == NULL) {
+	if (t->playbook == NULL && !t->refused) {
 		cands = plan_candidates_text(t->candidates);
 		if (unknown != NULL)
 			q = xasprintf("Step %d (%s): no playbook for '%s'.%s%s"
@@ -561,17 +925,102 @@ plan_match_task(struct plan *plan, struct plan_task *t, json_object *intent,
 			    strcmp(t->action, "deploy") == 0 ? " (see "
 			    "TEMPLATES in chiffon(1))" : "");
 		else
-			q = xasprintf("Step %d (%s): no playbook matches %s%s "
+			q = xasprintf("Step %d (%s): no playbook matches %s%s%s "
 			    "well enough.%s%s Name one, or rephrase.",
 			    t->step, t->text, t->action, t->service != NULL ?
-			    t->service : "", *cands != '\0' ? " Candidates: " :
-			    "", cands);
+			    " " : "", t->service != NULL ? t->service : "",
+			    *cands != '\0' ? " Candidates: " : "", cands);
 		plan_add_unique(plan->questions, q);
 		free(q);
 		free(cands);
 	}
 	json_object_put(res);
 	return 0;
+}
+
+/* A word of a command line, quoted for a POSIX shell when it must be. */
+static void
+plan_shell_word(struct strbuf *sb, const char *w)
+{
+	const char	*p;
+
+	for (p = w; *p != '\0'; p++) {
+		if (!isalnum((unsigned char)*p) && strchr("-_./=:,@%+", *p) ==
+		    NULL)
+			break;
+	}
+	if (*p == '\0' && *w != '\0') {
+		strbuf_adds(sb, w);
+		return;
+	}
+	strbuf_addc(sb, '\'');
+	for (p = w; *p != '\0'; p++) {
+		if (*p == '\'')
+			strbuf_adds(sb, "'\\''");
+		else
+			strbuf_addc(sb, *p);
+	}
+	strbuf_addc(sb, '\'');
+}
+
+char *
+plan_command(const struct plan_task *t, const char *inventory)
+{
+	struct strbuf	 sb = { 0 };
+	char		*list, *kv;
+
+	if (t->playbook == NULL)
+		return NULL;
+	strbuf_adds(&sb, "ansible-playbook ");
+	plan_shell_word(&sb, t->playbook);
+	if (inventory != NULL) {
+		strbuf_adds(&sb, " -i ");
+		plan_shell_word(&sb, inventory);
+	}
+	if (t->limit != NULL) {
+		strbuf_adds(&sb, " --limit ");
+		plan_shell_word(&sb, t->limit);
+	}
+	if (t->tags != NULL && json_object_array_length(t->tags) > 0) {
+		list = plan_join(t->tags, ",");
+		strbuf_adds(&sb, " --tags ");
+		plan_shell_word(&sb, list);
+		free(list);
+	}
+	if (t->skip_tags != NULL && json_object_array_length(t->skip_tags) >
+	    0) {
+		list = plan_join(t->skip_tags, ",");
+		strbuf_adds(&sb, " --skip-tags ");
+		plan_shell_word(&sb, list);
+		free(list);
+	}
+	if (t->extra_vars != NULL) {
+		json_object_object_foreach(t->extra_vars, key, val) {
+			if (val != NULL && (json_object_is_type(val,
+			    json_type_boolean) || json_object_is_type(val,
+			    json_type_int) || (json_object_is_type(val,
+			    json_type_string) && strpbrk(json_object_get_string(
+			    val), " \t\"'{}[]") == NULL &&
+			    *json_object_get_string(val) != '\0')))
+				kv = xasprintf("%s=%s", key,
+				    json_object_get_string(val));
+			else {
+				json_object *one = json_object_new_object();
+
+				json_object_object_add(one, key,
+				    json_object_get(val));
+				kv = xstrdup(json_object_to_json_string_ext(one,
+				    JSON_C_TO_STRING_PLAIN));
+				json_object_put(one);
+			}
+			strbuf_adds(&sb, " -e ");
+			plan_shell_word(&sb, kv);
+			free(kv);
+		}
+	}
+	if (t->check)
+		strbuf_adds(&sb, " --check --diff");
+	return strbuf_detach(&sb);
 }
 
 /* --- building ------------------------------------------------------------- */
@@ -587,6 +1036,8 @@ plan_task_clear(struct plan_task *t)
 	json_object_put(t->candidates);
 	free(t->limit);
 	json_object_put(t->tags);
+	json_object_put(t->skip_tags);
+	free(t->command);
 	json_object_put(t->extra_vars);
 	free(t->depends);
 	free(t->capability);
@@ -669,20 +1120,12 @@ plan_task_from_intent(struct plan_task *t, json_object *intent,
 	json_object_object_get_ex(intent, "targets", &targets);
 	t->limit = plan_limit(targets, broadp, v);
 	t->tags = json_object_new_array();
+	t->skip_tags = json_object_new_array();
 	t->extra_vars = json_object_new_object();
 	if (json_object_object_get_ex(intent, "params", &params) &&
-	    json_object_is_type(params, json_type_object)) {
-		json_object_object_foreach(params, key, val) {
-			if (!str_in_list(key, plan_not_vars))
-				json_object_object_add(t->extra_vars, key,
-				    json_object_get(val));
-		}
-		if ((s = plan_jstr(params, "tags")) != NULL)
-			json_object_array_add(t->tags,
-			    json_object_new_string(s));
-		if ((s = plan_jstr(params, "detail")) != NULL)
-			t->note = xstrdup(s);
-	}
+	    json_object_is_type(params, json_type_object) &&
+	    (s = plan_jstr(params, "detail")) != NULL)
+		t->note = xstrdup(s);
 	t->capability = xstrdup("ansible");
 }
 
@@ -1098,7 +1541,7 @@ plan_build(PGconn *pg, const char *text, json_object *parsed,
 		    &plan->tasks[i].risk);
 		plan->tasks[i].step = (int)i + 1;
 		plan->ntasks++;
-		if (plan_match_task(plan, &plan->tasks[i], o, match,
+		if (plan_match_task(plan, &plan->tasks[i], o, v, match,
 		    match_data, errp) != 0) {
 			plan_free(plan);
 			return NULL;
@@ -1134,7 +1577,12 @@ plan_build(PGconn *pg, const char *text, json_object *parsed,
 		    !pb->no_check);
 		t->risk = plan_risk(t->action, t->risk, checkable,
 		    &t->risk_why);
+		free(t->command);
+		t->command = plan_command(t, v != NULL ? v->inventory : NULL);
 	}
+	if (v != NULL && plan_jstr(v->catalog, "inventory_note") != NULL)
+		plan_add_unique(plan->notes, plan_jstr(v->catalog,
+		    "inventory_note"));
 	return plan;
 }
 
@@ -1276,6 +1724,13 @@ plan_format(const struct plan *plan)
 			strbuf_addf(&sb, "    tags: %s\n",
 			    json_object_to_json_string_ext(t->tags,
 			    JSON_C_TO_STRING_PLAIN));
+		if (t->skip_tags != NULL &&
+		    json_object_array_length(t->skip_tags) > 0)
+			strbuf_addf(&sb, "    skip tags: %s\n",
+			    json_object_to_json_string_ext(t->skip_tags,
+			    JSON_C_TO_STRING_PLAIN));
+		if (t->command != NULL)
+			strbuf_addf(&sb, "    command: %s\n", t->command);
 		if (t->resources != NULL &&
 		    json_object_object_length(t->resources) > 0)
 			strbuf_addf(&sb, "    needs: %s\n",
@@ -1362,6 +1817,9 @@ plan_task_json(const struct plan_task *t)
 	json_object_object_add(o, "limit", plan_jstr_new(t->limit));
 	json_object_object_add(o, "tags", t->tags != NULL ?
 	    json_object_get(t->tags) : json_object_new_array());
+	json_object_object_add(o, "skip_tags", t->skip_tags != NULL ?
+	    json_object_get(t->skip_tags) : json_object_new_array());
+	json_object_object_add(o, "command", plan_jstr_new(t->command));
 	json_object_object_add(o, "extra_vars", t->extra_vars != NULL ?
 	    json_object_get(t->extra_vars) : json_object_new_object());
 	json_object_object_add(o, "check", json_object_new_boolean(t->check));
@@ -1645,6 +2103,8 @@ plan_load_detail(struct plan_task *t, json_object *dt)
 		t->risk_why = xstrdup(s);
 	if ((s = plan_jstr(dt, "estimate_from")) != NULL)
 		t->estimate_from = xstrdup(s);
+	if ((s = plan_jstr(dt, "command")) != NULL)
+		t->command = xstrdup(s);
 	if (json_object_object_get_ex(dt, "candidates", &v))
 		t->candidates = json_object_get(v);
 }
@@ -1723,6 +2183,7 @@ plan_load(PGconn *pg, long long row_id, char **errp)
 		t->estimated_s = PQgetisnull(res, i, 15) ? 0 :
 		    strtod(PQgetvalue(res, i, 15), NULL);
 		t->status = xstrdup(PQgetvalue(res, i, 16));
+		t->skip_tags = plan_value_json(res, i, 17, json_type_array);
 		if (dtasks != NULL && json_object_is_type(dtasks,
 		    json_type_array))
 			plan_load_detail(t, json_object_array_get_idx(dtasks,

@@ -46,6 +46,8 @@ struct plan_task {
 	struct json_object	*candidates;	/* [{path, service, ...}] */
 	char			*limit;		/* --limit; NULL: no limit */
 	struct json_object	*tags;		/* array of strings */
+	struct json_object	*skip_tags;	/* --skip-tags, array */
+	char			*command;	/* the ansible-playbook line */
 	struct json_object	*extra_vars;	/* object */
 	int			 check;		/* run in check mode */
 	int			*depends;	/* steps this one waits for */
@@ -59,6 +61,7 @@ struct plan_task {
 	char			*note;		/* what the step is for */
 	char			*gen_layout;	/* generate: "site", ... */
 	char			*gen_role;	/* generate: the role */
+	int			 refused;	/* a question says why not */
 	long long		 id;		/* tasks.id once stored */
 	char			*status;	/* tasks.status once stored */
 };
@@ -168,6 +171,12 @@ char		*plan_summary(const struct plan *);
 char		*plan_format(const struct plan *);
 /* The plan as JSON (also plans.detail).  Caller puts. */
 struct json_object *plan_json(const struct plan *);
+/*
+ * The ansible-playbook command line step t runs (playbook, -i inventory
+ * when not NULL, --limit, --tags, --skip-tags, -e, --check), quoted for
+ * a shell; NULL without a playbook.  Caller frees.
+ */
+char		*plan_command(const struct plan_task *t, const char *inventory);
 /* "40s", "2m30s", "1h05m".  Caller frees. */
 char		*plan_duration(double seconds);
 

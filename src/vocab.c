@@ -90,6 +90,69 @@ vocab_add_alias(const char **list, const char *alias)
 	return list;
 }
 
+/* In how many playbooks of list is name a tag service? */
+static size_t
+vocab_tag_count(json_object *list, const char *name)
+{
+	json_object	*a, *e, *v;
+	size_t		 i, j, n = 0;
+
+	for (i = 0; i < json_object_array_length(list); i++) {
+		if (!json_object_object_get_ex(json_object_array_get_idx(list,
+		    i), "services", &a) || !json_object_is_type(a,
+		    json_type_array))
+			continue;
+		for (j = 0; j < json_object_array_length(a); j++) {
+			e = json_object_array_get_idx(a, j);
+			if (json_object_object_get_ex(e, "name", &v) &&
+			    strcmp(json_object_get_string(v), name) == 0 &&
+			    json_object_object_get_ex(e, "kind", &v) &&
+			    strcmp(json_object_get_string(v), "tag") == 0) {
+				n++;
+				break;
+			}
+		}
+	}
+	return n;
+}
+
+/* The services inside a playbook (roles, imports, apps ...) by name. */
+static void
+vocab_inner_services(struct vocab *v, json_object *o, json_object *list)
+{
+	json_object	*a, *n, *k;
+	const char	*name;
+	size_t		 i;
+
+	if (!json_object_object_get_ex(o, "services", &a) ||
+	    !json_object_is_type(a, json_type_array))
+		return;
+	for (i = 0; i < json_object_array_length(a); i++) {
+		if (!json_object_object_get_ex(json_object_array_get_idx(a, i),
+		    "name", &n) || (name = json_object_get_string(n)) == NULL ||
+		    *name == '\0' || vocab_service_index(v, name) >= 0)
+			continue;
+		/* A tag of several playbooks ("portals") is a word, no name. */
+		if (json_object_object_get_ex(json_object_array_get_idx(a, i),
+		    "kind", &k) && strcmp(json_object_get_string(k), "tag") ==
+		    0 && vocab_tag_count(list, name) > 1) {
+			v->tags = vocab_add_alias(v->tags, name);
+			continue;
+		}
+		if (v->iv.nservices == v->cap) {
+			v->cap = v->cap * 2 + 16;
+			v->services = xreallocarray(v->services, v->cap,
+			    sizeof *v->services);
+			v->aliases = xreallocarray(v->aliases, v->cap,
+			    sizeof *v->aliases);
+		}
+		v->aliases[v->iv.nservices] = NULL;
+		v->services[v->iv.nservices].name = name;
+		v->services[v->iv.nservices].aliases = NULL;
+		v->iv.nservices++;
+	}
+}
+
 static void
 vocab_playbooks(struct vocab *v, json_object *list)
 {
@@ -106,8 +169,9 @@ vocab_playbooks(struct vocab *v, json_object *list)
 	n = json_object_array_length(list);
 	v->playbooks = xcalloc(n + 1, sizeof *v->playbooks);
 	v->paths = xcalloc(n + 1, sizeof *v->paths);
-	v->services = xcalloc(n + 1, sizeof *v->services);
-	v->aliases = xcalloc(n + 1, sizeof *v->aliases);
+	v->cap = n + 1;
+	v->services = xcalloc(v->cap, sizeof *v->services);
+	v->aliases = xcalloc(v->cap, sizeof *v->aliases);
 	for (i = 0; i < n; i++) {
 		o = json_object_array_get_idx(list, i);
 		path = vocab_str(o, "path");
@@ -128,10 +192,24 @@ vocab_playbooks(struct vocab *v, json_object *list)
 		    &res) && json_object_is_type(res, json_type_object))
 			pb->resources = res;
 		v->paths[v->nplaybooks - 1] = path;
+		pb->json = o;
+		vocab_inner_services(v, o, list);
+		if (json_object_object_get_ex(o, "generic", &res) &&
+		    json_object_get_boolean(res))
+			continue;	/* "site.yml": no service of its own */
 
 		if ((si = vocab_service_index(v, service)) < 0) {
+			if (v->iv.nservices == v->cap) {
+				v->cap = v->cap * 2 + 16;
+				v->services = xreallocarray(v->services,
+				    v->cap, sizeof *v->services);
+				v->aliases = xreallocarray(v->aliases,
+				    v->cap, sizeof *v->aliases);
+			}
 			si = (ssize_t)v->iv.nservices++;
 			v->services[si].name = service;
+			v->services[si].aliases = NULL;
+			v->aliases[si] = NULL;
 		}
 		if (json_object_object_get_ex(o, "aliases", &al) &&
 		    json_object_is_type(al, json_type_array)) {
@@ -199,6 +277,7 @@ vocab_from_json(struct vocab *v, const char *catalog_json, char **errp)
 		return set_error(errp, "the catalog answer has no "
 		    "\"playbooks\" list (is the infra plugin up to date?)");
 	vocab_playbooks(v, list);
+	v->inventory = vocab_str(v->catalog, "inventory_used");
 	json_object_object_get_ex(v->catalog, "hosts", &hosts);
 	json_object_object_get_ex(v->catalog, "groups", &groups);
 	v->hosts = vocab_names_array(hosts);
@@ -206,6 +285,7 @@ vocab_from_json(struct vocab *v, const char *catalog_json, char **errp)
 	v->iv.services = v->services;
 	v->iv.hosts = v->hosts;
 	v->iv.groups = v->groups;
+	v->iv.tags = v->tags;
 	return 0;
 }
 
@@ -248,6 +328,7 @@ vocab_free(struct vocab *v)
 	free(v->services);
 	free((void *)v->hosts);
 	free((void *)v->groups);
+	free((void *)v->tags);
 	free((void *)v->paths);
 	free(v->playbooks);
 	json_object_put(v->catalog);

@@ -31,6 +31,8 @@ struct vocab_playbook {
 	struct json_object *resources;	/* vars.chiffon_resources, or NULL */
 	const char	*needs;		/* # chiffon:needs= text, or NULL */
 	int		 no_check;	/* tagged no-check: no dry run */
+	struct json_object *json;	/* the catalog entry: tags, services,
+					   variables, requires, flags ... */
 };
 
 /* The parser's vocabulary and the catalog behind it. */
@@ -40,10 +42,13 @@ struct vocab {
 	const char		***aliases;	/* per service, NULL-ended */
 	const char		**hosts;	/* NULL-terminated */
 	const char		**groups;	/* NULL-terminated */
+	const char		**tags;		/* tags of several playbooks */
 	const char		**paths;	/* playbook paths, NULL-ended */
 	struct vocab_playbook	*playbooks;
 	size_t			 nplaybooks;
+	size_t			 cap;		/* of services and aliases */
 	struct json_object	*catalog;	/* owns every string */
+	const char		*inventory;	/* the inventory planning used */
 };
 
 /*

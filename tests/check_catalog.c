@@ -169,7 +169,7 @@ START_TEST(test_service_name)
 	free(s);
 	s = catalog_service_name("deploy.yml", &action);
 	ck_assert_str_eq(s, "deploy");
-	ck_assert_ptr_null(action);
+	ck_assert_str_eq(action, "deploy");	/* an action of its own */
 	free(s);
 	s = catalog_service_name("grafana-backup.yml", &action);
 	ck_assert_str_eq(s, "grafana");
@@ -222,12 +222,14 @@ START_TEST(test_homelab)
 	    "file"));
 	ck_assert(catalog_list_has(&pb->tasks, "Check whether a container "
 	    "engine is usable"));
+	/* Play vars: names only, never values (they may be secrets). */
 	v = check_catalog_var(pb, "app_name");
-	ck_assert_str_eq(v, "\"uptime-kuma\"");
+	ck_assert_str_eq(v, "null");
 	free(v);
 	v = check_catalog_var(pb, "app_ports");
-	ck_assert_str_eq(v, "[\"3001:3001\"]");
+	ck_assert_str_eq(v, "null");
 	free(v);
+	ck_assert(catalog_list_has(&pb->variables, "app_ports"));
 
 	pb = check_catalog_get(cat, "kuma-monitors.yml");
 	ck_assert_str_eq(pb->service, "kuma");
@@ -236,7 +238,7 @@ START_TEST(test_homelab)
 	ck_assert(catalog_list_has(&pb->tasks, "Write the desired monitor "
 	    "list for every portal"));
 	v = check_catalog_var(pb, "kuma_interval");
-	ck_assert_str_eq(v, "60");
+	ck_assert_str_eq(v, "null");
 	free(v);
 
 	pb = check_catalog_get(cat, "unraid-shares.yml");
@@ -299,7 +301,7 @@ START_TEST(test_fixtures)
 	    "configuration"));
 	ck_assert(catalog_list_has(&pb->tasks, "Generate the WireGuard keys"));
 	v = check_catalog_var(pb, "npm_port");
-	ck_assert_str_eq(v, "81");
+	ck_assert_str_eq(v, "null");
 	free(v);
 	v = check_catalog_var(pb, "npm_enabled");
 	ck_assert_str_eq(v, "true");
@@ -643,6 +645,187 @@ START_TEST(test_bad_repo)
 }
 END_TEST
 
+/* The reason the scan gives for path, or NULL if it is not skipped. */
+static const char *
+check_catalog_reason(json_object *cj, const char *path)
+{
+	json_object	*a, *e, *v;
+	size_t		 i, n = 0;
+	const char	*r = NULL;
+
+	json_object_object_get_ex(cj, "skipped", &a);
+	for (i = 0; i < json_object_array_length(a); i++) {
+		e = json_object_array_get_idx(a, i);
+		if (json_object_object_get_ex(e, "path", &v) &&
+		    strcmp(json_object_get_string(v), path) == 0) {
+			json_object_object_get_ex(e, "reason", &v);
+			r = json_object_get_string(v);
+			n++;
+		}
+	}
+	ck_assert_msg(n <= 1, "%s reported %zu times", path, n);
+	return r;
+}
+
+/*
+ * A hostile repository (issue 9, items 10-13): billion laughs, a file
+ * too big, secrets in play vars, symlinks out of the repository and in
+ * loops, junk: the scan is bounded, keeps names not values, follows no
+ * link out, and reports every unused file once with its reason.
+ */
+START_TEST(test_hostile)
+{
+	char		 tmpl[] = "/tmp/check-catalog-XXXXXX", *dir, *out;
+	char		*cmd[5], *src, *big, *path, *link, *text;
+	const char	*r;
+	struct catalog	*cat;
+	json_object	*cj;
+	char		*err = NULL;
+	size_t		 i;
+	int		 fd;
+
+	dir = mkdtemp(tmpl);
+	ck_assert_ptr_nonnull(dir);
+	src = check_catalog_src("tests/repos/hostile");
+	cmd[0] = "cp";
+	cmd[1] = "-R";
+	cmd[2] = xasprintf("%s/.", src);
+	cmd[3] = dir;
+	cmd[4] = NULL;
+	ck_assert_int_eq(check_catalog_run(cmd, NULL), 0);
+	free(cmd[2]);
+	/* 5 MB of YAML. */
+	big = xmalloc(5 * 1024 * 1024 + 64);
+	strcpy(big, "- hosts: all\n  vars:\n");
+	for (i = strlen(big); i + 32 < 5 * 1024 * 1024; i += 16)
+		memcpy(big + i, "    v: 123456789\n", 16);
+	big[i] = '\0';
+	check_catalog_write(dir, "big.yml", big);
+	free(big);
+	/* Random bytes. */
+	path = path_join(dir, "random.yml");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	for (i = 0; i < 4096; i++) {
+		unsigned char b = (unsigned char)(i * 7919 % 251);
+		ck_assert_int_eq(write(fd, &b, 1), 1);
+	}
+	close(fd);
+	free(path);
+	/* Links out of the repository, and loops. */
+	out = xasprintf("%s-outside", dir);
+	ck_assert_int_eq(mkdir(out, 0755), 0);
+	check_catalog_write(out, "evil-deploy.yml", "- hosts: all\n  tasks: []\n");
+	link = path_join(dir, "outdir");
+	ck_assert_int_eq(symlink(out, link), 0);
+	free(link);
+	link = path_join(dir, "evil-link.yml");
+	path = path_join(out, "evil-deploy.yml");
+	ck_assert_int_eq(symlink(path, link), 0);
+	free(path);
+	free(link);
+	for (i = 0; i < 4; i++) {
+		link = xasprintf("%s/s%zu", dir, i);
+		ck_assert_int_eq(symlink(".", link), 0);
+		free(link);
+	}
+	link = path_join(dir, "ok-again.yml");
+	ck_assert_int_eq(symlink("ok.yml", link), 0);	/* inside: fine */
+	free(link);
+
+	ck_assert_msg(catalog_scan(dir, NULL, &cat, &err) == 0, "%s", err);
+	cj = catalog_json(cat);
+	/* Only the two good entries: ok.yml and its link inside. */
+	ck_assert_uint_eq(cat->nplaybooks, 2);
+	ck_assert_ptr_nonnull(catalog_find(cat, "ok.yml"));
+	ck_assert_ptr_nonnull(catalog_find(cat, "ok-again.yml"));
+	r = check_catalog_reason(cj, "bomb.yml");
+	ck_assert_msg(r != NULL && strstr(r, "aliases expand") != NULL, "%s",
+	    r);
+	r = check_catalog_reason(cj, "big.yml");
+	ck_assert_msg(r != NULL && strstr(r, "more than the 4 MiB") != NULL,
+	    "%s", r);
+	r = check_catalog_reason(cj, "random.yml");
+	ck_assert_ptr_nonnull(r);
+	r = check_catalog_reason(cj, "vars-only.yml");
+	ck_assert_msg(r != NULL && strstr(r, "not a list of plays") != NULL,
+	    "%s", r);
+	r = check_catalog_reason(cj, "task-list.yml");
+	ck_assert_msg(r != NULL && strstr(r, "a task file?") != NULL, "%s", r);
+	r = check_catalog_reason(cj, "not-yaml.yml");
+	ck_assert_ptr_nonnull(r);
+	r = check_catalog_reason(cj, "outdir");
+	ck_assert_msg(r != NULL && strstr(r, "outside the repository") !=
+	    NULL, "%s", r);
+	r = check_catalog_reason(cj, "evil-link.yml");
+	ck_assert_msg(r != NULL && strstr(r, "outside the repository") !=
+	    NULL, "%s", r);
+	for (i = 0; i < 4; i++) {
+		link = xasprintf("s%zu", i);
+		r = check_catalog_reason(cj, link);
+		ck_assert_msg(r != NULL && strstr(r, "walked already") != NULL,
+		    "%s: %s", link, r);
+		free(link);
+	}
+	/* Names of play vars, never their values. */
+	text = xstrdup(json_object_to_json_string(cj));
+	ck_assert_ptr_null(strstr(text, "hunter2"));
+	ck_assert_ptr_null(strstr(text, "8080"));
+	ck_assert(catalog_list_has(&catalog_find(cat, "ok.yml")->variables,
+	    "db_password"));
+	free(text);
+	json_object_put(cj);
+	catalog_free(cat);
+	/* plugin.infra.allow_paths: the admin allows the outside dir. */
+	ck_assert_msg(catalog_scan_allowing(dir, NULL, out, &cat, &err) == 0,
+	    "%s", err);
+	ck_assert_ptr_nonnull(catalog_find(cat, "evil-link.yml"));
+	ck_assert_ptr_nonnull(catalog_find(cat, "outdir/evil-deploy.yml"));
+	catalog_free(cat);
+	cmd[0] = "rm";
+	cmd[1] = "-rf";
+	cmd[2] = dir;
+	cmd[3] = out;
+	cmd[4] = NULL;
+	ck_assert_int_eq(check_catalog_run(cmd, NULL), 0);
+	free(out);
+	free(src);
+}
+END_TEST
+
+/* Flags the run side needs: become, vars_prompt, vault-encrypted files. */
+START_TEST(test_flags)
+{
+	char		 tmpl[] = "/tmp/check-catalog-XXXXXX", *dir;
+	char		*argv[] = { "rm", "-rf", NULL, NULL };
+	struct catalog	*cat;
+	char		*err = NULL;
+
+	dir = mkdtemp(tmpl);
+	ck_assert_ptr_nonnull(dir);
+	check_catalog_write(dir, "plain.yml", "- hosts: all\n  tasks: []\n");
+	check_catalog_write(dir, "sudo.yml", "- hosts: all\n  become: true\n"
+	    "  tasks: []\n");
+	check_catalog_write(dir, "ask.yml", "- hosts: all\n  vars_prompt:\n"
+	    "    - name: pw\n      prompt: Password\n  tasks:\n"
+	    "    - name: As root\n      become: yes\n"
+	    "      ansible.builtin.debug:\n");
+	check_catalog_write(dir, "secret.yml", "- hosts: all\n  vars_files:\n"
+	    "    - vault/secrets.yml\n  tasks: []\n");
+	check_catalog_write(dir, "vault/secrets.yml", "$ANSIBLE_VAULT;1.1;"
+	    "AES256\n6162636465\n");
+	ck_assert_msg(catalog_scan(dir, NULL, &cat, &err) == 0, "%s", err);
+	ck_assert_int_eq(catalog_find(cat, "plain.yml")->flags, 0);
+	ck_assert_int_eq(catalog_find(cat, "sudo.yml")->flags, CATALOG_BECOME);
+	ck_assert_int_eq(catalog_find(cat, "ask.yml")->flags,
+	    CATALOG_BECOME | CATALOG_VARS_PROMPT);
+	ck_assert_int_eq(catalog_find(cat, "secret.yml")->flags, CATALOG_VAULT);
+	catalog_free(cat);
+	argv[2] = dir;
+	ck_assert_int_eq(check_catalog_run(argv, NULL), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -660,6 +843,8 @@ main(void)
 	tcase_add_test(tc, test_inventory);
 	tcase_add_test(tc, test_bad_repo);
 	tcase_add_test(tc, test_needs_comment);
+	tcase_add_test(tc, test_hostile);
+	tcase_add_test(tc, test_flags);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -66,7 +66,7 @@ static const struct row rows[] = {
 	{ "patch home assistant", "update:home-assistant:", 0 },
 	{ "configure pihole", "configure:pihole:", 0 },
 	{ "set grafana port 3001", "configure:grafana:", 0 },
-	{ "enable the dashboard", "configure:homepage:", 0 },
+	{ "enable the dashboard", "deploy:homepage:", 0 },
 	{ "check grafana", "check:grafana:", 0 },
 	{ "status of nextcloud", "check:nextcloud:", 0 },
 	{ "is jellyfin running?", "check:jellyfin:", 0 },
@@ -80,7 +80,7 @@ static const struct row rows[] = {
 	{ "start syncthing on desk1", "start:syncthing:desk1", 0 },
 	{ "shut down portainer", "stop:portainer:", 0 },
 	{ "spin up prometheus", "deploy:prometheus:", 0 },
-	{ "roll out the proxy manager", "deploy:nginx-proxy-manager:", 0 },
+	{ "roll out the proxy manager", "update:nginx-proxy-manager:", 0 },
 	{ "provision bitwarden", "deploy:vaultwarden:", 0 },
 	/* Generate / scaffold. */
 	{ "generate a role for mealie", "generate:-:", 0 },

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actions.h"
 #include "catalog.h"
+#include "intent.h"
 #include "match.h"
 #include "util.h"
 
@@ -40,7 +42,7 @@ static const struct check_match_case check_match_cases[] = {
 	{ "install the media server on the nas", NULL, "jellyfin-deploy.yml",
 	    MATCH_EXACT, NULL },
 	{ "remove jellyfin", NULL, "jellyfin-remove.yml", MATCH_EXACT, NULL },
-	{ "set up pi-hole dns records", NULL, "pihole-config.yml",
+	{ "set up pi-hole dns records", NULL, "pihole-deploy.yml",
 	    MATCH_EXACT, NULL },
 	{ "deploy pihole", NULL, "pihole-deploy.yml", MATCH_EXACT, NULL },
 	{ "back up nextcloud", NULL, "nextcloud-backup.yml", MATCH_EXACT,
@@ -84,7 +86,7 @@ static const struct check_match_case check_match_cases[] = {
 	    NULL },
 	{ "monitor portals", NULL, "kuma-monitors.yml", MATCH_LEXICAL, NULL },
 	{ "sync folders between desktops", NULL, "syncthing-install.yaml",
-	    MATCH_LEXICAL, NULL },
+	    MATCH_EXACT, NULL },	/* "sync" is the playbook's tag */
 	{ "upgrade all proxmox hosts", "update",
 	    "playbooks/system-upgrade.yml", MATCH_LEXICAL, NULL },
 	{ "scrape time series metrics", NULL, "prometheus-deploy.yml",
@@ -101,7 +103,9 @@ static const struct check_match_case check_match_cases[] = {
 	{ "kuma", NULL, NULL, MATCH_NONE, "kuma-deploy.yml" },
 	{ "remove nextcloud", NULL, NULL, MATCH_NONE, "nextcloud-deploy.yml" },
 	{ "upgrade jellyfin", NULL, NULL, MATCH_NONE, "jellyfin-deploy.yml" },
-	{ "install wireguard", NULL, NULL, MATCH_NONE, "wireguard-setup.yml" },
+	/* The role wireguard of the proxy playbook (--tags vpn). */
+	{ "install wireguard", NULL, "nginx-proxy-manager-deploy.yml",
+	    MATCH_EXACT, NULL },
 	{ "deploy monitoring", NULL, NULL, MATCH_NONE,
 	    "prometheus-deploy.yml" },
 	{ "add existing portals to config", NULL, NULL, MATCH_NONE,
@@ -227,7 +231,8 @@ END_TEST
 
 /* A mapping callback: "deploy: cloud drive" is nextcloud-deploy.yml. */
 static ssize_t
-check_match_mapping(const char *phrase, double *confp, void *data)
+check_match_mapping(const char *phrase, double *confp, const char **svcp,
+    void *data)
 {
 	double	*conf = data;
 
@@ -275,6 +280,54 @@ START_TEST(test_mapping)
 }
 END_TEST
 
+/*
+ * One table of action words: a request word means the same action to
+ * the parser and the matcher, and a file-name word the same to the
+ * catalog ("k3s-nuke.yml" is remove like "nuke k3s").
+ */
+START_TEST(test_one_action_table)
+{
+	static const struct intent_service svc[] = { { "jellyfin", NULL } };
+	static const struct intent_vocab v = { svc, 1, NULL, NULL, NULL };
+	const struct actions_word	*a;
+	json_object			*o, *in;
+	const char			*got;
+	char				*text, *path, *name;
+	size_t				 i, n = 0;
+
+	for (i = 0; i < actions_ntable; i++) {
+		a = &actions_table[i];
+		if (a->where & ACTIONS_REQUEST) {
+			ck_assert_str_eq(match_action(a->phrase), a->action);
+			text = xasprintf("%s jellyfin", a->phrase);
+			o = intent_parse(text, &v);
+			in = json_object_array_get_idx(json_object_object_get(o,
+			    "intents"), 0);
+			got = json_object_get_string(json_object_object_get(in,
+			    "action"));
+			ck_assert_msg(got != NULL && strcmp(got, a->action) == 0,
+			    "'%s': %s, not %s", text, got, a->action);
+			json_object_put(o);
+			free(text);
+			n++;
+		}
+		if ((a->where & ACTIONS_FILE) && strchr(a->phrase, ' ') ==
+		    NULL) {
+			const char *fa;
+
+			path = xasprintf("k3s-%s.yml", a->phrase);
+			name = catalog_service_name(path, &fa);
+			ck_assert_str_eq(name, "k3s");
+			ck_assert_msg(fa != NULL && strcmp(fa, a->action) == 0,
+			    "%s: %s", path, fa);
+			free(name);
+			free(path);
+		}
+	}
+	ck_assert_uint_ge(n, 60);
+}
+END_TEST
+
 START_TEST(test_phrase_targets)
 {
 	struct match_query	q = { 0 };
@@ -291,7 +344,7 @@ START_TEST(test_phrase_targets)
 	phrase = match_phrase(&q);
 	ck_assert_str_eq(phrase, "deploy: pi hole");
 	free(phrase);
-	ck_assert_str_eq(match_action("set up"), "configure");
+	ck_assert_str_eq(match_action("set up"), "deploy");
 	ck_assert_str_eq(match_action("Uninstall"), "remove");
 	ck_assert_ptr_null(match_action("kuma"));
 }
@@ -338,6 +391,7 @@ main(void)
 	tcase_add_test(tc, test_catalog_size);
 	tcase_add_loop_test(tc, test_table, 0, (int)nitems(check_match_cases));
 	tcase_add_test(tc, test_mapping);
+	tcase_add_test(tc, test_one_action_table);
 	tcase_add_test(tc, test_phrase_targets);
 	tcase_add_test(tc, test_json);
 	suite_add_tcase(s, tc);

@@ -469,7 +469,7 @@ static const struct {
 	  "pve1:medium", NULL },
 	{ "install grafana version 10.2.3 on pve1 and pve2",
 	  "1:deploy:grafana:grafana-deploy.yml:pve1,pve2:medium",
-	  "{\"version\":\"10.2.3\"}" },
+	  "{\"grafana_version\":\"10.2.3\"}" },
 	{ "remove jellyfin", "1:remove:jellyfin:jellyfin-remove.yml:"
 	  "all:high", NULL },
 	{ "back up nextcloud on the nas", "1:backup:nextcloud:"
@@ -510,6 +510,23 @@ START_TEST(test_plan_table)
 		plan_free(p);
 	}
 	strbuf_free(&sb);
+}
+END_TEST
+
+/* A tag of several playbooks is no unknown service: it asks which. */
+START_TEST(test_tag_of_several)
+{
+	struct plan	*p;
+	const char	*q;
+
+	p = plan_of("deploy portals");
+	ck_assert(!plan_runnable(p));
+	q = json_object_get_string(json_object_array_get_idx(p->questions, 0));
+	ck_assert_msg(strstr(q, "'portals' is a tag of several playbooks") !=
+	    NULL, "%s", json_object_to_json_string(p->questions));
+	ck_assert_ptr_null(strstr(json_object_to_json_string(p->questions),
+	    "no service 'portals'"));
+	plan_free(p);
 }
 END_TEST
 
@@ -693,6 +710,7 @@ plan_suite(void)
 	tcase_add_test(tc, test_kuma_plan_stored);
 	tcase_add_test(tc, test_unknown_service_is_a_question);
 	tcase_add_test(tc, test_plan_table);
+	tcase_add_test(tc, test_tag_of_several);
 	tcase_add_test(tc, test_deploy_moves_before_configure);
 	tcase_add_test(tc, test_resolve_and_json);
 	suite_add_tcase(s, tc);

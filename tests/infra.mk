@@ -33,15 +33,16 @@ CATALOG_CORE_SOURCES = plugins/infra/catalog.c plugins/infra/catalog.h \
 	plugins/infra/inventory.c plugins/infra/inventory.h \
 	plugins/infra/match.c plugins/infra/match.h \
 	src/sha256.c src/sha256.h
-CATALOG_TEST_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/plugins/infra
+CATALOG_TEST_CFLAGS = $(TEST_CFLAGS) $(INIH_CFLAGS) \
+	-I$(top_srcdir)/plugins/infra
 check_PROGRAMS += tests/check_catalog tests/check_match
 TESTS += tests/check_catalog tests/check_match
 tests_check_catalog_SOURCES = tests/check_catalog.c $(CATALOG_CORE_SOURCES)
 tests_check_catalog_CPPFLAGS = $(CATALOG_TEST_CFLAGS)
-tests_check_catalog_LDADD = $(TEST_LIBS) -lm
+tests_check_catalog_LDADD = $(TEST_LIBS) $(INIH_LIBS) -lm
 tests_check_match_SOURCES = tests/check_match.c $(CATALOG_CORE_SOURCES)
 tests_check_match_CPPFLAGS = $(CATALOG_TEST_CFLAGS)
-tests_check_match_LDADD = $(TEST_LIBS) -lm
+tests_check_match_LDADD = $(TEST_LIBS) $(INIH_LIBS) -lm
 check_PROGRAMS += tests/bench/bench-catalog tests/bench/bench-match
 bench_programs += tests/bench/bench-catalog$(EXEEXT) \
 	tests/bench/bench-match$(EXEEXT)
@@ -49,11 +50,11 @@ bench_scripts += tests/bench/catalog.sh tests/bench/match.sh
 tests_bench_bench_catalog_SOURCES = tests/bench/bench-catalog.c \
 	$(CATALOG_CORE_SOURCES)
 tests_bench_bench_catalog_CPPFLAGS = $(CATALOG_TEST_CFLAGS)
-tests_bench_bench_catalog_LDADD = $(TEST_LIBS) -lm
+tests_bench_bench_catalog_LDADD = $(TEST_LIBS) $(INIH_LIBS) -lm
 tests_bench_bench_match_SOURCES = tests/bench/bench-match.c \
 	$(CATALOG_CORE_SOURCES)
 tests_bench_bench_match_CPPFLAGS = $(CATALOG_TEST_CFLAGS)
-tests_bench_bench_match_LDADD = $(TEST_LIBS) -lm
+tests_bench_bench_match_LDADD = $(TEST_LIBS) $(INIH_LIBS) -lm
 EXTRA_DIST += tests/bench/catalog.sh tests/bench/match.sh \
 	tests/catalog/ansible.cfg tests/catalog/hosts.yml \
 	tests/catalog/group_vars/all.yml tests/catalog/tasks/common.yml \

@@ -14,6 +14,7 @@ include tests/llm.mk
 include tests/db.mk
 include tests/plugins.mk
 include tests/infra.mk
+include tests/repos.mk
 include tests/tui.mk
 include tests/dispatch.mk
 include tests/audit.mk

@@ -7,8 +7,10 @@
 ##                the Kuma request, twice, and `chiffon plan` on a
 ##                missing service.
 ORCH_TEST_SOURCES = tests/orchtest.c tests/orchtest.h $(TESTUTIL_SOURCES)
-check_PROGRAMS += tests/check_plan tests/check_approve tests/check_e2e
-TESTS += tests/check_plan tests/check_approve tests/check_e2e
+check_PROGRAMS += tests/check_plan tests/check_approve tests/check_e2e \
+	tests/check_repos
+TESTS += tests/check_plan tests/check_approve tests/check_e2e \
+	tests/check_repos
 tests_check_plan_SOURCES = tests/check_plan.c $(ORCH_TEST_SOURCES)
 tests_check_plan_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_plan_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
@@ -17,6 +19,11 @@ tests_check_approve_SOURCES = tests/check_approve.c $(ORCH_TEST_SOURCES)
 tests_check_approve_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_approve_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
 EXTRA_tests_check_approve_DEPENDENCIES = plugins/infra/infra.la
+tests_check_repos_SOURCES = tests/check_repos.c $(ORCH_TEST_SOURCES)
+tests_check_repos_CPPFLAGS = $(TEST_CFLAGS)
+tests_check_repos_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
+EXTRA_tests_check_repos_DEPENDENCIES = plugins/infra/infra.la \
+	src/chiffon$(EXEEXT)
 tests_check_e2e_SOURCES = tests/check_e2e.c $(ORCH_TEST_SOURCES)
 tests_check_e2e_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_e2e_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
@@ -27,8 +34,9 @@ EXTRA_tests_check_e2e_DEPENDENCIES = plugins/infra/infra.la \
 ## the real matcher on a generated 1,000-playbook catalog.
 check_PROGRAMS += tests/bench/bench-plan
 bench_programs += tests/bench/bench-plan$(EXEEXT) plugins/infra/infra.la
-bench_scripts += tests/bench/plan.sh
-EXTRA_DIST += tests/bench/plan.sh
+bench_scripts += tests/bench/plan.sh tests/bench/plan-cli.sh
+bench_programs += src/chiffon$(EXEEXT)
+EXTRA_DIST += tests/bench/plan.sh tests/bench/plan-cli.sh
 tests_bench_bench_plan_SOURCES = tests/bench/bench-plan.c
 tests_bench_bench_plan_CPPFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/tests
 tests_bench_bench_plan_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)

@@ -50,6 +50,13 @@ orchtest_set(struct app *app, const char *key, const char *value)
 void
 orchtest_start(struct orchtest *t, const char *prefix)
 {
+	orchtest_start_repo(t, prefix, "contrib/homelab");
+}
+
+void
+orchtest_start_repo(struct orchtest *t, const char *prefix,
+    const char *repo)
+{
 	struct pgtest	*pg = testutil_cluster();
 	struct plugins	*ps;
 	char		 dbname[32], *err = NULL;
@@ -65,7 +72,7 @@ orchtest_start(struct orchtest *t, const char *prefix)
 	t->demo_root = path_join(t->tmp, "demo");
 	ck_assert(mkdir_p(t->demo_root, 0755) == 0);
 	setenv("CHIFFON_DEMO_ROOT", t->demo_root, 1);
-	t->repo = path_join(orchtest_srcdir(), "contrib/homelab");
+	t->repo = path_join(orchtest_srcdir(), repo);
 	t->plugin_dir = xasprintf("%s/plugins/infra/.libs",
 	    orchtest_builddir());
 

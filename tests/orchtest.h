@@ -38,6 +38,9 @@ const char	*orchtest_builddir(void);
  * Free with orchtest_stop.
  */
 void		 orchtest_start(struct orchtest *, const char *prefix);
+/* The same with another repository (relative to the source tree). */
+void		 orchtest_start_repo(struct orchtest *, const char *prefix,
+		    const char *repo);
 void		 orchtest_stop(struct orchtest *);
 /* The app's connection (the runtime role, as chiffon runs). */
 PGconn		*orchtest_pg(struct orchtest *);

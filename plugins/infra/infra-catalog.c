@@ -56,27 +56,27 @@ static const char infra_catalog_sql_load[] =
 	"hosts, array_to_json(tags), vars, array_to_json(roles), "
 	"array_to_json(task_names), sha256, size, "
 	"(extract(epoch FROM mtime) * 1000000)::bigint, "
-	"(extract(epoch FROM refreshed_at) * 1000000)::bigint, needs "
+	"(extract(epoch FROM refreshed_at) * 1000000)::bigint, needs, detail "
 	"FROM playbooks";
 
 static const char infra_catalog_sql_upsert[] =
 	"INSERT INTO playbooks AS p (path, service, description, aliases, "
 	"hosts, tags, vars, roles, task_names, sha256, size, mtime, "
-	"refreshed_at, needs) "
+	"refreshed_at, needs, detail) "
 	"SELECT r->>'path', r->>'service', r->>'description', "
 	INFRA_CATALOG_ARRAY("aliases") ", r->>'hosts', "
 	INFRA_CATALOG_ARRAY("tags") ", r->'vars', "
 	INFRA_CATALOG_ARRAY("roles") ", " INFRA_CATALOG_ARRAY("tasks") ", "
 	"r->>'sha256', (r->>'size')::bigint, "
 	INFRA_CATALOG_TIME("mtime_us") ", " INFRA_CATALOG_TIME("refreshed_us")
-	", r->>'needs' FROM jsonb_array_elements($1::jsonb) AS r "
+	", r->>'needs', r->'detail' FROM jsonb_array_elements($1::jsonb) AS r "
 	"ON CONFLICT (path) DO UPDATE SET service = EXCLUDED.service, "
 	"description = EXCLUDED.description, aliases = EXCLUDED.aliases, "
 	"hosts = EXCLUDED.hosts, tags = EXCLUDED.tags, vars = EXCLUDED.vars, "
 	"roles = EXCLUDED.roles, task_names = EXCLUDED.task_names, "
 	"sha256 = EXCLUDED.sha256, size = EXCLUDED.size, "
 	"mtime = EXCLUDED.mtime, refreshed_at = EXCLUDED.refreshed_at, "
-	"needs = EXCLUDED.needs "
+	"needs = EXCLUDED.needs, detail = EXCLUDED.detail "
 	"RETURNING id, path";
 
 static const char infra_catalog_sql_touch[] =
@@ -91,10 +91,20 @@ static const char infra_catalog_sql_delete[] =
 	"WHERE path IN (SELECT jsonb_array_elements_text($1::jsonb))";
 
 static const char infra_catalog_sql_mapping[] =
-	"SELECT m.id, p.path, m.confidence FROM playbook_mappings m "
+	"SELECT m.id, p.path, m.confidence, m.service FROM playbook_mappings m "
 	"JOIN playbooks p ON p.id = m.playbook_id "
 	"WHERE m.phrase = $1 AND m.confidence >= $2 "
 	"ORDER BY m.confidence DESC, m.use_count DESC LIMIT 1";
+
+/* A choice the admin made by naming the playbook: remembered. */
+static const char infra_catalog_sql_mapping_forget[] =
+	"DELETE FROM playbook_mappings WHERE phrase = $1 AND playbook_id <> "
+	"(SELECT id FROM playbooks WHERE path = $2)";
+static const char infra_catalog_sql_mapping_learn[] =
+	"INSERT INTO playbook_mappings (phrase, playbook_id, confidence, "
+	"service, last_used) SELECT $1, id, 1, $3, now() FROM playbooks "
+	"WHERE path = $2 ON CONFLICT (phrase, playbook_id) DO UPDATE SET "
+	"confidence = 1, service = EXCLUDED.service, last_used = now()";
 
 static const char infra_catalog_sql_mapping_used[] =
 	"UPDATE playbook_mappings SET use_count = use_count + 1, "
@@ -105,6 +115,9 @@ static struct infra_catalog_state {
 	struct catalog		*cat;		/* last refresh, or NULL */
 	struct match_index	*index;		/* over cat */
 	struct inventory	*inv;		/* last inventory, or NULL */
+	char			*inv_sig;	/* its inventory_signature */
+	char			*inv_note;	/* what to say about it */
+	struct inventory_source	 src;		/* where it came from */
 	int64_t			 refreshed_us;
 } infra_catalog;
 
@@ -220,6 +233,12 @@ infra_catalog_load_rows(const struct chiffon_db_result *res, void *data)
 		pb->mtime_us = v != NULL ? strtoll(v, NULL, 10) : 0;
 		v = infra_catalog_value(res, i, 13);
 		pb->refreshed_us = v != NULL ? strtoll(v, NULL, 10) : 0;
+		if ((v = infra_catalog_value(res, i, 15)) != NULL) {
+			json_object *d = json_tokener_parse(v);
+
+			catalog_playbook_detail_from_json(pb, d);
+			json_object_put(d);
+		}
 		catalog_add(cache, pb);
 	}
 }
@@ -244,8 +263,18 @@ infra_catalog_id_rows(const struct chiffon_db_result *res, void *data)
 static json_object *
 infra_catalog_row(const struct playbook *pb)
 {
-	json_object	*o = catalog_playbook_json(pb);
+	json_object	*o = catalog_playbook_json(pb), *d, *v;
+	static const char *const detail[] = { "services", "variables",
+	    "imports", "requires", "generic", "plays", "flags" };
+	size_t		 i;
 
+	d = json_object_new_object();
+	for (i = 0; i < nitems(detail); i++) {
+		if (json_object_object_get_ex(o, detail[i], &v))
+			json_object_object_add(d, detail[i],
+			    json_object_get(v));
+	}
+	json_object_object_add(o, "detail", d);
 	json_object_object_add(o, "mtime_us",
 	    json_object_new_int64(pb->mtime_us));
 	json_object_object_add(o, "refreshed_us",
@@ -335,7 +364,8 @@ infra_catalog_refresh(int full, char **errp)
 		for (i = 0; i < cache->nothers; i++)
 			cache->others[i].mtime_us = -1;
 	}
-	if (catalog_scan(repo, cache, &out, errp) != 0) {
+	if (catalog_scan_allowing(repo, cache, infra_host->config_get(
+	    infra_plugin, "plugin.infra.allow_paths"), &out, errp) != 0) {
 		if (cache != infra_catalog.cat)
 			catalog_free(cache);
 		return -1;
@@ -433,6 +463,17 @@ infra_catalog_finish(struct infra_catalog_job *job, const char *inv_error)
 	if (inv_error != NULL)
 		json_object_object_add(o, "inventory_error",
 		    json_object_new_string(inv_error));
+	json_object_object_add(o, "inventory_used",
+	    infra_catalog.src.pass && infra_catalog.src.path != NULL ?
+	    json_object_new_string(infra_catalog.src.path) : NULL);
+	json_object_object_add(o, "inventory_source",
+	    infra_catalog.src.path != NULL ? json_object_new_string(
+	    infra_catalog.src.path) : NULL);
+	json_object_object_add(o, "inventory_how", infra_catalog.src.how !=
+	    NULL ? json_object_new_string(infra_catalog.src.how) : NULL);
+	if (infra_catalog.inv_note != NULL)
+		json_object_object_add(o, "inventory_note",
+		    json_object_new_string(infra_catalog.inv_note));
 	infra_host->task_finish(job->task, job->canceled ? "canceled" :
 	    "successful", json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN));
@@ -465,6 +506,136 @@ infra_catalog_inv_line(struct chiffon_child *c, int stream, const char *line,
 	}
 }
 
+/* The inventory is current: remember its signature; warn of no hosts. */
+static void
+infra_catalog_inv_done(void)
+{
+	char	*note;
+
+	free(infra_catalog.inv_sig);
+	infra_catalog.inv_sig = inventory_signature(infra_catalog.cat->repo,
+	    &infra_catalog.src);
+	if (infra_catalog.inv != NULL && infra_catalog.inv->hosts.n == 0) {
+		note = xasprintf("inventory: no hosts in %s (%s)%s%s",
+		    infra_catalog.src.path != NULL ? infra_catalog.src.path :
+		    "the default inventory", infra_catalog.src.how != NULL ?
+		    infra_catalog.src.how : "ansible's default",
+		    infra_catalog.inv_note != NULL ? "; " : "",
+		    infra_catalog.inv_note != NULL ? infra_catalog.inv_note :
+		    "");
+		free(infra_catalog.inv_note);
+		infra_catalog.inv_note = note;
+	}
+}
+
+/* The inventory cache file under the data dir, or NULL.  Caller frees. */
+static char *
+infra_catalog_cache_path(void)
+{
+	const char	*dir = infra_host->config_get(infra_plugin,
+			    "core.data_dir");
+
+	if (dir == NULL || *dir == '\0')
+		return NULL;
+	return path_join(dir, "inventory-cache.json");
+}
+
+/*
+ * Keep ansible-inventory's answer with the signature it was made for,
+ * so that the next process need not run it (mode 0600: host variables
+ * may be in it).
+ */
+static void
+infra_catalog_cache_save(const char *list)
+{
+	json_object	*o;
+	char		*path, *tmp;
+	const char	*text;
+	int		 fd;
+
+	if ((path = infra_catalog_cache_path()) == NULL ||
+	    infra_catalog.inv_sig == NULL) {
+		free(path);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "repo",
+	    json_object_new_string(infra_catalog.cat->repo));
+	json_object_object_add(o, "signature",
+	    json_object_new_string(infra_catalog.inv_sig));
+	json_object_object_add(o, "list", json_object_new_string(list));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	tmp = xasprintf("%s.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd != -1) {
+		if (write(fd, text, strlen(text)) == (ssize_t)strlen(text) &&
+		    close(fd) == 0)
+			rename(tmp, path);
+		else
+			unlink(tmp);
+	}
+	json_object_put(o);
+	free(tmp);
+	free(path);
+}
+
+/* The cached inventory if it was made for sig; else NULL. */
+static struct inventory *
+infra_catalog_cache_load(const char *sig)
+{
+	struct inventory	*inv = NULL;
+	json_object		*o, *v;
+	char			*path, *text, *err = NULL;
+
+	if ((path = infra_catalog_cache_path()) == NULL)
+		return NULL;
+	text = read_file(path, NULL);
+	free(path);
+	if (text == NULL)
+		return NULL;
+	o = json_tokener_parse(text);
+	free(text);
+	if (o != NULL && json_object_object_get_ex(o, "repo", &v) &&
+	    strcmp(json_object_get_string(v), infra_catalog.cat->repo) == 0 &&
+	    json_object_object_get_ex(o, "signature", &v) &&
+	    strcmp(json_object_get_string(v), sig) == 0 &&
+	    json_object_object_get_ex(o, "list", &v))
+		inv = inventory_parse(json_object_get_string(v), &err);
+	free(err);
+	json_object_put(o);
+	return inv;
+}
+
+/*
+ * ansible-inventory failed: read host and group names from the
+ * inventory files themselves, and say so.
+ */
+static void
+infra_catalog_fallback(const char *why)
+{
+	struct inventory	*inv;
+	char			*err = NULL, *note;
+
+	if (infra_catalog.src.path == NULL)
+		return;
+	inv = inventory_read_files(infra_catalog.cat->repo,
+	    infra_catalog.src.path, &err);
+	free(err);
+	if (inv == NULL)
+		return;
+	inventory_free(infra_catalog.inv);
+	infra_catalog.inv = inv;
+	note = xasprintf("inventory: ansible-inventory failed, so host and "
+	    "group names were read from %s itself (%.200s)",
+	    infra_catalog.src.path, why);
+	free(infra_catalog.inv_note);
+	infra_catalog.inv_note = note;
+	infra_catalog_inv_done();
+	/* A failed run is not a current inventory: try again next time. */
+	free(infra_catalog.inv_sig);
+	infra_catalog.inv_sig = NULL;
+}
+
 static void
 infra_catalog_inv_exit(struct chiffon_child *c, int wstatus,
     const struct chiffon_rusage *usage, void *data)
@@ -480,6 +651,7 @@ infra_catalog_inv_exit(struct chiffon_child *c, int wstatus,
 		    WIFEXITED(wstatus) ? "exit" : "signal",
 		    WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) :
 		    WTERMSIG(wstatus), last);
+		infra_catalog_fallback(err);
 		infra_catalog_finish(job, err);
 		free(err);
 		return;
@@ -487,16 +659,19 @@ infra_catalog_inv_exit(struct chiffon_child *c, int wstatus,
 	if ((text = read_file(job->outfile, NULL)) == NULL) {
 		err = xasprintf("ansible-inventory wrote no %s: %s",
 		    job->outfile, strerror(errno));
+		infra_catalog_fallback(err);
 		infra_catalog_finish(job, err);
 		free(err);
 		return;
 	}
 	inv = inventory_parse(text, &err);
-	free(text);
 	if (inv != NULL) {
 		inventory_free(infra_catalog.inv);
 		infra_catalog.inv = inv;
+		infra_catalog_inv_done();
+		infra_catalog_cache_save(text);
 	}
+	free(text);
 	infra_catalog_finish(job, err);
 	free(err);
 }
@@ -548,11 +723,11 @@ infra_catalog_inventory(struct infra_catalog_job *job, char **errp)
 	argv[argc++] = "--list";
 	argv[argc++] = "--output";
 	argv[argc++] = job->outfile;
-	inv = infra_host->config_get(infra_plugin, "ansible.inventory");
-	if (inv != NULL && *inv != '\0') {
+	if (infra_catalog.src.pass && infra_catalog.src.path != NULL) {
 		argv[argc++] = "-i";
-		argv[argc++] = inv;
+		argv[argc++] = infra_catalog.src.path;
 	}
+	(void)inv;
 	argv[argc] = NULL;
 	opts.argv = argv;
 	opts.env_add = env;
@@ -562,6 +737,44 @@ infra_catalog_inventory(struct infra_catalog_job *job, char **errp)
 		return set_error(errp, "cannot run ansible-inventory (is "
 		    "ansible-core installed?)");
 	return 0;
+}
+
+/*
+ * Find the inventory again; non-zero when the one in memory is still
+ * current (same source, same file mtimes and sizes).
+ */
+static int
+infra_catalog_inventory_current(void)
+{
+	const char	*conf;
+	char		*sig;
+	int		 same;
+
+	conf = infra_host->config_get(infra_plugin, "ansible.inventory");
+	inventory_source_free(&infra_catalog.src);
+	inventory_find(infra_catalog.cat->repo, conf, &infra_catalog.src);
+	free(infra_catalog.inv_note);
+	infra_catalog.inv_note = infra_catalog.src.note != NULL ?
+	    xstrdup(infra_catalog.src.note) : NULL;
+	sig = inventory_signature(infra_catalog.cat->repo, &infra_catalog.src);
+	if (infra_catalog.inv == NULL || infra_catalog.inv_sig == NULL) {
+		/* A new process: the answer an earlier one kept. */
+		struct inventory *inv = infra_catalog_cache_load(sig);
+
+		if (inv == NULL) {
+			free(sig);
+			return 0;
+		}
+		inventory_free(infra_catalog.inv);
+		infra_catalog.inv = inv;
+		free(infra_catalog.inv_sig);
+		infra_catalog.inv_sig = xstrdup(sig);
+	}
+	same = strcmp(sig, infra_catalog.inv_sig) == 0;
+	free(sig);
+	if (same && infra_catalog.inv->hosts.n == 0)
+		infra_catalog_inv_done();
+	return same;
 }
 
 /* Capability "ansible.catalog". */
@@ -585,6 +798,12 @@ infra_catalog_cap_catalog(struct chiffon_task *task, void *data)
 	}
 	job = xcalloc(1, sizeof *job);
 	job->task = task;
+	if (infra_catalog_inventory_current()) {
+		/* Nothing the inventory depends on changed: no new run. */
+		infra_catalog_finish(job, NULL);
+		infra_catalog_job_free(job);
+		return 0;
+	}
 	if (infra_catalog_inventory(job, &err) != 0) {
 		/* The catalog is still worth having without hosts. */
 		infra_catalog_finish(job, err);
@@ -601,22 +820,29 @@ struct infra_catalog_mapping {
 	char	*id;
 	char	*path;
 	double	 confidence;
+	char	*service;
 };
+
+/* The service of the last mapping found (match_run reads it). */
+static char	*infra_catalog_mapped_service;
 
 static void
 infra_catalog_mapping_rows(const struct chiffon_db_result *res, void *data)
 {
 	struct infra_catalog_mapping	*m = data;
 
-	if (res->nrows < 1 || res->ncols < 3)
+	if (res->nrows < 1 || res->ncols < 4)
 		return;
 	m->id = xstrdup(infra_catalog_value(res, 0, 0));
 	m->path = xstrdup(infra_catalog_value(res, 0, 1));
 	m->confidence = strtod(infra_catalog_value(res, 0, 2), NULL);
+	if (infra_catalog_value(res, 0, 3) != NULL)
+		m->service = xstrdup(infra_catalog_value(res, 0, 3));
 }
 
 static ssize_t
-infra_catalog_mapping(const char *phrase, double *confidencep, void *data)
+infra_catalog_mapping(const char *phrase, double *confidencep,
+    const char **servicep, void *data)
 {
 	struct infra_catalog_mapping	 m = { 0 };
 	char				 min[16], *err = NULL;
@@ -636,6 +862,10 @@ infra_catalog_mapping(const char *phrase, double *confidencep, void *data)
 	if (m.path != NULL &&
 	    (index = catalog_index(infra_catalog.cat, m.path)) >= 0) {
 		*confidencep = m.confidence;
+		free(infra_catalog_mapped_service);
+		infra_catalog_mapped_service = m.service;
+		m.service = NULL;
+		*servicep = infra_catalog_mapped_service;
 		params[0] = m.id;
 		if (infra_catalog_query(infra_catalog_sql_mapping_used, 1,
 		    params, NULL, NULL, &err) != 0) {
@@ -646,7 +876,40 @@ infra_catalog_mapping(const char *phrase, double *confidencep, void *data)
 	}
 	free(m.id);
 	free(m.path);
+	free(m.service);
 	return index;
+}
+
+/*
+ * The admin named the playbook ("deploy jellyfin in nas.yml"): the same
+ * words without it mean that service of that playbook from now on.
+ */
+static void
+infra_catalog_learn(const struct match_query *q, const struct match_result *r)
+{
+	const struct playbook		*pb;
+	const struct catalog_service	*sv;
+	const char			*params[3];
+	char				*phrase, *err = NULL;
+
+	if (!r->by_path || r->method != MATCH_EXACT || r->index < 0)
+		return;
+	pb = infra_catalog.cat->playbooks[r->index];
+	sv = catalog_playbook_service(pb, r->service);
+	phrase = match_phrase(q);
+	params[0] = phrase;
+	params[1] = pb->path;
+	params[2] = sv != NULL ? sv->name : NULL;
+	if (strchr(phrase, ' ') != NULL &&
+	    (infra_catalog_query(infra_catalog_sql_mapping_forget, 2, params,
+	    NULL, NULL, &err) != 0 ||
+	    infra_catalog_query(infra_catalog_sql_mapping_learn, 3, params,
+	    NULL, NULL, &err) != 0)) {
+		infra_host->log(infra_plugin, CHIFFON_LOG_WARNING,
+		    "playbook mappings: %s", err);
+		free(err);
+	}
+	free(phrase);
 }
 
 /* Capability "ansible.match". */
@@ -696,6 +959,7 @@ infra_catalog_cap_match(struct chiffon_task *task, void *data)
 		return -1;
 	}
 	match_run(infra_catalog.index, &q, &res);
+	infra_catalog_learn(&q, &res);
 	phrase = match_phrase(&q);
 	o = match_result_json(infra_catalog.cat, &res, phrase);
 	infra_host->task_finish(task, "successful",
@@ -726,5 +990,10 @@ infra_catalog_end(void)
 	match_index_free(infra_catalog.index);
 	catalog_free(infra_catalog.cat);
 	inventory_free(infra_catalog.inv);
+	free(infra_catalog.inv_sig);
+	free(infra_catalog.inv_note);
+	inventory_source_free(&infra_catalog.src);
 	memset(&infra_catalog, 0, sizeof infra_catalog);
+	free(infra_catalog_mapped_service);
+	infra_catalog_mapped_service = NULL;
 }

@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actions.h"
 #include "match.h"
 #include "util.h"
 
@@ -64,7 +65,8 @@
 static const char *match_stop_words[] = {
 	"a", "about", "after", "again", "all", "also", "an", "and", "any",
 	"are", "as", "at", "be", "before", "between", "box", "but", "by", "can", "could",
-	"do", "every", "everything", "for", "from", "get", "go", "have",
+	"do", "every", "everything", "everywhere", "for", "from", "get",
+	"go", "have",
 	"here", "host", "i", "if", "in", "into", "is", "it", "its", "just",
 	"let", "like", "machine", "make", "me", "my", "need", "new", "now",
 	"of", "on", "onto", "or", "our", "please", "should", "so", "some",
@@ -88,43 +90,9 @@ static const char *match_target_nouns[] = {
 	"box", "host", "machine", "node", "server", "vm",
 };
 
-/* Action words of requests, and two-word phrases. */
-static const struct match_action_word {
-	const char	*word;
-	const char	*action;
-	const char	*alt;		/* accepted when no playbook has action */
-} match_actions[] = {
-	{ "set up", "configure", "deploy" },
-	{ "setup", "configure", "deploy" },
-	{ "back up", "backup", NULL },
-	{ "spin up", "deploy", NULL },
-	{ "bring up", "deploy", NULL },
-	{ "tear down", "remove", NULL },
-	{ "take down", "remove", NULL },
-	{ "deploy", "deploy", NULL },
-	{ "install", "deploy", NULL },
-	{ "provision", "deploy", NULL },
-	{ "launch", "deploy", NULL },
-	{ "configure", "configure", NULL },
-	{ "config", "configure", NULL },
-	{ "add", "configure", NULL },
-	{ "set", "configure", NULL },
-	{ "enable", "configure", NULL },
-	{ "remove", "remove", NULL },
-	{ "uninstall", "remove", NULL },
-	{ "delete", "remove", NULL },
-	{ "destroy", "remove", NULL },
-	{ "purge", "remove", NULL },
-	{ "backup", "backup", NULL },
-	{ "restore", "restore", NULL },
-	{ "update", "update", NULL },
-	{ "upgrade", "update", NULL },
-	{ "patch", "update", NULL },
-	{ "restart", "restart", NULL },
-	{ "reboot", "restart", NULL },
-	{ "check", "check", NULL },
-	{ "status", "check", NULL },
-	{ "verify", "check", NULL },
+/* Actions a service inside a playbook of no action can carry out. */
+static const char *const match_service_actions[] = {
+	"deploy", "update", "configure", NULL
 };
 
 /* One posting: a playbook containing a term, with its weighted count. */
@@ -151,10 +119,20 @@ struct match_name {
 	size_t			 doc;
 };
 
+/* A document: a whole playbook, or one service inside it. */
+struct match_unit {
+	size_t	pb;
+	ssize_t	svc;
+};
+
 /* The index over one catalog. */
 struct match_index {
 	const struct catalog	*cat;
-	size_t			 ndocs;
+	size_t			 ndocs;		/* units */
+	struct match_unit	*units;
+	size_t			*whole;		/* per playbook: its unit */
+	unsigned char		*via_known;	/* per unit: imports a
+						   catalogued playbook */
 	struct match_term	*terms;
 	size_t			 nterms;
 	size_t			 tcap;
@@ -255,15 +233,8 @@ match_words(const char *text, struct catalog_list *out)
 const char *
 match_action(const char *word)
 {
-	size_t	i;
-
-	if (word == NULL)
-		return NULL;
-	for (i = 0; i < nitems(match_actions); i++) {
-		if (strcasecmp(word, match_actions[i].word) == 0)
-			return match_actions[i].action;
-	}
-	return NULL;
+	return word != NULL ? actions_canonical(word, strlen(word),
+	    ACTIONS_REQUEST) : NULL;
 }
 
 const char *
@@ -306,13 +277,10 @@ match_is_target(const char *w, const struct catalog_list *targets)
 static const char *
 match_action_alt(const char *word)
 {
-	size_t	i;
+	const struct actions_word *a = actions_find(word, strlen(word),
+	    ACTIONS_REQUEST);
 
-	for (i = 0; i < nitems(match_actions); i++) {
-		if (strcasecmp(word, match_actions[i].word) == 0)
-			return match_actions[i].alt;
-	}
-	return NULL;
+	return a != NULL ? a->alt : NULL;
 }
 
 /* Split the query into words, find its action, content and targets. */
@@ -321,7 +289,7 @@ match_prepare(const struct match_query *q, struct match_prep *mp)
 {
 	const char	*a;
 	char		*pair;
-	size_t		 i, j, n;
+	size_t		 i, j, k, n;
 
 	memset(mp, 0, sizeof *mp);
 	match_words(q->text, &mp->words);
@@ -375,6 +343,24 @@ match_prepare(const struct match_query *q, struct match_prep *mp)
 			mp->content[i] = 0;
 		}
 	}
+	/* Targets of several words ("db-1", "gh-runner-01") wherever. */
+	for (k = 0; q->targets != NULL && k < q->targets->n; k++) {
+		struct catalog_list	tok = { 0 };
+
+		match_words(q->targets->v[k], &tok);
+		for (i = 0; tok.n > 1 && i + tok.n <= n; i++) {
+			for (j = 0; j < tok.n && strcmp(tok.v[j],
+			    mp->words.v[i + j]) == 0; j++)
+				;
+			if (j < tok.n)
+				continue;
+			for (j = 0; j < tok.n; j++) {
+				mp->target[i + j] = 1;
+				mp->content[i + j] = 0;
+			}
+		}
+		catalog_list_free(&tok);
+	}
 	for (i = 0; i < n; i++) {
 		if (!match_in(mp->words.v[i], match_target_preps,
 		    nitems(match_target_preps)))
@@ -398,15 +384,23 @@ match_prep_free(struct match_prep *mp)
 	free(mp->target);
 }
 
+static char	*match_strip_paths(const char *);
+
 char *
 match_phrase(const struct match_query *q)
 {
 	struct match_prep	 mp;
+	struct match_query	 qq;
+	char			*stripped = NULL;
 	struct strbuf		 sb = { 0 };
 	size_t			 i;
 	int			 first = 1;
 
-	match_prepare(q, &mp);
+	qq = *q;
+	if (q->text != NULL)
+		qq.text = stripped = match_strip_paths(q->text);
+	match_prepare(&qq, &mp);
+	free(stripped);
 	strbuf_addf(&sb, "%s:", mp.action != NULL ? mp.action : "");
 	for (i = 0; i < mp.words.n; i++) {
 		if (!mp.content[i])
@@ -548,45 +542,93 @@ match_add_name(struct match_index *idx, size_t doc, const char *name)
 	idx->nnames++;
 }
 
+/* Add a file name's words (without extension) to a document. */
+static void
+match_add_file(struct match_index *idx, size_t doc, const char *path,
+    double w)
+{
+	char	*file, *dot;
+
+	file = strrchr(path, '/');
+	file = xstrdup(file != NULL ? file + 1 : path);
+	if ((dot = strrchr(file, '.')) != NULL)
+		*dot = '\0';
+	match_add_text(idx, doc, file, w);
+	free(file);
+}
+
+static void
+match_add_action(struct match_index *idx, size_t doc, const char *action)
+{
+	char	*at;
+
+	if (action == NULL)
+		return;
+	at = xasprintf("@%s", action);
+	match_add(idx, doc, at, MATCH_W_ACTION);
+	free(at);
+}
+
 struct match_index *
 match_index_new(const struct catalog *cat)
 {
-	struct match_index	*idx = xcalloc(1, sizeof *idx);
-	const struct playbook	*pb;
-	char			*file, *dot, *at;
-	double			 total = 0, df;
-	size_t			 d, i, n = cat->nplaybooks;
+	struct match_index		*idx = xcalloc(1, sizeof *idx);
+	const struct playbook		*pb;
+	const struct catalog_service	*sv;
+	double				 total = 0, df;
+	size_t				 d, i, k, n = 0, p;
 
 	idx->cat = cat;
+	for (p = 0; p < cat->nplaybooks; p++)
+		n += 1 + cat->playbooks[p]->nservices;
 	idx->ndocs = n;
+	idx->units = xcalloc(n + 1, sizeof *idx->units);
+	idx->whole = xcalloc(cat->nplaybooks + 1, sizeof *idx->whole);
+	idx->via_known = xcalloc(n + 1, 1);
 	idx->dl = xcalloc(n + 1, sizeof *idx->dl);
 	match_rehash(idx);
-	for (d = 0; d < n; d++) {
-		pb = cat->playbooks[d];
+	for (p = 0, d = 0; p < cat->nplaybooks; p++) {
+		pb = cat->playbooks[p];
+		idx->whole[p] = d;
+		idx->units[d].pb = p;
+		idx->units[d].svc = -1;
 		match_add_text(idx, d, pb->service, MATCH_W_SERVICE);
-		match_add_name(idx, d, pb->service);
+		if (!pb->generic)
+			match_add_name(idx, d, pb->service);
 		for (i = 0; i < pb->aliases.n; i++) {
 			match_add_text(idx, d, pb->aliases.v[i],
 			    MATCH_W_ALIAS);
 			match_add_name(idx, d, pb->aliases.v[i]);
 		}
-		file = strrchr(pb->path, '/');
-		file = xstrdup(file != NULL ? file + 1 : pb->path);
-		if ((dot = strrchr(file, '.')) != NULL)
-			*dot = '\0';
-		match_add_text(idx, d, file, MATCH_W_FILE);
-		free(file);
+		match_add_file(idx, d, pb->path, MATCH_W_FILE);
 		match_add_text(idx, d, pb->description, MATCH_W_DESCRIPTION);
 		for (i = 0; i < pb->tags.n; i++)
 			match_add_text(idx, d, pb->tags.v[i], MATCH_W_TAG);
 		for (i = 0; i < pb->tasks.n; i++)
 			match_add_text(idx, d, pb->tasks.v[i], MATCH_W_TASK);
-		if (pb->action != NULL) {
-			at = xasprintf("@%s", pb->action);
-			match_add(idx, d, at, MATCH_W_ACTION);
-			free(at);
-		}
+		match_add_action(idx, d, pb->action);
 		total += idx->dl[d];
+		d++;
+		for (k = 0; k < pb->nservices; k++, d++) {
+			sv = &pb->services[k];
+			idx->units[d].pb = p;
+			idx->units[d].svc = (ssize_t)k;
+			match_add_text(idx, d, sv->name, MATCH_W_SERVICE);
+			match_add_name(idx, d, sv->name);
+			for (i = 0; i < sv->tags.n; i++)
+				match_add_text(idx, d, sv->tags.v[i],
+				    MATCH_W_TAG);
+			if (sv->via != NULL) {
+				match_add_file(idx, d, sv->via, MATCH_W_FILE);
+				idx->via_known[d] = strcmp(sv->kind,
+				    "import") == 0 && catalog_find(cat,
+				    sv->via) != NULL;
+			}
+			match_add_file(idx, d, pb->path, MATCH_W_TASK);
+			match_add_action(idx, d, sv->action != NULL ?
+			    sv->action : pb->action);
+			total += idx->dl[d];
+		}
 	}
 	idx->avgdl = n > 0 ? total / n : 1;
 	if (idx->avgdl <= 0)
@@ -619,6 +661,9 @@ match_index_free(struct match_index *idx)
 	free(idx->terms);
 	free(idx->table);
 	free(idx->dl);
+	free(idx->units);
+	free(idx->whole);
+	free(idx->via_known);
 	for (i = 0; i < idx->nnames; i++) {
 		catalog_list_free(&idx->names[i].tok);
 		free(idx->names[i].joined);
@@ -713,6 +758,8 @@ match_item(const struct match_index *idx, const char *w,
 		it->idf = idx->idf_max;
 }
 
+static const char *match_unit_action(const struct match_index *, size_t);
+
 /* Insert doc into the top candidates (sorted by score, descending). */
 static void
 match_top(struct match_candidate *top, size_t *ntop, size_t doc,
@@ -793,10 +840,32 @@ match_lexical(const struct match_index *idx, const struct match_prep *mp,
 			}
 		}
 	}
+	/* One candidate per playbook: its best unit (named ones first). */
 	for (d = 0; d < idx->ndocs; d++) {
-		if (score[d] > 0)
-			match_top(res->cand, &ntop, d,
-			    score[d] + (prefer != NULL && prefer[d] ? 1e6 : 0));
+		double sd = score[d] + (prefer != NULL && prefer[d] ? 1e6 : 0);
+
+		if (score[d] <= 0 && (prefer == NULL || !prefer[d]))
+			continue;
+		if (idx->via_known[d] && (prefer == NULL || !prefer[d]))
+			continue;	/* the imported playbook stands */
+		for (i = 0; i < ntop; i++) {
+			if (idx->units[res->cand[i].index].pb ==
+			    idx->units[d].pb && (prefer == NULL ||
+			    !prefer[d] || !prefer[res->cand[i].index]))
+				break;
+		}
+		if (i < ntop) {
+			/* The unit explaining more of the request stands. */
+			size_t o = res->cand[i].index;
+
+			if (cov[o] > cov[d] + 1e-9 || (cov[o] > cov[d] - 1e-9 &&
+			    res->cand[i].score >= sd))
+				continue;
+			memmove(&res->cand[i], &res->cand[i + 1],
+			    (ntop - i - 1) * sizeof *res->cand);
+			ntop--;
+		}
+		match_top(res->cand, &ntop, d, sd);
 	}
 	/*
 	 * Fewer than three with any word in common: offer the named
@@ -805,14 +874,14 @@ match_lexical(const struct match_index *idx, const struct match_prep *mp,
 	for (k = 0; k < 3 && ntop < MATCH_NCANDIDATES &&
 	    ntop < idx->ndocs; k++) {
 		for (d = 0; d < idx->ndocs && ntop < MATCH_NCANDIDATES; d++) {
-			const struct playbook *pb = idx->cat->playbooks[d];
+			const char *pa = match_unit_action(idx, d);
 
 			if (score[d] > 0 || stamp[d] == SIZE_MAX)
 				continue;
 			if ((k == 0 && (prefer == NULL || !prefer[d])) ||
-			    (k == 1 && (mp->action == NULL ||
-			    pb->action == NULL ||
-			    strcmp(pb->action, mp->action) != 0)))
+			    (k == 1 && (mp->action == NULL || pa == NULL ||
+			    strcmp(pa, mp->action) != 0)) ||
+			    (k == 2 && idx->units[d].svc >= 0))
 				continue;
 			stamp[d] = SIZE_MAX;
 			res->cand[ntop].index = d;
@@ -872,19 +941,111 @@ match_name_at(const struct match_name *n, const struct match_prep *mp,
 	return 0;
 }
 
+/* The action of a unit: its own (an import's file), else its playbook's. */
+static const char *
+match_unit_action(const struct match_index *idx, size_t d)
+{
+	const struct playbook	*pb = idx->cat->playbooks[idx->units[d].pb];
+	const struct catalog_service *sv = catalog_playbook_service(pb,
+	    idx->units[d].svc);
+
+	if (sv != NULL && sv->action != NULL)
+		return sv->action;
+	return pb->action;
+}
+
+
+/*
+ * How well a hit unit fits the request's action: 3 its action is the
+ * one asked, 2 the second choice or a service that the action applies
+ * to, 1 a playbook without an action, 0 not at all.
+ */
+static int
+match_rank(const struct match_index *idx, const struct match_prep *mp,
+    size_t d, size_t nhit)
+{
+	const struct playbook		*pb;
+	const struct catalog_service	*sv;
+	const char			*a = match_unit_action(idx, d);
+
+	pb = idx->cat->playbooks[idx->units[d].pb];
+	sv = catalog_playbook_service(pb, idx->units[d].svc);
+	if (a != NULL) {
+		if (mp->action == NULL)
+			return nhit == 1 ? 1 : 0;
+		if (strcmp(a, mp->action) == 0)
+			return 3;
+		if (mp->alt != NULL && strcmp(a, mp->alt) == 0)
+			return 2;
+		return 0;
+	}
+	/*
+	 * A playbook named for no action applies its service: it is no
+	 * way to remove, restart or back it up.
+	 */
+	if (sv == NULL)
+		return (mp->action == NULL && nhit == 1) ||
+		    (mp->action != NULL && str_in_list(mp->action,
+		    match_service_actions)) ? 2 : 0;
+	if (mp->action == NULL || str_in_list(mp->action,
+	    match_service_actions))
+		return 2;
+	if (strcmp(mp->action, "remove") == 0 && sv->toggle != NULL)
+		return 2;
+	return 0;
+}
+
+static int
+match_is_tag_unit(const struct match_index *idx, size_t d)
+{
+	const struct catalog_service *sv = catalog_playbook_service(
+	    idx->cat->playbooks[idx->units[d].pb], idx->units[d].svc);
+
+	return sv != NULL && strcmp(sv->kind, "tag") == 0;
+}
+
+static void
+match_drop_tags(const struct match_index *idx, unsigned char *hit)
+{
+	size_t	k, ntag = 0, nother = 0, pb = SIZE_MAX;
+	int	several = 0;
+
+	for (k = 0; k < idx->ndocs; k++) {
+		if (!hit[k])
+			continue;
+		if (!match_is_tag_unit(idx, k)) {
+			nother++;
+			continue;
+		}
+		ntag++;
+		if (pb != SIZE_MAX && pb != idx->units[k].pb)
+			several = 1;
+		pb = idx->units[k].pb;
+	}
+	if (ntag == 0 || (nother == 0 && !several))
+		return;
+	for (k = 0; k < idx->ndocs; k++) {
+		if (hit[k] && match_is_tag_unit(idx, k))
+			hit[k] = 0;
+	}
+}
+
 /* Exact step: returns the matched document or -1; marks hits. */
 static ssize_t
 match_exact(const struct match_index *idx, const struct match_prep *mp,
-    unsigned char *hit)
+    const unsigned char *only, unsigned char *hit)
 {
-	const struct playbook	*pb;
-	size_t			*from, *to, i, k, used, nhit = 0, nact = 0;
-	size_t			 nnone = 0, nalt = 0;
-	ssize_t			 act = -1, none = -1, alt = -1;
+	const struct playbook	*pb, *other;
+	const struct catalog_service *sv;
+	size_t			*from, *to, i, k, used, nhit = 0, nbest = 0;
+	ssize_t			 best = -1;
+	int			 r, rbest = 0;
 
 	from = xcalloc(idx->nnames + 1, sizeof *from);
 	to = xcalloc(idx->nnames + 1, sizeof *to);
 	for (k = 0; k < idx->nnames; k++) {
+		if (only != NULL && !only[idx->units[idx->names[k].doc].pb])
+			continue;
 		for (i = 0; i < idx->names[k].tok.n; i++) {
 			if (match_action(idx->names[k].tok.v[i]) == NULL)
 				break;
@@ -915,36 +1076,186 @@ match_exact(const struct match_index *idx, const struct match_prep *mp,
 	}
 	free(from);
 	free(to);
+	/*
+	 * A service whose own playbook was hit as a whole, or that imports
+	 * a playbook that was hit, is that playbook: keep the playbook.
+	 */
+	for (k = 0; k < idx->ndocs; k++) {
+		if (!hit[k] || idx->units[k].svc < 0)
+			continue;
+		pb = idx->cat->playbooks[idx->units[k].pb];
+		sv = catalog_playbook_service(pb, idx->units[k].svc);
+		if (hit[idx->whole[idx->units[k].pb]]) {
+			hit[k] = 0;
+			continue;
+		}
+		for (i = 0; sv->via != NULL && i < idx->ndocs; i++) {
+			if (!hit[i] || i == k)
+				continue;
+			other = idx->cat->playbooks[idx->units[i].pb];
+			if (strcmp(other->path, sv->via) == 0) {
+				hit[k] = 0;
+				break;
+			}
+		}
+	}
+	/*
+	 * A tag is a name only when nothing else is named and it is the
+	 * tag of one playbook ("portals" of three playbooks is a word).
+	 */
+	match_drop_tags(idx, hit);
+	/* Nothing named inside the playbook given by path: the whole. */
+	for (k = 0; only != NULL && k < idx->ndocs; k++) {
+		if (hit[k])
+			break;
+	}
+	if (only != NULL && k == idx->ndocs) {
+		for (i = 0; i < idx->cat->nplaybooks; i++) {
+			if (only[i])
+				hit[idx->whole[i]] = 1;
+		}
+	}
+	for (k = 0; k < idx->ndocs; k++)
+		nhit += hit[k];
 	for (k = 0; k < idx->ndocs; k++) {
 		if (!hit[k])
 			continue;
-		nhit++;
-		pb = idx->cat->playbooks[k];
-		if (mp->action != NULL && pb->action != NULL &&
-		    strcmp(pb->action, mp->action) == 0) {
-			nact++;
-			act = (ssize_t)k;
-		} else if (pb->action == NULL) {
-			nnone++;
-			none = (ssize_t)k;
-		} else if (mp->alt != NULL &&
-		    strcmp(pb->action, mp->alt) == 0) {
-			nalt++;
-			alt = (ssize_t)k;
+		r = match_rank(idx, mp, k, nhit);
+		if (r > rbest) {
+			rbest = r;
+			best = (ssize_t)k;
+			nbest = 1;
+		} else if (r == rbest && r > 0)
+			nbest++;
+	}
+	if (nbest == 1 && rbest > 0)
+		return best;
+	return -1;
+}
+
+/* Mark the playbooks a word of the text names by path.  Returns count. */
+static size_t
+match_paths(const struct match_index *idx, const char *text,
+    unsigned char *only)
+{
+	const struct catalog	*cat = idx->cat;
+	const char		*p = text, *e, *base;
+	size_t			 i, len, n = 0;
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == '"' || *p == '\'')
+			p++;
+		for (e = p; *e != '\0' && *e != ' ' && *e != '\t'; e++)
+			;
+		len = e - p;
+		while (len > 0 && strchr(",;:?!\"'", p[len - 1]) != NULL)
+			len--;
+		if (len > 4 && (strncmp(p + len - 4, ".yml", 4) == 0 ||
+		    (len > 5 && strncmp(p + len - 5, ".yaml", 5) == 0))) {
+			for (i = 0; i < cat->nplaybooks; i++) {
+				const char *path = cat->playbooks[i]->path;
+
+				base = strrchr(path, '/');
+				base = base != NULL ? base + 1 : path;
+				if (strlen(path) == len &&
+				    strncmp(path, p, len) == 0) {
+					only[i] = 2;	/* the whole path */
+					n++;
+				} else if (strlen(base) == len &&
+				    strncmp(base, p, len) == 0) {
+					only[i] = 1;
+					n++;
+				}
+			}
+		}
+		p = e;
+	}
+	/* "main.yml" is main.yml, not playbooks/backup/main.yml too. */
+	for (i = 0; i < cat->nplaybooks; i++) {
+		if (only[i] == 2)
+			break;
+	}
+	if (i < cat->nplaybooks) {
+		for (i = 0, n = 0; i < cat->nplaybooks; i++) {
+			only[i] = only[i] == 2;
+			n += only[i];
 		}
 	}
-	if (nact == 1)
-		return act;
-	if (nact == 0 && nnone == 0 && nalt == 1)
-		return alt;
-	if (nact == 0 && nnone == 1 && (mp->action != NULL || nhit == 1))
-		return none;
-	if (nhit == 1 && mp->action == NULL) {
-		for (k = 0; !hit[k]; k++)
+	return n;
+}
+
+/* text without its words naming playbooks by path.  Caller frees. */
+static char *
+match_strip_paths(const char *text)
+{
+	struct strbuf	 sb = { 0 };
+	const char	*p = text, *e;
+	size_t		 len;
+
+	strbuf_adds(&sb, "");
+	while (*p != '\0') {
+		for (e = p; *e != '\0' && *e != ' ' && *e != '\t'; e++)
 			;
-		return (ssize_t)k;
+		len = e - p;
+		while (len > 0 && strchr(",;:?!\"'", p[len - 1]) != NULL)
+			len--;
+		if (!(len > 4 && strncmp(p + len - 4, ".yml", 4) == 0) &&
+		    !(len > 5 && strncmp(p + len - 5, ".yaml", 5) == 0))
+			strbuf_add(&sb, p, e - p);
+		while (*e == ' ' || *e == '\t')
+			strbuf_addc(&sb, *e++);
+		p = e;
 	}
-	return -1;
+	return strbuf_detach(&sb);
+}
+
+/*
+ * A request of an action and nothing else ("reboot all nodes"): the
+ * playbook named by an action word alone (reboot.yml), if one.
+ */
+static ssize_t
+match_bare_action(const struct match_index *idx, const struct match_prep *mp)
+{
+	const struct playbook	*pb;
+	ssize_t			 found = -1;
+	size_t			 i;
+
+	if (mp->action == NULL)
+		return -1;
+	for (i = 0; i < mp->words.n; i++) {
+		if (mp->content[i] && !match_in(mp->words.v[i],
+		    match_target_nouns, nitems(match_target_nouns)))
+			return -1;
+	}
+	for (i = 0; i < idx->cat->nplaybooks; i++) {
+		pb = idx->cat->playbooks[i];
+		if (pb->action == NULL || strcmp(pb->action, mp->action) != 0 ||
+		    catalog_action_word(pb->service, strlen(pb->service)) ==
+		    NULL)
+			continue;
+		if (found >= 0)
+			return -1;
+		found = (ssize_t)idx->whole[i];
+	}
+	return found;
+}
+
+/* Turn unit indices of the result into playbook and service. */
+static void
+match_units_out(const struct match_index *idx, struct match_result *res,
+    ssize_t unit)
+{
+	size_t	i, u;
+
+	if (unit >= 0) {
+		res->index = (ssize_t)idx->units[unit].pb;
+		res->service = idx->units[unit].svc;
+	}
+	for (i = 0; i < res->ncand; i++) {
+		u = res->cand[i].index;
+		res->cand[i].index = idx->units[u].pb;
+		res->cand[i].service = idx->units[u].svc;
+	}
 }
 
 void
@@ -952,51 +1263,80 @@ match_run(const struct match_index *idx, const struct match_query *q,
     struct match_result *res)
 {
 	struct match_prep	 mp;
-	unsigned char		*hit;
-	ssize_t			 ex, mapped;
+	struct match_query	 qq;
+	unsigned char		*hit, *only;
+	char			*stripped = NULL;
+	ssize_t			 ex, mapped, unit = -1;
 	double			 conf, mconf = 0;
 	char			*phrase;
-	size_t			 k, nhit = 0;
+	size_t			 k, nhit = 0, npaths;
 
 	memset(res, 0, sizeof *res);
 	res->index = -1;
-	match_prepare(q, &mp);
+	res->service = -1;
+	only = xcalloc(idx->cat->nplaybooks + 1, 1);
+	npaths = q->text != NULL ? match_paths(idx, q->text, only) : 0;
+	/* Words of a path name the playbook, not a service in it. */
+	qq = *q;
+	if (npaths > 0)
+		qq.text = stripped = match_strip_paths(q->text);
+	match_prepare(&qq, &mp);
 	res->action = mp.action;
+	res->by_path = npaths > 0;
 	hit = xcalloc(idx->ndocs + 1, 1);
 
-	ex = match_exact(idx, &mp, hit);
+	ex = match_exact(idx, &mp, npaths > 0 ? only : NULL, hit);
+	if (ex < 0 && npaths == 0 && (ex = match_bare_action(idx, &mp)) >= 0)
+		hit[ex] = 1;
 	for (k = 0; k < idx->ndocs; k++)
 		nhit += hit[k];
 	conf = match_lexical(idx, &mp, nhit > 0 && ex < 0 ? hit : NULL, res);
 	/* Without an action, one name alone is trusted only if BM25 agrees. */
-	if (ex >= 0 && mp.action == NULL &&
-	    (res->ncand == 0 || res->cand[0].index != (size_t)ex))
-		ex = -1;
+	if (ex >= 0 && mp.action == NULL && npaths == 0) {
+		if (res->ncand > 0 && idx->units[res->cand[0].index].pb ==
+		    idx->units[ex].pb)
+			ex = (ssize_t)res->cand[0].index;
+		else
+			ex = -1;
+	}
 	if (ex >= 0) {
 		res->method = MATCH_EXACT;
-		res->index = ex;
+		unit = ex;
 		res->confidence = 1;
 		goto out;
 	}
 	if (q->mapping != NULL) {
-		phrase = match_phrase(q);
-		mapped = q->mapping(phrase, &mconf, q->mapping_data);
+		const char *msvc = NULL;
+
+		phrase = match_phrase(&qq);
+		mapped = q->mapping(phrase, &mconf, &msvc, q->mapping_data);
 		free(phrase);
-		if (mapped >= 0 && (size_t)mapped < idx->ndocs &&
+		if (mapped >= 0 && (size_t)mapped < idx->cat->nplaybooks &&
 		    mconf >= MATCH_MAPPING_MIN) {
 			res->method = MATCH_MAPPING;
-			res->index = mapped;
+			unit = (ssize_t)idx->whole[mapped];
+			for (k = 0; msvc != NULL && k < idx->cat->playbooks[
+			    mapped]->nservices; k++) {
+				if (strcmp(idx->cat->playbooks[mapped]->
+				    services[k].name, msvc) == 0) {
+					unit += (ssize_t)k + 1;
+					break;
+				}
+			}
 			res->confidence = mconf > 1 ? 1 : mconf;
 			goto out;
 		}
 	}
 	if (res->ncand > 0 && conf >= MATCH_THRESHOLD) {
 		res->method = MATCH_LEXICAL;
-		res->index = (ssize_t)res->cand[0].index;
+		unit = (ssize_t)res->cand[0].index;
 		res->confidence = conf;
 	}
 out:
+	match_units_out(idx, res, unit);
 	free(hit);
+	free(only);
+	free(stripped);
 	match_prep_free(&mp);
 }
 
@@ -1005,6 +1345,56 @@ static json_object *
 match_conf_json(double c)
 {
 	return json_object_new_double(round(c * 1000) / 1000);
+}
+
+/* What selects a unit: the playbook, service, tags, toggle, limit. */
+static void
+match_unit_json(json_object *o, const struct playbook *pb, ssize_t svc,
+    const char *action)
+{
+	const struct catalog_service	*sv = catalog_playbook_service(pb,
+					    svc);
+	json_object			*v;
+	char				*words;
+
+	json_object_object_add(o, "path", json_object_new_string(pb->path));
+	json_object_object_add(o, "service", json_object_new_string(
+	    sv != NULL ? sv->name : pb->service));
+	json_object_object_add(o, "kind", json_object_new_string(sv != NULL ?
+	    sv->kind : "playbook"));
+	json_object_object_add(o, "tags", sv != NULL ?
+	    catalog_list_json(&sv->tags) : json_object_new_array());
+	json_object_object_add(o, "toggle", sv != NULL && sv->toggle != NULL ?
+	    json_object_new_string(sv->toggle) : NULL);
+	json_object_object_add(o, "hosts", sv != NULL && sv->hosts != NULL ?
+	    json_object_new_string(sv->hosts) : NULL);
+	json_object_object_add(o, "via", sv != NULL && sv->via != NULL ?
+	    json_object_new_string(sv->via) : NULL);
+	if (sv != NULL && sv->listvar != NULL) {
+		v = json_object_new_object();
+		json_object_object_add(v, sv->listvar, json_object_new_array());
+		json_object_array_add(json_object_object_get(v, sv->listvar),
+		    json_object_new_string(sv->name));
+		json_object_object_add(o, "vars", v);
+	}
+	json_object_object_add(o, "services",
+	    json_object_new_int((int)pb->nservices));
+	json_object_object_add(o, "playbook_hosts", pb->hosts != NULL ?
+	    json_object_new_string(pb->hosts) : NULL);
+	json_object_object_add(o, "requires", catalog_list_json(&pb->requires));
+	/* The words that pick it: an action it can carry out. */
+	if (sv != NULL && sv->action != NULL)
+		action = sv->action;
+	else if (pb->action != NULL)
+		action = pb->action;
+	else if (sv != NULL && (action == NULL || (!str_in_list(action,
+	    match_service_actions) && (strcmp(action, "remove") != 0 ||
+	    sv->toggle == NULL))))
+		action = "deploy";
+	words = xasprintf("%s %s in %s", action != NULL ? action : "deploy",
+	    sv != NULL ? sv->name : pb->service, pb->path);
+	json_object_object_add(o, "words", json_object_new_string(words));
+	free(words);
 }
 
 json_object *
@@ -1019,10 +1409,7 @@ match_result_json(const struct catalog *cat, const struct match_result *res,
 	    (size_t)res->index < cat->nplaybooks) {
 		pb = cat->playbooks[res->index];
 		m = json_object_new_object();
-		json_object_object_add(m, "path",
-		    json_object_new_string(pb->path));
-		json_object_object_add(m, "service",
-		    json_object_new_string(pb->service));
+		match_unit_json(m, pb, res->service, res->action);
 		json_object_object_add(m, "confidence",
 		    match_conf_json(res->confidence));
 		json_object_object_add(m, "method",
@@ -1034,10 +1421,7 @@ match_result_json(const struct catalog *cat, const struct match_result *res,
 	for (i = 0; i < res->ncand; i++) {
 		pb = cat->playbooks[res->cand[i].index];
 		c = json_object_new_object();
-		json_object_object_add(c, "path",
-		    json_object_new_string(pb->path));
-		json_object_object_add(c, "service",
-		    json_object_new_string(pb->service));
+		match_unit_json(c, pb, res->cand[i].service, res->action);
 		json_object_object_add(c, "confidence",
 		    match_conf_json(res->cand[i].confidence));
 		json_object_array_add(a, c);

@@ -36,6 +36,7 @@ struct match_index;
 /* One ranked playbook. */
 struct match_candidate {
 	size_t	index;		/* into the catalog's playbooks */
+	ssize_t	service;	/* into its services, -1: the whole */
 	double	confidence;	/* [0,1] */
 	double	score;		/* raw BM25 score */
 };
@@ -44,18 +45,22 @@ struct match_candidate {
 struct match_result {
 	enum match_method	method;		/* MATCH_NONE: no match */
 	ssize_t			index;		/* matched playbook or -1 */
+	ssize_t			service;	/* its service, -1: whole */
 	double			confidence;
 	const char		*action;	/* canonical action used */
+	int			 by_path;	/* a playbook named by path */
 	struct match_candidate	cand[MATCH_NCANDIDATES];
 	size_t			ncand;
 };
 
 /*
  * The cached-mapping step: given the normalized phrase (match_phrase),
- * return the index of the mapped playbook with *confidencep set, or -1.
+ * return the index of the mapped playbook with *confidencep set, or -1;
+ * *servicep (owned by the callee until the next call) may name the
+ * service inside it, else NULL for the whole playbook.
  */
 typedef ssize_t	(*match_mapping_fn)(const char *phrase, double *confidencep,
-		    void *data);
+		    const char **servicep, void *data);
 
 /* A query. */
 struct match_query {

@@ -45,6 +45,7 @@
 #include <json-c/json.h>
 
 #include "infra.h"
+#include "inventory.h"
 #include "run.h"
 #include "summary.h"
 #include "util.h"
@@ -934,6 +935,14 @@ run_job_argv(struct run_job *job)
 	if ((inv = run_param_str(job->params, "inventory")) != NULL ||
 	    (inv = run_config("ansible.inventory")) != NULL)
 		argv[n++] = xasprintf("--inventory=%s", inv);
+	else {
+		/* The inventory the planner found (inventory_find). */
+		struct inventory_source src;
+
+		if (inventory_find(job->repo, NULL, &src) == 0 && src.pass)
+			argv[n++] = xasprintf("--inventory=%s", src.path);
+		inventory_source_free(&src);
+	}
 	if ((v = run_param_list(job->params, "limit")) != NULL) {
 		argv[n++] = xasprintf("--limit=%s", v);
 		free(v);
