@@ -976,10 +976,11 @@ intent_parse(const char *text, const struct intent_vocab *vocab)
 		if (i < n && !str_in_list(w[i].text, intent_separators))
 			continue;
 		/* "set up" keeps "up"; "back up" etc. never hit separators. */
-		cl.w = w + start;
 		cl.n = i - start;
-		if (cl.n > 0)
+		if (cl.n > 0) {
+			cl.w = w + start;	/* w is NULL for no words */
 			intent_clause(&st, &cl);
+		}
 		start = i + 1;
 	}
 	if (json_object_array_length(st.intents) == 0 &&

@@ -22,3 +22,4 @@ include tests/orchestrate.mk
 include tests/metrics.mk
 include tests/agent.mk
 include tests/template.mk
+include tests/fuzz/local.mk

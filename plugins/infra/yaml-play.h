@@ -48,7 +48,8 @@ int	yaml_play_var_names(const char *text, size_t len, const char *name,
 	    struct catalog_list *names, struct json_object *lists,
 	    char **errp);
 
-/* The first document as JSON (bounded as above), or NULL with *errp. */
+/* The first document as JSON (bounded as above); NULL with *errp on an
+ * error, NULL without for a null or empty document. */
 struct json_object *yaml_play_json_text(const char *text, size_t len,
 	    const char *name, char **errp);
 
