@@ -3,6 +3,7 @@
 ## is in src/migrate.mk).  List new files here in ascending order.
 schema_sql = \
 	schema/001_init.sql \
-	schema/002_interrupted.sql
+	schema/002_interrupted.sql \
+	schema/004_nothing_lost.sql
 dist_schema_DATA += $(schema_sql)
 EXTRA_DIST += schema/sql2c.awk

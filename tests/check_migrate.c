@@ -138,6 +138,8 @@ START_TEST(test_fresh_and_rerun)
 		check_value_is(pg, sql, "t");
 		free(sql);
 	}
+	/* Versions may have gaps (numbers are handed out per branch). */
+	snprintf(nmig, sizeof nmig, "%zu", (size_t)migrate_nmigrations);
 	sql = xasprintf("SELECT count(*) FROM schema_migrations WHERE "
 	    "checksum ~ '^[0-9a-f]{64}$' AND name ~ '^[0-9]+_.*\\.sql$'");
 	check_value_is(pg, sql, nmig);
@@ -282,7 +284,7 @@ START_TEST(test_concurrent_migrate)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "the concurrent migrator failed");
-	snprintf(nmig, sizeof nmig, "%d", migrate_latest());
+	snprintf(nmig, sizeof nmig, "%zu", (size_t)migrate_nmigrations);
 	check_value_is(pg, "SELECT count(*) FROM schema_migrations", nmig);
 	free(conninfo);
 	PQfinish(pg);
