@@ -1633,12 +1633,12 @@ pending:
 	if (!rl->is_pending) {
 		TAILQ_INSERT_TAIL(&runlog_pending, rl, pending);
 		rl->is_pending = 1;
-		if (rl->loop != NULL && rl->timer == 0) {
-			rl->timer = loop_add_timer(rl->loop, RUNLOG_RETRY_MS,
-			    runlog_retry_cb, rl, NULL, rl);
-			if (rl->timer < 0)
-				rl->timer = 0;
-		}
+	}
+	if (rl->loop != NULL && rl->timer == 0) {
+		rl->timer = loop_add_timer(rl->loop, RUNLOG_RETRY_MS,
+		    runlog_retry_cb, rl, NULL, rl);
+		if (rl->timer < 0)
+			rl->timer = 0;
 	}
 	set_error(errp, "run %s: output not completely stored yet (%zu rows "
 	    "in the spool%s%s, %zu in memory); recorded as incomplete until "

@@ -157,15 +157,15 @@ worker_new(struct app *app, const char *name, char **errp)
 	 * noticed within a beat and dead within the kill grace, it is gone
 	 * before the lease (counted from before that renewal) runs out.
 	 */
-	if (lease * 1000 > (double)(WORKER_KILL_GRACE_MS + 3 * w->beat_ms))
+	if (lease * 1000 > WORKER_KILL_GRACE_MS + 2.5 * (double)w->beat_ms)
 		w->fence_ms = (uint64_t)(lease * 1000) - WORKER_KILL_GRACE_MS -
 		    w->beat_ms;
 	else {
-		w->fence_ms = 2 * w->beat_ms;
+		w->fence_ms = 3 * w->beat_ms / 2;
 		log_msg(CHIFFON_LOG_WARNING, WORKER_WHO, "dispatch.lease %.0f s "
 		    "is too short to stop a run before its lease can be taken "
 		    "over (it needs more than %.0f s)", lease,
-		    (double)(WORKER_KILL_GRACE_MS + 3 * w->beat_ms) / 1000);
+		    (WORKER_KILL_GRACE_MS + 2.5 * (double)w->beat_ms) / 1000);
 	}
 	w->dp.agent = w->name;
 	w->dp.caps = (const char *const *)w->caps;
