@@ -17,6 +17,7 @@
 #include "loop.h"
 #include "plugins.h"
 #include "runlog.h"
+#include "spawn.h"
 #include "util.h"
 
 struct loop *
@@ -114,10 +115,29 @@ app_db(struct app *app, char **errp)
 	return app->db;
 }
 
+/* Children (ansible-playbook...) never see the API keys chiffon reads. */
+static void
+app_hide_secrets(struct app *app)
+{
+	static const char *const keys[] = { "llm.local_api_key_env",
+	    "llm.external_api_key_env" };
+	const char	*names[nitems(keys) + 1];
+	const char	*v;
+	size_t		 i, n = 0;
+
+	for (i = 0; i < nitems(keys); i++) {
+		if ((v = conf_get(app->conf, keys[i])) != NULL && *v != '\0')
+			names[n++] = v;
+	}
+	names[n] = NULL;
+	spawn_hide_env(names);
+}
+
 struct plugins *
 app_plugins(struct app *app)
 {
 	if (app->plugins == NULL) {
+		app_hide_secrets(app);
 		host_init(app);
 		app->plugins = plugins_new(host_api(), app_loop(app));
 		plugins_load(app->plugins, app->conf);
@@ -136,6 +156,7 @@ app_free(struct app *app)
 	}
 	runlog_shutdown();
 	runlog_set_hooks(NULL);
+	spawn_hide_env(NULL);
 	runlog_set_spool_dir(NULL);
 	if (app->db != NULL)
 		db_close(app->db);

@@ -128,44 +128,6 @@ static const unsigned char runlog_class[256] = {
 	[0x80 ... 0xff] = 3,		/* GNU C range designator */
 };
 
-/*
- * Length of the valid UTF-8 sequence at p (at most n bytes available), or
- * 0 if the bytes there are not valid UTF-8.
- */
-static size_t
-runlog_utf8_len(const unsigned char *p, size_t n)
-{
-	size_t	len, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	}
-	if (len == 3) {
-		if (p[0] == 0xe0 && p[1] < 0xa0)
-			return 0;	/* overlong */
-		if (p[0] == 0xed && p[1] >= 0xa0)
-			return 0;	/* surrogate */
-	}
-	if (len == 4) {
-		if (p[0] == 0xf0 && p[1] < 0x90)
-			return 0;	/* overlong */
-		if (p[0] == 0xf4 && p[1] >= 0x90)
-			return 0;	/* above U+10FFFF */
-	}
-	return len;
-}
-
 /* Append s[0..n) as one COPY text field, as valid UTF-8. */
 static void
 runlog_escape(struct strbuf *sb, const char *s, size_t n)
@@ -200,7 +162,7 @@ runlog_escape(struct strbuf *sb, const char *s, size_t n)
 			i++;
 			break;
 		default:
-			if ((len = runlog_utf8_len(p + i, n - i)) == 0) {
+			if ((len = utf8_seq_len(p + i, n - i)) == 0) {
 				strbuf_add(sb, "\xef\xbf\xbd", 3);
 				i++;
 			} else {
@@ -231,7 +193,7 @@ runlog_add_utf8(struct strbuf *sb, const char *s, size_t n)
 		}
 		if (i == n)
 			break;
-		if (p[i] != 0 && (len = runlog_utf8_len(p + i, n - i)) != 0) {
+		if (p[i] != 0 && (len = utf8_seq_len(p + i, n - i)) != 0) {
 			strbuf_add(sb, p + i, len);
 			i += len;
 		} else {
