@@ -61,6 +61,7 @@ static char		*fault_repo;
 static char		*fault_marker;
 static char		*fault_data;
 static char		*conninfo;	/* this test's database */
+static const char	*fault_env;	/* "K=V" the next chiffon gets too */
 static PGconn		*pg;
 
 /* A chiffon process of the test. */
@@ -147,13 +148,20 @@ fault_make_repo(void)
 	    "    - name: Sleep\n      ansible.builtin.command: sleep 300\n"
 	    "      changed_when: false\n");
 	free(p);
+	p = path_join(fault_repo, "envprint-deploy.yml");
+	write_text(p, "# Deploys envprint: shows what a secret looks like.\n"
+	    "- name: Deploy envprint\n  hosts: localhost\n"
+	    "  gather_facts: false\n  tasks:\n"
+	    "    - name: Show\n      ansible.builtin.debug:\n"
+	    "        msg: \"key=[{{ lookup('env', 'FAULT_API_KEY') }}]\"\n");
+	free(p);
 	p = path_join(fault_tmp, "chiffon");
 	if (mkdir(p, 0755) != 0)
 		fault_die("creating", p);
 	free(p);
 	p = path_join(fault_tmp, "chiffon/chiffon.conf");
 	write_text(p, "[db]\nreconnect_max = 1s\n[dispatch]\nlease = 36s\n"
-	    "poll = 1s\n");
+	    "poll = 1s\n[llm]\nexternal_api_key_env = FAULT_API_KEY\n");
 	free(p);
 }
 
@@ -220,6 +228,8 @@ proc_start(struct proc *p, const char *const *args)
 		setenv("FAULT_MARKER", fault_marker, 1);
 		unsetenv("CHIFFON_CONFIG");
 		unsetenv("SSH_CONNECTION");
+		if (fault_env != NULL)
+			putenv((char *)fault_env);
 		execv(bin, (char *const *)argv);
 		_exit(127);
 	}
@@ -427,6 +437,10 @@ assert_all_stored(const struct proc *p, const char *status)
 	want = xasprintf("SELECT status FROM runs ORDER BY id DESC LIMIT 1");
 	wait_sql(want, status, 10);
 	free(want);
+	/* The run names its claim. */
+	wait_sql("SELECT agent IS NOT NULL AND attempt = 1 AND claim_token = "
+	    "(SELECT max(claim_token) FROM runs) FROM runs ORDER BY id DESC "
+	    "LIMIT 1", "t", 1);
 	/* The spool is gone once drained. */
 	want = path_join(fault_data, "spool");
 	{
@@ -692,6 +706,10 @@ fault_kill_cli(long n)
 	st = q1("SELECT status FROM tasks ORDER BY id DESC LIMIT 1");
 	ck_assert_str_eq(st, "interrupted");
 	free(st);
+	/* The dead process's agent row is not left online. */
+	ck_assert_int_eq(qn("SELECT count(*) FROM agents WHERE status = "
+	    "'online'"), 0);
+	ck_assert_int_eq(qn("SELECT count(*) FROM agents"), 1);
 	proc_free(&p);
 }
 
@@ -773,6 +791,89 @@ START_TEST(test_sigstop_worker)
 }
 END_TEST
 
+/* What the last chiffon wrote to stderr.  Caller frees. */
+static char *
+fault_stderr(void)
+{
+	char	*path = path_join(fault_tmp, "stderr"), *s;
+
+	s = read_file(path, NULL);
+	free(path);
+	return s != NULL ? s : xstrdup("");
+}
+
+/* A playbook run by chiffon does not see the API key chiffon reads. */
+START_TEST(test_child_env)
+{
+	static const char *const args[] = { "run", "--yes", "deploy envprint",
+	    NULL };
+	struct proc	 p;
+
+	fault_env = "FAULT_API_KEY=sk-fault-secret-4711";
+	proc_start(&p, args);
+	fault_env = NULL;
+	ck_assert_int_eq(proc_wait(&p, FAULT_WAIT_S), 0);
+	ck_assert_int_eq(qn("SELECT count(*) FROM run_output WHERE line LIKE "
+	    "'%key=[]%'"), 1);
+	ck_assert_int_eq(qn("SELECT count(*) FROM run_output WHERE line LIKE "
+	    "'%4711%'"), 0);
+	ck_assert_ptr_null(strstr(p.text.buf, "4711"));
+	proc_free(&p);
+}
+END_TEST
+
+/* Escapes in a request are shown, not obeyed; bad UTF-8 is exit 2. */
+START_TEST(test_request_text)
+{
+	static const char *const plan[] = { "plan",
+	    "deploy bigout \033[8mhidden\033[0m\007", NULL };
+	static const char *const audit[] = { "audit", NULL };
+	static const char *const bad[] = { "plan", "deploy \xff bigout",
+	    NULL };
+	struct proc	 p;
+	char		*task, *err, *path;
+
+	proc_start(&p, plan);
+	ck_assert_int_eq(proc_wait(&p, FAULT_WAIT_S), 0);
+	ck_assert_ptr_null(strchr(p.text.buf, '\033'));
+	ck_assert_ptr_null(strchr(p.text.buf, '\007'));
+	ck_assert_msg(strstr(p.text.buf, "bigout ^[[8mhidden^[[0m^G") !=
+	    NULL, "%s", p.text.buf);
+	proc_free(&p);
+	task = q1("SELECT max(id)::text FROM tasks");
+	{
+		const char *const show[] = { "show", task, NULL };
+
+		proc_start(&p, show);
+		ck_assert_int_eq(proc_wait(&p, FAULT_WAIT_S), 0);
+		ck_assert_msg(strstr(p.text.buf, "^[[8mhidden") != NULL, "%s",
+		    p.text.buf);
+		ck_assert_ptr_null(strchr(p.text.buf, '\033'));
+		proc_free(&p);
+	}
+	free(task);
+	proc_start(&p, audit);
+	ck_assert_int_eq(proc_wait(&p, FAULT_WAIT_S), 0);
+	ck_assert_msg(strstr(p.text.buf, "^[[8mhidden") != NULL, "%s",
+	    p.text.buf);
+	ck_assert_ptr_null(strchr(p.text.buf, '\033'));
+	proc_free(&p);
+
+	path = path_join(fault_tmp, "stderr");
+	unlink(path);
+	free(path);
+	proc_start(&p, bad);
+	ck_assert_int_eq(proc_wait(&p, FAULT_WAIT_S), 2);
+	err = fault_stderr();
+	ck_assert_msg(strstr(err, "chiffon plan: the request is not valid "
+	    "UTF-8: byte 0xff at offset 7") != NULL, "%s", err);
+	free(err);
+	ck_assert_int_eq(qn("SELECT count(*) FROM requests WHERE text LIKE "
+	    "'deploy %bigout'"), 0);
+	proc_free(&p);
+}
+END_TEST
+
 /* Mount a small tmpfs for the cluster; NULL with fault_skip on failure. */
 static void
 fault_mount_tmpfs(void)
@@ -815,6 +916,8 @@ faults_suite(void)
 	faults_case(s, "postmaster_sigkill", test_postmaster_sigkill, 0);
 	faults_case(s, "sigkill_cli", test_sigkill_cli, 4);
 	faults_case(s, "sigstop_worker", test_sigstop_worker, 0);
+	faults_case(s, "child_env", test_child_env, 0);
+	faults_case(s, "request_text", test_request_text, 0);
 	return s;
 }
 
