@@ -168,6 +168,12 @@ cmd_show_runs(json_object *e)
 		printf("  %-10s run %s: %s, exit %s, ", i == 0 ? "runs" : "",
 		    cmd_show_str(r, "id"),
 		    cmd_show_str(r, "status"), cmd_show_str(r, "exit_code"));
+		if (strcmp(cmd_show_str(r, "status"), "incomplete") == 0)
+			printf("output not completely stored (%s of %s lines; "
+			    "it ends %s once the spool is drained), ",
+			    cmd_show_str(r, "stored_lines"),
+			    cmd_show_str(r, "lines"),
+			    cmd_show_str(r, "pending_status"));
 		if (present)
 			printf("%.1f s, ", d);
 		printf("%s lines, %s events%s%s\n", cmd_show_str(r, "lines"),
