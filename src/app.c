@@ -58,6 +58,23 @@ app_run_interrupted(PGconn *pg, long long task_id, long long token,
 	}
 }
 
+/* A run of the task lost rows for good: the task cannot succeed. */
+static int
+app_run_lost(PGconn *pg, long long task_id, void *data)
+{
+	struct app	*app = data;
+	char		*err = NULL;
+	int		 rc;
+
+	rc = dispatch_output_lost(pg, task_id,
+	    conf_get(app->conf, "audit.repo"), &err);
+	if (rc < 0) {
+		log_warn("task %lld: %s", task_id, err);
+		free(err);
+	}
+	return rc;
+}
+
 /*
  * What a process that is gone left behind: spooled output, runs left
  * running, agent rows left online.  Logged, never fatal.
@@ -68,6 +85,7 @@ app_recover(struct app *app)
 	struct runlog_hooks	 hooks = {
 		.completed = app_run_completed,
 		.interrupted = app_run_interrupted,
+		.lost = app_run_lost,
 		.data = app,
 	};
 	const char		*dir = conf_data_dir(app->conf);

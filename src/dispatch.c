@@ -1157,6 +1157,59 @@ fail:
 }
 
 int
+dispatch_output_lost(PGconn *pg, long long task_id, const char *audit_repo,
+    char **errp)
+{
+	struct dispatch_params	 dp = { .audit_repo = audit_repo };
+	const char		*params[1];
+	char			 tid[32], *result, *status;
+	PGresult		*res;
+	long long		 plan_id;
+
+	snprintf(tid, sizeof tid, "%lld", task_id);
+	params[0] = tid;
+	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+		return -1;
+	res = dispatch_query(pg, "SELECT status, plan_id, coalesce(result,"
+	    " '{}')::text FROM tasks WHERE id = $1::bigint FOR UPDATE", 1,
+	    params, errp);
+	if (res == NULL)
+		goto fail;
+	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0),
+	    "incomplete") != 0) {
+		status = PQntuples(res) == 1 ? xstrdup(PQgetvalue(res, 0, 0)) :
+		    NULL;
+		PQclear(res);
+		dispatch_rollback(pg);
+		if (status != NULL && strcmp(status, "running") == 0) {
+			free(status);
+			return 0;
+		}
+		free(status);
+		return 1;
+	}
+	plan_id = atoll(PQgetvalue(res, 0, 1));
+	result = xstrdup(PQgetvalue(res, 0, 2));
+	PQclear(res);
+	if (dispatch_exec(pg, "UPDATE tasks SET pending_status = NULL"
+	    " WHERE id = $1::bigint", 1, params, errp) != 0 ||
+	    dispatch_final(pg, task_id, plan_id, "failed", "output lost: the "
+	    "database lost rows it had taken; the run stays incomplete",
+	    result, NULL, errp) != 0 ||
+	    dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0) {
+		free(result);
+		goto fail;
+	}
+	free(result);
+	dispatch_audit_task(pg, &dp, task_id);
+	return 1;
+
+fail:
+	dispatch_rollback(pg);
+	return -1;
+}
+
+int
 dispatch_interrupt(PGconn *pg, long long task_id, long long token,
     const char *agent, const char *reason, const char *audit_repo,
     char **errp)

@@ -150,6 +150,15 @@ int		 dispatch_complete(PGconn *, long long task_id,
 		    const char *audit_repo, char **errp);
 
 /*
+ * A run of task_id lost output rows for good: an 'incomplete' task
+ * becomes 'failed' (it cannot be called successful).  1 when the task is
+ * not running (done, or nothing to do), 0 while it still runs, -1 with
+ * *errp.
+ */
+int		 dispatch_output_lost(PGconn *, long long task_id,
+		    const char *audit_repo, char **errp);
+
+/*
  * The process running task_id under claim token (0: any claim of agent)
  * is gone: the task becomes 'interrupted' (final).  1 when it did, 0 when
  * the claim is not that one any more, -1 with *errp.

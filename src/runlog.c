@@ -97,7 +97,10 @@ struct runlog {
 	char			*spool_path;	/* this run's spool, or NULL */
 	int			 spool_fd;	/* open and locked, or -1 */
 	size_t			 spooled;	/* rows in it, not stored */
+	long long		 task_num;	/* runs.task_id, 0 if none */
 	int			 fenced;	/* closed by another process */
+	int			 lost;		/* rows lost for good: the task
+						   is told (hooks.lost) */
 	int			 refused;	/* rows refused: never complete */
 
 	char			*fin;		/* finish record, once ended */
@@ -900,6 +903,7 @@ runlog_begin(struct db *db, struct loop *loop, const char *task_id,
 	rl->prefix = xasprintf("%s\t", rl->id);
 	rl->started = xasprintf("\t%s\t", PQgetvalue(res, 0, 1));
 	rl->id_num = strtoll(rl->id, NULL, 10);
+	rl->task_num = task_id != NULL ? strtoll(task_id, NULL, 10) : 0;
 	rl->started_us = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
 	PQclear(res);
 	if (loop != NULL) {
@@ -1435,7 +1439,7 @@ runlog_fin_get(struct json_object *o, const char *key)
  */
 static int
 runlog_close(PGconn *pg, const char *id, const char *fin, char **statusp,
-    char **errp)
+    long long *taskp, char **errp)
 {
 	static const char *const keys[] = { "status", "exit_code", "summary",
 	    "wall_s", "user_s", "sys_s", "maxrss_kb", "lines", "events" };
@@ -1467,7 +1471,8 @@ runlog_close(PGconn *pg, const char *id, const char *fin, char **statusp,
 	    "  coalesce($10::bigint, 0) AS ok FROM runs x "
 	    "  WHERE x.id = $1::bigint) c "
 	    "WHERE r.id = $1::bigint AND r.status = 'running' "
-	    "RETURNING r.status", 10, NULL, params, NULL, NULL, 0);
+	    "RETURNING r.status, coalesce(r.task_id, 0)", 10, NULL, params,
+	    NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
@@ -1486,6 +1491,8 @@ runlog_close(PGconn *pg, const char *id, const char *fin, char **statusp,
 	rc = PQntuples(res) == 1;
 	if (rc && statusp != NULL)
 		*statusp = xstrdup(PQgetvalue(res, 0, 0));
+	if (rc && taskp != NULL)
+		*taskp = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	PQclear(res);
 	return rc;
 }
@@ -1539,11 +1546,13 @@ runlog_settle(struct runlog *rl, char **errp)
 	char	*error = NULL, *err2 = NULL, *status = NULL;
 	int	 rc, complete;
 
+	if (rl->lost)
+		goto lost_task;
 	if (runlog_flush(rl, &error) != 0 && (rl->fenced || rl->refused))
 		goto lost;
 	complete = rl->nlines == 0 && rl->nevents == 0 && rl->spool_fd < 0;
 	if (!rl->fin_stored && pg != NULL && PQstatus(pg) == CONNECTION_OK) {
-		rc = runlog_close(pg, rl->id, rl->fin, &status, &err2);
+		rc = runlog_close(pg, rl->id, rl->fin, &status, NULL, &err2);
 		if (rc == -2)
 			rl->refused = 1;
 		if (rc == 0) {
@@ -1556,10 +1565,15 @@ runlog_settle(struct runlog *rl, char **errp)
 			rl->fin_incomplete = strcmp(status, "incomplete") == 0;
 			free(status);
 			if (rl->fin_incomplete && complete) {
-				/* Everything is stored but the count differs. */
-				set_error(&err2, "run %s: rows are missing "
-				    "for good; it stays incomplete", rl->id);
-				rl->refused = 1;
+				/*
+				 * Everything was stored, yet rows are missing:
+				 * the database lost rows it had acknowledged.
+				 */
+				log_warn("run %s: rows the database had taken "
+				    "are missing; it stays incomplete", rl->id);
+				rl->lost = 1;
+				free(error);
+				goto lost_task;
 			}
 		}
 		if (err2 != NULL) {
@@ -1585,8 +1599,14 @@ runlog_settle(struct runlog *rl, char **errp)
 			error = err2;
 			goto pending;
 		}
-		if (!rl->fin_incomplete)
+		if (!rl->fin_incomplete) {
 			runlog_notify(rl, pg, NULL);
+			/* Its task may have ended meanwhile, as incomplete. */
+			if (rl->is_pending && rl->task_num > 0 &&
+			    runlog_hooks.completed != NULL)
+				runlog_hooks.completed(pg, rl->task_num,
+				    runlog_hooks.data);
+		}
 		free(error);
 		runlog_free(rl);
 		return 0;
@@ -1609,6 +1629,19 @@ pending:
 	    rl->nlines + rl->nevents, error != NULL ? ": " : "",
 	    error != NULL ? error : "");
 	free(error);
+	return -1;
+
+lost_task:
+	/* The task must not end as if its output were all there. */
+	if (rl->task_num > 0 && runlog_hooks.lost != NULL && (pg == NULL ||
+	    PQstatus(pg) != CONNECTION_OK || runlog_hooks.lost(pg,
+	    rl->task_num, runlog_hooks.data) <= 0)) {
+		error = NULL;
+		goto pending;	/* told once it ended and can be told */
+	}
+	set_error(errp, "run %s: rows are missing for good; it stays "
+	    "incomplete", rl->id);
+	runlog_free(rl);
 	return -1;
 
 lost:
@@ -1716,6 +1749,8 @@ runlog_recover_spool(PGconn *pg, const char *path, const char *id,
     char **errp)
 {
 	struct runlog_spool	 sp;
+	long long		 task = 0;
+	char			*status = NULL;
 	int			 fd, rc;
 
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
@@ -1730,16 +1765,21 @@ runlog_recover_spool(PGconn *pg, const char *path, const char *id,
 	}
 	rc = runlog_store(pg, id, &sp.lines, &sp.events, 1, errp);
 	if (rc == 0 && sp.fin != NULL &&
-	    runlog_close(pg, id, sp.fin, NULL, errp) < 0)
+	    runlog_close(pg, id, sp.fin, &status, &task, errp) < 0)
 		rc = -1;
 	if (rc != -1) {
 		if (rc != 0)
 			log_warn("spool %s: %s", path, rc == 1 ? "its run was "
 			    "closed by another process; dropped" : *errp);
 		unlink(path);
-		runlog_complete(pg, id, NULL);
+		/* Complete now: its task (incomplete, or ended) moves on. */
+		if (runlog_complete(pg, id, NULL) == 0 && status != NULL &&
+		    strcmp(status, "incomplete") != 0 && task > 0 &&
+		    runlog_hooks.completed != NULL)
+			runlog_hooks.completed(pg, task, runlog_hooks.data);
 		rc = 0;
 	}
+	free(status);
 	runlog_spool_free(&sp);
 	close(fd);
 	return rc;

@@ -87,6 +87,10 @@ struct runlog_hooks {
 	   closed as interrupted; token and agent name its claim. */
 	void	(*interrupted)(PGconn *, long long task_id, long long token,
 		    const char *agent, void *data);
+	/* A run of task_id lost rows for good (the database lost rows it
+	   had acknowledged): 0 while the task still runs (asked again),
+	   else non-zero. */
+	int	(*lost)(PGconn *, long long task_id, void *data);
 	void	 *data;
 };
 void		 runlog_set_hooks(const struct runlog_hooks *);

@@ -292,8 +292,16 @@ proc_wait(struct proc *p, int timeout_s)
 
 	while (proc_alive(p) && now_ms() < end)
 		proc_read(p, 200);
-	ck_assert_msg(!proc_alive(p), "chiffon did not exit in %d s; it "
-	    "printed:\n%.2000s", timeout_s, p->text.buf);
+	if (proc_alive(p)) {
+		char	*path = path_join(fault_tmp, "stderr");
+		char	*err = read_file(path, NULL);
+
+		ck_abort_msg("chiffon did not exit in %d s; it printed, at the "
+		    "end:\n%s\nstderr:\n%s", timeout_s, p->text.buf +
+		    (p->text.len > 1500 ? p->text.len - 1500 : 0),
+		    err == NULL ? "" : strlen(err) > 3000 ?
+		    err + strlen(err) - 3000 : err);
+	}
 	proc_read(p, 100);
 	if (p->out >= 0)
 		close(p->out);
@@ -554,10 +562,19 @@ fault_restart(int kill_it)
 	char		*err = NULL;
 	pid_t		 pm;
 
+	fault_env = getenv("FAULT_DEBUG") != NULL ? "CHIFFON_LOG_LEVEL=debug" :
+	    NULL;
 	proc_start(&p, args);
+	fault_env = NULL;
 	wait_sql("SELECT count(*) FROM run_output WHERE line LIKE "
 	    "'%Wait for the marker%'", "1", FAULT_WAIT_S);
 	PQfinish(pg);
+	/*
+	 * The test cluster runs with fsync and synchronous_commit off: give
+	 * its WAL writer time to hand the last commits to the kernel, or a
+	 * killed postmaster takes them with it.
+	 */
+	usleep(1000 * 1000);
 	if (kill_it) {
 		pm = postmaster_pid();
 		ck_assert_int_eq(kill(pm, SIGKILL), 0);
