@@ -879,8 +879,9 @@ START_TEST(test_cmd_db)
 	ck_assert_msg(ci != NULL, "%s", e);
 	ck_assert_int_eq(check_chiffon((const char *[]){ "--db-url", ci,
 	    "db", "migrate", NULL }, NULL, &out, &err), 0);
+	/* Versions may have gaps: the count is of the files. */
 	want = xasprintf("applied %d migration(s), schema version %d\n",
-	    migrate_latest(), migrate_latest());
+	    (int)migrate_nmigrations, migrate_latest());
 	ck_assert_str_eq(out, want);
 	free(want);
 	free(out);
