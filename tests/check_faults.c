@@ -702,8 +702,9 @@ fault_kill_cli(long n)
 		kill(orphan, SIGKILL);
 		usleep(50000);
 	}
-	ck_assert_str_eq(q1("SELECT status FROM runs ORDER BY id DESC "
-	    "LIMIT 1"), "running");
+	st = q1("SELECT status FROM runs ORDER BY id DESC LIMIT 1");
+	ck_assert_str_eq(st, "running");
+	free(st);
 	/* The next start closes what the dead process left open. */
 	proc_start(&q, next);
 	proc_wait(&q, FAULT_WAIT_S);
