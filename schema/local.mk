@@ -5,6 +5,7 @@ schema_sql = \
 	schema/001_init.sql \
 	schema/002_interrupted.sql \
 	schema/003_owner.sql \
+	schema/004_nothing_lost.sql \
 	schema/005_gate.sql \
 	schema/006_real_repos.sql \
 	schema/007_agents.sql \

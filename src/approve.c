@@ -25,6 +25,7 @@
 #include "db.h"
 #include "dispatch.h"
 #include "host.h"
+#include "log.h"
 #include "loop.h"
 #include "plan.h"
 #include "request.h"
@@ -625,8 +626,9 @@ approve_execute(struct app *app, struct plan *plan, runlog_sub_fn line,
 
 	if ((db = app_db(app, errp)) == NULL)
 		return -1;
-	pg = db_pg(db);
 	x.loop = app_loop(app);
+	/* The loop reconnects: the run rides out a database restart. */
+	db_attach_loop(db, x.loop);
 	if ((x.worker = worker_new(app, NULL, errp)) == NULL)
 		return -1;
 	sigemptyset(&set);
@@ -643,18 +645,28 @@ approve_execute(struct app *app, struct plan *plan, runlog_sub_fn line,
 		goto out;
 	}
 	while (!x.signaled) {
-		if (now_ms() - last >= APPROVE_POLL_MS) {
+		pg = db_pg(db);
+		if (now_ms() - last >= APPROVE_POLL_MS &&
+		    PQstatus(pg) == CONNECTION_OK) {
 			last = now_ms();
 			if (approve_exec_progress(pg, plan, step, step_data,
-			    &open, &bad, errp) != 0) {
-				rc = -1;
-				goto out;
-			}
-			if (open == 0)
+			    &open, &bad, &err) != 0) {
+				if (PQstatus(db_pg(db)) == CONNECTION_OK) {
+					/* Answered, and refused: give up. */
+					*errp = err;
+					rc = -1;
+					goto out;
+				}
+				/* Lost: the loop reconnects; wait for it. */
+				log_warn("%s; waiting for the database", err);
+				free(err);
+				err = NULL;
+			} else if (open == 0)
 				break;
 		}
 		loop_run_once(x.loop, APPROVE_POLL_MS);
 	}
+	pg = db_pg(db);
 	if (x.signaled) {
 		/* Stop ours, then cancel whatever of the plan is left. */
 		worker_stop(x.worker);

@@ -101,7 +101,7 @@ static char *
 cmd_audit_cut(const char *s, size_t max)
 {
 	size_t	n = strlen(s);
-	char	*c;
+	char	*c, *safe;
 
 	if (n <= max)
 		c = xstrdup(s);
@@ -113,7 +113,9 @@ cmd_audit_cut(const char *s, size_t max)
 	for (n = 0; c[n] != '\0'; n++)
 		if (c[n] == '\n' || c[n] == '\t' || c[n] == '\r')
 			c[n] = ' ';
-	return c;
+	safe = term_safe(c);
+	free(c);
+	return safe;
 }
 
 static void
@@ -134,7 +136,7 @@ cmd_audit_table(PGresult *res, int color)
 	};
 	int	 w[nitems(cols)], i, n = PQntuples(res), len;
 	size_t	 c;
-	char	*text, wall[32];
+	char	*text, *safe, wall[32];
 
 	for (c = 0; c < nitems(cols); c++) {
 		w[c] = (int)strlen(cols[c].title);
@@ -159,7 +161,9 @@ cmd_audit_table(PGresult *res, int color)
 				v = wall;
 			} else if (*v == '\0')
 				v = "-";
-			printf("%-*s  ", w[c], v);
+			safe = term_safe(v);
+			printf("%-*s  ", w[c], safe);
+			free(safe);
 		}
 		text = cmd_audit_cut(PQgetvalue(res, i, AUDIT_COL_REQUEST),
 		    CMD_AUDIT_TEXT_MAX);

@@ -291,7 +291,8 @@ cmd_run_plan(struct app *app, char *text, int need_ansible, const char *cmd,
 	if (plan == NULL) {
 		fprintf(stderr, "chiffon %s: %s\n", cmd, err);
 		free(err);
-		*rcp = why == REQUEST_ERR_CONFIG ? EXIT_USAGE : EXIT_ENV;
+		*rcp = why == REQUEST_ERR_CONFIG || why == REQUEST_ERR_INPUT ?
+		    EXIT_USAGE : EXIT_ENV;
 	}
 	return plan;
 }

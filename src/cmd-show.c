@@ -44,6 +44,42 @@ cmd_show_get(json_object *o, const char *path)
 	return o;
 }
 
+/*
+ * Make every string of o safe for the terminal (term_safe): what was
+ * typed or stored can contain escape sequences.
+ */
+static void
+cmd_show_safe(json_object *o)
+{
+	json_object	*v;
+	char		*safe;
+	size_t		 i, n;
+
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, key, val) {
+			if (json_object_is_type(val, json_type_string)) {
+				safe = term_safe(json_object_get_string(val));
+				json_object_object_add(o, key,
+				    json_object_new_string(safe));
+				free(safe);
+			} else if (val != NULL)
+				cmd_show_safe(val);
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++) {
+			v = json_object_array_get_idx(o, i);
+			if (json_object_is_type(v, json_type_string)) {
+				safe = term_safe(json_object_get_string(v));
+				json_object_array_put_idx(o, i,
+				    json_object_new_string(safe));
+				free(safe);
+			} else if (v != NULL)
+				cmd_show_safe(v);
+		}
+	}
+}
+
 /* A value as text ("-" when missing or null). */
 static const char *
 cmd_show_str(json_object *o, const char *path)
@@ -134,6 +170,12 @@ cmd_show_runs(json_object *e)
 		printf("  %-10s run %s: %s, exit %s, ", i == 0 ? "runs" : "",
 		    cmd_show_str(r, "id"),
 		    cmd_show_str(r, "status"), cmd_show_str(r, "exit_code"));
+		if (strcmp(cmd_show_str(r, "status"), "incomplete") == 0)
+			printf("output not completely stored (%s of %s lines; "
+			    "it ends %s once the spool is drained), ",
+			    cmd_show_str(r, "stored_lines"),
+			    cmd_show_str(r, "lines"),
+			    cmd_show_str(r, "pending_status"));
 		if (present)
 			printf("%.1f s, ", d);
 		printf("%s lines, %s events%s%s\n", cmd_show_str(r, "lines"),
@@ -169,6 +211,7 @@ cmd_show_decisions(PGconn *pg, json_object *e)
 {
 	const char	*params[3];
 	PGresult	*res;
+	char		*actor;
 	int		 i, n;
 
 	params[0] = cmd_show_str(e, "task.id");
@@ -200,11 +243,15 @@ cmd_show_decisions(PGconn *pg, json_object *e)
 	printf("decisions:\n");
 	if (n == 0)
 		printf("  none recorded\n");
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		/* The data is JSON (escaped); the actor is not. */
+		actor = term_safe(PQgetvalue(res, i, 2));
 		printf("  %s  #%s  %-22s %-12s %s\n", PQgetvalue(res, i, 1),
-		    PQgetvalue(res, i, 0), PQgetvalue(res, i, 3),
-		    PQgetvalue(res, i, 2), strcmp(PQgetvalue(res, i, 4),
-		    "{}") == 0 ? "" : PQgetvalue(res, i, 4));
+		    PQgetvalue(res, i, 0), PQgetvalue(res, i, 3), actor,
+		    strcmp(PQgetvalue(res, i, 4), "{}") == 0 ? "" :
+		    PQgetvalue(res, i, 4));
+		free(actor);
+	}
 	PQclear(res);
 	return 0;
 }
@@ -407,6 +454,7 @@ cmd_show(struct app *app, int argc, char **argv)
 		    task_id);
 		return EXIT_ENV;
 	}
+	cmd_show_safe(e);
 	if (output)
 		rc = cmd_show_output(db_pg(db), e, color);
 	else {

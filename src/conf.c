@@ -1009,6 +1009,23 @@ conf_parse_fail(struct conf_parse *p, char *msg)
  * libinih's handler: one "name = value" in section.  p->lineno is the line
  * inih is working on, since the reader hands it one line at a time.
  */
+/*
+ * Where a value holds what looks like an inline comment (a blank, then
+ * '#'), or NULL.  Such a value is refused: it would silently become part
+ * of a path or name.
+ */
+static const char *
+conf_inline_comment(const char *value)
+{
+	const char	*p;
+
+	for (p = value; (p = strchr(p, '#')) != NULL; p++) {
+		if (p > value && (p[-1] == ' ' || p[-1] == '\t'))
+			return p - 1;
+	}
+	return NULL;
+}
+
 static int
 conf_ini_handler(void *user, const char *section, const char *name,
     const char *value)
@@ -1029,6 +1046,15 @@ conf_ini_handler(void *user, const char *section, const char *name,
 	}
 	key = xasprintf("%s.%s", section, name);
 	origin = xasprintf("%s:%d", p->file, p->lineno);
+	if ((hint = conf_inline_comment(value)) != NULL) {
+		rc = conf_parse_fail(p, xasprintf("%s: %s: the value '%s' "
+		    "holds '%.*s', which looks like a comment but would be "
+		    "part of the value: a '#' after a value is not a comment "
+		    "in chiffon.conf; put the comment on a line of its own or "
+		    "after ' ;'", origin, key, value, (int)strcspn(hint, "\n"),
+		    hint));
+		goto out;
+	}
 	if (conf_is_plugin_key(key)) {
 		conf_apply_extra(p->conf, key, value, origin, p->lineno);
 		goto out;

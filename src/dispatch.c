@@ -393,7 +393,8 @@ static const char dispatch_candidates_sql[] =
 
 /* The handler's parameters from a candidate row.  Caller frees. */
 static char *
-dispatch_params_json(PGresult *res, int i, int attempt)
+dispatch_params_json(PGresult *res, int i, int attempt, const char *agent,
+    long long token)
 {
 	struct json_object	*o, *v;
 	const char		*s;
@@ -403,6 +404,8 @@ dispatch_params_json(PGresult *res, int i, int attempt)
 	json_object_object_add(o, "task_id",
 	    json_object_new_int64(atoll(PQgetvalue(res, i, 1))));
 	json_object_object_add(o, "attempt", json_object_new_int(attempt));
+	json_object_object_add(o, "agent", json_object_new_string(agent));
+	json_object_object_add(o, "claim_token", json_object_new_int64(token));
 	if ((s = dispatch_val(res, i, 10)) != NULL)
 		json_object_object_add(o, "action", json_object_new_string(s));
 	if ((s = dispatch_val(res, i, 8)) != NULL)
@@ -512,12 +515,15 @@ dispatch_take(PGconn *pg, const struct dispatch_params *dp, PGresult *cand,
 	params[2] = lease;
 	res = dispatch_query(pg, "UPDATE work_queue SET claimed_by = $2,"
 	    " claimed_at = now(), lease_until = now() + make_interval(secs =>"
-	    " $3::float8), attempts = attempts + 1 WHERE id = $1::bigint"
-	    " RETURNING attempts", 3, params, errp);
+	    " $3::float8), attempts = attempts + 1,"
+	    " claim_token = nextval('chiffon_claim_token_seq')"
+	    " WHERE id = $1::bigint RETURNING attempts, claim_token", 3,
+	    params, errp);
 	if (res == NULL)
 		return -1;
 	memset(c, 0, sizeof *c);
 	c->attempt = atoi(PQgetvalue(res, 0, 0));
+	c->token = atoll(PQgetvalue(res, 0, 1));
 	PQclear(res);
 	snprintf(att, sizeof att, "%d", c->attempt);
 	params[0] = PQgetvalue(cand, i, 1);
@@ -533,7 +539,8 @@ dispatch_take(PGconn *pg, const struct dispatch_params *dp, PGresult *cand,
 	c->request_id = atoll(PQgetvalue(cand, i, 7));
 	c->service = dispatch_val(cand, i, 8) != NULL ?
 	    xstrdup(PQgetvalue(cand, i, 8)) : NULL;
-	c->params_json = dispatch_params_json(cand, i, c->attempt);
+	c->params_json = dispatch_params_json(cand, i, c->attempt, dp->agent,
+	    c->token);
 	if (route_record(pg, c->task_id, c->attempt, c->capability, dp->agent,
 	    "dispatched", reason, scores, errp) != 0) {
 		dispatch_claim_free(c);
@@ -711,6 +718,8 @@ dispatch_final_status(const char *status)
 		return "timed_out";
 	if (strcmp(status, "canceled") == 0)
 		return "canceled";
+	if (strcmp(status, "interrupted") == 0)
+		return "interrupted";
 	return "failed";
 }
 
@@ -855,7 +864,8 @@ dispatch_final(PGconn *pg, long long task_id, long long plan_id,
 	    " maxrss_kb = coalesce($8::float8::bigint, (SELECT r.maxrss_kb"
 	    "  FROM runs r WHERE r.task_id = t.id ORDER BY r.id DESC LIMIT 1)),"
 	    " gpu_mem_mb = coalesce($9::float8::bigint, t.gpu_mem_mb)"
-	    " WHERE t.id = $1::bigint AND t.status = 'running'", 9, params,
+	    " WHERE t.id = $1::bigint AND t.status IN ('running',"
+	    " 'incomplete')", 9, params,
 	    errp);
 	for (i = 0; i < nitems(keys); i++)
 		free(usage[i]);
@@ -916,10 +926,10 @@ dispatch_finish(PGconn *pg, const struct dispatch_params *dp,
     const char **final_statusp, char **errp)
 {
 	struct json_object	*result = NULL, *v;
-	const char		*params[2], *retry, *final, *reason = NULL;
-	char			 tid[32], *exhausted = NULL;
+	const char		*params[3], *retry, *final, *reason = NULL;
+	char			 tid[32], tok[24], *exhausted = NULL;
 	PGresult		*res;
-	int			 attempts, max_attempts;
+	int			 attempts, max_attempts, incomplete;
 
 	*outcomep = DISPATCH_LOST;
 	*final_statusp = NULL;
@@ -932,14 +942,21 @@ dispatch_finish(PGconn *pg, const struct dispatch_params *dp,
 		result_json = "{}";
 	}
 	snprintf(tid, sizeof tid, "%lld", c->task_id);
+	snprintf(tok, sizeof tok, "%lld", c->token);
 	params[0] = tid;
 	params[1] = dp->agent;
+	params[2] = tok;
 	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
 		goto out;
-	res = dispatch_query(pg, "SELECT q.attempts, q.max_attempts FROM"
+	/* The fence: only the holder of this very claim may finish it. */
+	res = dispatch_query(pg, "SELECT q.attempts, q.max_attempts,"
+	    " EXISTS (SELECT 1 FROM runs r WHERE r.task_id = t.id"
+	    "  AND r.claim_token = q.claim_token"
+	    "  AND r.status IN ('running', 'incomplete')) FROM"
 	    " work_queue q JOIN tasks t ON t.id = q.task_id"
 	    " WHERE q.task_id = $1::bigint AND q.claimed_by = $2"
-	    " AND t.status = 'running' FOR UPDATE OF q, t", 2, params, errp);
+	    " AND q.claim_token IS NOT DISTINCT FROM nullif($3::bigint, 0)"
+	    " AND t.status = 'running' FOR UPDATE OF q, t", 3, params, errp);
 	if (res == NULL)
 		goto fail;
 	if (PQntuples(res) == 0) {
@@ -951,9 +968,33 @@ dispatch_finish(PGconn *pg, const struct dispatch_params *dp,
 	}
 	attempts = atoi(PQgetvalue(res, 0, 0));
 	max_attempts = atoi(PQgetvalue(res, 0, 1));
+	incomplete = *PQgetvalue(res, 0, 2) == 't';
 	PQclear(res);
 
 	retry = dispatch_retry_reason(status, result);
+	if (incomplete) {
+		/* Its output is not all stored: no verdict until it is. */
+		final = dispatch_final_status(status);
+		params[1] = final;
+		params[2] = result_json;
+		if (dispatch_exec(pg, "UPDATE tasks SET status = 'incomplete',"
+		    " pending_status = $2, result = $3::jsonb, status_reason ="
+		    " 'output not completely stored yet; it ends ' || $2 ||"
+		    " ' once it is' WHERE id = $1::bigint AND status ="
+		    " 'running'", 3, params, errp) != 0 ||
+		    dispatch_exec(pg, "DELETE FROM work_queue WHERE task_id ="
+		    " $1::bigint", 1, params, errp) != 0)
+			goto fail;
+		if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0)
+			goto out;
+		*outcomep = DISPATCH_FINISHED;
+		*final_statusp = "incomplete";
+		dispatch_audit_finished(pg, c, dp->agent, status != NULL ?
+		    status : "failed", "incomplete", "output not completely "
+		    "stored");
+		json_object_put(result);
+		return 0;
+	}
 	if (retry != NULL && attempts < max_attempts) {
 		if (dispatch_requeue(pg, dp, c->task_id, c->capability,
 		    attempts, max_attempts, dispatch_backoff(dp, attempts),
@@ -1003,24 +1044,28 @@ int
 dispatch_release(PGconn *pg, const struct dispatch_params *dp,
     const struct dispatch_claim *c, const char *why, char **errp)
 {
-	const char	*params[3];
-	char		 tid[32];
+	const char	*params[4];
+	char		 tid[32], tok[24];
 
 	snprintf(tid, sizeof tid, "%lld", c->task_id);
+	snprintf(tok, sizeof tok, "%lld", c->token);
 	params[0] = tid;
 	params[1] = dp->agent;
 	params[2] = why;
+	params[3] = tok;
 	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
 		return -1;
 	if (dispatch_exec(pg, "UPDATE tasks t SET status = 'queued',"
 	    " status_reason = $3 FROM work_queue q WHERE q.task_id = t.id"
 	    " AND t.id = $1::bigint AND q.claimed_by = $2"
-	    " AND t.status = 'running'", 3, params, errp) != 0 ||
+	    " AND q.claim_token IS NOT DISTINCT FROM nullif($4::bigint, 0)"
+	    " AND t.status = 'running'", 4, params, errp) != 0 ||
 	    dispatch_exec(pg, "UPDATE work_queue SET claimed_by = NULL,"
 	    " claimed_at = NULL, lease_until = NULL, last_error = $3,"
 	    " attempts = greatest(attempts - 1, 0)"
-	    " WHERE task_id = $1::bigint AND claimed_by = $2", 3, params,
-	    errp) != 0 ||
+	    " WHERE task_id = $1::bigint AND claimed_by = $2"
+	    " AND claim_token IS NOT DISTINCT FROM nullif($4::bigint, 0)", 4,
+	    params, errp) != 0 ||
 	    route_record(pg, c->task_id, c->attempt, c->capability,
 	    dp->agent, "requeued", why, NULL, errp) != 0 ||
 	    dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0) {
@@ -1032,10 +1077,11 @@ dispatch_release(PGconn *pg, const struct dispatch_params *dp,
 
 int
 dispatch_renew(PGconn *pg, const struct dispatch_params *dp,
-    const long long *ids, size_t n, long long **keptp, char **errp)
+    const long long *ids, const long long *tokens, size_t n,
+    long long **keptp, char **errp)
 {
-	const char	*params[3];
-	char		 lease[32], *arr;
+	const char	*params[4];
+	char		 lease[32], *arr, *toks;
 	PGresult	*res;
 	int		 i, kept;
 
@@ -1043,16 +1089,21 @@ dispatch_renew(PGconn *pg, const struct dispatch_params *dp,
 	if (n == 0)
 		return 0;
 	arr = dispatch_id_array(ids, n);
+	toks = dispatch_id_array(tokens, n);
 	snprintf(lease, sizeof lease, "%.3f", dp->lease_s);
 	params[0] = dp->agent;
 	params[1] = lease;
 	params[2] = arr;
+	params[3] = toks;
 	res = dispatch_query(pg, "UPDATE work_queue q SET lease_until ="
-	    " now() + make_interval(secs => $2::float8) FROM tasks t"
+	    " now() + make_interval(secs => $2::float8) FROM tasks t,"
+	    " unnest($3::bigint[], $4::bigint[]) AS c (task_id, token)"
 	    " WHERE t.id = q.task_id AND t.status = 'running'"
-	    " AND q.claimed_by = $1 AND q.task_id = ANY ($3::bigint[])"
-	    " RETURNING q.task_id", 3, params, errp);
+	    " AND q.claimed_by = $1 AND q.task_id = c.task_id"
+	    " AND q.claim_token IS NOT DISTINCT FROM nullif(c.token, 0)"
+	    " RETURNING q.task_id", 4, params, errp);
 	free(arr);
+	free(toks);
 	if (res == NULL)
 		return -1;
 	kept = PQntuples(res);
@@ -1074,7 +1125,7 @@ dispatch_recover(PGconn *pg, const struct dispatch_params *dp, char **errp)
 	PGresult		*res;
 	long long		*finals = NULL;
 	int			 i, n, recovered = 0, attempts, max_attempts;
-	int			 nfinals = 0;
+	int			 nfinals = 0, retry_safe;
 
 	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
 		return -1;
@@ -1085,7 +1136,7 @@ dispatch_recover(PGconn *pg, const struct dispatch_params *dp, char **errp)
 		goto fail;
 	res = dispatch_query(pg, "SELECT q.task_id, q.attempts,"
 	    " q.max_attempts, q.claimed_by, t.status, q.capability,"
-	    " t.plan_id, p.request_id, t.service FROM work_queue q"
+	    " t.plan_id, p.request_id, t.service, t.check_mode FROM work_queue q"
 	    " JOIN tasks t ON t.id = q.task_id JOIN plans p ON p.id = t.plan_id"
 	    " WHERE q.claimed_by IS NOT NULL AND q.lease_until < now()"
 	    " ORDER BY q.id FOR UPDATE OF q, t SKIP LOCKED", 0, NULL, errp);
@@ -1115,10 +1166,16 @@ dispatch_recover(PGconn *pg, const struct dispatch_params *dp, char **errp)
 		c.plan_id = atoll(PQgetvalue(res, i, 6));
 		c.request_id = atoll(PQgetvalue(res, i, 7));
 		c.service = (char *)dispatch_val(res, i, 8);
+		/* Its runs end here: the old holder's writes are fenced. */
+		if (dispatch_exec(pg, "SELECT chiffon_run_interrupt(id) FROM"
+		    " runs WHERE task_id = $1::bigint AND status = 'running'",
+		    1, params, errp) != 0)
+			goto fail_res;
+		retry_safe = *PQgetvalue(res, i, 9) == 't';
 		why = xasprintf("worker lost: %s stopped renewing its lease",
 		    agent);
 		result = dispatch_json("error", why, (char *)NULL);
-		if (attempts < max_attempts) {
+		if (retry_safe && attempts < max_attempts) {
 			if (dispatch_requeue(pg, dp, c.task_id, c.capability,
 			    attempts, max_attempts, dispatch_backoff(dp,
 			    attempts), "worker lost", result, agent,
@@ -1126,16 +1183,18 @@ dispatch_recover(PGconn *pg, const struct dispatch_params *dp, char **errp)
 				goto fail_why;
 		} else {
 			free(why);
-			why = xasprintf("worker lost: %s stopped renewing its "
-			    "lease; %d of %d attempts used", agent, attempts,
-			    max_attempts);
+			why = retry_safe ? xasprintf("worker lost: %s stopped "
+			    "renewing its lease; %d of %d attempts used",
+			    agent, attempts, max_attempts) : xasprintf("worker "
+			    "lost: %s stopped renewing its lease; a step that "
+			    "changes hosts is not run again by itself", agent);
 			if (route_record(pg, c.task_id, attempts, c.capability,
 			    agent, "failed", why, NULL, errp) != 0 ||
-			    dispatch_final(pg, c.task_id, c.plan_id, "failed",
-			    why, result, NULL, errp) != 0)
+			    dispatch_final(pg, c.task_id, c.plan_id,
+			    "interrupted", why, result, NULL, errp) != 0)
 				goto fail_why;
 		}
-		if (attempts < max_attempts)
+		if (retry_safe && attempts < max_attempts)
 			dispatch_audit(pg, 1, "run.finished", c.request_id,
 			    c.plan_id, c.task_id, c.service, result);
 		else
@@ -1163,6 +1222,162 @@ fail_res:
 	PQclear(res);
 fail:
 	free(finals);
+	dispatch_rollback(pg);
+	return -1;
+}
+
+int
+dispatch_complete(PGconn *pg, long long task_id, const char *audit_repo,
+    char **errp)
+{
+	struct dispatch_params	 dp = { .audit_repo = audit_repo };
+	const char		*params[1];
+	char			 tid[32];
+	PGresult		*res;
+	long long		 plan_id;
+	char			*final, *result;
+
+	snprintf(tid, sizeof tid, "%lld", task_id);
+	params[0] = tid;
+	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+		return -1;
+	res = dispatch_query(pg, "SELECT t.pending_status, t.plan_id,"
+	    " coalesce(t.result, '{}')::text FROM tasks t"
+	    " WHERE t.id = $1::bigint AND t.status = 'incomplete'"
+	    " AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.task_id = t.id"
+	    " AND r.status IN ('running', 'incomplete')) FOR UPDATE", 1,
+	    params, errp);
+	if (res == NULL)
+		goto fail;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		dispatch_rollback(pg);
+		return 0;
+	}
+	final = xstrdup(PQgetvalue(res, 0, 0));
+	plan_id = atoll(PQgetvalue(res, 0, 1));
+	result = xstrdup(PQgetvalue(res, 0, 2));
+	PQclear(res);
+	if (dispatch_exec(pg, "UPDATE tasks SET pending_status = NULL,"
+	    " status_reason = NULL WHERE id = $1::bigint", 1, params,
+	    errp) != 0 || dispatch_final(pg, task_id, plan_id, final, NULL,
+	    result, NULL, errp) != 0 ||
+	    dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0) {
+		free(final);
+		free(result);
+		goto fail;
+	}
+	log_msg(CHIFFON_LOG_INFO, DISPATCH_WHO, "task %lld: its output is "
+	    "stored completely now; it %s", task_id, final);
+	free(final);
+	free(result);
+	dispatch_audit_task(pg, &dp, task_id);
+	return 1;
+
+fail:
+	dispatch_rollback(pg);
+	return -1;
+}
+
+int
+dispatch_output_lost(PGconn *pg, long long task_id, const char *audit_repo,
+    char **errp)
+{
+	struct dispatch_params	 dp = { .audit_repo = audit_repo };
+	const char		*params[1];
+	char			 tid[32], *result, *status;
+	PGresult		*res;
+	long long		 plan_id;
+
+	snprintf(tid, sizeof tid, "%lld", task_id);
+	params[0] = tid;
+	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+		return -1;
+	res = dispatch_query(pg, "SELECT status, plan_id, coalesce(result,"
+	    " '{}')::text FROM tasks WHERE id = $1::bigint FOR UPDATE", 1,
+	    params, errp);
+	if (res == NULL)
+		goto fail;
+	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0),
+	    "incomplete") != 0) {
+		status = PQntuples(res) == 1 ? xstrdup(PQgetvalue(res, 0, 0)) :
+		    NULL;
+		PQclear(res);
+		dispatch_rollback(pg);
+		if (status != NULL && strcmp(status, "running") == 0) {
+			free(status);
+			return 0;
+		}
+		free(status);
+		return 1;
+	}
+	plan_id = atoll(PQgetvalue(res, 0, 1));
+	result = xstrdup(PQgetvalue(res, 0, 2));
+	PQclear(res);
+	if (dispatch_exec(pg, "UPDATE tasks SET pending_status = NULL"
+	    " WHERE id = $1::bigint", 1, params, errp) != 0 ||
+	    dispatch_final(pg, task_id, plan_id, "failed", "output lost: the "
+	    "database lost rows it had taken; the run stays incomplete",
+	    result, NULL, errp) != 0 ||
+	    dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0) {
+		free(result);
+		goto fail;
+	}
+	free(result);
+	dispatch_audit_task(pg, &dp, task_id);
+	return 1;
+
+fail:
+	dispatch_rollback(pg);
+	return -1;
+}
+
+int
+dispatch_interrupt(PGconn *pg, long long task_id, long long token,
+    const char *agent, const char *reason, const char *audit_repo,
+    char **errp)
+{
+	struct dispatch_params	 dp = { .audit_repo = audit_repo };
+	const char		*params[3];
+	char			 tid[32], tok[24], *result;
+	PGresult		*res;
+	long long		 plan_id;
+
+	snprintf(tid, sizeof tid, "%lld", task_id);
+	snprintf(tok, sizeof tok, "%lld", token);
+	params[0] = tid;
+	params[1] = tok;
+	params[2] = agent != NULL ? agent : "";
+	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+		return -1;
+	res = dispatch_query(pg, "SELECT t.plan_id FROM work_queue q"
+	    " JOIN tasks t ON t.id = q.task_id WHERE q.task_id = $1::bigint"
+	    " AND t.status = 'running' AND (q.claim_token = $2::bigint"
+	    " OR ($2::bigint = 0 AND q.claimed_by = $3))"
+	    " FOR UPDATE OF q, t", 3, params, errp);
+	if (res == NULL)
+		goto fail;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		dispatch_rollback(pg);
+		return 0;
+	}
+	plan_id = atoll(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	result = dispatch_json("error", reason, (char *)NULL);
+	if (dispatch_exec(pg, "SELECT chiffon_run_interrupt(id) FROM runs"
+	    " WHERE task_id = $1::bigint AND status = 'running'", 1, params,
+	    errp) != 0 || dispatch_final(pg, task_id, plan_id, "interrupted",
+	    reason, result, NULL, errp) != 0 ||
+	    dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0) {
+		free(result);
+		goto fail;
+	}
+	free(result);
+	dispatch_audit_task(pg, &dp, task_id);
+	return 1;
+
+fail:
 	dispatch_rollback(pg);
 	return -1;
 }
@@ -1629,4 +1844,38 @@ dispatch_agent_offline(PGconn *pg, const char *agent, char **errp)
 
 	return dispatch_exec(pg, "UPDATE agents SET status = 'offline',"
 	    " running = 0 WHERE name = $1", 1, params, errp);
+}
+
+int
+dispatch_agents_reap(PGconn *pg, char **errp)
+{
+	const char	*params[1];
+	char		 host[256];
+	PGresult	*res;
+	long		 pid;
+	int		 i, n, reaped = 0;
+
+	if (gethostname(host, sizeof host) != 0)
+		strcpy(host, "localhost");
+	host[sizeof host - 1] = '\0';
+	params[0] = host;
+	res = dispatch_query(pg, "SELECT name, coalesce(pid, 0) FROM agents"
+	    " WHERE host = $1 AND status <> 'offline'", 1, params, errp);
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		pid = atol(PQgetvalue(res, i, 1));
+		if (pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (dispatch_agent_offline(pg, PQgetvalue(res, i, 0),
+		    errp) != 0) {
+			PQclear(res);
+			return -1;
+		}
+		reaped++;
+	}
+	PQclear(res);
+	return reaped;
 }

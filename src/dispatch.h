@@ -11,11 +11,23 @@
  * tasks that depend on it (transitively).
  *
  * Retries: a finish whose status is "timeout", or "failed" with every
- * failure an unreachable host (or the result saying "retryable": true),
- * and a lease that expired because the worker was lost, put the task back
- * in the queue (running -> queued) until work_queue.max_attempts (3)
- * attempts were made, each later by dispatch.retry_backoff doubled per
- * attempt.  A playbook's own failure is final.
+ * failure an unreachable host (or the result saying "retryable": true)
+ * puts the task back in the queue (running -> queued) until
+ * work_queue.max_attempts (3) attempts were made, each later by
+ * dispatch.retry_backoff doubled per attempt.  A playbook's own failure
+ * is final.  A lease that expired (the worker was lost) makes the task
+ * 'interrupted' (final), and closes its open runs as interrupted; only a
+ * retry-safe step (check mode: it changes nothing) is queued again.
+ *
+ * Fencing: every claim gets a new work_queue.claim_token; renewals,
+ * finish and release name it, so once a claim was taken over (lease
+ * expiry) the old holder's writes change nothing.  The worker stops its
+ * own run when it could not renew for dispatch.lease minus the kill
+ * grace and a renewal period (worker.c), before anyone may take it.
+ *
+ * A task whose run is 'incomplete' (output not completely stored,
+ * runlog.h) becomes 'incomplete' with its final status pending;
+ * dispatch_complete moves it on once the run is complete.
  *
  * Resources: a queued task whose tasks.resources ({"gpu_mem_mb": 4096,
  * "cpu": 2, ...}) no online agent with its capability can provide is
@@ -57,6 +69,7 @@ struct dispatch_claim {
 	long long	 plan_id;
 	long long	 request_id;
 	int		 attempt;	/* 1 for the first */
+	long long	 token;		/* work_queue.claim_token (fencing) */
 	int		 max_attempts;
 	char		*capability;
 	char		*service;	/* may be NULL */
@@ -141,13 +154,42 @@ int		 dispatch_release(PGconn *, const struct dispatch_params *,
  * and must be stopped.  Returns the number kept, or -1 with *errp.
  */
 int		 dispatch_renew(PGconn *, const struct dispatch_params *,
-		    const long long *ids, size_t n, long long **keptp,
-		    char **errp);
+		    const long long *ids, const long long *tokens, size_t n,
+		    long long **keptp, char **errp);
 
 /*
- * Recover tasks whose lease expired (their worker died): requeued with
- * last_error "worker lost" while attempts remain, else failed.  Also
- * drops queue rows of tasks that ended.  Returns how many were
+ * A task left 'incomplete' whose runs are all complete now takes its
+ * pending final status (dependents, plan, audit row and git entry as for
+ * any finish).  1 when it moved, 0 when there was nothing to do, -1 with
+ * *errp.  audit_repo may be NULL.
+ */
+int		 dispatch_complete(PGconn *, long long task_id,
+		    const char *audit_repo, char **errp);
+
+/*
+ * A run of task_id lost output rows for good: an 'incomplete' task
+ * becomes 'failed' (it cannot be called successful).  1 when the task is
+ * not running (done, or nothing to do), 0 while it still runs, -1 with
+ * *errp.
+ */
+int		 dispatch_output_lost(PGconn *, long long task_id,
+		    const char *audit_repo, char **errp);
+
+/*
+ * The process running task_id under claim token (0: any claim of agent)
+ * is gone: the task becomes 'interrupted' (final).  1 when it did, 0 when
+ * the claim is not that one any more, -1 with *errp.
+ */
+int		 dispatch_interrupt(PGconn *, long long task_id,
+		    long long token, const char *agent, const char *reason,
+		    const char *audit_repo, char **errp);
+
+/*
+ * Recover tasks whose lease expired (their worker died or stalled): the
+ * task becomes 'interrupted' and its open runs are closed as interrupted
+ * with the rows they stored; a retry-safe (check-mode) step is requeued
+ * with last_error "worker lost" while attempts remain.  Also drops queue
+ * rows of tasks that ended.  Returns how many were
  * recovered, or -1 with *errp.
  */
 int		 dispatch_recover(PGconn *, const struct dispatch_params *,
@@ -202,5 +244,10 @@ int		 dispatch_heartbeat(PGconn *, const struct dispatch_params *,
 /* Mark the agent offline (stopping).  0, or -1 with *errp. */
 int		 dispatch_agent_offline(PGconn *, const char *agent,
 		    char **errp);
+/*
+ * Mark offline the agents of this host whose process is gone (killed
+ * without a chance to say so).  How many, or -1 with *errp.
+ */
+int		 dispatch_agents_reap(PGconn *, char **errp);
 
 #endif

@@ -28,6 +28,7 @@
 #include "audit.h"
 #include "audit-query.h"
 #include "gittrail.h"
+#include "log.h"
 #include "util.h"
 
 /* Attempts when another writer moves HEAD between read and commit. */
@@ -617,14 +618,15 @@ out:
 	return rc;
 }
 
-/* Record the outcome of one attempt in audit_git. */
-static void
+/* Record the outcome of one attempt in audit_git.  0, or -1. */
+static int
 gittrail_record(PGconn *pg, long long task_id, const char *repo,
     const char *entry, const char *commit, const char *error)
 {
 	const char	*params[6];
 	char		 idbuf[32], *path;
 	PGresult	*res;
+	int		 rc;
 
 	snprintf(idbuf, sizeof idbuf, "%lld", task_id);
 	path = gittrail_task_path(task_id);
@@ -648,8 +650,14 @@ gittrail_record(PGconn *pg, long long task_id, const char *repo,
 	    "committed_at = EXCLUDED.committed_at, "
 	    "attempts = g.attempts + 1, last_error = EXCLUDED.last_error, "
 	    "updated_at = now()", 6, NULL, params, NULL, NULL, 0);
+	rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
+	if (rc != 0)
+		log_warn("audit_git: the entry of task %lld is not recorded "
+		    "(retried at the next start): %s", task_id,
+		    PQresultErrorMessage(res));
 	PQclear(res);
 	free(path);
+	return rc;
 }
 
 /* Number of attempts recorded for a task's entry (0 when none). */
@@ -763,8 +771,16 @@ gittrail_retry_pending(PGconn *pg, int *ndone, int *nfailed, char **errp)
 	char		*err;
 	int		 i, n, done = 0, failed = 0;
 
+	/*
+	 * Pending entries, and failures whose audit_git row could not be
+	 * written (the git.failed audit row names the repository).
+	 */
 	res = PQexec(pg, "SELECT task_id, repo FROM audit_git "
-	    "WHERE committed_at IS NULL ORDER BY task_id");
+	    "WHERE committed_at IS NULL UNION "
+	    "SELECT DISTINCT a.task_id, a.data->>'repo' FROM audit_log a "
+	    "WHERE a.kind = 'git.failed' AND a.task_id IS NOT NULL "
+	    "AND a.data ? 'repo' AND NOT EXISTS (SELECT 1 FROM audit_git g "
+	    "WHERE g.task_id = a.task_id) ORDER BY 1");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		set_error(errp, "audit_git: cannot read pending entries: %s",
 		    PQresultErrorMessage(res));

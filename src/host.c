@@ -312,6 +312,33 @@ host_task_on_cancel(struct chiffon_task *t,
 
 /* -- runs ------------------------------------------------------------------ */
 
+/* The claim a task's parameters name (dispatch.c): runs.agent etc. */
+static void
+host_run_claim(struct runlog *rl, struct chiffon_task *t)
+{
+	struct json_object	*o, *v;
+	const char		*agent = NULL;
+	long long		 token = 0;
+	int			 attempt = 0;
+	char			*err = NULL;
+
+	if (task_params(t) == NULL ||
+	    (o = json_tokener_parse(task_params(t))) == NULL)
+		return;
+	if (json_object_object_get_ex(o, "agent", &v))
+		agent = json_object_get_string(v);
+	if (json_object_object_get_ex(o, "attempt", &v))
+		attempt = json_object_get_int(v);
+	if (json_object_object_get_ex(o, "claim_token", &v))
+		token = json_object_get_int64(v);
+	if ((agent != NULL || attempt > 0) &&
+	    runlog_set_claim(rl, agent, attempt, token, &err) != 0) {
+		log_msg(CHIFFON_LOG_WARNING, "host", "%s", err);
+		free(err);
+	}
+	json_object_put(o);
+}
+
 static struct chiffon_run *
 host_run_begin(struct chiffon_task *t, const char *kind, const char *meta)
 {
@@ -341,6 +368,7 @@ host_run_begin(struct chiffon_task *t, const char *kind, const char *meta)
 		free(err);
 		return NULL;
 	}
+	host_run_claim(rl, t);
 	run = xcalloc(1, sizeof *run);
 	run->rl = rl;
 	run->owner = p;

@@ -1667,7 +1667,7 @@ plan_format(const struct plan *plan)
 {
 	struct strbuf	 sb = { 0 };
 	size_t		 i, j, nq;
-	char		*d;
+	char		*d, *safe;
 
 	if (plan->row_id > 0)
 		strbuf_addf(&sb, "Plan %lld (version %d, %s)", plan->plan_id,
@@ -1680,7 +1680,9 @@ plan_format(const struct plan *plan)
 	strbuf_addf(&sb, ", understood by the %s parser ($%.4f)\n",
 	    plan->tier != NULL ? plan->tier : "deterministic",
 	    plan->cost_usd);
-	strbuf_addf(&sb, "  \"%s\"\n\n", plan->text);
+	safe = term_safe(plan->text);
+	strbuf_addf(&sb, "  \"%s\"\n\n", safe);
+	free(safe);
 	for (i = 0; i < plan->ntasks; i++) {
 		const struct plan_task *t = &plan->tasks[i];
 

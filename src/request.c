@@ -295,7 +295,14 @@ request_plan(struct app *app, const char *text, const char *source,
 	PGconn		*pg;
 	json_object	*parsed = NULL;
 	long long	 id;
+	long		 bad;
 
+	if ((bad = utf8_invalid_at(text, strlen(text))) >= 0) {
+		*whyp = REQUEST_ERR_INPUT;
+		set_error(errp, "the request is not valid UTF-8: byte 0x%02x "
+		    "at offset %ld", (unsigned)(unsigned char)text[bad], bad);
+		return NULL;
+	}
 	*whyp = REQUEST_ERR_ENV;
 	if ((db = app_db(app, errp)) == NULL)
 		return NULL;

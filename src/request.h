@@ -31,6 +31,7 @@ enum request_error {
 	REQUEST_OK = 0,
 	REQUEST_ERR_ENV,	/* database, plugin, catalog unusable */
 	REQUEST_ERR_CONFIG,	/* the llm.* configuration is unusable */
+	REQUEST_ERR_INPUT,	/* the request text itself (not UTF-8) */
 };
 
 /* Store a requests row and its request.received audit row.  Id or -1. */

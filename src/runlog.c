@@ -22,23 +22,35 @@
  */
 #include "config.h"
 
+#include <sys/file.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
 #include "db.h"
+#include "log.h"
 #include "loop.h"
 #include "runlog.h"
 #include "util.h"
 
-#define RUNLOG_FLUSH_LINES	10000
-#define RUNLOG_FLUSH_BYTES	(1024 * 1024)
+#define RUNLOG_FLUSH_LINES	1000	/* the bound, with RUNLOG_FLUSH_MS */
+#define RUNLOG_FLUSH_BYTES	(256 * 1024)
 #define RUNLOG_FLUSH_MS		100
+/* Binary COPY header: signature, flags, extension length. */
+#define RUNLOG_HEADER		"PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0"
+#define RUNLOG_HEADER_LEN	19
 #define RUNLOG_RETRY_MS		1000
 #define RUNLOG_EVENT_MAX	(700 * 1024)
 #define RUNLOG_HEAD_BYTES	1024
@@ -81,7 +93,33 @@ struct runlog {
 
 	time_t			 clock_sec;	/* second the cache is for */
 	char			 clock_buf[32];	/* "YYYY-MM-DD HH:MM:SS." */
+
+	char			*spool_path;	/* this run's spool, or NULL */
+	int			 spool_fd;	/* open and locked, or -1 */
+	size_t			 spooled;	/* rows in it, not stored */
+	long long		 task_num;	/* runs.task_id, 0 if none */
+	int			 fenced;	/* closed by another process */
+	int			 lost;		/* rows lost for good: the task
+						   is told (hooks.lost) */
+	int			 refused;	/* rows refused: never complete */
+
+	char			*fin;		/* finish record, once ended */
+	int			 fin_stored;	/* the runs row is closed */
+	int			 fin_incomplete; /* ... as incomplete */
+	int			 fin_spooled;	/* the record is in the spool */
+	int			 is_pending;	/* on runlog_pending */
+	TAILQ_ENTRY(runlog)	 pending;
 };
+
+/*
+ * Process-wide (the few top-level singletons): where spool files go, the
+ * finished runs still waiting for rows to be stored, and who hears of
+ * their tasks.
+ */
+static char			*runlog_spool_dir;
+static TAILQ_HEAD(, runlog)	 runlog_pending =
+    TAILQ_HEAD_INITIALIZER(runlog_pending);
+static struct runlog_hooks	 runlog_hooks;
 
 /*
  * Byte classes for the COPY text escaper: 0 plain, 1 needs a backslash
@@ -92,44 +130,6 @@ static const unsigned char runlog_class[256] = {
 	['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\\'] = 1,
 	[0x80 ... 0xff] = 3,		/* GNU C range designator */
 };
-
-/*
- * Length of the valid UTF-8 sequence at p (at most n bytes available), or
- * 0 if the bytes there are not valid UTF-8.
- */
-static size_t
-runlog_utf8_len(const unsigned char *p, size_t n)
-{
-	size_t	len, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	}
-	if (len == 3) {
-		if (p[0] == 0xe0 && p[1] < 0xa0)
-			return 0;	/* overlong */
-		if (p[0] == 0xed && p[1] >= 0xa0)
-			return 0;	/* surrogate */
-	}
-	if (len == 4) {
-		if (p[0] == 0xf0 && p[1] < 0x90)
-			return 0;	/* overlong */
-		if (p[0] == 0xf4 && p[1] >= 0x90)
-			return 0;	/* above U+10FFFF */
-	}
-	return len;
-}
 
 /* Append s[0..n) as one COPY text field, as valid UTF-8. */
 static void
@@ -165,7 +165,7 @@ runlog_escape(struct strbuf *sb, const char *s, size_t n)
 			i++;
 			break;
 		default:
-			if ((len = runlog_utf8_len(p + i, n - i)) == 0) {
+			if ((len = utf8_seq_len(p + i, n - i)) == 0) {
 				strbuf_add(sb, "\xef\xbf\xbd", 3);
 				i++;
 			} else {
@@ -196,7 +196,7 @@ runlog_add_utf8(struct strbuf *sb, const char *s, size_t n)
 		}
 		if (i == n)
 			break;
-		if (p[i] != 0 && (len = runlog_utf8_len(p + i, n - i)) != 0) {
+		if (p[i] != 0 && (len = utf8_seq_len(p + i, n - i)) != 0) {
 			strbuf_add(sb, p + i, len);
 			i += len;
 		} else {
@@ -295,12 +295,12 @@ runlog_add_now(struct runlog *rl, struct strbuf *sb)
 
 /*
  * Send one COPY.  0, or -1 with *errp when the rows should be retried
- * later (connection trouble), or -2 with *errp when retrying cannot help:
- * the server refused the data itself (SQLSTATE class 22), or the rows are
- * already there (class 23: a retry after a commit whose reply was lost).
+ * later (connection trouble, disk full), or -2 with *errp when retrying
+ * cannot help: the server refused the data itself (SQLSTATE class 22),
+ * or the rows are already there (class 23).
  */
 static int
-runlog_copy(PGconn *pg, const char *sql, const struct strbuf *sb,
+runlog_copy(PGconn *pg, const char *sql, const char *buf, size_t len,
     char **errp)
 {
 	PGresult	*res;
@@ -309,12 +309,12 @@ runlog_copy(PGconn *pg, const char *sql, const struct strbuf *sb,
 
 	res = PQexec(pg, sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		set_error(errp, "%s", PQerrorMessage(pg));
+		set_error(errp, "%s", PQresultErrorMessage(res));
 		PQclear(res);
 		return -1;
 	}
 	PQclear(res);
-	if (PQputCopyData(pg, sb->buf, (int)sb->len) != 1) {
+	if (PQputCopyData(pg, buf, (int)len) != 1) {
 		PQputCopyEnd(pg, "chiffon: sending failed");
 		rc = set_error(errp, "%s", PQerrorMessage(pg));
 	} else if (PQputCopyEnd(pg, NULL) != 1)
@@ -332,11 +332,31 @@ runlog_copy(PGconn *pg, const char *sql, const struct strbuf *sb,
 	return rc;
 }
 
+/* One statement without parameters; 0 or -1 with *errp. */
 static int
-runlog_notify(struct runlog *rl, PGconn *pg, char **errp)
+runlog_exec(PGconn *pg, const char *sql, char **errp)
+{
+	PGresult	*res = PQexec(pg, sql);
+	int		 rc = 0;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		rc = set_error(errp, "%s", PQresultErrorMessage(res));
+	PQclear(res);
+	return rc;
+}
+
+static void
+runlog_rollback(PGconn *pg)
+{
+	if (PQstatus(pg) == CONNECTION_OK)
+		PQclear(PQexec(pg, "ROLLBACK"));
+}
+
+static int
+runlog_notify_id(PGconn *pg, const char *id, char **errp)
 {
 	PGresult	*res;
-	const char	*params[1] = { rl->id };
+	const char	*params[1] = { id };
 
 	res = PQexecParams(pg, "SELECT pg_notify('chiffon_run', $1)", 1,
 	    NULL, params, NULL, NULL, 0);
@@ -348,6 +368,12 @@ runlog_notify(struct runlog *rl, PGconn *pg, char **errp)
 	}
 	PQclear(res);
 	return 0;
+}
+
+static int
+runlog_notify(struct runlog *rl, PGconn *pg, char **errp)
+{
+	return runlog_notify_id(pg, rl->id, errp);
 }
 
 /* Remember the first error of a flush nobody waits for. */
@@ -362,71 +388,436 @@ runlog_keep_error(struct runlog *rl, char *error)
 }
 
 /*
- * COPY one buffer.  On success or on a refusal retrying cannot fix, the
- * buffer is emptied; otherwise it is kept for the next flush.
+ * Inside a transaction: lock run id's row and check that rows may still
+ * be added to it (running, or incomplete).  1 when they may, 0 when the
+ * run was closed by someone else (fenced), -1 with *errp.
  */
 static int
-runlog_flush_one(struct runlog *rl, PGconn *pg, const char *what,
-    const char *sql, struct strbuf *sb, size_t *nrows, char **errp)
+runlog_fence(PGconn *pg, const char *id, char **errp)
 {
-	char	*error = NULL;
-	int	 rc;
+	PGresult	*res;
+	const char	*params[1] = { id };
+	int		 ok;
 
-	if (*nrows == 0)
-		return 0;
-	rc = runlog_copy(pg, sql, sb, &error);
-	if (rc != -1) {
-		if (rc == -2)
-			set_error(errp, "run %s: %zu %s refused by the "
-			    "database and dropped: %s", rl->id, *nrows, what,
-			    error);
-		strbuf_reset(sb);
-		*nrows = 0;
-	} else
-		set_error(errp, "run %s: storing %zu %s (kept for a retry): "
-		    "%s", rl->id, *nrows, what, error);
-	free(error);
-	return rc == 0 ? 0 : -1;
+	res = PQexecParams(pg, "SELECT status FROM runs WHERE id = $1::bigint"
+	    " FOR SHARE", 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_error(errp, "%s", PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	ok = PQntuples(res) == 1 &&
+	    (strcmp(PQgetvalue(res, 0, 0), "running") == 0 ||
+	    strcmp(PQgetvalue(res, 0, 0), "incomplete") == 0);
+	PQclear(res);
+	return ok;
 }
+
+/*
+ * Store lines (a whole binary COPY, or empty) and events (text COPY
+ * rows, or empty) of run id in one transaction.  With via_temp the rows
+ * go through a temporary table and rows already stored are skipped (a
+ * spool may hold rows whose commit was not acknowledged).  0; 1 when the
+ * run is fenced (nothing stored); -1 with *errp to retry later; -2 with
+ * *errp when the database refused the rows themselves.
+ */
+static int
+runlog_store(PGconn *pg, const char *id, const struct strbuf *lines,
+    const struct strbuf *events, int via_temp, char **errp)
+{
+	int	rc;
+
+	if (runlog_exec(pg, "BEGIN", errp) != 0)
+		return -1;
+	if ((rc = runlog_fence(pg, id, errp)) <= 0) {
+		runlog_rollback(pg);
+		return rc == 0 ? 1 : -1;
+	}
+	rc = 0;
+	if (lines->len > 0 && via_temp)
+		rc = runlog_exec(pg, "CREATE TEMP TABLE chiffon_spool_output "
+		    "(LIKE run_output) ON COMMIT DROP", errp);
+	if (rc == 0 && lines->len > 0)
+		rc = runlog_copy(pg, via_temp ? "COPY chiffon_spool_output "
+		    "FROM STDIN (FORMAT binary)" : "COPY run_output (run_id, "
+		    "seq, run_started_at, stream, at, line) FROM STDIN "
+		    "(FORMAT binary)", lines->buf, lines->len, errp);
+	if (rc == 0 && lines->len > 0 && via_temp)
+		rc = runlog_exec(pg, "INSERT INTO run_output SELECT * FROM "
+		    "chiffon_spool_output ON CONFLICT DO NOTHING", errp);
+	if (rc == 0 && events->len > 0 && via_temp)
+		rc = runlog_exec(pg, "CREATE TEMP TABLE chiffon_spool_events "
+		    "(LIKE run_events) ON COMMIT DROP", errp);
+	if (rc == 0 && events->len > 0)
+		rc = runlog_copy(pg, via_temp ? "COPY chiffon_spool_events "
+		    "FROM STDIN" : "COPY run_events (run_id, seq, "
+		    "run_started_at, at, event, uuid, host, task, data) FROM "
+		    "STDIN", events->buf, events->len, errp);
+	if (rc == 0 && events->len > 0 && via_temp)
+		rc = runlog_exec(pg, "INSERT INTO run_events SELECT * FROM "
+		    "chiffon_spool_events ON CONFLICT DO NOTHING", errp);
+	if (rc == 0)
+		rc = runlog_exec(pg, "COMMIT", errp);
+	else
+		runlog_rollback(pg);
+	return rc;
+}
+
+/* -- the spool ----------------------------------------------------------- */
+
+/* Store 4 bytes big-endian. */
+static void
+runlog_be32(unsigned char *b, size_t v)
+{
+	b[0] = (unsigned char)(v >> 24);
+	b[1] = (unsigned char)(v >> 16);
+	b[2] = (unsigned char)(v >> 8);
+	b[3] = (unsigned char)v;
+}
+
+void
+runlog_set_spool_dir(const char *dir)
+{
+	free(runlog_spool_dir);
+	runlog_spool_dir = dir != NULL ? xstrdup(dir) : NULL;
+}
+
+const char *
+runlog_spool_path(void)
+{
+	return runlog_spool_dir;
+}
+
+void
+runlog_set_hooks(const struct runlog_hooks *hooks)
+{
+	if (hooks != NULL)
+		runlog_hooks = *hooks;
+	else
+		memset(&runlog_hooks, 0, sizeof runlog_hooks);
+}
+
+/* Write all of buf.  0 or -1 (errno set). */
+static int
+runlog_write_all(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Open (create) this run's spool file and lock it.  0 or -1 with *errp. */
+static int
+runlog_spool_open(struct runlog *rl, char **errp)
+{
+	int	fd, dfd;
+
+	if (rl->spool_fd >= 0)
+		return 0;
+	if (runlog_spool_dir == NULL)
+		return set_error(errp, "no spool directory (no data dir)");
+	if (mkdir_p(runlog_spool_dir, 0700) != 0)
+		return set_error(errp, "spool %s: %s", runlog_spool_dir,
+		    strerror(errno));
+	if (rl->spool_path == NULL)
+		rl->spool_path = xasprintf("%s/run-%s.spool", runlog_spool_dir,
+		    rl->id);
+	fd = open(rl->spool_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600);
+	if (fd < 0)
+		return set_error(errp, "spool %s: %s", rl->spool_path,
+		    strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return set_error(errp, "spool %s: locked by another process",
+		    rl->spool_path);
+	}
+	/* The new name must survive a crash too. */
+	if ((dfd = open(runlog_spool_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	rl->spool_fd = fd;
+	return 0;
+}
+
+/*
+ * Append one record (type, 4-byte length, payload) and fsync; all or
+ * nothing.  0 or -1 with *errp.
+ */
+static int
+runlog_spool_write(struct runlog *rl, char type, const void *buf,
+    size_t len, char **errp)
+{
+	unsigned char	 hdr[5];
+	off_t		 at;
+	int		 saved;
+
+	if (runlog_spool_open(rl, errp) != 0)
+		return -1;
+	at = lseek(rl->spool_fd, 0, SEEK_END);
+	hdr[0] = (unsigned char)type;
+	runlog_be32(hdr + 1, len);
+	if (runlog_write_all(rl->spool_fd, hdr, sizeof hdr) != 0 ||
+	    runlog_write_all(rl->spool_fd, buf, len) != 0 ||
+	    fsync(rl->spool_fd) != 0) {
+		saved = errno;
+		if (at >= 0 && ftruncate(rl->spool_fd, at) == 0)
+			fsync(rl->spool_fd);
+		return set_error(errp, "spool %s: %s", rl->spool_path,
+		    strerror(saved));
+	}
+	return 0;
+}
+
+static void
+runlog_clear_lines(struct runlog *rl)
+{
+	strbuf_reset(&rl->lines);
+	rl->nlines = 0;
+	rl->lines_ended = 0;
+}
+
+static void
+runlog_clear_events(struct runlog *rl)
+{
+	strbuf_reset(&rl->events);
+	rl->nevents = 0;
+}
+
+/*
+ * Move the rows held in memory to the spool file.  0, or -1 with *errp
+ * (what could not be written stays in memory).
+ */
+static int
+runlog_spill(struct runlog *rl, char **errp)
+{
+	size_t	len;
+
+	if (rl->nlines > 0) {
+		len = rl->lines.len - RUNLOG_HEADER_LEN -
+		    (rl->lines_ended ? 2 : 0);
+		if (runlog_spool_write(rl, 'L', rl->lines.buf +
+		    RUNLOG_HEADER_LEN, len, errp) != 0)
+			return -1;
+		rl->spooled += rl->nlines;
+		runlog_clear_lines(rl);
+	}
+	if (rl->nevents > 0) {
+		if (runlog_spool_write(rl, 'E', rl->events.buf,
+		    rl->events.len, errp) != 0)
+			return -1;
+		rl->spooled += rl->nevents;
+		runlog_clear_events(rl);
+	}
+	return 0;
+}
+
+/* What a spool file holds. */
+struct runlog_spool {
+	struct strbuf	 lines;		/* a whole binary COPY, or empty */
+	struct strbuf	 events;	/* text COPY rows */
+	char		*fin;		/* the last finish record, or NULL */
+};
+
+static void
+runlog_spool_free(struct runlog_spool *sp)
+{
+	strbuf_free(&sp->lines);
+	strbuf_free(&sp->events);
+	free(sp->fin);
+}
+
+/*
+ * Read the records of the spool file open on fd; a record cut short (a
+ * crash while writing it) ends the file.  0 or -1 with *errp.
+ */
+static int
+runlog_spool_read(int fd, const char *path, struct runlog_spool *sp,
+    char **errp)
+{
+	struct strbuf	 all = { 0 };
+	unsigned char	*p;
+	char		 buf[65536];
+	size_t		 at = 0, len;
+	ssize_t		 n;
+	off_t		 off = 0;
+
+	memset(sp, 0, sizeof *sp);
+	while ((n = pread(fd, buf, sizeof buf, off)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			strbuf_free(&all);
+			return set_error(errp, "spool %s: %s", path,
+			    strerror(errno));
+		}
+		strbuf_add(&all, buf, (size_t)n);
+		off += n;
+	}
+	p = (unsigned char *)all.buf;
+	while (all.len - at >= 5) {
+		len = (size_t)p[at + 1] << 24 | (size_t)p[at + 2] << 16 |
+		    (size_t)p[at + 3] << 8 | p[at + 4];
+		if (all.len - at - 5 < len)
+			break;
+		switch (p[at]) {
+		case 'L':
+			if (sp->lines.len == 0)
+				strbuf_add(&sp->lines, RUNLOG_HEADER,
+				    RUNLOG_HEADER_LEN);
+			strbuf_add(&sp->lines, p + at + 5, len);
+			break;
+		case 'E':
+			strbuf_add(&sp->events, p + at + 5, len);
+			break;
+		case 'F':
+			free(sp->fin);
+			sp->fin = xstrndup((const char *)p + at + 5, len);
+			break;
+		default:
+			break;
+		}
+		at += 5 + len;
+	}
+	if (sp->lines.len > 0)
+		runlog_add_be(&sp->lines, 0xffff, 2);
+	strbuf_free(&all);
+	return 0;
+}
+
+/*
+ * Store what this run's spool holds and remove it.  0, or -1 with
+ * *errp (kept for a retry).
+ */
+static int
+runlog_drain(struct runlog *rl, PGconn *pg, char **errp)
+{
+	struct runlog_spool	 sp;
+	int			 rc;
+
+	if (rl->spool_fd < 0)
+		return 0;
+	if (runlog_spool_read(rl->spool_fd, rl->spool_path, &sp, errp) != 0)
+		return -1;
+	rc = runlog_store(pg, rl->id, &sp.lines, &sp.events, 1, errp);
+	runlog_spool_free(&sp);
+	if (rc == -1)
+		return -1;
+	if (rc == 1)
+		rl->fenced = 1;
+	else if (rc == -2)
+		rl->refused = 1;
+	/* Stored (or never storable): the spool's job is done. */
+	unlink(rl->spool_path);
+	close(rl->spool_fd);
+	rl->spool_fd = -1;
+	rl->spooled = 0;
+	return rc == 0 ? 0 : set_error(errp, "run %s: %s", rl->id, rc == 1 ?
+	    "closed by another process; spooled rows dropped" :
+	    "spooled rows refused by the database");
+}
+
+/* -- flushing ------------------------------------------------------------ */
 
 int
 runlog_flush(struct runlog *rl, char **errp)
 {
 	PGconn	*pg = db_pg(rl->db);
+	char	*error = NULL;
+	int	 rc;
 
-	if (rl->nlines == 0 && rl->nevents == 0)
+	if (rl->fenced) {
+		runlog_clear_lines(rl);
+		runlog_clear_events(rl);
+		return set_error(errp, "run %s was closed by another process "
+		    "(its task was taken over): rows dropped", rl->id);
+	}
+	if (rl->nlines == 0 && rl->nevents == 0 && rl->spool_fd < 0)
 		return 0;
-	if (pg == NULL || PQstatus(pg) != CONNECTION_OK)
-		return set_error(errp, "run %s: not connected to the database "
-		    "(kept %zu lines, %zu events for a retry)", rl->id,
-		    rl->nlines, rl->nevents);
+	if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
+		rc = runlog_spill(rl, &error);
+		set_error(errp, "run %s: not connected to the database "
+		    "(%zu rows kept in the spool, %zu in memory%s%s)", rl->id,
+		    rl->spooled, rl->nlines + rl->nevents, rc != 0 ? ": " : "",
+		    rc != 0 ? error : "");
+		free(error);
+		return -1;
+	}
+	if (runlog_drain(rl, pg, &error) != 0) {
+		rc = rl->fenced || rl->refused ? 0 : runlog_spill(rl, NULL);
+		set_error(errp, "run %s: storing the spool: %s", rl->id, error);
+		free(error);
+		(void)rc;
+		return -1;
+	}
 	if (rl->nlines > 0 && !rl->lines_ended) {
 		runlog_add_be(&rl->lines, 0xffff, 2);	/* binary trailer */
 		rl->lines_ended = 1;
 	}
-	if (runlog_flush_one(rl, pg, "output lines", "COPY run_output "
-	    "(run_id, seq, run_started_at, stream, at, line) FROM STDIN "
-	    "(FORMAT binary)", &rl->lines, &rl->nlines, errp) != 0)
+	rc = rl->nlines + rl->nevents > 0 ? runlog_store(pg, rl->id,
+	    &rl->lines, &rl->events, 0, &error) : 0;
+	if (rc == -1) {
+		/* Kept: in the spool when it can be written, else here. */
+		if (runlog_spill(rl, NULL) == 0)
+			set_error(errp, "run %s: storing rows (kept in the "
+			    "spool %s for a retry): %s", rl->id,
+			    rl->spool_path, error);
+		else
+			set_error(errp, "run %s: storing %zu rows (kept in "
+			    "memory for a retry): %s", rl->id,
+			    rl->nlines + rl->nevents, error);
+		free(error);
 		return -1;
-	rl->lines_ended = 0;
-	if (runlog_flush_one(rl, pg, "events", "COPY run_events (run_id, "
-	    "seq, run_started_at, at, event, uuid, host, task, data) "
-	    "FROM STDIN", &rl->events, &rl->nevents, errp) != 0)
+	}
+	if (rc == -2 || rc == 1) {
+		if (rc == 1)
+			rl->fenced = 1;
+		else
+			rl->refused = 1;
+		set_error(errp, "run %s: %zu rows %s: %s", rl->id,
+		    rl->nlines + rl->nevents, rc == 1 ? "dropped: the run was "
+		    "closed by another process" : "refused by the database "
+		    "and dropped", rc == 1 ? "fenced" : error);
+		free(error);
+		runlog_clear_lines(rl);
+		runlog_clear_events(rl);
 		return -1;
+	}
+	runlog_clear_lines(rl);
+	runlog_clear_events(rl);
 	rl->retry_at = 0;
 	free(rl->error);	/* everything kept is stored now */
 	rl->error = NULL;
 	return runlog_notify(rl, pg, errp);
 }
 
-/* Flush from the loop timer or a full buffer; errors are kept. */
+/*
+ * Flush from the loop timer or a full buffer; errors are kept.  While
+ * the database is retried later, rows go to the spool at once, so that
+ * the bound (RUNLOG_FLUSH_MS) holds whatever the database does.
+ */
 static void
 runlog_flush_quietly(struct runlog *rl)
 {
 	char	*error = NULL;
 
-	if (rl->retry_at != 0 && now_ms() < rl->retry_at)
+	if (rl->retry_at != 0 && now_ms() < rl->retry_at) {
+		if (runlog_spill(rl, &error) != 0)
+			free(error);
 		return;
+	}
 	if (runlog_flush(rl, &error) != 0)
 		runlog_keep_error(rl, error);
 }
@@ -438,6 +829,30 @@ runlog_timer(void *data)
 	return 0;
 }
 
+/* The start time of process pid in clock ticks since boot, or -1. */
+static long long
+runlog_proc_start(long pid)
+{
+	char	 path[64], buf[1024], *p;
+	FILE	*f;
+	size_t	 n;
+	int	 field;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	/* Field 3 (state) follows ") "; starttime is field 22. */
+	p++;
+	for (field = 2; field < 22 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	return p != NULL ? strtoll(p + 1, NULL, 10) : -1;
+}
+
 struct runlog *
 runlog_begin(struct db *db, struct loop *loop, const char *task_id,
     const char *kind, const char *meta_json, char **errp)
@@ -445,7 +860,9 @@ runlog_begin(struct db *db, struct loop *loop, const char *task_id,
 	struct runlog	*rl;
 	PGconn		*pg = db_pg(db);
 	PGresult	*res;
-	const char	*params[3] = { task_id, kind, meta_json };
+	char		 host[256], pid[24], start[24];
+	const char	*params[6] = { task_id, kind, meta_json, host, pid,
+			    start };
 
 	if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
 		set_error(errp, "starting a run: not connected to the "
@@ -458,12 +875,19 @@ runlog_begin(struct db *db, struct loop *loop, const char *task_id,
 		    "UTF8: %s", PQerrorMessage(pg));
 		return NULL;
 	}
-	res = PQexecParams(pg, "INSERT INTO runs (task_id, kind, meta) "
-	    "VALUES ($1::bigint, $2, coalesce($3::jsonb, '{}')) "
+	if (gethostname(host, sizeof host) != 0)
+		strcpy(host, "localhost");
+	host[sizeof host - 1] = '\0';
+	snprintf(pid, sizeof pid, "%ld", (long)getpid());
+	snprintf(start, sizeof start, "%lld", runlog_proc_start(getpid()));
+	res = PQexecParams(pg, "INSERT INTO runs (task_id, kind, meta, "
+	    "owner_host, owner_pid, owner_start) "
+	    "VALUES ($1::bigint, $2, coalesce($3::jsonb, '{}'), $4, "
+	    "$5::integer, $6::bigint) "
 	    "RETURNING id, to_char(started_at AT TIME ZONE 'UTC', "
 	    "'YYYY-MM-DD HH24:MI:SS.US') || '+00', "
 	    "(extract(epoch FROM started_at) * 1000000)::bigint "
-	    "- 946684800000000", 3, NULL, params, NULL, NULL, 0);
+	    "- 946684800000000", 6, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		set_error(errp, "starting a run (kind %s, task %s): %s", kind,
 		    task_id != NULL ? task_id : "none",
@@ -474,10 +898,12 @@ runlog_begin(struct db *db, struct loop *loop, const char *task_id,
 	rl = xcalloc(1, sizeof *rl);
 	rl->db = db;
 	rl->loop = loop;
+	rl->spool_fd = -1;
 	rl->id = xstrdup(PQgetvalue(res, 0, 0));
 	rl->prefix = xasprintf("%s\t", rl->id);
 	rl->started = xasprintf("\t%s\t", PQgetvalue(res, 0, 1));
 	rl->id_num = strtoll(rl->id, NULL, 10);
+	rl->task_num = task_id != NULL ? strtoll(task_id, NULL, 10) : 0;
 	rl->started_us = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
 	PQclear(res);
 	if (loop != NULL) {
@@ -487,6 +913,34 @@ runlog_begin(struct db *db, struct loop *loop, const char *task_id,
 			rl->timer = 0;
 	}
 	return rl;
+}
+
+int
+runlog_set_claim(struct runlog *rl, const char *agent, int attempt,
+    long long token, char **errp)
+{
+	PGresult	*res;
+	char		 att[16], tok[24];
+	const char	*params[4] = { rl->id, agent, att, tok };
+
+	snprintf(att, sizeof att, "%d", attempt);
+	snprintf(tok, sizeof tok, "%lld", token);
+	if (attempt < 1)
+		params[2] = NULL;
+	if (token <= 0)
+		params[3] = NULL;
+	res = PQexecParams(db_pg(rl->db), "UPDATE runs SET agent = $2, "
+	    "attempt = $3::integer, claim_token = $4::bigint "
+	    "WHERE id = $1::bigint AND status = 'running'", 4, NULL, params,
+	    NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		set_error(errp, "run %s: recording its agent: %s", rl->id,
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
 }
 
 const char *
@@ -529,7 +983,7 @@ runlog_line(struct runlog *rl, int stream, const char *line, size_t len)
 		rl->lines_ended = 0;
 	}
 	if (sb->len == 0)	/* binary COPY header: signature, flags, ext */
-		strbuf_add(sb, "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0", 19);
+		strbuf_add(sb, RUNLOG_HEADER, RUNLOG_HEADER_LEN);
 	strbuf_grow(sb, 58 + len);
 	runlog_add_be(sb, 6, 2);			/* fields */
 	runlog_add_field8(sb, rl->id_num);		/* run_id */
@@ -912,6 +1366,10 @@ runlog_free(struct runlog *rl)
 {
 	if (rl->timer != 0)
 		loop_remove(rl->loop, rl->timer);
+	if (rl->is_pending)
+		TAILQ_REMOVE(&runlog_pending, rl, pending);
+	if (rl->spool_fd >= 0)
+		close(rl->spool_fd);	/* the spool stays for a drain */
 	strbuf_free(&rl->lines);
 	strbuf_free(&rl->events);
 	free(rl->subs);
@@ -919,7 +1377,297 @@ runlog_free(struct runlog *rl)
 	free(rl->id);
 	free(rl->prefix);
 	free(rl->started);
+	free(rl->spool_path);
+	free(rl->fin);
 	free(rl);
+}
+
+/* The finish record of a run: what runlog_finish was told.  Caller frees. */
+static char *
+runlog_fin_json(struct runlog *rl, const char *status, int exit_code,
+    const char *summary_json, const struct chiffon_rusage *usage)
+{
+	struct json_object	*o = json_object_new_object();
+	char			*s;
+
+	json_object_object_add(o, "status", json_object_new_string(status));
+	if (exit_code >= 0)
+		json_object_object_add(o, "exit_code",
+		    json_object_new_int(exit_code));
+	if (summary_json != NULL)
+		json_object_object_add(o, "summary",
+		    json_object_new_string(summary_json));
+	if (usage != NULL) {
+		json_object_object_add(o, "wall_s",
+		    json_object_new_double(usage->wall_s));
+		json_object_object_add(o, "user_s",
+		    json_object_new_double(usage->user_s));
+		json_object_object_add(o, "sys_s",
+		    json_object_new_double(usage->sys_s));
+		json_object_object_add(o, "maxrss_kb",
+		    json_object_new_int64(usage->maxrss_kb));
+	}
+	json_object_object_add(o, "lines",
+	    json_object_new_int64((int64_t)rl->line_seq));
+	json_object_object_add(o, "events",
+	    json_object_new_int64((int64_t)rl->event_seq));
+	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return s;
+}
+
+/* Member key of o as text (numbers printed exactly), or NULL. */
+static char *
+runlog_fin_get(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return NULL;
+	if (json_object_is_type(v, json_type_double))
+		return xasprintf("%.6f", json_object_get_double(v));
+	return xstrdup(json_object_get_string(v));
+}
+
+/*
+ * Close run id (still running) as its finish record fin says: with that
+ * status when every line and event it counted is stored, else
+ * 'incomplete' with the status pending.  *statusp (may be NULL) gets the
+ * status stored (caller frees).  1 when stored, 0 when the run was not
+ * running any more (fenced), -1 with *errp to retry later, -2 with *errp
+ * when the database refused the values themselves (SQLSTATE 22, 23).
+ */
+static int
+runlog_close(PGconn *pg, const char *id, const char *fin, char **statusp,
+    long long *taskp, char **errp)
+{
+	static const char *const keys[] = { "status", "exit_code", "summary",
+	    "wall_s", "user_s", "sys_s", "maxrss_kb", "lines", "events" };
+	struct json_object	*o;
+	const char		*params[10];
+	char			*vals[nitems(keys)];
+	PGresult		*res;
+	size_t			 i;
+	int			 rc;
+
+	if ((o = json_tokener_parse(fin)) == NULL)
+		return set_error(errp, "run %s: bad finish record", id);
+	params[0] = id;
+	for (i = 0; i < nitems(keys); i++)
+		params[i + 1] = vals[i] = runlog_fin_get(o, keys[i]);
+	json_object_put(o);
+	res = PQexecParams(pg, "UPDATE runs r SET "
+	    "status = CASE WHEN c.ok THEN $2 ELSE 'incomplete' END, "
+	    "pending_status = CASE WHEN c.ok THEN NULL ELSE $2 END, "
+	    "exit_code = $3::integer, finished_at = clock_timestamp(), "
+	    "duration = clock_timestamp() - r.started_at, "
+	    "summary = $4::jsonb, wall_s = $5::float8, user_s = $6::float8, "
+	    "sys_s = $7::float8, maxrss_kb = $8::bigint, "
+	    "lines = coalesce($9::bigint, 0), events = coalesce($10::bigint, 0) "
+	    "FROM (SELECT (SELECT count(*) FROM run_output o "
+	    "  WHERE o.run_id = x.id AND o.run_started_at = x.started_at) = "
+	    "  coalesce($9::bigint, 0) AND (SELECT count(*) FROM run_events e "
+	    "  WHERE e.run_id = x.id AND e.run_started_at = x.started_at) = "
+	    "  coalesce($10::bigint, 0) AS ok FROM runs x "
+	    "  WHERE x.id = $1::bigint) c "
+	    "WHERE r.id = $1::bigint AND r.status = 'running' "
+	    "RETURNING r.status, coalesce(r.task_id, 0)", 10, NULL, params,
+	    NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		rc = state != NULL && (strncmp(state, "22", 2) == 0 ||
+		    strncmp(state, "23", 2) == 0) ? -2 : -1;
+		set_error(errp, "run %s: storing status %s: %s", id,
+		    params[1] != NULL ? params[1] : "?",
+		    PQresultErrorMessage(res));
+		for (i = 0; i < nitems(keys); i++)
+			free(vals[i]);
+		PQclear(res);
+		return rc;
+	}
+	for (i = 0; i < nitems(keys); i++)
+		free(vals[i]);
+	rc = PQntuples(res) == 1;
+	if (rc && statusp != NULL)
+		*statusp = xstrdup(PQgetvalue(res, 0, 0));
+	if (rc && taskp != NULL)
+		*taskp = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * An incomplete run whose rows are all stored now takes its pending
+ * status (the guard counts the rows); the hook hears of its task.  1 when
+ * completed, 0 when it was not incomplete, -1 with *errp.
+ */
+static int
+runlog_complete(PGconn *pg, const char *id, char **errp)
+{
+	PGresult	*res;
+	const char	*params[1] = { id };
+	long long	 task = 0;
+	int		 n;
+
+	res = PQexecParams(pg, "UPDATE runs SET status = pending_status, "
+	    "pending_status = NULL WHERE id = $1::bigint "
+	    "AND status = 'incomplete' RETURNING coalesce(task_id, 0)", 1,
+	    NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_error(errp, "run %s: completing it: %s", id,
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	if ((n = PQntuples(res)) == 1)
+		task = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (n == 1) {
+		runlog_notify_id(pg, id, NULL);
+		if (task > 0 && runlog_hooks.completed != NULL)
+			runlog_hooks.completed(pg, task, runlog_hooks.data);
+	}
+	return n == 1;
+}
+
+static int	runlog_retry_cb(void *);
+
+/*
+ * Store what is left of a finished run.  0 when it is completely stored
+ * (rl freed); -1 with *errp when something is still missing (rl kept on
+ * the pending list and retried every RUNLOG_RETRY_MS) or can never be
+ * stored (rl freed).
+ */
+static int
+runlog_settle(struct runlog *rl, char **errp)
+{
+	PGconn	*pg = db_pg(rl->db);
+	char	*error = NULL, *err2 = NULL, *status = NULL;
+	int	 rc, complete;
+
+	if (rl->lost)
+		goto lost_task;
+	if (runlog_flush(rl, &error) != 0 && (rl->fenced || rl->refused))
+		goto lost;
+	complete = rl->nlines == 0 && rl->nevents == 0 && rl->spool_fd < 0;
+	if (!rl->fin_stored && pg != NULL && PQstatus(pg) == CONNECTION_OK) {
+		rc = runlog_close(pg, rl->id, rl->fin, &status, NULL, &err2);
+		if (rc == -2)
+			rl->refused = 1;
+		if (rc == 0) {
+			rl->fenced = 1;
+			set_error(&err2, "run %s was closed by another "
+			    "process; its end is not recorded", rl->id);
+		}
+		if (rc == 1) {
+			rl->fin_stored = 1;
+			rl->fin_incomplete = strcmp(status, "incomplete") == 0;
+			free(status);
+			if (rl->fin_incomplete && complete) {
+				/*
+				 * Everything was stored, yet rows are missing:
+				 * the database lost rows it had acknowledged.
+				 */
+				log_warn("run %s: rows the database had taken "
+				    "are missing; it stays incomplete", rl->id);
+				rl->lost = 1;
+				free(error);
+				goto lost_task;
+			}
+		}
+		if (err2 != NULL) {
+			free(error);
+			error = err2;
+			err2 = NULL;
+		}
+		if (rl->fenced || rl->refused)
+			goto lost;
+	}
+	if (!rl->fin_stored && !rl->fin_spooled) {
+		/* The end goes to the spool too, for the next start. */
+		if (runlog_spool_write(rl, 'F', rl->fin, strlen(rl->fin),
+		    &err2) == 0)
+			rl->fin_spooled = 1;
+		free(err2);
+		err2 = NULL;
+	}
+	if (rl->fin_stored && complete) {
+		if (rl->fin_incomplete &&
+		    runlog_complete(pg, rl->id, &err2) < 0) {
+			free(error);
+			error = err2;
+			goto pending;
+		}
+		if (!rl->fin_incomplete) {
+			runlog_notify(rl, pg, NULL);
+			/* Its task may have ended meanwhile, as incomplete. */
+			if (rl->is_pending && rl->task_num > 0 &&
+			    runlog_hooks.completed != NULL)
+				runlog_hooks.completed(pg, rl->task_num,
+				    runlog_hooks.data);
+		}
+		free(error);
+		runlog_free(rl);
+		return 0;
+	}
+pending:
+	if (!rl->is_pending) {
+		TAILQ_INSERT_TAIL(&runlog_pending, rl, pending);
+		rl->is_pending = 1;
+	}
+	if (rl->loop != NULL && rl->timer == 0) {
+		rl->timer = loop_add_timer(rl->loop, RUNLOG_RETRY_MS,
+		    runlog_retry_cb, rl, NULL, rl);
+		if (rl->timer < 0)
+			rl->timer = 0;
+	}
+	set_error(errp, "run %s: output not completely stored yet (%zu rows "
+	    "in the spool%s%s, %zu in memory); recorded as incomplete until "
+	    "they are%s%s", rl->id, rl->spooled, rl->spool_path != NULL ?
+	    " " : "", rl->spool_path != NULL ? rl->spool_path : "",
+	    rl->nlines + rl->nevents, error != NULL ? ": " : "",
+	    error != NULL ? error : "");
+	free(error);
+	return -1;
+
+lost_task:
+	/* The task must not end as if its output were all there. */
+	if (rl->task_num > 0 && runlog_hooks.lost != NULL && (pg == NULL ||
+	    PQstatus(pg) != CONNECTION_OK || runlog_hooks.lost(pg,
+	    rl->task_num, runlog_hooks.data) <= 0)) {
+		error = NULL;
+		goto pending;	/* told once it ended and can be told */
+	}
+	set_error(errp, "run %s: rows are missing for good; it stays "
+	    "incomplete", rl->id);
+	runlog_free(rl);
+	return -1;
+
+lost:
+	set_error(errp, "%s", error != NULL ? error : "rows lost");
+	free(error);
+	if (rl->spool_fd >= 0) {
+		unlink(rl->spool_path);
+		close(rl->spool_fd);
+		rl->spool_fd = -1;
+	}
+	runlog_free(rl);
+	return -1;
+}
+
+static int
+runlog_retry_cb(void *data)
+{
+	struct runlog	*rl = data;
+	char		*err = NULL;
+
+	rl->timer = 0;	/* settle frees rl or re-arms */
+	if (runlog_settle(rl, &err) != 0 && err != NULL) {
+		log_debug("%s", err);
+		free(err);
+	}
+	return 1;
 }
 
 int
@@ -927,67 +1675,199 @@ runlog_finish(struct runlog *rl, const char *status, int exit_code,
     const char *summary_json, const struct chiffon_rusage *usage,
     char **errp)
 {
-	PGconn		*pg = db_pg(rl->db);
-	PGresult	*res;
-	char		 code[16], wall[32], user[32], sys[32], rss[32];
-	char		 lines[24], events[24];
-	const char	*params[11];
-	char		*error = NULL;
-	int		 rc = 0;
-
 	if (rl->timer != 0) {
 		loop_remove(rl->loop, rl->timer);
 		rl->timer = 0;
 	}
-	/* Store the status even when the last rows could not be stored. */
-	if (runlog_flush(rl, &error) != 0)
-		rc = -1;
+	rl->fin = runlog_fin_json(rl, status, exit_code, summary_json, usage);
+	return runlog_settle(rl, errp);
+}
 
-	snprintf(code, sizeof code, "%d", exit_code);
-	snprintf(lines, sizeof lines, "%llu",
-	    (unsigned long long)rl->line_seq);
-	snprintf(events, sizeof events, "%llu",
-	    (unsigned long long)rl->event_seq);
-	params[0] = rl->id;
-	params[1] = status;
-	params[2] = exit_code >= 0 ? code : NULL;
-	params[3] = summary_json;
-	if (usage != NULL) {
-		snprintf(wall, sizeof wall, "%.6f", usage->wall_s);
-		snprintf(user, sizeof user, "%.6f", usage->user_s);
-		snprintf(sys, sizeof sys, "%.6f", usage->sys_s);
-		snprintf(rss, sizeof rss, "%ld", usage->maxrss_kb);
-		params[4] = wall;
-		params[5] = user;
-		params[6] = sys;
-		params[7] = rss;
-	} else
-		params[4] = params[5] = params[6] = params[7] = NULL;
-	params[8] = lines;
-	params[9] = events;
-	res = PQexecParams(pg, "UPDATE runs SET status = $2, "
-	    "exit_code = $3::integer, finished_at = clock_timestamp(), "
-	    "duration = clock_timestamp() - started_at, "
-	    "summary = $4::jsonb, wall_s = $5::float8, user_s = $6::float8, "
-	    "sys_s = $7::float8, maxrss_kb = $8::bigint, "
-	    "lines = $9::bigint, events = $10::bigint "
-	    "WHERE id = $1::bigint", 10, NULL, params, NULL, NULL, 0);
-	if (error == NULL && PQresultStatus(res) != PGRES_COMMAND_OK)
-		set_error(&error, "run %s: storing status %s: %s", rl->id,
-		    status, PQresultErrorMessage(res));
-	else if (error == NULL && strcmp(PQcmdTuples(res), "1") != 0)
-		set_error(&error, "run %s: the runs row is missing or "
-		    "already finished", rl->id);
-	PQclear(res);
-	if (error == NULL)
-		runlog_notify(rl, pg, &error);
-	runlog_free(rl);
-	if (error != NULL) {
-		if (errp != NULL)
-			*errp = error;
+size_t
+runlog_npending(void)
+{
+	struct runlog	*rl;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(rl, &runlog_pending, pending)
+		n++;
+	return n;
+}
+
+int
+runlog_retry_pending(char **errp)
+{
+	struct runlog	*rl, *next;
+	char		*err = NULL;
+	int		 rc = 0;
+
+	for (rl = TAILQ_FIRST(&runlog_pending); rl != NULL; rl = next) {
+		next = TAILQ_NEXT(rl, pending);
+		if (rl->timer != 0) {
+			loop_remove(rl->loop, rl->timer);
+			rl->timer = 0;
+		}
+		TAILQ_REMOVE(&runlog_pending, rl, pending);
+		rl->is_pending = 0;
+		if (runlog_settle(rl, &err) != 0) {
+			rc = -1;
+			if (errp != NULL && *errp == NULL)
+				*errp = err;
+			else
+				free(err);
+			err = NULL;
+		}
+	}
+	return rc;
+}
+
+void
+runlog_shutdown(void)
+{
+	struct runlog	*rl;
+
+	while ((rl = TAILQ_FIRST(&runlog_pending)) != NULL) {
+		if (rl->nlines + rl->nevents > 0)
+			log_warn("run %s: %zu rows could not be stored nor "
+			    "spooled and are lost", rl->id,
+			    rl->nlines + rl->nevents);
 		else
-			free(error);
+			log_warn("run %s: its spooled rows are stored at the "
+			    "next start", rl->id);
+		runlog_free(rl);
+	}
+}
+
+/* -- the next start ------------------------------------------------------ */
+
+/*
+ * Store one spool file left by a process that is gone (its lock is
+ * free) and remove it.  0, or -1 with *errp (kept).
+ */
+static int
+runlog_recover_spool(PGconn *pg, const char *path, const char *id,
+    char **errp)
+{
+	struct runlog_spool	 sp;
+	long long		 task = 0;
+	char			*status = NULL;
+	int			 fd, rc;
+
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+		return set_error(errp, "spool %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return 0;	/* its process is still at work */
+	}
+	if (runlog_spool_read(fd, path, &sp, errp) != 0) {
+		close(fd);
 		return -1;
 	}
+	rc = runlog_store(pg, id, &sp.lines, &sp.events, 1, errp);
+	if (rc == 0 && sp.fin != NULL &&
+	    runlog_close(pg, id, sp.fin, &status, &task, errp) < 0)
+		rc = -1;
+	if (rc != -1) {
+		if (rc != 0)
+			log_warn("spool %s: %s", path, rc == 1 ? "its run was "
+			    "closed by another process; dropped" : *errp);
+		unlink(path);
+		/* Complete now: its task (incomplete, or ended) moves on. */
+		if (runlog_complete(pg, id, NULL) == 0 && status != NULL &&
+		    strcmp(status, "incomplete") != 0 && task > 0 &&
+		    runlog_hooks.completed != NULL)
+			runlog_hooks.completed(pg, task, runlog_hooks.data);
+		rc = 0;
+	}
+	free(status);
+	runlog_spool_free(&sp);
+	close(fd);
+	return rc;
+}
+
+int
+runlog_recover(struct db *db, int *ninterruptedp, char **errp)
+{
+	PGconn		*pg = db_pg(db);
+	PGresult	*res;
+	DIR		*d;
+	struct dirent	*de;
+	char		 host[256], *path, *id, *err = NULL;
+	const char	*params[1] = { host };
+	size_t		 len;
+	long long	 start;
+	int		 i, n, rc = 0;
+
+	if (ninterruptedp != NULL)
+		*ninterruptedp = 0;
+	/* 1. Spools of processes that are gone. */
+	if (runlog_spool_dir != NULL && (d = opendir(runlog_spool_dir)) !=
+	    NULL) {
+		while ((de = readdir(d)) != NULL) {
+			len = strlen(de->d_name);
+			if (strncmp(de->d_name, "run-", 4) != 0 || len < 11 ||
+			    strcmp(de->d_name + len - 6, ".spool") != 0)
+				continue;
+			id = xstrndup(de->d_name + 4, len - 10);
+			path = path_join(runlog_spool_dir, de->d_name);
+			if (runlog_recover_spool(pg, path, id, &err) != 0) {
+				if (rc == 0)
+					set_error(errp, "%s", err);
+				rc = -1;
+			}
+			free(err);
+			err = NULL;
+			free(path);
+			free(id);
+		}
+		closedir(d);
+	}
+
+	/* 2. Runs left running by a process of this host that is gone. */
+	if (gethostname(host, sizeof host) != 0)
+		strcpy(host, "localhost");
+	host[sizeof host - 1] = '\0';
+	res = PQexecParams(pg, "SELECT id, coalesce(owner_pid, 0), "
+	    "coalesce(owner_start, -1), coalesce(task_id, 0), "
+	    "coalesce(claim_token, 0), coalesce(agent, '') FROM runs "
+	    "WHERE status = 'running' AND owner_host = $1", 1, NULL, params,
+	    NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_error(errp, "finding runs left open: %s",
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		const char	*rid = PQgetvalue(res, i, 0);
+		long		 pid = strtol(PQgetvalue(res, i, 1), NULL, 10);
+		long long	 task = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+		PGresult	*r2;
+		const char	*p2[1] = { rid };
+
+		start = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+		if (pid > 0 && runlog_proc_start(pid) == start)
+			continue;	/* alive (or this very process) */
+		r2 = PQexecParams(pg, "SELECT chiffon_run_interrupt($1::bigint)",
+		    1, NULL, p2, NULL, NULL, 0);
+		if (PQresultStatus(r2) != PGRES_TUPLES_OK) {
+			if (rc == 0)
+				set_error(errp, "closing run %s: %s", rid,
+				    PQresultErrorMessage(r2));
+			rc = -1;
+		} else if (*PQgetvalue(r2, 0, 0) == 't') {
+			log_info("run %s of process %ld, which is gone, is "
+			    "closed as interrupted", rid, pid);
+			if (ninterruptedp != NULL)
+				(*ninterruptedp)++;
+			if (task > 0 && runlog_hooks.interrupted != NULL)
+				runlog_hooks.interrupted(pg, task,
+				    strtoll(PQgetvalue(res, i, 4), NULL, 10),
+				    PQgetvalue(res, i, 5), runlog_hooks.data);
+		}
+		PQclear(r2);
+	}
+	PQclear(res);
 	return rc;
 }

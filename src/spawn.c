@@ -79,19 +79,59 @@ static void	spawn_abandon_held(struct chiffon_child *);
  */
 static struct chiffon_child	*spawn_prompt_child;
 
-/* environ with env_add applied (same NAME replaced).  Free the array only. */
+/* Variables no child gets ("NAME="), NULL-terminated; process-wide. */
+static char	**spawn_hidden;
+
+void
+spawn_hide_env(const char *const *names)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; spawn_hidden != NULL && spawn_hidden[i] != NULL; i++)
+		free(spawn_hidden[i]);
+	free(spawn_hidden);
+	spawn_hidden = NULL;
+	while (names != NULL && names[n] != NULL)
+		n++;
+	if (n == 0)
+		return;
+	spawn_hidden = xcalloc(n + 1, sizeof *spawn_hidden);
+	for (i = 0; i < n; i++)
+		spawn_hidden[i] = xasprintf("%s=", names[i]);
+}
+
+/* Is environment entry e one of the hidden variables? */
+static int
+spawn_is_hidden(const char *e)
+{
+	size_t	i;
+
+	for (i = 0; spawn_hidden != NULL && spawn_hidden[i] != NULL; i++) {
+		if (strncmp(e, spawn_hidden[i], strlen(spawn_hidden[i])) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * environ less the hidden variables, with env_add applied (same NAME
+ * replaced).  Free the array only.
+ */
 static char **
 spawn_env(const char *const *add, char **errp)
 {
 	char	**env;
-	size_t	  n = 0, m = 0, i, k;
+	size_t	  n = 0, m = 0, i, k, all = 0;
 
-	while (environ != NULL && environ[n] != NULL)
-		n++;
+	while (environ != NULL && environ[all] != NULL)
+		all++;
 	while (add != NULL && add[m] != NULL)
 		m++;
-	env = xcalloc(n + m + 1, sizeof *env);
-	memcpy(env, environ, n * sizeof *env);
+	env = xcalloc(all + m + 1, sizeof *env);
+	for (i = 0; i < all; i++) {
+		if (!spawn_is_hidden(environ[i]))
+			env[n++] = environ[i];
+	}
 	for (k = 0; k < m; k++) {
 		const char	*eq = strchr(add[k], '=');
 		size_t		 klen;

@@ -3,7 +3,9 @@
  *
  * A child runs in its own session and process group (setsid; with
  * use_pty the pty slave is its controlling terminal), in opts->cwd, with
- * environ plus opts->env_add, and execvp(argv[0], argv): never a shell.
+ * environ plus opts->env_add, less the variables named by
+ * spawn_hide_env (chiffon's secrets), and execvp(argv[0], argv): never a
+ * shell.
  * Its output (pty, or one pipe for stdout and stderr) and its event pipe
  * are read through the loop and split into lines; on_exit comes once,
  * after the child has exited and every line has been delivered (if the
@@ -26,6 +28,13 @@
 
 #include "chiffon/plugin.h"
 #include "loop.h"
+
+/*
+ * Names of environment variables no child gets (the API keys named by
+ * llm.*_api_key_env), NULL-terminated; copied; NULL for none.
+ * Process-wide.
+ */
+void	spawn_hide_env(const char *const *names);
 
 /* Window size of a child's pty when opts->pty_cols is 0. */
 #define SPAWN_PTY_COLS	160

@@ -279,3 +279,82 @@ str_in_list(const char *s, const char *const *list)
 	}
 	return 0;
 }
+
+/*
+ * Length of the valid UTF-8 sequence at p (at most n bytes available), or
+ * 0 if the bytes there are not valid UTF-8 (see util.h).
+ */
+size_t
+utf8_seq_len(const unsigned char *p, size_t n)
+{
+	size_t	len, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	}
+	if (len == 3) {
+		if (p[0] == 0xe0 && p[1] < 0xa0)
+			return 0;	/* overlong */
+		if (p[0] == 0xed && p[1] >= 0xa0)
+			return 0;	/* surrogate */
+	}
+	if (len == 4) {
+		if (p[0] == 0xf0 && p[1] < 0x90)
+			return 0;	/* overlong */
+		if (p[0] == 0xf4 && p[1] >= 0x90)
+			return 0;	/* above U+10FFFF */
+	}
+	return len;
+}
+
+long
+utf8_invalid_at(const char *s, size_t n)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, len;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((len = utf8_seq_len(p + i, n - i)) == 0)
+			return (long)i;
+		i += len;
+	}
+	return -1;
+}
+
+char *
+term_safe(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	struct strbuf		 sb = { 0 };
+
+	strbuf_grow(&sb, strlen(s) + 1);
+	for (; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\t' || (*p >= 0x20 && *p != 0x7f &&
+		    !(*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)))
+			strbuf_addc(&sb, (char)*p);
+		else if (*p == 0x7f)
+			strbuf_adds(&sb, "^?");
+		else if (*p == 0xc2)
+			strbuf_addf(&sb, "\\u%04x", (unsigned)*++p);
+		else {
+			strbuf_addc(&sb, '^');
+			strbuf_addc(&sb, (char)(*p + '@'));
+		}
+	}
+	return strbuf_detach(&sb);
+}

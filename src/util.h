@@ -62,6 +62,22 @@ char	*read_file(const char *path, size_t *lenp);
  * (may be NULL: empty)? */
 int	 str_in_list(const char *s, const char *const *list);
 
+/*
+ * Length of the valid UTF-8 sequence of a non-ASCII lead byte at p (n
+ * bytes available), or 0 when the bytes there are not valid UTF-8.
+ */
+size_t	 utf8_seq_len(const unsigned char *p, size_t n);
+/* Offset of the first byte of s[0..n) that is not valid UTF-8, or -1. */
+long	 utf8_invalid_at(const char *s, size_t n);
+
+/*
+ * s made safe to print on a terminal: control characters (C0 but tab and
+ * newline, DEL, C1) shown as ^X / ^? / \u0080-style text, so that a
+ * stored string cannot move the cursor, hide text or retitle the
+ * window.  Caller frees.
+ */
+char	*term_safe(const char *s);
+
 /* Join two path components with exactly one '/'.  Caller frees. */
 char	*path_join(const char *, const char *);
 

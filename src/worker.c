@@ -31,6 +31,11 @@
 #define WORKER_WHO		"worker"
 #define WORKER_BEAT_MIN_MS	200
 #define WORKER_BEAT_MAX_MS	10000
+/*
+ * How long a canceled run may take to die: the infra plugin sends SIGINT,
+ * SIGTERM 5 s later and SIGKILL 5 s after that (plugins/infra/run.h).
+ */
+#define WORKER_KILL_GRACE_MS	10000
 
 /* One claimed task while it runs. */
 struct worker_job {
@@ -41,6 +46,11 @@ struct worker_job {
 	int			 finished;	/* done already called */
 	int			 lost;		/* claim taken away */
 	int			 releasing;	/* given back (stopping) */
+	int			 fenced;	/* stopped: renewals failed */
+	uint64_t		 renewed_at;	/* now_ms() before the last
+						   renewal that worked */
+	char			*end_status;	/* ended, not yet recorded */
+	char			*end_result;
 	TAILQ_ENTRY(worker_job)	 entry;
 };
 TAILQ_HEAD(worker_jobs, worker_job);
@@ -57,6 +67,7 @@ struct worker {
 	int			 capacity;
 	uint64_t		 poll_ms;
 	uint64_t		 beat_ms;
+	uint64_t		 fence_ms;	/* stop a run not renewed for */
 
 	int			 limit;		/* claims allowed; 0: any */
 	int			 claimed;
@@ -64,6 +75,7 @@ struct worker {
 	int			 started;
 	int			 stopping;
 	int			 in_tick;
+	uint64_t		 claim_at;	/* now_ms() before the claim */
 
 	PGconn			*listening;	/* connection that LISTENs */
 	int			 listen_fd;
@@ -158,6 +170,21 @@ worker_new(struct app *app, const char *name, char **errp)
 		w->beat_ms = WORKER_BEAT_MIN_MS;
 	if (w->beat_ms > WORKER_BEAT_MAX_MS)
 		w->beat_ms = WORKER_BEAT_MAX_MS;
+	/*
+	 * Fencing: a run whose lease was not renewed for fence_ms is stopped;
+	 * noticed within a beat and dead within the kill grace, it is gone
+	 * before the lease (counted from before that renewal) runs out.
+	 */
+	if (lease * 1000 > WORKER_KILL_GRACE_MS + 2.5 * (double)w->beat_ms)
+		w->fence_ms = (uint64_t)(lease * 1000) - WORKER_KILL_GRACE_MS -
+		    w->beat_ms;
+	else {
+		w->fence_ms = 3 * w->beat_ms / 2;
+		log_msg(CHIFFON_LOG_WARNING, WORKER_WHO, "dispatch.lease %.0f s "
+		    "is too short to stop a run before its lease can be taken "
+		    "over (it needs more than %.0f s)", lease,
+		    (WORKER_KILL_GRACE_MS + 2.5 * (double)w->beat_ms) / 1000);
+	}
 	w->dp.agent = w->name;
 	w->dp.caps = (const char *const *)w->caps;
 	w->dp.ncaps = w->ncaps;
@@ -285,6 +312,8 @@ static void
 worker_job_free(struct worker_job *job)
 {
 	dispatch_claim_free(&job->c);
+	free(job->end_status);
+	free(job->end_result);
 	free(job);
 }
 
@@ -315,15 +344,70 @@ worker_pg(struct worker *w)
 	return pg != NULL && PQstatus(pg) == CONNECTION_OK ? pg : NULL;
 }
 
+/*
+ * Record how a job ended: 1 when done with it (recorded, or not ours to
+ * record), 0 when the database is away (kept, retried at each beat).
+ */
+static int
+worker_record(struct worker *w, struct worker_job *job)
+{
+	enum dispatch_outcome	 outcome;
+	const char		*final = NULL;
+	char			*err = NULL;
+	PGconn			*pg;
+
+	if (job->lost || job->releasing) {
+		log_msg(CHIFFON_LOG_INFO, WORKER_WHO, "%s: task %lld ended %s "
+		    "after it was %s; result not recorded", w->name,
+		    job->c.task_id, job->end_status, job->lost ? "taken away" :
+		    "given back");
+		return 1;
+	}
+	if ((pg = worker_pg(w)) == NULL ||
+	    dispatch_finish(pg, &w->dp, &job->c, job->end_status,
+	    job->end_result, &outcome, &final, &err) != 0) {
+		if ((pg = worker_pg(w)) != NULL) {
+			/* The database answered and refused: not retried. */
+			log_msg(CHIFFON_LOG_ERROR, WORKER_WHO, "%s: task %lld "
+			    "ended %s but could not be recorded: %s", w->name,
+			    job->c.task_id, job->end_status, err);
+			free(err);
+			return 1;
+		}
+		log_msg(CHIFFON_LOG_WARNING, WORKER_WHO, "%s: task %lld ended "
+		    "%s; recorded once the database is back (%s)", w->name,
+		    job->c.task_id, job->end_status,
+		    err != NULL ? err : "disconnected");
+		free(err);
+		return 0;
+	}
+	if (outcome == DISPATCH_FINISHED && strcmp(final, "succeeded") != 0)
+		w->failures++;
+	if (w->finish_cb != NULL && outcome != DISPATCH_LOST)
+		w->finish_cb(w, job->c.task_id, job->c.attempt,
+		    outcome == DISPATCH_FINISHED ? final : "requeued",
+		    w->finish_data);
+	return 1;
+}
+
+/* Done with a job that ended: off the list, freed unless still invoking. */
+static void
+worker_job_end(struct worker *w, struct worker_job *job)
+{
+	TAILQ_REMOVE(&w->jobs, job, entry);
+	w->njobs--;
+	if (!job->invoking)
+		worker_job_free(job);
+	worker_kick(w);
+}
+
 /* The capability finished the task (possibly inside host_invoke_task). */
 static void
 worker_done(const char *status, const char *result_json, void *data)
 {
 	struct worker_job	*job = data;
 	struct worker		*w = job->w;
-	enum dispatch_outcome	 outcome;
-	const char		*final = NULL;
-	char			*err = NULL, *cstatus = NULL, *cresult = NULL;
+	char			*cstatus = NULL, *cresult = NULL;
 	PGconn			*pg;
 
 	job->finished = 1;
@@ -333,42 +417,33 @@ worker_done(const char *status, const char *result_json, void *data)
 			worker_job_free(job);
 		return;
 	}
-	TAILQ_REMOVE(&w->jobs, job, entry);
-	w->njobs--;
 	/* Files the capability wrote into the repository: committed first. */
-	if (!job->lost && !job->releasing && (pg = worker_pg(w)) != NULL &&
-	    repochange_commit(pg, job->c.task_id, status, result_json,
-	    &cstatus, &cresult) == 1) {
+	if (!job->lost && !job->releasing && !job->fenced &&
+	    (pg = worker_pg(w)) != NULL && repochange_commit(pg,
+	    job->c.task_id, status, result_json, &cstatus, &cresult) == 1) {
 		status = cstatus;
 		result_json = cresult;
 	}
-	if (job->lost || job->releasing) {
-		log_msg(CHIFFON_LOG_INFO, WORKER_WHO, "%s: task %lld ended %s "
-		    "after it was %s; result not recorded", w->name,
-		    job->c.task_id, status, job->lost ? "taken away" :
-		    "given back");
-	} else if ((pg = worker_pg(w)) == NULL ||
-	    dispatch_finish(pg, &w->dp, &job->c, status, result_json,
-	    &outcome, &final, &err) != 0) {
-		log_msg(CHIFFON_LOG_ERROR, WORKER_WHO, "%s: task %lld ended "
-		    "%s but could not be recorded (%s); its lease will expire "
-		    "and it will be retried", w->name, job->c.task_id, status,
-		    err != NULL ? err : "database disconnected");
-		free(err);
-	} else {
-		if (outcome == DISPATCH_FINISHED && strcmp(final,
-		    "succeeded") != 0)
-			w->failures++;
-		if (w->finish_cb != NULL && outcome != DISPATCH_LOST)
-			w->finish_cb(w, job->c.task_id, job->c.attempt,
-			    outcome == DISPATCH_FINISHED ? final : "requeued",
-			    w->finish_data);
-	}
+	/* A run this worker stopped itself (fenced) was interrupted. */
+	job->end_status = xstrdup(job->fenced ? "interrupted" : status);
+	job->end_result = result_json != NULL ? xstrdup(result_json) : NULL;
 	free(cstatus);
 	free(cresult);
-	if (!job->invoking)
-		worker_job_free(job);
-	worker_kick(w);
+	if (worker_record(w, job))
+		worker_job_end(w, job);
+}
+
+/* Is job still on w's list (ended, its end not yet recorded)? */
+static int
+worker_job_pending(struct worker *w, struct worker_job *job)
+{
+	struct worker_job	*j;
+
+	TAILQ_FOREACH(j, &w->jobs, entry) {
+		if (j == job)
+			return 1;
+	}
+	return 0;
 }
 
 /* Start the handler for a fresh claim (takes c over). */
@@ -384,6 +459,7 @@ worker_launch(struct worker *w, struct dispatch_claim *c)
 	job = xcalloc(1, sizeof *job);
 	job->w = w;
 	job->c = *c;
+	job->renewed_at = w->claim_at;
 	memset(c, 0, sizeof *c);
 	TAILQ_INSERT_TAIL(&w->jobs, job, entry);
 	w->njobs++;
@@ -406,7 +482,9 @@ worker_launch(struct worker *w, struct dispatch_claim *c)
 		return;
 	}
 	if (job->finished) {
-		worker_job_free(job);
+		if (job->end_status == NULL || job->w == NULL ||
+		    !worker_job_pending(w, job))
+			worker_job_free(job);
 		return;
 	}
 	job->task = t;
@@ -530,6 +608,7 @@ worker_tick(struct worker *w)
 	}
 	while (!w->stopping && w->njobs < (unsigned)w->capacity &&
 	    (w->limit == 0 || w->claimed < w->limit)) {
+		w->claim_at = now_ms();
 		rc = dispatch_claim(pg, &w->dp, &c, &err);
 		if (rc < 0) {
 			worker_warn(w, "claiming failed", err);
@@ -553,36 +632,79 @@ worker_poll_cb(void *data)
 	return 0;
 }
 
+/*
+ * Fencing: stop every run whose lease was not renewed for fence_ms (the
+ * database is away, or this process was stopped), before the lease can
+ * be taken over.
+ */
+static void
+worker_fence(struct worker *w)
+{
+	struct worker_job	*job;
+	uint64_t		 now = now_ms();
+
+	TAILQ_FOREACH(job, &w->jobs, entry) {
+		if (job->lost || job->releasing || job->fenced ||
+		    job->end_status != NULL || now - job->renewed_at <
+		    w->fence_ms)
+			continue;
+		log_msg(CHIFFON_LOG_WARNING, WORKER_WHO, "%s: task %lld: its "
+		    "lease was not renewed for %.1f s; stopping its run before "
+		    "the lease can be taken over", w->name, job->c.task_id,
+		    (double)(now - job->renewed_at) / 1000);
+		job->fenced = 1;
+		if (job->task != NULL)
+			host_cancel(job->task);
+	}
+}
+
 /* Heartbeat: renew leases, stop lost tasks, refresh the agent row. */
 static int
 worker_beat_cb(void *data)
 {
 	struct worker		*w = data;
 	struct worker_job	*job, *next;
-	long long		*ids, *kept = NULL;
+	long long		*ids, *toks, *kept = NULL;
 	char			*err = NULL, *metrics;
 	size_t			 n = 0, i;
 	int			 nkept, found;
+	uint64_t		 t0 = now_ms();
 	PGconn			*pg;
 
-	if (w->stopping || (pg = worker_pg(w)) == NULL)
+	if (w->stopping)
 		return 0;
-	ids = xcalloc(w->njobs + 1, sizeof *ids);
-	TAILQ_FOREACH(job, &w->jobs, entry) {
-		if (!job->lost && !job->releasing)
-			ids[n++] = job->c.task_id;
+	worker_fence(w);
+	if ((pg = worker_pg(w)) == NULL)
+		return 0;
+	/* Ends that could not be recorded while the database was away. */
+	for (job = TAILQ_FIRST(&w->jobs); job != NULL; job = next) {
+		next = TAILQ_NEXT(job, entry);
+		if (job->end_status != NULL && worker_record(w, job))
+			worker_job_end(w, job);
 	}
-	nkept = dispatch_renew(pg, &w->dp, ids, n, &kept, &err);
+	ids = xcalloc(w->njobs + 1, sizeof *ids);
+	toks = xcalloc(w->njobs + 1, sizeof *toks);
+	TAILQ_FOREACH(job, &w->jobs, entry) {
+		if (!job->lost && !job->releasing && !job->fenced) {
+			ids[n] = job->c.task_id;
+			toks[n++] = job->c.token;
+		}
+	}
+	nkept = dispatch_renew(pg, &w->dp, ids, toks, n, &kept, &err);
 	if (nkept < 0)
 		worker_warn(w, "renewing leases failed", err);
 	else {
 		for (job = TAILQ_FIRST(&w->jobs); job != NULL; job = next) {
 			next = TAILQ_NEXT(job, entry);
-			if (job->lost || job->releasing)
+			if (job->lost || job->releasing || job->fenced)
 				continue;
 			for (found = 0, i = 0; i < (size_t)nkept; i++)
 				found |= kept[i] == job->c.task_id;
-			if (found)
+			if (found) {
+				job->renewed_at = t0;
+				continue;
+			}
+			if (job->end_status != NULL)
 				continue;
 			log_msg(CHIFFON_LOG_INFO, WORKER_WHO, "%s: task %lld "
 			    "was paused, canceled or taken over; stopping it",
@@ -594,6 +716,7 @@ worker_beat_cb(void *data)
 	}
 	free(kept);
 	free(ids);
+	free(toks);
 	err = NULL;
 	metrics = worker_metrics_json(w);
 	if (dispatch_heartbeat(pg, &w->dp, w->capacity, (int)w->njobs,
@@ -660,8 +783,8 @@ worker_stop(struct worker *w)
 	w->listening = NULL;
 	pg = worker_pg(w);
 	TAILQ_FOREACH(job, &w->jobs, entry) {
-		if (job->lost)
-			continue;
+		if (job->lost || job->end_status != NULL)
+			continue;	/* ended ones: their lease expires */
 		job->releasing = 1;
 		if (pg != NULL && dispatch_release(pg, &w->dp, &job->c,
 		    "worker stopped", &err) != 0) {
@@ -727,6 +850,8 @@ worker_free(struct worker *w)
 	while ((job = TAILQ_FIRST(&w->jobs)) != NULL) {
 		TAILQ_REMOVE(&w->jobs, job, entry);
 		job->w = NULL;
+		if (job->finished && !job->invoking)
+			worker_job_free(job);	/* its end was not recorded */
 	}
 	for (i = 0; i < w->ncaps; i++)
 		free(w->caps[i]);

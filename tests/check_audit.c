@@ -753,6 +753,61 @@ START_TEST(test_bad_repo_path)
 }
 END_TEST
 
+/*
+ * A git failure whose audit_git row cannot be written (the table is
+ * locked by another session: a real refusal, like a full disk) still
+ * leaves its git.failed row, and the retry finds it by that.
+ */
+START_TEST(test_git_failed_row_lost)
+{
+	char		*ci, *dir = check_tmpdir(), *file, *repo, *err = NULL, *v;
+	PGconn		*pg = testutil_db("rowlost", 1, &ci), *locker;
+	struct check_task t = { "bob", "alice", "homepage", "deploy",
+			    "succeeded", 1, NULL };
+	PGresult	*res;
+	FILE		*f;
+	long long	 id;
+	int		 done, failed;
+
+	file = path_join(dir, "file");
+	ck_assert((f = fopen(file, "w")) != NULL);
+	fclose(f);
+	repo = path_join(file, "audit");
+	id = check_make_task(pg, &t);
+	v = xasprintf("%lld", id);
+	locker = PQconnectdb(ci);
+	res = PQexec(locker, "BEGIN; LOCK TABLE audit_git IN EXCLUSIVE MODE");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	PQclear(PQexec(pg, "SET lock_timeout = '200ms'"));
+	ck_assert_msg(audit_task_finished(pg, id, repo, NULL, &err) > 0, "%s",
+	    err);
+	PQclear(PQexec(locker, "COMMIT"));
+	PQfinish(locker);
+	PQclear(PQexec(pg, "RESET lock_timeout"));
+	check_is(pg, "0", "SELECT count(*) FROM audit_git WHERE task_id = $1",
+	    v);
+	check_is(pg, "1", "SELECT count(*) FROM audit_log WHERE task_id = $1 "
+	    "AND kind = 'git.failed'", v);
+	/* Retried: still failing, but now with its audit_git row. */
+	ck_assert_int_eq(gittrail_retry_pending(pg, &done, &failed, &err), 0);
+	ck_assert_int_eq(failed, 1);
+	check_is(pg, "t", "SELECT committed_at IS NULL AND last_error LIKE "
+	    "'%Not a directory%' FROM audit_git WHERE task_id = $1", v);
+	ck_assert_int_eq(unlink(file), 0);
+	ck_assert_int_eq(gittrail_retry_pending(pg, &done, &failed, &err), 0);
+	ck_assert_int_eq(done, 1);
+	ck_assert_int_eq(testutil_ncommits(repo), 1);
+	free(v);
+	free(file);
+	free(repo);
+	free(ci);
+	testutil_rm(dir);
+	free(dir);
+	PQfinish(pg);
+}
+END_TEST
+
 /* Task ids of a result, "1,2,3". */
 static char *
 check_ids(PGresult *res)
@@ -1394,6 +1449,7 @@ check_suite(void)
 	tcase_add_test(tc, test_unchanged_no_commit);
 	tcase_add_test(tc, test_readonly_repo);
 	tcase_add_test(tc, test_bad_repo_path);
+	tcase_add_test(tc, test_git_failed_row_lost);
 	tcase_add_test(tc, test_queries);
 	tcase_add_test(tc, test_explain_indexes);
 	tcase_add_test(tc, test_output_replay);

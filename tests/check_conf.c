@@ -576,6 +576,12 @@ static const struct {
 	  "(accepted: error, warning, info, debug)" },
 	{ "long-line.conf", ":2: line is longer than 198 characters; "
 	  "shorten it" },
+	{ "inline-comment.conf", ":3: core.data_dir: the value '/srv/chiffon"
+	  "   # --data-dir, CHIFFON_DATA_DIR' holds ' # --data-dir, "
+	  "CHIFFON_DATA_DIR', which looks like a comment but would be part "
+	  "of the value: a '#' after a value is not a comment in "
+	  "chiffon.conf; put the comment on a line of its own or after "
+	  "' ;'" },
 };
 
 START_TEST(test_bad_file)

@@ -534,36 +534,54 @@ START_TEST(test_two_workers_run_each_task_once)
 }
 END_TEST
 
+/*
+ * A worker killed mid-task: its lease expires; the deploy becomes
+ * interrupted (never run again by itself), the check-mode step (retry
+ * safe) is run again by the rescuer.
+ */
 START_TEST(test_killed_worker_task_recovered)
 {
 	const char	*params[1];
 	char		 t[32], *v;
-	long long	 plan, a;
+	long long	 plan, a, b;
 
 	plan = new_plan();
 	a = new_task(plan, 1, "\"ms\":3000", NULL, NULL);
-	snprintf(t, sizeof t, "%lld", a);
+	b = new_task(plan, 2, "\"ms\":3000", NULL, NULL);
+	snprintf(t, sizeof t, "%lld", b);
 	params[0] = t;
-	spawn_worker(0, "doomed", "2s", 1);
-	ck_assert_int_eq(approve_and_queue(plan), 1);
+	qexec("UPDATE tasks SET check_mode = true WHERE id = $1::bigint", 1,
+	    params);
+	spawn_worker(0, "doomed", "2s", 2);
+	ck_assert_int_eq(approve_and_queue(plan), 2);
 	ck_assert_int_eq(wait_count("SELECT count(*) FROM work_queue WHERE"
-	    " task_id = $1::bigint AND claimed_by = 'doomed'", 1, params, 1),
-	    1);
+	    " claimed_by = 'doomed'", 0, NULL, 2), 2);
 	assert_status(a, "running");
+	assert_status(b, "running");
 	stop_worker(0);		/* SIGKILL mid-task */
 	spawn_worker(1, "rescuer", "2s", 1);
-	wait_status(a, "succeeded");
-	v = task_field(a, "attempts");
+	wait_status(b, "succeeded");
+	wait_status(a, "interrupted");
+	ck_assert_int_eq(log_count("start", a), 1);
+	ck_assert_int_eq(log_count("start", b), 2);
+	ck_assert_int_eq(log_count("done", b), 1);
+	v = task_field(a, "status_reason");
+	ck_assert_msg(strstr(v, "not run again by itself") != NULL, "%s", v);
+	free(v);
+	v = task_field(b, "attempts");
 	ck_assert_str_eq(v, "2");
 	free(v);
-	ck_assert_int_eq(log_count("start", a), 2);
-	ck_assert_int_eq(log_count("done", a), 1);
 	ck_assert_int_eq(qn("SELECT count(*) FROM routing_decisions WHERE"
 	    " task_id = $1::bigint AND decision = 'requeued' AND reason LIKE"
 	    " '%worker lost%'", 1, params), 1);
 	ck_assert_int_eq(qn("SELECT count(*) FROM routing_decisions WHERE"
 	    " task_id = $1::bigint AND decision = 'dispatched' AND"
 	    " chosen_agent = 'rescuer' AND attempt = 2", 1, params), 1);
+	/* started_at is the first move to running, not the last claim. */
+	ck_assert_int_eq(qn("SELECT count(*) FROM tasks t WHERE id ="
+	    " $1::bigint AND started_at < (SELECT min(d.at) FROM"
+	    " routing_decisions d WHERE d.task_id = t.id AND attempt = 2)",
+	    1, params), 1);
 }
 END_TEST
 

@@ -140,6 +140,8 @@ START_TEST(test_fresh_and_rerun)
 		check_value_is(pg, sql, "t");
 		free(sql);
 	}
+	/* Versions may have gaps (numbers are handed out per branch). */
+	snprintf(nmig, sizeof nmig, "%zu", (size_t)migrate_nmigrations);
 	sql = xasprintf("SELECT count(*) FROM schema_migrations WHERE "
 	    "checksum ~ '^[0-9a-f]{64}$' AND name ~ '^[0-9]+_.*\\.sql$'");
 	check_value_is(pg, sql, nmig);

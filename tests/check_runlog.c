@@ -11,6 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -383,6 +387,157 @@ START_TEST(test_timer_flush_notify_finish)
 }
 END_TEST
 
+/*
+ * Rows the database does not take go to the spool; a run that ends then
+ * is 'incomplete', and becomes its status once the spool is drained.  A
+ * lock held by another session makes the COPY fail for real (lock
+ * timeout) while the runs row can still be written.
+ */
+START_TEST(test_spool_incomplete)
+{
+	struct check_env	 env;
+	struct runlog		*rl;
+	PGresult		*res;
+	char			*err = NULL, *id, *dir, *path, *v;
+	struct stat		 st;
+	int			 i;
+
+	check_env_open(&env, "spool");
+	dir = testutil_tmpdir("spool");
+	runlog_set_spool_dir(dir);
+	rl = runlog_begin(env.db, NULL, NULL, "test", NULL, &err);
+	ck_assert_msg(rl != NULL, "runlog_begin: %s", err);
+	id = xstrdup(runlog_id(rl));
+	res = PQexec(db_pg(env.db), "SET lock_timeout = '200ms'");
+	PQclear(res);
+	res = PQexec(env.pg, "BEGIN; LOCK TABLE run_output IN EXCLUSIVE MODE");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	for (i = 0; i < 2500; i++)
+		runlog_line(rl, CHIFFON_STREAM_STDOUT, "spooled", 7);
+	ck_assert_int_eq(runlog_flush(rl, &err), -1);
+	ck_assert_msg(strstr(err, "spool") != NULL, "%s", err);
+	free(err);
+	err = NULL;
+	path = xasprintf("%s/run-%s.spool", dir, id);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_gt(st.st_size, 2500 * 7);
+	/* It ends while the rows wait: incomplete, not successful. */
+	ck_assert_int_eq(runlog_finish(rl, "successful", 0, NULL, NULL, &err),
+	    -1);
+	ck_assert_msg(strstr(err, "not completely stored") != NULL, "%s", err);
+	free(err);
+	err = NULL;
+	ck_assert_int_eq(runlog_npending(), 1);
+	check_value_is(env.pg, "SELECT status || ',' || pending_status || ','"
+	    " || lines FROM runs WHERE id = $1", id, "incomplete,successful,"
+	    "2500");
+	/* Nobody can call it complete while rows are missing. */
+	v = xasprintf("UPDATE runs SET status = 'successful', pending_status "
+	    "= NULL WHERE id = %s", id);
+	res = PQexec(db_pg(env.db), v);
+	ck_assert_int_eq(PQresultStatus(res), PGRES_FATAL_ERROR);
+	ck_assert_msg(strstr(PQresultErrorMessage(res), "0 of 2500 lines") !=
+	    NULL, "%s", PQresultErrorMessage(res));
+	PQclear(res);
+	free(v);
+	/* The database takes rows again: drained, complete, spool gone. */
+	res = PQexec(env.pg, "COMMIT");
+	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "%s",
+	    PQresultErrorMessage(res));
+	PQclear(res);
+	ck_assert_msg(runlog_retry_pending(&err) == 0, "%s", err);
+	ck_assert_int_eq(runlog_npending(), 0);
+	check_value_is(env.pg, "SELECT status || ',' || coalesce("
+	    "pending_status, '-') || ',' || (SELECT count(*) FROM run_output "
+	    "o WHERE o.run_id = r.id) FROM runs r WHERE id = $1", id,
+	    "successful,-,2500");
+	ck_assert_int_eq(stat(path, &st), -1);
+	runlog_set_spool_dir(NULL);
+	testutil_rm(dir);
+	free(dir);
+	free(path);
+	free(id);
+	check_env_close(&env);
+}
+END_TEST
+
+/*
+ * The next start: a spool left by a process that is gone is stored, and
+ * its run (left running) is closed as interrupted with the rows stored.
+ */
+START_TEST(test_recover_dead_run)
+{
+	struct check_env	 env;
+	char			*err = NULL, *dir, *id = NULL, *sql;
+	pid_t			 pid;
+	int			 ws, n = -1, fds[2];
+
+	check_env_open(&env, "recover");
+	dir = testutil_tmpdir("recover");
+	ck_assert_int_eq(pipe(fds), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* A process that records 1500 lines, spools them, dies. */
+		struct runlog	*rl;
+		PGresult	*r;
+		int		 i;
+
+		runlog_set_spool_dir(dir);
+		rl = runlog_begin(env.db, NULL, NULL, "test", NULL, &err);
+		if (rl == NULL)
+			_exit(2);
+		if (write(fds[1], runlog_id(rl), strlen(runlog_id(rl))) < 0)
+			_exit(2);
+		r = PQexec(db_pg(env.db), "SET lock_timeout = '200ms'");
+		PQclear(r);
+		r = PQexec(env.pg, "BEGIN; LOCK TABLE run_output IN "
+		    "EXCLUSIVE MODE");
+		PQclear(r);
+		for (i = 0; i < 1500; i++)
+			runlog_line(rl, CHIFFON_STREAM_STDOUT, "line", 4);
+		runlog_flush(rl, &err);
+		/* 200 more that are only in memory: lost with the process. */
+		r = PQexec(env.pg, "COMMIT");
+		PQclear(r);
+		for (i = 0; i < 200; i++)
+			runlog_line(rl, CHIFFON_STREAM_STDOUT, "lost", 4);
+		kill(getpid(), SIGKILL);
+	}
+	close(fds[1]);
+	{
+		char	buf[32] = { 0 };
+
+		ck_assert_int_gt(read(fds[0], buf, sizeof buf - 1), 0);
+		id = xstrdup(buf);
+	}
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+	ck_assert(WIFSIGNALED(ws));
+	check_value_is(env.pg, "SELECT status FROM runs WHERE id = $1", id,
+	    "running");
+	runlog_set_spool_dir(dir);
+	ck_assert_msg(runlog_recover(env.db, &n, &err) == 0, "%s", err);
+	ck_assert_int_eq(n, 1);
+	check_value_is(env.pg, "SELECT status || ',' || lines || ',' || "
+	    "(SELECT count(*) FROM run_output o WHERE o.run_id = r.id) FROM "
+	    "runs r WHERE id = $1", id, "interrupted,1500,1500");
+	sql = xasprintf("%s/run-%s.spool", dir, id);
+	ck_assert_int_eq(access(sql, F_OK), -1);
+	free(sql);
+	/* Again: nothing left to do. */
+	ck_assert_int_eq(runlog_recover(env.db, &n, &err), 0);
+	ck_assert_int_eq(n, 0);
+	runlog_set_spool_dir(NULL);
+	testutil_rm(dir);
+	free(dir);
+	free(id);
+	check_env_close(&env);
+}
+END_TEST
+
 static Suite *
 check_suite(void)
 {
@@ -397,6 +552,8 @@ check_suite(void)
 	tcase_add_test(tc, test_events);
 	tcase_add_test(tc, test_event_truncated);
 	tcase_add_test(tc, test_timer_flush_notify_finish);
+	tcase_add_test(tc, test_spool_incomplete);
+	tcase_add_test(tc, test_recover_dead_run);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,6 +12,7 @@ EXTRA_DIST += \
 	tests/conf/bad-duration.conf \
 	tests/conf/bad-duration-range.conf \
 	tests/conf/bad-usd.conf \
+	tests/conf/inline-comment.conf \
 	tests/conf/bad-url.conf \
 	tests/conf/bad-conninfo.conf \
 	tests/conf/bad-list.conf \

@@ -40,3 +40,16 @@ EXTRA_DIST += tests/bench/plan.sh tests/bench/plan-cli.sh
 tests_bench_bench_plan_SOURCES = tests/bench/bench-plan.c
 tests_bench_bench_plan_CPPFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/tests
 tests_bench_bench_plan_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
+
+## check_faults   nothing lost under faults: a full disk (tmpfs holding
+##                the cluster), PostgreSQL stopped and killed mid-run,
+##                SIGKILL of `chiffon run`, SIGSTOP of a worker past its
+##                lease (see the file's comment).
+check_PROGRAMS += tests/check_faults
+TESTS += tests/check_faults
+tests_check_faults_SOURCES = tests/check_faults.c $(TESTUTIL_SOURCES) \
+	tests/pgtest.h
+tests_check_faults_CPPFLAGS = $(TEST_CFLAGS)
+tests_check_faults_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
+EXTRA_tests_check_faults_DEPENDENCIES = plugins/infra/infra.la \
+	src/chiffon$(EXEEXT)

@@ -106,6 +106,12 @@ pgtest_dir(struct pgtest *t)
 	return t->dir;
 }
 
+struct pgembed *
+pgtest_pgembed(struct pgtest *t)
+{
+	return t->pg;
+}
+
 /* Stop the server; a failure is reported, the directory goes anyway. */
 static void
 pgtest_halt(struct pgembed *pg)

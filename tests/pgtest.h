@@ -26,5 +26,7 @@ const char	*pgtest_conninfo(struct pgtest *);
 /* The cluster's data directory (the CHIFFON_DATA_DIR used). */
 const char	*pgtest_dir(struct pgtest *);
 void		 pgtest_stop(struct pgtest *);
+/* The cluster's handle (pgembed.h), to stop and start its server. */
+struct pgembed	*pgtest_pgembed(struct pgtest *);
 
 #endif
