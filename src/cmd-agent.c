@@ -336,6 +336,8 @@ cmd_agent_register(struct cmd_agent *st, int once, const char *metrics)
 	char	*err = NULL;
 	PGconn	*pg;
 
+	if (once)
+		worker_set_report_only(st->w);
 	if ((once ? worker_register(st->w, &err) :
 	    worker_start(st->w, &err)) != 0)
 		goto fail;

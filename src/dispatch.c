@@ -247,8 +247,8 @@ dispatch_cancel_dependents(PGconn *pg, long long task_id, const char *status,
 
 const char *const dispatch_task_states[] = {
 	"pending_approval", "approved", "queued", "running", "succeeded",
-	"failed", "canceled", "timed_out", "interrupted", "paused",
-	"rejected", "superseded",
+	"failed", "canceled", "timed_out", "interrupted", "incomplete",
+	"paused", "rejected", "superseded",
 };
 const size_t dispatch_ntask_states = nitems(dispatch_task_states);
 
@@ -1817,7 +1817,7 @@ dispatch_heartbeat(PGconn *pg, const struct dispatch_params *dp,
 	params[3] = cap;
 	params[4] = run;
 	params[5] = PACKAGE_VERSION;
-	params[6] = pid;
+	params[6] = dp->report_only ? NULL : pid;
 	params[7] = metrics_json != NULL ? metrics_json : "{}";
 	params[8] = starting ? "t" : "f";
 	rc = dispatch_exec(pg, "INSERT INTO agents (name, host, capabilities,"

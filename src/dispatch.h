@@ -59,6 +59,10 @@ struct dispatch_params {
 	int			  min_capacity_percent;
 	const char		 *audit_repo;	/* audit.repo, or NULL */
 	struct approve_scope	  scope;	/* what approvals hash */
+	int			  report_only;	/* a one-shot report (agent
+						   --once): the agents row
+						   names no process, so it is
+						   offline by silence only */
 	int			  owned_only;	/* claim only tasks queued
 						   for this agent */
 };

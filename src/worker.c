@@ -742,6 +742,12 @@ worker_register(struct worker *w, char **errp)
 	return rc;
 }
 
+void
+worker_set_report_only(struct worker *w)
+{
+	w->dp.report_only = 1;
+}
+
 int
 worker_start(struct worker *w, char **errp)
 {

@@ -60,6 +60,12 @@ char		*worker_metrics_json(const struct worker *);
 /* Register, LISTEN, start the timers and claim what is there. */
 int		 worker_start(struct worker *, char **errp);
 /*
+ * A one-shot report (`chiffon agent --once`): the agents row it writes
+ * names no process, so that it is not taken for a dead process's row
+ * and goes offline only when it falls silent.
+ */
+void		 worker_set_report_only(struct worker *);
+/*
  * Stop: claim nothing more, give running tasks back to the queue (the
  * attempt is not counted), cancel them, and mark the agent offline.
  */
