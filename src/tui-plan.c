@@ -265,6 +265,7 @@ tui_plan_request(struct tui *t, const char *text)
 
 	tui_plan_clear(t);
 	t->plan_request = xstrdup(text);
+	tui_pane_show(t, TUI_FOCUS_PLAN);	/* the focus stays */
 	if (request_check_env(t->app, 0, &err) != 0) {
 		t->plan_error = err;
 		tui_plan_render(t);
@@ -396,7 +397,7 @@ tui_plan_approve(struct tui *t)
 	tui_layout_draw_panes(t);
 	if (!t->plan_seen_top || !t->plan_seen_end) {
 		free(q);
-		t->focus = TUI_FOCUS_PLAN;
+		tui_pane_focus(t, TUI_FOCUS_PLAN);
 		tui_layout_draw_panes(t);
 		return tui_plan_refuse(t, "not approved: read the whole plan "
 		    "first (it has a high-risk step; PgUp/PgDn scroll the plan "

@@ -1,0 +1,120 @@
+#!/bin/sh
+# tui-panes.sh - the shell's panes on a real terminal (tmux, 100x30):
+# Tab/Shift-Tab and Esc 1..5 switch panes and each title names its pane;
+# after a real run of grafana-deploy.yml against contrib/homelab the
+# History pane lists the finished task (checked against the tasks row),
+# Enter opens it in the Task pane and replays its log from run_output in
+# the Log pane (18 rows: first and last stored lines reached by paging, the count
+# equal to the rows stored); the Agents pane shows the shell's worker as
+# the agents table has it.
+set -eu
+
+# shellcheck source=tests/tui-lib.sh
+. "$CHIFFON_SRCDIR/tests/tui-lib.sh"
+
+target=p
+# shellcheck disable=SC2086
+start_size p 100 30 $run_env "$bin" --config "$conf" --data-dir "$data" \
+    --repo "$repo"
+wait_for 120 "db: embedded, connected"
+wait_line 10 30 "chiffon>"
+line 2 | grep -qF " 1 Plan " || fail "the upper title does not name 1 Plan"
+screen p | grep -qF " 2 Log " || fail "the log title does not name 2 Log"
+
+# Tab from the log (focused at start) goes to History, Shift-Tab back.
+tm send-keys -t p Tab
+wait_for 10 " 3 History "
+wait_for 10 "no tasks yet"
+tm send-keys -t p BTab
+sleep 0.3
+line 2 | grep -qF " 3 History " || fail "Shift-Tab changed the upper pane"
+tm send-keys -t p Escape
+wait_line 10 30 "command>"
+tm send-keys -t p 1
+wait_for 10 " 1 Plan "
+tm send-keys -t p 5
+wait_for 10 "No task opened"
+line 2 | grep -qF " 5 Task " || fail "Esc 5 does not show the Task pane"
+tm send-keys -t p Escape
+wait_line 10 30 "chiffon>"
+ok "Tab, Shift-Tab and Esc 1..5 switch panes; titles name them"
+
+# A real run.
+tm send-keys -t p -l "deploy grafana"
+tm send-keys -t p Enter
+wait_for 30 "F5: approve and run"
+tm send-keys -t p F5
+wait_for 300 "All 1 step succeeded."
+task=$(sql "SELECT id FROM tasks WHERE status = 'succeeded' ORDER BY id
+    DESC LIMIT 1")
+[ -n "$task" ] || fail "no succeeded task in the database"
+run=$(sql "SELECT id FROM runs WHERE task_id = $task ORDER BY id DESC
+    LIMIT 1")
+nlines=$(sql "SELECT count(*) FROM run_output WHERE run_id = $run")
+[ "$nlines" -gt 18 ] || fail "run $run stored only $nlines lines"
+[ "$(sql "SELECT lines FROM runs WHERE id = $run")" = "$nlines" ] ||
+    fail "runs.lines differs from the rows of run_output"
+approver=$(sql "SELECT approved_by FROM approvals WHERE decision =
+    'approved' ORDER BY id DESC LIMIT 1")
+ok "task $task ran (run $run, $nlines lines stored)"
+
+# History lists it: id, status, approver, playbook on one row.
+tm send-keys -t p Escape
+wait_line 10 30 "command>"
+tm send-keys -t p 3
+wait_for 10 " 3 History "
+screen p | grep -E "^ *$task  succeeded +${approver%%@*}" >"$tmp/row" ||
+    fail "History has no row for task $task succeeded by $approver"
+grep -qF "grafana-deploy.yml" "$tmp/row" ||
+    fail "the History row lacks the playbook: $(cat "$tmp/row")"
+screen p | grep -qF "page 1, row 1 of 1" || fail "History's title is wrong"
+ok "History lists task $task: succeeded, approver, playbook"
+
+# Enter opens it: the Task pane and the log replayed from the database.
+tm send-keys -t p Enter
+wait_for 10 "Task $task (step 1 of plan"
+screen p | grep -qF "Request " || fail "the Task pane lacks the request"
+screen p | grep -qF "Git commit: " || fail "the Task pane lacks the commit"
+wait_for 10 "task $task, run $run from the database: lines 1-"
+screen p | grep -qF "of $nlines," ||
+    fail "the replay's title does not count $nlines lines"
+first=$(sql "SELECT line FROM run_output WHERE run_id = $run AND seq = 1")
+last=$(sql "SELECT line FROM run_output WHERE run_id = $run AND seq =
+    $nlines")
+screen p | sed -n '11,29p' | grep -qF -- "$first" ||
+    fail "the replay does not start with the run's first line '$first'"
+ok "Enter opens task $task in the Task pane and replays its log"
+
+# Paging the replay: each PgDn fetches the next stored lines, to the end.
+tm send-keys -t p 2
+i=0
+while [ "$i" -lt 20 ]; do
+	tm send-keys -t p NPage
+	i=$((i + 1))
+done
+wait_for 10 "of $nlines, Esc 2 2"
+screen p | grep -qE "lines [0-9]+-$nlines of $nlines" ||
+    fail "PgDn does not reach line $nlines"
+screen p | sed -n '11,29p' | grep -qF -- "$last" ||
+    fail "the last stored line '$last' is not shown"
+tm send-keys -t p 2
+wait_gone 10 "from the database"
+ok "PgDn pages the replay to line $nlines; Esc 2 2 returns to live output"
+
+# Agents: the shell's worker, as the agents table has it.
+tm send-keys -t p 4
+wait_for 10 " 4 Agents "
+worker=$(sql "SELECT name FROM agents ORDER BY last_heartbeat DESC LIMIT 1")
+[ -n "$worker" ] || fail "no agent registered"
+wait_for 10 "$worker"
+screen p | grep -F "$worker" | grep -qF "(this shell)" ||
+    fail "the shell's worker is not marked"
+screen p | grep -F "$worker" | grep -qE " $(sql "SELECT status FROM agents
+    WHERE name = '$worker'") " || fail "the agent's status is not shown"
+ok "the Agents pane shows the shell's worker $worker"
+
+tm send-keys -t p Escape
+tm send-keys -t p C-q
+st=$(wait_dead 10)
+[ "$st" = 0 ] || fail "exit status $st"
+ok "quit"
