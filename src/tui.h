@@ -141,6 +141,9 @@ struct tui {
 	char		*plan_error;	/* why it has no plan, or NULL */
 	struct plan	*plan_cur;	/* its plan, or NULL */
 	long long	*plan_changed;	/* per step: changed count, or -1 */
+	char		**plan_reasons;	/* per step: tasks.status_reason
+					   (why paused...), or NULL */
+	size_t		 plan_nreasons;	/* entries of plan_reasons */
 	char		*plan_prompts;	/* steps that ask for input, or NULL */
 	int		 planning;	/* request_plan is running */
 	struct vocab	*vocab;		/* catalog of the last refresh, or NULL */
@@ -316,11 +319,13 @@ int	 tui_plan_reject(struct tui *, const char *reason);
 /* Fill the pane again from the plan and its steps' states. */
 void	 tui_plan_render(struct tui *);
 /*
- * A step of plan row plan_row changed: its status and changed count (or
- * -1); index (size_t)-1 with status NULL: every step ended.
+ * A step of plan row plan_row changed: its status, the reason of that
+ * status (tasks.status_reason: "waiting for resources: ..." of a paused
+ * step; NULL or "" for none) and changed count (or -1); index (size_t)-1
+ * with status NULL: every step ended.
  */
 void	 tui_plan_step(struct tui *, long long plan_row, size_t index,
-	    const char *status, long long changed);
+	    const char *status, const char *reason, long long changed);
 /* Free the pane's plan (the shell is ending). */
 void	 tui_plan_end(struct tui *);
 /*

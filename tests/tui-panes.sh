@@ -6,7 +6,8 @@
 # Enter opens it in the Task pane and replays its log from run_output in
 # the Log pane (18 rows: first and last stored lines reached by paging, the count
 # equal to the rows stored); the Agents pane shows the shell's worker as
-# the agents table has it.
+# the agents table has it; a step waiting for resources shows its
+# tasks.status_reason in the Plan pane.
 set -eu
 
 # shellcheck source=tests/tui-lib.sh
@@ -113,8 +114,33 @@ screen p | grep -F "$worker" | grep -qE " $(sql "SELECT status FROM agents
     WHERE name = '$worker'") " || fail "the agent's status is not shown"
 ok "the Agents pane shows the shell's worker $worker"
 
+# A step no agent can run: the Plan pane says why it waits, as
+# tasks.status_reason has it.
 tm send-keys -t p Escape
+wait_line 10 30 "chiffon>"
+tm send-keys -t p -l "deploy grafana"
+tm send-keys -t p Enter
+wait_for 30 "F5: approve and run"
+sql "UPDATE tasks SET resources = '{\"gpu_mem_mb\": 99999999}'
+    WHERE status = 'pending_approval'" >/dev/null
+tm send-keys -t p F5
+wait_for 60 "    paused: waiting for resources: "
+ptask=$(sql "SELECT id FROM tasks WHERE status = 'paused'")
+[ -n "$ptask" ] || fail "no paused task in the database"
+reason=$(sql "SELECT status_reason FROM tasks WHERE id = $ptask")
+case $reason in
+"waiting for resources: "*) ;;
+*) fail "task $ptask's reason is '$reason'" ;;
+esac
+screen p | sed -n '3,9p' | grep -qF -- "    paused: ${reason%"${reason#??????????????????????????????????????????????????????}"}" ||
+    fail "the Plan pane does not show '$reason'"
+ok "the Plan pane shows why step 1 is paused: $reason"
+
 tm send-keys -t p C-q
-st=$(wait_dead 10)
-[ "$st" = 0 ] || fail "exit status $st"
-ok "quit"
+wait_for 10 "quit and cancel it? y/N"
+tm send-keys -t p y Enter
+st=$(wait_dead 20)
+[ "$st" = 1 ] || fail "exit status $st after quitting a paused plan"
+[ "$(sql "SELECT status FROM tasks WHERE id = $ptask")" = canceled ] ||
+    fail "the paused task was not canceled on quit"
+ok "quitting cancels the paused plan"
