@@ -102,6 +102,40 @@ tm send-keys -t p 2
 wait_gone 10 "from the database"
 ok "PgDn pages the replay to line $nlines; Esc 2 2 returns to live output"
 
+# Keyset pages: 100 more tasks; each PgDn shows the next rows in the
+# order of the database (created_at, id newest first), PgUp goes back.
+sql "INSERT INTO tasks (plan_id, step, action, service, playbook)
+    SELECT plan_id, step + g, action, service, 'page-' || g || '.yml'
+    FROM tasks, generate_series(1, 100) g WHERE id = $task" >/dev/null
+sql "UPDATE tasks SET status = 'superseded' WHERE playbook LIKE 'page-%'" \
+    >/dev/null
+tm send-keys -t p 3
+wait_for 10 "page 1, row 1 of 7, PgDn older"
+ids() {
+	screen p | sed -n '4,9p' | awk '{ print $1 }' | tr '\n' ' '
+}
+want=$(sql "SELECT string_agg(id::text, ' ' ORDER BY created_at DESC,
+    id DESC) FROM (SELECT id, created_at FROM tasks ORDER BY created_at
+    DESC, id DESC LIMIT 6) x")
+[ "$(ids)" = "$want " ] || fail "page 1 shows '$(ids)', not '$want '"
+tm send-keys -t p NPage
+wait_for 10 "page 2, row 1 of 7"
+want=$(sql "SELECT string_agg(id::text, ' ' ORDER BY created_at DESC,
+    id DESC) FROM (SELECT id, created_at FROM tasks ORDER BY created_at
+    DESC, id DESC OFFSET 7 LIMIT 6) x")
+[ "$(ids)" = "$want " ] || fail "page 2 shows '$(ids)', not '$want '"
+i=0
+while [ "$i" -lt 14 ]; do
+	tm send-keys -t p NPage
+	i=$((i + 1))
+done
+wait_for 10 "page 15, row 1 of 3"
+screen p | grep -qE "^ *$task  succeeded" ||
+    fail "the last page does not end with task $task"
+tm send-keys -t p PPage
+wait_for 10 "page 14, row 1 of 7"
+ok "History pages 101 tasks by keyset, 7 rows a page, in the database's order"
+
 # Agents: the shell's worker, as the agents table has it.
 tm send-keys -t p 4
 wait_for 10 " 4 Agents "
