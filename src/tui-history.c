@@ -485,3 +485,23 @@ tui_replay_key(struct tui *t, enum tui_request req, size_t rows)
 		r->top = 0;
 	return 1;
 }
+
+int
+tui_replay_search(struct tui *t, const char *text, int dir, char **errp)
+{
+	struct tui_replay	*r = t->replay;
+	PGconn			*pg;
+	long long		 seq, max;
+	size_t			 rows = (size_t)t->geom.log_h;
+
+	if ((pg = tui_history_pg(t, errp)) == NULL)
+		return -1;
+	/* The top line is seq top + 1: search from the one after it. */
+	seq = audit_query_output_find(pg, r->run_id, r->started, r->top + 1,
+	    dir > 0, text, errp);
+	if (seq <= 0)
+		return (int)seq;
+	max = r->total > (long long)rows ? r->total - (long long)rows : 0;
+	r->top = seq - 1 > max ? max : seq - 1;
+	return 1;
+}

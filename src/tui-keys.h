@@ -52,6 +52,13 @@
 			"line (History: the row above)")		\
 	R(LINE_DOWN,	"line down",	"move the focused pane down "	\
 			"one line (History: the row below)")		\
+	R(SEARCH,	"search",	"search the Log pane forward "	\
+			"for the request line's text, from the top "	\
+			"of the view (a replayed log: in the database)")	\
+	R(SEARCH_NEXT,	"next match",	"the next line with the text "	\
+			"searched for")					\
+	R(SEARCH_PREV,	"previous match", "the previous line with "	\
+			"the text searched for")			\
 	R(OPEN,		"open",		"History: open the selected "	\
 			"task in the Task pane and replay its log from "	\
 			"the database in the Log pane")			\
@@ -101,6 +108,9 @@
 	K(LINE_UP,	"Up",	"kcuu1", "\033[A",	TUI_MAP_CMD)	\
 	K(LINE_DOWN,	"Down",	"kcud1", "\033[B",	TUI_MAP_CMD)	\
 	K(OPEN,		"Enter", NULL,	"\r",		TUI_MAP_CMD)	\
+	K(SEARCH,	"/",	NULL,	"/",		TUI_MAP_CMD)	\
+	K(SEARCH_NEXT,	"n",	NULL,	"n",		TUI_MAP_CMD)	\
+	K(SEARCH_PREV,	"N",	NULL,	"N",		TUI_MAP_CMD)	\
 	K(PAGE_UP,	"PgUp",	"kpp",	"\033[5~",	TUI_MAP_BOTH)	\
 	K(PAGE_UP,	"k",	NULL,	"k",		TUI_MAP_CMD)	\
 	K(PAGE_DOWN,	"PgDn",	"knp",	"\033[6~",	TUI_MAP_BOTH)	\

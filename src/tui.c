@@ -552,6 +552,36 @@ tui_line_text(void)
 	return rl_end > 0 && *p != '\0' ? xstrdup(p) : NULL;
 }
 
+/* / takes the request line's text (and clears it); n and N repeat. */
+static int
+tui_do_search(struct tui *t, int count, int key)
+{
+	char	*text = tui_line_text();
+
+	if (text != NULL) {
+		add_history(text);
+		rl_replace_line("", 0);
+		rl_point = rl_mark = 0;
+	}
+	tui_search(t, text, 1);
+	free(text);
+	return 0;
+}
+
+static int
+tui_do_search_next(struct tui *t, int count, int key)
+{
+	tui_search(t, NULL, 1);
+	return 0;
+}
+
+static int
+tui_do_search_prev(struct tui *t, int count, int key)
+{
+	tui_search(t, NULL, -1);
+	return 0;
+}
+
 static int
 tui_do_reject(struct tui *t, int count, int key)
 {
@@ -634,6 +664,9 @@ static int (*const tui_handlers[])(struct tui *, int, int) = {
 	[TUI_REQ_LINE_UP] = tui_do_line_up,
 	[TUI_REQ_LINE_DOWN] = tui_do_line_down,
 	[TUI_REQ_OPEN] = tui_do_open,
+	[TUI_REQ_SEARCH] = tui_do_search,
+	[TUI_REQ_SEARCH_NEXT] = tui_do_search_next,
+	[TUI_REQ_SEARCH_PREV] = tui_do_search_prev,
 	[TUI_REQ_PAGE_UP] = tui_do_page_up,
 	[TUI_REQ_PAGE_DOWN] = tui_do_page_down,
 	[TUI_REQ_REDRAW] = tui_do_redraw,
@@ -947,5 +980,6 @@ out:
 	tui_log_free(&t.agents);
 	free(t.status);
 	free(t.status_keys);
+	free(t.search);
 	return rc;
 }

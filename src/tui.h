@@ -168,6 +168,7 @@ struct tui {
 	struct tui_log	 task;		/* Task pane: the task opened */
 	struct tui_log	 agents;	/* Agents pane: its rows */
 	int		 agents_timer;	/* its refresh while shown, or 0 */
+	char		*search;	/* the Log pane's search text, or NULL */
 	int		 help;		/* help overlay shown */
 	int		 quit;		/* leave the loop */
 
@@ -269,6 +270,22 @@ char	*tui_replay_draw(struct tui *, WINDOW *w);
 int	 tui_replay_key(struct tui *, enum tui_request, size_t rows);
 /* Back to the live output. */
 void	 tui_replay_end(struct tui *);
+/*
+ * Search the replayed log for text after (dir 1) or before (dir -1) the
+ * first line shown; the view moves to the line found.  1 found, 0 not,
+ * -1 with *errp.
+ */
+int	 tui_replay_search(struct tui *, const char *text, int dir,
+	    char **errp);
+
+/* tui-search.c: searching the Log pane (live or replayed). */
+
+/*
+ * Search for text (NULL: the last text searched for) after (dir 1) or
+ * before (dir -1) the top of the view; the line found becomes the top.
+ * Says on the log what was found.
+ */
+void	 tui_search(struct tui *, const char *text, int dir);
 /* Free the History pane's state (the shell is ending). */
 void	 tui_history_free(struct tui *);
 

@@ -86,8 +86,43 @@ screen p | sed -n '11,29p' | grep -qF -- "$first" ||
     fail "the replay does not start with the run's first line '$first'"
 ok "Enter opens task $task in the Task pane and replays its log"
 
-# Paging the replay: each PgDn fetches the next stored lines, to the end.
+# Searching the replay (in the database): Esc / takes the request line's
+# text, n and N go to the next and previous line with it; the line found
+# is the top of the view (18 rows) where the run is long enough.
 tm send-keys -t p 2
+tm send-keys -t p Escape
+wait_line 10 30 "chiffon>"
+tm send-keys -t p -l "TASK ["
+tm send-keys -t p Escape
+wait_for 10 "command> TASK ["
+tm send-keys -t p /
+max=$((nlines - 18))
+# top_for SEQ: the first line shown when line SEQ is looked for.
+top_for() {
+	if [ "$1" -gt $((max + 1)) ]; then echo $((max + 1)); else echo "$1"; fi
+}
+find_after() {
+	sql "SELECT min(seq) FROM run_output WHERE run_id = $run AND
+	    seq > $1 AND strpos(line, 'TASK [') > 0"
+}
+s1=$(find_after 1)
+[ -n "$s1" ] || fail "run $run has no 'TASK [' line after its first"
+t1=$(top_for "$s1")
+wait_for 10 "from the database: lines $t1-"
+line 12 | grep -qF "TASK [" || [ "$t1" != "$s1" ] ||
+    fail "the line found is not at the top of the log pane"
+s2=$(find_after "$t1")
+[ -n "$s2" ] || fail "run $run has one 'TASK [' line only"
+tm send-keys -t p n
+t2=$(top_for "$s2")
+wait_for 10 "from the database: lines $t2-"
+tm send-keys -t p N
+back=$(sql "SELECT max(seq) FROM run_output WHERE run_id = $run AND
+    seq < $t2 AND strpos(line, 'TASK [') > 0")
+wait_for 10 "from the database: lines $back-"
+ok "Esc / finds 'TASK [' at line $s1 of the replay, n at $s2, N back at $back"
+
+# Paging the replay: each PgDn fetches the next stored lines, to the end.
 i=0
 while [ "$i" -lt 20 ]; do
 	tm send-keys -t p NPage
