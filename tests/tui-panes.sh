@@ -137,6 +137,20 @@ tm send-keys -t p 2
 wait_gone 10 "from the database"
 ok "PgDn pages the replay to line $nlines; Esc 2 2 returns to live output"
 
+# Searching the live output: the first line is above the view, so / says
+# it is not found below and N goes back up to it.
+tm send-keys -t p Escape
+wait_line 10 30 "chiffon>"
+tm send-keys -t p -l "F1 for help, C-q to quit"
+tm send-keys -t p Escape
+tm send-keys -t p /
+wait_for 10 "'F1 for help, C-q to quit' not found below the top line"
+tm send-keys -t p N
+wait_for 10 " lines 1-18 of "
+line 12 | grep -qF "F1 for help, C-q to quit" ||
+    fail "N did not bring the first line to the top"
+ok "/ and N search the live output"
+
 # Keyset pages: 100 more tasks; each PgDn shows the next rows in the
 # order of the database (created_at, id newest first), PgUp goes back.
 sql "INSERT INTO tasks (plan_id, step, action, service, playbook)
