@@ -24,6 +24,7 @@
 #include "audit-query.h"
 #include "chiffon/plugin.h"
 #include "db.h"
+#include "output.h"
 #include "tui.h"
 #include "util.h"
 
@@ -412,7 +413,7 @@ tui_replay_fetch(struct tui *t, size_t rows)
 	struct tui_replay	*r = t->replay;
 	PGresult		*res;
 	PGconn			*pg;
-	char			*err = NULL;
+	char			*err = NULL, *line;
 	int			 i, n;
 
 	if (r->fetched_top == r->top && r->fetched_rows == rows)
@@ -430,9 +431,14 @@ tui_replay_fetch(struct tui *t, size_t rows)
 		return;
 	}
 	n = PQntuples(res);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		/* As the live pane shows it: no terminal sequences. */
+		line = output_plain(PQgetvalue(res, i, 2),
+		    (size_t)PQgetlength(res, i, 2));
 		tui_log_add(&r->window, atoi(PQgetvalue(res, i, 1)) == 2 ?
-		    CHIFFON_LOG_WARNING : -1, PQgetvalue(res, i, 2));
+		    CHIFFON_LOG_WARNING : -1, line);
+		free(line);
+	}
 	PQclear(res);
 }
 

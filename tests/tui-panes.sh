@@ -79,11 +79,17 @@ screen p | grep -qF "Git commit: " || fail "the Task pane lacks the commit"
 wait_for 10 "task $task, run $run from the database: lines 1-"
 screen p | grep -qF "of $nlines," ||
     fail "the replay's title does not count $nlines lines"
+# plain LINE: as the pane shows it, without terminal sequences.
+plain() {
+	printf '%s\n' "$1" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' | cut -c1-90
+}
 first=$(sql "SELECT line FROM run_output WHERE run_id = $run AND seq = 1")
 last=$(sql "SELECT line FROM run_output WHERE run_id = $run AND seq =
     $nlines")
-screen p | sed -n '11,29p' | grep -qF -- "$first" ||
+screen p | sed -n '12,29p' | grep -qF -- "$(plain "$first")" ||
     fail "the replay does not start with the run's first line '$first'"
+screen p | grep -qF "?[0;" &&
+    fail "the replay shows the stored lines' terminal sequences"
 ok "Enter opens task $task in the Task pane and replays its log"
 
 # Searching the replay (in the database): Esc / takes the request line's
@@ -93,6 +99,7 @@ tm send-keys -t p 2
 tm send-keys -t p Escape
 wait_line 10 30 "chiffon>"
 tm send-keys -t p -l "TASK ["
+wait_for 10 "chiffon> TASK ["
 tm send-keys -t p Escape
 wait_for 10 "command> TASK ["
 tm send-keys -t p /
@@ -131,7 +138,7 @@ done
 wait_for 10 "of $nlines, Esc 2 2"
 screen p | grep -qE "lines [0-9]+-$nlines of $nlines" ||
     fail "PgDn does not reach line $nlines"
-screen p | sed -n '11,29p' | grep -qF -- "$last" ||
+screen p | sed -n '12,29p' | grep -qF -- "$(plain "$last")" ||
     fail "the last stored line '$last' is not shown"
 tm send-keys -t p 2
 wait_gone 10 "from the database"
@@ -142,6 +149,7 @@ ok "PgDn pages the replay to line $nlines; Esc 2 2 returns to live output"
 tm send-keys -t p Escape
 wait_line 10 30 "chiffon>"
 tm send-keys -t p -l "F1 for help, C-q to quit"
+wait_for 10 "chiffon> F1 for help, C-q to quit"
 tm send-keys -t p Escape
 tm send-keys -t p /
 wait_for 10 "'F1 for help, C-q to quit' not found below the top line"
@@ -184,6 +192,16 @@ screen p | grep -qE "^ *$task  succeeded" ||
 tm send-keys -t p PPage
 wait_for 10 "page 14, row 1 of 7"
 ok "History pages 101 tasks by keyset, 7 rows a page, in the database's order"
+
+# A resize fetches the page again for the new height (80x24: 5 rows).
+tm resize-window -t p -x 80 -y 24
+wait_for 10 "page 14, row 1 of 5"
+line 2 | grep -qF " 3 History " || fail "History's title moved on resize"
+[ "$(line 24 | sed 's/ *$//')" = "command>" ] ||
+    fail "the request line is not at the bottom after the resize"
+tm resize-window -t p -x 100 -y 30
+wait_for 10 "page 14, row 1 of 7"
+ok "History follows a resize to 80x24 and back"
 
 # Agents: the shell's worker, as the agents table has it.
 tm send-keys -t p 4
