@@ -24,6 +24,7 @@
 #include "audit-query.h"
 #include "chiffon/plugin.h"
 #include "db.h"
+#include "dispatch.h"
 #include "output.h"
 #include "tui.h"
 #include "util.h"
@@ -37,6 +38,12 @@ struct tui_history {
 	int		 limit;		/* rows asked for the page shown */
 	int		 sel;		/* the row selected */
 	char		*error;		/* why nothing is shown, or NULL */
+	char		*filter;	/* the filter's words, or NULL */
+	int		 failures;	/* the filter (tui_history_filter) */
+	char		*service;
+	char		*user;
+	char		*status;
+	char		*since;
 };
 
 /* A task's log replayed from the database. */
@@ -85,7 +92,11 @@ tui_history_load(struct tui *t, size_t rows)
 	h->res = NULL;
 	free(h->error);
 	h->error = NULL;
-	f.since = "-infinity";
+	f.since = h->since != NULL ? h->since : "-infinity";
+	f.failures = h->failures;
+	f.service = h->service;
+	f.user = h->user;
+	f.status = h->status;
 	f.after = h->after[h->npages - 1];
 	f.limit = h->limit = rows > 2 ? (int)rows - 1 : 1;
 	if ((pg = tui_history_pg(t, &err)) == NULL ||
@@ -123,9 +134,13 @@ tui_history_draw(struct tui *t, WINDOW *w)
 	if (n == 0) {
 		wmove(w, 1, 0);
 		tui_text_put(w, h->npages > 1 ? "no older tasks (PgUp: "
-		    "newer)" : "no tasks yet: approved plans are listed here",
-		    0, cols);
-		return xasprintf("page %zu", h->npages);
+		    "newer)" : h->filter != NULL ? "no task matches the "
+		    "filter (Esc f on an empty line: all tasks)" : "no tasks "
+		    "yet: approved plans are listed here", 0, cols);
+		return xasprintf("%s%s%spage %zu",
+		    h->filter != NULL ? "filter: " : "",
+		    h->filter != NULL ? h->filter : "",
+		    h->filter != NULL ? ", " : "", h->npages);
 	}
 	for (i = 0; i < n && i + 1 < getmaxy(w); i++) {
 		wall = PQgetvalue(h->res, i, AUDIT_COL_WALL_S);
@@ -146,7 +161,9 @@ tui_history_draw(struct tui *t, WINDOW *w)
 		wattrset(w, A_NORMAL);
 		free(row);
 	}
-	return xasprintf("page %zu, row %d of %d%s%s, Esc Enter opens",
+	return xasprintf("%s%s%spage %zu, row %d of %d%s%s, Esc Enter opens",
+	    h->filter != NULL ? "filter: " : "",
+	    h->filter != NULL ? h->filter : "", h->filter != NULL ? ", " : "",
 	    h->npages, h->sel + 1, n, h->npages > 1 ? ", PgUp newer" : "",
 	    n == h->limit ? ", PgDn older" : "");
 }
@@ -224,6 +241,82 @@ tui_history_focus(struct tui *t, int on)
 		tui_history_load(t, (size_t)t->geom.plan_h);
 }
 
+/* The filter's values, freed. */
+static void
+tui_history_filter_free(struct tui_history *h)
+{
+	free(h->filter);
+	free(h->service);
+	free(h->user);
+	free(h->status);
+	free(h->since);
+	h->filter = h->service = h->user = h->status = h->since = NULL;
+	h->failures = 0;
+}
+
+int
+tui_history_filter(struct tui *t, const char *text, char **errp)
+{
+	static const char *const keys[] = {
+		"service", "user", "status", "since",
+	};
+	struct tui_history	*h = tui_history_get(t), nf = { 0 };
+	char			*copy, *word, *save = NULL, *eq, **slot;
+	size_t			 k;
+
+	copy = xstrdup(text != NULL ? text : "");
+	for (word = strtok_r(copy, " \t", &save); word != NULL;
+	    word = strtok_r(NULL, " \t", &save)) {
+		if (strcmp(word, "failures") == 0) {
+			nf.failures = 1;
+			continue;
+		}
+		eq = strchr(word, '=');
+		for (k = 0; eq != NULL && k < nitems(keys); k++)
+			if ((size_t)(eq - word) == strlen(keys[k]) &&
+			    strncmp(word, keys[k], strlen(keys[k])) == 0)
+				break;
+		if (eq == NULL || k == nitems(keys) || eq[1] == '\0') {
+			set_error(errp, "History filter: '%s' is not a filter "
+			    "word (failures, service=S, user=U, status=S, "
+			    "since=TIME)", word);
+			goto fail;
+		}
+		slot = k == 0 ? &nf.service : k == 1 ? &nf.user : k == 2 ?
+		    &nf.status : &nf.since;
+		free(*slot);
+		*slot = xstrdup(eq + 1);
+	}
+	if (nf.status != NULL) {
+		for (k = 0; k < dispatch_ntask_states; k++)
+			if (strcmp(nf.status, dispatch_task_states[k]) == 0)
+				break;
+		if (k == dispatch_ntask_states) {
+			set_error(errp, "History filter: status=%s: not a "
+			    "task state", nf.status);
+			goto fail;
+		}
+	}
+	free(copy);
+	tui_history_filter_free(h);
+	nf.filter = text != NULL && *text != '\0' ? xstrdup(text) : NULL;
+	h->filter = nf.filter;
+	h->failures = nf.failures;
+	h->service = nf.service;
+	h->user = nf.user;
+	h->status = nf.status;
+	h->since = nf.since;
+	h->npages = 1;
+	h->sel = 0;
+	if (!t->geom.too_small)
+		tui_history_load(t, (size_t)t->geom.plan_h);
+	return 0;
+fail:
+	free(copy);
+	tui_history_filter_free(&nf);
+	return -1;
+}
+
 void
 tui_history_free(struct tui *t)
 {
@@ -236,6 +329,7 @@ tui_history_free(struct tui *t)
 		PQclear(h->res);
 	free(h->after);
 	free(h->error);
+	tui_history_filter_free(h);
 	free(h);
 	t->hist = NULL;
 }

@@ -59,6 +59,10 @@
 			"searched for")					\
 	R(SEARCH_PREV,	"previous match", "the previous line with "	\
 			"the text searched for")			\
+	R(FILTER,	"filter",	"History: keep the tasks the "	\
+			"request line's words select (failures, "	\
+			"service=S, user=U, status=S, since=TIME; an "	\
+			"empty line: all)")				\
 	R(OPEN,		"open",		"History: open the selected "	\
 			"task in the Task pane and replay its log from "	\
 			"the database in the Log pane")			\
@@ -108,6 +112,7 @@
 	K(LINE_UP,	"Up",	"kcuu1", "\033[A",	TUI_MAP_CMD)	\
 	K(LINE_DOWN,	"Down",	"kcud1", "\033[B",	TUI_MAP_CMD)	\
 	K(OPEN,		"Enter", NULL,	"\r",		TUI_MAP_CMD)	\
+	K(FILTER,	"f",	NULL,	"f",		TUI_MAP_CMD)	\
 	K(SEARCH,	"/",	NULL,	"/",		TUI_MAP_CMD)	\
 	K(SEARCH_NEXT,	"n",	NULL,	"n",		TUI_MAP_CMD)	\
 	K(SEARCH_PREV,	"N",	NULL,	"N",		TUI_MAP_CMD)	\

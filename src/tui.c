@@ -568,6 +568,26 @@ tui_do_search(struct tui *t, int count, int key)
 	return 0;
 }
 
+/* f: the request line's words filter History (and show it). */
+static int
+tui_do_filter(struct tui *t, int count, int key)
+{
+	char	*text = tui_line_text(), *err = NULL;
+
+	if (tui_history_filter(t, text, &err) != 0) {
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, err);
+		free(err);
+	} else if (text != NULL) {
+		add_history(text);
+		rl_replace_line("", 0);
+		rl_point = rl_mark = 0;
+	}
+	free(text);
+	tui_pane_focus(t, TUI_FOCUS_HISTORY);
+	tui_layout_draw_panes(t);
+	return 0;
+}
+
 static int
 tui_do_search_next(struct tui *t, int count, int key)
 {
@@ -665,6 +685,7 @@ static int (*const tui_handlers[])(struct tui *, int, int) = {
 	[TUI_REQ_LINE_DOWN] = tui_do_line_down,
 	[TUI_REQ_OPEN] = tui_do_open,
 	[TUI_REQ_SEARCH] = tui_do_search,
+	[TUI_REQ_FILTER] = tui_do_filter,
 	[TUI_REQ_SEARCH_NEXT] = tui_do_search_next,
 	[TUI_REQ_SEARCH_PREV] = tui_do_search_prev,
 	[TUI_REQ_PAGE_UP] = tui_do_page_up,

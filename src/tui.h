@@ -286,6 +286,13 @@ int	 tui_replay_search(struct tui *, const char *text, int dir,
  * Says on the log what was found.
  */
 void	 tui_search(struct tui *, const char *text, int dir);
+/*
+ * Filter History by words of text (NULL or empty: no filter):
+ * "failures", "service=S", "user=U", "status=S", "since=TIME".  Shows
+ * the first page.  0, or -1 with *errp naming the word (nothing
+ * changed).
+ */
+int	 tui_history_filter(struct tui *, const char *text, char **errp);
 /* Free the History pane's state (the shell is ending). */
 void	 tui_history_free(struct tui *);
 

@@ -96,6 +96,7 @@ ok "Enter opens task $task in the Task pane and replays its log"
 # text, n and N go to the next and previous line with it; the line found
 # is the top of the view (18 rows) where the run is long enough.
 tm send-keys -t p 2
+sleep 0.3	# a lone Esc, not one read with the 2
 tm send-keys -t p Escape
 wait_line 10 30 "chiffon>"
 tm send-keys -t p -l "TASK ["
@@ -157,6 +158,13 @@ tm send-keys -t p N
 wait_for 10 " lines 1-18 of "
 line 12 | grep -qF "F1 for help, C-q to quit" ||
     fail "N did not bring the first line to the top"
+tm send-keys -t p NPage NPage NPage
+n=50
+while line 11 | grep -qF "more below (PgDn)"; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "PgDn does not bring the log back to its end"
+	sleep 0.1
+done
 ok "/ and N search the live output"
 
 # Keyset pages: 100 more tasks; each PgDn shows the next rows in the
@@ -202,6 +210,38 @@ line 2 | grep -qF " 3 History " || fail "History's title moved on resize"
 tm resize-window -t p -x 100 -y 30
 wait_for 10 "page 14, row 1 of 7"
 ok "History follows a resize to 80x24 and back"
+
+# Filters typed on the request line, Esc f: as chiffon audit has them.
+# filter WORDS: type them, then Esc f (stays in command mode).
+# A refused filter stays on the request line: C-c clears it first.
+filter() {
+	tm send-keys -t p Escape
+	wait_for 10 "chiffon>"
+	tm send-keys -t p C-c
+	wait_line 10 30 "chiffon>"
+	if [ -n "$1" ]; then
+		tm send-keys -t p -l "$1"
+		wait_for 10 "chiffon> $1"
+	fi
+	tm send-keys -t p Escape
+	wait_for 10 "command>"
+	tm send-keys -t p f
+}
+[ "$(sql "SELECT count(*) FROM tasks WHERE status = 'succeeded'")" = 1 ] ||
+    fail "not one succeeded task"
+filter "status=succeeded"
+wait_for 10 "filter: status=succeeded, page 1, row 1 of 1,"
+screen p | grep -qE "^ *$task  succeeded" || fail "the filter lost task $task"
+filter "failures service=grafana"
+wait_for 10 "no task matches the filter"
+filter "bogus=1"
+wait_for 10 "History filter: 'bogus=1' is not a filter word"
+filter "status=finished"
+wait_for 10 "History filter: status=finished: not a task state"
+filter ""
+wait_for 10 " page 1, row 1 of 7, PgDn older"
+line 2 | grep -qF "filter: " && fail "the filter is still shown"
+ok "Esc f filters History (status=, failures, service=), refuses bad words"
 
 # Agents: the shell's worker, as the agents table has it.
 tm send-keys -t p 4
