@@ -369,3 +369,77 @@ audit_query_output(PGconn *pg, long long run_id, int page_rows,
 	free(started);
 	return total;
 }
+
+int
+audit_query_task_run(PGconn *pg, long long task_id, long long *run_idp,
+    char **startedp, long long *linesp, char **commitp, char **errp)
+{
+	const char	*params[1];
+	char		 idbuf[32];
+	PGresult	*res;
+
+	*run_idp = 0;
+	*linesp = 0;
+	*startedp = *commitp = NULL;
+	snprintf(idbuf, sizeof idbuf, "%lld", task_id);
+	params[0] = idbuf;
+	res = PQexecParams(pg, "SELECT u.id, u.started_at::text, u.lines, "
+	    "g.commit_id FROM tasks t LEFT JOIN LATERAL (SELECT r.id, "
+	    "r.started_at, r.lines FROM runs r WHERE r.task_id = t.id "
+	    "ORDER BY r.id DESC LIMIT 1) u ON true LEFT JOIN audit_git g ON "
+	    "g.task_id = t.id WHERE t.id = $1::bigint", 1, NULL, params,
+	    NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		if (PQresultStatus(res) == PGRES_TUPLES_OK)
+			set_error(errp, "task %lld: no such task", task_id);
+		else
+			set_error(errp, "task %lld: %s", task_id,
+			    PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	if (!PQgetisnull(res, 0, 0)) {
+		*run_idp = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		*startedp = xstrdup(PQgetvalue(res, 0, 1));
+		*linesp = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	}
+	if (!PQgetisnull(res, 0, 3))
+		*commitp = xstrdup(PQgetvalue(res, 0, 3));
+	PQclear(res);
+	return 0;
+}
+
+long long
+audit_query_output_find(PGconn *pg, long long run_id, const char *started_at,
+    long long from, int forward, const char *text, char **errp)
+{
+	const char	*params[4];
+	char		 b[2][32];
+	PGresult	*res;
+	long long	 seq;
+
+	snprintf(b[0], sizeof b[0], "%lld", run_id);
+	snprintf(b[1], sizeof b[1], "%lld", from);
+	params[0] = b[0];
+	params[1] = started_at;
+	params[2] = b[1];
+	params[3] = text;
+	res = PQexecParams(pg, forward ?
+	    "SELECT seq FROM run_output WHERE run_id = $1::bigint AND "
+	    "run_started_at = $2::timestamptz AND seq > $3::bigint AND "
+	    "strpos(line, $4) > 0 ORDER BY seq LIMIT 1" :
+	    "SELECT seq FROM run_output WHERE run_id = $1::bigint AND "
+	    "run_started_at = $2::timestamptz AND seq < $3::bigint AND "
+	    "strpos(line, $4) > 0 ORDER BY seq DESC LIMIT 1", 4, NULL,
+	    params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_error(errp, "run %lld: cannot search its output: %s",
+		    run_id, PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	seq = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL,
+	    10) : 0;
+	PQclear(res);
+	return seq;
+}

@@ -81,6 +81,27 @@ PGresult	*audit_query_output_page(PGconn *, long long run_id,
 		    const char *started_at, long long after, int limit,
 		    char **errp);
 
+/*
+ * The last run of task task_id: its id (0: none) in *run_idp, its
+ * started_at as text in *startedp (caller frees; the output's
+ * partition), its line count in *linesp, and the task's git commit id
+ * (caller frees; NULL when not committed) in *commitp.  0, or -1 with
+ * *errp (no such task or a database error).
+ */
+int		 audit_query_task_run(PGconn *, long long task_id,
+		    long long *run_idp, char **startedp, long long *linesp,
+		    char **commitp, char **errp);
+
+/*
+ * The first line of run run_id (started_at as for
+ * audit_query_output_page) after seq from (forward non-zero), or the
+ * last one before it, that contains text (bytes, case-sensitive).  Its
+ * seq, 0 when none, or -1 with *errp.
+ */
+long long	 audit_query_output_find(PGconn *, long long run_id,
+		    const char *started_at, long long from, int forward,
+		    const char *text, char **errp);
+
 /* Called for every line; a non-zero return stops the replay. */
 typedef int	(*audit_query_line_fn)(long long run_id, long long seq,
 		    int stream, const char *line, size_t len, void *data);

@@ -43,7 +43,8 @@
 #define TUI_EXEC_POLL_MS	250
 
 static const char tui_exec_sql_progress[] =
-	"SELECT id, status FROM tasks WHERE plan_id = $1 ORDER BY step";
+	"SELECT id, status, coalesce(status_reason, '') FROM tasks "
+	"WHERE plan_id = $1 ORDER BY step";
 static const char tui_exec_sql_cancel[] =
 	"UPDATE tasks SET status = 'canceled', status_reason = $2 "
 	"WHERE plan_id = $1 AND status IN ('approved', 'queued', 'paused')";
@@ -52,6 +53,7 @@ static const char tui_exec_sql_cancel[] =
 struct tui_exec_task {
 	long long	 id;
 	char		*status;
+	char		*reason;	/* its status_reason ("" for none) */
 };
 
 /* The execution of one approved plan. */
@@ -148,13 +150,17 @@ tui_exec_progress(struct tui_exec *x, char **errp)
 	for (i = 0; i < n && (size_t)i < x->ntasks; i++) {
 		struct tui_exec_task	*et = &x->tasks[i];
 		const char		*st = PQgetvalue(res, i, 1);
+		const char		*why = PQgetvalue(res, i, 2);
 
 		if (!dispatch_task_final(st))
 			open++;
-		if (et->status != NULL && strcmp(et->status, st) == 0)
+		if (et->status != NULL && strcmp(et->status, st) == 0 &&
+		    et->reason != NULL && strcmp(et->reason, why) == 0)
 			continue;
 		free(et->status);
+		free(et->reason);
 		et->status = xstrdup(st);
+		et->reason = xstrdup(why);
 		changed = -1;
 		if (dispatch_task_final(st)) {
 			summary = approve_task_summary(pg, et->id);
@@ -162,7 +168,8 @@ tui_exec_progress(struct tui_exec *x, char **errp)
 				approve_count(summary, &changed, &failed);
 			free(summary);
 		}
-		tui_plan_step(x->t, x->plan_row, (size_t)i, st, changed);
+		tui_plan_step(x->t, x->plan_row, (size_t)i, st, why,
+		    changed);
 	}
 	PQclear(res);
 	if (open == 0 && (x->worker == NULL || worker_running(x->worker) == 0))
@@ -191,7 +198,7 @@ tui_exec_poll(void *data)
 		return 0;
 	x->poll_id = 0;
 	tui_exec_stop_worker(x);
-	tui_plan_step(x->t, x->plan_row, (size_t)-1, NULL, -1);
+	tui_plan_step(x->t, x->plan_row, (size_t)-1, NULL, NULL, -1);
 	return 1;
 }
 
@@ -336,8 +343,10 @@ tui_exec_release(struct tui_exec *x)
 	size_t	i;
 
 	tui_exec_stop_worker(x);
-	for (i = 0; i < x->ntasks; i++)
+	for (i = 0; i < x->ntasks; i++) {
 		free(x->tasks[i].status);
+		free(x->tasks[i].reason);
+	}
 	free(x->tasks);
 	free(x);
 }

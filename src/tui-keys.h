@@ -34,8 +34,38 @@
 			"empty line does nothing)")			\
 	R(CLEAR,	"clear",	"clear the request line; with "	\
 			"a run in progress, ask to cancel it")		\
-	R(FOCUS,	"focus",	"move the focus between the "	\
-			"plan and log panes")				\
+	R(FOCUS,	"next",		"move the focus to the next "	\
+			"pane (Plan, Log, History, Agents, Task)")	\
+	R(FOCUS_BACK,	"previous",	"move the focus to the "	\
+			"previous pane")				\
+	R(PANE_1,	"plan",		"show the Plan pane: the plan "	\
+			"of the last request and its steps' states")	\
+	R(PANE_2,	"log",		"focus the Log pane; again while "\
+			"a task's log is replayed: back to live output")	\
+	R(PANE_3,	"history",	"show the History pane: the "	\
+			"tasks, newest first, paged from the database")	\
+	R(PANE_4,	"agents",	"show the Agents pane: the "	\
+			"registered agents, refreshed every 2 seconds")	\
+	R(PANE_5,	"task",		"show the Task pane: the task "	\
+			"last opened from History")			\
+	R(LINE_UP,	"line up",	"move the focused pane up one "	\
+			"line (History: the row above)")		\
+	R(LINE_DOWN,	"line down",	"move the focused pane down "	\
+			"one line (History: the row below)")		\
+	R(SEARCH,	"search",	"search the Log pane forward "	\
+			"for the request line's text, from the top "	\
+			"of the view (a replayed log: in the database)")	\
+	R(SEARCH_NEXT,	"next match",	"the next line with the text "	\
+			"searched for")					\
+	R(SEARCH_PREV,	"previous match", "the previous line with "	\
+			"the text searched for")			\
+	R(FILTER,	"filter",	"History: keep the tasks the "	\
+			"request line's words select (failures, "	\
+			"service=S, user=U, status=S, since=TIME; an "	\
+			"empty line: all)")				\
+	R(OPEN,		"open",		"History: open the selected "	\
+			"task in the Task pane and replay its log from "	\
+			"the database in the Log pane")			\
 	R(PAGE_UP,	"up",		"scroll the focused pane up "	\
 			"one page")					\
 	R(PAGE_DOWN,	"down",		"scroll the focused pane down "	\
@@ -73,6 +103,19 @@
 	K(SUBMIT,	NULL,	NULL,	"\n",		TUI_MAP_EDIT)	\
 	K(CLEAR,	"C-c",	NULL,	"\003",		TUI_MAP_BOTH)	\
 	K(FOCUS,	"Tab",	NULL,	"\t",		TUI_MAP_BOTH)	\
+	K(FOCUS_BACK,	"S-Tab", "kcbt", "\033[Z",	TUI_MAP_BOTH)	\
+	K(PANE_1,	"1",	NULL,	"1",		TUI_MAP_CMD)	\
+	K(PANE_2,	"2",	NULL,	"2",		TUI_MAP_CMD)	\
+	K(PANE_3,	"3",	NULL,	"3",		TUI_MAP_CMD)	\
+	K(PANE_4,	"4",	NULL,	"4",		TUI_MAP_CMD)	\
+	K(PANE_5,	"5",	NULL,	"5",		TUI_MAP_CMD)	\
+	K(LINE_UP,	"Up",	"kcuu1", "\033[A",	TUI_MAP_CMD)	\
+	K(LINE_DOWN,	"Down",	"kcud1", "\033[B",	TUI_MAP_CMD)	\
+	K(OPEN,		"Enter", NULL,	"\r",		TUI_MAP_CMD)	\
+	K(FILTER,	"f",	NULL,	"f",		TUI_MAP_CMD)	\
+	K(SEARCH,	"/",	NULL,	"/",		TUI_MAP_CMD)	\
+	K(SEARCH_NEXT,	"n",	NULL,	"n",		TUI_MAP_CMD)	\
+	K(SEARCH_PREV,	"N",	NULL,	"N",		TUI_MAP_CMD)	\
 	K(PAGE_UP,	"PgUp",	"kpp",	"\033[5~",	TUI_MAP_BOTH)	\
 	K(PAGE_UP,	"k",	NULL,	"k",		TUI_MAP_CMD)	\
 	K(PAGE_DOWN,	"PgDn",	"knp",	"\033[6~",	TUI_MAP_BOTH)	\

@@ -1,8 +1,8 @@
 /*
  * tui-layout.c - where each part of the screen goes, and drawing it.
  *
- * Top to bottom: the status bar, the plan pane (a title row and a third of
- * the rest), the log pane (a title row and the remainder) and the request
+ * Top to bottom: the status bar, the upper pane (Plan, History, Agents or
+ * Task: a title row and a third of the rest), the log pane (a title row and the remainder) and the request
  * line.  Drawing goes through wnoutrefresh and a single doupdate, with the
  * request window last so that the terminal's cursor ends up on the line
  * being edited.
@@ -112,41 +112,6 @@ tui_layout_draw_status(struct tui *t)
 	wnoutrefresh(w);
 }
 
-/*
- * A pane's title row: a rule with the name, highlighted when focused, and
- * how many lines are out of view above and below (rows: the pane's).
- */
-static void
-tui_layout_draw_title(WINDOW *w, const char *name, int focused,
-    const struct tui_log *l, size_t rows)
-{
-	size_t	 first = tui_log_first(l, rows);
-	size_t	 below = l->count > first + rows ? l->count - first - rows : 0;
-	char	*extra = NULL;
-	int	 cols = getmaxx(w);
-
-	werase(w);
-	wattrset(w, A_NORMAL);
-	mvwhline(w, 0, 0, ACS_HLINE, cols);
-	wattrset(w, focused ? A_REVERSE | A_BOLD : A_BOLD);
-	wmove(w, 0, 2);
-	tui_text_put(w, name, 0, cols - 4);
-	wattrset(w, A_NORMAL);
-	if (first > 0 && below > 0)
-		extra = xasprintf(" %zu more above (PgUp), %zu more below "
-		    "(PgDn) ", first, below);
-	else if (first > 0)
-		extra = xasprintf(" %zu more above (PgUp) ", first);
-	else if (below > 0)
-		extra = xasprintf(" %zu more below (PgDn) ", below);
-	if (extra != NULL && (int)strlen(extra) + (int)strlen(name) + 6 < cols) {
-		wmove(w, 0, cols - 2 - (int)strlen(extra));
-		tui_text_put(w, extra, 0, (int)strlen(extra));
-	}
-	free(extra);
-	wnoutrefresh(w);
-}
-
 /* The help overlay, centred over the panes. */
 static void
 tui_layout_draw_help(struct tui *t)
@@ -188,22 +153,10 @@ tui_layout_draw_help(struct tui *t)
 void
 tui_layout_draw_panes(struct tui *t)
 {
-	size_t	plan_rows = (size_t)t->geom.plan_h, first;
-
 	if (t->geom.too_small)
 		return;
-	tui_layout_draw_title(t->w_plan_title, " Plan ",
-	    t->focus == TUI_FOCUS_PLAN, &t->plan, plan_rows);
-	tui_log_draw(&t->plan, t->w_plan);
-	/* What of the plan the admin has seen (risky plans need all). */
-	first = tui_log_first(&t->plan, plan_rows);
-	if (first == 0)
-		t->plan_seen_top = 1;
-	if (first + plan_rows >= t->plan.count)
-		t->plan_seen_end = 1;
-	tui_layout_draw_title(t->w_log_title, " Log ",
-	    t->focus == TUI_FOCUS_LOG, &t->log, (size_t)t->geom.log_h);
-	tui_log_draw(&t->log, t->w_log);
+	tui_pane_draw(t, t->top, t->w_plan_title, t->w_plan);
+	tui_pane_draw(t, TUI_FOCUS_LOG, t->w_log_title, t->w_log);
 	if (t->help)
 		tui_layout_draw_help(t);
 	/* The request window last: it holds the cursor. */

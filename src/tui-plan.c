@@ -50,6 +50,19 @@ static void	tui_plan_show(struct tui *, struct plan *);
 /* The reason recorded when F6 rejects a plan on an empty request line. */
 #define TUI_PLAN_REJECT_REASON	"rejected in the shell"
 
+/* Free the steps' status reasons. */
+static void
+tui_plan_free_reasons(struct tui *t)
+{
+	size_t	i;
+
+	for (i = 0; i < t->plan_nreasons; i++)
+		free(t->plan_reasons[i]);
+	free(t->plan_reasons);
+	t->plan_reasons = NULL;
+	t->plan_nreasons = 0;
+}
+
 /* Forget the pane's request and plan. */
 static void
 tui_plan_clear(struct tui *t)
@@ -62,6 +75,7 @@ tui_plan_clear(struct tui *t)
 	free(t->plan_changed);
 	free(t->plan_prompts);
 	t->plan_prompts = NULL;
+	tui_plan_free_reasons(t);
 	plan_free(t->plan_cur);
 	t->plan_request = t->plan_error = NULL;
 	t->plan_changed = NULL;
@@ -111,6 +125,13 @@ tui_plan_render_steps(struct tui *t)
 		free(state);
 		free(d);
 		tui_log_add(&t->plan, -1, sb.buf);
+		/* Why it waits (paused: "waiting for resources: ..."). */
+		if (i < t->plan_nreasons && t->plan_reasons[i] != NULL) {
+			strbuf_reset(&sb);
+			strbuf_addf(&sb, "    %s: %s", pt->status != NULL ?
+			    pt->status : "", t->plan_reasons[i]);
+			tui_log_add(&t->plan, CHIFFON_LOG_WARNING, sb.buf);
+		}
 		n = pt->candidates != NULL ?
 		    json_object_array_length(pt->candidates) : 0;
 		if (pt->playbook != NULL || n == 0)
@@ -265,6 +286,7 @@ tui_plan_request(struct tui *t, const char *text)
 
 	tui_plan_clear(t);
 	t->plan_request = xstrdup(text);
+	tui_pane_show(t, TUI_FOCUS_PLAN);	/* the focus stays */
 	if (request_check_env(t->app, 0, &err) != 0) {
 		t->plan_error = err;
 		tui_plan_render(t);
@@ -396,7 +418,7 @@ tui_plan_approve(struct tui *t)
 	tui_layout_draw_panes(t);
 	if (!t->plan_seen_top || !t->plan_seen_end) {
 		free(q);
-		t->focus = TUI_FOCUS_PLAN;
+		tui_pane_focus(t, TUI_FOCUS_PLAN);
 		tui_layout_draw_panes(t);
 		return tui_plan_refuse(t, "not approved: read the whole plan "
 		    "first (it has a high-risk step; PgUp/PgDn scroll the plan "
@@ -463,6 +485,9 @@ tui_plan_show(struct tui *t, struct plan *p)
 	t->plan_changed = xcalloc(p->ntasks + 1, sizeof *t->plan_changed);
 	for (i = 0; i < p->ntasks; i++)
 		t->plan_changed[i] = -1;
+	tui_plan_free_reasons(t);
+	t->plan_reasons = xcalloc(p->ntasks + 1, sizeof *t->plan_reasons);
+	t->plan_nreasons = p->ntasks;
 	s = plan_format(p);
 	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
 	free(s);
@@ -584,7 +609,7 @@ tui_plan_reject(struct tui *t, const char *reason)
 
 void
 tui_plan_step(struct tui *t, long long plan_row, size_t i, const char *st,
-    long long changed)
+    const char *reason, long long changed)
 {
 	struct plan	*p = t->plan_cur;
 	char		*s, *state;
@@ -605,11 +630,18 @@ tui_plan_step(struct tui *t, long long plan_row, size_t i, const char *st,
 		free(p->tasks[i].status);
 		p->tasks[i].status = xstrdup(st);
 		t->plan_changed[i] = changed;
+		if (i < t->plan_nreasons) {
+			free(t->plan_reasons[i]);
+			t->plan_reasons[i] = reason != NULL && *reason != '\0' ?
+			    xstrdup(reason) : NULL;
+		}
 		state = tui_plan_state(t, i);
-		s = xasprintf("==> step %d %s %s (%s): %s", p->tasks[i].step,
-		    p->tasks[i].action, p->tasks[i].service != NULL ?
-		    p->tasks[i].service : "?", p->tasks[i].playbook != NULL ?
-		    p->tasks[i].playbook : "-", state);
+		s = xasprintf("==> step %d %s %s (%s): %s%s%s",
+		    p->tasks[i].step, p->tasks[i].action,
+		    p->tasks[i].service != NULL ? p->tasks[i].service : "?",
+		    p->tasks[i].playbook != NULL ? p->tasks[i].playbook : "-",
+		    state, reason != NULL && *reason != '\0' ? " - " : "",
+		    reason != NULL ? reason : "");
 		tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
 		free(s);
 		free(state);

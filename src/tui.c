@@ -227,18 +227,6 @@ tui_log_open(struct tui *t)
 
 /* -- requests ------------------------------------------------------------- */
 
-/* The pane PgUp/PgDn act on and its height. */
-static struct tui_log *
-tui_focused(struct tui *t, size_t *rows)
-{
-	if (t->focus == TUI_FOCUS_PLAN) {
-		*rows = (size_t)t->geom.plan_h;
-		return &t->plan;
-	}
-	*rows = (size_t)t->geom.log_h;
-	return &t->log;
-}
-
 static int
 tui_do_help(struct tui *t, int count, int key)
 {
@@ -435,35 +423,81 @@ tui_do_clear(struct tui *t, int count, int key)
 static int
 tui_do_focus(struct tui *t, int count, int key)
 {
-	t->focus = t->focus == TUI_FOCUS_PLAN ? TUI_FOCUS_LOG : TUI_FOCUS_PLAN;
+	tui_pane_cycle(t, 1);
 	tui_layout_draw_panes(t);
 	return 0;
 }
 
 static int
-tui_do_page(struct tui *t, int dir)
+tui_do_focus_back(struct tui *t, int count, int key)
 {
-	struct tui_log	*l;
-	size_t		 rows;
-
-	if (t->geom.too_small)
-		return 0;
-	l = tui_focused(t, &rows);
-	tui_log_scroll(l, dir * (long)(rows > 1 ? rows - 1 : 1), rows);
+	tui_pane_cycle(t, -1);
 	tui_layout_draw_panes(t);
+	return 0;
+}
+
+/* 1..5 in command mode; 2 again in a replayed log: live output. */
+static int
+tui_do_pane(struct tui *t, enum tui_focus p)
+{
+	if (p == TUI_FOCUS_LOG && t->focus == TUI_FOCUS_LOG &&
+	    t->replay != NULL)
+		tui_replay_end(t);
+	tui_pane_focus(t, p);
+	tui_layout_draw_panes(t);
+	return 0;
+}
+
+#define TUI_DO_PANE(n, id)						\
+static int								\
+tui_do_pane_##n(struct tui *t, int count, int key)			\
+{									\
+	return tui_do_pane(t, id);					\
+}
+TUI_DO_PANE(1, TUI_FOCUS_PLAN)
+TUI_DO_PANE(2, TUI_FOCUS_LOG)
+TUI_DO_PANE(3, TUI_FOCUS_HISTORY)
+TUI_DO_PANE(4, TUI_FOCUS_AGENTS)
+TUI_DO_PANE(5, TUI_FOCUS_TASK)
+#undef TUI_DO_PANE
+
+/* PgUp, PgDn, Up, Down, Enter: whatever the focused pane makes of it. */
+static int
+tui_do_pane_key(struct tui *t, enum tui_request req)
+{
+	if (tui_pane_key(t, req))
+		tui_layout_draw_panes(t);
 	return 0;
 }
 
 static int
 tui_do_page_up(struct tui *t, int count, int key)
 {
-	return tui_do_page(t, 1);
+	return tui_do_pane_key(t, TUI_REQ_PAGE_UP);
 }
 
 static int
 tui_do_page_down(struct tui *t, int count, int key)
 {
-	return tui_do_page(t, -1);
+	return tui_do_pane_key(t, TUI_REQ_PAGE_DOWN);
+}
+
+static int
+tui_do_line_up(struct tui *t, int count, int key)
+{
+	return tui_do_pane_key(t, TUI_REQ_LINE_UP);
+}
+
+static int
+tui_do_line_down(struct tui *t, int count, int key)
+{
+	return tui_do_pane_key(t, TUI_REQ_LINE_DOWN);
+}
+
+static int
+tui_do_open(struct tui *t, int count, int key)
+{
+	return tui_do_pane_key(t, TUI_REQ_OPEN);
 }
 
 static int
@@ -516,6 +550,56 @@ tui_line_text(void)
 	while (*p == ' ' || *p == '\t')
 		p++;
 	return rl_end > 0 && *p != '\0' ? xstrdup(p) : NULL;
+}
+
+/* / takes the request line's text (and clears it); n and N repeat. */
+static int
+tui_do_search(struct tui *t, int count, int key)
+{
+	char	*text = tui_line_text();
+
+	if (text != NULL) {
+		add_history(text);
+		rl_replace_line("", 0);
+		rl_point = rl_mark = 0;
+	}
+	tui_search(t, text, 1);
+	free(text);
+	return 0;
+}
+
+/* f: the request line's words filter History (and show it). */
+static int
+tui_do_filter(struct tui *t, int count, int key)
+{
+	char	*text = tui_line_text(), *err = NULL;
+
+	if (tui_history_filter(t, text, &err) != 0) {
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, err);
+		free(err);
+	} else if (text != NULL) {
+		add_history(text);
+		rl_replace_line("", 0);
+		rl_point = rl_mark = 0;
+	}
+	free(text);
+	tui_pane_focus(t, TUI_FOCUS_HISTORY);
+	tui_layout_draw_panes(t);
+	return 0;
+}
+
+static int
+tui_do_search_next(struct tui *t, int count, int key)
+{
+	tui_search(t, NULL, 1);
+	return 0;
+}
+
+static int
+tui_do_search_prev(struct tui *t, int count, int key)
+{
+	tui_search(t, NULL, -1);
+	return 0;
 }
 
 static int
@@ -591,6 +675,19 @@ static int (*const tui_handlers[])(struct tui *, int, int) = {
 	[TUI_REQ_SUBMIT] = tui_do_submit,
 	[TUI_REQ_CLEAR] = tui_do_clear,
 	[TUI_REQ_FOCUS] = tui_do_focus,
+	[TUI_REQ_FOCUS_BACK] = tui_do_focus_back,
+	[TUI_REQ_PANE_1] = tui_do_pane_1,
+	[TUI_REQ_PANE_2] = tui_do_pane_2,
+	[TUI_REQ_PANE_3] = tui_do_pane_3,
+	[TUI_REQ_PANE_4] = tui_do_pane_4,
+	[TUI_REQ_PANE_5] = tui_do_pane_5,
+	[TUI_REQ_LINE_UP] = tui_do_line_up,
+	[TUI_REQ_LINE_DOWN] = tui_do_line_down,
+	[TUI_REQ_OPEN] = tui_do_open,
+	[TUI_REQ_SEARCH] = tui_do_search,
+	[TUI_REQ_FILTER] = tui_do_filter,
+	[TUI_REQ_SEARCH_NEXT] = tui_do_search_next,
+	[TUI_REQ_SEARCH_PREV] = tui_do_search_prev,
 	[TUI_REQ_PAGE_UP] = tui_do_page_up,
 	[TUI_REQ_PAGE_DOWN] = tui_do_page_down,
 	[TUI_REQ_REDRAW] = tui_do_redraw,
@@ -705,6 +802,7 @@ tui_resize(struct tui *t)
 		rl_set_screen_size(ws.ws_row, ws.ws_col);
 	}
 	tui_layout_apply(t);
+	tui_pane_resize(t);
 	clearok(curscr, TRUE);
 	tui_layout_draw(t);
 }
@@ -787,9 +885,12 @@ tui_run(struct app *app)
 	t.app = app;
 	t.loop = app_loop(app);
 	t.focus = TUI_FOCUS_LOG;
+	t.top = TUI_FOCUS_PLAN;
 	t.sigfd = -1;
 	tui_log_init(&t.log, TUI_LOG_LINES);
 	tui_log_init(&t.plan, TUI_PLAN_LINES);
+	tui_log_init(&t.task, TUI_PLAN_LINES);
+	tui_log_init(&t.agents, TUI_PLAN_LINES);
 
 	/*
 	 * SIGWINCH, and the signals that end the shell (which first stops
@@ -867,6 +968,8 @@ tui_run(struct app *app)
 	} else if (t.exec != NULL && !tui_exec_done(t.exec))
 		rc = EXIT_FAIL;		/* quit canceled a running plan */
 	tui_plan_end(&t);
+	tui_pane_focus(&t, TUI_FOCUS_PLAN);	/* stops the Agents timer */
+	tui_history_free(&t);
 	log_set_sink(NULL, NULL);
 	if (t.watch_stdin > 0)
 		loop_remove(t.loop, t.watch_stdin);
@@ -894,7 +997,10 @@ out:
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	tui_log_free(&t.log);
 	tui_log_free(&t.plan);
+	tui_log_free(&t.task);
+	tui_log_free(&t.agents);
 	free(t.status);
 	free(t.status_keys);
+	free(t.search);
 	return rc;
 }

@@ -101,10 +101,17 @@ enum tui_ask {
 				   answer, typed hidden */
 };
 
-/* Which pane PgUp/PgDn scroll. */
+/*
+ * The panes, in the order of Tab and of 1..5 in command mode; the one
+ * focused gets PgUp/PgDn and the other pane keys (tui-pane.c).
+ */
 enum tui_focus {
 	TUI_FOCUS_PLAN,
 	TUI_FOCUS_LOG,
+	TUI_FOCUS_HISTORY,
+	TUI_FOCUS_AGENTS,
+	TUI_FOCUS_TASK,
+	TUI_FOCUS__COUNT
 };
 
 /*
@@ -113,6 +120,8 @@ enum tui_focus {
  */
 struct vocab;
 struct tui_vocab_job;
+struct tui_history;
+struct tui_replay;
 
 struct tui {
 	struct app	*app;
@@ -132,6 +141,9 @@ struct tui {
 	char		*plan_error;	/* why it has no plan, or NULL */
 	struct plan	*plan_cur;	/* its plan, or NULL */
 	long long	*plan_changed;	/* per step: changed count, or -1 */
+	char		**plan_reasons;	/* per step: tasks.status_reason
+					   (why paused...), or NULL */
+	size_t		 plan_nreasons;	/* entries of plan_reasons */
 	char		*plan_prompts;	/* steps that ask for input, or NULL */
 	int		 planning;	/* request_plan is running */
 	struct vocab	*vocab;		/* catalog of the last refresh, or NULL */
@@ -147,7 +159,16 @@ struct tui {
 	int		 cmd_mode;	/* command mode (tui-keys.h) */
 	int		 signo;		/* SIGTERM, SIGHUP... that ends it */
 	char		*rerun_text;	/* request of an interrupted task */
-	enum tui_focus	 focus;
+	enum tui_focus	 focus;		/* the pane with the focus */
+	enum tui_focus	 top;		/* the pane in the upper area: Plan,
+					   History, Agents or Task */
+	struct tui_history *hist;	/* History pane (tui-history.c) */
+	struct tui_replay *replay;	/* a task's log replayed in the Log
+					   pane from run_output, or NULL */
+	struct tui_log	 task;		/* Task pane: the task opened */
+	struct tui_log	 agents;	/* Agents pane: its rows */
+	int		 agents_timer;	/* its refresh while shown, or 0 */
+	char		*search;	/* the Log pane's search text, or NULL */
 	int		 help;		/* help overlay shown */
 	int		 quit;		/* leave the loop */
 
@@ -184,6 +205,100 @@ char	**tui_layout_help_lines(void);
  * plan pending, command mode), generated from tui-keys.h.  Caller frees.
  */
 char	*tui_layout_key_bar(const struct tui *);
+
+/* tui-pane.c: the panes behind one vtable, as tig's views are. */
+
+/*
+ * What a pane does; tui_panes[] has one per enum tui_focus.  Every
+ * member may be NULL except draw.
+ */
+struct tui_pane {
+	/* The word of its title row ("History"); its number is index + 1. */
+	const char	*name;
+	/*
+	 * Draw the body into w (the whole window, already erased) and
+	 * return where the view is, for the title row ("lines 1-38 of
+	 * 100, 62 more below (PgDn)"), or NULL.  Caller frees.
+	 */
+	char		*(*draw)(struct tui *, WINDOW *w);
+	/*
+	 * A request while the pane has the focus (PAGE_UP, PAGE_DOWN,
+	 * LINE_UP, LINE_DOWN, OPEN) for a body of rows rows.  Non-zero
+	 * when the pane acted on it (the panes are drawn again).
+	 */
+	int		 (*key)(struct tui *, enum tui_request, size_t rows);
+	/* The body became rows x cols (a resize): clamp views, refetch. */
+	void		 (*resize)(struct tui *, int rows, int cols);
+	/*
+	 * The pane is shown (on non-zero) or no longer shown: load its
+	 * rows, start or stop its refresh timer.
+	 */
+	void		 (*focus)(struct tui *, int on);
+};
+
+extern const struct tui_pane *const tui_panes[TUI_FOCUS__COUNT];
+
+/*
+ * Show upper pane p in the upper area; the focus moves with it unless
+ * the log has it.
+ */
+void	 tui_pane_show(struct tui *, enum tui_focus p);
+/* Give pane p the focus; an upper pane also takes the upper area. */
+void	 tui_pane_focus(struct tui *, enum tui_focus p);
+/* The next (dir 1) or previous (dir -1) pane gets the focus. */
+void	 tui_pane_cycle(struct tui *, int dir);
+/* Hand a request to the focused pane; non-zero when it acted. */
+int	 tui_pane_key(struct tui *, enum tui_request);
+/* Tell every pane the body sizes after a resize. */
+void	 tui_pane_resize(struct tui *);
+/* Draw pane p's title row into title and its body into body. */
+void	 tui_pane_draw(struct tui *, enum tui_focus p, WINDOW *title,
+	    WINDOW *body);
+/*
+ * For panes whose body is a tui_log: draw it, and where the view is
+ * (caller frees); move it for a request (non-zero when moved).
+ */
+char	*tui_pane_log_draw(const struct tui_log *, WINDOW *w);
+int	 tui_pane_log_key(struct tui_log *, enum tui_request, size_t rows);
+
+/* tui-history.c: the History and Task panes and the log replay. */
+
+extern const struct tui_pane tui_history_pane;
+extern const struct tui_pane tui_task_pane;
+/* Log pane while a task's log is replayed (NULL: live output). */
+char	*tui_replay_draw(struct tui *, WINDOW *w);
+int	 tui_replay_key(struct tui *, enum tui_request, size_t rows);
+/* Back to the live output. */
+void	 tui_replay_end(struct tui *);
+/*
+ * Search the replayed log for text after (dir 1) or before (dir -1) the
+ * first line shown; the view moves to the line found.  1 found, 0 not,
+ * -1 with *errp.
+ */
+int	 tui_replay_search(struct tui *, const char *text, int dir,
+	    char **errp);
+
+/* tui-search.c: searching the Log pane (live or replayed). */
+
+/*
+ * Search for text (NULL: the last text searched for) after (dir 1) or
+ * before (dir -1) the top of the view; the line found becomes the top.
+ * Says on the log what was found.
+ */
+void	 tui_search(struct tui *, const char *text, int dir);
+/*
+ * Filter History by words of text (NULL or empty: no filter):
+ * "failures", "service=S", "user=U", "status=S", "since=TIME".  Shows
+ * the first page.  0, or -1 with *errp naming the word (nothing
+ * changed).
+ */
+int	 tui_history_filter(struct tui *, const char *text, char **errp);
+/* Free the History pane's state (the shell is ending). */
+void	 tui_history_free(struct tui *);
+
+/* tui-agents.c: the Agents pane. */
+
+extern const struct tui_pane tui_agents_pane;
 
 /* tui-input.c: readline on the request line. */
 
@@ -228,11 +343,13 @@ int	 tui_plan_reject(struct tui *, const char *reason);
 /* Fill the pane again from the plan and its steps' states. */
 void	 tui_plan_render(struct tui *);
 /*
- * A step of plan row plan_row changed: its status and changed count (or
- * -1); index (size_t)-1 with status NULL: every step ended.
+ * A step of plan row plan_row changed: its status, the reason of that
+ * status (tasks.status_reason: "waiting for resources: ..." of a paused
+ * step; NULL or "" for none) and changed count (or -1); index (size_t)-1
+ * with status NULL: every step ended.
  */
 void	 tui_plan_step(struct tui *, long long plan_row, size_t index,
-	    const char *status, long long changed);
+	    const char *status, const char *reason, long long changed);
 /* Free the pane's plan (the shell is ending). */
 void	 tui_plan_end(struct tui *);
 /*

@@ -314,13 +314,19 @@ wait_gone 10 "request: q6"
 tm send-keys -t main NPage
 wait_for 10 "request: q6"
 wait_gone 10 "more below (PgDn)"
-# Tab moves the focus to the plan pane: PgUp no longer scrolls the log.
+# Tab moves the focus to the next pane (History): PgUp no longer scrolls
+# the log; Shift-Tab brings it back.
 tm send-keys -t main Tab
+wait_for 10 " 3 History "
 tm send-keys -t main PPage
 sleep 0.3
 screen main | grep -qF "request: q6" || fail "PgUp scrolled the log after Tab"
-tm send-keys -t main Tab
-ok "PgUp/PgDn scroll the focused pane; Tab moves the focus"
+tm send-keys -t main BTab
+tm send-keys -t main PPage
+wait_gone 10 "request: q6"
+tm send-keys -t main NPage
+wait_for 10 "request: q6"
+ok "PgUp/PgDn scroll the focused pane; Tab and Shift-Tab move the focus"
 
 # The status bar follows the database: stopped under chiffon's feet it
 # shows the reconnection, started again it shows the connection.
