@@ -1,9 +1,9 @@
 /*
  * conf.c - chiffon.conf (INI, parsed by libinih) and its overrides.
  *
- * Every known key is one row of conf_keys below; its type says how a value
- * is checked and normalised.  Values are applied in order: built-in
- * defaults (conf_new), the configuration file and then CHIFFON_*
+ * Every known key is one row of conf_keys (conf-table.c); its type says
+ * how a value is checked and normalised.  Values are applied in order:
+ * built-in defaults (conf_new), the configuration file and then CHIFFON_*
  * environment variables (conf_load), and command-line flags (conf_set).
  * Each value remembers where it came from for conf_origin.  Keys under
  * [plugin.NAME] sections are not checked and are kept as they are.
@@ -30,48 +30,13 @@
 #include <libpq-fe.h>
 
 #include "conf.h"
+#include "conf-table.h"
 #include "log.h"
 #include "util.h"
 
 #ifndef CHIFFON_SYSCONFDIR
 #define CHIFFON_SYSCONFDIR "/etc"
 #endif
-
-/* How a key's value is checked and normalised. */
-enum conf_type {
-	CONF_STRING,	/* any text */
-	CONF_PATH,	/* a file or directory, made absolute */
-	CONF_PATHLIST,	/* colon-separated CONF_PATHs */
-	CONF_PROGRAM,	/* a command name looked up in PATH, or a path */
-	CONF_BOOL,	/* yes/no, true/false, on/off, 1/0 */
-	CONF_INT,	/* integer within [min, max] */
-	CONF_ENUM,	/* one of accepted ("a|b|c"); conf_get_int = index */
-	CONF_DURATION,	/* "90", "90s", "1h30m", "2d"; [min, max] s */
-	CONF_USD,	/* non-negative amount of US dollars */
-	CONF_URL,	/* URL (scheme in accepted) or libpq conninfo */
-	CONF_LIST,	/* "all" or a comma-separated list of names */
-};
-
-struct conf;
-
-/*
- * One known key.  def is the built-in default (NULL: unset), or derive
- * computes it from other values (def_doc then says what it is, for the
- * manual).  min and max bound CONF_INT and CONF_DURATION (in seconds).
- * accepted lists CONF_ENUM values or CONF_URL schemes ("conninfo" allows a
- * libpq key=value string), separated by '|'.
- */
-struct conf_key {
-	const char	*name;
-	const char	*env;
-	const char	*def;
-	char		*(*derive)(const struct conf *);
-	enum conf_type	 type;
-	long long	 min;
-	long long	 max;
-	const char	*accepted;
-	const char	*help;
-};
 
 /* The current value of one key and where it came from. */
 struct conf_value {
@@ -111,176 +76,7 @@ struct conf_parse {
 	int		 stop_line;
 };
 
-static char	*conf_derive_data_dir(const struct conf *);
-static char	*conf_derive_log_file(const struct conf *);
-static char	*conf_derive_audit_repo(const struct conf *);
-
-/*
- * The keys.  Add a key with one row here and one entry in
- * man/chiffon.conf.5.  core.data_dir must stay before the keys whose
- * defaults derive from it.
- */
-static const struct conf_key conf_keys[] = {
-	{ .name = "core.data_dir", .env = "CHIFFON_DATA_DIR",
-	  .derive = conf_derive_data_dir, .type = CONF_PATH,
-	  .help = "data directory: embedded database, log, audit repository" },
-
-	{ .name = "db.url", .env = "CHIFFON_DB_URL", .type = CONF_URL,
-	  .accepted = "postgresql|postgres|conninfo",
-	  .help = "PostgreSQL server to use instead of the embedded cluster" },
-	{ .name = "db.owner_url", .env = "CHIFFON_DB_OWNER_URL",
-	  .type = CONF_URL, .accepted = "postgresql|postgres|conninfo",
-	  .help = "the same server as the role that owns the schema and "
-	  "runs migrations (db.url is then the runtime role)" },
-	{ .name = "db.server_user", .env = "CHIFFON_DB_SERVER_USER",
-	  .def = "postgres", .type = CONF_STRING,
-	  .help = "account the embedded cluster runs as when chiffon is root" },
-	{ .name = "db.reconnect_max", .env = "CHIFFON_DB_RECONNECT_MAX",
-	  .def = "30s", .type = CONF_DURATION, .min = 1, .max = 3600,
-	  .help = "longest wait between attempts to reconnect" },
-
-	{ .name = "ansible.repo", .env = "CHIFFON_REPO", .type = CONF_PATH,
-	  .help = "the Ansible repository (playbooks, roles, ansible.cfg)" },
-	{ .name = "ansible.inventory", .env = "CHIFFON_INVENTORY",
-	  .type = CONF_PATH,
-	  .help = "inventory passed with -i (default: ansible.cfg decides)" },
-	{ .name = "ansible.playbook", .env = "CHIFFON_ANSIBLE_PLAYBOOK",
-	  .def = "ansible-playbook", .type = CONF_PROGRAM,
-	  .help = "the ansible-playbook program" },
-	{ .name = "ansible.timeout", .env = "CHIFFON_ANSIBLE_TIMEOUT",
-	  .def = "1h", .type = CONF_DURATION, .min = 0, .max = 7 * 86400,
-	  .help = "a run still going after this is stopped (0: never)" },
-	{ .name = "ansible.lint", .env = "CHIFFON_ANSIBLE_LINT",
-	  .def = "ansible-lint", .type = CONF_PROGRAM,
-	  .help = "the ansible-lint program" },
-
-	{ .name = "plugins.path", .env = "CHIFFON_PLUGIN_PATH",
-	  .type = CONF_PATHLIST,
-	  .help = "colon-separated directories searched for plugins" },
-	{ .name = "plugins.load", .env = "CHIFFON_PLUGINS_LOAD", .def = "all",
-	  .type = CONF_LIST,
-	  .help = "plugins to load: all, or a comma-separated list of names" },
-
-	{ .name = "log.level", .env = "CHIFFON_LOG_LEVEL", .def = "warning",
-	  .type = CONF_ENUM, .accepted = "error|warning|info|debug",
-	  .help = "least severe message logged" },
-	{ .name = "log.file", .env = "CHIFFON_LOG_FILE",
-	  .derive = conf_derive_log_file, .type = CONF_PATH,
-	  .help = "file the log is appended to" },
-
-	{ .name = "audit.repo", .env = "CHIFFON_AUDIT_REPO",
-	  .derive = conf_derive_audit_repo, .type = CONF_PATH,
-	  .help = "git repository of the audit trail" },
-
-	{ .name = "dispatch.worker_name", .env = "CHIFFON_WORKER_NAME",
-	  .type = CONF_STRING,
-	  .help = "agent name of this process's worker (default: host name)" },
-	{ .name = "dispatch.capacity", .env = "CHIFFON_DISPATCH_CAPACITY",
-	  .def = "1", .type = CONF_INT, .min = 1, .max = 256,
-	  .help = "tasks one worker runs at the same time" },
-	{ .name = "dispatch.lease", .env = "CHIFFON_DISPATCH_LEASE",
-	  .def = "60s", .type = CONF_DURATION, .min = 1, .max = 86400,
-	  .help = "lease on a claimed task, renewed every third of it" },
-	{ .name = "dispatch.poll", .env = "CHIFFON_DISPATCH_POLL",
-	  .def = "2s", .type = CONF_DURATION, .min = 1, .max = 3600,
-	  .help = "how often a worker looks at the queue without a NOTIFY" },
-	{ .name = "dispatch.retry_backoff",
-	  .env = "CHIFFON_DISPATCH_RETRY_BACKOFF", .def = "10s",
-	  .type = CONF_DURATION, .min = 0, .max = 3600,
-	  .help = "wait before a retry, doubled per attempt" },
-	{ .name = "dispatch.agent_timeout",
-	  .env = "CHIFFON_DISPATCH_AGENT_TIMEOUT", .def = "30s",
-	  .type = CONF_DURATION, .min = 1, .max = 86400,
-	  .help = "an agent without a heartbeat for this long is offline" },
-	{ .name = "dispatch.min_capacity_percent",
-	  .env = "CHIFFON_DISPATCH_MIN_CAPACITY_PERCENT", .def = "20",
-	  .type = CONF_INT, .min = 0, .max = 100,
-	  .help = "least free share of a resource an agent must have" },
-
-	{ .name = "agent.id", .env = "CHIFFON_AGENT_ID",
-	  .type = CONF_STRING,
-	  .help = "agent id of `chiffon agent` (default: host name and "
-	  "machine id)" },
-	{ .name = "agent.pool", .env = "CHIFFON_AGENT_POOL", .def = "default",
-	  .type = CONF_STRING,
-	  .help = "pool the agent belongs to" },
-	{ .name = "agent.labels", .env = "CHIFFON_AGENT_LABELS",
-	  .type = CONF_STRING,
-	  .help = "comma-separated labels of the agent" },
-	{ .name = "agent.heartbeat", .env = "CHIFFON_AGENT_HEARTBEAT",
-	  .def = "30s", .type = CONF_DURATION, .min = 1, .max = 3600,
-	  .help = "how often the agent reports its metrics; silent for three "
-	  "of these, it is offline" },
-	{ .name = "agent.metrics_retention",
-	  .env = "CHIFFON_AGENT_METRICS_RETENTION", .def = "7d",
-	  .type = CONF_DURATION, .min = 3600, .max = 366 * 86400,
-	  .help = "agent_metrics history kept by `chiffon db prune`" },
-
-	{ .name = "llm.budget_daily_usd", .env = "CHIFFON_LLM_BUDGET_DAILY_USD",
-	  .def = "0", .type = CONF_USD,
-	  .help = "spending cap per day for the external LLM tier" },
-	{ .name = "llm.budget_monthly_usd",
-	  .env = "CHIFFON_LLM_BUDGET_MONTHLY_USD", .def = "0", .type = CONF_USD,
-	  .help = "spending cap per month for the external LLM tier" },
-	{ .name = "llm.local_provider", .env = "CHIFFON_LLM_LOCAL_PROVIDER",
-	  .def = "none", .type = CONF_ENUM, .accepted = "none|ollama|openai",
-	  .help = "wire format of the local model tier (none: no local tier)" },
-	{ .name = "llm.local_url", .env = "CHIFFON_LLM_LOCAL_URL",
-	  .def = "http://127.0.0.1:11434", .type = CONF_URL, .accepted = "http|https",
-	  .help = "base URL of the local model server" },
-	{ .name = "llm.local_model", .env = "CHIFFON_LLM_LOCAL_MODEL",
-	  .type = CONF_STRING,
-	  .help = "model name sent to the local tier" },
-	{ .name = "llm.local_api_key_env", .env = "CHIFFON_LLM_LOCAL_API_KEY_ENV",
-	  .type = CONF_STRING,
-	  .help = "environment variable holding the local tier API key" },
-	{ .name = "llm.local_price_input", .env = "CHIFFON_LLM_LOCAL_PRICE_INPUT",
-	  .def = "0", .type = CONF_USD,
-	  .help = "USD per million input tokens of the local tier" },
-	{ .name = "llm.local_price_output", .env = "CHIFFON_LLM_LOCAL_PRICE_OUTPUT",
-	  .def = "0", .type = CONF_USD,
-	  .help = "USD per million output tokens of the local tier" },
-	{ .name = "llm.local_price_cache_read", .env = "CHIFFON_LLM_LOCAL_PRICE_CACHE_READ",
-	  .def = "0", .type = CONF_USD,
-	  .help = "USD per million cache read tokens of the local tier" },
-	{ .name = "llm.local_price_cache_write", .env = "CHIFFON_LLM_LOCAL_PRICE_CACHE_WRITE",
-	  .def = "0", .type = CONF_USD,
-	  .help = "USD per million cache write tokens of the local tier" },
-	{ .name = "llm.external_provider", .env = "CHIFFON_LLM_EXTERNAL_PROVIDER",
-	  .def = "none", .type = CONF_ENUM, .accepted = "none|anthropic|openai",
-	  .help = "wire format of the external model tier (none: no external tier)" },
-	{ .name = "llm.external_url", .env = "CHIFFON_LLM_EXTERNAL_URL",
-	  .def = "https://api.anthropic.com", .type = CONF_URL, .accepted = "http|https",
-	  .help = "base URL of the external model server" },
-	{ .name = "llm.external_model", .env = "CHIFFON_LLM_EXTERNAL_MODEL",
-	  .type = CONF_STRING,
-	  .help = "model name sent to the external tier" },
-	{ .name = "llm.external_api_key_env", .env = "CHIFFON_LLM_EXTERNAL_API_KEY_ENV",
-	  .def = "ANTHROPIC_API_KEY", .type = CONF_STRING,
-	  .help = "environment variable holding the external tier API key" },
-	{ .name = "llm.external_price_input", .env = "CHIFFON_LLM_EXTERNAL_PRICE_INPUT",
-	  .def = "3", .type = CONF_USD,
-	  .help = "USD per million input tokens of the external tier" },
-	{ .name = "llm.external_price_output", .env = "CHIFFON_LLM_EXTERNAL_PRICE_OUTPUT",
-	  .def = "15", .type = CONF_USD,
-	  .help = "USD per million output tokens of the external tier" },
-	{ .name = "llm.external_price_cache_read", .env = "CHIFFON_LLM_EXTERNAL_PRICE_CACHE_READ",
-	  .def = "0.30", .type = CONF_USD,
-	  .help = "USD per million cache read tokens of the external tier" },
-	{ .name = "llm.external_price_cache_write", .env = "CHIFFON_LLM_EXTERNAL_PRICE_CACHE_WRITE",
-	  .def = "3.75", .type = CONF_USD,
-	  .help = "USD per million cache write tokens of the external tier" },
-	{ .name = "llm.timeout", .env = "CHIFFON_LLM_TIMEOUT",
-	  .def = "30s", .type = CONF_DURATION, .min = 1, .max = 600,
-	  .help = "longest wait for one model answer" },
-	{ .name = "llm.ask_below_percent", .env = "CHIFFON_LLM_ASK_BELOW_PERCENT",
-	  .def = "20", .type = CONF_INT, .min = 0, .max = 100,
-	  .help = "ask before using the external tier when less budget is left" },
-	{ .name = "llm.complex_words", .env = "CHIFFON_LLM_COMPLEX_WORDS",
-	  .def = "40", .type = CONF_INT, .min = 1, .max = 10000,
-	  .help = "requests longer than this many words count as complex" },
-};
-#define CONF_NKEYS nitems(conf_keys)
+#define CONF_NKEYS conf_nkeys
 
 /* Names of the types, for messages. */
 static const char *const conf_type_names[] = {
@@ -473,7 +269,7 @@ conf_default_data_dir(uid_t uid, const char *xdg_data_home, const char *home)
 	return NULL;
 }
 
-static char *
+char *
 conf_derive_data_dir(const struct conf *conf)
 {
 	(void)conf;
@@ -481,7 +277,7 @@ conf_derive_data_dir(const struct conf *conf)
 	    conf_home());
 }
 
-static char *
+char *
 conf_derive_log_file(const struct conf *conf)
 {
 	const char	*dir = conf_get(conf, "core.data_dir");
@@ -489,7 +285,7 @@ conf_derive_log_file(const struct conf *conf)
 	return dir != NULL ? path_join(dir, "chiffon.log") : NULL;
 }
 
-static char *
+char *
 conf_derive_audit_repo(const struct conf *conf)
 {
 	const char	*dir = conf_get(conf, "core.data_dir");

@@ -7,8 +7,8 @@
  * CHIFFON_* environment variables, command-line flags (conf_set).
  *
  * Keys are "section.key".  Every known key is described by one row of the
- * key table in conf.c (name, environment variable, default, type, accepted
- * values, help); man/chiffon.conf.5 documents the same table.  Keys in
+ * key table in conf-table.c (name, environment variable, default, type,
+ * accepted values, help); man/chiffon.conf.5 documents the same table.  Keys in
  * sections [plugin.NAME] are free-form and belong to that plugin.
  */
 #ifndef CHIFFON_CONF_H
