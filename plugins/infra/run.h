@@ -1,6 +1,6 @@
 /*
- * run.h - the infra plugin's playbook runner (run.c) and ansible-lint
- * suggestions (lint.c).
+ * run.h - the infra plugin's playbook runner (run.c, its Ansible
+ * configuration in run-cfg.c) and ansible-lint suggestions (lint.c).
  *
  * run.c registers the "ansible" capability: params
  *   {"playbook": PATH (relative to repo, or absolute),
@@ -29,6 +29,8 @@
 #define RUN_DEFAULT_TIMEOUT_S 3600
 
 /* run.c */
+/* Is dir/name a regular file? */
+int	 run_file_exists(const char *dir, const char *name);
 /*
  * The directory holding chiffon_events.py: $CHIFFON_CALLBACK_DIR, else
  * $CHIFFON_SRCDIR/plugins/infra/callback, else the installed
@@ -42,12 +44,16 @@ char	*run_callback_dir(void);
  * into major and minor.  0, or -1 if the text carries no version.
  */
 int	 run_parse_version(const char *text, int *major, int *minor);
+
+/* run-cfg.c */
 /*
  * The environment additions for a run in repo: CHIFFON_EVENT_FD and the
- * callback settings (see run.c).  A NULL-terminated array; caller frees
- * each string and the array.
+ * callback settings (see run-cfg.c).  A NULL-terminated array; caller
+ * frees it with run_env_free.
  */
 char	**run_env(const char *repo, const char *callback_dir, int event_fd);
+/* Free what run_env returned (NULL is fine). */
+void	 run_env_free(char **env);
 
 /* lint.c */
 /* One ansible-lint finding, mapped to a chiffon category. */

@@ -1,5 +1,6 @@
 ## plugins/infra/run.mk - ansible-playbook runs, callback plugin, lint
 plugins_infra_infra_la_SOURCES += plugins/infra/run.c plugins/infra/run.h \
+	plugins/infra/run-cfg.c \
 	plugins/infra/summary.c plugins/infra/summary.h \
 	plugins/infra/lint.c
 plugins_infra_infra_la_CPPFLAGS += \
