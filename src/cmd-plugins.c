@@ -1,7 +1,7 @@
 /*
  * cmd-plugins.c - `chiffon plugins [--json]`: what loaded (name, version,
- * ABI, capabilities, file), what was refused and why, and where plugins
- * were looked for.
+ * ABI, capabilities, file, declared configuration keys with their values),
+ * what was refused and why, and where plugins were looked for.
  */
 #include "config.h"
 
@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "app.h"
+#include "conf.h"
 #include "plugins.h"
 #include "util.h"
 
@@ -39,8 +40,83 @@ cmd_plugins_caps(struct plugins *ps, struct chiffon_plugin *p)
 	return strbuf_detach(&sb);
 }
 
+/* The declared keys of p with their values (an array). */
 static struct json_object *
-cmd_plugins_json(struct plugins *ps)
+cmd_plugins_keys_json(struct app *app, struct chiffon_plugin *p)
+{
+	const struct chiffon_config_key	*k = plugins_config_keys(p);
+	struct json_object		*list = json_object_new_array(), *o;
+	const char			*type, *env, *v;
+	char				*full, *acc;
+
+	for (; k != NULL && k->name != NULL; k++) {
+		full = xasprintf("plugin.%s.%s", plugins_name(p), k->name);
+		if ((acc = conf_describe(app->conf, full, &type, &env)) ==
+		    NULL) {
+			free(full);
+			continue;
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "key", json_object_new_string(full));
+		json_object_object_add(o, "type", json_object_new_string(type));
+		json_object_object_add(o, "default", k->def != NULL ?
+		    json_object_new_string(k->def) : NULL);
+		json_object_object_add(o, "accepted",
+		    json_object_new_string(acc));
+		json_object_object_add(o, "env", env != NULL ?
+		    json_object_new_string(env) : NULL);
+		v = conf_get(app->conf, full);
+		json_object_object_add(o, "value", v != NULL ?
+		    json_object_new_string(v) : NULL);
+		json_object_object_add(o, "origin",
+		    json_object_new_string(conf_origin(app->conf, full)));
+		json_object_object_add(o, "doc", json_object_new_string(
+		    k->doc != NULL ? k->doc : ""));
+		json_object_array_add(list, o);
+		free(acc);
+		free(full);
+	}
+	return list;
+}
+
+/* The declared keys of every loaded plugin, for the table. */
+static void
+cmd_plugins_keys_table(struct app *app, struct plugins *ps)
+{
+	const struct chiffon_config_key	*k;
+	struct chiffon_plugin		*p;
+	const char			*type, *v;
+	char				*full, *acc;
+	size_t				 i;
+	int				 header = 0;
+
+	for (i = 0; i < plugins_count(ps); i++) {
+		p = plugins_at(ps, i);
+		for (k = plugins_config_keys(p); k != NULL && k->name != NULL;
+		    k++) {
+			full = xasprintf("plugin.%s.%s", plugins_name(p),
+			    k->name);
+			acc = conf_describe(app->conf, full, &type, NULL);
+			if (acc == NULL) {
+				free(full);
+				continue;
+			}
+			if (!header)
+				printf("\nconfiguration keys:\n");
+			header = 1;
+			v = conf_get(app->conf, full);
+			printf("  %s = %s (%s; %s)\n      %s; accepted: %s\n",
+			    full, v != NULL ? v : "(unset)",
+			    conf_origin(app->conf, full), type,
+			    k->doc != NULL ? k->doc : "", acc);
+			free(acc);
+			free(full);
+		}
+	}
+}
+
+static struct json_object *
+cmd_plugins_json(struct app *app, struct plugins *ps)
 {
 	const struct plugins_capability	*c;
 	const struct plugins_refusal	*r;
@@ -76,6 +152,8 @@ cmd_plugins_json(struct plugins *ps)
 		json_object_object_add(o, "capabilities", caps);
 		json_object_object_add(o, "file",
 		    json_object_new_string(plugins_file(p)));
+		json_object_object_add(o, "config",
+		    cmd_plugins_keys_json(app, p));
 		json_object_array_add(list, o);
 	}
 	json_object_object_add(top, "plugins", list);
@@ -101,7 +179,7 @@ cmd_plugins_json(struct plugins *ps)
 }
 
 static void
-cmd_plugins_table(struct plugins *ps)
+cmd_plugins_table(struct app *app, struct plugins *ps)
 {
 	const struct plugins_refusal	 *r;
 	struct chiffon_plugin		 *p;
@@ -141,6 +219,7 @@ cmd_plugins_table(struct plugins *ps)
 		free(caps[i]);
 	}
 	free(caps);
+	cmd_plugins_keys_table(app, ps);
 
 	if (plugins_nrefused(ps) > 0) {
 		printf("\nrefused:\n");
@@ -188,11 +267,11 @@ cmd_plugins(struct app *app, int argc, char **argv)
 
 	ps = app_plugins(app);
 	if (json) {
-		top = cmd_plugins_json(ps);
+		top = cmd_plugins_json(app, ps);
 		printf("%s\n", json_object_to_json_string_ext(top,
 		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(top);
 	} else
-		cmd_plugins_table(ps);
+		cmd_plugins_table(app, ps);
 	return EXIT_OK;
 }

@@ -22,12 +22,14 @@ enum conf_type {
 	CONF_USD,	/* non-negative amount of US dollars */
 	CONF_URL,	/* URL (scheme in accepted) or libpq conninfo */
 	CONF_LIST,	/* "all" or a comma-separated list of names */
+	CONF_SIZE,	/* bytes: "512", "64k", "10M", "2G"; [min, max] */
 };
 
 /*
  * One known key.  def is the built-in default (NULL: unset), or derive
  * computes it from other values (def_doc then says what it is, for the
- * manual).  min and max bound CONF_INT and CONF_DURATION (in seconds).
+ * manual).  min and max bound CONF_INT, CONF_DURATION (in seconds) and
+ * CONF_SIZE (in bytes).
  * accepted lists CONF_ENUM values or CONF_URL schemes ("conninfo" allows a
  * libpq key=value string), separated by '|'.
  */

@@ -6,7 +6,10 @@
  * built-in defaults (conf_new), the configuration file and then CHIFFON_*
  * environment variables (conf_load), and command-line flags (conf_set).
  * Each value remembers where it came from for conf_origin.  Keys under
- * [plugin.NAME] sections are not checked and are kept as they are.
+ * [plugin.NAME] sections are kept as they are until plugin NAME declares
+ * its keys (conf_declare, from the plugin's descriptor): they are then
+ * checked like the table's keys.  Keys of a plugin that declares none
+ * stay free-form.
  *
  * libinih (r55 on Debian 12) is built without INI_HANDLER_LINENO and with a
  * fixed line buffer, so the file is read into memory and handed to
@@ -29,6 +32,7 @@
 #include <ini.h>
 #include <libpq-fe.h>
 
+#include "chiffon/plugin.h"
 #include "conf.h"
 #include "conf-table.h"
 #include "log.h"
@@ -53,9 +57,25 @@ struct conf_extra {
 	int	 line;
 };
 
-/* A configuration: one conf_value per row of conf_keys, plugin keys. */
+/*
+ * A key a plugin declared (conf_declare) and its value.  key.name is
+ * "plugin.NAME.key"; the strings of key are owned here.
+ */
+struct conf_decl {
+	struct conf_key		 key;
+	struct conf_value	 value;
+};
+
+/*
+ * A configuration: one conf_value per row of conf_keys, the keys plugins
+ * declared, and the [plugin.NAME] keys no declaration claimed (yet).
+ */
 struct conf {
 	struct conf_value	*values;
+	struct conf_decl	*decl;
+	size_t			 ndecl;
+	char			**owners;	/* plugins that declared */
+	size_t			 nowners;
 	struct conf_extra	*extra;
 	size_t			 nextra;
 	char			*file;
@@ -91,11 +111,24 @@ static const char *const conf_type_names[] = {
 	[CONF_USD] = "USD amount",
 	[CONF_URL] = "URL",
 	[CONF_LIST] = "list",
+	[CONF_SIZE] = "size",
 };
 
 /* Boolean spellings: true ones at even, false ones at odd indexes. */
 static const char *const conf_bool_words[] = {
 	"yes", "no", "true", "false", "on", "off", "1", "0",
+};
+
+/* Size suffixes (1024-based) and their length in bytes. */
+static const struct conf_size_unit {
+	const char	*name;
+	unsigned	 shift;
+} conf_size_units[] = {
+	{ "", 0 }, { "b", 0 },
+	{ "k", 10 }, { "kb", 10 }, { "kib", 10 },
+	{ "m", 20 }, { "mb", 20 }, { "mib", 20 },
+	{ "g", 30 }, { "gb", 30 }, { "gib", 30 },
+	{ "t", 40 }, { "tb", 40 }, { "tib", 40 },
 };
 
 /* Duration units and their length in seconds. */
@@ -174,6 +207,30 @@ conf_find_extra(const struct conf *conf, const char *key)
 			return &conf->extra[i];
 	}
 	return NULL;
+}
+
+static struct conf_decl *
+conf_find_decl(const struct conf *conf, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < conf->ndecl; i++) {
+		if (strcmp(conf->decl[i].key.name, key) == 0)
+			return &conf->decl[i];
+	}
+	return NULL;
+}
+
+/* Remove the extra key at index i. */
+static void
+conf_drop_extra(struct conf *conf, size_t i)
+{
+	free(conf->extra[i].key);
+	free(conf->extra[i].value);
+	free(conf->extra[i].origin);
+	memmove(&conf->extra[i], &conf->extra[i + 1],
+	    (conf->nextra - i - 1) * sizeof *conf->extra);
+	conf->nextra--;
 }
 
 /* Levenshtein distance, for did-you-mean; case-insensitive. */
@@ -363,6 +420,49 @@ conf_parse_duration(const char *s, double *out)
 	return 0;
 }
 
+int
+conf_parse_size(const char *s, uint64_t *out)
+{
+	const char	*p = s;
+	uint64_t	 n = 0;
+	size_t		 i;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (n > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		n = n * 10 + (uint64_t)(*p - '0');
+	}
+	for (i = 0; i < nitems(conf_size_units); i++) {
+		if (strcasecmp(conf_size_units[i].name, p) == 0)
+			break;
+	}
+	if (i == nitems(conf_size_units))
+		return -1;
+	if (conf_size_units[i].shift > 0 &&
+	    n > (UINT64_MAX >> conf_size_units[i].shift))
+		return -1;
+	*out = n << conf_size_units[i].shift;
+	return 0;
+}
+
+/* Format bytes briefly for messages: "512", "64k", "10M", "2G". */
+static char *
+conf_format_bytes(long long b)
+{
+	static const char	units[] = "kMGT";
+	int			i = -1;
+
+	while (b != 0 && b % 1024 == 0 && i < 3) {
+		b /= 1024;
+		i++;
+	}
+	if (i < 0)
+		return xasprintf("%lld", b);
+	return xasprintf("%lld%c", b, units[i]);
+}
+
 /* Format seconds briefly for messages: "90s", "5m", "1h", "2d". */
 static char *
 conf_format_seconds(long long s)
@@ -402,6 +502,8 @@ conf_accepted(const struct conf_key *k)
 		}
 		return strbuf_detach(&sb);
 	case CONF_INT:
+		if (k->min == LLONG_MIN && k->max == LLONG_MAX)
+			return xstrdup("an integer");
 		return xasprintf("an integer from %lld to %lld", k->min,
 		    k->max);
 	case CONF_ENUM:
@@ -415,6 +517,9 @@ conf_accepted(const struct conf_key *k)
 		free(s);
 		return strbuf_detach(&sb);
 	case CONF_DURATION:
+		if (k->min == 0 && k->max == LLONG_MAX)
+			return xstrdup("a duration such as 90, 90s, 500ms, 5m, "
+			    "1h30m, 2d, 1w");
 		lo = conf_format_seconds(k->min);
 		hi = conf_format_seconds(k->max);
 		s = xasprintf("a duration from %s to %s such as 90, 90s, 5m, "
@@ -439,6 +544,16 @@ conf_accepted(const struct conf_key *k)
 		return strbuf_detach(&sb);
 	case CONF_LIST:
 		return xstrdup("all, or names separated by ','");
+	case CONF_SIZE:
+		if (k->min == 0 && k->max == LLONG_MAX)
+			return xstrdup("a size such as 512, 64k, 10M, 2G");
+		lo = conf_format_bytes(k->min);
+		hi = conf_format_bytes(k->max);
+		s = xasprintf("a size from %s to %s such as 512, 64k, 10M, 2G",
+		    lo, hi);
+		free(lo);
+		free(hi);
+		return s;
 	}
 	return xstrdup("?");
 }
@@ -610,6 +725,7 @@ conf_check(const struct conf_key *k, const char *s, const char *base,
 	const char	*p, *end;
 	char		*one, *path, *endp;
 	long long	 n;
+	uint64_t	 u;
 	double		 d;
 	int		 i;
 
@@ -686,6 +802,12 @@ conf_check(const struct conf_key *k, const char *s, const char *base,
 		return 0;
 	case CONF_LIST:
 		return conf_check_list(s, out);
+	case CONF_SIZE:
+		if (conf_parse_size(s, &u) != 0 || u > (uint64_t)LLONG_MAX ||
+		    (long long)u < k->min || (long long)u > k->max)
+			return -1;
+		*out = xstrdup(s);
+		return 0;
 	}
 	return -1;
 }
@@ -695,11 +817,10 @@ conf_check(const struct conf_key *k, const char *s, const char *base,
  * file line or 0).  An empty value restores the default.
  */
 static int
-conf_apply(struct conf *conf, int i, const char *value, const char *origin,
-    int line, const char *base, char **errp)
+conf_apply_to(struct conf *conf, const struct conf_key *k,
+    struct conf_value *v, const char *value, const char *origin, int line,
+    const char *base, char **errp)
 {
-	const struct conf_key	*k = &conf_keys[i];
-	struct conf_value	*v = &conf->values[i];
 	char			*out, *why = NULL, *acc;
 	int			 rc;
 
@@ -729,6 +850,14 @@ conf_apply(struct conf *conf, int i, const char *value, const char *origin,
 	v->line = line;
 	conf_derive(conf);
 	return 0;
+}
+
+static int
+conf_apply(struct conf *conf, int i, const char *value, const char *origin,
+    int line, const char *base, char **errp)
+{
+	return conf_apply_to(conf, &conf_keys[i], &conf->values[i], value,
+	    origin, line, base, errp);
 }
 
 /* Set a [plugin.NAME] key; values are kept as they are. */
@@ -779,6 +908,19 @@ conf_free(struct conf *conf)
 		free(conf->values[i].origin);
 	}
 	free(conf->values);
+	for (i = 0; i < conf->ndecl; i++) {
+		free((char *)conf->decl[i].key.name);
+		free((char *)conf->decl[i].key.env);
+		free((char *)conf->decl[i].key.def);
+		free((char *)conf->decl[i].key.accepted);
+		free((char *)conf->decl[i].key.help);
+		free(conf->decl[i].value.value);
+		free(conf->decl[i].value.origin);
+	}
+	free(conf->decl);
+	for (i = 0; i < conf->nowners; i++)
+		free(conf->owners[i]);
+	free(conf->owners);
 	for (i = 0; i < conf->nextra; i++) {
 		free(conf->extra[i].key);
 		free(conf->extra[i].value);
@@ -827,6 +969,7 @@ conf_ini_handler(void *user, const char *section, const char *name,
     const char *value)
 {
 	struct conf_parse	*p = user;
+	struct conf_decl	*d;
 	const char		*hint;
 	char			*key, *origin, *err = NULL;
 	int			 i, rc = 1;
@@ -849,6 +992,12 @@ conf_ini_handler(void *user, const char *section, const char *name,
 		    "in chiffon.conf; put the comment on a line of its own or "
 		    "after ' ;'", origin, key, value, (int)strcspn(hint, "\n"),
 		    hint));
+		goto out;
+	}
+	if ((d = conf_find_decl(p->conf, key)) != NULL) {
+		if (conf_apply_to(p->conf, &d->key, &d->value, value, origin,
+		    p->lineno, p->base, &err) != 0)
+			rc = conf_parse_fail(p, err);
 		goto out;
 	}
 	if (conf_is_plugin_key(key)) {
@@ -1080,9 +1229,13 @@ int
 conf_set(struct conf *conf, const char *key, const char *value,
     const char *origin, char **errp)
 {
-	char	*cwd;
-	int	 i, rc;
+	struct conf_decl	*d;
+	char			*cwd;
+	int			 i, rc;
 
+	if ((d = conf_find_decl(conf, key)) != NULL)
+		return conf_apply_to(conf, &d->key, &d->value,
+		    value != NULL ? value : "", origin, 0, NULL, errp);
 	if (conf_is_plugin_key(key)) {
 		conf_apply_extra(conf, key, value != NULL ? value : "", origin,
 		    0);
@@ -1100,11 +1253,14 @@ conf_set(struct conf *conf, const char *key, const char *value,
 const char *
 conf_get(const struct conf *conf, const char *key)
 {
+	struct conf_decl	*d;
 	struct conf_extra	*e;
 	int			 i;
 
 	if ((i = conf_find(key)) >= 0)
 		return conf->values[i].value;
+	if ((d = conf_find_decl(conf, key)) != NULL)
+		return d->value.value;
 	if ((e = conf_find_extra(conf, key)) != NULL)
 		return e->value;
 	return NULL;
@@ -1165,6 +1321,7 @@ conf_file(const struct conf *conf)
 const char *
 conf_origin(const struct conf *conf, const char *key)
 {
+	struct conf_decl	*d;
 	struct conf_extra	*e;
 	int			 i;
 
@@ -1172,6 +1329,8 @@ conf_origin(const struct conf *conf, const char *key)
 		return conf->values[i].origin != NULL ?
 		    conf->values[i].origin : "default";
 	}
+	if ((d = conf_find_decl(conf, key)) != NULL)
+		return d->value.origin != NULL ? d->value.origin : "default";
 	if ((e = conf_find_extra(conf, key)) != NULL)
 		return e->origin;
 	return NULL;
@@ -1181,4 +1340,240 @@ const char *
 conf_data_dir(struct conf *conf)
 {
 	return conf_get(conf, "core.data_dir");
+}
+
+/* -- keys declared by plugins --------------------------------------------- */
+
+/* The conf type of a declared type; -1 if unknown. */
+static int
+conf_decl_type(enum chiffon_config_type t)
+{
+	static const struct {
+		enum chiffon_config_type	abi;
+		enum conf_type			type;
+	} map[] = {
+		{ CHIFFON_CONFIG_STRING, CONF_STRING },
+		{ CHIFFON_CONFIG_INT, CONF_INT },
+		{ CHIFFON_CONFIG_BOOL, CONF_BOOL },
+		{ CHIFFON_CONFIG_DURATION, CONF_DURATION },
+		{ CHIFFON_CONFIG_SIZE, CONF_SIZE },
+		{ CHIFFON_CONFIG_ENUM, CONF_ENUM },
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(map); i++) {
+		if (map[i].abi == t)
+			return (int)map[i].type;
+	}
+	return -1;
+}
+
+/* CHIFFON_PLUGIN_NAME_KEY for plugin.NAME.key.  Caller frees. */
+static char *
+conf_decl_env(const char *full)
+{
+	char	*env = xasprintf("CHIFFON_%s", full), *p;
+
+	for (p = env; *p != '\0'; p++) {
+		if (*p == '.' || *p == '-')
+			*p = '_';
+		else
+			*p = (char)toupper((unsigned char)*p);
+	}
+	return env;
+}
+
+/* Is name a valid declared key name (letters, digits, '_', '-')? */
+static int
+conf_decl_name_valid(const char *name)
+{
+	size_t	n = name != NULL ? strlen(name) : 0;
+
+	return n > 0 && n <= 64 && strspn(name, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
+/*
+ * Check one declaration and build its key (strings owned by *out).
+ * 0, or -1 with *errp naming the plugin and the key.
+ */
+static int
+conf_decl_build(const char *plugin, const struct chiffon_config_key *ck,
+    struct conf_key *out, char **errp)
+{
+	struct conf_key	 k = { 0 };
+	char		*def = NULL, *why = NULL;
+	int		 type = conf_decl_type(ck->type);
+
+	if (!conf_decl_name_valid(ck->name))
+		return set_error(errp, "plugin '%s' declares a configuration "
+		    "key with an invalid name '%.80s' (use letters, digits, "
+		    "'_' and '-')", plugin, ck->name != NULL ? ck->name : "");
+	if (type < 0)
+		return set_error(errp, "plugin '%s' declares key '%s' with "
+		    "an unknown type %d", plugin, ck->name, (int)ck->type);
+	if (type == CONF_ENUM && (ck->choices == NULL ||
+	    *ck->choices == '\0'))
+		return set_error(errp, "plugin '%s' declares enum key '%s' "
+		    "without choices", plugin, ck->name);
+	if (ck->min > ck->max)
+		return set_error(errp, "plugin '%s' declares key '%s' with "
+		    "min %lld above max %lld", plugin, ck->name, ck->min,
+		    ck->max);
+	k.type = (enum conf_type)type;
+	k.min = ck->min;
+	k.max = ck->max;
+	if (ck->min == 0 && ck->max == 0) {
+		k.min = type == CONF_INT ? LLONG_MIN : 0;
+		k.max = LLONG_MAX;
+	}
+	k.accepted = ck->choices;
+	if (ck->def != NULL && conf_check(&k, ck->def, NULL, &def,
+	    &why) != 0) {
+		free(why);
+		return set_error(errp, "plugin '%s' declares key '%s' with "
+		    "a default '%s' its own type refuses", plugin, ck->name,
+		    ck->def);
+	}
+	k.name = xasprintf("plugin.%s.%s", plugin, ck->name);
+	k.env = conf_decl_env(k.name);
+	k.def = def;
+	k.accepted = ck->choices != NULL ? xstrdup(ck->choices) : NULL;
+	k.help = xstrdup(ck->doc != NULL ? ck->doc : "");
+	*out = k;
+	return 0;
+}
+
+/* Warn about the keys of [plugin.NAME] that plugin NAME does not declare. */
+static void
+conf_decl_unknown(struct conf *conf, const char *plugin)
+{
+	struct conf_extra	*e;
+	char			*prefix = xasprintf("plugin.%s.", plugin);
+	const char		*best;
+	size_t			 i, j, d, bestd;
+
+	for (i = 0; i < conf->nextra; i++) {
+		e = &conf->extra[i];
+		if (strncmp(e->key, prefix, strlen(prefix)) != 0)
+			continue;
+		best = NULL;
+		bestd = 3;
+		for (j = 0; j < conf->ndecl; j++) {
+			d = conf_distance(e->key, conf->decl[j].key.name);
+			if (d < bestd) {
+				bestd = d;
+				best = conf->decl[j].key.name;
+			}
+		}
+		if (best != NULL)
+			log_warn("%s: unknown key '%s' (did you mean '%s'?)",
+			    e->origin, e->key, best);
+		else
+			log_warn("%s: unknown key '%s' (plugin %s declares "
+			    "its keys: chiffon plugins lists them)",
+			    e->origin, e->key, plugin);
+	}
+	free(prefix);
+}
+
+int
+conf_declare(struct conf *conf, const char *plugin,
+    const struct chiffon_config_key *keys, char **errp)
+{
+	const struct chiffon_config_key	*ck;
+	struct conf_decl		*d;
+	struct conf_extra		*e;
+	struct conf_key			 k;
+	const char			*env;
+	size_t				 i, first = conf->ndecl;
+	int				 rc = 0, from_file, broken = 0;
+
+	for (i = 0; i < conf->nowners; i++) {
+		if (strcmp(conf->owners[i], plugin) == 0)
+			return 0;
+	}
+	for (ck = keys; ck != NULL && ck->name != NULL && rc == 0; ck++) {
+		if (conf_decl_build(plugin, ck, &k, errp) != 0) {
+			rc = -1;
+			broken = 1;
+			break;
+		}
+		if (conf_find_decl(conf, k.name) != NULL) {
+			rc = set_error(errp, "plugin '%s' declares key '%s' "
+			    "twice", plugin, ck->name);
+			broken = 1;
+			free((char *)k.name);
+			free((char *)k.env);
+			free((char *)k.def);
+			free((char *)k.accepted);
+			free((char *)k.help);
+			break;
+		}
+		conf->decl = xreallocarray(conf->decl, conf->ndecl + 1,
+		    sizeof *conf->decl);
+		d = &conf->decl[conf->ndecl++];
+		memset(d, 0, sizeof *d);
+		d->key = k;
+		d->value.value = k.def != NULL ? xstrdup(k.def) : NULL;
+
+		/* The file's or a flag's value, then the environment's. */
+		from_file = 1;
+		for (i = 0; i < conf->nextra; i++) {
+			e = &conf->extra[i];
+			if (strcmp(e->key, k.name) != 0)
+				continue;
+			from_file = e->line > 0;
+			rc = conf_apply_to(conf, &d->key, &d->value, e->value,
+			    e->origin, e->line, NULL, errp);
+			conf_drop_extra(conf, i);
+			break;
+		}
+		if (rc == 0 && from_file && (env = getenv(k.env)) != NULL &&
+		    *env != '\0')
+			rc = conf_apply_to(conf, &d->key, &d->value, env,
+			    k.env, 0, NULL, errp);
+	}
+	if (rc != 0) {
+		/* Forget this plugin's keys: a later load checks again. */
+		while (conf->ndecl > first) {
+			d = &conf->decl[--conf->ndecl];
+			free((char *)d->key.name);
+			free((char *)d->key.env);
+			free((char *)d->key.def);
+			free((char *)d->key.accepted);
+			free((char *)d->key.help);
+			free(d->value.value);
+			free(d->value.origin);
+		}
+		return broken ? -2 : -1;
+	}
+	conf->owners = xreallocarray(conf->owners, conf->nowners + 1,
+	    sizeof *conf->owners);
+	conf->owners[conf->nowners++] = xstrdup(plugin);
+	conf_decl_unknown(conf, plugin);
+	return 0;
+}
+
+char *
+conf_describe(const struct conf *conf, const char *key, const char **type,
+    const char **env)
+{
+	struct conf_decl	*d;
+	int			 i;
+
+	if ((i = conf_find(key)) >= 0) {
+		if (type != NULL)
+			*type = conf_type_names[conf_keys[i].type];
+		if (env != NULL)
+			*env = conf_keys[i].env;
+		return conf_accepted(&conf_keys[i]);
+	}
+	if ((d = conf_find_decl(conf, key)) == NULL)
+		return NULL;
+	if (type != NULL)
+		*type = conf_type_names[d->key.type];
+	if (env != NULL)
+		*env = d->key.env;
+	return conf_accepted(&d->key);
 }

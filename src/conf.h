@@ -8,8 +8,10 @@
  *
  * Keys are "section.key".  Every known key is described by one row of the
  * key table in conf-table.c (name, environment variable, default, type,
- * accepted values, help); man/chiffon.conf.5 documents the same table.  Keys in
- * sections [plugin.NAME] are free-form and belong to that plugin.
+ * accepted values, help); man/chiffon.conf.5 documents the same table.
+ * Keys in sections [plugin.NAME] belong to that plugin: it declares them
+ * (type, default, bounds, doc) and conf_declare checks them like the
+ * table's.
  */
 #ifndef CHIFFON_CONF_H
 #define CHIFFON_CONF_H
@@ -18,6 +20,7 @@
 #include <sys/types.h>
 
 struct conf;
+struct chiffon_config_key;
 
 /* New configuration holding only the defaults.  Caller frees. */
 struct conf	*conf_new(void);
@@ -51,6 +54,32 @@ int		 conf_parse_duration(const char *, double *secs);
 /* Parse a boolean: yes/no, true/false, on/off, 1/0 in any case.  0 with
  * *val set to 1 or 0, or -1. */
 int		 conf_parse_bool(const char *, int *val);
+/*
+ * Parse a size: bytes, with a suffix k, M, G, T (1024-based, any case; B,
+ * KB, KiB... too).  0 with *bytes set, or -1.
+ */
+int		 conf_parse_size(const char *, uint64_t *bytes);
+
+/*
+ * Declare the keys of [plugin.PLUGIN] (the ABI's config_keys, ending with
+ * a NULL name): each becomes "plugin.PLUGIN.key" with its default, its
+ * environment variable CHIFFON_PLUGIN_PLUGIN_KEY (upper case, '.' and '-'
+ * as '_') and the value already set in the file or by conf_set, checked
+ * with the table's grammar.  Keys of the section that are not declared
+ * are warnings.  A second declaration by the same plugin does nothing.
+ * 0; -1 with *errp "FILE:LINE: KEY: bad value 'V' (accepted: ...)" for a
+ * value; -2 with *errp "plugin 'P' declares ..." for a broken
+ * declaration.  Nothing of that plugin is declared after an error.
+ */
+int		 conf_declare(struct conf *, const char *plugin,
+		    const struct chiffon_config_key *keys, char **errp);
+/*
+ * What a known or declared key accepts ("an integer from 1 to 256"),
+ * caller frees; *type ("integer") and *env (may be NULL) when not NULL.
+ * NULL for an unknown key.
+ */
+char		*conf_describe(const struct conf *, const char *key,
+		    const char **type, const char **env);
 /* The file that was read, or NULL. */
 const char	*conf_file(const struct conf *);
 /* Where a key's value came from: "default", "FILE:LINE", "CHIFFON_X", flag. */

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -166,6 +167,37 @@ host_config_bool(struct chiffon_plugin *p, const char *key, int *out)
 	return 0;
 }
 
+static int
+host_config_int(struct chiffon_plugin *p, const char *key, long long *out)
+{
+	const char	*v = host_config_get(p, key);
+	char		*end;
+	long long	 n;
+
+	if (v == NULL)
+		return 1;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0')
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static int
+host_config_size(struct chiffon_plugin *p, const char *key, uint64_t *out)
+{
+	const char	*v = host_config_get(p, key);
+	uint64_t	 n;
+
+	if (v == NULL)
+		return 1;
+	if (conf_parse_size(v, &n) != 0)
+		return -1;
+	*out = n;
+	return 0;
+}
+
 /* -- capabilities, loop ---------------------------------------------------- */
 
 static int
@@ -220,24 +252,40 @@ host_remove(struct chiffon_plugin *p, int id)
 /* -- children -------------------------------------------------------------- */
 
 static struct chiffon_child *
-host_spawn(struct chiffon_plugin *p, const struct chiffon_spawn_opts *opts,
-    const struct chiffon_child_cbs *cbs, const struct chiffon_user_data *ud)
+host_spawn_err(struct chiffon_plugin *p, const struct chiffon_spawn_opts *opts,
+    const struct chiffon_child_cbs *cbs, const struct chiffon_user_data *ud,
+    char *errbuf, size_t errlen)
 {
 	struct loop		*loop = host_loop();
 	struct chiffon_child	*c;
 	char			*err = NULL;
 
+	if (errlen > 0)
+		*errbuf = '\0';
 	if (loop == NULL) {
-		log_msg(CHIFFON_LOG_ERROR, host_who(p), "cannot start a "
-		    "child: the host has no event loop");
+		if (errlen > 0)
+			snprintf(errbuf, errlen, "cannot start a child: the "
+			    "host has no event loop");
 		return NULL;
 	}
 	c = spawn_start(loop, opts, cbs, ud ? ud->data : NULL,
 	    ud ? ud->free_func : NULL, p, &err);
-	if (c == NULL) {
+	if (c == NULL && errlen > 0)
+		snprintf(errbuf, errlen, "%s", err != NULL ? err :
+		    "cannot start a child");
+	free(err);
+	return c;
+}
+
+static struct chiffon_child *
+host_spawn(struct chiffon_plugin *p, const struct chiffon_spawn_opts *opts,
+    const struct chiffon_child_cbs *cbs, const struct chiffon_user_data *ud)
+{
+	struct chiffon_child	*c;
+	char			 err[1024];
+
+	if ((c = host_spawn_err(p, opts, cbs, ud, err, sizeof err)) == NULL)
 		log_msg(CHIFFON_LOG_ERROR, host_who(p), "%s", err);
-		free(err);
-	}
 	return c;
 }
 
@@ -376,6 +424,12 @@ host_run_begin(struct chiffon_task *t, const char *kind, const char *meta)
 	if (host_state.run_hook != NULL)
 		host_state.run_hook(rl, t, host_state.run_hook_data);
 	return run;
+}
+
+static const char *
+host_run_id(struct chiffon_run *run)
+{
+	return run != NULL ? runlog_id(run->rl) : NULL;
 }
 
 static int
@@ -526,6 +580,10 @@ static const struct chiffon_host host_api_struct = {
 	.db_query = host_db_query,
 	.config_duration = host_config_duration,
 	.config_bool = host_config_bool,
+	.config_int = host_config_int,
+	.config_size = host_config_size,
+	.run_id = host_run_id,
+	.spawn_err = host_spawn_err,
 };
 
 const struct chiffon_host *

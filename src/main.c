@@ -15,6 +15,7 @@
 #include "app.h"
 #include "conf.h"
 #include "log.h"
+#include "plugins.h"
 #include "util.h"
 
 /* Global flags that set a configuration key. */
@@ -148,6 +149,13 @@ main(int argc, char **argv)
 	}
 	log_set_level(verbose > 0 ? CHIFFON_LOG_WARNING + verbose :
 	    (int)conf_get_int(app.conf, "log.level"));
+	/* The plugins' declared keys are checked now, like chiffon's own. */
+	if (plugins_check_config(app.conf, &err) != 0) {
+		fprintf(stderr, "chiffon: %s\n", err);
+		free(err);
+		conf_free(app.conf);
+		return EXIT_USAGE;
+	}
 
 	if (argc == 0)
 		argv = main_default_argv, argc = 1;

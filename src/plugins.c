@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
@@ -48,6 +49,10 @@ struct chiffon_plugin {
 struct plugins {
 	const struct chiffon_host	 *host;
 	struct loop			 *loop;
+	struct conf			 *conf;		/* declared keys go
+							   here (may be NULL) */
+	int				  probe;	/* only declare keys */
+	char				 *conf_error;	/* first bad value */
 
 	struct chiffon_plugin		**list;
 	size_t				  nlist;
@@ -175,6 +180,7 @@ plugins_free(struct plugins *ps)
 	for (i = 0; i < ps->ndirs; i++)
 		free(ps->dirs[i]);
 	free(ps->dirs);
+	free(ps->conf_error);
 	free(ps);
 }
 
@@ -234,10 +240,11 @@ plugins_check_descriptor(struct plugins *ps, const char *path,
 		    "(upgrade chiffon or rebuild the plugin)",
 		    (unsigned)d->abi_major, (unsigned)d->abi_minor,
 		    CHIFFON_PLUGIN_ABI_MAJOR, CHIFFON_PLUGIN_ABI_MINOR);
-	if (d->size < sizeof *d)
+	if (d->size < CHIFFON_PLUGIN_DESCRIPTOR_SIZE_0)
 		return plugins_refuse_err(ps, path, errp, "descriptor size "
 		    "%zu is smaller than expected %zu (built against a "
-		    "broken plugin.h?)", d->size, sizeof *d);
+		    "broken plugin.h?)", d->size,
+		    (size_t)CHIFFON_PLUGIN_DESCRIPTOR_SIZE_0);
 	if (d->name == NULL || *d->name == '\0')
 		return plugins_refuse_err(ps, path, errp, "descriptor has "
 		    "no name");
@@ -249,6 +256,38 @@ plugins_check_descriptor(struct plugins *ps, const char *path,
 		return plugins_refuse_err(ps, path, errp, "descriptor has "
 		    "no init function");
 	return 0;
+}
+
+const struct chiffon_config_key *
+plugins_descriptor_keys(const struct chiffon_plugin_descriptor *d)
+{
+	if (d->abi_minor < 2 || d->size < offsetof(struct
+	    chiffon_plugin_descriptor, config_keys) + sizeof d->config_keys)
+		return NULL;
+	return d->config_keys;
+}
+
+/*
+ * Declare the keys of descriptor d in the registry's configuration.  0,
+ * or -1 with the refusal made (a bad value is also kept as conf_error).
+ */
+static int
+plugins_declare(struct plugins *ps, const char *path,
+    const struct chiffon_plugin_descriptor *d, char **errp)
+{
+	const struct chiffon_config_key	*keys = plugins_descriptor_keys(d);
+	char				*err = NULL;
+	int				 rc;
+
+	if (ps->conf == NULL || keys == NULL)
+		return 0;
+	if ((rc = conf_declare(ps->conf, d->name, keys, &err)) == 0)
+		return 0;
+	if (rc == -1 && ps->conf_error == NULL)
+		ps->conf_error = xstrdup(err);
+	rc = plugins_refuse_err(ps, path, errp, "%s", err);
+	free(err);
+	return rc;
 }
 
 static int
@@ -317,6 +356,14 @@ plugins_load_one(struct plugins *ps, const char *path,
 		    "already taken by %s", d->name, other->file);
 		dlclose(handle);
 		return rc;
+	}
+	if (plugins_declare(ps, path, d, errp) != 0) {
+		dlclose(handle);
+		return -1;
+	}
+	if (ps->probe) {
+		dlclose(handle);
+		return 0;
 	}
 
 	p = xcalloc(1, sizeof *p);
@@ -474,13 +521,14 @@ plugins_select_free(struct plugins_select *sel)
 }
 
 int
-plugins_load(struct plugins *ps, const struct conf *conf)
+plugins_load(struct plugins *ps, struct conf *conf)
 {
 	struct plugins_select	 sel;
 	size_t			 i, first_builtin;
 	char			*reason;
 	int			 loaded = 0;
 
+	ps->conf = conf;
 	plugins_add_dirs(ps, getenv("CHIFFON_PLUGIN_PATH"));
 	if (conf != NULL)
 		plugins_add_dirs(ps, conf_get(conf, "plugins.path"));
@@ -503,6 +551,26 @@ plugins_load(struct plugins *ps, const struct conf *conf)
 	}
 	plugins_select_free(&sel);
 	return loaded;
+}
+
+int
+plugins_check_config(struct conf *conf, char **errp)
+{
+	struct plugins	*ps = plugins_new(NULL, NULL);
+	int		 rc = 0;
+
+	ps->probe = 1;
+	plugins_load(ps, conf);
+	if (ps->conf_error != NULL)
+		rc = set_error(errp, "%s", ps->conf_error);
+	plugins_free(ps);
+	return rc;
+}
+
+const struct chiffon_config_key *
+plugins_config_keys(const struct chiffon_plugin *p)
+{
+	return plugins_descriptor_keys(p->desc);
 }
 
 int

@@ -6,7 +6,8 @@
  * *.so file checks it (regular file, not a symlink, not writable by group
  * or others, owned by root or the effective user) before dlopen(RTLD_NOW |
  * RTLD_LOCAL), then checks the exported descriptor (ABI major equal, minor
- * not newer, size, name, init, unique name) and calls init().  A file that
+ * not newer, size, name, init, unique name), declares the plugin's
+ * configuration keys (a bad value refuses it) and calls init().  A file that
  * fails any step is refused: the refusal (file and reason) is kept for
  * `chiffon plugins`, and nothing it registered survives.
  *
@@ -62,7 +63,17 @@ void		 plugins_free(struct plugins *);
  * or a comma-separated list of names; unset means all).  Refusals are
  * recorded, never fatal.  Returns the number of plugins loaded.
  */
-int		 plugins_load(struct plugins *, const struct conf *);
+int		 plugins_load(struct plugins *, struct conf *);
+/*
+ * The start-up check of the plugins' configuration: every plugin that
+ * plugins_load would load is opened (dlopen, descriptor checks, no
+ * init()) and its declared keys are declared in conf (conf_declare), then
+ * it is closed again.  0, or -1 with *errp set to the first bad value
+ * ("FILE:LINE: plugin.NAME.KEY: bad value ..."); the caller exits 2.
+ * Files that would be refused are skipped here (`chiffon plugins` says
+ * why).
+ */
+int		 plugins_check_config(struct conf *, char **errp);
 /*
  * Load one file regardless of plugins.load.  0, or -1 with *errp set to
  * "FILE: reason" (the refusal is recorded too).
@@ -91,6 +102,12 @@ const char	*plugins_description(const struct chiffon_plugin *);
 const char	*plugins_file(const struct chiffon_plugin *);
 void		 plugins_abi(const struct chiffon_plugin *, unsigned *major,
 		    unsigned *minor);
+/* The keys the plugin declares (ending with a NULL name), or NULL. */
+const struct chiffon_config_key *plugins_config_keys(
+		    const struct chiffon_plugin *);
+/* The same for a descriptor: NULL unless its minor and size have them. */
+const struct chiffon_config_key *plugins_descriptor_keys(
+		    const struct chiffon_plugin_descriptor *);
 /* Non-zero while the plugin's init() runs. */
 int		 plugins_loading(const struct chiffon_plugin *);
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -322,7 +323,7 @@ static const struct {
 	{ "a", "no_symbol.so", "has no symbol", "chiffon_plugin_descriptor",
 	  0 },
 	{ "a", "abi_major.so", "ABI 2.0", "major version differs", 0 },
-	{ "a", "abi_minor_newer.so", "ABI 1.2", "newer than", 0 },
+	{ "a", "abi_minor_newer.so", "ABI 1.3", "newer than", 0 },
 	{ "a", "small_size.so", "descriptor size", "smaller than expected", 0 },
 	{ "a", "no_init.so", "no init function", "", 0 },
 	{ "a", "init_fails.so", "init() of plugin 'initfails' failed",
@@ -706,7 +707,7 @@ START_TEST(test_cmd_json)
 	ck_assert_ptr_nonnull(good);
 	ck_assert_str_eq(json_object_get_string(member(good, "version")),
 	    "1.2.3");
-	ck_assert_str_eq(json_object_get_string(member(good, "abi")), "1.1");
+	ck_assert_str_eq(json_object_get_string(member(good, "abi")), "1.2");
 	ck_assert_int_eq(json_object_array_length(member(good,
 	    "capabilities")), GOOD_NCAPS);
 	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(
@@ -843,14 +844,17 @@ START_TEST(test_run_record)
 {
 	PGresult	*r;
 	char		*conninfo = load_with_db("plugins_run");
-	char		*status, *result, *err = NULL, *run_id = NULL;
+	char		*status, *result, *err = NULL, *run_id = NULL, *want;
 
 	host_on_run(run_seen, &run_id);
 	ck_assert_msg(host_invoke_sync(&app, "test.run", NULL, 60000, &status,
 	    &result, &err) == 0, "%s", err);
 	ck_assert_str_eq(status, "successful");
-	ck_assert_str_eq(result, "{\"rc\":0}");
 	ck_assert_ptr_nonnull(run_id);
+	/* host->run_id gave the plugin the id of the row it wrote. */
+	want = xasprintf("{\"rc\":0,\"run_id\":\"%s\"}", run_id);
+	ck_assert_str_eq(result, want);
+	free(want);
 	r = db_row(conninfo, "SELECT status, exit_code, summary->>'ok', kind, "
 	    "meta->>'k', lines, events FROM runs WHERE id = $1", run_id);
 	ck_assert_int_eq(PQntuples(r), 1);
@@ -909,6 +913,319 @@ START_TEST(test_run_unload)
 }
 END_TEST
 
+/* --- declared configuration keys (ABI minor 2) -------------------------- */
+
+/* Every warning the log sink saw, one per line. */
+static struct strbuf	warned;
+
+static void
+warn_capture(int level, const char *who, const char *msg, void *data)
+{
+	(void)who;
+	(void)data;
+	if (level == CHIFFON_LOG_WARNING)
+		strbuf_addf(&warned, "%s\n", msg);
+}
+
+/*
+ * Lay out dir c with the keys, bad_keys and old_minor0 test plugins and a
+ * configuration file (body after the [plugins] section) selecting load.
+ * Returns the file's path (caller frees).
+ */
+static char *
+keys_conf(const char *load_value, const char *body)
+{
+	char	*dir = path_join(tmpdir, "c");
+	char	*file = path_join(tmpdir, "keys.conf");
+	FILE	*f;
+
+	if (access(dir, F_OK) != 0) {
+		ck_assert_int_eq(mkdir(dir, 0755), 0);
+		copy_plugin("keys", dir, NULL, 0755);
+		copy_plugin("bad_keys", dir, NULL, 0755);
+		copy_plugin("old_minor0", dir, NULL, 0755);
+	}
+	ck_assert_ptr_nonnull(f = fopen(file, "w"));
+	fprintf(f, "[plugins]\npath = %s\nload = %s\n%s", dir, load_value,
+	    body);
+	fclose(f);
+	free(dir);
+	return file;
+}
+
+static struct plugins *
+keys_load(const char *file)
+{
+	char	*err = NULL;
+
+	app.conf = conf_new();
+	app.argv0 = "check_plugins";
+	app_used = 1;
+	ck_assert_msg(conf_load(app.conf, file, &err) == 0, "%s", err);
+	return app_plugins(&app);
+}
+
+/* The result of a capability, parsed. */
+static struct json_object *
+invoke_json(const char *capability)
+{
+	struct json_object	*o;
+	char			*status, *result, *err = NULL;
+
+	ck_assert_msg(host_invoke_sync(&app, capability, NULL, 60000, &status,
+	    &result, &err) == 0, "%s", err);
+	ck_assert_str_eq(status, "successful");
+	o = parse(result);
+	free(status);
+	free(result);
+	return o;
+}
+
+START_TEST(test_declared_keys)
+{
+	struct json_object	*o, *list, *e, *keys = NULL;
+	struct plugins		*ps;
+	char			*file, *origin, *text;
+	size_t			 i;
+	int			 rc;
+
+	file = keys_conf("keys,oldminor", "\n[plugin.keys]\ncount = 7\n"
+	    "flag = On\nwait = 500ms\nbuffer = 2M\nmode = SAFE\n"
+	    "labl = x\n\n[plugin.oldminor]\nanything = goes\n");
+	log_set_sink(warn_capture, NULL);
+	ps = keys_load(file);
+	ck_assert_ptr_nonnull(plugins_find(ps, "keys"));
+	/* An old (minor 0) plugin still loads; its keys stay free-form. */
+	ck_assert_ptr_nonnull(plugins_find(ps, "oldminor"));
+	ck_assert_ptr_null(plugins_config_keys(plugins_find(ps, "oldminor")));
+	origin = xasprintf("%s:11: unknown key 'plugin.keys.labl' (did you "
+	    "mean 'plugin.keys.label'?)\n", file);
+	ck_assert_str_eq(warned.buf, origin);
+	free(origin);
+
+	o = invoke_json("keys.values");
+	ck_assert_int_eq(json_object_get_int64(member(o, "count")), 7);
+	ck_assert_int_eq(json_object_get_int(member(o, "flag")), 1);
+	ck_assert(json_object_get_double(member(o, "wait")) == 0.5);
+	ck_assert_int_eq(json_object_get_int64(member(o, "buffer")), 2097152);
+	ck_assert_str_eq(json_object_get_string(member(o, "mode")), "safe");
+	ck_assert(json_object_is_type(member(o, "label"), json_type_null));
+	json_object_put(o);
+	o = invoke_json("test.old");
+	ck_assert_str_eq(json_object_get_string(member(o, "anything")),
+	    "goes");
+	json_object_put(o);
+	origin = xasprintf("%s:6", file);
+	ck_assert_str_eq(conf_origin(app.conf, "plugin.keys.count"), origin);
+	free(origin);
+	ck_assert_str_eq(conf_get(app.conf, "plugin.keys.flag"), "yes");
+
+	/* `chiffon plugins --json` lists them with their values. */
+	text = run_cmd(1, &rc);
+	ck_assert_int_eq(rc, EXIT_OK);
+	o = parse(text);
+	list = member(o, "plugins");
+	for (i = 0; i < json_object_array_length(list); i++) {
+		e = json_object_array_get_idx(list, i);
+		if (strcmp(json_object_get_string(member(e, "name")),
+		    "keys") == 0)
+			keys = member(e, "config");
+	}
+	ck_assert_ptr_nonnull(keys);
+	ck_assert_int_eq(json_object_array_length(keys), 6);
+	e = json_object_array_get_idx(keys, 0);
+	ck_assert_str_eq(json_object_get_string(member(e, "key")),
+	    "plugin.keys.count");
+	ck_assert_str_eq(json_object_get_string(member(e, "type")), "integer");
+	ck_assert_str_eq(json_object_get_string(member(e, "value")), "7");
+	ck_assert_str_eq(json_object_get_string(member(e, "default")), "3");
+	ck_assert_str_eq(json_object_get_string(member(e, "accepted")),
+	    "an integer from 1 to 10");
+	ck_assert_str_eq(json_object_get_string(member(e, "env")),
+	    "CHIFFON_PLUGIN_KEYS_COUNT");
+	json_object_put(o);
+	free(text);
+	text = run_cmd(0, &rc);
+	ck_assert_msg(strstr(text, "  plugin.keys.buffer = 2M (") != NULL,
+	    "%s", text);
+	free(text);
+	strbuf_free(&warned);
+	free(file);
+}
+END_TEST
+
+START_TEST(test_declared_defaults)
+{
+	struct json_object	*o;
+	char			*file, *err = NULL;
+
+	file = keys_conf("keys", "");
+	setenv("CHIFFON_PLUGIN_KEYS_LABEL", "from the environment", 1);
+	ck_assert_ptr_nonnull(plugins_find(keys_load(file), "keys"));
+	unsetenv("CHIFFON_PLUGIN_KEYS_LABEL");
+	o = invoke_json("keys.values");
+	ck_assert_int_eq(json_object_get_int64(member(o, "count")), 3);
+	ck_assert_int_eq(json_object_get_int(member(o, "flag")), 0);
+	ck_assert(json_object_get_double(member(o, "wait")) == 2);
+	ck_assert_int_eq(json_object_get_int64(member(o, "buffer")), 65536);
+	ck_assert_str_eq(json_object_get_string(member(o, "mode")), "fast");
+	ck_assert_str_eq(json_object_get_string(member(o, "label")),
+	    "from the environment");
+	json_object_put(o);
+	ck_assert_str_eq(conf_origin(app.conf, "plugin.keys.count"),
+	    "default");
+	/* A later conf_set is checked too, and leaves the value alone. */
+	ck_assert_int_eq(conf_set(app.conf, "plugin.keys.count", "11", "--set",
+	    &err), -1);
+	ck_assert_str_eq(err, "--set: plugin.keys.count: bad value '11' "
+	    "(accepted: an integer from 1 to 10)");
+	free(err);
+	ck_assert_str_eq(conf_get(app.conf, "plugin.keys.count"), "3");
+	ck_assert_int_eq(conf_set(app.conf, "plugin.keys.count", "9", "--set",
+	    &err), 0);
+	o = invoke_json("keys.values");
+	ck_assert_int_eq(json_object_get_int64(member(o, "count")), 9);
+	json_object_put(o);
+	free(file);
+}
+END_TEST
+
+/* A bad value of a declared key: FILE:LINE at start, the plugin refused. */
+static const struct {
+	const char	*body;
+	int		 line;
+	const char	*error;
+} bad_values[] = {
+	{ "count = 11", 6, "plugin.keys.count: bad value '11' (accepted: an "
+	  "integer from 1 to 10)" },
+	{ "flag = maybe", 6, "plugin.keys.flag: bad value 'maybe' (accepted: "
+	  "yes, no, true, false, on, off, 1, 0)" },
+	{ "mode = quick", 6, "plugin.keys.mode: bad value 'quick' (accepted: "
+	  "fast, safe)" },
+	{ "count = 2\nwait = 2h", 7, "plugin.keys.wait: bad value '2h' "
+	  "(accepted: a duration from 0s to 1h such as 90, 90s, 5m, 1h30m, "
+	  "2d)" },
+	{ "buffer = 12X", 6, "plugin.keys.buffer: bad value '12X' (accepted: "
+	  "a size from 1k to 1G such as 512, 64k, 10M, 2G)" },
+	{ "buffer = 512", 6, "plugin.keys.buffer: bad value '512' (accepted: "
+	  "a size from 1k to 1G such as 512, 64k, 10M, 2G)" },
+};
+
+START_TEST(test_declared_bad_value)
+{
+	const struct plugins_refusal	*r;
+	struct plugins			*ps;
+	struct conf			*conf = conf_new();
+	char				*body, *file, *want, *so, *err = NULL;
+
+	body = xasprintf("\n[plugin.keys]\n%s\n", bad_values[_i].body);
+	file = keys_conf("keys", body);
+	want = xasprintf("%s:%d: %s", file, bad_values[_i].line,
+	    bad_values[_i].error);
+	/* At start (main): the first bad value, the caller exits 2. */
+	ck_assert_msg(conf_load(conf, file, &err) == 0, "%s", err);
+	ck_assert_int_eq(plugins_check_config(conf, &err), -1);
+	ck_assert_str_eq(err, want);
+	free(err);
+	conf_free(conf);
+	/* Loading anyway refuses the plugin with the same message. */
+	ps = keys_load(file);
+	ck_assert_ptr_null(plugins_find(ps, "keys"));
+	so = path_join(tmpdir, "c/keys.so");
+	ck_assert_ptr_nonnull(r = refusal_of(ps, so));
+	ck_assert_str_eq(r->reason, want);
+	free(so);
+	free(want);
+	free(file);
+	free(body);
+}
+END_TEST
+
+START_TEST(test_declared_env_bad)
+{
+	struct conf	*conf = conf_new();
+	char		*file, *err = NULL;
+
+	file = keys_conf("keys", "");
+	setenv("CHIFFON_PLUGIN_KEYS_WAIT", "forever", 1);
+	ck_assert_msg(conf_load(conf, file, &err) == 0, "%s", err);
+	ck_assert_int_eq(plugins_check_config(conf, &err), -1);
+	unsetenv("CHIFFON_PLUGIN_KEYS_WAIT");
+	ck_assert_str_eq(err, "CHIFFON_PLUGIN_KEYS_WAIT: plugin.keys.wait: bad "
+	    "value 'forever' (accepted: a duration from 0s to 1h such as 90, "
+	    "90s, 5m, 1h30m, 2d)");
+	free(err);
+	conf_free(conf);
+	free(file);
+}
+END_TEST
+
+START_TEST(test_declared_broken)
+{
+	const struct plugins_refusal	*r;
+	struct plugins			*ps;
+	struct conf			*conf = conf_new();
+	char				*file, *so, *err = NULL;
+
+	/* A broken declaration refuses the plugin, not chiffon's start. */
+	file = keys_conf("badkeys", "");
+	ck_assert_msg(conf_load(conf, file, &err) == 0, "%s", err);
+	ck_assert_msg(plugins_check_config(conf, &err) == 0, "%s", err);
+	conf_free(conf);
+	ps = keys_load(file);
+	ck_assert_ptr_null(plugins_find(ps, "badkeys"));
+	so = path_join(tmpdir, "c/bad_keys.so");
+	ck_assert_ptr_nonnull(r = refusal_of(ps, so));
+	ck_assert_str_eq(r->reason, "plugin 'badkeys' declares enum key "
+	    "'mode' without choices");
+	free(so);
+	free(file);
+}
+END_TEST
+
+/*
+ * The chiffon binary itself: a bad value of a plugin key stops it at
+ * start with FILE:LINE on stderr and exit status 2, before any command.
+ */
+START_TEST(test_declared_exit_status)
+{
+	const char	*b = getenv("CHIFFON_BUILDDIR");
+	char		*file, *bin, *errfile, *text, *want;
+	int		 status, fd;
+	pid_t		 pid;
+
+	file = keys_conf("keys", "\n[plugin.keys]\nmode = quick\n");
+	bin = xasprintf("%s/src/chiffon", b != NULL ? b : ".");
+	errfile = path_join(tmpdir, "stderr");
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		char *const argv[] = { bin, "--config", file, "plugins", NULL };
+
+		fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd == -1)
+			_exit(127);
+		dup2(fd, 2);
+		dup2(fd, 1);
+		close(fd);
+		execv(bin, argv);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), EXIT_USAGE);
+	ck_assert_ptr_nonnull(text = read_file(errfile, NULL));
+	want = xasprintf("chiffon: %s:6: plugin.keys.mode: bad value 'quick' "
+	    "(accepted: fast, safe)\n", file);
+	ck_assert_str_eq(text, want);
+	free(want);
+	free(text);
+	free(errfile);
+	free(bin);
+	free(file);
+}
+END_TEST
+
 static Suite *
 plugins_suite(void)
 {
@@ -944,6 +1261,17 @@ plugins_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_cmd_json);
 	tcase_add_test(tc, test_cmd_table);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("declared keys");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_declared_keys);
+	tcase_add_test(tc, test_declared_defaults);
+	tcase_add_loop_test(tc, test_declared_bad_value, 0,
+	    (int)nitems(bad_values));
+	tcase_add_test(tc, test_declared_env_bad);
+	tcase_add_test(tc, test_declared_broken);
+	tcase_add_test(tc, test_declared_exit_status);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("database");

@@ -13,7 +13,10 @@ test_plugins = \
 	tests/plugins/dup_name.la \
 	tests/plugins/dup_cap.la \
 	tests/plugins/init_fails.la \
-	tests/plugins/no_init.la
+	tests/plugins/no_init.la \
+	tests/plugins/keys.la \
+	tests/plugins/bad_keys.la \
+	tests/plugins/old_minor0.la
 check_LTLIBRARIES += $(test_plugins)
 tests_plugins_good_la_SOURCES = tests/plugins/good.c
 tests_plugins_good_la_LDFLAGS = $(test_plugin_ldflags)
@@ -35,6 +38,12 @@ tests_plugins_init_fails_la_SOURCES = tests/plugins/init_fails.c
 tests_plugins_init_fails_la_LDFLAGS = $(test_plugin_ldflags)
 tests_plugins_no_init_la_SOURCES = tests/plugins/no_init.c
 tests_plugins_no_init_la_LDFLAGS = $(test_plugin_ldflags)
+tests_plugins_keys_la_SOURCES = tests/plugins/keys.c
+tests_plugins_keys_la_LDFLAGS = $(test_plugin_ldflags)
+tests_plugins_bad_keys_la_SOURCES = tests/plugins/bad_keys.c
+tests_plugins_bad_keys_la_LDFLAGS = $(test_plugin_ldflags)
+tests_plugins_old_minor0_la_SOURCES = tests/plugins/old_minor0.c
+tests_plugins_old_minor0_la_LDFLAGS = $(test_plugin_ldflags)
 
 check_PROGRAMS += tests/check_plugins
 TESTS += tests/check_plugins

@@ -13,9 +13,16 @@
  *   CHIFFON_PLUGIN_ABI_MAJOR changes on any incompatible change; the loader
  *   refuses a plugin whose major differs from its own.
  *   CHIFFON_PLUGIN_ABI_MINOR grows when members are appended to
- *   struct chiffon_host; the loader refuses a plugin built against a newer
- *   minor than the host provides.  A plugin may test host->abi_minor before
- *   using a member added after minor 0.
+ *   struct chiffon_host or struct chiffon_plugin_descriptor; the loader
+ *   refuses a plugin built against a newer minor than the host provides,
+ *   and reads a descriptor member only when the plugin's minor and size
+ *   include it.  A plugin may test host->abi_minor before using a member
+ *   added after minor 0.
+ *
+ *   Minor 1: config_duration, config_bool.
+ *   Minor 2: declared configuration keys (descriptor config_keys, checked
+ *   by the host at start like its own keys), config_int, config_size,
+ *   run_id, spawn_err (spawn that returns its reason).
  *
  * Ownership: strings passed to callbacks belong to the host and are valid
  * only for the duration of the call unless stated otherwise.  Strings the
@@ -33,7 +40,7 @@ extern "C" {
 #endif
 
 #define CHIFFON_PLUGIN_ABI_MAJOR 1
-#define CHIFFON_PLUGIN_ABI_MINOR 1
+#define CHIFFON_PLUGIN_ABI_MINOR 2
 
 /* The exported symbol the loader looks for. */
 #define CHIFFON_PLUGIN_SYMBOL "chiffon_plugin_descriptor"
@@ -121,6 +128,44 @@ struct chiffon_spawn_opts {
 					   this fd number; lines arrive through
 					   on_event_line */
 	unsigned	 pty_cols;	/* 0 = 160 */
+};
+
+/*
+ * Declared configuration keys (MINOR >= 2).  A plugin lists the keys of
+ * its [plugin.NAME] section in its descriptor; the host checks every
+ * value set in the file, the environment or by conf_set with the grammar
+ * and the messages of its own keys ("FILE:LINE: KEY: bad value 'V'
+ * (accepted: ...)", exit status 2 at start), fills in the defaults,
+ * warns about keys of the section the plugin does not declare, and lists
+ * the keys in `chiffon plugins`.  config_get then returns the value in
+ * its normal form (booleans "yes"/"no", enums in lower case).
+ */
+enum chiffon_config_type {
+	CHIFFON_CONFIG_STRING = 1,	/* any text */
+	CHIFFON_CONFIG_INT,		/* an integer in [min, max] */
+	CHIFFON_CONFIG_BOOL,		/* yes/no, true/false, on/off, 1/0 */
+	CHIFFON_CONFIG_DURATION,	/* "90", "500ms", "1h30m", "1w"; seconds
+					   in [min, max] */
+	CHIFFON_CONFIG_SIZE,		/* "512", "64k", "10M", "2G" (1024-based);
+					   bytes in [min, max] */
+	CHIFFON_CONFIG_ENUM,		/* one of choices, in any case */
+};
+
+/*
+ * One declared key.  An array of them ends with a row whose name is
+ * NULL.  min == max == 0 means no bound (durations and sizes are never
+ * negative).
+ */
+struct chiffon_config_key {
+	const char		*name;		/* the key in [plugin.NAME]:
+						   "lint_on_failure" */
+	enum chiffon_config_type type;
+	const char		*def;		/* default, in the type's
+						   grammar; NULL: unset */
+	long long		 min;
+	long long		 max;
+	const char		*choices;	/* ENUM: "a|b|c" */
+	const char		*doc;		/* one line, for the listing */
 };
 
 /* Result rows of a host database query, row-major, NULL for SQL NULL. */
@@ -224,6 +269,34 @@ struct chiffon_host {
 		    double *out);
 	int	(*config_bool)(struct chiffon_plugin *, const char *key,
 		    int *out);
+
+	/* MINOR >= 2: append only below this line. */
+
+	/*
+	 * config_int: a decimal integer.  config_size: bytes, with the
+	 * suffixes k, M, G, T (1024-based; "B", "KB", "KiB"... also read).
+	 * Same return values as config_duration.
+	 */
+	int	(*config_int)(struct chiffon_plugin *, const char *key,
+		    long long *out);
+	int	(*config_size)(struct chiffon_plugin *, const char *key,
+		    uint64_t *out);
+	/*
+	 * The runs.id (decimal text) of a run opened with run_begin, owned
+	 * by the host and valid until run_finish; NULL when unknown.
+	 */
+	const char *(*run_id)(struct chiffon_run *);
+	/*
+	 * As spawn, but on failure the reason ("cannot run ansible-playbook:
+	 * No such file or directory (not found in PATH; is it installed?)")
+	 * is written to err (errlen bytes, always NUL-terminated when errlen
+	 * > 0) and nothing is logged: the caller reports it.
+	 */
+	struct chiffon_child *(*spawn_err)(struct chiffon_plugin *,
+		    const struct chiffon_spawn_opts *opts,
+		    const struct chiffon_child_cbs *cbs,
+		    const struct chiffon_user_data *ud, char *err,
+		    size_t errlen);
 };
 
 /* The exported descriptor. */
@@ -238,7 +311,16 @@ struct chiffon_plugin_descriptor {
 	int	(*init)(struct chiffon_plugin *, const struct chiffon_host *);
 	/* Called before unload; the host then frees all registrations. */
 	void	(*end)(struct chiffon_plugin *);
+
+	/* MINOR >= 2: append only below this line. */
+
+	/* The keys of [plugin.NAME], or NULL (free-form, unchecked). */
+	const struct chiffon_config_key *config_keys;
 };
+
+/* The size of a descriptor of minor 0 and 1, the least the loader takes. */
+#define CHIFFON_PLUGIN_DESCRIPTOR_SIZE_0 \
+	offsetof(struct chiffon_plugin_descriptor, config_keys)
 
 /* Convenience for plugins: fill the descriptor's version fields. */
 #define CHIFFON_PLUGIN_DESCRIPTOR_INIT \

@@ -231,9 +231,9 @@ dm_smi_program(const char *root)
 	return present ? DM_SMI_DEFAULT : NULL;
 }
 
-/* Start nvidia-smi for job.  0, or -1 (job untouched). */
+/* Start nvidia-smi for job.  0, or -1 with err set (job untouched). */
 static int
-dm_smi_start(struct dm_job *job, const char *prog)
+dm_smi_start(struct dm_job *job, const char *prog, char *err, size_t errlen)
 {
 	static const struct chiffon_child_cbs	 cbs = {
 		.on_line = dm_smi_line,
@@ -243,21 +243,17 @@ dm_smi_start(struct dm_job *job, const char *prog)
 	struct chiffon_spawn_opts		 opts = { 0 };
 	struct chiffon_user_data		 ud = { job, NULL };
 
+	/* Declared: the host checked the value at start. */
 	job->timeout_s = DM_SMI_TIMEOUT_S;
-	if (dm.host->config_duration(dm.plugin, DM_KEY("nvidia_smi_timeout"),
-	    &job->timeout_s) < 0) {
-		dm.host->log(dm.plugin, CHIFFON_LOG_WARNING, "%s: bad "
-		    "duration; using %g s", DM_KEY("nvidia_smi_timeout"),
-		    DM_SMI_TIMEOUT_S);
-		job->timeout_s = DM_SMI_TIMEOUT_S;
-	}
+	dm.host->config_duration(dm.plugin, DM_KEY("nvidia_smi_timeout"),
+	    &job->timeout_s);
 	argv[0] = prog;
 	argv[1] = "--query-gpu=name,memory.total,memory.free,utilization.gpu";
 	argv[2] = "--format=csv,noheader,nounits";
 	argv[3] = NULL;
 	opts.argv = argv;
-	if ((job->child = dm.host->spawn(dm.plugin, &opts, &cbs,
-	    &ud)) == NULL)
+	if ((job->child = dm.host->spawn_err(dm.plugin, &opts, &cbs,
+	    &ud, err, errlen)) == NULL)
 		return -1;
 	job->timer = dm.host->add_timer(dm.plugin,
 	    (uint64_t)(job->timeout_s * 1000), dm_smi_timeout, &ud);
@@ -271,6 +267,7 @@ dm_metrics_cap(struct chiffon_task *task, void *data)
 {
 	struct dm_job	*job;
 	const char	*prog;
+	char		 err[512];
 
 	(void)data;
 	job = xcalloc(1, sizeof *job);
@@ -283,11 +280,10 @@ dm_metrics_cap(struct chiffon_task *task, void *data)
 	dm_collect_disks(&job->m);
 	if (dm_collect_nvml(&job->m) <= 0 &&
 	    (prog = dm_smi_program(job->root)) != NULL) {
-		if (dm_smi_start(job, prog) == 0)
+		if (dm_smi_start(job, prog, err, sizeof err) == 0)
 			return 0;
 		free(job->m.gpu_error);
-		job->m.gpu_error = xasprintf("cannot run %s (see the log)",
-		    prog);
+		job->m.gpu_error = xstrdup(err);
 	}
 	dm_job_finish(job);
 	return 0;
@@ -300,8 +296,8 @@ dm_init(struct chiffon_plugin *p, const struct chiffon_host *host)
 {
 	struct chiffon_user_data	ud = { NULL, NULL };
 
-	if (host->abi_minor < 1 || host->size <
-	    offsetof(struct chiffon_host, config_bool) + sizeof(void *))
+	if (host->abi_minor < 2 || host->size <
+	    offsetof(struct chiffon_host, spawn_err) + sizeof(void *))
 		return -1;
 	dm.host = host;
 	dm.plugin = p;
@@ -317,8 +313,29 @@ dm_end(struct chiffon_plugin *p)
 	memset(&dm, 0, sizeof dm);
 }
 
+/* The keys of [plugin.desktop-metrics] (chiffon.conf(5)). */
+static const struct chiffon_config_key dm_config_keys[] = {
+	{ .name = "root", .type = CHIFFON_CONFIG_STRING, .def = "/",
+	  .doc = "directory under which proc/, sys/ and etc/machine-id are "
+	  "read" },
+	{ .name = "disk_paths", .type = CHIFFON_CONFIG_STRING,
+	  .doc = "paths (separated by ':' or ',') whose free space is "
+	  "reported besides core.data_dir" },
+	{ .name = "nvml_library", .type = CHIFFON_CONFIG_STRING,
+	  .def = DM_NVML_DEFAULT,
+	  .doc = "the NVML library opened at run time, or none" },
+	{ .name = "nvidia_smi", .type = CHIFFON_CONFIG_STRING,
+	  .doc = "the nvidia-smi program asked when NVML gives no GPU, or "
+	  "none (unset: nvidia-smi when the driver is loaded)" },
+	{ .name = "nvidia_smi_timeout", .type = CHIFFON_CONFIG_DURATION,
+	  .def = "5s", .min = 0, .max = 3600,
+	  .doc = "an nvidia-smi still running after this is killed" },
+	{ .name = NULL },
+};
+
 const struct chiffon_plugin_descriptor chiffon_plugin_descriptor = {
 	CHIFFON_PLUGIN_DESCRIPTOR_INIT,
+	.config_keys = dm_config_keys,
 	.name = "desktop-metrics",
 	.version = PACKAGE_VERSION,
 	.description = "what this machine can take: CPU, memory, disks, GPUs",

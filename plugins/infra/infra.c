@@ -33,6 +33,18 @@ infra_end(struct chiffon_plugin *p)
 	infra_plugin = NULL;
 }
 
+/* The keys of [plugin.infra], checked by the host (chiffon.conf(5)). */
+static const struct chiffon_config_key infra_config_keys[] = {
+	{ .name = "lint_on_failure", .type = CHIFFON_CONFIG_BOOL,
+	  .def = "yes",
+	  .doc = "run ansible-lint on the playbook after a failed run and "
+	  "store its findings as suggestions" },
+	{ .name = "allow_paths", .type = CHIFFON_CONFIG_STRING,
+	  .doc = "colon-separated directories outside the repository that "
+	  "its symlinks may lead into" },
+	{ .name = NULL },
+};
+
 const struct chiffon_plugin_descriptor chiffon_plugin_descriptor = {
 	CHIFFON_PLUGIN_DESCRIPTOR_INIT,
 	.name = "infra",
@@ -40,4 +52,5 @@ const struct chiffon_plugin_descriptor chiffon_plugin_descriptor = {
 	.description = "Ansible: playbook catalog, matching, runs, lint",
 	.init = infra_init,
 	.end = infra_end,
+	.config_keys = infra_config_keys,
 };

@@ -547,33 +547,6 @@ out:
 	lint_job_free(job);
 }
 
-/* Is name an executable in PATH (or a path)?  0 if so. */
-static int
-lint_which(const char *name)
-{
-	const char	*path = getenv("PATH"), *p, *colon;
-	char		*dir, *file;
-	int		 ok;
-
-	if (strchr(name, '/') != NULL)
-		return access(name, X_OK);
-	if (path == NULL)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; ; p = colon + 1) {
-		colon = strchr(p, ':');
-		dir = colon != NULL ? xstrndup(p, (size_t)(colon - p)) :
-		    xstrdup(p);
-		file = path_join(*dir != '\0' ? dir : ".", name);
-		ok = access(file, X_OK) == 0;
-		free(dir);
-		free(file);
-		if (ok)
-			return 0;
-		if (colon == NULL)
-			return -1;
-	}
-}
-
 int
 lint_start(const char *repo, const char *playbook, const char *task_id,
     const char *run_id, lint_done_fn done, void *data, char **errp)
@@ -588,20 +561,11 @@ lint_start(const char *repo, const char *playbook, const char *task_id,
 	struct chiffon_spawn_opts	 opts = { 0 };
 	struct chiffon_user_data	 ud;
 	struct lint_job			*job;
-	char				*msg;
+	char				*msg, why[512];
 
 	prog = infra_host->config_get(infra_plugin, "ansible.lint");
 	if (prog == NULL)
 		prog = "ansible-lint";
-	if (lint_which(prog) != 0) {
-		msg = xasprintf("%s not found%s; install it with apt-get "
-		    "install ansible-lint or set ansible.lint", prog,
-		    strchr(prog, '/') != NULL ? " or not executable" :
-		    " in PATH");
-		done(-1, 1, msg, NULL, 0, data);
-		free(msg);
-		return 0;
-	}
 	job = xcalloc(1, sizeof *job);
 	job->playbook = xstrdup(playbook);
 	job->task_id = task_id != NULL ? xstrdup(task_id) : NULL;
@@ -622,10 +586,16 @@ lint_start(const char *repo, const char *playbook, const char *task_id,
 	opts.cwd = repo;
 	ud.data = job;
 	ud.free_func = NULL;
-	job->child = infra_host->spawn(infra_plugin, &opts, &cbs, &ud);
+	job->child = infra_host->spawn_err(infra_plugin, &opts, &cbs, &ud,
+	    why, sizeof why);
 	if (job->child == NULL) {
+		/* The host's reason says whether it is missing or broken. */
 		lint_job_free(job);
-		return set_error(errp, "cannot start %s (see the log)", prog);
+		msg = xasprintf("%s; install it with apt-get install "
+		    "ansible-lint or set ansible.lint", why);
+		done(-1, 1, msg, NULL, 0, data);
+		free(msg);
+		return 0;
 	}
 	job->next = lint_state.jobs;
 	lint_state.jobs = job;

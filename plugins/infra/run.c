@@ -64,7 +64,6 @@ struct run_job {
 	char			*repo;		/* absolute */
 	char			*playbook;	/* as given */
 	char			*inputs;	/* canonical JSON of the inputs */
-	char			*token;		/* meta.token: finds the run row */
 	char			*extra_file;	/* -e @FILE, removed at exit */
 	char			*error;		/* why the run could not start */
 	int			 check;
@@ -88,7 +87,6 @@ static struct {
 	int		 minor;
 	char		*version_error;	/* cached refusal */
 	struct run_job	*jobs;
-	unsigned	 counter;
 } run_state;
 
 static void	run_job_start(struct run_job *);
@@ -114,32 +112,6 @@ run_parse_version(const char *text, int *major, int *minor)
 			return 0;
 	}
 	return -1;
-}
-
-/* Is name an executable in PATH (or a path to one)?  Caller frees. */
-static char *
-run_which(const char *name)
-{
-	const char	*path, *p, *colon;
-	char		*dir, *file;
-
-	if (strchr(name, '/') != NULL)
-		return access(name, X_OK) == 0 ? xstrdup(name) : NULL;
-	path = getenv("PATH");
-	if (path == NULL)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; ; p = colon + 1) {
-		colon = strchr(p, ':');
-		dir = colon != NULL ? xstrndup(p, (size_t)(colon - p)) :
-		    xstrdup(p);
-		file = path_join(*dir != '\0' ? dir : ".", name);
-		free(dir);
-		if (access(file, X_OK) == 0)
-			return file;
-		free(file);
-		if (colon == NULL)
-			return NULL;
-	}
 }
 
 int
@@ -440,7 +412,6 @@ run_job_free(struct run_job *job)
 	free(job->repo);
 	free(job->playbook);
 	free(job->inputs);
-	free(job->token);
 	free(job->error);
 	free(job->status);
 	free(job->result);
@@ -578,19 +549,6 @@ run_db_first(const struct chiffon_db_result *res, const char *error,
 		*out = xstrdup(res->values[0]);
 }
 
-/* The runs.id of this job's run, found by its meta token.  Caller frees. */
-static char *
-run_job_run_id(struct run_job *job)
-{
-	const char	*params[1] = { job->token };
-	char		*id = NULL;
-
-	infra_host->db_query(infra_plugin,
-	    "SELECT id::text FROM runs WHERE meta->>'token' = $1", 1, params,
-	    run_db_first, &id);
-	return id;
-}
-
 /*
  * After a successful real (not check-mode) run: flag every task that
  * reported changed when the previous successful run with the same inputs
@@ -692,6 +650,7 @@ run_on_exit(struct chiffon_child *child, int wstatus,
 	const char	*status;
 	int		 lint;
 	char		*summary, *run_id, *err = NULL;
+	const char	*id;
 	int		 code;
 
 	job->child = NULL;
@@ -709,7 +668,9 @@ run_on_exit(struct chiffon_child *child, int wstatus,
 		status = code == 0 ? "successful" : "failed";
 	summary = summary_json(job->summary, status, code,
 	    now_s() - job->started);
-	run_id = run_job_run_id(job);
+	/* The host's text lives until run_finish: keep a copy. */
+	id = infra_host->run_id(job->run);
+	run_id = id != NULL ? xstrdup(id) : NULL;
 	if (strcmp(status, "successful") == 0 && !job->check)
 		run_job_idempotency(job, summary, run_id);
 	infra_host->run_finish(job->run, status, code, summary, usage);
@@ -718,13 +679,10 @@ run_on_exit(struct chiffon_child *child, int wstatus,
 	job->result = run_job_result(job, summary, status);
 	free(summary);
 
+	/* Declared (infra.c): the host checked the value at start. */
 	lint = 1;
-	if (infra_host->config_bool(infra_plugin,
-	    "plugin.infra.lint_on_failure", &lint) < 0)
-		infra_host->log(infra_plugin, CHIFFON_LOG_WARNING,
-		    "plugin.infra.lint_on_failure: bad value '%s' (accepted: "
-		    "yes, no, true, false, on, off, 1, 0); linting",
-		    run_config("plugin.infra.lint_on_failure"));
+	infra_host->config_bool(infra_plugin, "plugin.infra.lint_on_failure",
+	    &lint);
 	if (strcmp(status, "failed") == 0 && lint) {
 		if (lint_start(job->repo, job->playbook,
 		    infra_host->task_id(job->task), run_id, run_job_lint_done,
@@ -804,7 +762,6 @@ run_job_meta(struct run_job *job, char **argv)
 	json_object_object_add(o, "timeout_s",
 	    json_object_new_double(job->timeout_s));
 	json_object_object_add(o, "inputs", json_tokener_parse(job->inputs));
-	json_object_object_add(o, "token", json_object_new_string(job->token));
 	text = xstrdup(json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
@@ -823,6 +780,7 @@ run_job_start(struct run_job *job)
 	struct chiffon_spawn_opts	opts = { 0 };
 	struct chiffon_user_data	ud = { job, NULL };
 	char				**argv, **env, *meta, *cbdir, *err = NULL;
+	char				 why[512];
 
 	if (job->end_status != NULL) {
 		run_job_fail(job, job->end_status, "ansible-playbook was "
@@ -861,10 +819,10 @@ run_job_start(struct run_job *job)
 	opts.use_pty = 1;
 	opts.event_fd = RUN_EVENT_FD;
 	job->started = now_s();
-	job->child = infra_host->spawn(infra_plugin, &opts, &cbs, &ud);
+	job->child = infra_host->spawn_err(infra_plugin, &opts, &cbs, &ud,
+	    why, sizeof why);
 	if (job->child == NULL) {
-		char *msg = xasprintf("ansible: cannot start %s (see the log)",
-		    argv[0]);
+		char *msg = xasprintf("ansible: %s", why);
 		char *summary = summary_json(job->summary, "failed", -1, 0);
 		infra_host->run_line(job->run, CHIFFON_STREAM_HOST, msg,
 		    strlen(msg));
@@ -959,20 +917,10 @@ run_job_check_version(struct run_job *job)
 	const char			*argv[3];
 	struct chiffon_spawn_opts	 opts = { 0 };
 	struct chiffon_user_data	 ud = { job, NULL };
-	char				*path, *msg;
+	char				*msg, why[512];
 
 	if (prog == NULL)
 		prog = "ansible-playbook";
-	if ((path = run_which(prog)) == NULL) {
-		msg = xasprintf("ansible: %s not found%s; install "
-		    "ansible-core (apt-get install ansible-core) or set "
-		    "ansible.playbook", prog, strchr(prog, '/') != NULL ?
-		    " or not executable" : " in PATH");
-		run_job_fail(job, "failed", msg);
-		free(msg);
-		return;
-	}
-	free(path);
 	if (run_state.version_prog != NULL &&
 	    strcmp(run_state.version_prog, prog) != 0) {
 		/* ansible.playbook changed: check the new program. */
@@ -995,11 +943,12 @@ run_job_check_version(struct run_job *job)
 	opts.argv = argv;
 	opts.cwd = job->repo;
 	job->checking = 1;
-	job->child = infra_host->spawn(infra_plugin, &opts, &cbs, &ud);
+	job->child = infra_host->spawn_err(infra_plugin, &opts, &cbs, &ud,
+	    why, sizeof why);
 	if (job->child == NULL) {
 		job->checking = 0;
-		msg = xasprintf("ansible: cannot start %s (see the log); "
-		    "install ansible-core or set ansible.playbook", prog);
+		msg = xasprintf("ansible: %s; install ansible-core (apt-get "
+		    "install ansible-core) or set ansible.playbook", why);
 		run_job_fail(job, "failed", msg);
 		free(msg);
 	}
@@ -1022,8 +971,6 @@ run_handler(struct chiffon_task *task, void *data)
 		return -1;
 	}
 	job->inputs = run_job_inputs(job);
-	job->token = xasprintf("%ld-%llu-%u", (long)getpid(),
-	    (unsigned long long)now_ms(), ++run_state.counter);
 	infra_host->task_on_cancel(task, run_job_cancel, job);
 	run_job_check_version(job);
 	return 0;

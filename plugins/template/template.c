@@ -392,7 +392,7 @@ template_step_start(struct template_job *job)
 	struct chiffon_user_data	 ud = { job, NULL };
 	struct strbuf			 cmd = { 0 };
 	const char			*argv[8];
-	char				*role = NULL, *msg;
+	char				*role = NULL, *msg, err[512];
 	size_t				 i, n = 0;
 
 	strbuf_reset(&job->out);
@@ -429,11 +429,12 @@ template_step_start(struct template_job *job)
 	opts.cwd = job->repo;
 	opts.use_pty = 0;
 	opts.event_fd = -1;
-	job->child = template_host->spawn(template_plugin, &opts, &cbs, &ud);
+	job->child = template_host->spawn_err(template_plugin, &opts, &cbs,
+	    &ud, err, sizeof err);
 	free(role);
 	if (job->child == NULL) {
-		msg = xasprintf("%s could not be started (see the log); "
-		    "nothing was kept", template_steps[job->step].what);
+		msg = xasprintf("%s could not be started: %s; nothing was "
+		    "kept", template_steps[job->step].what, err);
 		template_job_abort(job, "failed", msg, -1);
 		free(msg);
 		return;
@@ -475,14 +476,10 @@ template_generate(struct chiffon_task *task, void *data)
 	job->task = task;
 	job->s = s;
 	job->repo = repo;
+	/* Declared: the host checked the value at start. */
 	job->timeout_s = TEMPLATE_TIMEOUT_S;
-	if (template_host->abi_minor >= 1 &&
-	    template_host->config_duration(template_plugin,
-	    "plugin.template.timeout", &job->timeout_s) < 0) {
-		template_job_abort(job, "failed", "plugin.template.timeout: "
-		    "not a duration", -1);
-		return -1;
-	}
+	template_host->config_duration(template_plugin,
+	    "plugin.template.timeout", &job->timeout_s);
 	template_host->task_on_cancel(task, template_on_cancel, job);
 	/* Recorded like any run, when the task has a row. */
 	if (template_host->task_id(task) != NULL)
@@ -523,8 +520,27 @@ template_end(struct chiffon_plugin *p)
 	template_plugin = NULL;
 }
 
+/* The keys of [plugin.template] (chiffon.conf(5)). */
+static const struct chiffon_config_key template_config_keys[] = {
+	{ .name = "dir", .type = CHIFFON_CONFIG_STRING,
+	  .doc = "a directory of templates that replace the built-in ones "
+	  "file by file" },
+	{ .name = "layout", .type = CHIFFON_CONFIG_ENUM, .def = "auto",
+	  .choices = "auto|per-service|site",
+	  .doc = "the repository layout new services are written in" },
+	{ .name = "style", .type = CHIFFON_CONFIG_ENUM, .def = "auto",
+	  .choices = "auto|builtin",
+	  .doc = "auto: deploy through the repository's own container role "
+	  "when its playbooks do; builtin: the plugin's compose tasks" },
+	{ .name = "timeout", .type = CHIFFON_CONFIG_DURATION, .def = "5m",
+	  .min = 1, .max = 86400,
+	  .doc = "the limit of each validation step" },
+	{ .name = NULL },
+};
+
 const struct chiffon_plugin_descriptor chiffon_plugin_descriptor = {
 	CHIFFON_PLUGIN_DESCRIPTOR_INIT,
+	.config_keys = template_config_keys,
 	.name = "template",
 	.version = PACKAGE_VERSION,
 	.description = "Scaffold a new service in the repository's layout",

@@ -11,7 +11,8 @@
  *   test.fail        returns -1 without finishing
  *   test.unfinished  never finishes, sets no cancel hook
  *   test.db          two db_query calls (rows with a NULL; an error)
- *   test.run         records a run: three lines, one event, finish
+ *   test.run         records a run: three lines, one event, finish;
+ *                    finishes with {"rc": 0, "run_id": host->run_id}
  *   test.runopen     opens a run, writes a line, never finishes
  * It also keeps a periodic timer and a pipe fd watch.  Every free_func,
  * and end(), append a line to the file named by plugin.test.free_log so
@@ -261,7 +262,8 @@ good_run(struct chiffon_task *t, void *data)
 	const char		*ev = "{\"event\":\"runner_on_ok\","
 				    "\"host\":\"h1\",\"task\":\"t1\"}";
 	struct chiffon_run	*run;
-	char			 buf[64];
+	const char		*id;
+	char			 buf[128];
 	int			 rc = 0;
 	size_t			 i;
 
@@ -275,9 +277,14 @@ good_run(struct chiffon_task *t, void *data)
 		rc |= good_host->run_line(run, CHIFFON_STREAM_STDOUT, lines[i],
 		    strlen(lines[i]));
 	rc |= good_host->run_event(run, ev, strlen(ev));
+	/* The run's own id, read before run_finish (minor 2). */
+	id = good_host->run_id(run);
+	snprintf(buf, sizeof buf, "{\"rc\":%d,\"run_id\":\"%s\"}", rc,
+	    id != NULL ? id : "");
 	rc |= good_host->run_finish(run, "successful", 0, "{\"ok\":true}",
 	    NULL);
-	snprintf(buf, sizeof buf, "{\"rc\":%d}", rc);
+	if (rc != 0)
+		snprintf(buf, sizeof buf, "{\"rc\":%d}", rc);
 	good_host->task_finish(t, "successful", buf);
 	return 0;
 }
