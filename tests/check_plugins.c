@@ -1226,6 +1226,56 @@ START_TEST(test_declared_exit_status)
 }
 END_TEST
 
+/*
+ * chiffon.conf(5) documents every key the three plugins of the tree
+ * declare, as it documents chiffon's own (check_conf).
+ */
+START_TEST(test_manual_documents_plugin_keys)
+{
+	const char			*b = getenv("CHIFFON_BUILDDIR");
+	const char			*src = getenv("CHIFFON_SRCDIR");
+	const struct chiffon_config_key	*k;
+	struct plugins			*ps;
+	struct chiffon_plugin		*p;
+	char				*path, *text, *needle, *err = NULL;
+	size_t				 i, nkeys = 0;
+
+	ck_assert_msg(src != NULL, "CHIFFON_SRCDIR is not set");
+	if (b == NULL)
+		b = ".";
+	app.conf = conf_new();
+	app.argv0 = "check_plugins";
+	app_used = 1;
+	path = xasprintf("%1$s/plugins/infra/.libs:%1$s/plugins/template/.libs:"
+	    "%1$s/plugins/desktop-metrics/.libs", b);
+	ck_assert_msg(conf_set(app.conf, "plugins.path", path, "test",
+	    &err) == 0, "%s", err);
+	free(path);
+	ck_assert_msg(conf_set(app.conf, "plugins.load",
+	    "infra,template,desktop-metrics", "test", &err) == 0, "%s", err);
+	ps = app_plugins(&app);
+	ck_assert_uint_eq(plugins_count(ps), 3);
+	path = xasprintf("%s/man/chiffon.conf.5", src);
+	ck_assert_ptr_nonnull(text = read_file(path, NULL));
+	for (i = 0; i < plugins_count(ps); i++) {
+		p = plugins_at(ps, i);
+		k = plugins_config_keys(p);
+		ck_assert_msg(k != NULL, "%s declares no keys", plugins_name(p));
+		for (; k->name != NULL; k++, nkeys++) {
+			needle = xasprintf("\n.B plugin.%s.%s\n",
+			    plugins_name(p), k->name);
+			ck_assert_msg(strstr(text, needle) != NULL,
+			    "%s does not document plugin.%s.%s", path,
+			    plugins_name(p), k->name);
+			free(needle);
+		}
+	}
+	ck_assert_uint_ge(nkeys, 10);
+	free(text);
+	free(path);
+}
+END_TEST
+
 static Suite *
 plugins_suite(void)
 {
@@ -1272,6 +1322,7 @@ plugins_suite(void)
 	tcase_add_test(tc, test_declared_env_bad);
 	tcase_add_test(tc, test_declared_broken);
 	tcase_add_test(tc, test_declared_exit_status);
+	tcase_add_test(tc, test_manual_documents_plugin_keys);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("database");
