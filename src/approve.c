@@ -18,12 +18,14 @@
 
 #include <json-c/json.h>
 
+#include "chiffon/capabilities.h"
 #include "app.h"
 #include "approve.h"
 #include "approve-hash.h"
 #include "audit.h"
 #include "db.h"
 #include "dispatch.h"
+#include "run-summary.h"
 #include "host.h"
 #include "log.h"
 #include "loop.h"
@@ -351,26 +353,11 @@ void
 approve_count(const char *summary_json, long long *changedp,
     long long *failedp)
 {
-	json_object	*o, *hosts, *v;
+	struct run_summary	rs;
 
-	*changedp = *failedp = 0;
-	if (summary_json == NULL ||
-	    (o = json_tokener_parse(summary_json)) == NULL)
-		return;
-	if (json_object_object_get_ex(o, "hosts", &hosts) &&
-	    json_object_is_type(hosts, json_type_object)) {
-		json_object_object_foreach(hosts, host, counts) {
-			(void)host;
-			if (json_object_object_get_ex(counts, "changed", &v))
-				*changedp += json_object_get_int64(v);
-			if (json_object_object_get_ex(counts, "failed", &v))
-				*failedp += json_object_get_int64(v);
-			if (json_object_object_get_ex(counts, "unreachable",
-			    &v))
-				*failedp += json_object_get_int64(v);
-		}
-	}
-	json_object_put(o);
+	run_summary_read(summary_json, &rs);
+	*changedp = rs.changed;
+	*failedp = rs.failed + rs.unreachable;
 }
 
 /* The "ansible" parameters of a step in check mode.  Caller frees. */
@@ -473,8 +460,9 @@ approve_dry_run(struct app *app, const struct plan *plan, runlog_sub_fn line,
 		host_on_run(approve_dry_on_run, &w);
 		/* A generate step's dry run is its preview (the diffs). */
 		rc = host_invoke_task(app, t->id > 0 ? id : NULL,
-		    strcmp(t->capability, "template.generate") == 0 ?
-		    "template.preview" : "ansible", params, approve_dry_done,
+		    strcmp(t->capability, CHIFFON_CAP_TEMPLATE_GENERATE) ==
+		    0 ? CHIFFON_CAP_TEMPLATE_PREVIEW : CHIFFON_CAP_ANSIBLE,
+		    params, approve_dry_done,
 		    &w, NULL, errp);
 		free(params);
 		if (rc != 0) {

@@ -25,6 +25,7 @@
 
 #include <json-c/json.h>
 
+#include "chiffon/capabilities.h"
 #include "agent.h"
 #include "app.h"
 #include "conf.h"
@@ -210,8 +211,8 @@ cmd_agent_collect_sync(struct cmd_agent *st)
 
 	if (!st->has_metrics)
 		return NULL;
-	if (host_invoke_sync(st->app, "metrics", NULL, CMD_AGENT_METRICS_MS,
-	    &status, &result, &err) != 0) {
+	if (host_invoke_sync(st->app, CHIFFON_CAP_METRICS, NULL,
+	    CMD_AGENT_METRICS_MS, &status, &result, &err) != 0) {
 		cmd_agent_warn("collecting metrics failed: %s", err);
 		free(err);
 		return NULL;
@@ -284,7 +285,7 @@ cmd_agent_beat(void *data)
 	if (st->collecting)
 		return 0;	/* the last one is still going */
 	st->collecting = 1;
-	if (host_invoke(st->app, "metrics", NULL, cmd_agent_collected, st,
+	if (host_invoke(st->app, CHIFFON_CAP_METRICS, NULL, cmd_agent_collected, st,
 	    &err) != 0) {
 		st->collecting = 0;
 		cmd_agent_warn("collecting metrics failed: %s", err);
@@ -418,7 +419,7 @@ cmd_agent(struct app *app, int argc, char **argv)
 	}
 	db_attach_loop(app->db, st.loop);
 	st.has_metrics = plugins_capability(app_plugins(app),
-	    "metrics") != NULL;
+	    CHIFFON_CAP_METRICS) != NULL;
 	if (!st.has_metrics)
 		cmd_agent_warn("no loaded plugin provides \"metrics\" (is "
 		    "desktop-metrics installed?); reporting the worker's own "

@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "chiffon/capabilities.h"
 #include "app.h"
 #include "conf.h"
 #include "host.h"
@@ -246,7 +247,7 @@ cmd_catalog(struct app *app, int argc, char **argv)
 	params = json_object_new_object();
 	json_object_object_add(params, "refresh", json_object_new_boolean(1));
 	json_object_object_add(params, "full", json_object_new_boolean(full));
-	rc = host_invoke_sync(app, "ansible.catalog",
+	rc = host_invoke_sync(app, CHIFFON_CAP_ANSIBLE_CATALOG,
 	    json_object_to_json_string(params), CMD_CATALOG_TIMEOUT_MS,
 	    &status, &result, &err);
 	json_object_put(params);

@@ -31,6 +31,7 @@
 
 #include <json-c/json.h>
 
+#include "chiffon/capabilities.h"
 #include "app.h"
 #include "approve.h"
 #include "audit.h"
@@ -157,7 +158,7 @@ cmd_generate_preview(struct app *app, const struct cmd_generate_args *a)
 	int		 rc;
 
 	params = cmd_generate_params(a, "service");
-	rc = host_invoke_sync(app, "template.preview",
+	rc = host_invoke_sync(app, CHIFFON_CAP_TEMPLATE_PREVIEW,
 	    json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN),
 	    CMD_GENERATE_PREVIEW_MS, &status, &result, &err);
 	json_object_put(params);

@@ -20,6 +20,7 @@
 
 #include <json-c/json.h>
 
+#include "chiffon/capabilities.h"
 #include "app.h"
 #include "conf.h"
 #include "host.h"
@@ -178,7 +179,7 @@ cmd_lint(struct app *app, int argc, char **argv)
 	json_object_object_add(params, "playbook",
 	    json_object_new_string(playbook));
 	json_object_object_add(params, "repo", json_object_new_string(repo));
-	rc = host_invoke_sync(app, "ansible.lint",
+	rc = host_invoke_sync(app, CHIFFON_CAP_ANSIBLE_LINT,
 	    json_object_to_json_string(params), CMD_LINT_TIMEOUT_MS, &status,
 	    &result, &err);
 	json_object_put(params);

@@ -25,6 +25,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "route.h"
+#include "run-summary.h"
 #include "util.h"
 
 #define DISPATCH_MAX_ATTEMPTS	3
@@ -723,24 +724,6 @@ dispatch_final_status(const char *status)
 	return "failed";
 }
 
-/* Sum of counter key over the hosts of a summary's "hosts" object. */
-static long long
-dispatch_hosts_sum(struct json_object *result, const char *key)
-{
-	struct json_object	*hosts, *v;
-	long long		 sum = 0;
-
-	if (!json_object_object_get_ex(result, "hosts", &hosts) ||
-	    !json_object_is_type(hosts, json_type_object))
-		return 0;
-	json_object_object_foreach(hosts, name, counts) {
-		(void)name;
-		if (json_object_object_get_ex(counts, key, &v))
-			sum += json_object_get_int64(v);
-	}
-	return sum;
-}
-
 /*
  * Whether an attempt that ended with status/result may be retried, and
  * why (static storage), or NULL when not.
@@ -749,6 +732,7 @@ static const char *
 dispatch_retry_reason(const char *status, struct json_object *result)
 {
 	struct json_object	*v;
+	struct run_summary	 rs;
 
 	if (status != NULL && strcmp(status, "timeout") == 0)
 		return "timed out";
@@ -757,8 +741,8 @@ dispatch_retry_reason(const char *status, struct json_object *result)
 	if (json_object_object_get_ex(result, "retryable", &v) &&
 	    json_object_get_boolean(v))
 		return "retryable failure";
-	if (dispatch_hosts_sum(result, "unreachable") > 0 &&
-	    dispatch_hosts_sum(result, "failed") == 0)
+	run_summary_totals(result, &rs);
+	if (rs.unreachable > 0 && rs.failed == 0)
 		return "host unreachable";
 	return NULL;
 }

@@ -19,6 +19,7 @@
 
 #include <json-c/json.h>
 
+#include "chiffon/capabilities.h"
 #include "agent.h"
 #include "db.h"
 #include "host.h"
@@ -263,7 +264,7 @@ plan_match_generate(struct app *app, const char *name, json_object *targets,
 		json_object_object_add(params, "host", json_object_get(
 		    json_object_array_get_idx(targets, 0)));
 	*resultp = json_object_new_object();
-	if (host_invoke_sync(app, "template.preview",
+	if (host_invoke_sync(app, CHIFFON_CAP_TEMPLATE_PREVIEW,
 	    json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN),
 	    PLAN_MATCH_TIMEOUT_MS, &status, &result, &err) != 0) {
 		json_object_object_add(*resultp, "match", NULL);
@@ -322,7 +323,7 @@ plan_match_host(const char *text, const char *action, json_object *targets,
 	if (targets != NULL)
 		json_object_object_add(params, "targets",
 		    json_object_get(targets));
-	rc = host_invoke_sync(app, "ansible.match",
+	rc = host_invoke_sync(app, CHIFFON_CAP_ANSIBLE_MATCH,
 	    json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN),
 	    PLAN_MATCH_TIMEOUT_MS, &status, &result, &err);
 	json_object_put(params);
@@ -468,7 +469,7 @@ plan_generate_task(struct plan *plan, struct plan_task *t,
 	t->playbook = xstrdup(plan_jstr(m, "path"));
 	t->confidence = 1;
 	free(t->capability);
-	t->capability = xstrdup("template.generate");
+	t->capability = xstrdup(CHIFFON_CAP_TEMPLATE_GENERATE);
 	free(t->note);
 	t->note = plan_generate_files(res, plan_jstr(m, "layout"));
 	t->gen_layout = plan_xstrdup0(plan_jstr(m, "layout"));
@@ -1126,7 +1127,7 @@ plan_task_from_intent(struct plan_task *t, json_object *intent,
 	    json_object_is_type(params, json_type_object) &&
 	    (s = plan_jstr(params, "detail")) != NULL)
 		t->note = xstrdup(s);
-	t->capability = xstrdup("ansible");
+	t->capability = xstrdup(CHIFFON_CAP_ANSIBLE);
 }
 
 /*
@@ -1715,8 +1716,8 @@ plan_format(const struct plan *plan)
 		if (t->note != NULL)
 			strbuf_addf(&sb, "    %s: %s\n",
 			    t->capability != NULL && strcmp(t->capability,
-			    "template.generate") == 0 ? "files" : "asked",
-			    t->note);
+			    CHIFFON_CAP_TEMPLATE_GENERATE) == 0 ? "files" :
+			    "asked", t->note);
 		if (t->extra_vars != NULL &&
 		    json_object_object_length(t->extra_vars) > 0)
 			strbuf_addf(&sb, "    vars: %s\n",

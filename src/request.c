@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "chiffon/capabilities.h"
 #include "app.h"
 #include "conf.h"
 #include "audit.h"
@@ -372,8 +373,8 @@ request_find_program(const char *prog)
 int
 request_check_env(struct app *app, int need_ansible, char **errp)
 {
-	static const char *const caps[] = { "ansible.catalog",
-	    "ansible.match", "ansible" };
+	static const char *const caps[] = { CHIFFON_CAP_ANSIBLE_CATALOG,
+	    CHIFFON_CAP_ANSIBLE_MATCH, CHIFFON_CAP_ANSIBLE };
 	struct plugins	*plugins;
 	const char	*prog;
 	size_t		 i;

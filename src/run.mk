@@ -1,2 +1,3 @@
 ## src/run.mk - recording runs (output lines and events) in PostgreSQL.
-src_libchiffon_core_la_SOURCES += src/runlog.c src/runlog.h
+src_libchiffon_core_la_SOURCES += src/runlog.c src/runlog.h \
+	src/run-summary.c src/run-summary.h

@@ -29,6 +29,7 @@
 
 #include <json-c/json.h>
 
+#include "chiffon/capabilities.h"
 #include "app.h"
 #include "dispatch.h"
 #include "approve.h"
@@ -805,7 +806,7 @@ tui_plan_vocab_refresh(struct tui *t)
 	job = xcalloc(1, sizeof *job);
 	job->t = t;
 	t->vocab_job = job;
-	if (host_invoke(t->app, "ansible.catalog", "{\"refresh\": true}",
+	if (host_invoke(t->app, CHIFFON_CAP_ANSIBLE_CATALOG, "{\"refresh\": true}",
 	    tui_plan_vocab_done, job, &err) != 0) {
 		log_debug("catalog refresh: %s", err);
 		free(err);

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "chiffon/capabilities.h"
 #include "host.h"
 #include "util.h"
 #include "vocab.h"
@@ -298,7 +299,7 @@ vocab_load(struct vocab *v, struct app *app, char **errp)
 	int		 rc;
 
 	memset(v, 0, sizeof *v);
-	if (host_invoke_sync(app, "ansible.catalog", "{\"refresh\": true}",
+	if (host_invoke_sync(app, CHIFFON_CAP_ANSIBLE_CATALOG, "{\"refresh\": true}",
 	    VOCAB_CATALOG_TIMEOUT_MS, &status, &result, &err) != 0) {
 		rc = set_error(errp, "catalog: %s", err);
 		free(err);

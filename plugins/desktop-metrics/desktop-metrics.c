@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 
+#include "chiffon/capabilities.h"
 #include "chiffon/plugin.h"
 #include "dm.h"
 #include "util.h"
@@ -301,7 +302,8 @@ dm_init(struct chiffon_plugin *p, const struct chiffon_host *host)
 		return -1;
 	dm.host = host;
 	dm.plugin = p;
-	return host->register_capability(p, "metrics", dm_metrics_cap, &ud);
+	return host->register_capability(p, CHIFFON_CAP_METRICS,
+	    dm_metrics_cap, &ud);
 }
 
 static void

@@ -34,6 +34,7 @@
 
 #include <json-c/json.h>
 
+#include "chiffon/capabilities.h"
 #include "catalog.h"
 #include "infra.h"
 #include "inventory.h"
@@ -975,10 +976,10 @@ int
 infra_catalog_init(struct chiffon_plugin *p, const struct chiffon_host *host)
 {
 	memset(&infra_catalog, 0, sizeof infra_catalog);
-	if (host->register_capability(p, "ansible.catalog",
+	if (host->register_capability(p, CHIFFON_CAP_ANSIBLE_CATALOG,
 	    infra_catalog_cap_catalog, NULL) != 0)
 		return -1;
-	if (host->register_capability(p, "ansible.match",
+	if (host->register_capability(p, CHIFFON_CAP_ANSIBLE_MATCH,
 	    infra_catalog_cap_match, NULL) != 0)
 		return -1;
 	return 0;

@@ -23,6 +23,7 @@
 
 #include <json-c/json.h>
 
+#include "chiffon/capabilities.h"
 #include "infra.h"
 #include "run.h"
 #include "util.h"
@@ -696,7 +697,8 @@ lint_init(struct chiffon_plugin *p, const struct chiffon_host *host)
 	struct chiffon_user_data	ud = { NULL, NULL };
 
 	lint_state.jobs = NULL;
-	return host->register_capability(p, "ansible.lint", lint_handler, &ud);
+	return host->register_capability(p, CHIFFON_CAP_ANSIBLE_LINT,
+	    lint_handler, &ud);
 }
 
 void

@@ -44,6 +44,7 @@
 
 #include <json-c/json.h>
 
+#include "chiffon/capabilities.h"
 #include "infra.h"
 #include "inventory.h"
 #include "run.h"
@@ -804,7 +805,8 @@ run_job_start(struct run_job *job)
 	env = run_env(job->repo, cbdir, RUN_EVENT_FD);
 	free(cbdir);
 	meta = run_job_meta(job, argv);
-	job->run = infra_host->run_begin(job->task, "ansible-playbook", meta);
+	job->run = infra_host->run_begin(job->task, CHIFFON_RUN_KIND_PLAYBOOK,
+	    meta);
 	free(meta);
 	if (job->run == NULL) {
 		run_env_free(env);
@@ -983,7 +985,8 @@ infra_run_init(struct chiffon_plugin *p, const struct chiffon_host *host)
 
 	memset(&run_state, 0, sizeof run_state);
 	run_vars_clean();
-	if (host->register_capability(p, "ansible", run_handler, &ud) != 0)
+	if (host->register_capability(p, CHIFFON_CAP_ANSIBLE, run_handler,
+	    &ud) != 0)
 		return -1;
 	return lint_init(p, host);
 }

@@ -38,6 +38,7 @@
 
 #include <json-c/json.h>
 
+#include "chiffon/capabilities.h"
 #include "chiffon/plugin.h"
 #include "scaffold.h"
 #include "util.h"
@@ -483,8 +484,8 @@ template_generate(struct chiffon_task *task, void *data)
 	template_host->task_on_cancel(task, template_on_cancel, job);
 	/* Recorded like any run, when the task has a row. */
 	if (template_host->task_id(task) != NULL)
-		job->run = template_host->run_begin(task, "template.validate",
-		    "{}");
+		job->run = template_host->run_begin(task,
+		    CHIFFON_RUN_KIND_TEMPLATE, "{}");
 	template_step_start(job);
 	return 0;
 }
@@ -496,8 +497,8 @@ template_init(struct chiffon_plugin *p, const struct chiffon_host *host)
 		const char		*name;
 		chiffon_capability_fn	 fn;
 	} caps[] = {
-		{ "template.preview", template_preview },
-		{ "template.generate", template_generate },
+		{ CHIFFON_CAP_TEMPLATE_PREVIEW, template_preview },
+		{ CHIFFON_CAP_TEMPLATE_GENERATE, template_generate },
 	};
 	struct chiffon_user_data	ud = { NULL, NULL };
 	size_t				i;
