@@ -1,7 +1,6 @@
 /*
- * app.h - the process-wide state of one chiffon invocation and the table
- * of its commands.  One struct app exists, built by main(); commands
- * receive it.
+ * app.h - the process-wide state of one chiffon invocation.  One struct
+ * app exists, built by main(); commands (cmd.h) receive it.
  */
 #ifndef CHIFFON_APP_H
 #define CHIFFON_APP_H
@@ -34,17 +33,5 @@ void		 app_free(struct app *);
 /* Load the plugins once (refusals are kept for `chiffon plugins`). */
 struct plugins	*app_plugins(struct app *);
 
-/*
- * A command: argv[0] is the command name.  Returns an exit status.
- * Each lives in its own cmd-*.c file.
- */
-struct cmd {
-	const char	*name;
-	const char	*usage;		/* arguments, for --help */
-	const char	*summary;	/* one line, for --help */
-	int		(*fn)(struct app *, int argc, char **argv);
-};
-
-extern const struct cmd cmd_table[];
 
 #endif

@@ -28,6 +28,7 @@
 #include "chiffon/capabilities.h"
 #include "agent.h"
 #include "app.h"
+#include "cmd.h"
 #include "conf.h"
 #include "db.h"
 #include "host.h"
@@ -36,10 +37,18 @@
 #include "util.h"
 #include "worker.h"
 
-int	cmd_agent(struct app *, int, char **);
+static int	cmd_agent(struct app *, int, char **);
 
-#define CMD_AGENT_USAGE "usage: chiffon agent [--name ID] [--pool POOL] " \
-	"[--label LABEL]... [--once [--json]]\n"
+const struct cmd_entry cmd_agent_entry = {
+	.name = "agent",
+	.usage = "[--name ID] [--pool POOL] [--label LABEL]... "
+	    "[--once [--json]]",
+	.summary = "run this machine as an agent: heartbeat with its "
+	    "metrics, claim work",
+	.args = { 0, 0 },
+	.exec = cmd_agent,
+};
+
 #define CMD_AGENT_METRICS_MS	30000	/* one collection at most */
 #define CMD_AGENT_ID_CHARS	8	/* of the machine id in the agent id */
 
@@ -354,7 +363,7 @@ fail:
 	return -1;
 }
 
-int
+static int
 cmd_agent(struct app *app, int argc, char **argv)
 {
 	static const struct option	 longopts[] = {
@@ -396,16 +405,16 @@ cmd_agent(struct app *app, int argc, char **argv)
 			json = 1;
 			break;
 		case 'h':
-			printf(CMD_AGENT_USAGE);
+			cmd_usage(stdout, &cmd_agent_entry);
 			return EXIT_OK;
 		default:
-			fprintf(stderr, CMD_AGENT_USAGE);
+			cmd_usage(stderr, &cmd_agent_entry);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc || (name != NULL && *name == '\0') ||
 	    (pool != NULL && *pool == '\0') || (json && !once)) {
-		fprintf(stderr, CMD_AGENT_USAGE);
+		cmd_usage(stderr, &cmd_agent_entry);
 		status = EXIT_USAGE;
 		goto out;
 	}

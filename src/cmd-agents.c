@@ -21,13 +21,20 @@
 
 #include "agent.h"
 #include "app.h"
+#include "cmd.h"
 #include "db.h"
 #include "util.h"
 
-int	cmd_agents(struct app *, int, char **);
+static int	cmd_agents(struct app *, int, char **);
 
-#define CMD_AGENTS_USAGE "usage: chiffon agents [--json] [--all] " \
-	"[--gpu-min GB] [--cores-min N] [--mem-min GB]\n"
+const struct cmd_entry cmd_agents_entry = {
+	.name = "agents",
+	.usage = "[--json] [--all] [--gpu-min GB] [--cores-min N] "
+	    "[--mem-min GB]",
+	.summary = "the agents online and what they have free",
+	.args = { 0, 0 },
+	.exec = cmd_agents,
+};
 
 /* A number option: >= 0.  0, or -1 (said why). */
 static int
@@ -171,7 +178,7 @@ cmd_agents_json(PGresult *res)
 	json_object_put(arr);
 }
 
-int
+static int
 cmd_agents(struct app *app, int argc, char **argv)
 {
 	static const struct option	 longopts[] = {
@@ -212,16 +219,16 @@ cmd_agents(struct app *app, int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'h':
-			printf(CMD_AGENTS_USAGE);
+			cmd_usage(stdout, &cmd_agents_entry);
 			return EXIT_OK;
 		default:
-			fprintf(stderr, CMD_AGENTS_USAGE);
+			cmd_usage(stderr, &cmd_agents_entry);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc || (f.all && (f.gpu_gb > 0 || f.cores > 0 ||
 	    f.mem_gb > 0))) {
-		fprintf(stderr, CMD_AGENTS_USAGE);
+		cmd_usage(stderr, &cmd_agents_entry);
 		return EXIT_USAGE;
 	}
 	if ((db = app_db(app, &err)) == NULL) {

@@ -29,27 +29,52 @@
 
 #include "app.h"
 #include "approve.h"
+#include "cmd.h"
 #include "db.h"
 #include "plan.h"
 #include "request.h"
 #include "runlog.h"
 #include "util.h"
 
-int	cmd_approve(struct app *, int, char **);
-int	cmd_reject(struct app *, int, char **);
-int	cmd_modify(struct app *, int, char **);
-int	cmd_dryrun(struct app *, int, char **);
+static int	cmd_approve(struct app *, int, char **);
+static int	cmd_reject(struct app *, int, char **);
+static int	cmd_modify(struct app *, int, char **);
+static int	cmd_dryrun(struct app *, int, char **);
 
-/* Shared with cmd-run.c. */
-int	cmd_run_execute(struct app *, struct plan *, const char *);
-int	cmd_run_dry(struct app *, const struct plan *, const char *);
-int	cmd_run_confirm_risk(const struct plan *, const char *);
-int	cmd_run_no_prompts(struct app *, const struct plan *, const char *);
+const struct cmd_entry cmd_approve_entry = {
+	.name = "approve",
+	.usage = "[--wait] [--yes] PLAN",
+	.summary = "approve a plan and queue its tasks (--wait: run them and "
+	    "wait)",
+	.args = { 1, 1 },
+	.exec = cmd_approve,
+};
 
-#define CMD_APPROVE_USAGE	"usage: chiffon approve [--wait] [--yes] PLAN\n"
-#define CMD_REJECT_USAGE	"usage: chiffon reject PLAN --reason TEXT\n"
-#define CMD_MODIFY_USAGE	"usage: chiffon modify PLAN \"AMENDED TEXT\"\n"
-#define CMD_DRYRUN_USAGE	"usage: chiffon dry-run PLAN\n"
+const struct cmd_entry cmd_reject_entry = {
+	.name = "reject",
+	.usage = "PLAN --reason TEXT",
+	.summary = "reject a plan, recording the reason",
+	.args = { 1, 1 },
+	.exec = cmd_reject,
+};
+
+const struct cmd_entry cmd_modify_entry = {
+	.name = "modify",
+	.usage = "PLAN \"AMENDED TEXT\"",
+	.summary = "plan amended text as a new version; the old one is "
+	    "superseded",
+	.args = { 2, 2 },
+	.exec = cmd_modify,
+};
+
+const struct cmd_entry cmd_dryrun_entry = {
+	.name = "dry-run",
+	.usage = "PLAN",
+	.summary = "run every step of a plan in check mode with diffs, "
+	    "before approval",
+	.args = { 1, 1 },
+	.exec = cmd_dryrun,
+};
 
 /*
  * Open the database (and check the plugins when asked) and resolve PLAN.
@@ -86,7 +111,7 @@ cmd_approve_resolve(struct app *app, const char *cmd, const char *ref,
 	return row;
 }
 
-int
+static int
 cmd_approve(struct app *app, int argc, char **argv)
 {
 	static const struct option	 longopts[] = {
@@ -110,17 +135,15 @@ cmd_approve(struct app *app, int argc, char **argv)
 			yes = 1;
 			break;
 		case 'h':
-			printf(CMD_APPROVE_USAGE);
+			cmd_usage(stdout, &cmd_approve_entry);
 			return EXIT_OK;
 		default:
-			fprintf(stderr, CMD_APPROVE_USAGE);
+			cmd_usage(stderr, &cmd_approve_entry);
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, CMD_APPROVE_USAGE);
+	if (cmd_args_check(&cmd_approve_entry, argc, optind) != 0)
 		return EXIT_USAGE;
-	}
 	if ((row = cmd_approve_resolve(app, "approve", argv[optind], wait,
 	    wait, &rc)) < 0)
 		return rc;
@@ -171,7 +194,7 @@ wait:
 	return cmd_run_execute(app, plan, "approve");
 }
 
-int
+static int
 cmd_reject(struct app *app, int argc, char **argv)
 {
 	static const struct option	 longopts[] = {
@@ -191,15 +214,15 @@ cmd_reject(struct app *app, int argc, char **argv)
 			reason = optarg;
 			break;
 		case 'h':
-			printf(CMD_REJECT_USAGE);
+			cmd_usage(stdout, &cmd_reject_entry);
 			return EXIT_OK;
 		default:
-			fprintf(stderr, CMD_REJECT_USAGE);
+			cmd_usage(stderr, &cmd_reject_entry);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1 || reason == NULL || *reason == '\0') {
-		fprintf(stderr, CMD_REJECT_USAGE);
+		cmd_usage(stderr, &cmd_reject_entry);
 		return EXIT_USAGE;
 	}
 	if ((row = cmd_approve_resolve(app, "reject", argv[optind], 0, 0,
@@ -215,7 +238,7 @@ cmd_reject(struct app *app, int argc, char **argv)
 	return EXIT_OK;
 }
 
-int
+static int
 cmd_modify(struct app *app, int argc, char **argv)
 {
 	struct plan	*plan;
@@ -225,11 +248,11 @@ cmd_modify(struct app *app, int argc, char **argv)
 
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0)) {
-		printf(CMD_MODIFY_USAGE);
+		cmd_usage(stdout, &cmd_modify_entry);
 		return EXIT_OK;
 	}
 	if (argc != 3 || *argv[2] == '\0') {
-		fprintf(stderr, CMD_MODIFY_USAGE);
+		cmd_usage(stderr, &cmd_modify_entry);
 		return EXIT_USAGE;
 	}
 	if ((row = cmd_approve_resolve(app, "modify", argv[1], 1, 0, &rc)) < 0)
@@ -257,7 +280,7 @@ cmd_modify(struct app *app, int argc, char **argv)
 	return rc;
 }
 
-int
+static int
 cmd_dryrun(struct app *app, int argc, char **argv)
 {
 	struct plan	*plan;
@@ -267,11 +290,11 @@ cmd_dryrun(struct app *app, int argc, char **argv)
 
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0)) {
-		printf(CMD_DRYRUN_USAGE);
+		cmd_usage(stdout, &cmd_dryrun_entry);
 		return EXIT_OK;
 	}
 	if (argc != 2) {
-		fprintf(stderr, CMD_DRYRUN_USAGE);
+		cmd_usage(stderr, &cmd_dryrun_entry);
 		return EXIT_USAGE;
 	}
 	if ((row = cmd_approve_resolve(app, "dry-run", argv[1], 1, 1,

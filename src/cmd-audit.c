@@ -21,6 +21,7 @@
 #include "app.h"
 #include "audit.h"
 #include "audit-query.h"
+#include "cmd.h"
 #include "conf.h"
 #include "db.h"
 #include "dispatch.h"
@@ -28,21 +29,24 @@
 #include "output.h"
 #include "util.h"
 
-int	cmd_audit(struct app *, int, char **);
+static int	cmd_audit(struct app *, int, char **);
 
-#define CMD_AUDIT_USAGE \
-	"usage: chiffon audit [--failures] [--service NAME] [--status S] " \
-	"[--user U]\n" \
-	"                     [--since T] [--until T] [--days N] " \
-	"[--intent TEXT]\n" \
-	"                     [--limit N] [--after ID] [--json]\n" \
-	"                     [--color=auto|always|never]\n" \
-	"       chiffon audit verify\n" \
-	"       chiffon audit retry\n"
+const struct cmd_entry cmd_audit_entry = {
+	.name = "audit",
+	.usage = "[--failures] [--service NAME] [--status S] [--user U]\n"
+	    "[--since T] [--until T] [--days N] [--intent TEXT]\n"
+	    "[--limit N] [--after ID] [--json]\n"
+	    "[--color=auto|always|never]\n"
+	    "chiffon audit verify\n"
+	    "chiffon audit retry",
+	.summary = "query the audit trail; verify its hash chain; retry git "
+	    "entries",
+	.args = { 0, 0 },	/* verify and retry are taken first */
+	.exec = cmd_audit,
+};
 
 /* Longest request text shown in the table, in bytes. */
 #define CMD_AUDIT_TEXT_MAX	60
-
 
 /* The database connection, or NULL after printing why. */
 static PGconn *
@@ -324,7 +328,7 @@ cmd_audit_retry(struct app *app, int argc, char **argv)
 	return failed > 0 ? EXIT_FAIL : EXIT_OK;
 }
 
-int
+static int
 cmd_audit(struct app *app, int argc, char **argv)
 {
 	static const struct option	 longopts[] = {
@@ -429,18 +433,16 @@ cmd_audit(struct app *app, int argc, char **argv)
 			}
 			break;
 		case 'h':
-			printf(CMD_AUDIT_USAGE);
+			cmd_usage(stdout, &cmd_audit_entry);
 			rc = EXIT_OK;
 			goto out;
 		default:
-			fprintf(stderr, CMD_AUDIT_USAGE);
+			cmd_usage(stderr, &cmd_audit_entry);
 			goto out;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, CMD_AUDIT_USAGE);
+	if (cmd_args_check(&cmd_audit_entry, argc, optind) != 0)
 		goto out;
-	}
 	if (since != NULL && f.days > 0) {
 		fprintf(stderr, "chiffon: audit: --since and --days both give "
 		    "the start; use one\n");

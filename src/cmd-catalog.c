@@ -18,13 +18,21 @@
 
 #include "chiffon/capabilities.h"
 #include "app.h"
+#include "cmd.h"
 #include "conf.h"
 #include "host.h"
 #include "util.h"
 
-int	cmd_catalog(struct app *, int, char **);
+static int	cmd_catalog(struct app *, int, char **);
 
-#define CMD_CATALOG_USAGE	"usage: chiffon catalog [--json] [--refresh]\n"
+const struct cmd_entry cmd_catalog_entry = {
+	.name = "catalog",
+	.usage = "[--json] [--refresh]",
+	.summary = "list the playbooks, roles and hosts of the Ansible repo",
+	.args = { 0, 0 },
+	.exec = cmd_catalog,
+};
+
 /* ansible-inventory on a big inventory takes a few seconds at most. */
 #define CMD_CATALOG_TIMEOUT_MS	(120 * 1000)
 
@@ -197,7 +205,7 @@ cmd_catalog_print(json_object *res)
 	}
 }
 
-int
+static int
 cmd_catalog(struct app *app, int argc, char **argv)
 {
 	static const struct option	 longopts[] = {
@@ -220,17 +228,15 @@ cmd_catalog(struct app *app, int argc, char **argv)
 			full = 1;
 			break;
 		case 'h':
-			printf(CMD_CATALOG_USAGE);
+			cmd_usage(stdout, &cmd_catalog_entry);
 			return EXIT_OK;
 		default:
-			fprintf(stderr, CMD_CATALOG_USAGE);
+			cmd_usage(stderr, &cmd_catalog_entry);
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, CMD_CATALOG_USAGE);
+	if (cmd_args_check(&cmd_catalog_entry, argc, optind) != 0)
 		return EXIT_USAGE;
-	}
 	repo = conf_get(app->conf, "ansible.repo");
 	if (repo == NULL || *repo == '\0') {
 		fprintf(stderr, "chiffon catalog: no Ansible repository is "

@@ -15,15 +15,23 @@
 #include <libpq-fe.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "conf.h"
 #include "db.h"
 #include "migrate.h"
 #include "pgembed.h"
 #include "util.h"
 
-int	cmd_db(struct app *, int, char **);
-/* cmd-prune.c: `chiffon db prune --older-than AGE` (argv[0] "prune"). */
-int	cmd_prune(struct app *, int, char **);
+static int	cmd_db(struct app *, int, char **);
+
+const struct cmd_entry cmd_db_entry = {
+	.name = "db",
+	.usage = "start|stop|status|url|migrate\n"
+	    "chiffon db prune --older-than AGE",
+	.summary = "manage the database (embedded PostgreSQL cluster)",
+	.args = { 1, -1 },
+	.exec = cmd_db,
+};
 
 /* One subcommand. */
 struct cmd_db_sub {
@@ -319,8 +327,7 @@ cmd_db_usage(FILE *f)
 {
 	size_t	i;
 
-	fprintf(f, "usage: chiffon db start|stop|status|url|migrate\n"
-	    "       chiffon db prune --older-than AGE\n");
+	cmd_usage(f, &cmd_db_entry);
 	for (i = 0; i < nitems(cmd_db_subs); i++)
 		fprintf(f, "  %-8s %s\n", cmd_db_subs[i].name,
 		    cmd_db_subs[i].summary);
@@ -329,7 +336,7 @@ cmd_db_usage(FILE *f)
 	return EXIT_USAGE;
 }
 
-int
+static int
 cmd_db(struct app *app, int argc, char **argv)
 {
 	size_t	i;

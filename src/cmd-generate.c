@@ -35,6 +35,7 @@
 #include "app.h"
 #include "approve.h"
 #include "audit.h"
+#include "cmd.h"
 #include "conf.h"
 #include "db.h"
 #include "host.h"
@@ -43,12 +44,18 @@
 #include "util.h"
 #include "vocab.h"
 
-int	cmd_generate(struct app *, int, char **);
-int	cmd_run_execute(struct app *, struct plan *, const char *);
+static int	cmd_generate(struct app *, int, char **);
 
-#define CMD_GENERATE_USAGE \
-	"usage: chiffon generate [--port N] [--image IMAGE] [--host GROUP] " \
-	"[--force] [--yes] SERVICE\n"
+const struct cmd_entry cmd_generate_entry = {
+	.name = "generate",
+	.usage = "[--port N] [--image IMAGE] [--host GROUP] [--force] "
+	    "[--yes] SERVICE",
+	.summary = "scaffold a new service in the repository's layout: "
+	    "shown, approved, validated, committed",
+	.args = { 1, -1 },
+	.exec = cmd_generate,
+};
+
 /* Computing the files reads a few files: quick. */
 #define CMD_GENERATE_PREVIEW_MS	(60 * 1000)
 
@@ -364,22 +371,20 @@ cmd_generate_args(int argc, char **argv, struct cmd_generate_args *a)
 			a->yes = 1;
 			break;
 		case 'h':
-			printf(CMD_GENERATE_USAGE);
+			cmd_usage(stdout, &cmd_generate_entry);
 			return -1;
 		default:
-			fprintf(stderr, CMD_GENERATE_USAGE);
+			cmd_usage(stderr, &cmd_generate_entry);
 			return EXIT_USAGE;
 		}
 	}
 	a->service = request_text_argv(argc, argv, optind);
-	if (optind >= argc) {
-		fprintf(stderr, CMD_GENERATE_USAGE);
+	if (cmd_args_check(&cmd_generate_entry, argc, optind) != 0)
 		return EXIT_USAGE;
-	}
 	return 0;
 }
 
-int
+static int
 cmd_generate(struct app *app, int argc, char **argv)
 {
 	struct cmd_generate_args a = { 0 };

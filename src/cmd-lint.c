@@ -22,13 +22,21 @@
 
 #include "chiffon/capabilities.h"
 #include "app.h"
+#include "cmd.h"
 #include "conf.h"
 #include "host.h"
 #include "util.h"
 
-int	cmd_lint(struct app *, int, char **);
+static int	cmd_lint(struct app *, int, char **);
 
-#define CMD_LINT_USAGE	"usage: chiffon lint [--json] PLAYBOOK\n"
+const struct cmd_entry cmd_lint_entry = {
+	.name = "lint",
+	.usage = "[--json] PLAYBOOK",
+	.summary = "ansible-lint suggestions for a playbook, by category",
+	.args = { 1, 1 },
+	.exec = cmd_lint,
+};
+
 /* ansible-lint is slow on big repos, but not this slow. */
 #define CMD_LINT_TIMEOUT_MS	(600 * 1000)
 
@@ -138,7 +146,7 @@ cmd_lint_print(json_object *res, const char *playbook)
 	printf("\n");
 }
 
-int
+static int
 cmd_lint(struct app *app, int argc, char **argv)
 {
 	static const struct option	 longopts[] = {
@@ -158,17 +166,15 @@ cmd_lint(struct app *app, int argc, char **argv)
 			json = 1;
 			break;
 		case 'h':
-			printf(CMD_LINT_USAGE);
+			cmd_usage(stdout, &cmd_lint_entry);
 			return EXIT_OK;
 		default:
-			fprintf(stderr, CMD_LINT_USAGE);
+			cmd_usage(stderr, &cmd_lint_entry);
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, CMD_LINT_USAGE);
+	if (cmd_args_check(&cmd_lint_entry, argc, optind) != 0)
 		return EXIT_USAGE;
-	}
 	if (cmd_lint_locate(conf_get(app->conf, "ansible.repo"), argv[optind],
 	    &repo, &playbook, &err) != 0) {
 		fprintf(stderr, "chiffon lint: %s\n", err);

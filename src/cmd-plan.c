@@ -18,17 +18,23 @@
 #include <json-c/json.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "plan.h"
 #include "request.h"
 #include "util.h"
 
-int	cmd_plan(struct app *, int, char **);
-/* Shared with cmd-run.c. */
-struct plan *cmd_run_plan(struct app *, char *, int, const char *, int *);
+static int	cmd_plan(struct app *, int, char **);
 
-#define CMD_PLAN_USAGE	"usage: chiffon plan [--json] \"REQUEST\"\n"
+const struct cmd_entry cmd_plan_entry = {
+	.name = "plan",
+	.usage = "[--json] \"REQUEST\"",
+	.summary = "understand a request and store its plan, pending "
+	    "approval",
+	.args = { 1, 1 },
+	.exec = cmd_plan,
+};
 
-int
+static int
 cmd_plan(struct app *app, int argc, char **argv)
 {
 	static const struct option	 longopts[] = {
@@ -47,17 +53,17 @@ cmd_plan(struct app *app, int argc, char **argv)
 			json = 1;
 			break;
 		case 'h':
-			printf(CMD_PLAN_USAGE);
+			cmd_usage(stdout, &cmd_plan_entry);
 			return EXIT_OK;
 		default:
-			fprintf(stderr, CMD_PLAN_USAGE);
+			cmd_usage(stderr, &cmd_plan_entry);
 			return EXIT_USAGE;
 		}
 	}
 	text = request_text_argv(argc, argv, optind);
 	if (*text == '\0') {
 		free(text);
-		fprintf(stderr, CMD_PLAN_USAGE);
+		cmd_usage(stderr, &cmd_plan_entry);
 		return EXIT_USAGE;
 	}
 	if ((plan = cmd_run_plan(app, text, 0, "plan", &rc)) == NULL)

@@ -13,11 +13,21 @@
 #include <json-c/json.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "conf.h"
 #include "plugins.h"
 #include "util.h"
 
-int	cmd_plugins(struct app *, int, char **);
+static int	cmd_plugins(struct app *, int, char **);
+
+const struct cmd_entry cmd_plugins_entry = {
+	.name = "plugins",
+	.usage = "[--json]",
+	.summary = "list loaded plugins with their configuration keys, and "
+	    "refused files",
+	.args = { 0, 0 },
+	.exec = cmd_plugins,
+};
 
 /* The capabilities of p, joined with ", ".  Caller frees. */
 static char *
@@ -235,7 +245,7 @@ cmd_plugins_table(struct app *app, struct plugins *ps)
 	printf("\n");
 }
 
-int
+static int
 cmd_plugins(struct app *app, int argc, char **argv)
 {
 	static const struct option	 longopts[] = {
@@ -253,17 +263,14 @@ cmd_plugins(struct app *app, int argc, char **argv)
 			json = 1;
 			break;
 		case 'h':
-			printf("usage: chiffon plugins [--json]\n");
+			cmd_usage(stdout, &cmd_plugins_entry);
 			return EXIT_OK;
 		default:
-			fprintf(stderr, "usage: chiffon plugins [--json]\n");
-			return EXIT_USAGE;
+			return cmd_usage(stderr, &cmd_plugins_entry);
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "usage: chiffon plugins [--json]\n");
+	if (cmd_args_check(&cmd_plugins_entry, argc, optind) != 0)
 		return EXIT_USAGE;
-	}
 
 	ps = app_plugins(app);
 	if (json) {

@@ -18,11 +18,10 @@
 #include "agent.h"
 #include "app.h"
 #include "audit.h"
+#include "cmd.h"
 #include "conf.h"
 #include "db.h"
 #include "util.h"
-
-int	cmd_prune(struct app *, int, char **);
 
 #define CMD_PRUNE_USAGE "usage: chiffon db prune --older-than AGE " \
 	"(for example 180d)\n"

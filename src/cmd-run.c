@@ -29,6 +29,7 @@
 #include <json-c/json.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "conf.h"
 #include "approve.h"
 #include "db.h"
@@ -39,15 +40,17 @@
 #include "spawn.h"
 #include "util.h"
 
-int	cmd_run(struct app *, int, char **);
-struct plan *cmd_run_plan(struct app *, char *, int, const char *, int *);
-int	cmd_run_execute(struct app *, struct plan *, const char *);
-int	cmd_run_dry(struct app *, const struct plan *, const char *);
-int	cmd_run_confirm_risk(const struct plan *, const char *);
-int	cmd_run_no_prompts(struct app *, const struct plan *, const char *);
+static int	cmd_run(struct app *, int, char **);
 
-#define CMD_RUN_USAGE	"usage: chiffon run [--yes] [--check] " \
-	"[--color=auto|always|never] \"REQUEST\"\n"
+const struct cmd_entry cmd_run_entry = {
+	.name = "run",
+	.usage = "[--yes] [--check] [--color=auto|always|never] "
+	    "\"REQUEST\"",
+	.summary = "plan, ask, approve and run a request, streaming the "
+	    "output",
+	.args = { 1, 1 },
+	.exec = cmd_run,
+};
 
 /* Colour in the output lines: -1 until decided (output_color). */
 static int	cmd_run_color = -1;
@@ -343,7 +346,7 @@ cmd_run_execute(struct app *app, struct plan *plan, const char *cmd)
 	return rc == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
-int
+static int
 cmd_run(struct app *app, int argc, char **argv)
 {
 	static const struct option	 longopts[] = {
@@ -374,17 +377,17 @@ cmd_run(struct app *app, int argc, char **argv)
 			check = 1;
 			break;
 		case 'h':
-			printf(CMD_RUN_USAGE);
+			cmd_usage(stdout, &cmd_run_entry);
 			return EXIT_OK;
 		default:
-			fprintf(stderr, CMD_RUN_USAGE);
+			cmd_usage(stderr, &cmd_run_entry);
 			return EXIT_USAGE;
 		}
 	}
 	text = request_text_argv(argc, argv, optind);
 	if (*text == '\0') {
 		free(text);
-		fprintf(stderr, CMD_RUN_USAGE);
+		cmd_usage(stderr, &cmd_run_entry);
 		return EXIT_USAGE;
 	}
 	if (!yes && !check && !isatty(STDIN_FILENO)) {

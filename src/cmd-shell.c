@@ -14,11 +14,20 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "tui.h"
 
-int	cmd_shell(struct app *, int, char **);
+static int	cmd_shell(struct app *, int, char **);
 
-int
+const struct cmd_entry cmd_shell_entry = {
+	.name = "shell",
+	.usage = "",
+	.summary = "open the terminal shell (the default)",
+	.args = { 0, 0 },
+	.exec = cmd_shell,
+};
+
+static int
 cmd_shell(struct app *app, int argc, char **argv)
 {
 	char	*err = NULL;

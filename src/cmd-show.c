@@ -19,14 +19,21 @@
 
 #include "app.h"
 #include "audit-query.h"
+#include "cmd.h"
 #include "db.h"
 #include "output.h"
 #include "util.h"
 
-int	cmd_show(struct app *, int, char **);
+static int	cmd_show(struct app *, int, char **);
 
-#define CMD_SHOW_USAGE "usage: chiffon show [--json] [--output] " \
-	"[--color=auto|always|never] TASK\n"
+const struct cmd_entry cmd_show_entry = {
+	.name = "show",
+	.usage = "[--json] [--output] [--color=auto|always|never] TASK",
+	.summary = "one task: request, plan, approval, runs, resources, "
+	    "decisions; --output replays its output",
+	.args = { 1, 1 },
+	.exec = cmd_show,
+};
 
 /* The value at a dotted path ("plan.summary"), or NULL. */
 static json_object *
@@ -380,7 +387,7 @@ cmd_show_output(PGconn *pg, json_object *e, int color)
 	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_FAIL;
 }
 
-int
+static int
 cmd_show(struct app *app, int argc, char **argv)
 {
 	static const struct option	 longopts[] = {
@@ -413,15 +420,15 @@ cmd_show(struct app *app, int argc, char **argv)
 			json = 1;
 			break;
 		case 'h':
-			printf(CMD_SHOW_USAGE);
+			cmd_usage(stdout, &cmd_show_entry);
 			return EXIT_OK;
 		default:
-			fprintf(stderr, CMD_SHOW_USAGE);
+			cmd_usage(stderr, &cmd_show_entry);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1 || (output && json)) {
-		fprintf(stderr, CMD_SHOW_USAGE);
+		cmd_usage(stderr, &cmd_show_entry);
 		return EXIT_USAGE;
 	}
 	task_id = strtoll(argv[optind], &end, 10);

@@ -13,12 +13,22 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "db.h"
 #include "loop.h"
 #include "util.h"
 #include "worker.h"
 
-int	cmd_worker(struct app *, int, char **);
+static int	cmd_worker(struct app *, int, char **);
+
+const struct cmd_entry cmd_worker_entry = {
+	.name = "worker",
+	.usage = "[--name NAME] [--once]",
+	.summary = "claim and run queued tasks for the loaded plugins' "
+	    "capabilities",
+	.args = { 0, 0 },
+	.exec = cmd_worker,
+};
 
 /* What the signal and idle callbacks act on. */
 struct cmd_worker_state {
@@ -56,7 +66,7 @@ cmd_worker_finished(struct worker *w, long long task_id, int attempt,
 	fflush(stdout);
 }
 
-int
+static int
 cmd_worker(struct app *app, int argc, char **argv)
 {
 	static const struct option	 longopts[] = {
@@ -81,20 +91,16 @@ cmd_worker(struct app *app, int argc, char **argv)
 			once = 1;
 			break;
 		case 'h':
-			printf("usage: chiffon worker [--name NAME] "
-			    "[--once]\n");
+			cmd_usage(stdout, &cmd_worker_entry);
 			return EXIT_OK;
 		default:
-			fprintf(stderr, "usage: chiffon worker [--name NAME] "
-			    "[--once]\n");
-			return EXIT_USAGE;
+			return cmd_usage(stderr, &cmd_worker_entry);
 		}
 	}
-	if (optind != argc || (name != NULL && *name == '\0')) {
-		fprintf(stderr, "usage: chiffon worker [--name NAME] "
-		    "[--once]\n");
+	if (cmd_args_check(&cmd_worker_entry, argc, optind) != 0)
 		return EXIT_USAGE;
-	}
+	if (name != NULL && *name == '\0')
+		return cmd_usage(stderr, &cmd_worker_entry);
 	if ((db = app_db(app, &err)) == NULL) {
 		fprintf(stderr, "chiffon worker: %s\n", err);
 		free(err);

@@ -6,7 +6,8 @@ src_libchiffon_core_la_SOURCES = \
 	src/util.c src/util.h \
 	src/output.c src/output.h \
 	src/log.c src/log.h \
-	src/app.c src/app.h
+	src/app.c src/app.h \
+	src/cmd.c src/cmd.h
 nodist_src_libchiffon_core_la_SOURCES =
 src_libchiffon_core_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	$(NCURSES_CFLAGS) $(READLINE_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) \
@@ -16,7 +17,7 @@ src_libchiffon_core_la_LIBADD = \
 	$(PQ_LIBS) $(GIT2_LIBS) $(INIH_LIBS) $(YAML_LIBS) $(LIBS)
 
 bin_PROGRAMS += src/chiffon
-src_chiffon_SOURCES = src/main.c src/cmd-table.c
+src_chiffon_SOURCES = src/main.c src/cmd-table.c src/cmd-version.c
 src_chiffon_CPPFLAGS = $(src_libchiffon_core_la_CPPFLAGS)
 src_chiffon_LDADD = src/libchiffon-core.la
 

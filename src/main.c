@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "conf.h"
 #include "log.h"
 #include "plugins.h"
@@ -39,8 +40,9 @@ static char	*main_default_argv[] = { main_default_cmd, NULL };
 static void
 main_usage(FILE *f)
 {
-	const struct cmd	*c;
-	size_t			 i;
+	const struct cmd_entry *const	*c;
+	const char			*nl;
+	size_t				 i;
 
 	fprintf(f, "usage: chiffon [options] [command [args...]]\n\n");
 	fprintf(f, "With no command, opens the terminal shell.\n\n");
@@ -56,22 +58,20 @@ main_usage(FILE *f)
 	fprintf(f, "  %-22s %s\n", "-V, --version", "print the version and exit");
 	fprintf(f, "  %-22s %s\n", "-h, --help", "print this help and exit");
 	fprintf(f, "\ncommands:\n");
-	for (c = cmd_table; c->name != NULL; c++) {
-		char *head = xasprintf("%s %s", c->name, c->usage);
-		fprintf(f, "  %-34s %s\n", head, c->summary);
+	for (c = cmd_table; *c != NULL; c++) {
+		/* The first form of the usage, on one line. */
+		nl = strchr((*c)->usage, '\n');
+		char *head = xasprintf("%s %.*s", (*c)->name, nl != NULL ?
+		    (int)(nl - (*c)->usage) : (int)strlen((*c)->usage),
+		    (*c)->usage);
+		if (strlen(head) > 34)
+			fprintf(f, "  %s\n  %-34s %s\n", head, "",
+			    (*c)->summary);
+		else
+			fprintf(f, "  %-34s %s\n", head, (*c)->summary);
 		free(head);
 	}
 	fprintf(f, "\nSee chiffon(1) and chiffon.conf(5).\n");
-}
-
-int	cmd_version(struct app *, int, char **);
-
-int
-cmd_version(struct app *app, int argc, char **argv)
-{
-	printf("chiffon %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
-	    CHIFFON_PLUGIN_ABI_MAJOR, CHIFFON_PLUGIN_ABI_MINOR);
-	return EXIT_OK;
 }
 
 int
@@ -80,7 +80,7 @@ main(int argc, char **argv)
 	struct app		 app = { .argv0 = argv[0] };
 	struct option		 longopts[nitems(main_flags) + 5];
 	const char		*config_path = NULL;
-	const struct cmd	*c;
+	const struct cmd_entry	*c;
 	char			*err = NULL;
 	char			*flag_values[nitems(main_flags)] = { 0 };
 	int			 ch, verbose = 0, rc;
@@ -108,7 +108,7 @@ main(int argc, char **argv)
 			verbose++;
 			break;
 		case 'V':
-			return cmd_version(&app, 0, NULL);
+			return cmd_version_entry.exec(&app, 1, argv);
 		case 'h':
 			main_usage(stdout);
 			return EXIT_OK;
@@ -159,18 +159,14 @@ main(int argc, char **argv)
 
 	if (argc == 0)
 		argv = main_default_argv, argc = 1;
-	for (c = cmd_table; c->name != NULL; c++) {
-		if (strcmp(c->name, argv[0]) == 0)
-			break;
-	}
-	if (c->name == NULL) {
+	if ((c = cmd_find(argv[0])) == NULL) {
 		fprintf(stderr, "chiffon: unknown command '%s' "
 		    "(chiffon --help lists them)\n", argv[0]);
 		conf_free(app.conf);
 		return EXIT_USAGE;
 	}
 	optind = 0;
-	rc = c->fn(&app, argc, argv);
+	rc = c->exec(&app, argc, argv);
 	app_free(&app);
 	return rc;
 }

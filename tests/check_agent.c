@@ -24,6 +24,7 @@
 
 #include "agent.h"
 #include "app.h"
+#include "cmd.h"
 #include "approve.h"
 #include "conf.h"
 #include "db.h"
@@ -35,10 +36,6 @@
 #include "util.h"
 #include "worker.h"
 #include "loop.h"
-
-int	cmd_agent(struct app *, int, char **);
-int	cmd_agents(struct app *, int, char **);
-int	cmd_prune(struct app *, int, char **);
 
 #define WAIT_S		60
 #define MAX_PROCS	4
@@ -164,6 +161,19 @@ wait_atleast(const char *sql, int n, const char *const *params,
 }
 
 /* -- processes ----------------------------------------------------------- */
+
+/* The commands under test, through their entries (cmd.h). */
+static int
+cmd_agent(struct app *a, int argc, char **argv)
+{
+	return cmd_agent_entry.exec(a, argc, argv);
+}
+
+static int
+cmd_agents(struct app *a, int argc, char **argv)
+{
+	return cmd_agents_entry.exec(a, argc, argv);
+}
 
 /*
  * Fork a process running cmd (cmd_agent, cmd_agents ...) with argv on

@@ -20,6 +20,7 @@
 #include <libpq-fe.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "approve.h"
 #include "conf.h"
 #include "db.h"
@@ -33,7 +34,6 @@
 #include "util.h"
 #include "worker.h"
 
-int	cmd_worker(struct app *, int, char **);
 
 #define WAIT_S		60	/* deadline for what workers should do */
 #define MAX_WORKERS	4
@@ -740,7 +740,7 @@ START_TEST(test_cmd_worker_once)
 		memset(&wapp, 0, sizeof wapp);
 		wapp.argv0 = "chiffon";
 		wapp.conf = test_conf(NULL, 1);
-		st = cmd_worker(&wapp, 4, argv);
+		st = cmd_worker_entry.exec(&wapp, 4, argv);
 		app_free(&wapp);
 		_exit(st);
 	}

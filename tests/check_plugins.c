@@ -22,6 +22,7 @@
 #include <json-c/json.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "conf.h"
 #include "host.h"
 #include "log.h"
@@ -32,7 +33,6 @@
 #include "task.h"
 #include "util.h"
 
-int	cmd_plugins(struct app *, int, char **);
 
 /* Number of capabilities the good test plugin registers. */
 #define GOOD_NCAPS 11
@@ -676,7 +676,7 @@ run_cmd(int json, int *rcp)
 	dup2(fd, 1);
 	close(fd);
 	optind = 0;
-	*rcp = cmd_plugins(&app, json ? 2 : 1, argv);
+	*rcp = cmd_plugins_entry.exec(&app, json ? 2 : 1, argv);
 	fflush(stdout);
 	dup2(saved, 1);
 	close(saved);
