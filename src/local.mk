@@ -27,10 +27,8 @@ include src/db.mk
 include src/plugins.mk
 include src/run.mk
 include src/migrate.mk
-include src/intent.mk
 include src/llm.mk
 include src/tui.mk
-include src/dispatch.mk
 include src/audit.mk
-include src/orchestrate.mk
+include src/orch.mk
 include src/generate.mk
