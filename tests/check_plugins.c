@@ -662,6 +662,22 @@ START_TEST(test_free_all)
 END_TEST
 
 /* Run `chiffon plugins` with stdout in a file; return what it printed. */
+/* The object of plugin name in `chiffon plugins --json`, or NULL. */
+static struct json_object *
+plugin_json(struct json_object *top, const char *name)
+{
+	struct json_object	*list = member(top, "plugins"), *e;
+	size_t			 i;
+
+	for (i = 0; i < json_object_array_length(list); i++) {
+		e = json_object_array_get_idx(list, i);
+		if (strcmp(json_object_get_string(member(e, "name")),
+		    name) == 0)
+			return e;
+	}
+	return NULL;
+}
+
 static char *
 run_cmd(int json, int *rcp)
 {
@@ -697,13 +713,7 @@ START_TEST(test_cmd_json)
 	text = run_cmd(1, &rc);
 	ck_assert_int_eq(rc, EXIT_OK);
 	o = parse(text);
-	list = member(o, "plugins");
-	for (i = 0; i < json_object_array_length(list); i++) {
-		e = json_object_array_get_idx(list, i);
-		if (strcmp(json_object_get_string(member(e, "name")),
-		    "good") == 0)
-			good = e;
-	}
+	good = plugin_json(o, "good");
 	ck_assert_ptr_nonnull(good);
 	ck_assert_str_eq(json_object_get_string(member(good, "version")),
 	    "1.2.3");
@@ -983,10 +993,9 @@ invoke_json(const char *capability)
 
 START_TEST(test_declared_keys)
 {
-	struct json_object	*o, *list, *e, *keys = NULL;
+	struct json_object	*o, *e, *keys;
 	struct plugins		*ps;
 	char			*file, *origin, *text;
-	size_t			 i;
 	int			 rc;
 
 	file = keys_conf("keys,oldminor", "\n[plugin.keys]\ncount = 7\n"
@@ -1024,14 +1033,8 @@ START_TEST(test_declared_keys)
 	text = run_cmd(1, &rc);
 	ck_assert_int_eq(rc, EXIT_OK);
 	o = parse(text);
-	list = member(o, "plugins");
-	for (i = 0; i < json_object_array_length(list); i++) {
-		e = json_object_array_get_idx(list, i);
-		if (strcmp(json_object_get_string(member(e, "name")),
-		    "keys") == 0)
-			keys = member(e, "config");
-	}
-	ck_assert_ptr_nonnull(keys);
+	ck_assert_ptr_nonnull(e = plugin_json(o, "keys"));
+	keys = member(e, "config");
 	ck_assert_int_eq(json_object_array_length(keys), 6);
 	e = json_object_array_get_idx(keys, 0);
 	ck_assert_str_eq(json_object_get_string(member(e, "key")),
@@ -1276,6 +1279,35 @@ START_TEST(test_manual_documents_plugin_keys)
 }
 END_TEST
 
+/* The real plugins' keys are checked the same way (issue 11). */
+START_TEST(test_real_plugin_key_refused)
+{
+	const char	*b = getenv("CHIFFON_BUILDDIR");
+	struct conf	*conf = conf_new();
+	char		*file = path_join(tmpdir, "real.conf"), *err = NULL;
+	char		*want;
+	FILE		*f;
+
+	ck_assert_ptr_nonnull(f = fopen(file, "w"));
+	fprintf(f, "[plugins]\npath = %1$s/plugins/infra/.libs:"
+	    "%1$s/plugins/template/.libs\nload = infra,template\n\n"
+	    "[plugin.template]\ntimeout = 5m\n[plugin.infra]\n"
+	    "lint_on_failure = No\nlint_on_failure = sometimes\n",
+	    b != NULL ? b : ".");
+	fclose(f);
+	ck_assert_msg(conf_load(conf, file, &err) == 0, "%s", err);
+	ck_assert_int_eq(plugins_check_config(conf, &err), -1);
+	want = xasprintf("%s:9: plugin.infra.lint_on_failure: bad value "
+	    "'sometimes' (accepted: yes, no, true, false, on, off, 1, 0)",
+	    file);
+	ck_assert_str_eq(err, want);
+	free(want);
+	free(err);
+	conf_free(conf);
+	free(file);
+}
+END_TEST
+
 static Suite *
 plugins_suite(void)
 {
@@ -1323,6 +1355,7 @@ plugins_suite(void)
 	tcase_add_test(tc, test_declared_broken);
 	tcase_add_test(tc, test_declared_exit_status);
 	tcase_add_test(tc, test_manual_documents_plugin_keys);
+	tcase_add_test(tc, test_real_plugin_key_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("database");
