@@ -657,6 +657,41 @@ START_TEST(test_duration)
 }
 END_TEST
 
+/* Sizes: text and bytes (ok 0: must be refused). */
+static const struct {
+	const char	*text;
+	uint64_t	 bytes;
+	int		 ok;
+} check_conf_sizes[] = {
+	{ "0", 0, 1 }, { "512", 512, 1 }, { "64k", 65536, 1 },
+	{ "64K", 65536, 1 }, { "10M", 10485760, 1 },
+	{ "2G", 2147483648ULL, 1 }, { "1T", 1099511627776ULL, 1 },
+	{ "1KiB", 1024, 1 }, { "3mb", 3145728, 1 }, { "7B", 7, 1 },
+	{ "16777215T", 18446742974197923840ULL, 1 },
+	{ "", 0, 0 }, { "k", 0, 0 }, { "1.5M", 0, 0 }, { "12X", 0, 0 },
+	{ "-1", 0, 0 }, { " 5k", 0, 0 }, { "5 k", 0, 0 }, { "5k ", 0, 0 },
+	{ "16777216T", 0, 0 }, { "18446744073709551616", 0, 0 },
+	{ "1kk", 0, 0 },
+};
+
+START_TEST(test_size)
+{
+	uint64_t	b = 42;
+	int		rc = conf_parse_size(check_conf_sizes[_i].text, &b);
+
+	if (!check_conf_sizes[_i].ok) {
+		ck_assert_msg(rc == -1, "'%s' accepted as %llu",
+		    check_conf_sizes[_i].text, (unsigned long long)b);
+		ck_assert_uint_eq(b, 42);
+	} else {
+		ck_assert_msg(rc == 0, "'%s' refused",
+		    check_conf_sizes[_i].text);
+		ck_assert_msg(b == check_conf_sizes[_i].bytes, "'%s' is %llu",
+		    check_conf_sizes[_i].text, (unsigned long long)b);
+	}
+}
+END_TEST
+
 START_TEST(test_duration_key)
 {
 	struct conf	*conf = conf_new();
@@ -868,6 +903,7 @@ check_conf_suite(void)
 	tc = tcase_create("values");
 	tcase_add_checked_fixture(tc, check_conf_setup, check_conf_teardown);
 	tcase_add_loop_test(tc, test_duration, 0, nitems(check_conf_durations));
+	tcase_add_loop_test(tc, test_size, 0, nitems(check_conf_sizes));
 	tcase_add_test(tc, test_duration_key);
 	tcase_add_test(tc, test_log_levels);
 	tcase_add_test(tc, test_conninfo_and_usd);
