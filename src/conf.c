@@ -209,6 +209,17 @@ conf_find_extra(const struct conf *conf, const char *key)
 	return NULL;
 }
 
+/* Free the strings of a declared key (conf_decl_build made them). */
+static void
+conf_decl_key_free(struct conf_key *k)
+{
+	free((char *)k->name);
+	free((char *)k->env);
+	free((char *)k->def);
+	free((char *)k->accepted);
+	free((char *)k->help);
+}
+
 static struct conf_decl *
 conf_find_decl(const struct conf *conf, const char *key)
 {
@@ -909,11 +920,7 @@ conf_free(struct conf *conf)
 	}
 	free(conf->values);
 	for (i = 0; i < conf->ndecl; i++) {
-		free((char *)conf->decl[i].key.name);
-		free((char *)conf->decl[i].key.env);
-		free((char *)conf->decl[i].key.def);
-		free((char *)conf->decl[i].key.accepted);
-		free((char *)conf->decl[i].key.help);
+		conf_decl_key_free(&conf->decl[i].key);
 		free(conf->decl[i].value.value);
 		free(conf->decl[i].value.origin);
 	}
@@ -1503,11 +1510,7 @@ conf_declare(struct conf *conf, const char *plugin,
 			rc = set_error(errp, "plugin '%s' declares key '%s' "
 			    "twice", plugin, ck->name);
 			broken = 1;
-			free((char *)k.name);
-			free((char *)k.env);
-			free((char *)k.def);
-			free((char *)k.accepted);
-			free((char *)k.help);
+			conf_decl_key_free(&k);
 			break;
 		}
 		conf->decl = xreallocarray(conf->decl, conf->ndecl + 1,
@@ -1538,11 +1541,7 @@ conf_declare(struct conf *conf, const char *plugin,
 		/* Forget this plugin's keys: a later load checks again. */
 		while (conf->ndecl > first) {
 			d = &conf->decl[--conf->ndecl];
-			free((char *)d->key.name);
-			free((char *)d->key.env);
-			free((char *)d->key.def);
-			free((char *)d->key.accepted);
-			free((char *)d->key.help);
+			conf_decl_key_free(&d->key);
 			free(d->value.value);
 			free(d->value.origin);
 		}
