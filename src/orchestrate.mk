@@ -6,6 +6,7 @@ src_libchiffon_core_la_SOURCES += \
 	src/plan.c src/plan.h \
 	src/request.c src/request.h \
 	src/approve.c src/approve.h \
+	src/exec.c src/exec.h \
 	src/approve-hash.c src/approve-hash.h \
 	src/sha256.c src/sha256.h
 src_chiffon_SOURCES += src/cmd-plan.c src/cmd-approve.c src/cmd-run.c

@@ -385,6 +385,16 @@ tui_do_submit(struct tui *t, int count, int key)
 	return rl_newline(count, key);
 }
 
+/* Empty the request line (and leave command mode). */
+static void
+tui_clear_line(struct tui *t)
+{
+	tui_input_mode(t, 0);
+	rl_replace_line("", 0);
+	rl_point = rl_mark = 0;
+	tui_input_redisplay();
+}
+
 static int
 tui_do_clear(struct tui *t, int count, int key)
 {
@@ -405,6 +415,8 @@ tui_do_clear(struct tui *t, int count, int key)
 	if (t->confirm_row != 0)
 		tui_plan_confirm_cancel(t, "approval not confirmed: nothing "
 		    "was approved");
+	else if (tui_plan_cancel_request(t))
+		return 0;
 	else if ((step = tui_exec_running_step(t->exec, &task_id)) >= 0) {
 		/* A run in progress: C-c asks to cancel it. */
 		t->ask_task = task_id;
@@ -413,10 +425,7 @@ tui_do_clear(struct tui *t, int count, int key)
 		free(q);
 		return 0;
 	}
-	tui_input_mode(t, 0);
-	rl_replace_line("", 0);
-	rl_point = rl_mark = 0;
-	tui_input_redisplay();
+	tui_clear_line(t);
 	return 0;
 }
 
@@ -610,7 +619,7 @@ tui_do_reject(struct tui *t, int count, int key)
 	if (t->confirm_row != 0)
 		tui_plan_confirm_cancel(t, "approval not confirmed");
 	else if (tui_plan_reject(t, reason) == 0 && reason != NULL)
-		tui_do_clear(t, count, key);
+		tui_clear_line(t);
 	free(reason);
 	return tui_done_command(t);
 }
@@ -627,7 +636,7 @@ tui_do_modify(struct tui *t, int count, int key)
 		    "request as it should now read on the request line, "
 		    "then F7");
 	else if (tui_plan_modify(t, text) == 0)
-		tui_do_clear(t, count, key);
+		tui_clear_line(t);
 	free(text);
 	return tui_done_command(t);
 }

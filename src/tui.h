@@ -122,6 +122,7 @@ struct vocab;
 struct tui_vocab_job;
 struct tui_history;
 struct tui_replay;
+struct request_job;
 
 struct tui {
 	struct app	*app;
@@ -145,7 +146,14 @@ struct tui {
 					   (why paused...), or NULL */
 	size_t		 plan_nreasons;	/* entries of plan_reasons */
 	char		*plan_prompts;	/* steps that ask for input, or NULL */
-	int		 planning;	/* request_plan is running */
+	int		 planning;	/* a request job or a dry run is in
+					   progress */
+	struct request_job *req;	/* the request (or modification) being
+					   planned on the loop, or NULL */
+	char		*plan_amended;	/* the modification's text, while its
+					   job runs */
+	int		 spin_timer;	/* its spinner, or 0 */
+	unsigned	 spin;		/* the spinner's frame */
 	struct vocab	*vocab;		/* catalog of the last refresh, or NULL */
 	struct tui_vocab_job *vocab_job; /* refresh in flight, or NULL */
 	struct tui_exec	*exec;		/* the approved plan executing */
@@ -323,6 +331,11 @@ void	 tui_input_ask(struct tui *, const char *question);
 void	 tui_plan_request(struct tui *, const char *text);
 /* Non-zero when the pane shows a stored plan pending approval. */
 int	 tui_plan_pending(const struct tui *);
+/*
+ * C-c while a request is being planned: cancel it (the LLM call in flight
+ * is abandoned).  1 when there was one, else 0.
+ */
+int	 tui_plan_cancel_request(struct tui *);
 /*
  * Approve the plan shown and start executing it.  A plan that needs a
  * typed confirmation (plan_confirm_needed) is approved only when its
