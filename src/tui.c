@@ -246,7 +246,7 @@ tui_ask(struct tui *t, enum tui_ask ask, const char *question)
 {
 	tui_input_mode(t, 0);
 	if (rl_end > 0)
-		add_history(rl_line_buffer);
+		tui_input_history_add(rl_line_buffer);
 	rl_replace_line("", 0);
 	rl_point = rl_mark = 0;
 	t->ask = ask;
@@ -543,7 +543,7 @@ tui_do_approve(struct tui *t, int count, int key)
 	if (tui_plan_approve(t) == 0 && t->confirm_row != 0) {
 		/* Asking: the line is the answer, what was typed is kept. */
 		if (rl_end > 0)
-			add_history(rl_line_buffer);
+			tui_input_history_add(rl_line_buffer);
 		rl_replace_line("", 0);
 		rl_point = rl_mark = 0;
 	}
@@ -568,7 +568,7 @@ tui_do_search(struct tui *t, int count, int key)
 	char	*text = tui_line_text();
 
 	if (text != NULL) {
-		add_history(text);
+		tui_input_history_add(text);
 		rl_replace_line("", 0);
 		rl_point = rl_mark = 0;
 	}
@@ -587,7 +587,7 @@ tui_do_filter(struct tui *t, int count, int key)
 		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, err);
 		free(err);
 	} else if (text != NULL) {
-		add_history(text);
+		tui_input_history_add(text);
 		rl_replace_line("", 0);
 		rl_point = rl_mark = 0;
 	}
@@ -747,7 +747,7 @@ tui_submit(struct tui *t, const char *line)
 			    "F6 rejects it");
 		return;
 	}
-	add_history(line);
+	tui_input_history_add(line);
 	msg = xasprintf("request: %s", p);
 	tui_log_line(t, CHIFFON_LOG_INFO, NULL, msg);
 	free(msg);
@@ -887,7 +887,7 @@ tui_run(struct app *app)
 	struct tui	 t;
 	SCREEN		*screen;
 	sigset_t	 winch, oldmask;
-	char		*why;
+	char		*why, *err = NULL;
 	int		 rc = EXIT_OK, loop_errno = 0, interrupted = 0;
 
 	memset(&t, 0, sizeof t);
@@ -937,6 +937,13 @@ tui_run(struct app *app)
 	log_set_sink(tui_log_sink, &t);
 	tui_log_line(&t, CHIFFON_LOG_INFO, NULL, "chiffon " PACKAGE_VERSION
 	    " - F1 for help, C-q to quit");
+	if (!has_colors()) {
+		why = xasprintf("TERM=%s has no colours: errors and warnings "
+		    "are shown bold", getenv("TERM") != NULL ? getenv("TERM") :
+		    "");
+		tui_log_line(&t, CHIFFON_LOG_INFO, NULL, why);
+		free(why);
+	}
 	if (t.sigfd == -1)
 		tui_log_line(&t, CHIFFON_LOG_WARNING, NULL, "signalfd failed: "
 		    "the screen will not follow size changes");
@@ -948,6 +955,10 @@ tui_run(struct app *app)
 		db_attach_loop(app->db, t.loop);
 
 	tui_input_start(&t);
+	if (tui_input_history_start(&err) != 0) {
+		tui_log_line(&t, CHIFFON_LOG_WARNING, NULL, err);
+		free(err);
+	}
 	tui_watch_stdin(&t, 1);
 	if (t.sigfd != -1)
 		t.watch_sig = loop_watch_fd(t.loop, t.sigfd, CHIFFON_FD_READ,

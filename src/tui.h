@@ -314,6 +314,15 @@ extern const struct tui_pane tui_agents_pane;
 void	 tui_input_init(struct tui *);
 /* Bind the keys of tui-keys.h and show the prompt (curses running). */
 void	 tui_input_start(struct tui *);
+/*
+ * Read the request history file (tui_input_history_path; created 0600).
+ * 0, or -1 with *errp: the history lives in memory only.
+ */
+int	 tui_input_history_start(char **errp);
+/* The history file's path, or NULL without HOME.  Caller frees. */
+char	*tui_input_history_path(void);
+/* Add a request line to the history (and its file). */
+void	 tui_input_history_add(const char *line);
 /* Remove the handler (before endwin). */
 void	 tui_input_end(struct tui *);
 /* Hand bytes read from the terminal to readline. */
@@ -447,6 +456,12 @@ void	 tui_submit(struct tui *, const char *line);
 void	 tui_status_refresh(struct tui *);
 /* Read the terminal (on) or leave its bytes waiting (off). */
 void	 tui_watch_stdin(struct tui *, int on);
+/*
+ * Can the terminal (TERM) draw the full-screen shell?  Not "dumb", known
+ * to terminfo, with cursor addressing.  0, or -1 with *errp saying to use
+ * the commands instead.  Call before curses starts.
+ */
+int	 tui_term_usable(char **errp);
 /*
  * The running playbook stopped at a prompt (text, spawn_prompt_waiting):
  * ask for the answer on the request line, typed hidden, and hand it to
