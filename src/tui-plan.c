@@ -96,6 +96,45 @@ tui_plan_state(const struct tui *t, size_t i)
 	return xstrdup(st);
 }
 
+/*
+ * Add text to the pane as rows of at most the screen's width, broken at
+ * spaces; the rows after the first are indented by indent columns (a
+ * step row at 80 columns keeps its state in sight).
+ */
+static void
+tui_plan_add_wrapped(struct tui *t, int level, const char *text, int indent)
+{
+	struct strbuf	 sb = { 0 };
+	const char	*p = text, *q;
+	int		 cols = t->geom.cols > 20 ? t->geom.cols : 80, room, w;
+	size_t		 n, fit;
+
+	room = cols;
+	while (*p != '\0') {
+		/* The longest run of words that fits in room columns. */
+		for (fit = 0; *(q = p + fit) != '\0'; ) {
+			n = strspn(q, " ");
+			n += strcspn(q + n, " ");
+			w = tui_text_width(p, fit + n);
+			if (w > room && fit > 0)
+				break;
+			fit += n;
+			if (w > room)
+				break;	/* one word wider than the row */
+		}
+		strbuf_reset(&sb);
+		if (p != text)
+			strbuf_addf(&sb, "%*s", indent, "");
+		strbuf_add(&sb, p, fit);
+		tui_log_add(&t->plan, level, sb.buf);
+		p += fit;
+		while (*p == ' ')
+			p++;
+		room = cols - indent;
+	}
+	strbuf_free(&sb);
+}
+
 /* One line per step. */
 static void
 tui_plan_render_steps(struct tui *t)
@@ -125,7 +164,7 @@ tui_plan_render_steps(struct tui *t)
 		    plan_risk_name(pt->risk), d, state);
 		free(state);
 		free(d);
-		tui_log_add(&t->plan, -1, sb.buf);
+		tui_plan_add_wrapped(t, -1, sb.buf, 4);
 		/* Why it waits (paused: "waiting for resources: ..."). */
 		if (i < t->plan_nreasons && t->plan_reasons[i] != NULL) {
 			strbuf_reset(&sb);

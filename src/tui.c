@@ -953,6 +953,7 @@ tui_run(struct app *app)
 	tui_status_update(&t, 0);
 	if (app->db != NULL)
 		db_attach_loop(app->db, t.loop);
+	tui_watch_start(&t);
 
 	tui_input_start(&t);
 	if (tui_input_history_start(&err) != 0) {
@@ -987,6 +988,7 @@ tui_run(struct app *app)
 		rc = 128 + t.signo;
 	} else if (t.exec != NULL && !tui_exec_done(t.exec))
 		rc = EXIT_FAIL;		/* quit canceled a running plan */
+	tui_watch_end(&t);
 	tui_plan_end(&t);
 	tui_pane_focus(&t, TUI_FOCUS_PLAN);	/* stops the Agents timer */
 	tui_history_free(&t);

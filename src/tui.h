@@ -123,6 +123,7 @@ struct tui_vocab_job;
 struct tui_history;
 struct tui_replay;
 struct request_job;
+struct tui_watch;
 
 struct tui {
 	struct app	*app;
@@ -153,6 +154,7 @@ struct tui {
 	char		*plan_amended;	/* the modification's text, while its
 					   job runs */
 	int		 spin_timer;	/* its spinner, or 0 */
+	struct tui_watch *watch;	/* other sessions, live (tui-watch.c) */
 	unsigned	 spin;		/* the spinner's frame */
 	struct vocab	*vocab;		/* catalog of the last refresh, or NULL */
 	struct tui_vocab_job *vocab_job; /* refresh in flight, or NULL */
@@ -462,6 +464,14 @@ void	 tui_watch_stdin(struct tui *, int on);
  * the commands instead.  Call before curses starts.
  */
 int	 tui_term_usable(char **errp);
+
+/*
+ * tui-watch.c: other sessions' plans and runs on the same database, live
+ * in the Log pane (LISTEN chiffon_task, chiffon_run on a connection of
+ * its own); read-only.
+ */
+void	 tui_watch_start(struct tui *);
+void	 tui_watch_end(struct tui *);
 /*
  * The running playbook stopped at a prompt (text, spawn_prompt_waiting):
  * ask for the answer on the request line, typed hidden, and hand it to

@@ -153,8 +153,13 @@ target=dumb
 start_size dumb 100 30 $run_env TERM=dumb "$bin" --config "$conf" \
     --data-dir "$tmp/dumbdata" --repo "$repo"
 [ "$(wait_dead 20)" = 2 ] || fail "TERM=dumb: exit status not 2"
-screen dumb | tr -d '\n' | grep -qF "TERM=dumb cannot draw the full-screen shell: use the commands" ||
-    fail "TERM=dumb: no message saying to use the commands"
+n=20
+until tm capture-pane -p -J -S - -t dumb |
+    grep -qF "TERM=dumb cannot draw the full-screen shell: use the commands"; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "TERM=dumb: no message saying to use the commands"
+	sleep 0.1
+done
 [ ! -e "$tmp/dumbdata" ] || fail "TERM=dumb: the data directory was created"
 ok "TERM=dumb: exit 2, a message naming the commands, nothing started"
 
@@ -182,3 +187,98 @@ for term in screen vt100; do
 	[ "$(wait_dead 20)" = 0 ] || fail "TERM=$term: chiffon did not exit 0"
 done
 ok "TERM=vt100: no colours (and says so); TERM=screen: colours"
+
+# --- two shells on one database: B watches A's run live, read-only ---------
+cp -R "$CHIFFON_SRCDIR/contrib/homelab" "$tmp/repo"
+chmod -R u+w "$tmp/repo"
+cat >"$tmp/repo/ticker-deploy.yml" <<'YML'
+# chiffon:description=Deploy the ticker, a slow service of the tests
+- name: Deploy ticker
+  hosts: docker1
+  gather_facts: false
+  tags: [ticker]
+  tasks:
+    - name: Tick
+      ansible.builtin.debug:
+        msg: "tick {{ item }}"
+      loop: "{{ range(1, 601) | list }}"
+      loop_control:
+        pause: 1
+YML
+
+# last_tick: the highest "tick N" on the screen of $target.
+last_tick() {
+	screen "$target" | sed -n 's/.*"msg": "tick \([0-9]*\)".*/\1/p' |
+	    sort -n | tail -1
+}
+
+target=b
+# shellcheck disable=SC2086
+start_size b 100 30 $run_env "$bin" --config "$conf" --data-dir "$data" \
+    --repo "$tmp/repo"
+wait_for 60 "db: embedded, connected"
+target=a2
+# shellcheck disable=SC2086
+start_size a2 100 30 $run_env "$bin" --config "$conf" --data-dir "$data" \
+    --repo "$tmp/repo"
+wait_for 60 "db: embedded, connected"
+wait_line 10 30 "chiffon>"
+tm send-keys -t a2 -l "deploy ticker"
+tm send-keys -t a2 Enter
+wait_for 30 "F5: approve and run"
+plan=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
+target=b
+wait_for 10 "[other session] plan $plan.1 step 1 (task "
+wait_for 5 "): pending_approval - deploy ticker (ticker-deploy.yml)"
+target=a2
+tm send-keys -t a2 F5
+wait_for 60 '"msg": "tick 2"'
+run=$(sql "SELECT r.id FROM runs r JOIN tasks t ON t.id = r.task_id
+    JOIN plans p ON p.id = t.plan_id WHERE p.plan_id = $plan")
+target=b
+wait_for 10 "[other session] run $run of plan $plan.1 step 1 (task "
+wait_for 10 '"msg": "tick 2"'
+ta=$(target=a2; last_tick)
+t0=$(now_ms)
+until [ "$(last_tick)" -ge "$ta" ] 2>/dev/null; do
+	[ $(($(now_ms) - t0)) -lt 3000 ] ||
+	    fail "tick $ta of shell A did not reach shell B within 3 s"
+	sleep 0.1
+done
+echo "# tick $ta of shell A shown in shell B after $(($(now_ms) - t0)) ms"
+# Read-only in B: nothing to approve, and C-c does not offer a cancel.
+tm send-keys -t b F5
+wait_for 10 "nothing to approve: no plan pending approval is shown"
+tm send-keys -t b C-c
+sleep 0.3
+screen b | grep -qF "cancel step" && fail "shell B offers to cancel A's step"
+st=$(sql "SELECT t.status FROM tasks t JOIN plans p ON p.id = t.plan_id
+    WHERE p.plan_id = $plan")
+[ "$st" = running ] || fail "A's task is $st, not running"
+ok "a second shell shows the first one's plan and run live, read-only"
+
+# --- resize to 80x24 and back while the run goes on ------------------------
+target=a2
+tm resize-window -t a2 -x 80 -y 24
+wait_line 10 24 "chiffon>"
+line 1 | grep -qF "db: embedded" || fail "80x24: the status bar lost the database"
+screen a2 | grep -qF "[running]" || fail "80x24: the step's state is cut"
+t1=$(last_tick)
+sleep 2
+t2=$(last_tick)
+[ "$t2" -gt "$t1" ] || fail "80x24: the output stopped (tick $t1, then $t2)"
+tm resize-window -t a2 -x 100 -y 30
+wait_line 10 30 "chiffon>"
+sleep 2
+[ "$(last_tick)" -gt "$t2" ] || fail "100x30 again: the output stopped"
+ok "resize to 80x24 and back mid-run: status, step state and output stay"
+
+tm send-keys -t a2 C-q
+wait_for 10 "quit and cancel it? y/N"
+tm send-keys -t a2 -l y
+tm send-keys -t a2 Enter
+wait_dead 30 >/dev/null
+target=b
+wait_for 10 "): canceled - deploy ticker"
+tm send-keys -t b C-q
+[ "$(wait_dead 20)" = 0 ] || fail "shell B did not exit 0"
