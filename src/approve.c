@@ -26,6 +26,7 @@
 #include "db.h"
 #include "dispatch.h"
 #include "run-summary.h"
+#include "exec.h"
 #include "host.h"
 #include "log.h"
 #include "loop.h"
@@ -235,54 +236,46 @@ approve_reject(PGconn *pg, long long plan_row, const struct approve_who *who,
 	return approve_decide(pg, id, &r, who, "rejected", reason, errp);
 }
 
-struct plan *
-approve_modify(struct app *app, long long plan_row, const char *amended,
-    tiers_ask_fn ask, void *ask_data, int *envp, char **errp)
+/* A modification being planned: what approve_modify_built needs. */
+struct approve_modify_job {
+	struct app		*data_app;
+	struct plan		*old;
+	char			*amended;
+	approve_modify_fn	 done;
+	void			*data;
+};
+
+static void
+approve_modify_job_free(void *data)
+{
+	struct approve_modify_job	*m = data;
+
+	plan_free(m->old);
+	free(m->amended);
+	free(m);
+}
+
+/*
+ * Store a runnable new version (plan.modified).  Returns plan, or NULL
+ * with *errp (plan freed).
+ */
+static struct plan *
+approve_modify_store(struct app *app, const struct plan *old,
+    struct plan *plan, const char *amended, char **errp)
 {
 	struct approve_who	 who = approve_who_current(app->conf);
-	struct vocab		 v;
-	struct plan		*old, *plan;
-	enum request_error	 why;
-	json_object		*data;
 	struct audit_ids	 ids;
+	json_object		*data;
 	struct db		*db;
 	PGconn			*pg;
 	char			*err = NULL, *s;
 
-	*envp = 1;
-	if ((db = app_db(app, errp)) == NULL)
+	if ((db = app_db(app, errp)) == NULL) {
+		plan_free(plan);
 		return NULL;
+	}
 	pg = db_pg(db);
-	if ((old = plan_load(pg, plan_row, errp)) == NULL)
-		return NULL;
-	if (strcmp(old->status, "pending_approval") != 0) {
-		*envp = 0;
-		set_error(errp, "plan %lld version %d is %s: only a plan "
-		    "pending approval can be modified", old->plan_id,
-		    old->version, old->status);
-		plan_free(old);
-		return NULL;
-	}
-	if (vocab_load(&v, app, errp) != 0) {
-		vocab_free(&v);
-		plan_free(old);
-		return NULL;
-	}
-	plan = request_build(app, pg, old->request_id, amended, &v, ask,
-	    ask_data, NULL, &why, errp);
-	vocab_free(&v);
-	if (plan == NULL) {
-		*envp = why == REQUEST_ERR_ENV;
-		plan_free(old);
-		return NULL;
-	}
-	*envp = 0;
-	if (!plan_runnable(plan)) {
-		plan_free(old);
-		return plan;
-	}
-	if (plan_store(pg, plan, who.user, amended, plan_row, errp) != 0) {
-		plan_free(old);
+	if (plan_store(pg, plan, who.user, amended, old->row_id, errp) != 0) {
 		plan_free(plan);
 		return NULL;
 	}
@@ -310,13 +303,100 @@ approve_modify(struct app *app, long long plan_row, const char *amended,
 		    "row failed: %s", plan->plan_id, plan->version, err);
 		free(err);
 		json_object_put(data);
-		plan_free(old);
 		plan_free(plan);
 		return NULL;
 	}
 	json_object_put(data);
-	plan_free(old);
 	return plan;
+}
+
+static void
+approve_modify_built(struct request_job *job, struct plan *plan,
+    json_object *parsed, enum request_error why, char *err, void *data)
+{
+	struct approve_modify_job	*m = data;
+	struct app			*app = m->data_app;
+
+	(void)job;
+	(void)parsed;
+	if (plan == NULL) {
+		m->done(NULL, why == REQUEST_ERR_ENV, err, m->data);
+		return;
+	}
+	/* One with questions is returned unstored: nothing changes. */
+	if (plan_runnable(plan))
+		plan = approve_modify_store(app, m->old, plan, m->amended,
+		    &err);
+	m->done(plan, plan == NULL, err, m->data);
+}
+
+struct request_job *
+approve_modify_start(struct app *app, long long plan_row, const char *amended,
+    tiers_ask_fn ask, void *ask_data, approve_modify_fn done, void *data,
+    char **errp, int *envp)
+{
+	struct approve_modify_job	*m;
+	struct plan			*old;
+	struct db			*db;
+
+	*envp = 1;
+	if ((db = app_db(app, errp)) == NULL)
+		return NULL;
+	if ((old = plan_load(db_pg(db), plan_row, errp)) == NULL)
+		return NULL;
+	if (strcmp(old->status, "pending_approval") != 0) {
+		*envp = 0;
+		set_error(errp, "plan %lld version %d is %s: only a plan "
+		    "pending approval can be modified", old->plan_id,
+		    old->version, old->status);
+		plan_free(old);
+		return NULL;
+	}
+	m = xcalloc(1, sizeof *m);
+	m->old = old;
+	m->amended = xstrdup(amended);
+	m->done = done;
+	m->data = data;
+	m->data_app = app;
+	return request_build_start(app, old->request_id, amended, NULL, ask,
+	    ask_data, approve_modify_built, m, approve_modify_job_free);
+}
+
+/* What approve_modify waits for. */
+struct approve_modify_wait {
+	int		 done;
+	struct plan	*plan;
+	int		 env;
+	char		*err;
+};
+
+static void
+approve_modify_wait_done(struct plan *plan, int env, char *err, void *data)
+{
+	struct approve_modify_wait	*w = data;
+
+	w->done = 1;
+	w->plan = plan;
+	w->env = env;
+	w->err = err;
+}
+
+struct plan *
+approve_modify(struct app *app, long long plan_row, const char *amended,
+    tiers_ask_fn ask, void *ask_data, int *envp, char **errp)
+{
+	struct approve_modify_wait	 w = { 0 };
+
+	if (approve_modify_start(app, plan_row, amended, ask, ask_data,
+	    approve_modify_wait_done, &w, errp, envp) == NULL)
+		return NULL;
+	request_wait(app, &w.done);
+	*envp = w.env;
+	if (w.plan == NULL)
+		*errp = w.err;
+	else
+		free(w.err);
+	return w.plan;
 }
 
 /* --- dry run ------------------------------------------------------------- */
@@ -500,189 +580,122 @@ approve_dry_free(struct approve_dry *dry, size_t n)
 
 /* --- execution ------------------------------------------------------------ */
 
-static const char approve_sql_progress[] =
-	"SELECT id, status, coalesce(status_reason, '') FROM tasks "
-	"WHERE plan_id = $1 ORDER BY step";
-static const char approve_sql_cancel_rest[] =
-	"UPDATE tasks SET status = 'canceled', status_reason = $2 "
-	"WHERE plan_id = $1 AND status IN ('approved', 'queued', 'paused')";
 static const char approve_sql_last_run[] =
 	"SELECT summary FROM runs WHERE task_id = $1 AND status <> 'running' "
 	"AND NOT coalesce((meta->>'check')::boolean, false) "
 	"ORDER BY id DESC LIMIT 1";
 
-/* How often the plan's tasks are looked at while it executes. */
-#define APPROVE_POLL_MS		250
-
-/* A plan being executed. */
+/* A plan being executed (exec.h) and waited for. */
 struct approve_running {
 	struct plan	*plan;
-	struct loop	*loop;
-	struct worker	*worker;
 	runlog_sub_fn	 line;
 	void		*line_data;
+	approve_step_fn	 step;
+	void		*step_data;
 	int		 signaled;
+	int		 done;
+	int		 nbad;
+	char		*err;
 };
 
 static void
-approve_exec_on_run(struct runlog *rl, struct chiffon_task *t, void *data)
+approve_exec_line(struct runlog *rl, int stream, const char *line,
+    size_t len, void *data)
 {
-	struct approve_running	*x = data;
-	const char		*id = task_id(t);
-	size_t			 i;
+	struct approve_running	*r = data;
 
-	if (x->line == NULL || id == NULL)
-		return;
-	for (i = 0; i < x->plan->ntasks; i++) {
-		if (x->plan->tasks[i].id == strtoll(id, NULL, 10)) {
-			runlog_subscribe(rl, x->line, x->line_data);
-			return;
-		}
+	if (r->line != NULL)
+		r->line(rl, stream, line, len, r->line_data);
+}
+
+/* A task changed: the plan's copy, and the caller when its state did. */
+static void
+approve_exec_step(struct exec *x, size_t index, long long task_id,
+    const char *status, const char *reason, long long changed, void *data)
+{
+	struct approve_running	*r = data;
+	struct plan_task	*t;
+	size_t			 k;
+
+	(void)x;
+	(void)index;
+	(void)changed;
+	for (k = 0; k < r->plan->ntasks; k++) {
+		t = &r->plan->tasks[k];
+		if (t->id != task_id || (t->status != NULL &&
+		    strcmp(t->status, status) == 0))
+			continue;
+		free(t->status);
+		t->status = xstrdup(status);
+		if (r->step != NULL)
+			r->step(r->plan, k, status, reason, r->step_data);
 	}
 }
 
-static int
-approve_exec_signal(int fd, int revents, void *data)
+static void
+approve_exec_done(struct exec *x, int nbad, char *err, void *data)
 {
-	struct approve_running		*x = data;
-	struct signalfd_siginfo		 si;
+	struct approve_running	*r = data;
 
-	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
-		x->signaled = (int)si.ssi_signo;
-	return 0;
+	(void)x;
+	r->done = 1;
+	r->nbad = nbad;
+	r->err = err;
 }
 
-/*
- * Look at the plan's tasks: report changes, count the unfinished and the
- * unsuccessful.  0, or -1 with *errp.
- */
-static int
-approve_exec_progress(PGconn *pg, struct plan *plan, approve_step_fn step,
-    void *step_data, int *openp, int *badp, char **errp)
+static void
+approve_exec_signal(int signo, void *data)
 {
-	PGresult	*res;
-	const char	*params[1];
-	char		 id[32];
-	int		 i, n;
-	size_t		 k;
+	struct approve_running	*r = data;
 
-	snprintf(id, sizeof id, "%lld", plan->row_id);
-	params[0] = id;
-	if ((res = db_exec(pg, approve_sql_progress, 1, params, errp)) ==
-	    NULL)
-		return -1;
-	*openp = *badp = 0;
-	n = PQntuples(res);
-	for (i = 0; i < n; i++) {
-		long long	 tid = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-		const char	*st = PQgetvalue(res, i, 1);
-
-		if (strcmp(st, "succeeded") != 0)
-			(*badp)++;
-		if (!dispatch_task_final(st))
-			(*openp)++;
-		for (k = 0; k < plan->ntasks; k++) {
-			struct plan_task *t = &plan->tasks[k];
-
-			if (t->id != tid || (t->status != NULL &&
-			    strcmp(t->status, st) == 0))
-				continue;
-			free(t->status);
-			t->status = xstrdup(st);
-			if (step != NULL)
-				step(plan, k, st, PQgetvalue(res, i, 2),
-				    step_data);
-		}
-	}
-	PQclear(res);
-	return 0;
+	r->signaled = signo;
 }
+
+static const struct exec_ops approve_exec_ops = {
+	.line = approve_exec_line,
+	.step = approve_exec_step,
+	.done = approve_exec_done,
+};
 
 int
 approve_execute(struct app *app, struct plan *plan, runlog_sub_fn line,
     void *line_data, approve_step_fn step, void *step_data, char **errp)
 {
-	struct approve_running	 x = { .plan = plan, .line = line,
-				    .line_data = line_data };
-	struct db		*db;
-	PGconn			*pg;
-	sigset_t		 set, old;
-	const char		*params[2];
-	char			 id[32], *err = NULL;
-	int			 sigfd, sigid = 0, open = 1, bad = 0, rc = 0;
-	uint64_t		 last = 0;
+	struct approve_running	 r = { .plan = plan, .line = line,
+				    .line_data = line_data, .step = step,
+				    .step_data = step_data };
+	struct loop_signals	 sigs;
+	struct loop		*loop = app_loop(app);
+	struct exec		*x;
+	char			*err = NULL;
+	size_t			 ok, end;
 
-	if ((db = app_db(app, errp)) == NULL)
+	/* Without a signalfd the signals stay blocked: none stops it. */
+	(void)loop_signals_open(loop, &sigs, approve_exec_signal, &r);
+	if ((x = exec_start(app, plan->row_id, 0, &approve_exec_ops, &r,
+	    errp)) == NULL) {
+		loop_signals_close(loop, &sigs);
 		return -1;
-	x.loop = app_loop(app);
-	/* The loop reconnects: the run rides out a database restart. */
-	db_attach_loop(db, x.loop);
-	if ((x.worker = worker_new(app, NULL, errp)) == NULL)
-		return -1;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sigfd != -1)
-		sigid = loop_watch_fd(x.loop, sigfd, CHIFFON_FD_READ,
-		    approve_exec_signal, &x, NULL, NULL);
-	host_on_run(approve_exec_on_run, &x);
-	if (worker_start(x.worker, errp) != 0) {
-		rc = -1;
-		goto out;
 	}
-	while (!x.signaled) {
-		pg = db_pg(db);
-		if (now_ms() - last >= APPROVE_POLL_MS &&
-		    PQstatus(pg) == CONNECTION_OK) {
-			last = now_ms();
-			if (approve_exec_progress(pg, plan, step, step_data,
-			    &open, &bad, &err) != 0) {
-				if (PQstatus(db_pg(db)) == CONNECTION_OK) {
-					/* Answered, and refused: give up. */
-					*errp = err;
-					rc = -1;
-					goto out;
-				}
-				/* Lost: the loop reconnects; wait for it. */
-				log_warn("%s; waiting for the database", err);
-				free(err);
-				err = NULL;
-			} else if (open == 0)
-				break;
-		}
-		loop_run_once(x.loop, APPROVE_POLL_MS);
-	}
-	pg = db_pg(db);
-	if (x.signaled) {
+	/* The CLI waits on the executor; SIGINT or SIGTERM stops it. */
+	while (!r.done && !r.signaled)
+		loop_run_once(loop, EXEC_POLL_MS);
+	if (r.signaled) {
 		/* Stop ours, then cancel whatever of the plan is left. */
-		worker_stop(x.worker);
-		snprintf(id, sizeof id, "%lld", plan->row_id);
-		params[0] = id;
-		params[1] = x.signaled == SIGINT ? "interrupted (SIGINT)" :
-		    "interrupted (SIGTERM)";
-		if (approve_do(pg, approve_sql_cancel_rest, 2, params,
-		    &err) != 0) {
+		exec_cancel(x, r.signaled == SIGINT ? "interrupted (SIGINT)" :
+		    "interrupted (SIGTERM)");
+		if (exec_poll(x, &err) != 0)
 			free(err);
-			err = NULL;
-		}
-		if (approve_exec_progress(pg, plan, step, step_data, &open,
-		    &bad, &err) != 0)
-			free(err);
-	} else
-		worker_stop(x.worker);
-	rc = bad;
-
-out:
-	host_on_run(NULL, NULL);
-	worker_free(x.worker);
-	if (sigid > 0)
-		loop_remove(x.loop, sigid);
-	if (sigfd != -1)
-		close(sigfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return rc;
+		exec_count(x, &ok, &end);
+		r.nbad = (int)(exec_ntasks(x) - ok);
+	}
+	exec_free(x);
+	loop_signals_close(loop, &sigs);
+	if (r.nbad < 0) {
+		*errp = r.err;
+		return -1;
+	}
+	return r.nbad;
 }
 
 char *

@@ -33,6 +33,7 @@
 struct app;
 struct conf;
 struct plan;
+struct request_job;
 
 /*
  * Who decides: the OS user and the SSH client (NULL when local), and
@@ -74,6 +75,20 @@ long long	 approve_reject(PGconn *, long long plan_row,
 struct plan	*approve_modify(struct app *, long long plan_row,
 		    const char *amended, tiers_ask_fn, void *ask_data,
 		    int *envp, char **errp);
+
+/*
+ * approve_modify without the wait: a request job (request.h) whose end
+ * calls done with the plan (caller frees; row_id 0 when it leaves
+ * questions) or NULL with err (caller frees) and env non-zero when the
+ * environment failed.  NULL with *errp and *envp when the plan cannot be
+ * modified at all (done never runs).
+ */
+typedef void	(*approve_modify_fn)(struct plan *, int env, char *err,
+		    void *data);
+struct request_job *approve_modify_start(struct app *, long long plan_row,
+		    const char *amended, tiers_ask_fn, void *ask_data,
+		    approve_modify_fn done, void *data, char **errp,
+		    int *envp);
 
 /* One step's dry run. */
 struct approve_dry {

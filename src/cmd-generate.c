@@ -7,7 +7,7 @@
  * diffs, which are shown; a refusal (a hostile name, a file that exists
  * without --force) is printed, recorded as a "generate.refused" audit
  * row, and nothing is stored.  Then the request and its one-step plan
- * (action generate, capability template.generate; plan.c) are stored,
+ * (action generate, capability template.generate; plan-build.c) are stored,
  * shown and approved (y/N on the terminal, or --yes), and this process's
  * worker runs the step: the plugin writes the files, validates them with
  * ansible-playbook --syntax-check and ansible-lint (rolling back on

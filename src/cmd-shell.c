@@ -43,6 +43,12 @@ cmd_shell(struct app *app, int argc, char **argv)
 		    "(chiffon --help lists them)\n");
 		return EXIT_USAGE;
 	}
+	/* Before the database: nothing is started for a shell not drawn. */
+	if (tui_term_usable(&err) != 0) {
+		fprintf(stderr, "chiffon: %s\n", err);
+		free(err);
+		return EXIT_USAGE;
+	}
 	if (app_db(app, &err) == NULL) {
 		fprintf(stderr, "chiffon: %s\n", err);
 		free(err);

@@ -177,6 +177,23 @@ db_connect(struct db *db)
 	return db_connect_to(db, db->conninfo);
 }
 
+PGconn *
+db_connect_more(struct db *db, char **errp)
+{
+	PGconn	*conn = db_connect(db);
+	char	*why;
+
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		why = conn != NULL ? db_pq_error(conn) : xstrdup("out of "
+		    "memory");
+		set_error(errp, "%s: %s", db->display, why);
+		free(why);
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
 /* The error for a failed connection: the target and what to do. */
 static int
 db_connect_error(struct db *db, PGconn *conn, int flags, char **errp)

@@ -37,6 +37,11 @@ int		 db_migrate(struct db *, int *napplied, char **errp);
  * PQfinish()es; NULL with *errp.
  */
 PGconn		*db_owner_connect(struct db *, char **errp);
+/*
+ * Another connection with the same settings (a session that LISTENs on
+ * its own).  Caller PQfinish()es; NULL with *errp.
+ */
+PGconn		*db_connect_more(struct db *, char **errp);
 /* The live connection (may be CONNECTION_BAD while reconnecting). */
 PGconn		*db_pg(struct db *);
 /* The conninfo in use, with any password removed. */

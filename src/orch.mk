@@ -23,11 +23,12 @@ src_libchiffon_core_la_SOURCES += src/tiers.c src/tiers.h
 # estimate, the plan and its tasks stored pending approval.
 src_libchiffon_core_la_SOURCES += \
 	src/vocab.c src/vocab.h \
-	src/plan.c src/plan.h
+	src/plan-build.c src/plan-show.c src/plan-store.c src/plan.h
 
 # approve: what was approved, bound by a hash of its content.
 src_libchiffon_core_la_SOURCES += \
 	src/approve.c src/approve.h \
+	src/exec.c src/exec.h \
 	src/approve-hash.c src/approve-hash.h \
 	src/sha256.c src/sha256.h
 
@@ -49,5 +50,5 @@ src_libchiffon_core_la_SOURCES += src/task.c src/task.h
 src_chiffon_SOURCES += src/cmd-plan.c src/cmd-approve.c src/cmd-run.c \
 	src/cmd-worker.c src/cmd-agent.c src/cmd-agents.c
 
-# plan.c (and tiers.c) round durations and costs.
+# plan-build.c, plan-show.c (and tiers.c) round durations and costs.
 src_libchiffon_core_la_LIBADD += -lm

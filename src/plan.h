@@ -180,4 +180,15 @@ char		*plan_command(const struct plan_task *t, const char *inventory);
 /* "40s", "2m30s", "1h05m".  Caller frees. */
 char		*plan_duration(double seconds);
 
+/*
+ * Shared by plan-build.c, plan-show.c and plan-store.c only.
+ */
+/* The string member key of o, or NULL. */
+const char	*plan_jstr(struct json_object *o, const char *key);
+/* A JSON string, or NULL (JSON null) for NULL. */
+struct json_object *plan_jstr_new(const char *);
+/* Append the non-empty strings of array from to array to, once each. */
+void		 plan_add_all(struct json_object *to,
+		    struct json_object *from);
+
 #endif

@@ -34,14 +34,6 @@ static const char request_sql_parsed[] =
 	"UPDATE requests SET intents = $2, ambiguities = $3, "
 	"out_of_scope = $4, parser_tier = $5, cost_usd = $6 WHERE id = $1";
 
-/* The tiers' answer, waited for on the loop. */
-struct request_wait {
-	int		 done;
-	json_object	*parsed;
-	char		*tier;
-	double		 cost;
-};
-
 /* Audit rows never make a request fail; a miss is logged. */
 static void
 request_audit(PGconn *pg, const char *kind, long long request_id,
@@ -87,50 +79,6 @@ request_insert(PGconn *pg, const char *text, const char *source,
 		    json_object_new_string(params[1]));
 	request_audit(pg, "request.received", id, 0, NULL, data);
 	return id;
-}
-
-static void
-request_tiers_done(json_object *parsed, const char *tier, double cost,
-    void *data)
-{
-	struct request_wait	*w = data;
-
-	w->parsed = parsed;
-	w->tier = xstrdup(tier != NULL ? tier : "deterministic");
-	w->cost = cost;
-	w->done = 1;
-}
-
-int
-request_parse(struct app *app, PGconn *pg, long long request_id,
-    const char *text, const struct vocab *v, tiers_ask_fn ask,
-    void *ask_data, json_object **parsedp, char **tierp, double *costp,
-    char **errp)
-{
-	struct tiers_config	 cfg;
-	struct request_wait	 w = { 0 };
-	struct llm_http		*http;
-	struct loop		*loop = app_loop(app);
-	char			*err = NULL;
-
-	memset(&cfg, 0, sizeof cfg);
-	if (tiers_config_load(&cfg, app->conf, &err) != 0) {
-		set_error(errp, "%s", err);
-		free(err);
-		return -1;
-	}
-	http = llm_http_new(loop);
-	tiers_start(&cfg, http, pg, request_id, text, &v->iv,
-	    (const char *const *)v->paths, ask, ask_data, request_tiers_done,
-	    &w);
-	while (!w.done)
-		loop_run_once(loop, 100);
-	/* Let curl finish what it started before its handle goes. */
-	llm_http_free(http);
-	*parsedp = w.parsed;
-	*tierp = w.tier;
-	*costp = w.cost;
-	return 0;
 }
 
 static const char *
@@ -180,41 +128,6 @@ request_store_parse(PGconn *pg, long long request_id, json_object *parsed,
 		    json_object_get(questions));
 	request_audit(pg, "request.parsed", request_id, 0, NULL, data);
 	return 0;
-}
-
-struct plan *
-request_build(struct app *app, PGconn *pg, long long request_id,
-    const char *text, const struct vocab *v, tiers_ask_fn ask,
-    void *ask_data, json_object **parsedp, enum request_error *whyp,
-    char **errp)
-{
-	struct plan	*plan;
-	json_object	*parsed = NULL;
-	char		*tier = NULL;
-	double		 cost = 0;
-
-	if (request_parse(app, pg, request_id, text, v, ask, ask_data,
-	    &parsed, &tier, &cost, errp) != 0) {
-		*whyp = REQUEST_ERR_CONFIG;
-		return NULL;
-	}
-	plan = plan_build(pg, text, parsed, v, plan_match_host, app, errp);
-	if (plan == NULL) {
-		*whyp = REQUEST_ERR_ENV;
-		json_object_put(parsed);
-		free(tier);
-		return NULL;
-	}
-	plan->request_id = request_id;
-	free(plan->tier);
-	plan->tier = tier;
-	plan->cost_usd = cost;
-	if (parsedp != NULL)
-		*parsedp = parsed;
-	else
-		json_object_put(parsed);
-	*whyp = REQUEST_OK;
-	return plan;
 }
 
 /* The services of a plan's steps, for the audit row ("a,b"). */
@@ -285,48 +198,304 @@ request_store_plan(PGconn *pg, long long id, struct plan *plan,
 	return plan;
 }
 
+/* --- the request job: text to plan, asynchronously on the loop ---------- */
+
+/* One request being understood and planned on the loop. */
+struct request_job {
+	struct app		*app;
+	struct loop		*loop;
+	char			*text;
+	long long		 id;		/* the requests row */
+	struct vocab		 own;		/* loaded here unless given */
+	const struct vocab	*v;		/* own or the caller's */
+	struct tiers_config	 cfg;		/* lives as long as tiers */
+	struct llm_http		*http;
+	struct tiers_job	*tiers;		/* in flight, or NULL */
+	int			 tiers_ended;	/* request_job_tiers_done ran */
+	json_object		*parsed;	/* what the tiers understood */
+	char			*tier;
+	double			 cost;
+	int			 timer;		/* the finishing step, or 0 */
+	enum request_error	 why;		/* failed before planning ... */
+	char			*err;		/* ... with this, or NULL */
+	request_built_fn	 built;
+	request_done_fn		 done;		/* request_start's caller */
+	void			*data_done;
+	void			*data;
+	void			(*free_data)(void *);
+};
+
+/* Free the job; its callbacks do not run any more. */
+static void
+request_job_free(struct request_job *j)
+{
+	if (j->timer > 0)
+		loop_remove(j->loop, j->timer);
+	/* First the transfers (abandoned), then the job they report to. */
+	llm_http_free(j->http);
+	tiers_cancel(j->tiers);
+	json_object_put(j->parsed);
+	vocab_free(&j->own);
+	free(j->tier);
+	free(j->err);
+	free(j->text);
+	free(j);
+}
+
+/*
+ * The last step, from a timer (never inside request_build_start nor a
+ * curl callback): build the plan from what was understood and hand it
+ * to built.
+ */
+static int
+request_job_finish(void *data)
+{
+	struct request_job	*j = data;
+	struct plan		*plan = NULL;
+	struct db		*db;
+	char			*err = j->err;
+	enum request_error	 why = j->why;
+
+	j->timer = 0;
+	j->err = NULL;
+	if (err == NULL && (db = app_db(j->app, &err)) != NULL) {
+		plan = plan_build(db_pg(db), j->text, j->parsed, j->v,
+		    plan_match_host, j->app, &err);
+		why = plan != NULL ? REQUEST_OK : REQUEST_ERR_ENV;
+	} else if (err != NULL && why == REQUEST_OK)
+		why = REQUEST_ERR_ENV;
+	if (plan != NULL) {
+		plan->request_id = j->id;
+		free(plan->tier);
+		plan->tier = j->tier;
+		j->tier = NULL;
+		plan->cost_usd = j->cost;
+	}
+	j->built(j, plan, j->parsed, why, err, j->data);
+	if (j->free_data != NULL)
+		j->free_data(j->data);
+	request_job_free(j);
+	return 1;
+}
+
+/* Finish from the loop: once, soon. */
+static void
+request_job_schedule(struct request_job *j)
+{
+	if (j->timer == 0)
+		j->timer = loop_add_timer(j->loop, 0, request_job_finish, j,
+		    NULL, NULL);
+}
+
+static void
+request_job_tiers_done(json_object *parsed, const char *tier, double cost,
+    void *data)
+{
+	struct request_job	*j = data;
+
+	j->tiers = NULL;
+	j->tiers_ended = 1;
+	j->parsed = parsed;
+	j->tier = xstrdup(tier != NULL ? tier : "deterministic");
+	j->cost = cost;
+	request_job_schedule(j);
+}
+
+/* Fail the job before planning: built hears it from the loop. */
+static struct request_job *
+request_job_fail(struct request_job *j, enum request_error why, char *err)
+{
+	j->why = why;
+	j->err = err != NULL ? err : xstrdup("unknown error");
+	request_job_schedule(j);
+	return j;
+}
+
+/* A job that has not started yet. */
+static struct request_job *
+request_job_new(struct app *app, const char *text, request_built_fn built,
+    void *data, void (*free_data)(void *))
+{
+	struct request_job	*j = xcalloc(1, sizeof *j);
+
+	j->app = app;
+	j->loop = app_loop(app);
+	j->text = xstrdup(text);
+	j->built = built;
+	j->data = data;
+	j->free_data = free_data;
+	memset(&j->own, 0, sizeof j->own);
+	return j;
+}
+
+/* Load the catalog unless given and start the tiers. */
+static struct request_job *
+request_job_begin(struct request_job *j, const struct vocab *given,
+    tiers_ask_fn ask, void *ask_data)
+{
+	struct tiers_job	*tj;
+	struct db		*db;
+	char			*err = NULL;
+
+	if ((db = app_db(j->app, &err)) == NULL)
+		return request_job_fail(j, REQUEST_ERR_ENV, err);
+	if (given == NULL && vocab_load(&j->own, j->app, &err) != 0)
+		return request_job_fail(j, REQUEST_ERR_ENV, err);
+	j->v = given != NULL ? given : &j->own;
+	if (tiers_config_load(&j->cfg, j->app->conf, &err) != 0)
+		return request_job_fail(j, REQUEST_ERR_CONFIG, err);
+	j->http = llm_http_new(j->loop);
+	tj = tiers_start(&j->cfg, j->http, db_pg(db), j->id, j->text,
+	    &j->v->iv, (const char *const *)j->v->paths, ask, ask_data,
+	    request_job_tiers_done, j);
+	/* The deterministic answer may have come already (then tj is gone). */
+	if (!j->tiers_ended)
+		j->tiers = tj;
+	return j;
+}
+
+struct request_job *
+request_build_start(struct app *app, long long request_id, const char *text,
+    const struct vocab *given, tiers_ask_fn ask, void *ask_data,
+    request_built_fn built, void *data, void (*free_data)(void *))
+{
+	struct request_job	*j;
+
+	j = request_job_new(app, text, built, data, free_data);
+	j->id = request_id;
+	return request_job_begin(j, given, ask, ask_data);
+}
+
+void
+request_cancel(struct request_job *j)
+{
+	struct audit_ids	 ids;
+	struct db		*db;
+	json_object		*data;
+	char			*err = NULL;
+
+	if (j == NULL)
+		return;
+	if (j->id > 0 && (db = app_db(j->app, &err)) != NULL) {
+		ids = (struct audit_ids){ .request_id = j->id };
+		data = json_object_new_object();
+		json_object_object_add(data, "by",
+		    json_object_new_string(audit_actor()));
+		json_object_object_add(data, "while", json_object_new_string(
+		    j->tiers != NULL ? "understanding" : "planning"));
+		if (audit_record(db_pg(db), "request.canceled", NULL, &ids,
+		    NULL, json_object_to_json_string_ext(data,
+		    JSON_C_TO_STRING_PLAIN), &err) < 0)
+			log_msg(CHIFFON_LOG_WARNING, "request", "audit "
+			    "request.canceled: %s", err);
+		json_object_put(data);
+	}
+	free(err);
+	if (j->free_data != NULL)
+		j->free_data(j->data);
+	request_job_free(j);
+}
+
+int
+request_job_in_flight(const struct request_job *j)
+{
+	return j != NULL && j->tiers != NULL;
+}
+
+/* request_start's end: store what was built, then tell the caller. */
+static void
+request_job_store(struct request_job *j, struct plan *plan,
+    json_object *parsed, enum request_error why, char *err, void *data)
+{
+	struct db	*db;
+
+	(void)data;
+	if (plan != NULL) {
+		if ((db = app_db(j->app, &err)) == NULL) {
+			plan_free(plan);
+			plan = NULL;
+		} else
+			plan = request_store_plan(db_pg(db), j->id, plan,
+			    parsed, &err);
+		if (plan == NULL)
+			why = REQUEST_ERR_ENV;
+	}
+	j->done(plan, why, err, j->data_done);
+}
+
+struct request_job *
+request_start(struct app *app, const char *text, const char *source,
+    const struct vocab *given, tiers_ask_fn ask, void *ask_data,
+    request_done_fn done, void *data)
+{
+	struct request_job	*j;
+	struct db		*db;
+	char			*err = NULL;
+	long long		 id;
+	long			 bad;
+
+	j = request_job_new(app, text, request_job_store, NULL, NULL);
+	j->done = done;
+	j->data_done = data;
+	if ((bad = utf8_invalid_at(text, strlen(text))) >= 0)
+		return request_job_fail(j, REQUEST_ERR_INPUT, xasprintf("the "
+		    "request is not valid UTF-8: byte 0x%02x at offset %ld",
+		    (unsigned)(unsigned char)text[bad], bad));
+	if ((db = app_db(app, &err)) == NULL ||
+	    (id = request_insert(db_pg(db), text, source, &err)) < 0)
+		return request_job_fail(j, REQUEST_ERR_ENV, err);
+	j->id = id;
+	return request_job_begin(j, given, ask, ask_data);
+}
+
+/* What request_wait_plan waits for. */
+struct request_wait {
+	int			 done;
+	struct plan		*plan;
+	enum request_error	 why;
+	char			*err;
+};
+
+static void
+request_wait_done(struct plan *plan, enum request_error why, char *err,
+    void *data)
+{
+	struct request_wait	*w = data;
+
+	w->done = 1;
+	w->plan = plan;
+	w->why = why;
+	w->err = err;
+}
+
+void
+request_wait(struct app *app, const int *donep)
+{
+	struct loop	*loop = app_loop(app);
+
+	while (!*donep)
+		loop_run_once(loop, 100);
+}
+
 struct plan *
 request_plan(struct app *app, const char *text, const char *source,
     const struct vocab *given, tiers_ask_fn ask, void *ask_data,
     enum request_error *whyp, char **errp)
 {
-	struct vocab	 v;
-	struct db	*db;
-	struct plan	*plan;
-	PGconn		*pg;
-	json_object	*parsed = NULL;
-	long long	 id;
-	long		 bad;
+	struct request_wait	 w = { 0 };
 
-	if ((bad = utf8_invalid_at(text, strlen(text))) >= 0) {
-		*whyp = REQUEST_ERR_INPUT;
-		set_error(errp, "the request is not valid UTF-8: byte 0x%02x "
-		    "at offset %ld", (unsigned)(unsigned char)text[bad], bad);
-		return NULL;
-	}
-	*whyp = REQUEST_ERR_ENV;
-	if ((db = app_db(app, errp)) == NULL)
-		return NULL;
-	pg = db_pg(db);
-	memset(&v, 0, sizeof v);
-	if (given == NULL && vocab_load(&v, app, errp) != 0) {
-		vocab_free(&v);
-		return NULL;
-	}
-	if ((id = request_insert(pg, text, source, errp)) < 0) {
-		vocab_free(&v);
-		return NULL;
-	}
-	plan = request_build(app, pg, id, text, given != NULL ? given : &v,
-	    ask, ask_data, &parsed, whyp, errp);
-	vocab_free(&v);
-	if (plan == NULL)
-		return NULL;
-	plan = request_store_plan(pg, id, plan, parsed, errp);
-	json_object_put(parsed);
-	if (plan == NULL)
-		*whyp = REQUEST_ERR_ENV;
-	return plan;
+	request_start(app, text, source, given, ask, ask_data,
+	    request_wait_done, &w);
+	request_wait(app, &w.done);
+	*whyp = w.why;
+	if (w.plan == NULL) {
+		if (errp != NULL)
+			*errp = w.err;
+		else
+			free(w.err);
+	} else
+		free(w.err);
+	return w.plan;
 }
 
 int

@@ -39,18 +39,6 @@ long long	 request_insert(PGconn *, const char *text, const char *source,
 		    char **errp);
 
 /*
- * Understand text through the tiers (running the app's loop until they
- * answer).  request_id (> 0) links the llm_calls rows.  On success
- * *parsedp (caller puts; intent_parse's shape plus "tier"), *tierp
- * (caller frees) and *costp are set.  -1 with *errp when the llm.*
- * configuration is unusable.
- */
-int		 request_parse(struct app *, PGconn *, long long request_id,
-		    const char *text, const struct vocab *, tiers_ask_fn,
-		    void *ask_data, struct json_object **parsedp,
-		    char **tierp, double *costp, char **errp);
-
-/*
  * Store what the tiers understood on the requests row (questions, if
  * not NULL, replace the parser's ambiguities: they include the
  * planner's) and append request.parsed.  0 or -1 with *errp.
@@ -60,29 +48,68 @@ int		 request_store_parse(PGconn *, long long request_id,
 		    struct json_object *questions, char **errp);
 
 /*
- * The whole way from text to a plan.  Loads the catalog (vocabulary)
- * unless v is given (a caller planning many requests keeps one),
- * records the request, understands it and builds the plan; a runnable
- * plan is stored (plan.generated), one with questions is not
- * (request.question; the questions are on the requests row).  Returns
- * the plan (caller frees; plan->row_id > 0 when stored), or NULL with
+ * The request job: the one engine from text to a plan, asynchronous on
+ * the app's loop.  The shell starts one from a key and goes on answering
+ * keys; the CLI starts one and waits (request_wait).  A job ends exactly
+ * once, always from the loop (never inside the call that started it):
+ * its callback runs, then the job is gone.  request_cancel ends it
+ * without the callback (an LLM call in flight is abandoned and recorded
+ * as "canceled").
+ */
+struct request_job;
+
+/*
+ * A plan built from text: plan (caller frees) or NULL with why and err
+ * (caller frees); parsed is what the tiers understood (intent_parse's
+ * shape; borrowed for the call).
+ */
+typedef void	(*request_built_fn)(struct request_job *, struct plan *,
+		    struct json_object *parsed, enum request_error,
+		    char *err, void *data);
+/* A request's end: plan (caller frees) or NULL with why and err (freed by
+ * the callee). */
+typedef void	(*request_done_fn)(struct plan *, enum request_error,
+		    char *err, void *data);
+
+/*
+ * Understand text (linked to requests row request_id) and build its plan
+ * against vocab (NULL: load the catalog; a given one must live until the
+ * job ends) with the "ansible.match" matcher; the plan carries the tier
+ * and cost.  built gets it; free_data (may be NULL) frees data once the
+ * job ends, canceled or not.
+ */
+struct request_job *request_build_start(struct app *, long long request_id,
+		    const char *text, const struct vocab *, tiers_ask_fn,
+		    void *ask_data, request_built_fn built, void *data,
+		    void (*free_data)(void *));
+
+/*
+ * The whole way from text to a plan: records the request, understands
+ * it and builds the plan; a runnable plan is stored (plan.generated),
+ * one with questions is not (request.question; the questions are on
+ * the requests row).  done gets the plan (plan->row_id > 0 when stored).
+ */
+struct request_job *request_start(struct app *, const char *text,
+		    const char *source, const struct vocab *, tiers_ask_fn,
+		    void *ask_data, request_done_fn done, void *data);
+
+/* End a job without its callback (audit row request.canceled). */
+void		 request_cancel(struct request_job *);
+
+/* Is a model call of the job in flight (rather than planning)? */
+int		 request_job_in_flight(const struct request_job *);
+
+/* The CLI's wait: turn the loop until *donep (set by a callback). */
+void		 request_wait(struct app *, const int *donep);
+
+/*
+ * request_start, waited for: the plan (caller frees), or NULL with
  * *errp and *whyp set.
  */
 struct plan	*request_plan(struct app *, const char *text,
 		    const char *source, const struct vocab *v,
 		    tiers_ask_fn, void *ask_data, enum request_error *whyp,
 		    char **errp);
-
-/*
- * Understand text (request_parse) and build its plan against vocab
- * (plan_build with the "ansible.match" matcher); the plan carries the
- * tier and cost.  *parsedp (if not NULL; caller puts) gets what the
- * tiers understood.  NULL with *errp and *whyp.
- */
-struct plan	*request_build(struct app *, PGconn *, long long request_id,
-		    const char *text, const struct vocab *, tiers_ask_fn,
-		    void *ask_data, struct json_object **parsedp,
-		    enum request_error *whyp, char **errp);
 
 /*
  * Is the environment fit for the orchestrator?  The database opens, the

@@ -359,6 +359,21 @@ tiers_start(const struct tiers_config *cfg, struct llm_http *http, PGconn *pg,
 	return j;
 }
 
+void
+tiers_cancel(struct tiers_job *j)
+{
+	if (j == NULL)
+		return;
+	/* The call in flight was abandoned (llm_http_free): say so. */
+	if (j->ep != NULL)
+		tiers_record(j, j->ep, "canceled", "the request was canceled",
+		    0, NULL, -1, 0);
+	json_object_put(j->deterministic);
+	json_object_put(j->notes);
+	free(j->text);
+	free(j);
+}
+
 /* Fill one endpoint from "llm.<tier>_*" keys. */
 static int
 tiers_endpoint(struct llm_endpoint *ep, struct conf *conf, const char *tier,

@@ -61,5 +61,11 @@ struct tiers_job *tiers_start(const struct tiers_config *, struct llm_http *,
 	    PGconn *, long long request_id, const char *text,
 	    const struct intent_vocab *, const char *const *playbooks,
 	    tiers_ask_fn, void *ask_data, tiers_done_fn, void *data);
+/*
+ * Forget a job whose done has not run yet: its llm_http must have been
+ * freed first (which abandons the call in flight; that call is recorded
+ * as "canceled").  done never runs.
+ */
+void	tiers_cancel(struct tiers_job *);
 
 #endif

@@ -22,10 +22,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <readline/readline.h>
@@ -202,6 +204,83 @@ tui_input_ask(struct tui *t, const char *question)
 	tui_input_set_prompt(t);
 }
 
+/*
+ * The request history: $XDG_STATE_HOME/chiffon/history (default
+ * ~/.local/state/chiffon/history), mode 0600, read at the start and each
+ * line appended as it is added, so that several shells keep all their
+ * lines.  Only request-line text is added (tui_input_history_add), never
+ * the answer to a question or a hidden prompt.
+ */
+#define TUI_INPUT_HISTORY_MAX	1000
+
+static char	*tui_input_history_file;
+
+char *
+tui_input_history_path(void)
+{
+	const char	*state = getenv("XDG_STATE_HOME");
+	const char	*home = getenv("HOME");
+	char		*dir, *p;
+
+	if (state != NULL && *state == '/')
+		dir = path_join(state, "chiffon");
+	else if (home != NULL && *home != '\0')
+		dir = xasprintf("%s/.local/state/chiffon", home);
+	else
+		return NULL;
+	p = path_join(dir, "history");
+	free(dir);
+	return p;
+}
+
+/* Read the history file (created 0600 with its directory).  0 or -1. */
+static int
+tui_input_history_open(char **errp)
+{
+	char	*dir, *slash;
+	int	 fd;
+
+	if ((tui_input_history_file = tui_input_history_path()) == NULL)
+		return set_error(errp, "no history: neither XDG_STATE_HOME nor "
+		    "HOME is set");
+	dir = xstrdup(tui_input_history_file);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	if (mkdir_p(dir, 0700) != 0) {
+		set_error(errp, "%s: %s (the request history is not kept)",
+		    dir, strerror(errno));
+		free(dir);
+		goto fail;
+	}
+	free(dir);
+	fd = open(tui_input_history_file, O_WRONLY | O_CREAT | O_APPEND |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		set_error(errp, "%s: %s (the request history is not kept)",
+		    tui_input_history_file, strerror(errno));
+		goto fail;
+	}
+	/* Requests may name hosts and paths: for this user alone. */
+	(void)fchmod(fd, 0600);
+	close(fd);
+	stifle_history(TUI_INPUT_HISTORY_MAX);
+	(void)read_history(tui_input_history_file);
+	using_history();	/* C-p starts from the newest line read */
+	return 0;
+fail:
+	free(tui_input_history_file);
+	tui_input_history_file = NULL;
+	return -1;
+}
+
+void
+tui_input_history_add(const char *line)
+{
+	add_history(line);
+	if (tui_input_history_file != NULL)
+		(void)append_history(1, tui_input_history_file);
+}
+
 void
 tui_input_init(struct tui *t)
 {
@@ -229,6 +308,12 @@ tui_input_init(struct tui *t)
 	rl_initialize();
 	rl_variable_bind("bell-style", "none");
 	rl_variable_bind("enable-bracketed-paste", "off");
+}
+
+int
+tui_input_history_start(char **errp)
+{
+	return tui_input_history_open(errp);
 }
 
 void
@@ -321,6 +406,11 @@ tui_input_end(struct tui *t)
 	if (tui_input_cmd_map != NULL)
 		rl_free_keymap(tui_input_cmd_map);
 	tui_input_cmd_map = NULL;
+	if (tui_input_history_file != NULL)
+		(void)history_truncate_file(tui_input_history_file,
+		    TUI_INPUT_HISTORY_MAX);
+	free(tui_input_history_file);
+	tui_input_history_file = NULL;
 	clear_history();
 	rl_outstream = NULL;
 	if (tui_input_null != NULL)

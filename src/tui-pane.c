@@ -88,10 +88,21 @@ tui_pane_plan_key(struct tui *t, enum tui_request req, size_t rows)
 	return tui_pane_log_key(&t->plan, req, rows);
 }
 
+/* Step rows wrap at the width: render them again for the new one. */
+static void
+tui_pane_plan_resize(struct tui *t, int rows, int cols)
+{
+	(void)rows;
+	(void)cols;
+	if (t->plan_request != NULL)
+		tui_plan_render(t);
+}
+
 static const struct tui_pane tui_plan_pane = {
 	.name = "Plan",
 	.draw = tui_pane_plan_draw,
 	.key = tui_pane_plan_key,
+	.resize = tui_pane_plan_resize,
 };
 
 /* -- Log ------------------------------------------------------------------- */

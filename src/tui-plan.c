@@ -15,12 +15,11 @@
  * plan to tui-exec.c, which reports every change of a step's state back
  * here (tui_plan_step).  Rejecting records the reason (approve_reject).
  *
- * Planning runs synchronously in the key handler: the deterministic
- * parser answers in milliseconds, and the loop keeps turning inside it
- * (request_plan waits for the tiers and the infra plugin on the loop), so
- * a running plan goes on streaming.  The terminal is not read meanwhile
- * (tui_watch_stdin), so that readline is never entered twice; keys typed
- * then are handled when planning ends.
+ * Planning is a request job (request.h) on the shell's one loop: the
+ * key handler starts it and returns, the pane shows a spinner while the
+ * tiers (an LLM call, perhaps) and the matcher work, every key goes on
+ * answering, and C-c cancels the request.  The job's callback shows the
+ * plan.  A modification (F7) is the same kind of job.
  */
 #include "config.h"
 
@@ -38,6 +37,7 @@
 #include "db.h"
 #include "host.h"
 #include "log.h"
+#include "loop.h"
 #include "plan.h"
 #include "request.h"
 #include "runlog.h"
@@ -47,6 +47,7 @@
 #include "worker.h"
 
 static void	tui_plan_show(struct tui *, struct plan *);
+static int	tui_plan_refuse(struct tui *, const char *, char *);
 
 /* The reason recorded when F6 rejects a plan on an empty request line. */
 #define TUI_PLAN_REJECT_REASON	"rejected in the shell"
@@ -96,6 +97,45 @@ tui_plan_state(const struct tui *t, size_t i)
 	return xstrdup(st);
 }
 
+/*
+ * Add text to the pane as rows of at most the screen's width, broken at
+ * spaces; the rows after the first are indented by indent columns (a
+ * step row at 80 columns keeps its state in sight).
+ */
+static void
+tui_plan_add_wrapped(struct tui *t, int level, const char *text, int indent)
+{
+	struct strbuf	 sb = { 0 };
+	const char	*p = text, *q;
+	int		 cols = t->geom.cols > 20 ? t->geom.cols : 80, room, w;
+	size_t		 n, fit;
+
+	room = cols;
+	while (*p != '\0') {
+		/* The longest run of words that fits in room columns. */
+		for (fit = 0; *(q = p + fit) != '\0'; ) {
+			n = strspn(q, " ");
+			n += strcspn(q + n, " ");
+			w = tui_text_width(p, fit + n);
+			if (w > room && fit > 0)
+				break;
+			fit += n;
+			if (w > room)
+				break;	/* one word wider than the row */
+		}
+		strbuf_reset(&sb);
+		if (p != text)
+			strbuf_addf(&sb, "%*s", indent, "");
+		strbuf_add(&sb, p, fit);
+		tui_log_add(&t->plan, level, sb.buf);
+		p += fit;
+		while (*p == ' ')
+			p++;
+		room = cols - indent;
+	}
+	strbuf_free(&sb);
+}
+
 /* One line per step. */
 static void
 tui_plan_render_steps(struct tui *t)
@@ -125,7 +165,7 @@ tui_plan_render_steps(struct tui *t)
 		    plan_risk_name(pt->risk), d, state);
 		free(state);
 		free(d);
-		tui_log_add(&t->plan, -1, sb.buf);
+		tui_plan_add_wrapped(t, -1, sb.buf, 4);
 		/* Why it waits (paused: "waiting for resources: ..."). */
 		if (i < t->plan_nreasons && t->plan_reasons[i] != NULL) {
 			strbuf_reset(&sb);
@@ -244,7 +284,11 @@ tui_plan_render(struct tui *t)
 		return;
 	}
 	if (p == NULL) {
-		tui_log_add(&t->plan, -1, "Planning...");
+		s = xasprintf("%s %c  (C-c cancels the request)",
+		    request_job_in_flight(t->req) ? "Asking the model..." :
+		    "Planning...", "|/-\\"[t->spin % 4]);
+		tui_log_add(&t->plan, -1, s);
+		free(s);
 		return;
 	}
 	if (p->row_id > 0)
@@ -278,13 +322,77 @@ struct tui_vocab_job {
 	struct tui	*t;
 };
 
+/* How often the spinner turns while a request is planned. */
+#define TUI_PLAN_SPIN_MS	100
+
+static int
+tui_plan_spin(void *data)
+{
+	struct tui	*t = data;
+
+	t->spin++;
+	if (t->plan_cur == NULL)
+		tui_plan_render(t);
+	tui_layout_draw_panes(t);
+	return 0;
+}
+
+/* A request job began: the spinner turns until it ends. */
+static void
+tui_plan_job_begin(struct tui *t, struct request_job *job)
+{
+	t->req = job;
+	t->planning = 1;
+	t->spin = 0;
+	if (t->spin_timer == 0)
+		t->spin_timer = loop_add_timer(t->loop, TUI_PLAN_SPIN_MS,
+		    tui_plan_spin, t, NULL, NULL);
+}
+
+/* The request job ended (or was canceled). */
+static void
+tui_plan_job_end(struct tui *t)
+{
+	t->req = NULL;
+	t->planning = 0;
+	if (t->spin_timer > 0)
+		loop_remove(t->loop, t->spin_timer);
+	t->spin_timer = 0;
+}
+
+/* The request's plan came (or why not). */
+static void
+tui_plan_request_done(struct plan *p, enum request_error why, char *err,
+    void *data)
+{
+	struct tui	*t = data;
+
+	(void)why;
+	tui_plan_job_end(t);
+	if (p == NULL) {
+		t->plan_error = err;
+		tui_log_line(t, CHIFFON_LOG_ERROR, NULL, err);
+		tui_plan_render(t);
+	} else {
+		free(err);
+		/* The next request sees changes made to the repository. */
+		tui_plan_vocab_refresh(t);
+		tui_plan_show(t, p);
+	}
+	tui_layout_draw_panes(t);
+	tui_status_refresh(t);
+}
+
 void
 tui_plan_request(struct tui *t, const char *text)
 {
-	enum request_error	 why;
-	struct plan		*p;
-	char			*err = NULL;
+	char	*err = NULL;
 
+	if (t->req != NULL) {
+		tui_plan_refuse(t, "a request is being planned: wait for its "
+		    "plan, or C-c cancels it", NULL);
+		return;
+	}
 	tui_plan_clear(t);
 	t->plan_request = xstrdup(text);
 	tui_pane_show(t, TUI_FOCUS_PLAN);	/* the focus stays */
@@ -293,25 +401,35 @@ tui_plan_request(struct tui *t, const char *text)
 		tui_plan_render(t);
 		return;
 	}
+	tui_plan_job_begin(t, request_start(t->app, text, REQUEST_SOURCE_TUI,
+	    t->vocab, NULL, NULL, tui_plan_request_done, t));
 	tui_plan_render(t);
 	tui_layout_draw_panes(t);
+}
 
-	/* The loop turns inside request_plan: keep readline out of it. */
-	t->planning = 1;
-	tui_watch_stdin(t, 0);
-	p = request_plan(t->app, text, REQUEST_SOURCE_TUI, t->vocab, NULL,
-	    NULL, &why, &err);
-	tui_watch_stdin(t, 1);
-	t->planning = 0;
-	if (p == NULL) {
-		t->plan_error = err;
-		tui_log_line(t, CHIFFON_LOG_ERROR, NULL, err);
-		tui_plan_render(t);
-		return;
+int
+tui_plan_cancel_request(struct tui *t)
+{
+	char	*s;
+
+	if (t->req == NULL)
+		return 0;
+	request_cancel(t->req);
+	tui_plan_job_end(t);
+	s = xasprintf("request canceled: %s", t->plan_amended != NULL ?
+	    t->plan_amended : t->plan_request != NULL ? t->plan_request : "");
+	free(t->plan_amended);
+	t->plan_amended = NULL;
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
+	free(s);
+	if (t->plan_cur == NULL) {
+		free(t->plan_error);
+		t->plan_error = xstrdup("canceled (C-c) before its plan "
+		    "came: nothing was planned");
 	}
-	/* The next request sees changes made to the repository since. */
-	tui_plan_vocab_refresh(t);
-	tui_plan_show(t, p);
+	tui_plan_render(t);
+	tui_layout_draw_panes(t);
+	return 1;
 }
 
 int
@@ -495,36 +613,57 @@ tui_plan_show(struct tui *t, struct plan *p)
 	tui_plan_render(t);
 }
 
+/* The modification's plan came (or why not). */
+static void
+tui_plan_modify_done(struct plan *p, int env, char *err, void *data)
+{
+	struct tui	*t = data;
+	char		*s, *amended = t->plan_amended;
+
+	(void)env;
+	t->plan_amended = NULL;
+	tui_plan_job_end(t);
+	if (p == NULL)
+		tui_plan_refuse(t, "modify refused", err);
+	else if (p->row_id <= 0) {
+		plan_free(p);
+		free(err);
+		tui_plan_refuse(t, "the amended request leaves questions: "
+		    "the plan is unchanged", NULL);
+	} else {
+		free(err);
+		s = xasprintf("modified: %s", amended);
+		tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
+		free(s);
+		tui_plan_clear(t);
+		t->plan_request = xstrdup(amended);
+		tui_plan_show(t, p);
+	}
+	free(amended);
+	tui_plan_render(t);
+	tui_layout_draw_panes(t);
+	tui_status_refresh(t);
+}
+
 int
 tui_plan_modify(struct tui *t, const char *amended)
 {
-	struct plan	*p;
-	long long	 row;
-	char		*err = NULL, *s;
-	int		 env = 0;
+	struct request_job	*job;
+	char			*err = NULL;
+	int			 env = 0;
 
 	if (!tui_plan_pending(t))
 		return tui_plan_refuse(t, "nothing to modify: no plan pending "
 		    "approval is shown", NULL);
-	row = t->plan_cur->row_id;
-	t->planning = 1;
-	tui_watch_stdin(t, 0);
-	p = approve_modify(t->app, row, amended, NULL, NULL, &env, &err);
-	tui_watch_stdin(t, 1);
-	t->planning = 0;
-	if (p == NULL)
+	job = approve_modify_start(t->app, t->plan_cur->row_id, amended, NULL,
+	    NULL, tui_plan_modify_done, t, &err, &env);
+	if (job == NULL)
 		return tui_plan_refuse(t, "modify refused", err);
-	if (p->row_id <= 0) {
-		plan_free(p);
-		return tui_plan_refuse(t, "the amended request leaves "
-		    "questions: the plan is unchanged", NULL);
-	}
-	s = xasprintf("modified: %s", amended);
-	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
-	free(s);
-	tui_plan_clear(t);
-	t->plan_request = xstrdup(amended);
-	tui_plan_show(t, p);
+	t->plan_amended = xstrdup(amended);
+	tui_plan_job_begin(t, job);
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, "planning the modification "
+	    "(C-c cancels it)...");
+	tui_plan_render(t);
 	return 0;
 }
 
@@ -747,6 +886,12 @@ tui_plan_end(struct tui *t)
 
 	free(t->rerun_text);
 	t->rerun_text = NULL;
+	if (t->req != NULL) {
+		request_cancel(t->req);
+		tui_plan_job_end(t);
+		free(t->plan_amended);
+		t->plan_amended = NULL;
+	}
 	if (t->exec != NULL) {
 		why = xasprintf("canceled: %s quit the shell while the plan "
 		    "ran", audit_actor());
@@ -778,6 +923,9 @@ tui_plan_vocab_done(const char *status, const char *result_json, void *data)
 	if (t == NULL)
 		return;
 	t->vocab_job = NULL;
+	/* A request being planned uses t->vocab: the next refresh. */
+	if (t->req != NULL)
+		return;
 	v = xcalloc(1, sizeof *v);
 	if (strcmp(status, "successful") != 0 ||
 	    vocab_from_json(v, result_json, &err) != 0) {

@@ -246,7 +246,7 @@ tui_ask(struct tui *t, enum tui_ask ask, const char *question)
 {
 	tui_input_mode(t, 0);
 	if (rl_end > 0)
-		add_history(rl_line_buffer);
+		tui_input_history_add(rl_line_buffer);
 	rl_replace_line("", 0);
 	rl_point = rl_mark = 0;
 	t->ask = ask;
@@ -385,6 +385,16 @@ tui_do_submit(struct tui *t, int count, int key)
 	return rl_newline(count, key);
 }
 
+/* Empty the request line (and leave command mode). */
+static void
+tui_clear_line(struct tui *t)
+{
+	tui_input_mode(t, 0);
+	rl_replace_line("", 0);
+	rl_point = rl_mark = 0;
+	tui_input_redisplay();
+}
+
 static int
 tui_do_clear(struct tui *t, int count, int key)
 {
@@ -405,6 +415,8 @@ tui_do_clear(struct tui *t, int count, int key)
 	if (t->confirm_row != 0)
 		tui_plan_confirm_cancel(t, "approval not confirmed: nothing "
 		    "was approved");
+	else if (tui_plan_cancel_request(t))
+		return 0;
 	else if ((step = tui_exec_running_step(t->exec, &task_id)) >= 0) {
 		/* A run in progress: C-c asks to cancel it. */
 		t->ask_task = task_id;
@@ -413,10 +425,7 @@ tui_do_clear(struct tui *t, int count, int key)
 		free(q);
 		return 0;
 	}
-	tui_input_mode(t, 0);
-	rl_replace_line("", 0);
-	rl_point = rl_mark = 0;
-	tui_input_redisplay();
+	tui_clear_line(t);
 	return 0;
 }
 
@@ -534,7 +543,7 @@ tui_do_approve(struct tui *t, int count, int key)
 	if (tui_plan_approve(t) == 0 && t->confirm_row != 0) {
 		/* Asking: the line is the answer, what was typed is kept. */
 		if (rl_end > 0)
-			add_history(rl_line_buffer);
+			tui_input_history_add(rl_line_buffer);
 		rl_replace_line("", 0);
 		rl_point = rl_mark = 0;
 	}
@@ -559,7 +568,7 @@ tui_do_search(struct tui *t, int count, int key)
 	char	*text = tui_line_text();
 
 	if (text != NULL) {
-		add_history(text);
+		tui_input_history_add(text);
 		rl_replace_line("", 0);
 		rl_point = rl_mark = 0;
 	}
@@ -578,7 +587,7 @@ tui_do_filter(struct tui *t, int count, int key)
 		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, err);
 		free(err);
 	} else if (text != NULL) {
-		add_history(text);
+		tui_input_history_add(text);
 		rl_replace_line("", 0);
 		rl_point = rl_mark = 0;
 	}
@@ -610,7 +619,7 @@ tui_do_reject(struct tui *t, int count, int key)
 	if (t->confirm_row != 0)
 		tui_plan_confirm_cancel(t, "approval not confirmed");
 	else if (tui_plan_reject(t, reason) == 0 && reason != NULL)
-		tui_do_clear(t, count, key);
+		tui_clear_line(t);
 	free(reason);
 	return tui_done_command(t);
 }
@@ -627,7 +636,7 @@ tui_do_modify(struct tui *t, int count, int key)
 		    "request as it should now read on the request line, "
 		    "then F7");
 	else if (tui_plan_modify(t, text) == 0)
-		tui_do_clear(t, count, key);
+		tui_clear_line(t);
 	free(text);
 	return tui_done_command(t);
 }
@@ -738,7 +747,7 @@ tui_submit(struct tui *t, const char *line)
 			    "F6 rejects it");
 		return;
 	}
-	add_history(line);
+	tui_input_history_add(line);
 	msg = xasprintf("request: %s", p);
 	tui_log_line(t, CHIFFON_LOG_INFO, NULL, msg);
 	free(msg);
@@ -878,7 +887,7 @@ tui_run(struct app *app)
 	struct tui	 t;
 	SCREEN		*screen;
 	sigset_t	 winch, oldmask;
-	char		*why;
+	char		*why, *err = NULL;
 	int		 rc = EXIT_OK, loop_errno = 0, interrupted = 0;
 
 	memset(&t, 0, sizeof t);
@@ -928,6 +937,13 @@ tui_run(struct app *app)
 	log_set_sink(tui_log_sink, &t);
 	tui_log_line(&t, CHIFFON_LOG_INFO, NULL, "chiffon " PACKAGE_VERSION
 	    " - F1 for help, C-q to quit");
+	if (!has_colors()) {
+		why = xasprintf("TERM=%s has no colours: errors and warnings "
+		    "are shown bold", getenv("TERM") != NULL ? getenv("TERM") :
+		    "");
+		tui_log_line(&t, CHIFFON_LOG_INFO, NULL, why);
+		free(why);
+	}
 	if (t.sigfd == -1)
 		tui_log_line(&t, CHIFFON_LOG_WARNING, NULL, "signalfd failed: "
 		    "the screen will not follow size changes");
@@ -937,8 +953,13 @@ tui_run(struct app *app)
 	tui_status_update(&t, 0);
 	if (app->db != NULL)
 		db_attach_loop(app->db, t.loop);
+	tui_watch_start(&t);
 
 	tui_input_start(&t);
+	if (tui_input_history_start(&err) != 0) {
+		tui_log_line(&t, CHIFFON_LOG_WARNING, NULL, err);
+		free(err);
+	}
 	tui_watch_stdin(&t, 1);
 	if (t.sigfd != -1)
 		t.watch_sig = loop_watch_fd(t.loop, t.sigfd, CHIFFON_FD_READ,
@@ -967,6 +988,7 @@ tui_run(struct app *app)
 		rc = 128 + t.signo;
 	} else if (t.exec != NULL && !tui_exec_done(t.exec))
 		rc = EXIT_FAIL;		/* quit canceled a running plan */
+	tui_watch_end(&t);
 	tui_plan_end(&t);
 	tui_pane_focus(&t, TUI_FOCUS_PLAN);	/* stops the Agents timer */
 	tui_history_free(&t);

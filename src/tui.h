@@ -122,6 +122,8 @@ struct vocab;
 struct tui_vocab_job;
 struct tui_history;
 struct tui_replay;
+struct request_job;
+struct tui_watch;
 
 struct tui {
 	struct app	*app;
@@ -145,7 +147,15 @@ struct tui {
 					   (why paused...), or NULL */
 	size_t		 plan_nreasons;	/* entries of plan_reasons */
 	char		*plan_prompts;	/* steps that ask for input, or NULL */
-	int		 planning;	/* request_plan is running */
+	int		 planning;	/* a request job or a dry run is in
+					   progress */
+	struct request_job *req;	/* the request (or modification) being
+					   planned on the loop, or NULL */
+	char		*plan_amended;	/* the modification's text, while its
+					   job runs */
+	int		 spin_timer;	/* its spinner, or 0 */
+	struct tui_watch *watch;	/* other sessions, live (tui-watch.c) */
+	unsigned	 spin;		/* the spinner's frame */
 	struct vocab	*vocab;		/* catalog of the last refresh, or NULL */
 	struct tui_vocab_job *vocab_job; /* refresh in flight, or NULL */
 	struct tui_exec	*exec;		/* the approved plan executing */
@@ -306,6 +316,15 @@ extern const struct tui_pane tui_agents_pane;
 void	 tui_input_init(struct tui *);
 /* Bind the keys of tui-keys.h and show the prompt (curses running). */
 void	 tui_input_start(struct tui *);
+/*
+ * Read the request history file (tui_input_history_path; created 0600).
+ * 0, or -1 with *errp: the history lives in memory only.
+ */
+int	 tui_input_history_start(char **errp);
+/* The history file's path, or NULL without HOME.  Caller frees. */
+char	*tui_input_history_path(void);
+/* Add a request line to the history (and its file). */
+void	 tui_input_history_add(const char *line);
 /* Remove the handler (before endwin). */
 void	 tui_input_end(struct tui *);
 /* Hand bytes read from the terminal to readline. */
@@ -323,6 +342,11 @@ void	 tui_input_ask(struct tui *, const char *question);
 void	 tui_plan_request(struct tui *, const char *text);
 /* Non-zero when the pane shows a stored plan pending approval. */
 int	 tui_plan_pending(const struct tui *);
+/*
+ * C-c while a request is being planned: cancel it (the LLM call in flight
+ * is abandoned).  1 when there was one, else 0.
+ */
+int	 tui_plan_cancel_request(struct tui *);
 /*
  * Approve the plan shown and start executing it.  A plan that needs a
  * typed confirmation (plan_confirm_needed) is approved only when its
@@ -434,6 +458,20 @@ void	 tui_submit(struct tui *, const char *line);
 void	 tui_status_refresh(struct tui *);
 /* Read the terminal (on) or leave its bytes waiting (off). */
 void	 tui_watch_stdin(struct tui *, int on);
+/*
+ * Can the terminal (TERM) draw the full-screen shell?  Not "dumb", known
+ * to terminfo, with cursor addressing.  0, or -1 with *errp saying to use
+ * the commands instead.  Call before curses starts.
+ */
+int	 tui_term_usable(char **errp);
+
+/*
+ * tui-watch.c: other sessions' plans and runs on the same database, live
+ * in the Log pane (LISTEN chiffon_task, chiffon_run on a connection of
+ * its own); read-only.
+ */
+void	 tui_watch_start(struct tui *);
+void	 tui_watch_end(struct tui *);
 /*
  * The running playbook stopped at a prompt (text, spawn_prompt_waiting):
  * ask for the answer on the request line, typed hidden, and hand it to

@@ -299,7 +299,7 @@ ok "chiffon run: a vars_prompt is refused up front without a terminal, answered 
 # --- a vars_prompt answered through the shell, typed hidden ---------------
 target=prompt
 # shellcheck disable=SC2086
-start prompt $run_env "$bin" --config "$conf" --data-dir "$data" --repo "$repo"
+start prompt env -u XDG_STATE_HOME $run_env "$bin" --config "$conf" --data-dir "$data" --repo "$repo"
 wait_for 60 "db: embedded, connected"
 tm send-keys -t prompt -l "deploy greeter"
 tm send-keys -t prompt Enter
@@ -328,6 +328,9 @@ st=$(wait_dead 10)
 sync
 grep -rqaF "clisecret-bob" "$tmp" && fail "the CLI answer was written to disk"
 grep -rqaF "$secret" "$tmp" && fail "the answer was written to disk: $(grep -rlaF "$secret" "$tmp" | head -3)"
+# The request history is on disk, with the request and without the answer.
+grep -qxF "deploy greeter" "$tmp/.local/state/chiffon/history" ||
+    fail "the request is not in the history file"
 ok "a vars_prompt is asked on the request line (hidden), answered, and the playbook runs; the answer is on no disk"
 
 echo "all passed"
