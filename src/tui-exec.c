@@ -136,7 +136,7 @@ tui_exec_progress(struct tui_exec *x, char **errp)
 	pg = db_pg(db);
 	snprintf(row, sizeof row, "%lld", x->plan_row);
 	params[0] = row;
-	if ((res = dispatch_query(pg, tui_exec_sql_progress, 1, params,
+	if ((res = db_exec(pg, tui_exec_sql_progress, 1, params,
 	    errp)) == NULL)
 		return -1;
 	n = PQntuples(res);
@@ -372,7 +372,7 @@ tui_exec_free(struct tui_exec *x, const char *why)
 		snprintf(row, sizeof row, "%lld", x->plan_row);
 		params[0] = row;
 		params[1] = why;
-		res = db != NULL ? dispatch_query(db_pg(db),
+		res = db != NULL ? db_exec(db_pg(db),
 		    tui_exec_sql_cancel, 2, params, &err) : NULL;
 		PQclear(res);
 		free(err);

@@ -113,6 +113,13 @@ static const struct row rows[] = {
 	{ "upgrade promethues", "update:prometheus:", 0 },
 	{ "deploy uptime kumma", "deploy:kuma:", 0 },
 	{ "backup vaultwardn", "backup:vaultwarden:", 0 },
+	/*
+	 * The typo budget (INTENT_TYPO_MIN 4, INTENT_TYPO_LONG 8): none on
+	 * a three-letter name, one below eight letters, two from eight.
+	 */
+	{ "restart nmp", "restart:-:", 1 },
+	{ "restart jelyfinn", "restart:jellyfin:", 0 },
+	{ "deploy grfanna", "deploy:-:", 1 },
 	/* Parameters and check mode (checked separately below too). */
 	{ "deploy kuma version 1.23", "deploy:kuma:", 0 },
 	{ "dry run deploy of jellyfin", "deploy:jellyfin:", 0 },

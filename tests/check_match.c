@@ -85,6 +85,15 @@ static const struct check_match_case check_match_cases[] = {
 	{ "install nextclod", NULL, "nextcloud-deploy.yml", MATCH_LEXICAL,
 	    NULL },
 	{ "monitor portals", NULL, "kuma-monitors.yml", MATCH_LEXICAL, NULL },
+	/*
+	 * The typo budget (MATCH_TYPO_MIN 5, MATCH_TYPO_LONG 8): two edits
+	 * from eight letters, one from five, none below.
+	 */
+	{ "install nxetclod", NULL, "nextcloud-deploy.yml", MATCH_LEXICAL,
+	    NULL },
+	{ "deploy gitae", NULL, "gitea-deploy.yml", MATCH_LEXICAL, NULL },
+	{ "deploy grxfanx", NULL, NULL, MATCH_NONE, NULL },
+	{ "deploy kmua", NULL, NULL, MATCH_NONE, NULL },
 	{ "sync folders between desktops", NULL, "syncthing-install.yaml",
 	    MATCH_EXACT, NULL },	/* "sync" is the playbook's tag */
 	{ "upgrade all proxmox hosts", "update",

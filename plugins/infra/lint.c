@@ -18,12 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "infra.h"
+#include "json-get.h"
 #include "run.h"
 #include "util.h"
 
@@ -138,7 +140,7 @@ static const char *const lint_severities[] = {
 
 /* One ansible-lint process. */
 struct lint_job {
-	struct lint_job		*next;		/* lint_state.jobs */
+	LIST_ENTRY(lint_job)	 entry;		/* lint_state.jobs */
 	struct chiffon_task	*task;		/* capability call, or NULL */
 	struct chiffon_child	*child;
 	char			*playbook;
@@ -152,7 +154,7 @@ struct lint_job {
 
 /* The plugin-wide state of lint. */
 static struct {
-	struct lint_job	*jobs;
+	LIST_HEAD(, lint_job) jobs;
 } lint_state;
 
 const char *
@@ -189,17 +191,6 @@ lint_severity_rank(const char *s)
 			return (int)i;
 	}
 	return -1;
-}
-
-static const char *
-lint_str(json_object *o, const char *key)
-{
-	json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
 }
 
 /* "reason: description" on one line, bounded.  Caller frees. */
@@ -277,20 +268,20 @@ lint_parse(const char *json, size_t len, struct lint_finding **out,
 	f = xcalloc(n + 1, sizeof *f);
 	for (i = k = 0; i < n; i++) {
 		item = json_object_array_get_idx(list, i);
-		if ((rule = lint_str(item, "check_name")) == NULL)
+		if ((rule = json_get_str(item, "check_name")) == NULL)
 			continue;
-		sev = lint_str(item, "severity");
+		sev = json_get_str(item, "severity");
 		if (sev == NULL || lint_severity_rank(sev) < 0)
 			sev = "minor";
 		cat = lint_category(rule, &reason);
 		f[k].rule = xstrdup(rule);
 		f[k].severity = xstrdup(sev);
 		f[k].category = xstrdup(cat);
-		f[k].reason = lint_reason(reason, lint_str(item,
+		f[k].reason = lint_reason(reason, json_get_str(item,
 		    "description"));
 		if (json_object_object_get_ex(item, "location", &loc)) {
-			if (lint_str(loc, "path") != NULL)
-				f[k].file = xstrdup(lint_str(loc, "path"));
+			if (json_get_str(loc, "path") != NULL)
+				f[k].file = xstrdup(json_get_str(loc, "path"));
 			if (json_object_object_get_ex(loc, "lines", &lines) &&
 			    json_object_object_get_ex(lines, "begin", &v))
 				f[k].line = json_object_get_int(v);
@@ -344,9 +335,9 @@ lint_idempotency(const char *changed_json, const char *repo,
 	lint_category("chiffon-not-idempotent", &reason);
 	for (i = 0; i < n; i++) {
 		item = json_object_array_get_idx(list, i);
-		task = lint_str(item, "task");
-		host = lint_str(item, "host");
-		path = lint_str(item, "task_path");
+		task = json_get_str(item, "task");
+		host = json_get_str(item, "host");
+		path = json_get_str(item, "task_path");
 		desc = xasprintf("task \"%s\" on %s", task != NULL ? task : "?",
 		    host != NULL ? host : "?");
 		f[i].rule = xstrdup("chiffon-not-idempotent");
@@ -452,14 +443,7 @@ lint_store(const char *playbook, const char *task_id, const char *run_id,
 static void
 lint_job_free(struct lint_job *job)
 {
-	struct lint_job	**pp;
-
-	for (pp = &lint_state.jobs; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == job) {
-			*pp = job->next;
-			break;
-		}
-	}
+	LIST_REMOVE(job, entry);
 	free(job->playbook);
 	free(job->task_id);
 	free(job->run_id);
@@ -547,33 +531,6 @@ out:
 	lint_job_free(job);
 }
 
-/* Is name an executable in PATH (or a path)?  0 if so. */
-static int
-lint_which(const char *name)
-{
-	const char	*path = getenv("PATH"), *p, *colon;
-	char		*dir, *file;
-	int		 ok;
-
-	if (strchr(name, '/') != NULL)
-		return access(name, X_OK);
-	if (path == NULL)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; ; p = colon + 1) {
-		colon = strchr(p, ':');
-		dir = colon != NULL ? xstrndup(p, (size_t)(colon - p)) :
-		    xstrdup(p);
-		file = path_join(*dir != '\0' ? dir : ".", name);
-		ok = access(file, X_OK) == 0;
-		free(dir);
-		free(file);
-		if (ok)
-			return 0;
-		if (colon == NULL)
-			return -1;
-	}
-}
-
 int
 lint_start(const char *repo, const char *playbook, const char *task_id,
     const char *run_id, lint_done_fn done, void *data, char **errp)
@@ -588,12 +545,12 @@ lint_start(const char *repo, const char *playbook, const char *task_id,
 	struct chiffon_spawn_opts	 opts = { 0 };
 	struct chiffon_user_data	 ud;
 	struct lint_job			*job;
-	char				*msg;
+	char				*msg, *file;
 
 	prog = infra_host->config_get(infra_plugin, "ansible.lint");
 	if (prog == NULL)
 		prog = "ansible-lint";
-	if (lint_which(prog) != 0) {
+	if ((file = path_which(prog)) == NULL) {
 		msg = xasprintf("%s not found%s; install it with apt-get "
 		    "install ansible-lint or set ansible.lint", prog,
 		    strchr(prog, '/') != NULL ? " or not executable" :
@@ -602,7 +559,9 @@ lint_start(const char *repo, const char *playbook, const char *task_id,
 		free(msg);
 		return 0;
 	}
+	free(file);
 	job = xcalloc(1, sizeof *job);
+	LIST_INSERT_HEAD(&lint_state.jobs, job, entry);
 	job->playbook = xstrdup(playbook);
 	job->task_id = task_id != NULL ? xstrdup(task_id) : NULL;
 	job->run_id = run_id != NULL ? xstrdup(run_id) : NULL;
@@ -627,8 +586,6 @@ lint_start(const char *repo, const char *playbook, const char *task_id,
 		lint_job_free(job);
 		return set_error(errp, "cannot start %s (see the log)", prog);
 	}
-	job->next = lint_state.jobs;
-	lint_state.jobs = job;
 	job->timer = infra_host->add_timer(infra_plugin, LINT_TIMEOUT_MS,
 	    lint_timeout, &ud);
 	return 0;
@@ -684,8 +641,8 @@ lint_handler(struct chiffon_task *task, void *data)
 		    "object");
 		return -1;
 	}
-	pb = lint_str(params, "playbook");
-	if ((repo = lint_str(params, "repo")) == NULL)
+	pb = json_get_str(params, "playbook");
+	if ((repo = json_get_str(params, "repo")) == NULL)
 		repo = infra_host->config_get(infra_plugin, "ansible.repo");
 	if (pb == NULL || *pb == '\0') {
 		json_object_put(params);
@@ -703,10 +660,10 @@ lint_handler(struct chiffon_task *task, void *data)
 		free(err);
 		return -1;
 	}
-	task_id = lint_str(params, "task_id");
+	task_id = json_get_str(params, "task_id");
 	if (task_id == NULL)
 		task_id = infra_host->task_id(task);
-	run_id = lint_str(params, "run_id");
+	run_id = json_get_str(params, "run_id");
 	if (lint_start(real, pb, task_id, run_id, lint_cap_done, task,
 	    &err) != 0) {
 		lint_cap_fail(task, err);
@@ -725,13 +682,13 @@ lint_init(struct chiffon_plugin *p, const struct chiffon_host *host)
 {
 	struct chiffon_user_data	ud = { NULL, NULL };
 
-	lint_state.jobs = NULL;
+	LIST_INIT(&lint_state.jobs);
 	return host->register_capability(p, "ansible.lint", lint_handler, &ud);
 }
 
 void
 lint_end(void)
 {
-	while (lint_state.jobs != NULL)
-		lint_job_free(lint_state.jobs);
+	while (!LIST_EMPTY(&lint_state.jobs))
+		lint_job_free(LIST_FIRST(&lint_state.jobs));
 }
