@@ -11,10 +11,12 @@ src_libchiffon_core_la_SOURCES = \
 nodist_src_libchiffon_core_la_SOURCES =
 src_libchiffon_core_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	$(NCURSES_CFLAGS) $(READLINE_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) \
-	$(PQ_CFLAGS) $(GIT2_CFLAGS) $(INIH_CFLAGS) $(YAML_CFLAGS)
+	$(PQ_CFLAGS) $(GIT2_CFLAGS) $(INIH_CFLAGS) $(YAML_CFLAGS) \
+	$(CRYPTO_CFLAGS)
 src_libchiffon_core_la_LIBADD = \
 	$(NCURSES_LIBS) $(READLINE_LIBS) $(CURL_LIBS) $(JSONC_LIBS) \
-	$(PQ_LIBS) $(GIT2_LIBS) $(INIH_LIBS) $(YAML_LIBS) $(LIBS)
+	$(PQ_LIBS) $(GIT2_LIBS) $(INIH_LIBS) $(YAML_LIBS) $(CRYPTO_LIBS) \
+	$(LIBS)
 
 bin_PROGRAMS += src/chiffon
 src_chiffon_SOURCES = src/main.c src/cmd-table.c
