@@ -21,6 +21,7 @@
 #include "catalog.h"
 #include "inventory.h"
 #include "sha256.h"
+#include "testutil.h"
 #include "util.h"
 
 /* Run argv in cwd (NULL: here) and wait; the exit status or -1. */
@@ -799,13 +800,11 @@ START_TEST(test_flags)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+catalog_suite(void)
 {
 	Suite	*s = suite_create("catalog");
 	TCase	*tc = tcase_create("catalog");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_sha256);
 	tcase_add_test(tc, test_service_name);
@@ -819,9 +818,11 @@ main(void)
 	tcase_add_test(tc, test_hostile);
 	tcase_add_test(tc, test_flags);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
+}
+
+int
+main(void)
+{
+	return testutil_main(catalog_suite());
 }

@@ -21,6 +21,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "testutil.h"
 #include "util.h"
 
 extern char **environ;
@@ -886,11 +887,5 @@ check_conf_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(check_conf_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(check_conf_suite());
 }

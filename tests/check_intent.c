@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "intent.h"
+#include "testutil.h"
 #include "util.h"
 
 #define AL(...) (const char *const[]){ __VA_ARGS__, NULL }
@@ -271,11 +272,5 @@ intent_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(intent_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(intent_suite());
 }

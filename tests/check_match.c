@@ -17,6 +17,7 @@
 #include "catalog.h"
 #include "intent.h"
 #include "match.h"
+#include "testutil.h"
 #include "util.h"
 
 /* One phrasing and what the matcher must answer. */
@@ -387,13 +388,11 @@ START_TEST(test_json)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+match_suite(void)
 {
 	Suite	*s = suite_create("match");
 	TCase	*tc = tcase_create("match");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_unchecked_fixture(tc, check_match_setup,
 	    check_match_teardown);
@@ -404,9 +403,11 @@ main(void)
 	tcase_add_test(tc, test_phrase_targets);
 	tcase_add_test(tc, test_json);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
+}
+
+int
+main(void)
+{
+	return testutil_main(match_suite());
 }

@@ -154,6 +154,67 @@ START_TEST(test_json_get)
 }
 END_TEST
 
+/* tests/helper-print of the build tree.  Caller frees. */
+static char *
+check_util_helper(void)
+{
+	const char	*b = getenv("CHIFFON_BUILDDIR");
+
+	return path_join(b != NULL ? b : ".", "tests/helper-print");
+}
+
+/*
+ * More than a pipe's worth on stderr before stdout ends: a runner that
+ * read stdout to its end before stderr would wait for ever (the child
+ * blocked writing stderr); testutil_run reads both as they come.
+ */
+START_TEST(test_run_large_stderr)
+{
+	char			*helper = check_util_helper();
+	const char		*argv[] = { helper, "-W", "1500000", "-l", "3",
+				    "-c", "4", NULL };
+	struct testutil_out	 r;
+	size_t			 i;
+
+	testutil_run(&r, argv, NULL, NULL, 0);
+	ck_assert_int_eq(r.status, 4);
+	ck_assert_str_eq(r.out, "line 0\nline 1\nline 2\n");
+	ck_assert_uint_eq(r.errlen, 1500000);
+	ck_assert_uint_eq(strlen(r.err), 1500000);
+	for (i = 0; i < r.errlen; i++)
+		ck_assert_int_eq(r.err[i], i % 64 == 63 ? '\n' : 'e');
+	testutil_out_free(&r);
+	/* Merged: one stream, stderr first (stdout is flushed at exit). */
+	testutil_run(&r, argv, NULL, NULL, TESTUTIL_MERGE);
+	ck_assert_uint_eq(r.outlen, 1500000 + 21);
+	ck_assert_str_eq(r.out + 1500000, "line 0\nline 1\nline 2\n");
+	ck_assert_str_eq(r.err, "");
+	testutil_out_free(&r);
+	free(helper);
+}
+END_TEST
+
+/* The child's environment and directory. */
+START_TEST(test_run_env_cwd)
+{
+	char			*helper = check_util_helper();
+	const char		*argv[] = { helper, "-v", "CHECK_UTIL_A", "-v",
+				    "CHECK_UTIL_B", "-d", NULL };
+	const char		*env[] = { "CHECK_UTIL_A=one=1", "CHECK_UTIL_B",
+				    NULL };
+	struct testutil_out	 r;
+
+	setenv("CHECK_UTIL_B", "inherited", 1);
+	testutil_run(&r, argv, env, "/", 0);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "CHECK_UTIL_A=one=1\nCHECK_UTIL_B unset\n"
+	    "cwd=/\n");
+	testutil_out_free(&r);
+	unsetenv("CHECK_UTIL_B");
+	free(helper);
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -164,6 +225,8 @@ util_suite(void)
 	tcase_add_test(tc, test_str_distance);
 	tcase_add_test(tc, test_str_typo_budget);
 	tcase_add_test(tc, test_json_get);
+	tcase_add_test(tc, test_run_large_stderr);
+	tcase_add_test(tc, test_run_env_cwd);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -171,11 +234,5 @@ util_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(util_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(util_suite());
 }

@@ -15,3 +15,5 @@ TESTS += tests/check_util
 tests_check_util_SOURCES = tests/check_util.c $(TESTUTIL_SOURCES)
 tests_check_util_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_util_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
+# test_run_large_stderr runs tests/helper-print.
+EXTRA_tests_check_util_DEPENDENCIES = tests/helper-print$(EXEEXT)
