@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "agent.h"
+#include "db.h"
 #include "dispatch.h"
 #include "util.h"
 
@@ -56,7 +57,7 @@ agent_describe(PGconn *pg, const struct agent_info *ai, char **errp)
 	params[2] = labels;
 	params[3] = ai->machine_id;
 	params[4] = hb;
-	res = dispatch_query(pg, "UPDATE agents SET pool = $2,"
+	res = db_exec(pg, "UPDATE agents SET pool = $2,"
 	    " labels = $3::text[], machine_id = $4, kind = 'agent',"
 	    " heartbeat_s = $5::float8 WHERE name = $1", 5, params, errp);
 	free(labels);
@@ -67,18 +68,6 @@ agent_describe(PGconn *pg, const struct agent_info *ai, char **errp)
 	if (n != 1)
 		return set_error(errp, "agent '%s' is not registered",
 		    ai->name);
-	return 0;
-}
-
-/* A statement whose rows do not matter.  0, or -1 with *errp. */
-static int
-agent_exec(PGconn *pg, const char *sql, char **errp)
-{
-	PGresult	*res;
-
-	if ((res = dispatch_query(pg, sql, 0, NULL, errp)) == NULL)
-		return -1;
-	PQclear(res);
 	return 0;
 }
 
@@ -94,11 +83,11 @@ agent_record_metrics(PGconn *pg, const char *name, const char *metrics_json,
 	 * A heartbeat need not wait for the disk: one lost in a server
 	 * crash is replaced by the next.  Only this transaction is so.
 	 */
-	if (agent_exec(pg, "BEGIN", errp) != 0)
+	if (db_run(pg, "BEGIN", 0, NULL, errp) != 0)
 		return -1;
-	if (agent_exec(pg, "SET LOCAL synchronous_commit TO off", errp) != 0)
+	if (db_run(pg, "SET LOCAL synchronous_commit TO off", 0, NULL, errp) != 0)
 		goto fail;
-	res = dispatch_query(pg, "WITH a AS (UPDATE agents SET"
+	res = db_exec(pg, "WITH a AS (UPDATE agents SET"
 	    " resource_metrics = $2::jsonb,"
 	    " metrics_at = now(), last_heartbeat = now(), status = CASE"
 	    " WHEN status = 'offline' THEN 'online' ELSE status END"
@@ -113,11 +102,10 @@ agent_record_metrics(PGconn *pg, const char *name, const char *metrics_json,
 		set_error(errp, "agent '%s' is not registered", name);
 		goto fail;
 	}
-	return agent_exec(pg, "COMMIT", errp);
+	return db_run(pg, "COMMIT", 0, NULL, errp);
 
 fail:
-	res = PQexec(pg, "ROLLBACK");
-	PQclear(res);
+	db_rollback(pg);
 	return -1;
 }
 
@@ -127,7 +115,7 @@ agent_sweep(PGconn *pg, char **errp)
 	PGresult	*res;
 	int		 n;
 
-	res = dispatch_query(pg, "SELECT chiffon_agents_sweep()", 0, NULL,
+	res = db_exec(pg, "SELECT chiffon_agents_sweep()", 0, NULL,
 	    errp);
 	if (res == NULL)
 		return -1;
@@ -146,7 +134,7 @@ agent_prune_metrics(PGconn *pg, double secs, char **errp)
 
 	snprintf(s, sizeof s, "%.3f", secs);
 	params[0] = s;
-	res = dispatch_query(pg, "DELETE FROM agent_metrics WHERE at <"
+	res = db_exec(pg, "DELETE FROM agent_metrics WHERE at <"
 	    " now() - make_interval(secs => $1::float8)", 1, params, errp);
 	if (res == NULL)
 		return -1;
@@ -173,7 +161,7 @@ agent_query(PGconn *pg, const struct agent_filter *f, char **errp)
 	params[1] = cores;
 	params[2] = mem;
 	params[3] = f->all ? "t" : "f";
-	return dispatch_query(pg, "SELECT a.name, a.pool, a.status, a.kind,"
+	return db_exec(pg, "SELECT a.name, a.pool, a.status, a.kind,"
 	    " a.host, to_jsonb(a.labels),"
 	    " extract(epoch FROM now() - a.last_heartbeat)::float8,"
 	    " to_jsonb(a.capabilities), a.resource_metrics FROM agents a"

@@ -176,7 +176,7 @@ approve_hash_plan(PGconn *pg, const char *plan_row,
 {
 	const char	*params[1] = { plan_row };
 	json_object	*o, *tasks, *t;
-	struct sha256	 plan;
+	struct strbuf	 plan = { 0 };
 	PGresult	*res;
 	char		 hex[SHA256_HEX_LEN + 1], file[SHA256_HEX_LEN + 1];
 	char		*text, *out = NULL;
@@ -188,7 +188,6 @@ approve_hash_plan(PGconn *pg, const char *plan_row,
 		return NULL;
 	o = json_object_new_object();
 	tasks = json_object_new_object();
-	sha256_init(&plan);
 	n = PQntuples(res);
 	for (i = 0; i < n; i++) {
 		id = PQgetvalue(res, i, 0);
@@ -205,9 +204,9 @@ approve_hash_plan(PGconn *pg, const char *plan_row,
 		json_object_object_add(t, "inputs", json_tokener_parse(text));
 		json_object_object_add(tasks, id, t);
 		free(text);
-		sha256_update(&plan, hex, SHA256_HEX_LEN);
+		strbuf_add(&plan, hex, SHA256_HEX_LEN);
 	}
-	sha256_final_hex(&plan, hex);
+	sha256_hex(plan.buf != NULL ? plan.buf : "", plan.len, hex);
 	json_object_object_add(o, "version", json_object_new_int(1));
 	json_object_object_add(o, "sha256", json_object_new_string(hex));
 	if (scope->repo != NULL)
@@ -219,6 +218,7 @@ approve_hash_plan(PGconn *pg, const char *plan_row,
 	if (sha256p != NULL)
 		memcpy(sha256p, hex, sizeof hex);
 out:
+	strbuf_free(&plan);
 	json_object_put(tasks);
 	json_object_put(o);
 	PQclear(res);

@@ -69,24 +69,6 @@ approve_who_current(const struct conf *conf)
 	return who;
 }
 
-static int
-approve_do(PGconn *pg, const char *sql, int n, const char *const *params,
-    char **errp)
-{
-	PGresult	*res = db_exec(pg, sql, n, params, errp);
-
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
-}
-
-static void
-approve_rollback(PGconn *pg)
-{
-	PQclear(PQexec(pg, "ROLLBACK"));
-}
-
 /* BEGIN and lock plans row id.  0, or -1 with *errp (rolled back). */
 static int
 approve_lock(PGconn *pg, const char *id, struct approve_row *r,
@@ -95,16 +77,16 @@ approve_lock(PGconn *pg, const char *id, struct approve_row *r,
 	PGresult	*res;
 	const char	*params[1] = { id };
 
-	if (approve_do(pg, "BEGIN", 0, NULL, errp) != 0)
+	if (db_run(pg, "BEGIN", 0, NULL, errp) != 0)
 		return -1;
 	if ((res = db_exec(pg, approve_sql_lock, 1, params, errp)) ==
 	    NULL) {
-		approve_rollback(pg);
+		db_rollback(pg);
 		return -1;
 	}
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		approve_rollback(pg);
+		db_rollback(pg);
 		return set_error(errp, "plan row %s does not exist", id);
 	}
 	r->plan_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -145,7 +127,7 @@ approve_decide(PGconn *pg, const char *id, const struct approve_row *r,
 	 */
 	if (strcmp(r->status, "pending_approval") != 0 &&
 	    strcmp(r->status, "superseded") != 0) {
-		approve_rollback(pg);
+		db_rollback(pg);
 		return set_error(errp, "plan %lld version %d is %s: only a "
 		    "plan pending approval can be %s", r->plan_id,
 		    r->version, r->status, decision);
@@ -183,12 +165,12 @@ approve_decide(PGconn *pg, const char *id, const struct approve_row *r,
 		goto fail;
 	approval = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
-	if (approve_do(pg, "COMMIT", 0, NULL, errp) != 0)
+	if (db_run(pg, "COMMIT", 0, NULL, errp) != 0)
 		goto fail;
 	return approval;
 
 fail:
-	approve_rollback(pg);
+	db_rollback(pg);
 	return -1;
 }
 
@@ -207,7 +189,7 @@ approve_plan(PGconn *pg, long long plan_row, const struct approve_who *who,
 		return -1;
 	if (strcmp(r.status, "approved") == 0 && r.napproved > 0) {
 		/* Approved earlier but not queued: queue it now. */
-		approve_rollback(pg);
+		db_rollback(pg);
 		if (dispatch_enqueue(pg, plan_row, nqueuedp, errp) != 0)
 			return -1;
 		return 0;

@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 
 #include "audit.h"
+#include "db.h"
 #include "gittrail.h"
 #include "util.h"
 
@@ -296,12 +297,6 @@ audit_task_finished(PGconn *pg, long long task_id, const char *repo_path,
 	return id;
 }
 
-static void
-audit_rollback(PGconn *pg)
-{
-	PQclear(PQexec(pg, "ROLLBACK"));
-}
-
 int
 audit_prune(PGconn *pg, double older_than_s, char **names, char **errp)
 {
@@ -332,7 +327,7 @@ audit_prune(PGconn *pg, double older_than_s, char **names, char **errp)
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		set_error(errp, "prune: %s", PQresultErrorMessage(res));
 		PQclear(res);
-		audit_rollback(pg);
+		db_rollback(pg);
 		return -1;
 	}
 	n = PQntuples(res);
@@ -359,7 +354,7 @@ audit_prune(PGconn *pg, double older_than_s, char **names, char **errp)
 			    PQerrorMessage(pg));
 		free(data);
 		strbuf_free(&sb);
-		audit_rollback(pg);
+		db_rollback(pg);
 		return -1;
 	}
 	free(data);

@@ -21,6 +21,7 @@
 #include "cmd.h"
 #include "conf.h"
 #include "host.h"
+#include "json-get.h"
 #include "util.h"
 
 static int	cmd_catalog(struct app *, int, char **);
@@ -35,16 +36,6 @@ const struct cmd_entry cmd_catalog_entry = {
 
 /* ansible-inventory on a big inventory takes a few seconds at most. */
 #define CMD_CATALOG_TIMEOUT_MS	(120 * 1000)
-
-static const char *
-cmd_catalog_str(json_object *o, const char *key)
-{
-	json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
-		return NULL;
-	return json_object_get_string(v);
-}
 
 static int
 cmd_catalog_int(json_object *o, const char *key)
@@ -102,10 +93,10 @@ cmd_catalog_services(json_object *pb, int indent)
 		return;
 	for (i = 0; i < json_object_array_length(a); i++) {
 		sv = json_object_array_get_idx(a, i);
-		s = cmd_catalog_str(sv, "kind");
+		s = json_get_text(sv, "kind");
 		printf("%*s- %s (%s)", indent > 2 ? indent - 2 : 0, "",
-		    cmd_catalog_str(sv, "name") != NULL ?
-		    cmd_catalog_str(sv, "name") : "?", s != NULL ? s : "?");
+		    json_get_text(sv, "name") != NULL ?
+		    json_get_text(sv, "name") : "?", s != NULL ? s : "?");
 		if (json_object_object_get_ex(sv, "tags", &tags) &&
 		    json_object_array_length(tags) > 0) {
 			printf(" --tags ");
@@ -114,11 +105,11 @@ cmd_catalog_services(json_object *pb, int indent)
 				    json_object_get_string(
 				    json_object_array_get_idx(tags, j)));
 		}
-		if ((s = cmd_catalog_str(sv, "toggle")) != NULL)
+		if ((s = json_get_text(sv, "toggle")) != NULL)
 			printf(" toggle %s", s);
-		if ((s = cmd_catalog_str(sv, "hosts")) != NULL && *s != '\0')
+		if ((s = json_get_text(sv, "hosts")) != NULL && *s != '\0')
 			printf(" hosts %s", s);
-		if ((s = cmd_catalog_str(sv, "via")) != NULL)
+		if ((s = json_get_text(sv, "via")) != NULL)
 			printf(" via %s", s);
 		if (json_object_object_get_ex(sv, "vars", &tags))
 			printf(" -e %s", json_object_to_json_string_ext(tags,
@@ -143,7 +134,7 @@ cmd_catalog_print(json_object *res)
 	for (i = 0; i < n; i++) {
 		pb = json_object_array_get_idx(list, i);
 		for (j = 0; j < nitems(cols); j++) {
-			s = cmd_catalog_str(pb, cols[j]);
+			s = json_get_text(pb, cols[j]);
 			if (s != NULL && strlen(s) > w[j])
 				w[j] = strlen(s);
 		}
@@ -153,10 +144,10 @@ cmd_catalog_print(json_object *res)
 	for (i = 0; i < n; i++) {
 		pb = json_object_array_get_idx(list, i);
 		for (j = 0; j < nitems(cols); j++) {
-			s = cmd_catalog_str(pb, cols[j]);
+			s = json_get_text(pb, cols[j]);
 			printf("%-*s  ", (int)w[j], s != NULL ? s : "-");
 		}
-		s = cmd_catalog_str(pb, "description");
+		s = json_get_text(pb, "description");
 		printf("%s%s\n", s != NULL ? s : "-", cmd_catalog_flags(pb));
 		cmd_catalog_services(pb, (int)w[0]);
 	}
@@ -175,13 +166,13 @@ cmd_catalog_print(json_object *res)
 		    json_object_object_length(groups),
 		    json_object_object_length(groups) == 1 ? "" : "s");
 	printf("\n");
-	if ((s = cmd_catalog_str(res, "inventory_error")) != NULL)
+	if ((s = json_get_text(res, "inventory_error")) != NULL)
 		printf("inventory: %s\n", s);
-	if ((s = cmd_catalog_str(res, "inventory_note")) != NULL)
+	if ((s = json_get_text(res, "inventory_note")) != NULL)
 		printf("%s\n", s);
-	if ((s = cmd_catalog_str(res, "inventory_source")) != NULL)
-		printf("inventory: %s (%s)\n", s, cmd_catalog_str(res,
-		    "inventory_how") != NULL ? cmd_catalog_str(res,
+	if ((s = json_get_text(res, "inventory_source")) != NULL)
+		printf("inventory: %s (%s)\n", s, json_get_text(res,
+		    "inventory_how") != NULL ? json_get_text(res,
 		    "inventory_how") : "?");
 	if (cmd_catalog_len(res, "requirements") > 0) {
 		json_object_object_get_ex(res, "requirements", &list);
@@ -190,7 +181,7 @@ cmd_catalog_print(json_object *res)
 			printf("%s %s", i > 0 ? "," : "",
 			    json_object_get_string(json_object_array_get_idx(
 			    list, i)));
-		s = cmd_catalog_str(res, "requirements_file");
+		s = json_get_text(res, "requirements_file");
 		printf(" (run: ansible-galaxy install -r %s)\n",
 		    s != NULL ? s : "requirements.yml");
 	}
@@ -199,8 +190,8 @@ cmd_catalog_print(json_object *res)
 		n = json_object_array_length(skipped);
 		printf("%zu file%s not used (chiffon catalog --json lists them "
 		    "with the reasons), first: %s\n", n, n == 1 ? "" : "s",
-		    cmd_catalog_str(json_object_array_get_idx(skipped, 0),
-		    "reason") != NULL ? cmd_catalog_str(
+		    json_get_text(json_object_array_get_idx(skipped, 0),
+		    "reason") != NULL ? json_get_text(
 		    json_object_array_get_idx(skipped, 0), "reason") : "?");
 	}
 }
@@ -266,7 +257,7 @@ cmd_catalog(struct app *app, int argc, char **argv)
 	if (res == NULL)
 		res = json_object_new_object();
 	if (strcmp(status, "successful") != 0) {
-		msg = cmd_catalog_str(res, "error");
+		msg = json_get_text(res, "error");
 		fprintf(stderr, "chiffon catalog: %s\n", msg != NULL ? msg :
 		    "the catalog refresh failed");
 		rc = msg != NULL && strncmp(msg, "database:", 9) == 0 ?

@@ -39,6 +39,7 @@
 #include "conf.h"
 #include "db.h"
 #include "host.h"
+#include "json-get.h"
 #include "plan.h"
 #include "request.h"
 #include "util.h"
@@ -69,16 +70,6 @@ struct cmd_generate_args {
 	int		 yes;
 };
 
-static const char *
-cmd_generate_str(json_object *o, const char *key)
-{
-	json_object	*v;
-
-	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* The parameters of the preview and the step ({name: ...} for the step). */
 static json_object *
 cmd_generate_params(const struct cmd_generate_args *a, const char *namekey)
@@ -108,21 +99,21 @@ cmd_generate_show(json_object *res)
 	files = json_object_object_get(res, "files");
 	n = files != NULL ? json_object_array_length(files) : 0;
 	printf("Generate %s in %s (%s layout, hosts %s): %zu file%s\n",
-	    cmd_generate_str(res, "service"), cmd_generate_str(res, "repo"),
-	    cmd_generate_str(res, "layout"), cmd_generate_str(res, "hosts"),
+	    json_get_text(res, "service"), json_get_text(res, "repo"),
+	    json_get_text(res, "layout"), json_get_text(res, "hosts"),
 	    n, n == 1 ? "" : "s");
-	if (strcmp(cmd_generate_str(res, "style") != NULL ?
-	    cmd_generate_str(res, "style") : "builtin", "builtin") != 0)
+	if (strcmp(json_get_text(res, "style") != NULL ?
+	    json_get_text(res, "style") : "builtin", "builtin") != 0)
 		printf("In the repository's style: %s\n",
-		    cmd_generate_str(res, "style"));
+		    json_get_text(res, "style"));
 	for (i = 0; i < n; i++) {
 		f = json_object_array_get_idx(files, i);
-		printf("  %-9s %s\n", cmd_generate_str(f, "action"),
-		    cmd_generate_str(f, "path"));
+		printf("  %-9s %s\n", json_get_text(f, "action"),
+		    json_get_text(f, "path"));
 	}
 	for (i = 0; i < n; i++) {
 		f = json_object_array_get_idx(files, i);
-		printf("\n%s", cmd_generate_str(f, "diff"));
+		printf("\n%s", json_get_text(f, "diff"));
 	}
 	fflush(stdout);
 }
@@ -177,7 +168,7 @@ cmd_generate_preview(struct app *app, const struct cmd_generate_args *a)
 	}
 	res = json_tokener_parse(result);
 	if (strcmp(status, "successful") != 0 || res == NULL) {
-		msg = cmd_generate_str(res, "error");
+		msg = json_get_text(res, "error");
 		cmd_generate_refused(app, a, msg != NULL ? msg :
 		    "template.preview failed");
 		rc = EXIT_FAIL;
@@ -277,10 +268,10 @@ cmd_generate_result(PGconn *pg, long long task_id)
 	}
 	o = json_tokener_parse(PQgetvalue(res, 0, 0));
 	PQclear(res);
-	if ((s = cmd_generate_str(o, "commit")) != NULL)
+	if ((s = json_get_text(o, "commit")) != NULL)
 		printf("Committed %s to %s (Chiffon-Task: %lld).\n", s,
-		    cmd_generate_str(o, "repo"), task_id);
-	else if ((s = cmd_generate_str(o, "error")) != NULL)
+		    json_get_text(o, "repo"), task_id);
+	else if ((s = json_get_text(o, "error")) != NULL)
 		fprintf(stderr, "chiffon generate: %s\n", s);
 	json_object_put(o);
 }

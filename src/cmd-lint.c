@@ -25,6 +25,7 @@
 #include "cmd.h"
 #include "conf.h"
 #include "host.h"
+#include "json-get.h"
 #include "util.h"
 
 static int	cmd_lint(struct app *, int, char **);
@@ -98,16 +99,6 @@ cmd_lint_locate(const char *repo, const char *arg, char **repop,
 	return 0;
 }
 
-static const char *
-cmd_lint_str(json_object *o, const char *key)
-{
-	json_object	*v;
-
-	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* Print the findings as a list with a count per category. */
 static void
 cmd_lint_print(json_object *res, const char *playbook)
@@ -122,13 +113,13 @@ cmd_lint_print(json_object *res, const char *playbook)
 		n = json_object_array_length(list);
 	for (i = 0; i < n; i++) {
 		s = json_object_array_get_idx(list, i);
-		cat = cmd_lint_str(s, "category");
-		file = cmd_lint_str(s, "file");
-		line = cmd_lint_str(s, "line");
+		cat = json_get_text(s, "category");
+		file = json_get_text(s, "file");
+		line = json_get_text(s, "line");
 		printf("%s:%s: [%s] %s %s: %s\n", file != NULL ? file :
 		    playbook, line != NULL ? line : "0",
-		    cmd_lint_str(s, "severity"), cat, cmd_lint_str(s, "rule"),
-		    cmd_lint_str(s, "reason"));
+		    json_get_text(s, "severity"), cat, json_get_text(s, "rule"),
+		    json_get_text(s, "reason"));
 		for (j = 0; j < nitems(cats); j++) {
 			if (cat != NULL && strcmp(cat, cats[j]) == 0)
 				count[j]++;
@@ -205,14 +196,14 @@ cmd_lint(struct app *app, int argc, char **argv)
 		printf("%s\n", json_object_to_json_string_ext(res,
 		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	if (strcmp(status, "successful") != 0) {
-		msg = cmd_lint_str(res, "error");
+		msg = json_get_text(res, "error");
 		fprintf(stderr, "chiffon lint: %s\n", msg != NULL ? msg :
 		    "ansible-lint failed");
 		rc = missing ? EXIT_ENV : EXIT_FAIL;
 	} else {
 		if (!json)
 			cmd_lint_print(res, playbook);
-		if ((msg = cmd_lint_str(res, "store_error")) != NULL)
+		if ((msg = json_get_text(res, "store_error")) != NULL)
 			fprintf(stderr, "chiffon lint: warning: %s\n", msg);
 		rc = json_object_object_get_ex(res, "findings", &v) &&
 		    json_object_get_int(v) > 0 ? EXIT_FAIL : EXIT_OK;

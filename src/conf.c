@@ -244,36 +244,8 @@ conf_drop_extra(struct conf *conf, size_t i)
 	conf->nextra--;
 }
 
-/* Levenshtein distance, for did-you-mean; case-insensitive. */
-static size_t
-conf_distance(const char *a, const char *b)
-{
-	size_t	 la = strlen(a), lb = strlen(b), i, j, d, *row;
-
-	row = xreallocarray(NULL, lb + 1, sizeof *row);
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t	diag = row[0];
-
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t	up = row[j], best;
-
-			best = diag + (tolower((unsigned char)a[i - 1]) !=
-			    tolower((unsigned char)b[j - 1]));
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	d = row[lb];
-	free(row);
-	return d;
-}
+/* Edits an unknown key may be from a known one to be suggested. */
+#define CONF_TYPOS	2
 
 /*
  * The known key closest to an unknown one: within two edits, or the same
@@ -283,13 +255,14 @@ static const char *
 conf_suggest(const char *key)
 {
 	const char	*best = NULL, *dot = strrchr(key, '.'), *kdot;
-	size_t		 i, d, bestd = 3;
+	size_t		 i, d, bestd = CONF_TYPOS + 1;
 
 	for (i = 0; i < CONF_NKEYS; i++) {
-		d = conf_distance(key, conf_keys[i].name);
+		d = str_distance(key, strlen(key), conf_keys[i].name,
+		    strlen(conf_keys[i].name), CONF_TYPOS, STR_DISTANCE_FOLD);
 		kdot = strrchr(conf_keys[i].name, '.');
-		if (d > 2 && dot != NULL && strcasecmp(dot, kdot) == 0)
-			d = 2;
+		if (d > CONF_TYPOS && dot != NULL && strcasecmp(dot, kdot) == 0)
+			d = CONF_TYPOS;
 		if (d < bestd) {
 			bestd = d;
 			best = conf_keys[i].name;
@@ -1465,9 +1438,12 @@ conf_decl_unknown(struct conf *conf, const char *plugin)
 		if (strncmp(e->key, prefix, strlen(prefix)) != 0)
 			continue;
 		best = NULL;
-		bestd = 3;
+		bestd = CONF_TYPOS + 1;
 		for (j = 0; j < conf->ndecl; j++) {
-			d = conf_distance(e->key, conf->decl[j].key.name);
+			d = str_distance(e->key, strlen(e->key),
+			    conf->decl[j].key.name,
+			    strlen(conf->decl[j].key.name), CONF_TYPOS,
+			    STR_DISTANCE_FOLD);
 			if (d < bestd) {
 				bestd = d;
 				best = conf->decl[j].key.name;

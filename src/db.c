@@ -715,6 +715,25 @@ db_exec(PGconn *pg, const char *sql, int nparams, const char *const *params,
 	return NULL;
 }
 
+int
+db_run(PGconn *pg, const char *sql, int nparams, const char *const *params,
+    char **errp)
+{
+	PGresult	*res = db_exec(pg, sql, nparams, params, errp);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+void
+db_rollback(PGconn *pg)
+{
+	if (PQstatus(pg) == CONNECTION_OK)
+		PQclear(PQexec(pg, "ROLLBACK"));
+}
+
 char *
 db_result_error(PGconn *pg, PGresult *res)
 {

@@ -61,6 +61,11 @@ int		 db_ensure(struct db *, char **errp);
  */
 PGresult	*db_exec(PGconn *, const char *sql, int nparams,
 		    const char *const *params, char **errp);
+/* db_exec for a statement whose rows do not matter: 0, or -1 with *errp. */
+int		 db_run(PGconn *, const char *sql, int nparams,
+		    const char *const *params, char **errp);
+/* End the open transaction with ROLLBACK (nothing when not connected). */
+void		 db_rollback(PGconn *);
 /*
  * The error of a failed statement (res may be NULL) without trailing
  * newlines and blanks; the status name when there is no text.  Caller

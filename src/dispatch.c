@@ -56,47 +56,6 @@
 
 /* -- helpers ----------------------------------------------------------- */
 
-PGresult *
-dispatch_query(PGconn *pg, const char *sql, int nparams,
-    const char *const *params, char **errp)
-{
-	PGresult	*res;
-	ExecStatusType	 st;
-	char		*msg;
-
-	res = PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
-	st = PQresultStatus(res);
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-		return res;
-	msg = db_result_error(pg, res);
-	PQclear(res);
-	set_error(errp, "%s", msg);
-	free(msg);
-	return NULL;
-}
-
-/* A statement whose rows do not matter.  0, or -1 with *errp. */
-static int
-dispatch_exec(PGconn *pg, const char *sql, int nparams,
-    const char *const *params, char **errp)
-{
-	PGresult	*res;
-
-	if ((res = dispatch_query(pg, sql, nparams, params, errp)) == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
-}
-
-static void
-dispatch_rollback(PGconn *pg)
-{
-	PGresult	*res;
-
-	res = PQexec(pg, "ROLLBACK");
-	PQclear(res);
-}
-
 char *
 dispatch_text_array(const char *const *v, size_t n)
 {
@@ -177,7 +136,7 @@ dispatch_audit(PGconn *pg, int in_tx, const char *kind, long long request_id,
 	ids.request_id = request_id;
 	ids.plan_id = plan_id;
 	ids.task_id = task_id;
-	if (in_tx && dispatch_exec(pg, "SAVEPOINT dispatch_audit", 0, NULL,
+	if (in_tx && db_run(pg, "SAVEPOINT dispatch_audit", 0, NULL,
 	    &err) != 0) {
 		log_msg(CHIFFON_LOG_WARNING, DISPATCH_WHO, "audit %s for task "
 		    "%lld not recorded: %s", kind, task_id, err);
@@ -191,13 +150,13 @@ dispatch_audit(PGconn *pg, int in_tx, const char *kind, long long request_id,
 		    err != NULL ? err : "unknown error");
 		free(err);
 		err = NULL;
-		if (in_tx && dispatch_exec(pg, "ROLLBACK TO SAVEPOINT "
+		if (in_tx && db_run(pg, "ROLLBACK TO SAVEPOINT "
 		    "dispatch_audit", 0, NULL, &err) != 0) {
 			free(err);
 			err = NULL;
 		}
 	}
-	if (in_tx && dispatch_exec(pg, "RELEASE SAVEPOINT dispatch_audit", 0,
+	if (in_tx && db_run(pg, "RELEASE SAVEPOINT dispatch_audit", 0,
 	    NULL, &err) != 0)
 		free(err);
 }
@@ -231,7 +190,7 @@ dispatch_cancel_dependents(PGconn *pg, long long task_id, const char *status,
 	    task_id, status);
 	params[0] = tid;
 	params[1] = why;
-	rc = dispatch_exec(pg, "WITH RECURSIVE dead(id) AS ("
+	rc = db_run(pg, "WITH RECURSIVE dead(id) AS ("
 	    " SELECT $1::bigint UNION"
 	    " SELECT t.id FROM tasks t JOIN dead d ON d.id = ANY (t.depends_on))"
 	    " UPDATE tasks SET status = 'canceled', status_reason = $2"
@@ -241,7 +200,7 @@ dispatch_cancel_dependents(PGconn *pg, long long task_id, const char *status,
 	free(why);
 	if (rc != 0)
 		return -1;
-	return dispatch_exec(pg, "DELETE FROM work_queue q USING tasks t"
+	return db_run(pg, "DELETE FROM work_queue q USING tasks t"
 	    " WHERE t.id = q.task_id AND q.claimed_by IS NULL"
 	    " AND chiffon_task_terminal(t.status)", 0, NULL, errp);
 }
@@ -272,7 +231,7 @@ dispatch_plan_settle(PGconn *pg, long long plan_id, char **errp)
 
 	snprintf(pid, sizeof pid, "%lld", plan_id);
 	params[0] = pid;
-	return dispatch_exec(pg, "UPDATE plans SET status = (SELECT CASE"
+	return db_run(pg, "UPDATE plans SET status = (SELECT CASE"
 	    " WHEN bool_and(t.status = 'succeeded') THEN 'succeeded'"
 	    " WHEN bool_and(t.status = 'canceled') THEN 'canceled'"
 	    " WHEN bool_or(t.status = 'interrupted') THEN 'interrupted'"
@@ -298,7 +257,7 @@ dispatch_queue_task(PGconn *pg, const char *tid, const char *capability,
 {
 	const char	*params[3] = { tid, capability, again ? "t" : "f" };
 
-	return dispatch_exec(pg, "SELECT chiffon_queue_task($1::bigint, $2,"
+	return db_run(pg, "SELECT chiffon_queue_task($1::bigint, $2,"
 	    " $3::boolean)", 3, params, errp);
 }
 
@@ -315,9 +274,9 @@ dispatch_enqueue(PGconn *pg, long long plan_row_id, int *nqueuedp,
 		*nqueuedp = 0;
 	snprintf(pid, sizeof pid, "%lld", plan_row_id);
 	params[0] = pid;
-	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+	if (db_run(pg, "BEGIN", 0, NULL, errp) != 0)
 		return -1;
-	res = dispatch_query(pg, "SELECT t.id, t.capability, t.service,"
+	res = db_exec(pg, "SELECT t.id, t.capability, t.service,"
 	    " p.request_id, t.step FROM tasks t JOIN plans p ON p.id = t.plan_id"
 	    " WHERE t.plan_id = $1::bigint AND t.status = 'approved'"
 	    " ORDER BY t.step FOR UPDATE OF t", 1, params, errp);
@@ -338,13 +297,13 @@ dispatch_enqueue(PGconn *pg, long long plan_row_id, int *nqueuedp,
 		free(data);
 	}
 	params[0] = pid;
-	if (n > 0 && dispatch_exec(pg, "UPDATE plans SET status = 'running'"
+	if (n > 0 && db_run(pg, "UPDATE plans SET status = 'running'"
 	    " WHERE id = $1::bigint AND status = 'approved'", 1, params,
 	    errp) != 0)
 		goto fail;
 	PQclear(res);
 	res = NULL;
-	if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0)
+	if (db_run(pg, "COMMIT", 0, NULL, errp) != 0)
 		return -1;
 	if (nqueuedp != NULL)
 		*nqueuedp = n;
@@ -352,7 +311,7 @@ dispatch_enqueue(PGconn *pg, long long plan_row_id, int *nqueuedp,
 
 fail:
 	PQclear(res);
-	dispatch_rollback(pg);
+	db_rollback(pg);
 	return -1;
 }
 
@@ -462,10 +421,10 @@ dispatch_refuse(PGconn *pg, const struct dispatch_params *dp,
 	params[0] = PQgetvalue(cand, i, 1);
 	params[1] = why;
 	params[2] = result;
-	if (dispatch_exec(pg, "UPDATE tasks SET status = 'failed',"
+	if (db_run(pg, "UPDATE tasks SET status = 'failed',"
 	    " status_reason = $2, result = $3::jsonb WHERE id = $1::bigint"
 	    " AND status = 'queued'", 3, params, errp) != 0 ||
-	    dispatch_exec(pg, "DELETE FROM work_queue WHERE task_id ="
+	    db_run(pg, "DELETE FROM work_queue WHERE task_id ="
 	    " $1::bigint", 1, params, errp) != 0 ||
 	    dispatch_cancel_dependents(pg, tid, "failed", errp) != 0 ||
 	    dispatch_plan_settle(pg, atoll(PQgetvalue(cand, i, 6)),
@@ -514,7 +473,7 @@ dispatch_take(PGconn *pg, const struct dispatch_params *dp, PGresult *cand,
 	params[0] = PQgetvalue(cand, i, 0);
 	params[1] = dp->agent;
 	params[2] = lease;
-	res = dispatch_query(pg, "UPDATE work_queue SET claimed_by = $2,"
+	res = db_exec(pg, "UPDATE work_queue SET claimed_by = $2,"
 	    " claimed_at = now(), lease_until = now() + make_interval(secs =>"
 	    " $3::float8), attempts = attempts + 1,"
 	    " claim_token = nextval('chiffon_claim_token_seq')"
@@ -530,7 +489,7 @@ dispatch_take(PGconn *pg, const struct dispatch_params *dp, PGresult *cand,
 	params[0] = PQgetvalue(cand, i, 1);
 	params[1] = att;
 	/* queued -> running as the owner (schema 005, chiffon_claim_task). */
-	if (dispatch_exec(pg, "SELECT chiffon_claim_task($1::bigint,"
+	if (db_run(pg, "SELECT chiffon_claim_task($1::bigint,"
 	    " $2::integer)", 2, params, errp) != 0)
 		return -1;
 	c->task_id = atoll(PQgetvalue(cand, i, 1));
@@ -588,7 +547,7 @@ dispatch_set_owner(PGconn *pg, const char *agent, char **errp)
 	const char	*params[1] = { agent != NULL ? agent : "" };
 	PGresult	*res;
 
-	res = dispatch_query(pg, "SELECT set_config('chiffon.owner_agent',"
+	res = db_exec(pg, "SELECT set_config('chiffon.owner_agent',"
 	    " $1, false)", 1, params, errp);
 	PQclear(res);
 	return res != NULL ? 0 : -1;
@@ -602,7 +561,7 @@ dispatch_disown(PGconn *pg, long long plan_row_id, char **errp)
 
 	snprintf(row, sizeof row, "%lld", plan_row_id);
 	params[0] = row;
-	return dispatch_exec(pg, "UPDATE work_queue SET owner_agent = NULL"
+	return db_run(pg, "UPDATE work_queue SET owner_agent = NULL"
 	    " WHERE task_id IN (SELECT id FROM tasks WHERE plan_id ="
 	    " $1::bigint)", 1, params, errp);
 }
@@ -627,11 +586,11 @@ dispatch_claim(PGconn *pg, const struct dispatch_params *dp,
 	params[1] = dp->agent;
 	params[2] = pct;
 	params[3] = dp->owned_only ? "t" : "f";
-	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0) {
+	if (db_run(pg, "BEGIN", 0, NULL, errp) != 0) {
 		free(caps);
 		return -1;
 	}
-	cand = dispatch_query(pg, dispatch_candidates_sql, 4, params, errp);
+	cand = db_exec(pg, dispatch_candidates_sql, 4, params, errp);
 	free(caps);
 	if (cand == NULL)
 		goto fail;
@@ -676,7 +635,7 @@ dispatch_claim(PGconn *pg, const struct dispatch_params *dp,
 	}
 	PQclear(cand);
 	cand = NULL;
-	if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0) {
+	if (db_run(pg, "COMMIT", 0, NULL, errp) != 0) {
 		if (claimed)
 			dispatch_claim_free(c);
 		free(refused);
@@ -690,7 +649,7 @@ dispatch_claim(PGconn *pg, const struct dispatch_params *dp,
 fail:
 	free(refused);
 	PQclear(cand);
-	dispatch_rollback(pg);
+	db_rollback(pg);
 	return -1;
 }
 
@@ -788,19 +747,19 @@ dispatch_requeue(PGconn *pg, const struct dispatch_params *dp,
 	params[0] = tid;
 	params[1] = error;
 	params[2] = delay;
-	if (dispatch_exec(pg, "UPDATE work_queue SET claimed_by = NULL,"
+	if (db_run(pg, "UPDATE work_queue SET claimed_by = NULL,"
 	    " claimed_at = NULL, lease_until = NULL, last_error = $2,"
 	    " available_at = now() + make_interval(secs => $3::float8)"
 	    " WHERE task_id = $1::bigint", 3, params, errp) != 0)
 		goto fail;
 	params[1] = why;
 	params[2] = result_json;
-	if (dispatch_exec(pg, "UPDATE tasks SET status = 'queued',"
+	if (db_run(pg, "UPDATE tasks SET status = 'queued',"
 	    " status_reason = $2, result = $3::jsonb WHERE id = $1::bigint"
 	    " AND status = 'running'", 3, params, errp) != 0)
 		goto fail;
 	params[0] = capability;
-	if (dispatch_exec(pg, "SELECT pg_notify('chiffon_work', $1)", 1,
+	if (db_run(pg, "SELECT pg_notify('chiffon_work', $1)", 1,
 	    params, errp) != 0)
 		goto fail;
 	if (route_record(pg, task_id, attempt, capability, chosen, "requeued",
@@ -836,7 +795,7 @@ dispatch_final(PGconn *pg, long long task_id, long long plan_id,
 	params[3] = reason;
 	for (i = 0; i < nitems(keys); i++)
 		params[4 + i] = usage[i] = dispatch_usage(result, keys[i]);
-	rc = dispatch_exec(pg, "UPDATE tasks t SET status = $2,"
+	rc = db_run(pg, "UPDATE tasks t SET status = $2,"
 	    " result = $3::jsonb, status_reason = $4,"
 	    " wall_s = coalesce($5::float8, (SELECT r.wall_s FROM runs r"
 	    "  WHERE r.task_id = t.id ORDER BY r.id DESC LIMIT 1),"
@@ -848,14 +807,14 @@ dispatch_final(PGconn *pg, long long task_id, long long plan_id,
 	    " maxrss_kb = coalesce($8::float8::bigint, (SELECT r.maxrss_kb"
 	    "  FROM runs r WHERE r.task_id = t.id ORDER BY r.id DESC LIMIT 1)),"
 	    " gpu_mem_mb = coalesce($9::float8::bigint, t.gpu_mem_mb)"
-	    " WHERE t.id = $1::bigint AND t.status IN ('running',"
-	    " 'incomplete')", 9, params,
-	    errp);
+	    " WHERE t.id = $1::bigint AND (t.status IN ('running',"
+	    " 'incomplete') OR ($2 = 'interrupted' AND t.status IN"
+	    " ('queued', 'paused')))", 9, params, errp);
 	for (i = 0; i < nitems(keys); i++)
 		free(usage[i]);
 	if (rc != 0)
 		return -1;
-	if (dispatch_exec(pg, "DELETE FROM work_queue WHERE task_id ="
+	if (db_run(pg, "DELETE FROM work_queue WHERE task_id ="
 	    " $1::bigint", 1, params, errp) != 0)
 		return -1;
 	if (strcmp(final, "succeeded") != 0 &&
@@ -930,10 +889,10 @@ dispatch_finish(PGconn *pg, const struct dispatch_params *dp,
 	params[0] = tid;
 	params[1] = dp->agent;
 	params[2] = tok;
-	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+	if (db_run(pg, "BEGIN", 0, NULL, errp) != 0)
 		goto out;
 	/* The fence: only the holder of this very claim may finish it. */
-	res = dispatch_query(pg, "SELECT q.attempts, q.max_attempts,"
+	res = db_exec(pg, "SELECT q.attempts, q.max_attempts,"
 	    " EXISTS (SELECT 1 FROM runs r WHERE r.task_id = t.id"
 	    "  AND r.claim_token = q.claim_token"
 	    "  AND r.status IN ('running', 'incomplete')) FROM"
@@ -946,7 +905,7 @@ dispatch_finish(PGconn *pg, const struct dispatch_params *dp,
 	if (PQntuples(res) == 0) {
 		/* Paused, canceled or recovered elsewhere: not ours now. */
 		PQclear(res);
-		dispatch_rollback(pg);
+		db_rollback(pg);
 		json_object_put(result);
 		return 0;
 	}
@@ -961,15 +920,15 @@ dispatch_finish(PGconn *pg, const struct dispatch_params *dp,
 		final = dispatch_final_status(status);
 		params[1] = final;
 		params[2] = result_json;
-		if (dispatch_exec(pg, "UPDATE tasks SET status = 'incomplete',"
+		if (db_run(pg, "UPDATE tasks SET status = 'incomplete',"
 		    " pending_status = $2, result = $3::jsonb, status_reason ="
 		    " 'output not completely stored yet; it ends ' || $2 ||"
 		    " ' once it is' WHERE id = $1::bigint AND status ="
 		    " 'running'", 3, params, errp) != 0 ||
-		    dispatch_exec(pg, "DELETE FROM work_queue WHERE task_id ="
+		    db_run(pg, "DELETE FROM work_queue WHERE task_id ="
 		    " $1::bigint", 1, params, errp) != 0)
 			goto fail;
-		if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0)
+		if (db_run(pg, "COMMIT", 0, NULL, errp) != 0)
 			goto out;
 		*outcomep = DISPATCH_FINISHED;
 		*final_statusp = "incomplete";
@@ -984,7 +943,7 @@ dispatch_finish(PGconn *pg, const struct dispatch_params *dp,
 		    attempts, max_attempts, dispatch_backoff(dp, attempts),
 		    retry, result_json, dp->agent, errp) != 0)
 			goto fail;
-		if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0)
+		if (db_run(pg, "COMMIT", 0, NULL, errp) != 0)
 			goto out;
 		*outcomep = DISPATCH_REQUEUED;
 		dispatch_audit_finished(pg, c, dp->agent, status != NULL ?
@@ -1007,7 +966,7 @@ dispatch_finish(PGconn *pg, const struct dispatch_params *dp,
 	if (dispatch_final(pg, c->task_id, c->plan_id, final, reason,
 	    result_json, result, errp) != 0)
 		goto fail;
-	if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0)
+	if (db_run(pg, "COMMIT", 0, NULL, errp) != 0)
 		goto out;
 	*outcomep = DISPATCH_FINISHED;
 	*final_statusp = final;
@@ -1017,7 +976,7 @@ dispatch_finish(PGconn *pg, const struct dispatch_params *dp,
 	return 0;
 
 fail:
-	dispatch_rollback(pg);
+	db_rollback(pg);
 out:
 	free(exhausted);
 	json_object_put(result);
@@ -1037,14 +996,14 @@ dispatch_release(PGconn *pg, const struct dispatch_params *dp,
 	params[1] = dp->agent;
 	params[2] = why;
 	params[3] = tok;
-	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+	if (db_run(pg, "BEGIN", 0, NULL, errp) != 0)
 		return -1;
-	if (dispatch_exec(pg, "UPDATE tasks t SET status = 'queued',"
+	if (db_run(pg, "UPDATE tasks t SET status = 'queued',"
 	    " status_reason = $3 FROM work_queue q WHERE q.task_id = t.id"
 	    " AND t.id = $1::bigint AND q.claimed_by = $2"
 	    " AND q.claim_token IS NOT DISTINCT FROM nullif($4::bigint, 0)"
 	    " AND t.status = 'running'", 4, params, errp) != 0 ||
-	    dispatch_exec(pg, "UPDATE work_queue SET claimed_by = NULL,"
+	    db_run(pg, "UPDATE work_queue SET claimed_by = NULL,"
 	    " claimed_at = NULL, lease_until = NULL, last_error = $3,"
 	    " attempts = greatest(attempts - 1, 0)"
 	    " WHERE task_id = $1::bigint AND claimed_by = $2"
@@ -1052,8 +1011,8 @@ dispatch_release(PGconn *pg, const struct dispatch_params *dp,
 	    params, errp) != 0 ||
 	    route_record(pg, c->task_id, c->attempt, c->capability,
 	    dp->agent, "requeued", why, NULL, errp) != 0 ||
-	    dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0) {
-		dispatch_rollback(pg);
+	    db_run(pg, "COMMIT", 0, NULL, errp) != 0) {
+		db_rollback(pg);
 		return -1;
 	}
 	return 0;
@@ -1079,7 +1038,7 @@ dispatch_renew(PGconn *pg, const struct dispatch_params *dp,
 	params[1] = lease;
 	params[2] = arr;
 	params[3] = toks;
-	res = dispatch_query(pg, "UPDATE work_queue q SET lease_until ="
+	res = db_exec(pg, "UPDATE work_queue q SET lease_until ="
 	    " now() + make_interval(secs => $2::float8) FROM tasks t,"
 	    " unnest($3::bigint[], $4::bigint[]) AS c (task_id, token)"
 	    " WHERE t.id = q.task_id AND t.status = 'running'"
@@ -1111,14 +1070,14 @@ dispatch_recover(PGconn *pg, const struct dispatch_params *dp, char **errp)
 	int			 i, n, recovered = 0, attempts, max_attempts;
 	int			 nfinals = 0, retry_safe;
 
-	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+	if (db_run(pg, "BEGIN", 0, NULL, errp) != 0)
 		return -1;
-	if (dispatch_exec(pg, "DELETE FROM work_queue q USING tasks t"
+	if (db_run(pg, "DELETE FROM work_queue q USING tasks t"
 	    " WHERE t.id = q.task_id AND chiffon_task_terminal(t.status)"
 	    " AND (q.claimed_by IS NULL OR q.lease_until < now())", 0, NULL,
 	    errp) != 0)
 		goto fail;
-	res = dispatch_query(pg, "SELECT q.task_id, q.attempts,"
+	res = db_exec(pg, "SELECT q.task_id, q.attempts,"
 	    " q.max_attempts, q.claimed_by, t.status, q.capability,"
 	    " t.plan_id, p.request_id, t.service, t.check_mode FROM work_queue q"
 	    " JOIN tasks t ON t.id = q.task_id JOIN plans p ON p.id = t.plan_id"
@@ -1136,7 +1095,7 @@ dispatch_recover(PGconn *pg, const struct dispatch_params *dp, char **errp)
 		status = PQgetvalue(res, i, 4);
 		if (strcmp(status, "running") != 0) {
 			/* Queued or paused with a stale claim: just free it. */
-			if (dispatch_exec(pg, "UPDATE work_queue SET"
+			if (db_run(pg, "UPDATE work_queue SET"
 			    " claimed_by = NULL, claimed_at = NULL,"
 			    " lease_until = NULL WHERE task_id = $1::bigint",
 			    1, params, errp) != 0)
@@ -1151,7 +1110,7 @@ dispatch_recover(PGconn *pg, const struct dispatch_params *dp, char **errp)
 		c.request_id = atoll(PQgetvalue(res, i, 7));
 		c.service = (char *)dispatch_val(res, i, 8);
 		/* Its runs end here: the old holder's writes are fenced. */
-		if (dispatch_exec(pg, "SELECT chiffon_run_interrupt(id) FROM"
+		if (db_run(pg, "SELECT chiffon_run_interrupt(id) FROM"
 		    " runs WHERE task_id = $1::bigint AND status = 'running'",
 		    1, params, errp) != 0)
 			goto fail_res;
@@ -1193,7 +1152,7 @@ fail_why:
 		goto fail_res;
 	}
 	PQclear(res);
-	if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0) {
+	if (db_run(pg, "COMMIT", 0, NULL, errp) != 0) {
 		free(finals);
 		return -1;
 	}
@@ -1206,7 +1165,7 @@ fail_res:
 	PQclear(res);
 fail:
 	free(finals);
-	dispatch_rollback(pg);
+	db_rollback(pg);
 	return -1;
 }
 
@@ -1223,9 +1182,9 @@ dispatch_complete(PGconn *pg, long long task_id, const char *audit_repo,
 
 	snprintf(tid, sizeof tid, "%lld", task_id);
 	params[0] = tid;
-	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+	if (db_run(pg, "BEGIN", 0, NULL, errp) != 0)
 		return -1;
-	res = dispatch_query(pg, "SELECT t.pending_status, t.plan_id,"
+	res = db_exec(pg, "SELECT t.pending_status, t.plan_id,"
 	    " coalesce(t.result, '{}')::text FROM tasks t"
 	    " WHERE t.id = $1::bigint AND t.status = 'incomplete'"
 	    " AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.task_id = t.id"
@@ -1235,18 +1194,18 @@ dispatch_complete(PGconn *pg, long long task_id, const char *audit_repo,
 		goto fail;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		dispatch_rollback(pg);
+		db_rollback(pg);
 		return 0;
 	}
 	final = xstrdup(PQgetvalue(res, 0, 0));
 	plan_id = atoll(PQgetvalue(res, 0, 1));
 	result = xstrdup(PQgetvalue(res, 0, 2));
 	PQclear(res);
-	if (dispatch_exec(pg, "UPDATE tasks SET pending_status = NULL,"
+	if (db_run(pg, "UPDATE tasks SET pending_status = NULL,"
 	    " status_reason = NULL WHERE id = $1::bigint", 1, params,
 	    errp) != 0 || dispatch_final(pg, task_id, plan_id, final, NULL,
 	    result, NULL, errp) != 0 ||
-	    dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0) {
+	    db_run(pg, "COMMIT", 0, NULL, errp) != 0) {
 		free(final);
 		free(result);
 		goto fail;
@@ -1259,7 +1218,7 @@ dispatch_complete(PGconn *pg, long long task_id, const char *audit_repo,
 	return 1;
 
 fail:
-	dispatch_rollback(pg);
+	db_rollback(pg);
 	return -1;
 }
 
@@ -1275,9 +1234,9 @@ dispatch_output_lost(PGconn *pg, long long task_id, const char *audit_repo,
 
 	snprintf(tid, sizeof tid, "%lld", task_id);
 	params[0] = tid;
-	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+	if (db_run(pg, "BEGIN", 0, NULL, errp) != 0)
 		return -1;
-	res = dispatch_query(pg, "SELECT status, plan_id, coalesce(result,"
+	res = db_exec(pg, "SELECT status, plan_id, coalesce(result,"
 	    " '{}')::text FROM tasks WHERE id = $1::bigint FOR UPDATE", 1,
 	    params, errp);
 	if (res == NULL)
@@ -1287,7 +1246,7 @@ dispatch_output_lost(PGconn *pg, long long task_id, const char *audit_repo,
 		status = PQntuples(res) == 1 ? xstrdup(PQgetvalue(res, 0, 0)) :
 		    NULL;
 		PQclear(res);
-		dispatch_rollback(pg);
+		db_rollback(pg);
 		if (status != NULL && strcmp(status, "running") == 0) {
 			free(status);
 			return 0;
@@ -1298,12 +1257,12 @@ dispatch_output_lost(PGconn *pg, long long task_id, const char *audit_repo,
 	plan_id = atoll(PQgetvalue(res, 0, 1));
 	result = xstrdup(PQgetvalue(res, 0, 2));
 	PQclear(res);
-	if (dispatch_exec(pg, "UPDATE tasks SET pending_status = NULL"
+	if (db_run(pg, "UPDATE tasks SET pending_status = NULL"
 	    " WHERE id = $1::bigint", 1, params, errp) != 0 ||
 	    dispatch_final(pg, task_id, plan_id, "failed", "output lost: the "
 	    "database lost rows it had taken; the run stays incomplete",
 	    result, NULL, errp) != 0 ||
-	    dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0) {
+	    db_run(pg, "COMMIT", 0, NULL, errp) != 0) {
 		free(result);
 		goto fail;
 	}
@@ -1312,8 +1271,52 @@ dispatch_output_lost(PGconn *pg, long long task_id, const char *audit_repo,
 	return 1;
 
 fail:
-	dispatch_rollback(pg);
+	db_rollback(pg);
 	return -1;
+}
+
+/*
+ * The one way into 'interrupted' (inside a transaction, the task row
+ * locked): unless the task already ended, dispatch_final with reason
+ * (its queue row goes, its dependents are canceled, the plan settles)
+ * and one "task.interrupted" audit row.  Its open runs are the caller's:
+ * dispatch_interrupt closes them (their process is gone); a shell
+ * interrupting its own plan (dispatch_interrupt_plan) is stopping them
+ * and their last rows still arrive.  1 when it was interrupted, 0 when
+ * it had ended, -1 with *errp.
+ */
+static int
+dispatch_interrupted(PGconn *pg, long long task_id, long long plan_id,
+    long long request_id, const char *service, const char *reason,
+    char **errp)
+{
+	const char	*params[1];
+	char		 tid[32], *result, *data;
+	PGresult	*res;
+	int		 live;
+
+	snprintf(tid, sizeof tid, "%lld", task_id);
+	params[0] = tid;
+	if ((res = db_exec(pg, "SELECT 1 FROM tasks WHERE id = $1::bigint"
+	    " AND status IN ('running', 'queued', 'paused')", 1, params,
+	    errp)) == NULL)
+		return -1;
+	live = PQntuples(res) > 0;
+	PQclear(res);
+	if (!live)
+		return 0;
+	result = dispatch_json("error", reason, (char *)NULL);
+	if (dispatch_final(pg, task_id, plan_id, "interrupted", reason,
+	    result, NULL, errp) != 0) {
+		free(result);
+		return -1;
+	}
+	free(result);
+	data = dispatch_json("reason", reason, (char *)NULL);
+	dispatch_audit(pg, 1, "task.interrupted", request_id, plan_id,
+	    task_id, service, data);
+	free(data);
+	return 1;
 }
 
 int
@@ -1323,19 +1326,19 @@ dispatch_interrupt(PGconn *pg, long long task_id, long long token,
 {
 	struct dispatch_params	 dp = { .audit_repo = audit_repo };
 	const char		*params[3];
-	char			 tid[32], tok[24], *result;
+	char			 tid[32], tok[24];
 	PGresult		*res;
-	long long		 plan_id;
 
 	snprintf(tid, sizeof tid, "%lld", task_id);
 	snprintf(tok, sizeof tok, "%lld", token);
 	params[0] = tid;
 	params[1] = tok;
 	params[2] = agent != NULL ? agent : "";
-	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+	if (db_run(pg, "BEGIN", 0, NULL, errp) != 0)
 		return -1;
-	res = dispatch_query(pg, "SELECT t.plan_id FROM work_queue q"
-	    " JOIN tasks t ON t.id = q.task_id WHERE q.task_id = $1::bigint"
+	res = db_exec(pg, "SELECT t.plan_id, p.request_id, t.service"
+	    " FROM work_queue q JOIN tasks t ON t.id = q.task_id"
+	    " JOIN plans p ON p.id = t.plan_id WHERE q.task_id = $1::bigint"
 	    " AND t.status = 'running' AND (q.claim_token = $2::bigint"
 	    " OR ($2::bigint = 0 AND q.claimed_by = $3))"
 	    " FOR UPDATE OF q, t", 3, params, errp);
@@ -1343,26 +1346,24 @@ dispatch_interrupt(PGconn *pg, long long task_id, long long token,
 		goto fail;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		dispatch_rollback(pg);
+		db_rollback(pg);
 		return 0;
 	}
-	plan_id = atoll(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	result = dispatch_json("error", reason, (char *)NULL);
-	if (dispatch_exec(pg, "SELECT chiffon_run_interrupt(id) FROM runs"
+	if (db_run(pg, "SELECT chiffon_run_interrupt(id) FROM runs"
 	    " WHERE task_id = $1::bigint AND status = 'running'", 1, params,
-	    errp) != 0 || dispatch_final(pg, task_id, plan_id, "interrupted",
-	    reason, result, NULL, errp) != 0 ||
-	    dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0) {
-		free(result);
+	    errp) != 0 || dispatch_interrupted(pg, task_id,
+	    atoll(PQgetvalue(res, 0, 0)), atoll(PQgetvalue(res, 0, 1)),
+	    dispatch_val(res, 0, 2), reason, errp) < 0 ||
+	    db_run(pg, "COMMIT", 0, NULL, errp) != 0) {
+		PQclear(res);
 		goto fail;
 	}
-	free(result);
+	PQclear(res);
 	dispatch_audit_task(pg, &dp, task_id);
 	return 1;
 
 fail:
-	dispatch_rollback(pg);
+	db_rollback(pg);
 	return -1;
 }
 
@@ -1388,7 +1389,7 @@ dispatch_missing(PGconn *pg, const struct dispatch_params *dp,
 	params[1] = cap;
 	params[2] = pct;
 	params[3] = timeout;
-	res = dispatch_query(pg, "SELECT need.k, need.v #>> '{}'"
+	res = db_exec(pg, "SELECT need.k, need.v #>> '{}'"
 	    " FROM tasks t, jsonb_each(t.resources) AS need(k, v)"
 	    " WHERE t.id = $1::bigint AND NOT EXISTS (SELECT 1 FROM agents a"
 	    " WHERE " DISPATCH_ONLINE("a", "$4") " AND $2 = ANY (a.capabilities)"
@@ -1432,11 +1433,11 @@ dispatch_check_resources(PGconn *pg, const struct dispatch_params *dp,
 	snprintf(timeout, sizeof timeout, "%.3f", dp->agent_timeout_s);
 	params[0] = pct;
 	params[1] = timeout;
-	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+	if (db_run(pg, "BEGIN", 0, NULL, errp) != 0)
 		return -1;
 
 	/* Pause what nobody can run. */
-	res = dispatch_query(pg, "SELECT t.id, t.capability, t.plan_id,"
+	res = db_exec(pg, "SELECT t.id, t.capability, t.plan_id,"
 	    " p.request_id, t.service, t.attempts, coalesce(t.playbook,"
 	    " t.action) FROM tasks t"
 	    " JOIN work_queue q ON q.task_id = t.id"
@@ -1457,7 +1458,7 @@ dispatch_check_resources(PGconn *pg, const struct dispatch_params *dp,
 			goto fail_res;
 		params[2] = PQgetvalue(res, i, 0);
 		params[3] = why;
-		if (dispatch_exec(pg, "UPDATE tasks SET status = 'paused',"
+		if (db_run(pg, "UPDATE tasks SET status = 'paused',"
 		    " status_reason = $2 WHERE id = $1::bigint AND"
 		    " status = 'queued'", 2, params + 2, errp) != 0 ||
 		    route_score(pg, PQgetvalue(res, i, 1), dispatch_val(res,
@@ -1487,7 +1488,7 @@ dispatch_check_resources(PGconn *pg, const struct dispatch_params *dp,
 	PQclear(res);
 
 	/* Resume what someone can run again. */
-	res = dispatch_query(pg, "SELECT t.id, t.capability, t.plan_id,"
+	res = db_exec(pg, "SELECT t.id, t.capability, t.plan_id,"
 	    " p.request_id, t.service FROM tasks t"
 	    " JOIN plans p ON p.id = t.plan_id"
 	    " WHERE t.status = 'paused' AND t.status_reason LIKE"
@@ -1514,7 +1515,7 @@ dispatch_check_resources(PGconn *pg, const struct dispatch_params *dp,
 		nresumed++;
 	}
 	PQclear(res);
-	if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0)
+	if (db_run(pg, "COMMIT", 0, NULL, errp) != 0)
 		return -1;
 	if (npausedp != NULL)
 		*npausedp = npaused;
@@ -1525,7 +1526,7 @@ dispatch_check_resources(PGconn *pg, const struct dispatch_params *dp,
 fail_res:
 	PQclear(res);
 fail:
-	dispatch_rollback(pg);
+	db_rollback(pg);
 	return -1;
 }
 
@@ -1542,9 +1543,9 @@ dispatch_pause(PGconn *pg, long long task_id, const char *reason,
 	    reason != NULL && *reason != '\0' ? reason : "no reason given");
 	params[0] = tid;
 	params[1] = why;
-	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+	if (db_run(pg, "BEGIN", 0, NULL, errp) != 0)
 		goto out;
-	res = dispatch_query(pg, "SELECT t.status, t.plan_id, p.request_id,"
+	res = db_exec(pg, "SELECT t.status, t.plan_id, p.request_id,"
 	    " t.service FROM tasks t JOIN plans p ON p.id = t.plan_id"
 	    " WHERE t.id = $1::bigint FOR UPDATE OF t", 1, params, errp);
 	if (res == NULL)
@@ -1562,10 +1563,10 @@ dispatch_pause(PGconn *pg, long long task_id, const char *reason,
 		PQclear(res);
 		goto fail;
 	}
-	if (dispatch_exec(pg, "UPDATE tasks SET status = 'paused',"
+	if (db_run(pg, "UPDATE tasks SET status = 'paused',"
 	    " status_reason = $2 WHERE id = $1::bigint", 2, params,
 	    errp) != 0 ||
-	    dispatch_exec(pg, "UPDATE work_queue SET claimed_by = NULL,"
+	    db_run(pg, "UPDATE work_queue SET claimed_by = NULL,"
 	    " claimed_at = NULL, lease_until = NULL, attempts ="
 	    " CASE WHEN claimed_by IS NULL THEN attempts"
 	    " ELSE greatest(attempts - 1, 0) END"
@@ -1580,13 +1581,13 @@ dispatch_pause(PGconn *pg, long long task_id, const char *reason,
 	    data);
 	free(data);
 	PQclear(res);
-	if (dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0)
+	if (db_run(pg, "COMMIT", 0, NULL, errp) != 0)
 		goto out;
 	free(why);
 	return 0;
 
 fail:
-	dispatch_rollback(pg);
+	db_rollback(pg);
 out:
 	free(why);
 	return -1;
@@ -1601,9 +1602,9 @@ dispatch_resume(PGconn *pg, long long task_id, char **errp)
 
 	snprintf(tid, sizeof tid, "%lld", task_id);
 	params[0] = tid;
-	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+	if (db_run(pg, "BEGIN", 0, NULL, errp) != 0)
 		return -1;
-	res = dispatch_query(pg, "SELECT t.status, t.plan_id, p.request_id,"
+	res = db_exec(pg, "SELECT t.status, t.plan_id, p.request_id,"
 	    " t.service, t.capability, EXISTS (SELECT 1 FROM approvals a"
 	    " WHERE a.plan_id = t.plan_id AND a.decision = 'approved')"
 	    " FROM tasks t JOIN plans p ON p.id = t.plan_id"
@@ -1633,12 +1634,12 @@ dispatch_resume(PGconn *pg, long long task_id, char **errp)
 	    data);
 	free(data);
 	PQclear(res);
-	return dispatch_exec(pg, "COMMIT", 0, NULL, errp);
+	return db_run(pg, "COMMIT", 0, NULL, errp);
 
 fail_res:
 	PQclear(res);
 fail:
-	dispatch_rollback(pg);
+	db_rollback(pg);
 	return -1;
 }
 
@@ -1648,49 +1649,42 @@ int
 dispatch_interrupt_plan(PGconn *pg, long long plan_row_id, const char *why,
     int *ntasksp, char **errp)
 {
-	const char		*params[2];
+	const char		*params[1];
 	char			 row[32];
-	struct json_object	*o;
 	PGresult		*res;
-	int			 i, n;
+	int			 i, n = 0, rc;
 
 	if (ntasksp != NULL)
 		*ntasksp = 0;
 	snprintf(row, sizeof row, "%lld", plan_row_id);
 	params[0] = row;
-	params[1] = why;
-	if (dispatch_exec(pg, "BEGIN", 0, NULL, errp) != 0)
+	if (db_run(pg, "BEGIN", 0, NULL, errp) != 0)
 		return -1;
-	res = dispatch_query(pg, "UPDATE tasks t SET status = 'interrupted',"
-	    " status_reason = $2, finished_at = coalesce(t.finished_at, now())"
-	    " FROM plans p WHERE p.id = t.plan_id AND t.plan_id = $1::bigint"
-	    " AND t.status IN ('running', 'queued', 'paused')"
-	    " RETURNING t.id, t.service, p.request_id, t.status", 2, params,
-	    errp);
+	res = db_exec(pg, "SELECT t.id, p.request_id, t.service FROM tasks t"
+	    " JOIN plans p ON p.id = t.plan_id WHERE t.plan_id = $1::bigint"
+	    " AND t.status IN ('running', 'queued', 'paused') ORDER BY t.id"
+	    " FOR UPDATE OF t", 1, params, errp);
 	if (res == NULL)
 		goto fail;
-	n = PQntuples(res);
-	o = json_object_new_object();
-	json_object_object_add(o, "reason", json_object_new_string(why));
-	for (i = 0; i < n; i++)
-		dispatch_audit(pg, 1, "task.interrupted",
-		    atoll(PQgetvalue(res, i, 2)), plan_row_id,
-		    atoll(PQgetvalue(res, i, 0)), dispatch_val(res, i, 1),
-		    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
+	for (i = 0; i < PQntuples(res); i++) {
+		rc = dispatch_interrupted(pg, atoll(PQgetvalue(res, i, 0)),
+		    plan_row_id, atoll(PQgetvalue(res, i, 1)),
+		    dispatch_val(res, i, 2), why, errp);
+		if (rc < 0) {
+			PQclear(res);
+			goto fail;
+		}
+		n += rc;
+	}
 	PQclear(res);
-	if (dispatch_exec(pg, "DELETE FROM work_queue WHERE task_id IN"
-	    " (SELECT id FROM tasks WHERE plan_id = $1::bigint"
-	    " AND status = 'interrupted')", 1, params, errp) != 0 ||
-	    dispatch_plan_settle(pg, plan_row_id, errp) != 0 ||
-	    dispatch_exec(pg, "COMMIT", 0, NULL, errp) != 0)
+	if (db_run(pg, "COMMIT", 0, NULL, errp) != 0)
 		goto fail;
 	if (ntasksp != NULL)
 		*ntasksp = n;
 	return 0;
 
 fail:
-	dispatch_rollback(pg);
+	db_rollback(pg);
 	return -1;
 }
 
@@ -1728,7 +1722,7 @@ dispatch_orphaned_plans(PGconn *pg, const struct dispatch_params *dp,
 	snprintf(timeout, sizeof timeout, "%.3f", dp->agent_timeout_s);
 	params[0] = timeout;
 	params[1] = dp->agent;
-	if ((res = dispatch_query(pg, dispatch_sql_orphans, 2, params,
+	if ((res = db_exec(pg, dispatch_sql_orphans, 2, params,
 	    errp)) == NULL)
 		return -1;
 	n = PQntuples(res);
@@ -1771,7 +1765,7 @@ dispatch_heartbeat(PGconn *pg, const struct dispatch_params *dp,
 		snprintf(timeout, sizeof timeout, "%.3f", dp->agent_timeout_s);
 		params[0] = dp->agent;
 		params[1] = timeout;
-		res = dispatch_query(pg, "SELECT host, pid FROM agents"
+		res = db_exec(pg, "SELECT host, pid FROM agents"
 		    " WHERE name = $1 AND " DISPATCH_ONLINE("agents", "$2"),
 		    2, params, errp);
 		if (res == NULL)
@@ -1804,7 +1798,7 @@ dispatch_heartbeat(PGconn *pg, const struct dispatch_params *dp,
 	params[6] = dp->report_only ? NULL : pid;
 	params[7] = metrics_json != NULL ? metrics_json : "{}";
 	params[8] = starting ? "t" : "f";
-	rc = dispatch_exec(pg, "INSERT INTO agents (name, host, capabilities,"
+	rc = db_run(pg, "INSERT INTO agents (name, host, capabilities,"
 	    " capacity, running, status, version, pid, last_heartbeat,"
 	    " resource_metrics) VALUES ($1, $2, $3::text[], $4::integer,"
 	    " $5::integer, 'online', $6, $7::integer, now(), $8::jsonb)"
@@ -1826,7 +1820,7 @@ dispatch_agent_offline(PGconn *pg, const char *agent, char **errp)
 {
 	const char	*params[1] = { agent };
 
-	return dispatch_exec(pg, "UPDATE agents SET status = 'offline',"
+	return db_run(pg, "UPDATE agents SET status = 'offline',"
 	    " running = 0 WHERE name = $1", 1, params, errp);
 }
 
@@ -1843,7 +1837,7 @@ dispatch_agents_reap(PGconn *pg, char **errp)
 		strcpy(host, "localhost");
 	host[sizeof host - 1] = '\0';
 	params[0] = host;
-	res = dispatch_query(pg, "SELECT name, coalesce(pid, 0) FROM agents"
+	res = db_exec(pg, "SELECT name, coalesce(pid, 0) FROM agents"
 	    " WHERE host = $1 AND status <> 'offline'", 1, params, errp);
 	if (res == NULL)
 		return -1;

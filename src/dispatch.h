@@ -87,9 +87,6 @@ enum dispatch_outcome {
 	DISPATCH_LOST,		/* the claim was no longer ours: ignored */
 };
 
-/* One statement with bound parameters; NULL with *errp on failure. */
-PGresult	*dispatch_query(PGconn *, const char *sql, int nparams,
-		    const char *const *params, char **errp);
 /* A PostgreSQL text[] literal of n strings.  Caller frees. */
 char		*dispatch_text_array(const char *const *, size_t n);
 

@@ -97,7 +97,7 @@ exec_poll(struct exec *x, char **errp)
 	pg = db_pg(db);
 	snprintf(row, sizeof row, "%lld", x->plan_row);
 	params[0] = row;
-	if ((res = dispatch_query(pg, exec_sql_progress, 1, params,
+	if ((res = db_exec(pg, exec_sql_progress, 1, params,
 	    errp)) == NULL)
 		return -1;
 	n = PQntuples(res);
@@ -306,7 +306,7 @@ exec_cancel(struct exec *x, const char *why)
 	snprintf(row, sizeof row, "%lld", x->plan_row);
 	params[0] = row;
 	params[1] = why;
-	res = db != NULL ? dispatch_query(db_pg(db), exec_sql_cancel, 2,
+	res = db != NULL ? db_exec(db_pg(db), exec_sql_cancel, 2,
 	    params, &err) : NULL;
 	PQclear(res);
 	free(err);

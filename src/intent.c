@@ -104,58 +104,12 @@ intent_strf(const char *fmt, ...)
 	return o;
 }
 
-/* Optimal string alignment distance, bounded: returns > max early. */
-static size_t
-intent_distance(const char *a, const char *b, size_t max)
-{
-	size_t	la = strlen(a), lb = strlen(b), i, j;
-	size_t	*d, best, v;
-
-	if ((la > lb ? la - lb : lb - la) > max)
-		return max + 1;
-	d = xcalloc((la + 1) * (lb + 1), sizeof *d);
-#define D(x, y) d[(x) * (lb + 1) + (y)]
-	for (i = 0; i <= la; i++)
-		D(i, 0) = i;
-	for (j = 0; j <= lb; j++)
-		D(0, j) = j;
-	for (i = 1; i <= la; i++) {
-		best = max + 1;
-		for (j = 1; j <= lb; j++) {
-			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			v = D(i - 1, j) + 1;
-			if (D(i, j - 1) + 1 < v)
-				v = D(i, j - 1) + 1;
-			if (D(i - 1, j - 1) + cost < v)
-				v = D(i - 1, j - 1) + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && D(i - 2, j - 2) + 1 < v)
-				v = D(i - 2, j - 2) + 1;
-			D(i, j) = v;
-			if (v < best)
-				best = v;
-		}
-		if (best > max) {
-			free(d);
-			return max + 1;
-		}
-	}
-	v = D(la, lb);
-#undef D
-	free(d);
-	return v;
-}
-
-/* Typo budget for a word of this length. */
-static size_t
-intent_typo_budget(size_t len)
-{
-	if (len >= 8)
-		return 2;
-	if (len >= 4)
-		return 1;
-	return 0;
-}
+/*
+ * A word of the request matches a name with one typo from
+ * INTENT_TYPO_MIN bytes, two from INTENT_TYPO_LONG (str_typo_budget).
+ */
+#define INTENT_TYPO_MIN		4
+#define INTENT_TYPO_LONG	8
 
 /*
  * Append word (taking ownership); "uptime-kuma" and "docker_hosts" become
@@ -247,7 +201,7 @@ intent_match_phrase(struct intent_clause *cl, const char *phrase, int typos,
     int mark, int *fuzzy)
 {
 	char	*norm = intent_normalise(phrase), *tok, *save = NULL;
-	size_t	 idx[8], nidx = 0, i, count = 0;
+	size_t	 idx[8], nidx = 0, i, count = 0, budget;
 	int	 ok = 1;
 
 	*fuzzy = 0;
@@ -267,9 +221,10 @@ intent_match_phrase(struct intent_clause *cl, const char *phrase, int typos,
 			if (cl->w[i].used || str_in_list(t,
 			    intent_stop_words))
 				continue;
-			if (intent_distance(t, tok, intent_typo_budget(
-			    strlen(tok))) <= intent_typo_budget(strlen(tok)) &&
-			    intent_typo_budget(strlen(tok)) > 0) {
+			budget = str_typo_budget(strlen(tok),
+			    INTENT_TYPO_MIN, INTENT_TYPO_LONG);
+			if (budget > 0 && str_distance(t, strlen(t), tok,
+			    strlen(tok), budget, 0) <= budget) {
 				found = i;
 				*fuzzy = 1;
 			}

@@ -4,6 +4,7 @@
 noinst_LTLIBRARIES += src/libchiffon-core.la
 src_libchiffon_core_la_SOURCES = \
 	src/util.c src/util.h \
+	src/json-get.c src/json-get.h \
 	src/output.c src/output.h \
 	src/log.c src/log.h \
 	src/app.c src/app.h \
@@ -11,10 +12,12 @@ src_libchiffon_core_la_SOURCES = \
 nodist_src_libchiffon_core_la_SOURCES =
 src_libchiffon_core_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	$(NCURSES_CFLAGS) $(READLINE_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) \
-	$(PQ_CFLAGS) $(GIT2_CFLAGS) $(INIH_CFLAGS) $(YAML_CFLAGS)
+	$(PQ_CFLAGS) $(GIT2_CFLAGS) $(INIH_CFLAGS) $(YAML_CFLAGS) \
+	$(CRYPTO_CFLAGS)
 src_libchiffon_core_la_LIBADD = \
 	$(NCURSES_LIBS) $(READLINE_LIBS) $(CURL_LIBS) $(JSONC_LIBS) \
-	$(PQ_LIBS) $(GIT2_LIBS) $(INIH_LIBS) $(YAML_LIBS) $(LIBS)
+	$(PQ_LIBS) $(GIT2_LIBS) $(INIH_LIBS) $(YAML_LIBS) $(CRYPTO_LIBS) \
+	$(LIBS)
 
 bin_PROGRAMS += src/chiffon
 src_chiffon_SOURCES = src/main.c src/cmd-table.c src/cmd-version.c

@@ -17,6 +17,7 @@
 
 #include <libpq-fe.h>
 
+#include "db.h"
 #include "log.h"
 #include "migrate.h"
 #include "util.h"
@@ -51,12 +52,6 @@ migrate_exec(PGconn *pg, const char *sql, const char *what, char **errp)
 	return 0;
 }
 
-static void
-migrate_rollback(PGconn *pg)
-{
-	PQclear(PQexec(pg, "ROLLBACK"));
-}
-
 /*
  * Begin a transaction and take the migration lock.  NOTICEs are turned
  * off for the transaction: they must not reach the terminal.
@@ -68,13 +63,13 @@ migrate_begin(PGconn *pg, char **errp)
 		return -1;
 	if (migrate_exec(pg, "SET LOCAL client_min_messages TO warning",
 	    "migrate: SET client_min_messages", errp) != 0) {
-		migrate_rollback(pg);
+		db_rollback(pg);
 		return -1;
 	}
 	if (migrate_exec(pg, "SELECT pg_advisory_xact_lock("
 	    MIGRATE_LOCK_KEY ")", "migrate: taking the migration lock",
 	    errp) != 0) {
-		migrate_rollback(pg);
+		db_rollback(pg);
 		return -1;
 	}
 	return 0;
@@ -246,7 +241,7 @@ migrate_prepare(PGconn *pg, int **versionsp, int *nversionsp, char **errp)
 	return 0;
 
 fail:
-	migrate_rollback(pg);
+	db_rollback(pg);
 	return -1;
 }
 
@@ -304,13 +299,13 @@ migrate_one(PGconn *pg, const struct migrate_migration *m, char **errp)
 		set_error(errp, "migrate: reading schema_migrations: %s",
 		    PQerrorMessage(pg));
 		PQclear(res);
-		migrate_rollback(pg);
+		db_rollback(pg);
 		return -1;
 	}
 	done = PQntuples(res) > 0;
 	PQclear(res);
 	if (done) {
-		migrate_rollback(pg);
+		db_rollback(pg);
 		return 0;
 	}
 
@@ -320,7 +315,7 @@ migrate_one(PGconn *pg, const struct migrate_migration *m, char **errp)
 	    PQresultStatus(res) != PGRES_EMPTY_QUERY) {
 		migrate_sql_error(m, res, pg, errp);
 		PQclear(res);
-		migrate_rollback(pg);
+		db_rollback(pg);
 		return -1;
 	}
 	PQclear(res);
@@ -335,12 +330,12 @@ migrate_one(PGconn *pg, const struct migrate_migration *m, char **errp)
 		set_error(errp, "migrate: recording schema/%s: %s", m->name,
 		    PQerrorMessage(pg));
 		PQclear(res);
-		migrate_rollback(pg);
+		db_rollback(pg);
 		return -1;
 	}
 	PQclear(res);
 	if (migrate_exec(pg, "COMMIT", "migrate: COMMIT", errp) != 0) {
-		migrate_rollback(pg);
+		db_rollback(pg);
 		return -1;
 	}
 	return 1;

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <libpq-fe.h>
 
 #include "log.h"
@@ -1093,14 +1094,16 @@ pgembed_conninfo(struct pgembed *pg, const char *dbname)
 static void
 pgembed_urlenc(struct strbuf *sb, const char *s)
 {
-	for (; *s != '\0'; s++) {
-		if (isalnum((unsigned char)*s) || strchr("-._~", *s) != NULL)
-			strbuf_addc(sb, *s);
-		else
-			strbuf_addf(sb, "%%%02X", (unsigned char)*s);
-	}
-}
+	char	*e;
 
+	/* The handle argument is unused (curl_easy_escape(3)). */
+	if ((e = curl_easy_escape(NULL, s, 0)) == NULL) {
+		fprintf(stderr, "chiffon: out of memory escaping a URL\n");
+		abort();
+	}
+	strbuf_adds(sb, e);
+	curl_free(e);
+}
 char *
 pgembed_url(struct pgembed *pg, const char *dbname)
 {

@@ -24,6 +24,7 @@
 #include "agent.h"
 #include "db.h"
 #include "host.h"
+#include "json-get.h"
 #include "plan.h"
 #include "util.h"
 #include "vocab.h"
@@ -99,16 +100,11 @@ plan_action_find(const char *name)
 	return &plan_action_unknown;
 }
 
+/* The string member key of o, else NULL (json_get_str). */
 const char *
 plan_jstr(json_object *o, const char *key)
 {
-	json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
-		return NULL;
-	if (!json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	return json_get_str(o, key);
 }
 
 static char *

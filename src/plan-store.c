@@ -89,7 +89,7 @@ static const char plan_sql_load_tasks[] =
 static void
 plan_rollback(PGconn *pg)
 {
-	PQclear(PQexec(pg, "ROLLBACK"));
+	db_rollback(pg);
 }
 
 /* --- storing -------------------------------------------------------------- */

@@ -516,27 +516,10 @@ request_ask_tty(const char *question, void *data)
 static int
 request_find_program(const char *prog)
 {
-	const char	*path, *p, *e;
-	char		*f;
-	int		 ok;
+	char	*f = path_which(prog);
 
-	if (strchr(prog, '/') != NULL)
-		return access(prog, X_OK) == 0;
-	if ((path = getenv("PATH")) == NULL || *path == '\0')
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; *p != '\0'; p = *e != '\0' ? e + 1 : e) {
-		if ((e = strchr(p, ':')) == NULL)
-			e = p + strlen(p);
-		if (e == p)
-			f = xasprintf("./%s", prog);
-		else
-			f = xasprintf("%.*s/%s", (int)(e - p), p, prog);
-		ok = access(f, X_OK) == 0;
-		free(f);
-		if (ok)
-			return 1;
-	}
-	return 0;
+	free(f);
+	return f != NULL;
 }
 
 int

@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "db.h"
 #include "dispatch.h"
 #include "route.h"
 #include "util.h"
@@ -67,7 +68,7 @@ route_score(PGconn *pg, const char *capability, const char *work_type,
 	params[0] = capability;
 	params[1] = work_type;
 	params[2] = timeout;
-	res = dispatch_query(pg, route_score_sql, 3, params, errp);
+	res = db_exec(pg, route_score_sql, 3, params, errp);
 	if (res == NULL)
 		return -1;
 	n = PQntuples(res);
@@ -218,7 +219,7 @@ route_record(PGconn *pg, long long task_id, int attempt,
 	params[4] = decision;
 	params[5] = reason;
 	params[6] = scores_json != NULL ? scores_json : "[]";
-	res = dispatch_query(pg, "INSERT INTO routing_decisions (task_id, "
+	res = db_exec(pg, "INSERT INTO routing_decisions (task_id, "
 	    "attempt, capability, chosen_agent, decision, reason, scores) "
 	    "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)", 7, params, errp);
 	if (res == NULL)

@@ -40,6 +40,7 @@
 #include <libpq-fe.h>
 
 #include "db.h"
+#include "json-get.h"
 #include "log.h"
 #include "loop.h"
 #include "runlog.h"
@@ -332,26 +333,6 @@ runlog_copy(PGconn *pg, const char *sql, const char *buf, size_t len,
 	return rc;
 }
 
-/* One statement without parameters; 0 or -1 with *errp. */
-static int
-runlog_exec(PGconn *pg, const char *sql, char **errp)
-{
-	PGresult	*res = PQexec(pg, sql);
-	int		 rc = 0;
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		rc = set_error(errp, "%s", PQresultErrorMessage(res));
-	PQclear(res);
-	return rc;
-}
-
-static void
-runlog_rollback(PGconn *pg)
-{
-	if (PQstatus(pg) == CONNECTION_OK)
-		PQclear(PQexec(pg, "ROLLBACK"));
-}
-
 static int
 runlog_notify_id(PGconn *pg, const char *id, char **errp)
 {
@@ -427,39 +408,39 @@ runlog_store(PGconn *pg, const char *id, const struct strbuf *lines,
 {
 	int	rc;
 
-	if (runlog_exec(pg, "BEGIN", errp) != 0)
+	if (db_run(pg, "BEGIN", 0, NULL, errp) != 0)
 		return -1;
 	if ((rc = runlog_fence(pg, id, errp)) <= 0) {
-		runlog_rollback(pg);
+		db_rollback(pg);
 		return rc == 0 ? 1 : -1;
 	}
 	rc = 0;
 	if (lines->len > 0 && via_temp)
-		rc = runlog_exec(pg, "CREATE TEMP TABLE chiffon_spool_output "
-		    "(LIKE run_output) ON COMMIT DROP", errp);
+		rc = db_run(pg, "CREATE TEMP TABLE chiffon_spool_output "
+		    "(LIKE run_output) ON COMMIT DROP", 0, NULL, errp);
 	if (rc == 0 && lines->len > 0)
 		rc = runlog_copy(pg, via_temp ? "COPY chiffon_spool_output "
 		    "FROM STDIN (FORMAT binary)" : "COPY run_output (run_id, "
 		    "seq, run_started_at, stream, at, line) FROM STDIN "
 		    "(FORMAT binary)", lines->buf, lines->len, errp);
 	if (rc == 0 && lines->len > 0 && via_temp)
-		rc = runlog_exec(pg, "INSERT INTO run_output SELECT * FROM "
-		    "chiffon_spool_output ON CONFLICT DO NOTHING", errp);
+		rc = db_run(pg, "INSERT INTO run_output SELECT * FROM "
+		    "chiffon_spool_output ON CONFLICT DO NOTHING", 0, NULL, errp);
 	if (rc == 0 && events->len > 0 && via_temp)
-		rc = runlog_exec(pg, "CREATE TEMP TABLE chiffon_spool_events "
-		    "(LIKE run_events) ON COMMIT DROP", errp);
+		rc = db_run(pg, "CREATE TEMP TABLE chiffon_spool_events "
+		    "(LIKE run_events) ON COMMIT DROP", 0, NULL, errp);
 	if (rc == 0 && events->len > 0)
 		rc = runlog_copy(pg, via_temp ? "COPY chiffon_spool_events "
 		    "FROM STDIN" : "COPY run_events (run_id, seq, "
 		    "run_started_at, at, event, uuid, host, task, data) FROM "
 		    "STDIN", events->buf, events->len, errp);
 	if (rc == 0 && events->len > 0 && via_temp)
-		rc = runlog_exec(pg, "INSERT INTO run_events SELECT * FROM "
-		    "chiffon_spool_events ON CONFLICT DO NOTHING", errp);
+		rc = db_run(pg, "INSERT INTO run_events SELECT * FROM "
+		    "chiffon_spool_events ON CONFLICT DO NOTHING", 0, NULL, errp);
 	if (rc == 0)
-		rc = runlog_exec(pg, "COMMIT", errp);
+		rc = db_run(pg, "COMMIT", 0, NULL, errp);
 	else
-		runlog_rollback(pg);
+		db_rollback(pg);
 	return rc;
 }
 
@@ -1015,19 +996,14 @@ runlog_add_field(struct strbuf *sb, const char *s)
 static const char *
 runlog_json_str(struct json_object *obj, const char *key)
 {
-	struct json_object	*v, *ed;
+	struct json_object	*ed;
+	const char		*s;
 
-	if (obj == NULL || !json_object_is_type(obj, json_type_object))
-		return NULL;
-	if (json_object_object_get_ex(obj, key, &v) &&
-	    json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	if (json_object_object_get_ex(obj, "event_data", &ed) &&
-	    json_object_is_type(ed, json_type_object) &&
-	    json_object_object_get_ex(ed, key, &v) &&
-	    json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return NULL;
+	if ((s = json_get_str(obj, key)) != NULL || obj == NULL ||
+	    !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, "event_data", &ed))
+		return s;
+	return json_get_str(ed, key);
 }
 
 /* Non-zero if s is a UUID in its canonical 8-4-4-4-12 text form. */

@@ -25,6 +25,7 @@
 #include "chiffon/plugin.h"
 #include "db.h"
 #include "dispatch.h"
+#include "json-get.h"
 #include "output.h"
 #include "tui.h"
 #include "util.h"
@@ -348,11 +349,9 @@ const struct tui_pane tui_history_pane = {
 static const char *
 tui_history_str(struct json_object *o, const char *key)
 {
-	struct json_object	*v;
+	const char	*s = json_get_text(o, key);
 
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
-		return "";
-	return json_object_get_string(v);
+	return s != NULL ? s : "";
 }
 
 /* A heading, then entry's member key as indented JSON. */

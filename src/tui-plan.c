@@ -832,7 +832,7 @@ tui_plan_interrupted_notice(struct tui *t)
 		worker_free(w);
 	} else
 		free(err);
-	if (db == NULL || (res = dispatch_query(db_pg(db),
+	if (db == NULL || (res = db_exec(db_pg(db),
 	    tui_plan_sql_interrupted, 0, NULL, NULL)) == NULL)
 		return;
 	if (PQntuples(res) == 1) {

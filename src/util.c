@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -268,6 +269,95 @@ path_join(const char *a, const char *b)
 	while (*b == '/')
 		b++;
 	return xasprintf("%.*s/%s", (int)la, a, b);
+}
+
+char *
+path_which(const char *name)
+{
+	const char	*path = getenv("PATH"), *p, *colon;
+	char		*file;
+
+	if (strchr(name, '/') != NULL)
+		return access(name, X_OK) == 0 ? xstrdup(name) : NULL;
+	if (path == NULL || *path == '\0')
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; ; p = colon + 1) {
+		if ((colon = strchr(p, ':')) == NULL)
+			colon = p + strlen(p);
+		if (colon == p)
+			file = xasprintf("./%s", name);
+		else
+			file = xasprintf("%.*s/%s", (int)(colon - p), p, name);
+		if (access(file, X_OK) == 0)
+			return file;
+		free(file);
+		if (*colon == '\0')
+			return NULL;
+	}
+}
+
+/* Are a and b the same character under flags (see str_distance)? */
+static int
+str_same(char a, char b, int flags)
+{
+	if (flags & STR_DISTANCE_FOLD)
+		return tolower((unsigned char)a) == tolower((unsigned char)b);
+	return a == b;
+}
+
+size_t
+str_distance(const char *a, size_t la, const char *b, size_t lb, size_t max,
+    int flags)
+{
+	size_t	*rows, *r0, *r1, *r2, *t, i, j, v, best;
+
+	if ((la > lb ? la - lb : lb - la) > max)
+		return max + 1;
+	/* Three rolling rows: i - 2 (r0), i - 1 (r1) and i (r2). */
+	rows = xreallocarray(NULL, 3 * (lb + 1), sizeof *rows);
+	r0 = rows;
+	r1 = rows + lb + 1;
+	r2 = rows + 2 * (lb + 1);
+	for (j = 0; j <= lb; j++)
+		r1[j] = j;
+	for (i = 1; i <= la; i++) {
+		r2[0] = best = i;
+		for (j = 1; j <= lb; j++) {
+			v = r1[j - 1] + !str_same(a[i - 1], b[j - 1], flags);
+			if (r1[j] + 1 < v)
+				v = r1[j] + 1;
+			if (r2[j - 1] + 1 < v)
+				v = r2[j - 1] + 1;
+			if (i > 1 && j > 1 && str_same(a[i - 1], b[j - 2],
+			    flags) && str_same(a[i - 2], b[j - 1], flags) &&
+			    r0[j - 2] + 1 < v)
+				v = r0[j - 2] + 1;
+			r2[j] = v;
+			if (v < best)
+				best = v;
+		}
+		if (best > max) {
+			free(rows);
+			return max + 1;
+		}
+		t = r0;
+		r0 = r1;
+		r1 = r2;
+		r2 = t;
+	}
+	v = r1[lb];
+	free(rows);
+	return v > max ? max + 1 : v;
+}
+
+size_t
+str_typo_budget(size_t len, size_t min_len, size_t long_len)
+{
+	if (len >= long_len)
+		return 2;
+	if (len >= min_len)
+		return 1;
+	return 0;
 }
 
 int

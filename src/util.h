@@ -81,4 +81,28 @@ char	*term_safe(const char *s);
 /* Join two path components with exactly one '/'.  Caller frees. */
 char	*path_join(const char *, const char *);
 
+/*
+ * The executable name would run as: itself when it holds a '/', else the
+ * first entry of $PATH (unset or empty: /usr/local/bin:/usr/bin:/bin;
+ * an empty entry: the current directory) where it is executable.  NULL
+ * when there is none.  Caller frees.
+ */
+char	*path_which(const char *name);
+
+/*
+ * Optimal string alignment distance (Levenshtein plus adjacent
+ * transpositions) between a[0..la) and b[0..lb), or max + 1 as soon as it
+ * must exceed max.  STR_DISTANCE_FOLD compares ASCII letters without
+ * regard to case.
+ */
+#define STR_DISTANCE_FOLD	0x1
+size_t	 str_distance(const char *a, size_t la, const char *b, size_t lb,
+	    size_t max, int flags);
+/*
+ * How many typos a word of len bytes may carry for a did-you-mean: none
+ * below min_len, one from min_len, two from long_len.  Each caller picks
+ * its own lengths (see its header).
+ */
+size_t	 str_typo_budget(size_t len, size_t min_len, size_t long_len);
+
 #endif

@@ -11,22 +11,12 @@
 
 #include "chiffon/capabilities.h"
 #include "host.h"
+#include "json-get.h"
 #include "util.h"
 #include "vocab.h"
 
 /* ansible-inventory on a big inventory takes a few seconds at most. */
 #define VOCAB_CATALOG_TIMEOUT_MS	(120 * 1000)
-
-static const char *
-vocab_str(json_object *o, const char *key)
-{
-	json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
 
 /* Does any string of the array o[key] contain one of the words? */
 static int
@@ -175,16 +165,16 @@ vocab_playbooks(struct vocab *v, json_object *list)
 	v->aliases = xcalloc(v->cap, sizeof *v->aliases);
 	for (i = 0; i < n; i++) {
 		o = json_object_array_get_idx(list, i);
-		path = vocab_str(o, "path");
-		service = vocab_str(o, "service");
+		path = json_get_str(o, "path");
+		service = json_get_str(o, "service");
 		if (path == NULL || service == NULL)
 			continue;
 		pb = &v->playbooks[v->nplaybooks++];
 		pb->path = path;
 		pb->service = service;
-		pb->action = vocab_str(o, "action");
-		pb->hosts = vocab_str(o, "hosts");
-		pb->needs = vocab_str(o, "needs");
+		pb->action = json_get_str(o, "action");
+		pb->hosts = json_get_str(o, "hosts");
+		pb->needs = json_get_str(o, "needs");
 		pb->gpu = vocab_mentions(o, "tags", gpu_words) ||
 		    vocab_mentions(o, "vars", gpu_words);
 		pb->no_check = vocab_mentions(o, "tags", no_check_words);
@@ -278,7 +268,7 @@ vocab_from_json(struct vocab *v, const char *catalog_json, char **errp)
 		return set_error(errp, "the catalog answer has no "
 		    "\"playbooks\" list (is the infra plugin up to date?)");
 	vocab_playbooks(v, list);
-	v->inventory = vocab_str(v->catalog, "inventory_used");
+	v->inventory = json_get_str(v->catalog, "inventory_used");
 	json_object_object_get_ex(v->catalog, "hosts", &hosts);
 	json_object_object_get_ex(v->catalog, "groups", &groups);
 	v->hosts = vocab_names_array(hosts);
@@ -307,7 +297,7 @@ vocab_load(struct vocab *v, struct app *app, char **errp)
 	}
 	if (strcmp(status, "successful") != 0) {
 		o = json_tokener_parse(result);
-		msg = vocab_str(o, "error");
+		msg = json_get_str(o, "error");
 		rc = set_error(errp, "catalog: %s", msg != NULL ? msg :
 		    "the catalog refresh failed");
 		json_object_put(o);

@@ -538,7 +538,7 @@ worker_listen(struct worker *w, PGconn *pg, char **errp)
 		loop_remove(w->loop, w->watch_id);
 	w->watch_id = 0;
 	w->listening = NULL;
-	if ((res = dispatch_query(pg, "LISTEN chiffon_work", 0, NULL,
+	if ((res = db_exec(pg, "LISTEN chiffon_work", 0, NULL,
 	    errp)) == NULL)
 		return -1;
 	PQclear(res);

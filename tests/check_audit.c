@@ -196,14 +196,12 @@ check_tmpdir(void)
 static int
 check_chiffon(const char *conninfo, const char *const *args, char **out)
 {
-	const char	*build = getenv("CHIFFON_BUILDDIR");
-	char		*bin, *dir = check_tmpdir(), *conf, *argv[24];
-	struct strbuf	 sb = { 0 };
-	char		 buf[65536];
-	ssize_t		 n;
-	int		 po[2], status, i = 0;
-	pid_t		 pid;
-	FILE		*f;
+	const char		*build = getenv("CHIFFON_BUILDDIR");
+	const char		*argv[24], *env[3];
+	char			*bin, *dir = check_tmpdir(), *conf, *e[2];
+	struct testutil_out	 r;
+	int			 i = 0;
+	FILE			*f;
 
 	bin = path_join(build != NULL ? build : ".", "src/chiffon");
 	ck_assert_msg(access(bin, X_OK) == 0, "%s: %s", bin, strerror(errno));
@@ -214,33 +212,24 @@ check_chiffon(const char *conninfo, const char *const *args, char **out)
 	argv[i++] = "--config";
 	argv[i++] = conf;
 	for (; *args != NULL && i < 23; args++)
-		argv[i++] = (char *)*args;
+		argv[i++] = *args;
 	argv[i] = NULL;
-	ck_assert_int_eq(pipe(po), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		setpgid(0, 0);
-		dup2(po[1], 1);
-		close(po[0]);
-		close(po[1]);
-		setenv("CHIFFON_DB_URL", conninfo, 1);
-		setenv("CHIFFON_DATA_DIR", dir, 1);
-		execv(bin, argv);
-		_exit(127);
-	}
-	close(po[1]);
-	while ((n = read(po[0], buf, sizeof buf)) > 0)
-		strbuf_add(&sb, buf, (size_t)n);
-	close(po[0]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	env[0] = e[0] = xasprintf("CHIFFON_DB_URL=%s", conninfo);
+	env[1] = e[1] = xasprintf("CHIFFON_DATA_DIR=%s", dir);
+	env[2] = NULL;
+	testutil_run(&r, argv, env, NULL, 0);
+	/* Its stderr goes where it went before: the test's log. */
+	fputs(r.err, stderr);
 	testutil_rm(dir);
 	free(dir);
 	free(conf);
 	free(bin);
-	*out = sb.buf != NULL ? strbuf_detach(&sb) : xstrdup("");
-	ck_assert(WIFEXITED(status));
-	return WEXITSTATUS(status);
+	free(e[0]);
+	free(e[1]);
+	*out = r.out;
+	free(r.err);
+	ck_assert_int_ge(r.status, 0);
+	return r.status;
 }
 
 START_TEST(test_record_and_actor)
@@ -1465,13 +1454,5 @@ check_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(check_suite());
-	int	 failed;
-
-	git_libgit2_init();
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	git_libgit2_shutdown();
-	return failed == 0 ? 0 : 1;
+	return testutil_main(check_suite());
 }

@@ -21,6 +21,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "testutil.h"
 #include "util.h"
 
 extern char **environ;
@@ -506,7 +507,10 @@ START_TEST(test_unknown_keys)
 	    "1 %1$s:3: unknown key 'core.repo' (did you mean 'ansible.repo'?)\n"
 	    "1 %1$s:5: unknown key 'db.ulr' (did you mean 'db.url'?)\n"
 	    "1 %1$s:7: unknown key 'frobnicate.widget'\n"
-	    "1 %1$s:11: unknown key 'plugin.name'\n", path);
+	    "1 %1$s:11: unknown key 'plugin.name'\n"
+	    /* Two edits away is a typo (CONF_TYPOS), three is not. */
+	    "1 %1$s:13: unknown key 'log.lvl' (did you mean 'log.level'?)\n"
+	    "1 %1$s:14: unknown key 'log.lv'\n", path);
 	ck_assert_str_eq(check_conf_log.buf, want);
 	/* The known key among them still applies. */
 	ck_assert_str_eq(conf_get(conf, "ansible.repo"), "/srv/repo");
@@ -919,11 +923,5 @@ check_conf_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(check_conf_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(check_conf_suite());
 }

@@ -782,13 +782,6 @@ dispatch_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	log_set_level(CHIFFON_LOG_WARNING);
-	sr = srunner_create(dispatch_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(dispatch_suite());
 }

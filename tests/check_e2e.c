@@ -69,39 +69,6 @@ out_free(struct out *o)
 	strbuf_free(&o->err);
 }
 
-/* Read two pipes to their ends. */
-static void
-drain(int fd1, struct strbuf *b1, int fd2, struct strbuf *b2)
-{
-	char	buf[8192];
-	ssize_t	n;
-	int	open1 = 1, open2 = 1;
-	fd_set	set;
-
-	while (open1 || open2) {
-		FD_ZERO(&set);
-		if (open1)
-			FD_SET(fd1, &set);
-		if (open2)
-			FD_SET(fd2, &set);
-		if (select((fd1 > fd2 ? fd1 : fd2) + 1, &set, NULL, NULL,
-		    NULL) < 0)
-			continue;
-		if (open1 && FD_ISSET(fd1, &set)) {
-			if ((n = read(fd1, buf, sizeof buf)) > 0)
-				strbuf_add(b1, buf, (size_t)n);
-			else
-				open1 = 0;
-		}
-		if (open2 && FD_ISSET(fd2, &set)) {
-			if ((n = read(fd2, buf, sizeof buf)) > 0)
-				strbuf_add(b2, buf, (size_t)n);
-			else
-				open2 = 0;
-		}
-	}
-}
-
 /*
  * Run src/chiffon with args (NULL-terminated), its environment pointing
  * at the test database, plugin and repository, stdin /dev/null.
@@ -111,11 +78,10 @@ static void
 chiffon(struct out *o, const char *plugin_path, const char *db_url,
     const char *const *args)
 {
-	const char	*argv[16];
-	char		*bin;
-	int		 po[2], pe[2], ws, fd;
-	size_t		 n = 0;
-	pid_t		 pid;
+	const char		*argv[16], *env[10];
+	struct testutil_out	 r;
+	char			*bin, *e[6];
+	size_t			 n = 0, i;
 
 	memset(o, 0, sizeof *o);
 	bin = xasprintf("%s/src/chiffon", orchtest_builddir());
@@ -123,41 +89,29 @@ chiffon(struct out *o, const char *plugin_path, const char *db_url,
 	while (*args != NULL && n < nitems(argv) - 1)
 		argv[n++] = *args++;
 	argv[n] = NULL;
-	ck_assert(pipe(po) == 0 && pipe(pe) == 0);
-	pid = fork();
-	ck_assert(pid >= 0);
-	if (pid == 0) {
-		setpgid(0, 0);
-		fd = open("/dev/null", O_RDONLY);
-		dup2(fd, 0);
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		close(po[0]);
-		close(pe[0]);
-		setenv("CHIFFON_DB_URL", db_url != NULL ? db_url :
-		    ot.conninfo, 1);
-		setenv("CHIFFON_PLUGIN_PATH", plugin_path != NULL ?
-		    plugin_path : ot.plugin_dir, 1);
-		setenv("CHIFFON_REPO", ot.repo, 1);
-		setenv("CHIFFON_DATA_DIR", ot.tmp, 1);
-		setenv("CHIFFON_DEMO_ROOT", ot.demo_root, 1);
-		setenv("XDG_CONFIG_HOME", ot.tmp, 1);
-		unsetenv("CHIFFON_CONFIG");
-		unsetenv("SSH_CONNECTION");
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	close(po[1]);
-	close(pe[1]);
-	drain(po[0], &o->text, pe[0], &o->err);
-	close(po[0]);
-	close(pe[0]);
-	ck_assert(waitpid(pid, &ws, 0) == pid);
-	o->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-	strbuf_addc(&o->text, '\0');
-	o->text.len--;
-	strbuf_addc(&o->err, '\0');
-	o->err.len--;
+	e[0] = xasprintf("CHIFFON_DB_URL=%s", db_url != NULL ? db_url :
+	    ot.conninfo);
+	e[1] = xasprintf("CHIFFON_PLUGIN_PATH=%s", plugin_path != NULL ?
+	    plugin_path : ot.plugin_dir);
+	e[2] = xasprintf("CHIFFON_REPO=%s", ot.repo);
+	e[3] = xasprintf("CHIFFON_DATA_DIR=%s", ot.tmp);
+	e[4] = xasprintf("CHIFFON_DEMO_ROOT=%s", ot.demo_root);
+	e[5] = xasprintf("XDG_CONFIG_HOME=%s", ot.tmp);
+	for (i = 0; i < nitems(e); i++)
+		env[i] = e[i];
+	env[i++] = "CHIFFON_CONFIG";
+	env[i++] = "SSH_CONNECTION";
+	env[i] = NULL;
+	testutil_run(&r, argv, env, NULL, 0);
+	o->status = r.status;
+	o->text.buf = r.out;
+	o->text.len = r.outlen;
+	o->text.cap = r.outlen + 1;
+	o->err.buf = r.err;
+	o->err.len = r.errlen;
+	o->err.cap = r.errlen + 1;
+	for (i = 0; i < nitems(e); i++)
+		free(e[i]);
 	free(bin);
 }
 
@@ -368,11 +322,5 @@ e2e_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(e2e_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(e2e_suite());
 }

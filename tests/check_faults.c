@@ -954,7 +954,6 @@ faults_suite(void)
 int
 main(void)
 {
-	SRunner		*sr;
 	const char	*tmp = getenv("TMPDIR");
 	char		*saved = tmp != NULL ? xstrdup(tmp) : NULL;
 	char		*plugins;
@@ -975,10 +974,7 @@ main(void)
 		setenv("TMPDIR", saved, 1);
 	else
 		unsetenv("TMPDIR");
-	sr = srunner_create(faults_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = testutil_main(faults_suite());
 	testutil_cluster_stop();
 	if (fault_mount != NULL) {
 		umount2(fault_mount, MNT_DETACH);
@@ -989,5 +985,5 @@ main(void)
 	else
 		fprintf(stderr, "kept %s\n", fault_tmp);
 	free(saved);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return failed;
 }

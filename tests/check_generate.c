@@ -75,46 +75,29 @@ out_free(struct out *o)
 static void
 run(struct out *o, const char *cwd, const char *const *argv)
 {
-	char	*fout, *ferr, *plugins, *data;
-	int	 fd, ws;
-	pid_t	 pid;
+	struct testutil_out	 r;
+	const char		*env[7];
+	char			*e[5];
+	size_t			 i;
 
 	memset(o, 0, sizeof *o);
-	fout = path_join(ot.tmp, "stdout");
-	ferr = path_join(ot.tmp, "stderr");
-	plugins = xasprintf("%s/plugins/infra/.libs:%s/plugins/template/.libs",
-	    orchtest_builddir(), orchtest_builddir());
-	data = path_join(ot.tmp, "data");
-	pid = fork();
-	ck_assert(pid >= 0);
-	if (pid == 0) {
-		setpgid(0, 0);
-		if (cwd != NULL && chdir(cwd) != 0)
-			_exit(126);
-		fd = open("/dev/null", O_RDONLY);
-		dup2(fd, 0);
-		fd = open(fout, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(fd, 1);
-		fd = open(ferr, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(fd, 2);
-		setenv("CHIFFON_DB_URL", ot.conninfo, 1);
-		setenv("CHIFFON_PLUGIN_PATH", plugins, 1);
-		setenv("CHIFFON_DATA_DIR", data, 1);
-		setenv("XDG_CONFIG_HOME", ot.tmp, 1);
-		setenv("HOME", ot.tmp, 1);
-		unsetenv("SSH_CONNECTION");
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	ck_assert(waitpid(pid, &ws, 0) == pid);
-	o->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-	o->text = read_file(fout, NULL);
-	o->err = read_file(ferr, NULL);
-	ck_assert(o->text != NULL && o->err != NULL);
-	free(fout);
-	free(ferr);
-	free(plugins);
-	free(data);
+	e[0] = xasprintf("CHIFFON_DB_URL=%s", ot.conninfo);
+	e[1] = xasprintf("CHIFFON_PLUGIN_PATH=%s/plugins/infra/.libs:"
+	    "%s/plugins/template/.libs", orchtest_builddir(),
+	    orchtest_builddir());
+	e[2] = xasprintf("CHIFFON_DATA_DIR=%s/data", ot.tmp);
+	e[3] = xasprintf("XDG_CONFIG_HOME=%s", ot.tmp);
+	e[4] = xasprintf("HOME=%s", ot.tmp);
+	for (i = 0; i < nitems(e); i++)
+		env[i] = e[i];
+	env[i++] = "SSH_CONNECTION";
+	env[i] = NULL;
+	testutil_run(&r, argv, env, cwd, 0);
+	o->status = r.status;
+	o->text = r.out;
+	o->err = r.err;
+	for (i = 0; i < nitems(e); i++)
+		free(e[i]);
 }
 
 /* Run and insist on exit status 0. */
@@ -850,13 +833,5 @@ generate_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(generate_suite());
-	int	 failed;
-
-	git_libgit2_init();
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	git_libgit2_shutdown();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(generate_suite());
 }

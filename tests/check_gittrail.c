@@ -317,13 +317,5 @@ check_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(check_suite());
-	int	 failed;
-
-	git_libgit2_init();
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	git_libgit2_shutdown();
-	return failed == 0 ? 0 : 1;
+	return testutil_main(check_suite());
 }

@@ -22,6 +22,7 @@
 #include "host.h"
 #include "pgtest.h"
 #include "plugins.h"
+#include "testutil.h"
 #include "util.h"
 
 static struct pgtest	*pg;
@@ -277,7 +278,8 @@ check_infra_catalog_cluster_start(void)
 {
 	char	*err = NULL;
 
-	if ((pg = pgtest_start(&err)) == NULL ||
+	testutil_cluster_start();
+	if ((pg = testutil_cluster()) != NULL &&
 	    (conninfo = pgtest_new_db(pg, "catalog", &err)) == NULL) {
 		fprintf(stderr, "check_infra_catalog: %s\n", err);
 		free(err);
@@ -289,17 +291,15 @@ check_infra_catalog_cluster_stop(void)
 {
 	free(conninfo);
 	conninfo = NULL;
-	pgtest_stop(pg);
+	testutil_cluster_stop();
 	pg = NULL;
 }
 
-int
-main(void)
+static Suite *
+infra_catalog_suite(void)
 {
 	Suite	*s = suite_create("infra_catalog");
 	TCase	*tc = tcase_create("capabilities");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_unchecked_fixture(tc, check_infra_catalog_cluster_start,
 	    check_infra_catalog_cluster_stop);
@@ -308,10 +308,11 @@ main(void)
 	tcase_add_test(tc, test_match);
 	tcase_add_test(tc, test_no_repo);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
+}
+
+int
+main(void)
+{
+	return testutil_main(infra_catalog_suite());
 }

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "intent.h"
+#include "testutil.h"
 #include "util.h"
 
 #define AL(...) (const char *const[]){ __VA_ARGS__, NULL }
@@ -113,6 +114,13 @@ static const struct row rows[] = {
 	{ "upgrade promethues", "update:prometheus:", 0 },
 	{ "deploy uptime kumma", "deploy:kuma:", 0 },
 	{ "backup vaultwardn", "backup:vaultwarden:", 0 },
+	/*
+	 * The typo budget (INTENT_TYPO_MIN 4, INTENT_TYPO_LONG 8): none on
+	 * a three-letter name, one below eight letters, two from eight.
+	 */
+	{ "restart nmp", "restart:-:", 1 },
+	{ "restart jelyfinn", "restart:jellyfin:", 0 },
+	{ "deploy grfanna", "deploy:-:", 1 },
 	/* Parameters and check mode (checked separately below too). */
 	{ "deploy kuma version 1.23", "deploy:kuma:", 0 },
 	{ "dry run deploy of jellyfin", "deploy:jellyfin:", 0 },
@@ -264,11 +272,5 @@ intent_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(intent_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(intent_suite());
 }

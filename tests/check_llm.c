@@ -15,6 +15,7 @@
 #include "llm.h"
 #include "llmsrv.h"
 #include "loop.h"
+#include "testutil.h"
 #include "util.h"
 
 #define AL(...) (const char *const[]){ __VA_ARGS__, NULL }
@@ -375,11 +376,5 @@ llm_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(llm_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(llm_suite());
 }

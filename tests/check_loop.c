@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "testutil.h"
 #include "util.h"
 
 /* Run the loop until *flag is set; fail after a generous bound. */
@@ -394,11 +395,5 @@ loop_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(loop_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(loop_suite());
 }

@@ -17,6 +17,7 @@
 #include "catalog.h"
 #include "intent.h"
 #include "match.h"
+#include "testutil.h"
 #include "util.h"
 
 /* One phrasing and what the matcher must answer. */
@@ -85,6 +86,15 @@ static const struct check_match_case check_match_cases[] = {
 	{ "install nextclod", NULL, "nextcloud-deploy.yml", MATCH_LEXICAL,
 	    NULL },
 	{ "monitor portals", NULL, "kuma-monitors.yml", MATCH_LEXICAL, NULL },
+	/*
+	 * The typo budget (MATCH_TYPO_MIN 5, MATCH_TYPO_LONG 8): two edits
+	 * from eight letters, one from five, none below.
+	 */
+	{ "install nxetclod", NULL, "nextcloud-deploy.yml", MATCH_LEXICAL,
+	    NULL },
+	{ "deploy gitae", NULL, "gitea-deploy.yml", MATCH_LEXICAL, NULL },
+	{ "deploy grxfanx", NULL, NULL, MATCH_NONE, NULL },
+	{ "deploy kmua", NULL, NULL, MATCH_NONE, NULL },
 	{ "sync folders between desktops", NULL, "syncthing-install.yaml",
 	    MATCH_EXACT, NULL },	/* "sync" is the playbook's tag */
 	{ "upgrade all proxmox hosts", "update",
@@ -378,13 +388,11 @@ START_TEST(test_json)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+match_suite(void)
 {
 	Suite	*s = suite_create("match");
 	TCase	*tc = tcase_create("match");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_unchecked_fixture(tc, check_match_setup,
 	    check_match_teardown);
@@ -395,9 +403,11 @@ main(void)
 	tcase_add_test(tc, test_phrase_targets);
 	tcase_add_test(tc, test_json);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
+}
+
+int
+main(void)
+{
+	return testutil_main(match_suite());
 }

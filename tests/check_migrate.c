@@ -648,11 +648,5 @@ check_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(check_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return testutil_main(check_suite());
 }

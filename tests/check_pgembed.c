@@ -34,30 +34,12 @@
 #include "testutil.h"
 #include "util.h"
 
-/* The cluster the "cluster" cases share (started once, unforked). */
-static struct pgtest	*check_pg;
-
-static void
-check_cluster_setup(void)
-{
-	char	*err = NULL;
-
-	check_pg = pgtest_start(&err);
-	ck_assert_msg(check_pg != NULL, "pgtest_start: %s", err);
-}
-
-static void
-check_cluster_teardown(void)
-{
-	pgtest_stop(check_pg);
-	check_pg = NULL;
-}
 
 /* A pgembed handle on the shared cluster. */
 static struct pgembed *
 check_pgembed(void)
 {
-	return pgembed_new(pgtest_dir(check_pg),
+	return pgembed_new(pgtest_dir(testutil_cluster()),
 	    getenv("CHIFFON_DB_SERVER_USER"));
 }
 
@@ -165,7 +147,7 @@ check_major(void)
 
 START_TEST(test_select_one)
 {
-	PGconn		*conn = check_connect(pgtest_conninfo(check_pg));
+	PGconn		*conn = check_connect(pgtest_conninfo(testutil_cluster()));
 	struct pgembed	*pg = check_pgembed();
 	struct stat	 st;
 	char		*v;
@@ -244,7 +226,7 @@ START_TEST(test_restart_keeps_data)
 	PGconn			*conn;
 	int			 was, started;
 
-	ci = pgtest_new_db(check_pg, "keep", &err);
+	ci = pgtest_new_db(testutil_cluster(), "keep", &err);
 	ck_assert_msg(ci != NULL, "%s", err);
 	conn = check_connect(ci);
 	check_exec(conn, "create table kept (v text)");
@@ -306,7 +288,7 @@ START_TEST(test_stale_pid)
 	ck_assert_msg(strstr(log, text) != NULL, "server.log lacks '%s'", text);
 	free(text);
 	free(log);
-	ck_assert_int_eq(PQping(pgtest_conninfo(check_pg)), PQPING_OK);
+	ck_assert_int_eq(PQping(pgtest_conninfo(testutil_cluster())), PQPING_OK);
 	strbuf_free(&check_log);
 	free(path);
 	pgembed_free(pg);
@@ -338,7 +320,7 @@ START_TEST(test_foreign_pid)
 	ck_assert_int_eq(access(path, F_OK), 0);
 	ck_assert_int_eq(unlink(path), 0);
 	ck_assert_msg(pgembed_start(pg, NULL, &err) == 0, "%s", err);
-	ck_assert_int_eq(PQping(pgtest_conninfo(check_pg)), PQPING_OK);
+	ck_assert_int_eq(PQping(pgtest_conninfo(testutil_cluster())), PQPING_OK);
 	free(path);
 	pgembed_free(pg);
 }
@@ -351,7 +333,7 @@ START_TEST(test_db_open_url)
 	struct pgembed	*pg = check_pgembed();
 	char		*ci, *url, *err = NULL, *v;
 
-	ci = pgtest_new_db(check_pg, "openurl", &err);
+	ci = pgtest_new_db(testutil_cluster(), "openurl", &err);
 	ck_assert_msg(ci != NULL, "%s", err);
 	free(ci);
 	/* A password in the URL (trust ignores it) must never be shown. */
@@ -394,9 +376,9 @@ START_TEST(test_db_open_owner_url)
 	struct db	*db;
 	char		*owner, *runtime, *err = NULL, *v;
 
-	owner = pgtest_new_db(check_pg, "ownerurl", &err);
+	owner = pgtest_new_db(testutil_cluster(), "ownerurl", &err);
 	ck_assert_msg(owner != NULL, "%s", err);
-	runtime = pgtest_conninfo_user(check_pg, "ownerurl",
+	runtime = pgtest_conninfo_user(testutil_cluster(), "ownerurl",
 	    PGEMBED_RUNTIME_USER);
 	ck_assert_int_eq(conf_set(conf, "db.url", runtime, "test", &err), 0);
 	ck_assert_ptr_null(db_open(conf, 0, &err));
@@ -425,7 +407,7 @@ START_TEST(test_db_open_embedded)
 	struct db	*db;
 	char		*err = NULL, *v;
 
-	ck_assert_msg(conf_set(conf, "core.data_dir", pgtest_dir(check_pg),
+	ck_assert_msg(conf_set(conf, "core.data_dir", pgtest_dir(testutil_cluster()),
 	    "test", &err) == 0, "%s", err);
 	db = db_open(conf, DB_OPEN_NO_MIGRATE, &err);
 	ck_assert_msg(db != NULL, "db_open: %s", err);
@@ -484,7 +466,7 @@ check_backend(PGconn *conn)
 static void
 check_terminate(long pid)
 {
-	PGconn		*admin = check_connect(pgtest_conninfo(check_pg));
+	PGconn		*admin = check_connect(pgtest_conninfo(testutil_cluster()));
 	char		*param = xasprintf("%ld", pid);
 	const char	*values[1] = { param };
 	PGresult	*res;
@@ -522,7 +504,7 @@ START_TEST(test_reconnect)
 	char		*ci, *err = NULL, *v;
 	long		 before, after;
 
-	ci = pgtest_new_db(check_pg, "reconnect", &err);
+	ci = pgtest_new_db(testutil_cluster(), "reconnect", &err);
 	ck_assert_msg(ci != NULL, "%s", err);
 	ck_assert_int_eq(conf_set(conf, "db.url", ci, "test", &err), 0);
 	db = db_open(conf, DB_OPEN_NO_MIGRATE, &err);
@@ -565,7 +547,7 @@ START_TEST(test_db_ensure)
 	long		 before;
 	PGresult	*res;
 
-	ci = pgtest_new_db(check_pg, "ensure", &err);
+	ci = pgtest_new_db(testutil_cluster(), "ensure", &err);
 	ck_assert_msg(ci != NULL, "%s", err);
 	ck_assert_int_eq(conf_set(conf, "db.url", ci, "test", &err), 0);
 	db = db_open(conf, DB_OPEN_NO_MIGRATE, &err);
@@ -590,24 +572,24 @@ START_TEST(test_new_db_names)
 {
 	char	*err = NULL, *ci;
 
-	ci = pgtest_new_db(check_pg, "x; drop database chiffon", &err);
+	ci = pgtest_new_db(testutil_cluster(), "x; drop database chiffon", &err);
 	ck_assert_ptr_null(ci);
 	ck_assert_ptr_nonnull(strstr(err, "bad database name"));
 	free(err);
 	err = NULL;
-	ci = pgtest_new_db(check_pg, "Upper", &err);
+	ci = pgtest_new_db(testutil_cluster(), "Upper", &err);
 	ck_assert_ptr_null(ci);
 	free(err);
 	err = NULL;
-	ci = pgtest_new_db(check_pg, "1abc", &err);
+	ci = pgtest_new_db(testutil_cluster(), "1abc", &err);
 	ck_assert_ptr_null(ci);
 	free(err);
 	err = NULL;
 	/* Creating an existing database is fine (idempotent). */
-	ci = pgtest_new_db(check_pg, "twice", &err);
+	ci = pgtest_new_db(testutil_cluster(), "twice", &err);
 	ck_assert_msg(ci != NULL, "%s", err);
 	free(ci);
-	ci = pgtest_new_db(check_pg, "twice", &err);
+	ci = pgtest_new_db(testutil_cluster(), "twice", &err);
 	ck_assert_msg(ci != NULL, "%s", err);
 	free(ci);
 }
@@ -810,12 +792,11 @@ static int
 check_chiffon(const char *const *args, const char *env, char **out,
     char **errout)
 {
-	const char	*build = getenv("CHIFFON_BUILDDIR");
-	char		*bin, *conf_dir = check_tmpdir(), *conf;
-	char		*argv[32];
-	int		 po[2], pe[2], status, i = 0;
-	pid_t		 pid;
-	FILE		*f;
+	const char		*build = getenv("CHIFFON_BUILDDIR");
+	const char		*argv[32], *envv[3];
+	char			*bin, *conf_dir = check_tmpdir(), *conf;
+	struct testutil_out	 r;
+	int			 i = 0, n = 0;
 
 	bin = path_join(build != NULL ? build : ".", "src/chiffon");
 	ck_assert_msg(access(bin, X_OK) == 0, "%s: %s", bin, strerror(errno));
@@ -825,54 +806,26 @@ check_chiffon(const char *const *args, const char *env, char **out,
 	argv[i++] = "--config";
 	argv[i++] = conf;
 	for (; *args != NULL && i < 31; args++)
-		argv[i++] = (char *)*args;
+		argv[i++] = *args;
 	argv[i] = NULL;
-	ck_assert_int_eq(pipe(po), 0);
-	ck_assert_int_eq(pipe(pe), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		close(po[0]);
-		close(pe[0]);
-		unsetenv("CHIFFON_DB_URL");
-		if (env != NULL)
-			putenv((char *)env);
-		execv(bin, argv);
-		_exit(127);
-	}
-	close(po[1]);
-	close(pe[1]);
-	/* Small outputs: read stderr after stdout without deadlock. */
-	f = fdopen(po[0], "r");
-	{
-		struct strbuf	sb = { 0 };
-		char		buf[4096];
-		size_t		n;
-
-		while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-			strbuf_add(&sb, buf, n);
-		fclose(f);
-		*out = strbuf_detach(&sb);
-		f = fdopen(pe[0], "r");
-		while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-			strbuf_add(&sb, buf, n);
-		fclose(f);
-		*errout = strbuf_detach(&sb);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	envv[n++] = "CHIFFON_DB_URL";
+	if (env != NULL)
+		envv[n++] = env;
+	envv[n] = NULL;
+	testutil_run(&r, argv, envv, NULL, 0);
+	*out = r.out;
+	*errout = r.err;
 	free(bin);
 	free(conf);
 	check_rm(conf_dir);
-	ck_assert(WIFEXITED(status));
-	return WEXITSTATUS(status);
+	ck_assert_int_ge(r.status, 0);
+	return r.status;
 }
 
 START_TEST(test_cmd_db)
 {
 	struct pgembed	*pg = check_pgembed();
-	const char	*dir = pgtest_dir(check_pg);
+	const char	*dir = pgtest_dir(testutil_cluster());
 	char		*out, *err, *url, *ci, *e = NULL, *want, *bad;
 
 	/* status of the running embedded cluster */
@@ -916,7 +869,7 @@ START_TEST(test_cmd_db)
 	free(err);
 
 	/* migrate through db.url: applies, then is up to date */
-	ci = pgtest_new_db(check_pg, "cmddb", &e);
+	ci = pgtest_new_db(testutil_cluster(), "cmddb", &e);
 	ck_assert_msg(ci != NULL, "%s", e);
 	ck_assert_int_eq(check_chiffon((const char *[]){ "--db-url", ci,
 	    "db", "migrate", NULL }, NULL, &out, &err), 0);
@@ -942,7 +895,7 @@ START_TEST(test_cmd_db)
 	    "%s", err);
 	free(out);
 	free(err);
-	ck_assert_int_eq(PQping(pgtest_conninfo(check_pg)), PQPING_OK);
+	ck_assert_int_eq(PQping(pgtest_conninfo(testutil_cluster())), PQPING_OK);
 	free(ci);
 
 	/* an unreachable server is an environment failure (3) */
@@ -1052,8 +1005,8 @@ check_pgembed_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("cluster");
-	tcase_add_unchecked_fixture(tc, check_cluster_setup,
-	    check_cluster_teardown);
+	tcase_add_unchecked_fixture(tc, testutil_cluster_need,
+	    testutil_cluster_stop);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_select_one);
 	tcase_add_test(tc, test_status_running);
@@ -1101,11 +1054,5 @@ check_pgembed_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(check_pgembed_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(check_pgembed_suite());
 }

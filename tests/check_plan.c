@@ -720,11 +720,5 @@ plan_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(plan_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(plan_suite());
 }

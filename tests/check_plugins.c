@@ -31,6 +31,7 @@
 #include "plugins.h"
 #include "runlog.h"
 #include "task.h"
+#include "testutil.h"
 #include "util.h"
 
 
@@ -768,23 +769,6 @@ END_TEST
 
 /* -- with a real database ------------------------------------------------ */
 
-static struct pgtest	*pg;
-
-static void
-db_setup(void)
-{
-	char	*err = NULL;
-
-	pg = pgtest_start(&err);
-	ck_assert_msg(pg != NULL, "pgtest_start: %s", err);
-}
-
-static void
-db_teardown(void)
-{
-	pgtest_stop(pg);
-	pg = NULL;
-}
 
 /* Load the plugins and point the app at a fresh database.  Caller frees. */
 static char *
@@ -793,7 +777,7 @@ load_with_db(const char *dbname)
 	char	*conninfo, *err = NULL;
 
 	load(NULL);
-	conninfo = pgtest_new_db(pg, dbname, &err);
+	conninfo = pgtest_new_db(testutil_cluster(), dbname, &err);
 	ck_assert_msg(conninfo != NULL, "pgtest_new_db: %s", err);
 	ck_assert_msg(conf_set(app.conf, "db.url", conninfo, "test",
 	    &err) == 0, "%s", err);
@@ -1359,7 +1343,8 @@ plugins_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("database");
-	tcase_add_unchecked_fixture(tc, db_setup, db_teardown);
+	tcase_add_unchecked_fixture(tc, testutil_cluster_need,
+	    testutil_cluster_stop);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_db_query);
@@ -1372,11 +1357,5 @@ plugins_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(plugins_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(plugins_suite());
 }

@@ -385,39 +385,25 @@ static int
 repos_exec(const char *const *argv, const char *const *env,
     struct strbuf *out)
 {
-	char	buf[8192];
-	ssize_t	n;
-	int	p[2], ws, fd;
-	pid_t	pid;
+	struct testutil_out	 r;
+	const char		*e[16];
+	char			*set[8];
+	size_t			 n = 0, k = 0, i;
+	int			 status;
 
-	ck_assert(pipe(p) == 0);
-	if ((pid = fork()) == 0) {
-		setpgid(0, 0);
-		fd = open("/dev/null", O_RDONLY);
-		dup2(fd, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		for (; env != NULL && env[0] != NULL; env += 2)
-			setenv(env[0], env[1], 1);
-		unsetenv("CHIFFON_CONFIG");
-		unsetenv("SSH_CONNECTION");
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	ck_assert(pid > 0);
-	close(p[1]);
-	while ((n = read(p[0], buf, sizeof buf)) > 0)
-		if (out != NULL)
-			strbuf_add(out, buf, (size_t)n);
-	close(p[0]);
-	if (out != NULL) {
-		strbuf_addc(out, '\0');
-		out->len--;
-	}
-	if (waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws))
-		return -1;
-	return WEXITSTATUS(ws);
+	for (; env != NULL && env[0] != NULL && k < nitems(set); env += 2)
+		e[n++] = set[k++] = xasprintf("%s=%s", env[0], env[1]);
+	e[n++] = "CHIFFON_CONFIG";
+	e[n++] = "SSH_CONNECTION";
+	e[n] = NULL;
+	testutil_run(&r, argv, e, NULL, TESTUTIL_MERGE);
+	if (out != NULL)
+		strbuf_add(out, r.out, r.outlen);
+	status = r.status;
+	testutil_out_free(&r);
+	for (i = 0; i < k; i++)
+		free(set[i]);
+	return status;
 }
 
 /* A private copy of a fixture repository and a root for its files. */
@@ -1085,11 +1071,5 @@ repos_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(repos_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(repos_suite());
 }

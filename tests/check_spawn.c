@@ -16,6 +16,7 @@
 
 #include "loop.h"
 #include "spawn.h"
+#include "testutil.h"
 #include "util.h"
 
 /* What the callbacks saw. */
@@ -572,15 +573,11 @@ int
 main(void)
 {
 	const char	*b = getenv("CHIFFON_BUILDDIR");
-	SRunner		*sr;
 	int		 failed;
 
 	spawn_test_helper = xasprintf("%s/tests/helper-print",
 	    b != NULL ? b : ".");
-	sr = srunner_create(spawn_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = testutil_main(spawn_suite());
 	free(spawn_test_helper);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return failed;
 }

@@ -556,11 +556,5 @@ template_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(template_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(template_suite());
 }

@@ -19,6 +19,7 @@
 #include "loop.h"
 #include "migrate.h"
 #include "pgtest.h"
+#include "testutil.h"
 #include "tiers.h"
 #include "util.h"
 
@@ -36,7 +37,6 @@ static const char *const playbooks[] = {
 };
 
 static struct llmsrv	 srv;
-static struct pgtest	*pg;
 static char		*conninfo;
 
 static void
@@ -46,9 +46,8 @@ setup(void)
 	PGconn	*c;
 
 	ck_assert_int_eq(llmsrv_start(&srv), 0);
-	pg = pgtest_start(&err);
-	ck_assert_msg(pg != NULL, "pgtest: %s", err);
-	conninfo = pgtest_new_db(pg, "tiers", &err);
+	testutil_cluster_need();
+	conninfo = pgtest_new_db(testutil_cluster(), "tiers", &err);
 	ck_assert_msg(conninfo != NULL, "%s", err);
 	c = PQconnectdb(conninfo);
 	ck_assert_msg(migrate_apply(c, NULL, &err) == 0, "%s", err);
@@ -59,7 +58,7 @@ static void
 teardown(void)
 {
 	llmsrv_stop(&srv);
-	pgtest_stop(pg);
+	testutil_cluster_stop();
 	free(conninfo);
 }
 
@@ -376,11 +375,5 @@ tiers_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(tiers_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(tiers_suite());
 }

@@ -17,6 +17,7 @@
 
 #include "chiffon/plugin.h"
 #include "output.h"
+#include "testutil.h"
 #include "tui.h"
 #include "util.h"
 
@@ -496,11 +497,5 @@ check_tui_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(check_tui_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_main(check_tui_suite());
 }

@@ -9,3 +9,11 @@ tests_check_spawn_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_spawn_LDADD = $(TEST_LIBS)
 tests_helper_print_SOURCES = tests/helper-print.c
 EXTRA_tests_check_spawn_DEPENDENCIES = tests/helper-print$(EXEEXT)
+## check_util: the shared helpers (src/util.c, src/json-get.c).
+check_PROGRAMS += tests/check_util
+TESTS += tests/check_util
+tests_check_util_SOURCES = tests/check_util.c $(TESTUTIL_SOURCES)
+tests_check_util_CPPFLAGS = $(TEST_CFLAGS)
+tests_check_util_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
+# test_run_large_stderr runs tests/helper-print.
+EXTRA_tests_check_util_DEPENDENCIES = tests/helper-print$(EXEEXT)

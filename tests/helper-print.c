@@ -9,6 +9,7 @@
  *   -l N          print N lines "line I" (I from 0)
  *   -L LEN        print one line of LEN letters
  *   -w            print "to stderr" on stderr
+ *   -W N          write N bytes ("e" lines of 64) on stderr
  *   -F FD -E N    write N lines {"n":I} to fd FD (default 3)
  *   -P TEXT       print TEXT without a newline
  *   -b MS         burn MS milliseconds of CPU
@@ -82,7 +83,7 @@ main(int argc, char **argv)
 	int		 ch, code = 0, fd = 3;
 
 	setvbuf(stdout, NULL, _IOFBF, 65536);
-	while ((ch = getopt(argc, argv, "dv:tml:L:wF:E:P:b:gks:c:")) != -1) {
+	while ((ch = getopt(argc, argv, "dv:tml:L:wW:F:E:P:b:gks:c:")) != -1) {
 		switch (ch) {
 		case 'd':
 			printf("cwd=%s\n", getcwd(cwd, sizeof cwd));
@@ -119,6 +120,13 @@ main(int argc, char **argv)
 		case 'w':
 			fflush(stdout);
 			fprintf(stderr, "to stderr\n");
+			break;
+		case 'W':
+			fflush(stdout);
+			n = atol(optarg);
+			for (i = 0; i < n; i++)
+				fputc(i % 64 == 63 ? '\n' : 'e', stderr);
+			fflush(stderr);
 			break;
 		case 'F':
 			fd = atoi(optarg);

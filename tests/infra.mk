@@ -74,7 +74,9 @@ EXTRA_DIST += tests/bench/catalog.sh tests/bench/match.sh \
 ## host and the built plugin, against a throwaway PostgreSQL.
 check_PROGRAMS += tests/check_infra_catalog
 TESTS += tests/check_infra_catalog
-tests_check_infra_catalog_SOURCES = tests/check_infra_catalog.c
+tests_check_infra_catalog_SOURCES = tests/check_infra_catalog.c \
+	$(TESTUTIL_SOURCES)
 tests_check_infra_catalog_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_infra_catalog_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
 EXTRA_tests_check_infra_catalog_DEPENDENCIES = plugins/infra/infra.la
+

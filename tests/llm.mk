@@ -7,6 +7,6 @@ tests_check_llm_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/check_tiers
 TESTS += tests/check_tiers
 tests_check_tiers_SOURCES = tests/check_tiers.c tests/llmsrv.c \
-	tests/llmsrv.h tests/pgtest.c tests/pgtest.h
+	tests/llmsrv.h $(TESTUTIL_SOURCES)
 tests_check_tiers_CPPFLAGS = $(TEST_CFLAGS)
-tests_check_tiers_LDADD = $(TEST_LIBS)
+tests_check_tiers_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)

@@ -3,7 +3,11 @@
 bench_programs =
 bench_scripts =
 TEST_CFLAGS = $(src_libchiffon_core_la_CPPFLAGS) $(CHECK_CFLAGS)
-TEST_LIBS = src/libchiffon-core.la $(CHECK_LIBS)
+# Every suite's main() (testutil_main, tests/testutil.h).
+check_LTLIBRARIES += tests/libtestmain.la
+tests_libtestmain_la_SOURCES = tests/testmain.c tests/testutil.h
+tests_libtestmain_la_CPPFLAGS = $(TEST_CFLAGS)
+TEST_LIBS = tests/libtestmain.la src/libchiffon-core.la $(CHECK_LIBS)
 # Helpers several suites share (tests/testutil.h); they need $(PGTEST_LIBS).
 TESTUTIL_SOURCES = tests/testutil.c tests/testutil.h
 include tests/core.mk

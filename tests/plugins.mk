@@ -47,7 +47,8 @@ tests_plugins_old_minor0_la_LDFLAGS = $(test_plugin_ldflags)
 
 check_PROGRAMS += tests/check_plugins
 TESTS += tests/check_plugins
-tests_check_plugins_SOURCES = tests/check_plugins.c src/cmd-plugins.c
+tests_check_plugins_SOURCES = tests/check_plugins.c src/cmd-plugins.c \
+	$(TESTUTIL_SOURCES)
 tests_check_plugins_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_plugins_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
 EXTRA_tests_check_plugins_DEPENDENCIES = $(test_plugins)

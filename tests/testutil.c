@@ -5,13 +5,16 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <git2.h>
 #include <libpq-fe.h>
@@ -203,4 +206,96 @@ testutil_reap(pid_t *pids, size_t n)
 		}
 		pids[i] = 0;
 	}
+}
+
+/* The child of testutil_run: never returns. */
+static void __attribute__((noreturn))
+testutil_run_child(const char *const *argv, const char *const *env,
+    const char *cwd, int out, int err)
+{
+	const char	*eq;
+	char		*name;
+	int		 fd;
+
+	setpgid(0, 0);
+	if (cwd != NULL && chdir(cwd) != 0)
+		_exit(126);
+	if ((fd = open("/dev/null", O_RDONLY)) < 0 || dup2(fd, 0) < 0 ||
+	    dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		_exit(126);
+	for (; env != NULL && *env != NULL; env++) {
+		if ((eq = strchr(*env, '=')) == NULL) {
+			unsetenv(*env);
+			continue;
+		}
+		name = xstrndup(*env, (size_t)(eq - *env));
+		setenv(name, eq + 1, 1);
+		free(name);
+	}
+	execvp(argv[0], (char *const *)argv);
+	_exit(127);
+}
+
+void
+testutil_run(struct testutil_out *o, const char *const *argv,
+    const char *const *env, const char *cwd, int flags)
+{
+	struct strbuf	 sb[2] = { { 0 }, { 0 } };
+	struct pollfd	 pfd[2];
+	char		 buf[65536];
+	ssize_t		 n;
+	int		 po[2], pe[2], ws, i, open_fds;
+	pid_t		 pid;
+
+	memset(o, 0, sizeof *o);
+	ck_assert(pipe(po) == 0);
+	ck_assert(pipe(pe) == 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(po[0]);
+		close(pe[0]);
+		testutil_run_child(argv, env, cwd, po[1],
+		    (flags & TESTUTIL_MERGE) ? po[1] : pe[1]);
+	}
+	close(po[1]);
+	close(pe[1]);
+	pfd[0].fd = po[0];
+	pfd[1].fd = pe[0];
+	pfd[0].events = pfd[1].events = POLLIN;
+	for (open_fds = 2; open_fds > 0; ) {
+		if (poll(pfd, 2, -1) < 0) {
+			ck_assert_msg(errno == EINTR, "poll: %s",
+			    strerror(errno));
+			continue;
+		}
+		for (i = 0; i < 2; i++) {
+			if (pfd[i].fd < 0 || pfd[i].revents == 0)
+				continue;
+			if ((n = read(pfd[i].fd, buf, sizeof buf)) > 0) {
+				strbuf_add(&sb[i], buf, (size_t)n);
+				continue;
+			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			close(pfd[i].fd);
+			pfd[i].fd = -1;
+			open_fds--;
+		}
+	}
+	ck_assert(waitpid(pid, &ws, 0) == pid);
+	o->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+	o->outlen = sb[0].len;
+	o->out = strbuf_detach(&sb[0]);
+	o->errlen = sb[1].len;
+	o->err = strbuf_detach(&sb[1]);
+}
+
+void
+testutil_out_free(struct testutil_out *o)
+{
+	free(o->out);
+	free(o->err);
+	memset(o, 0, sizeof *o);
 }

@@ -9,10 +9,42 @@
 
 #include <sys/types.h>
 
+#include <check.h>
 #include <libpq-fe.h>
 
 struct conf;
 struct pgtest;
+
+/*
+ * Every suite's main(): run s (libgit2 initialised around it) and return
+ * EXIT_SUCCESS when no test failed.  Set the log level before, when the
+ * suite wants one (tests/testmain.c; no database needed).
+ */
+int		 testutil_main(Suite *s);
+
+/* What testutil_run read from a program. */
+struct testutil_out {
+	char	*out;		/* stdout (and stderr, merged), never NULL */
+	size_t	 outlen;
+	char	*err;		/* stderr ("" when merged), never NULL */
+	size_t	 errlen;
+	int	 status;	/* exit status, -1 when it did not exit */
+};
+
+/* testutil_run: stderr goes into out as it comes. */
+#define TESTUTIL_MERGE	0x1
+
+/*
+ * Run argv[0] (a path, or a name looked up in PATH) with argv in its own
+ * process group, stdin /dev/null, in cwd (NULL: this directory), with
+ * env ("NAME=VALUE" to set, "NAME" to unset; NULL-terminated, may be
+ * NULL) applied in the child.  One poll loop reads stdout and stderr
+ * together until both end, so neither can fill up and block the child.
+ * Fails the test when it cannot start.  Free *o with testutil_out_free.
+ */
+void		 testutil_run(struct testutil_out *o, const char *const *argv,
+		    const char *const *env, const char *cwd, int flags);
+void		 testutil_out_free(struct testutil_out *);
 
 /*
  * Unchecked fixtures (tests fork): start the suite's cluster once in the

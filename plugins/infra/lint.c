@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 
 #include "chiffon/capabilities.h"
 #include "infra.h"
+#include "json-get.h"
 #include "run.h"
 #include "util.h"
 
@@ -139,7 +141,7 @@ static const char *const lint_severities[] = {
 
 /* One ansible-lint process. */
 struct lint_job {
-	struct lint_job		*next;		/* lint_state.jobs */
+	LIST_ENTRY(lint_job)	 entry;		/* lint_state.jobs */
 	struct chiffon_task	*task;		/* capability call, or NULL */
 	struct chiffon_child	*child;
 	char			*playbook;
@@ -153,7 +155,7 @@ struct lint_job {
 
 /* The plugin-wide state of lint. */
 static struct {
-	struct lint_job	*jobs;
+	LIST_HEAD(, lint_job) jobs;
 } lint_state;
 
 const char *
@@ -190,17 +192,6 @@ lint_severity_rank(const char *s)
 			return (int)i;
 	}
 	return -1;
-}
-
-static const char *
-lint_str(json_object *o, const char *key)
-{
-	json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
 }
 
 /* "reason: description" on one line, bounded.  Caller frees. */
@@ -278,20 +269,20 @@ lint_parse(const char *json, size_t len, struct lint_finding **out,
 	f = xcalloc(n + 1, sizeof *f);
 	for (i = k = 0; i < n; i++) {
 		item = json_object_array_get_idx(list, i);
-		if ((rule = lint_str(item, "check_name")) == NULL)
+		if ((rule = json_get_str(item, "check_name")) == NULL)
 			continue;
-		sev = lint_str(item, "severity");
+		sev = json_get_str(item, "severity");
 		if (sev == NULL || lint_severity_rank(sev) < 0)
 			sev = "minor";
 		cat = lint_category(rule, &reason);
 		f[k].rule = xstrdup(rule);
 		f[k].severity = xstrdup(sev);
 		f[k].category = xstrdup(cat);
-		f[k].reason = lint_reason(reason, lint_str(item,
+		f[k].reason = lint_reason(reason, json_get_str(item,
 		    "description"));
 		if (json_object_object_get_ex(item, "location", &loc)) {
-			if (lint_str(loc, "path") != NULL)
-				f[k].file = xstrdup(lint_str(loc, "path"));
+			if (json_get_str(loc, "path") != NULL)
+				f[k].file = xstrdup(json_get_str(loc, "path"));
 			if (json_object_object_get_ex(loc, "lines", &lines) &&
 			    json_object_object_get_ex(lines, "begin", &v))
 				f[k].line = json_object_get_int(v);
@@ -345,9 +336,9 @@ lint_idempotency(const char *changed_json, const char *repo,
 	lint_category("chiffon-not-idempotent", &reason);
 	for (i = 0; i < n; i++) {
 		item = json_object_array_get_idx(list, i);
-		task = lint_str(item, "task");
-		host = lint_str(item, "host");
-		path = lint_str(item, "task_path");
+		task = json_get_str(item, "task");
+		host = json_get_str(item, "host");
+		path = json_get_str(item, "task_path");
 		desc = xasprintf("task \"%s\" on %s", task != NULL ? task : "?",
 		    host != NULL ? host : "?");
 		f[i].rule = xstrdup("chiffon-not-idempotent");
@@ -453,14 +444,7 @@ lint_store(const char *playbook, const char *task_id, const char *run_id,
 static void
 lint_job_free(struct lint_job *job)
 {
-	struct lint_job	**pp;
-
-	for (pp = &lint_state.jobs; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == job) {
-			*pp = job->next;
-			break;
-		}
-	}
+	LIST_REMOVE(job, entry);
 	free(job->playbook);
 	free(job->task_id);
 	free(job->run_id);
@@ -568,6 +552,7 @@ lint_start(const char *repo, const char *playbook, const char *task_id,
 	if (prog == NULL)
 		prog = "ansible-lint";
 	job = xcalloc(1, sizeof *job);
+	LIST_INSERT_HEAD(&lint_state.jobs, job, entry);
 	job->playbook = xstrdup(playbook);
 	job->task_id = task_id != NULL ? xstrdup(task_id) : NULL;
 	job->run_id = run_id != NULL ? xstrdup(run_id) : NULL;
@@ -598,8 +583,6 @@ lint_start(const char *repo, const char *playbook, const char *task_id,
 		free(msg);
 		return 0;
 	}
-	job->next = lint_state.jobs;
-	lint_state.jobs = job;
 	job->timer = infra_host->add_timer(infra_plugin, LINT_TIMEOUT_MS,
 	    lint_timeout, &ud);
 	return 0;
@@ -655,8 +638,8 @@ lint_handler(struct chiffon_task *task, void *data)
 		    "object");
 		return -1;
 	}
-	pb = lint_str(params, "playbook");
-	if ((repo = lint_str(params, "repo")) == NULL)
+	pb = json_get_str(params, "playbook");
+	if ((repo = json_get_str(params, "repo")) == NULL)
 		repo = infra_host->config_get(infra_plugin, "ansible.repo");
 	if (pb == NULL || *pb == '\0') {
 		json_object_put(params);
@@ -674,10 +657,10 @@ lint_handler(struct chiffon_task *task, void *data)
 		free(err);
 		return -1;
 	}
-	task_id = lint_str(params, "task_id");
+	task_id = json_get_str(params, "task_id");
 	if (task_id == NULL)
 		task_id = infra_host->task_id(task);
-	run_id = lint_str(params, "run_id");
+	run_id = json_get_str(params, "run_id");
 	if (lint_start(real, pb, task_id, run_id, lint_cap_done, task,
 	    &err) != 0) {
 		lint_cap_fail(task, err);
@@ -696,7 +679,7 @@ lint_init(struct chiffon_plugin *p, const struct chiffon_host *host)
 {
 	struct chiffon_user_data	ud = { NULL, NULL };
 
-	lint_state.jobs = NULL;
+	LIST_INIT(&lint_state.jobs);
 	return host->register_capability(p, CHIFFON_CAP_ANSIBLE_LINT,
 	    lint_handler, &ud);
 }
@@ -704,6 +687,6 @@ lint_init(struct chiffon_plugin *p, const struct chiffon_host *host)
 void
 lint_end(void)
 {
-	while (lint_state.jobs != NULL)
-		lint_job_free(lint_state.jobs);
+	while (!LIST_EMPTY(&lint_state.jobs))
+		lint_job_free(LIST_FIRST(&lint_state.jobs));
 }

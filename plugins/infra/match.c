@@ -51,6 +51,12 @@
 #define MATCH_K1		1.2
 #define MATCH_B			0.5
 #define MATCH_MAX_WORD		63
+/*
+ * A query word unknown to the index matches terms one edit away from
+ * MATCH_TYPO_MIN bytes, two from MATCH_TYPO_LONG (str_typo_budget).
+ */
+#define MATCH_TYPO_MIN		5
+#define MATCH_TYPO_LONG		8
 
 /* Field weights of the bag of words. */
 #define MATCH_W_SERVICE		3.0
@@ -672,44 +678,6 @@ match_index_free(struct match_index *idx)
 	free(idx);
 }
 
-/*
- * Optimal string alignment distance between a and b, or max + 1 once it
- * must exceed max.
- */
-static size_t
-match_distance(const char *a, size_t la, const char *b, size_t lb,
-    size_t max)
-{
-	size_t	d[MATCH_MAX_WORD + 2][MATCH_MAX_WORD + 2];
-	size_t	i, j, best, v;
-
-	if (la > MATCH_MAX_WORD || lb > MATCH_MAX_WORD)
-		return max + 1;
-	for (i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++) {
-		best = max + 1;
-		for (j = 1; j <= lb; j++) {
-			v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			if (d[i - 1][j] + 1 < v)
-				v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-			if (v < best)
-				best = v;
-		}
-		if (best > max)
-			return max + 1;
-	}
-	return d[la][lb];
-}
-
 /* Resolve a query word to terms: itself, near spellings, or unknown. */
 static void
 match_item(const struct match_index *idx, const char *w,
@@ -727,9 +695,9 @@ match_item(const struct match_index *idx, const char *w,
 		it->idf = idx->terms[ti].idf;
 		return;
 	}
-	if (len < 5 || w[0] == '@')
+	maxd = str_typo_budget(len, MATCH_TYPO_MIN, MATCH_TYPO_LONG);
+	if (maxd == 0 || w[0] == '@')
 		return;
-	maxd = len >= 8 ? 2 : 1;
 	best = maxd + 1;
 	for (i = 0; i < idx->nterms; i++) {
 		const struct match_term *t = &idx->terms[i];
@@ -737,8 +705,8 @@ match_item(const struct match_index *idx, const char *w,
 		if (t->s[0] == '@' || t->len < 4 ||
 		    (t->len > len ? t->len - len : len - t->len) > maxd)
 			continue;
-		dist = match_distance(w, len, t->s, t->len,
-		    best <= maxd ? best : maxd);
+		dist = str_distance(w, len, t->s, t->len,
+		    best <= maxd ? best : maxd, 0);
 		if (dist > maxd || dist > best)
 			continue;
 		if (dist < best) {

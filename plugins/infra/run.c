@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,6 +48,7 @@
 #include "chiffon/capabilities.h"
 #include "infra.h"
 #include "inventory.h"
+#include "json-get.h"
 #include "run.h"
 #include "summary.h"
 #include "util.h"
@@ -56,7 +58,7 @@
 
 /* One ansible-playbook run, from the handler call to task_finish. */
 struct run_job {
-	struct run_job		*next;		/* run_state.jobs */
+	LIST_ENTRY(run_job)	 entry;		/* run_state.jobs */
 	struct chiffon_task	*task;
 	struct chiffon_run	*run;
 	struct chiffon_child	*child;
@@ -87,7 +89,7 @@ static struct {
 	int		 major;
 	int		 minor;
 	char		*version_error;	/* cached refusal */
-	struct run_job	*jobs;
+	LIST_HEAD(, run_job) jobs;
 } run_state;
 
 static void	run_job_start(struct run_job *);
@@ -153,17 +155,6 @@ run_callback_dir(void)
 
 /* --- parameters -------------------------------------------------------- */
 
-static const char *
-run_param_str(json_object *params, const char *key)
-{
-	json_object	*v;
-
-	if (!json_object_object_get_ex(params, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* A string or an array of strings, joined with commas.  Caller frees. */
 static char *
 run_param_list(json_object *params, const char *key)
@@ -209,11 +200,11 @@ run_job_params(struct run_job *job, char **errp)
 	    !json_object_is_type(job->params, json_type_object))
 		return set_error(errp, "ansible: task parameters are not a "
 		    "JSON object: %s", text != NULL ? text : "(null)");
-	if ((pb = run_param_str(job->params, "playbook")) == NULL ||
+	if ((pb = json_get_str(job->params, "playbook")) == NULL ||
 	    *pb == '\0')
 		return set_error(errp, "ansible: parameter \"playbook\" is "
 		    "missing (a path relative to the repo)");
-	if ((repo = run_param_str(job->params, "repo")) == NULL &&
+	if ((repo = json_get_str(job->params, "repo")) == NULL &&
 	    (repo = run_config("ansible.repo")) == NULL)
 		return set_error(errp, "ansible: no repository: set "
 		    "ansible.repo (or --repo, CHIFFON_REPO) or pass \"repo\"");
@@ -399,14 +390,7 @@ run_job_extra_close(struct run_job *job)
 static void
 run_job_free(struct run_job *job)
 {
-	struct run_job	**pp;
-
-	for (pp = &run_state.jobs; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == job) {
-			*pp = job->next;
-			break;
-		}
-	}
+	LIST_REMOVE(job, entry);
 	run_job_extra_close(job);
 	summary_free(job->summary);
 	json_object_put(job->params);
@@ -709,7 +693,7 @@ run_job_argv(struct run_job *job)
 	size_t		 n = 0;
 
 	argv[n++] = xstrdup(prog != NULL ? prog : "ansible-playbook");
-	if ((inv = run_param_str(job->params, "inventory")) != NULL ||
+	if ((inv = json_get_str(job->params, "inventory")) != NULL ||
 	    (inv = run_config("ansible.inventory")) != NULL)
 		argv[n++] = xasprintf("--inventory=%s", inv);
 	else {
@@ -965,8 +949,7 @@ run_handler(struct chiffon_task *task, void *data)
 
 	job->task = task;
 	job->summary = summary_new();
-	job->next = run_state.jobs;
-	run_state.jobs = job;
+	LIST_INSERT_HEAD(&run_state.jobs, job, entry);
 	if (run_job_params(job, &err) != 0) {
 		run_job_fail(job, "failed", err);
 		free(err);
@@ -998,8 +981,8 @@ infra_run_end(void)
 	 * The host kills our children and removes our timers after end()
 	 * without calling on_exit; only our own memory is left to free.
 	 */
-	while (run_state.jobs != NULL)
-		run_job_free(run_state.jobs);
+	while (!LIST_EMPTY(&run_state.jobs))
+		run_job_free(LIST_FIRST(&run_state.jobs));
 	lint_end();
 	free(run_state.version_error);
 	free(run_state.version_prog);

@@ -29,6 +29,7 @@
 
 #include <json-c/json.h>
 
+#include "json-get.h"
 #include "summary.h"
 #include "util.h"
 
@@ -95,18 +96,6 @@ summary_free(struct summary *s)
 	json_object_put(s->services_seen);
 	free(s->first_failure);
 	free(s);
-}
-
-/* A string member or NULL. */
-static const char *
-summary_str(json_object *o, const char *key)
-{
-	json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
 }
 
 static int
@@ -210,9 +199,9 @@ static json_object *
 summary_task_entry(json_object *ev, const char *host)
 {
 	json_object	*t = json_object_new_object();
-	const char	*task = summary_str(ev, "task");
-	const char	*action = summary_str(ev, "task_action");
-	const char	*path = summary_str(ev, "task_path");
+	const char	*task = json_get_str(ev, "task");
+	const char	*action = json_get_str(ev, "task_action");
+	const char	*path = json_get_str(ev, "task_path");
 
 	json_object_object_add(t, "host",
 	    host != NULL ? json_object_new_string(host) : NULL);
@@ -242,7 +231,7 @@ summary_failure(struct summary *s, json_object *ev, json_object *res,
 	    json_object_new_boolean(unreachable));
 	json_object_array_add(s->failed_tasks, t);
 	if (s->first_failure == NULL) {
-		const char *task = summary_str(ev, "task");
+		const char *task = json_get_str(ev, "task");
 		s->first_failure = xasprintf("%s%s%s", task != NULL ? task : "",
 		    task != NULL ? ": " : "", msg);
 	}
@@ -253,20 +242,20 @@ summary_failure(struct summary *s, json_object *ev, json_object *res,
 static void
 summary_touched(struct summary *s, json_object *ev, json_object *res)
 {
-	const char	*action = summary_short_action(summary_str(ev,
+	const char	*action = summary_short_action(json_get_str(ev,
 			    "task_action"));
 	const char	*name;
 	json_object	*inv, *args;
 	size_t		 i;
 	char		*text;
 
-	summary_add_unique(s->files, s->files_seen, summary_str(res, "dest"));
-	summary_add_unique(s->files, s->files_seen, summary_str(res, "path"));
+	summary_add_unique(s->files, s->files_seen, json_get_str(res, "dest"));
+	summary_add_unique(s->files, s->files_seen, json_get_str(res, "path"));
 
 	for (i = 0; i < nitems(summary_service_modules); i++) {
 		if (strcmp(action, summary_service_modules[i]) == 0) {
 			summary_add_unique(s->services, s->services_seen,
-			    summary_str(res, "name"));
+			    json_get_str(res, "name"));
 			return;
 		}
 	}
@@ -274,12 +263,12 @@ summary_touched(struct summary *s, json_object *ev, json_object *res)
 	if (json_object_object_get_ex(res, "invocation", &inv))
 		json_object_object_get_ex(inv, "module_args", &args);
 	if (strncmp(action, "docker_compose", 14) == 0) {
-		name = summary_str(args, "project_name");
-		if (name == NULL && (name = summary_str(args,
+		name = json_get_str(args, "project_name");
+		if (name == NULL && (name = json_get_str(args,
 		    "project_src")) != NULL && strrchr(name, '/') != NULL)
 			name = strrchr(name, '/') + 1;
 		if (name == NULL)
-			name = summary_str(res, "project_name");
+			name = json_get_str(res, "project_name");
 		if (name != NULL) {
 			text = xasprintf("compose:%s", name);
 			summary_add_unique(s->services, s->services_seen, text);
@@ -287,7 +276,7 @@ summary_touched(struct summary *s, json_object *ev, json_object *res)
 		}
 	} else if (strcmp(action, "docker_container") == 0 ||
 	    strcmp(action, "podman_container") == 0) {
-		name = summary_str(args, "name");
+		name = json_get_str(args, "name");
 		if (name != NULL) {
 			text = xasprintf("container:%s", name);
 			summary_add_unique(s->services, s->services_seen, text);
@@ -335,12 +324,12 @@ summary_event(struct summary *s, const char *line, size_t len)
 	ev = json_tokener_parse_ex(tok, line, (int)len);
 	json_tokener_free(tok);
 	if (ev == NULL || !json_object_is_type(ev, json_type_object) ||
-	    (event = summary_str(ev, "event")) == NULL) {
+	    (event = json_get_str(ev, "event")) == NULL) {
 		json_object_put(ev);
 		s->nbad++;
 		return -1;
 	}
-	host = summary_str(ev, "host");
+	host = json_get_str(ev, "host");
 	json_object_object_get_ex(ev, "res", &res);
 	changed = summary_bool(ev, "changed");
 
@@ -445,7 +434,7 @@ summary_not_idempotent(const char *earlier_json, const char *later_json)
 	    !json_object_is_type(changed, json_type_array))
 		goto out;
 	out = json_object_new_array();
-	status = summary_str(a, "status");
+	status = json_get_str(a, "status");
 	/* Only a successful earlier run says what "converged" means. */
 	if (status != NULL && strcmp(status, "successful") == 0)
 		json_object_put(out), out = json_object_get(changed);
