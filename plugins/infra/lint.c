@@ -9,7 +9,14 @@
  * is mapped rule by rule to one of five categories with a one-line reason
  * (lint_rules).  More than LINT_KEEP_ABOVE findings keep the LINT_KEEP
  * most severe.  The "ansible.lint" capability runs it on demand; run.c
- * runs it after a failed run.
+ * runs it after a failed run (and after a successful one with
+ * plugin.infra.lint_on_success).
+ *
+ * A finding is stored once (schema 011): rows are keyed by the playbook,
+ * the SHA-256 of its content, the rule and the location, and inserted
+ * with ON CONFLICT DO NOTHING.  playbook_lint caches the result per
+ * content hash: lint_start answers from the stored rows, without running
+ * ansible-lint, when the playbook's hash was linted before.
  */
 #include "config.h"
 
@@ -25,6 +32,7 @@
 
 #include "infra.h"
 #include "run.h"
+#include "sha256.h"
 #include "util.h"
 
 /* ansible-lint is killed after this long (milliseconds). */
@@ -142,6 +150,7 @@ struct lint_job {
 	struct chiffon_task	*task;		/* capability call, or NULL */
 	struct chiffon_child	*child;
 	char			*playbook;
+	char			*sha256;	/* of the playbook, or NULL */
 	char			*task_id;
 	char			*run_id;
 	struct strbuf		 out;		/* stdout + stderr */
@@ -406,13 +415,26 @@ lint_db_done(const struct chiffon_db_result *res, const char *error,
 		*errp = xstrdup(error);
 }
 
+char *
+lint_playbook_sha256(const char *repo, const char *playbook)
+{
+	char	 hex[SHA256_HEX_LEN + 1], *path;
+	int	 rc;
+
+	path = *playbook == '/' ? xstrdup(playbook) :
+	    path_join(repo, playbook);
+	rc = sha256_file(path, hex);
+	free(path);
+	return rc == 0 ? xstrdup(hex) : NULL;
+}
+
 int
-lint_store(const char *playbook, const char *task_id, const char *run_id,
-    const char *source, const struct lint_finding *f, size_t n,
-    char **errp)
+lint_store(const char *playbook, const char *sha256, const char *task_id,
+    const char *run_id, const char *source, const struct lint_finding *f,
+    size_t n, char **errp)
 {
 	json_object	*list = json_object_new_array();
-	const char	*params[5];
+	const char	*params[6];
 	char		*err = NULL;
 	size_t		 i;
 	int		 rc;
@@ -429,14 +451,19 @@ lint_store(const char *playbook, const char *task_id, const char *run_id,
 	params[2] = task_id;
 	params[3] = run_id;
 	params[4] = source;
+	params[5] = sha256;
+	/* Stored once: the unique index of schema 011 (a finding twice in
+	   one report too: DO NOTHING sees the statement's own rows). */
 	rc = infra_host->db_query(infra_plugin,
 	    "INSERT INTO playbook_suggestions (task_id, run_id, playbook, "
-	    "source, category, rule, severity, reason, file, line) "
+	    "source, category, rule, severity, reason, file, line, "
+	    "playbook_sha256) "
 	    "SELECT $3::bigint, $4::bigint, $2, $5, x.category, x.rule, "
-	    "x.severity, x.reason, x.file, x.line "
+	    "x.severity, x.reason, x.file, x.line, $6 "
 	    "FROM json_to_recordset($1::json) AS x(category text, rule text, "
-	    "severity text, reason text, file text, line integer)",
-	    5, params, lint_db_done, &err);
+	    "severity text, reason text, file text, line integer) "
+	    "ON CONFLICT DO NOTHING",
+	    6, params, lint_db_done, &err);
 	json_object_put(list);
 	if (rc != 0 || err != NULL) {
 		set_error(errp, "cannot store suggestions for %s: %s",
@@ -445,6 +472,96 @@ lint_store(const char *playbook, const char *task_id, const char *run_id,
 		return -1;
 	}
 	return 0;
+}
+
+/* --- the cache: playbook_lint (schema 011) ----------------------------- */
+
+/* db_query callback: the findings of a cached hash. */
+static void
+lint_cache_rows(const struct chiffon_db_result *res, const char *error,
+    void *data)
+{
+	struct {
+		struct lint_finding	*f;
+		size_t			 n;
+		int			 hit;
+	}		*c = data;
+	const char	*const *v;
+	int		 i;
+
+	if (error != NULL || res == NULL || res->ncols != 7)
+		return;
+	c->f = xcalloc((size_t)res->nrows + 1, sizeof *c->f);
+	for (i = 0; i < res->nrows; i++) {
+		v = res->values + i * res->ncols;
+		if (i == 0 && strcmp(v[0], "0") == 0)
+			continue;	/* the playbook_lint row alone */
+		c->f[c->n].rule = xstrdup(v[1]);
+		c->f[c->n].severity = xstrdup(v[2]);
+		c->f[c->n].category = xstrdup(v[3]);
+		c->f[c->n].reason = xstrdup(v[4]);
+		c->f[c->n].file = *v[5] != '\0' ? xstrdup(v[5]) : NULL;
+		c->f[c->n].line = atoi(v[6]);
+		c->n++;
+	}
+	c->hit = res->nrows > 0;
+}
+
+/*
+ * The findings stored for a playbook content already linted: 1 with
+ * *out (lint_free) and *nout, 0 when that hash was never linted.
+ */
+static int
+lint_cache_get(const char *playbook, const char *sha256,
+    struct lint_finding **out, size_t *nout)
+{
+	const char	*params[2] = { playbook, sha256 };
+	struct {
+		struct lint_finding	*f;
+		size_t			 n;
+		int			 hit;
+	}		 c = { NULL, 0, 0 };
+
+	/* The playbook_lint row first (flag 0), then its findings. */
+	infra_host->db_query(infra_plugin,
+	    "SELECT 0, '', '', '', '', '', 0 FROM playbook_lint "
+	    "WHERE playbook = $1 AND playbook_sha256 = $2 "
+	    "UNION ALL (SELECT 1, s.rule, s.severity, s.category, s.reason, "
+	    "coalesce(s.file, ''), coalesce(s.line, 0) "
+	    "FROM playbook_suggestions s WHERE s.playbook = $1 "
+	    "AND s.playbook_sha256 = $2 AND s.source = 'ansible-lint' "
+	    "AND EXISTS (SELECT 1 FROM playbook_lint l WHERE l.playbook = $1 "
+	    "AND l.playbook_sha256 = $2) ORDER BY s.id)",
+	    2, params, lint_cache_rows, &c);
+	if (!c.hit) {
+		lint_free(c.f, c.n);
+		return 0;
+	}
+	*out = c.f;
+	*nout = c.n;
+	return 1;
+}
+
+/* Remember that this content was linted.  Errors only cost a relint. */
+static void
+lint_cache_put(const char *playbook, const char *sha256, size_t n)
+{
+	const char	*params[3];
+	char		 count[32], *err = NULL;
+
+	snprintf(count, sizeof count, "%zu", n);
+	params[0] = playbook;
+	params[1] = sha256;
+	params[2] = count;
+	infra_host->db_query(infra_plugin,
+	    "INSERT INTO playbook_lint (playbook, playbook_sha256, findings) "
+	    "VALUES ($1, $2, $3::integer) ON CONFLICT (playbook, "
+	    "playbook_sha256) DO UPDATE SET findings = EXCLUDED.findings, "
+	    "linted_at = now()", 3, params, lint_db_done, &err);
+	if (err != NULL)
+		infra_host->log(infra_plugin, CHIFFON_LOG_WARNING,
+		    "lint cache of %s: %s", playbook, err);
+	free(err);
 }
 
 /* --- running ansible-lint ---------------------------------------------- */
@@ -461,6 +578,7 @@ lint_job_free(struct lint_job *job)
 		}
 	}
 	free(job->playbook);
+	free(job->sha256);
 	free(job->task_id);
 	free(job->run_id);
 	strbuf_free(&job->out);
@@ -526,8 +644,10 @@ lint_on_exit(struct chiffon_child *child, int wstatus,
 	if ((code == 0 || code == 2) && lint_find_json(job, &f, &n,
 	    &err) == 0) {
 		/* Findings are reported even when they cannot be stored. */
-		lint_store(job->playbook, job->task_id, job->run_id,
-		    "ansible-lint", f, n, &err);
+		if (lint_store(job->playbook, job->sha256, job->task_id,
+		    job->run_id, "ansible-lint", f, n, &err) == 0 &&
+		    job->sha256 != NULL)
+			lint_cache_put(job->playbook, job->sha256, n);
 		job->done((int)n, 0, err, f, n, job->data);
 		goto out;
 	} else if (err == NULL) {
@@ -588,7 +708,9 @@ lint_start(const char *repo, const char *playbook, const char *task_id,
 	struct chiffon_spawn_opts	 opts = { 0 };
 	struct chiffon_user_data	 ud;
 	struct lint_job			*job;
-	char				*msg;
+	struct lint_finding		*f;
+	size_t				 n;
+	char				*msg, *sha256;
 
 	prog = infra_host->config_get(infra_plugin, "ansible.lint");
 	if (prog == NULL)
@@ -602,8 +724,17 @@ lint_start(const char *repo, const char *playbook, const char *task_id,
 		free(msg);
 		return 0;
 	}
+	/* Linted before with this content: the stored findings. */
+	sha256 = lint_playbook_sha256(repo, playbook);
+	if (sha256 != NULL && lint_cache_get(playbook, sha256, &f, &n)) {
+		free(sha256);
+		done((int)n, 0, NULL, f, n, data);
+		lint_free(f, n);
+		return 0;
+	}
 	job = xcalloc(1, sizeof *job);
 	job->playbook = xstrdup(playbook);
+	job->sha256 = sha256;
 	job->task_id = task_id != NULL ? xstrdup(task_id) : NULL;
 	job->run_id = run_id != NULL ? xstrdup(run_id) : NULL;
 	job->done = done;
