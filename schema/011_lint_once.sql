@@ -25,3 +25,6 @@ CREATE TABLE playbook_lint (
 	linted_at	timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (playbook, playbook_sha256)
 );
+
+-- What to do about a finding (the infra plugin's table of rules).
+ALTER TABLE playbook_suggestions ADD COLUMN fix text;

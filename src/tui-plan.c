@@ -76,6 +76,7 @@ tui_plan_clear(struct tui *t)
 	free(t->plan_prompts);
 	t->plan_prompts = NULL;
 	tui_plan_free_reasons(t);
+	tui_log_clear(&t->summary);
 	plan_free(t->plan_cur);
 	t->plan_request = t->plan_error = NULL;
 	t->plan_changed = NULL;
@@ -270,6 +271,12 @@ tui_plan_render(struct tui *t)
 		free(s);
 	}
 	tui_plan_render_hint(t);
+	/* After the run: its summary, the view from the top (the steps). */
+	for (i = 0; tui_log_get(&t->summary, i) != NULL; i++)
+		tui_log_add(&t->plan, tui_log_get(&t->summary, i)->level,
+		    tui_log_get(&t->summary, i)->text);
+	if (t->summary.count > 0)
+		t->plan.scroll = t->plan.count;
 }
 
 /* A background catalog refresh; t is NULL once the shell has ended. */
@@ -626,6 +633,8 @@ tui_plan_step(struct tui *t, long long plan_row, size_t i, const char *st,
 		return;
 	}
 	/* st NULL: every step ended (the states are already shown). */
+	if (st == NULL)
+		tui_summary_show(t, plan_row);
 	if (st != NULL && i < p->ntasks) {
 		free(p->tasks[i].status);
 		p->tasks[i].status = xstrdup(st);

@@ -889,6 +889,7 @@ tui_run(struct app *app)
 	t.sigfd = -1;
 	tui_log_init(&t.log, TUI_LOG_LINES);
 	tui_log_init(&t.plan, TUI_PLAN_LINES);
+	tui_log_init(&t.summary, TUI_PLAN_LINES);
 	tui_log_init(&t.task, TUI_PLAN_LINES);
 	tui_log_init(&t.agents, TUI_PLAN_LINES);
 
@@ -997,6 +998,7 @@ out:
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	tui_log_free(&t.log);
 	tui_log_free(&t.plan);
+	tui_log_free(&t.summary);
 	tui_log_free(&t.task);
 	tui_log_free(&t.agents);
 	free(t.status);

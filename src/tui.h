@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include <curses.h>
+#include <libpq-fe.h>
 
 #include "tui-keys.h"
 
@@ -137,6 +138,9 @@ struct tui {
 
 	struct tui_log	 log;		/* the log pane */
 	struct tui_log	 plan;		/* the plan/review pane */
+	struct tui_log	 summary;	/* after a run: its summary block
+					   (tui-summary.c), shown at the end
+					   of the plan pane */
 	char		*plan_request;	/* the request the pane is about */
 	char		*plan_error;	/* why it has no plan, or NULL */
 	struct plan	*plan_cur;	/* its plan, or NULL */
@@ -371,6 +375,24 @@ int	 tui_plan_rerun(struct tui *);
  * requests are planned against the last refreshed catalog.
  */
 void	 tui_plan_vocab_refresh(struct tui *);
+
+/* tui-summary.c: the summary block after a plan's run. */
+
+/*
+ * Fill out (cleared first) with the summary of plan row plan_row: per
+ * step its state, run duration, CPU and peak memory, per host the recap
+ * counts and the span of its events, the suggestions of its playbook
+ * (content hashed under repo, which may be NULL), the audit git commit,
+ * and whether a rerun changed nothing (idempotent) or something.  0, or
+ * -1 with *errp.
+ */
+int	 tui_summary_build(PGconn *, const char *repo, long long plan_row,
+	    struct tui_log *out, char **errp);
+/*
+ * Every step of plan row plan_row ended: build its summary into
+ * t->summary (the plan pane shows it) and write it into the log pane.
+ */
+void	 tui_summary_show(struct tui *, long long plan_row);
 
 /* tui-exec.c: an approved plan executing on the shell's own loop. */
 

@@ -56,12 +56,17 @@ struct lint_finding {
 	char	*severity;	/* info, minor, major, critical, blocker */
 	char	*category;	/* idempotency, error_handling, ... */
 	char	*reason;	/* one line */
+	char	*fix;		/* what to do about it, or NULL */
 	char	*file;
 	int	 line;		/* 0 when unknown */
 };
 
-/* Category and one-line reason for a rule id.  Static strings. */
-const char *lint_category(const char *rule, const char **reason);
+/*
+ * Category and one-line reason for a rule id; *fix (fix may be NULL)
+ * what to do about it.  Static strings.
+ */
+const char *lint_category(const char *rule, const char **reason,
+	    const char **fix);
 /*
  * Parse ansible-lint's JSON (codeclimate) output.  When there are more
  * than LINT_KEEP_ABOVE findings, keep the LINT_KEEP most severe.  0 with
