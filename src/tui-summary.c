@@ -52,7 +52,8 @@ static const char tui_summary_sql_steps[] =
 	"  AND e.kind = r.kind AND e.status = 'successful'"
 	"  AND e.meta -> 'inputs' = r.meta -> 'inputs'),"
 	" coalesce(t.status_reason, t.result ->> 'error', ''),"
-	" p.plan_id, p.version"
+	" p.plan_id, p.version,"
+	" coalesce(r.summary -> 'failed_tasks', '[]')::text"
 	" FROM tasks t JOIN plans p ON p.id = t.plan_id"
 	" LEFT JOIN LATERAL (SELECT * FROM runs u WHERE u.task_id = t.id"
 	"  ORDER BY u.id DESC LIMIT 1) r ON true"
@@ -76,8 +77,12 @@ static const char tui_summary_sql_linted[] =
 enum {
 	TS_ID, TS_STEP, TS_ACTION, TS_SERVICE, TS_PLAYBOOK, TS_STATUS, TS_RUN,
 	TS_WALL, TS_CPU, TS_RSS, TS_HOSTS, TS_SPANS, TS_COMMIT, TS_RERUN,
-	TS_WHY, TS_PLAN, TS_VERSION
+	TS_WHY, TS_PLAN, TS_VERSION, TS_FAILS
 };
+
+/* Failures shown per step at most, and their messages cut to this. */
+#define TUI_SUMMARY_FAILURES	3
+#define TUI_SUMMARY_MSG		160
 
 /* The recap counts shown per host, in this order. */
 static const char *const tui_summary_counts[] = {
@@ -146,6 +151,49 @@ out:
 	json_object_put(hosts);
 	json_object_put(spans);
 	strbuf_free(&sb);
+}
+
+/* The first failures of a run (summary.failed_tasks), with what to try. */
+static void
+tui_summary_failures(struct tui_log *out, const char *fails_json)
+{
+	struct json_object	*list, *f, *v;
+	const char		*task, *host, *msg;
+	size_t			 i, n;
+	char			*s;
+
+	list = json_tokener_parse(fails_json);
+	n = list != NULL && json_object_is_type(list, json_type_array) ?
+	    json_object_array_length(list) : 0;
+	for (i = 0; i < n && i < TUI_SUMMARY_FAILURES; i++) {
+		f = json_object_array_get_idx(list, i);
+		task = json_object_object_get_ex(f, "task", &v) ?
+		    json_object_get_string(v) : "?";
+		host = json_object_object_get_ex(f, "host", &v) ?
+		    json_object_get_string(v) : "?";
+		msg = json_object_object_get_ex(f, "message", &v) ?
+		    json_object_get_string(v) : "";
+		if (msg == NULL)
+			msg = "";
+		if (json_object_object_get_ex(f, "unreachable", &v) &&
+		    json_object_get_boolean(v))
+			s = xasprintf("     unreachable: %s (task \"%s\"): "
+			    "%.*s; fix: check that %s is up and answers "
+			    "(ansible %s -m ping)", host, task,
+			    TUI_SUMMARY_MSG, msg, host, host);
+		else
+			s = xasprintf("     failed: \"%s\" on %s: %.*s", task,
+			    host, TUI_SUMMARY_MSG, msg);
+		tui_log_add(out, CHIFFON_LOG_ERROR, s);
+		free(s);
+	}
+	if (n > TUI_SUMMARY_FAILURES) {
+		s = xasprintf("     ... %zu more failures", n -
+		    TUI_SUMMARY_FAILURES);
+		tui_log_add(out, CHIFFON_LOG_ERROR, s);
+		free(s);
+	}
+	json_object_put(list);
 }
 
 /* The suggestions of the step's playbook.  0, or -1 with *errp. */
@@ -265,6 +313,8 @@ tui_summary_build(PGconn *pg, const char *repo, long long plan_row,
 			free(s);
 			tui_summary_hosts(out, PQgetvalue(res, i, TS_HOSTS),
 			    PQgetvalue(res, i, TS_SPANS), &changed);
+			tui_summary_failures(out, PQgetvalue(res, i,
+			    TS_FAILS));
 			total += changed;
 			if (*PQgetvalue(res, i, TS_RERUN) == 't') {
 				nrerun++;

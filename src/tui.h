@@ -123,6 +123,7 @@ struct vocab;
 struct tui_vocab_job;
 struct tui_history;
 struct tui_replay;
+struct tui_facts;
 
 struct tui {
 	struct app	*app;
@@ -177,6 +178,8 @@ struct tui {
 	int		 quit;		/* leave the loop */
 
 	char		*status;	/* status bar text, set by tui.c */
+	struct tui_facts *facts;	/* what the status bar shows from the
+					   database (tui-status.c), or NULL */
 	char		*status_keys;	/* the key bar it was drawn with */
 	FILE		*logfile;	/* data_dir/chiffon.log, or NULL */
 
@@ -375,6 +378,31 @@ int	 tui_plan_rerun(struct tui *);
  * requests are planned against the last refreshed catalog.
  */
 void	 tui_plan_vocab_refresh(struct tui *);
+
+/* tui-status.c: the status bar's text. */
+
+/*
+ * Read what the status bar shows from the database: agents online, the
+ * LLM spend today, the running plan's hosts by state.  Nothing while
+ * planning uses the connection.
+ */
+void	 tui_status_facts(struct tui *);
+/* The status bar's text for the current state, shortened to fit.
+ * Caller frees. */
+char	*tui_status_text(struct tui *);
+void	 tui_status_free(struct tui *);
+
+/* tui-targets.c: the hosts a step runs on. */
+
+/*
+ * The inventory hosts (of v's catalog) that the play's hosts pattern
+ * and the --limit limit (either may be NULL) select together:
+ * "docker1", "nas,pve1 +3 more", "no host"; NULL when they cannot be
+ * resolved (no inventory, Jinja, an unknown name).  Caller frees.
+ */
+struct vocab;
+char	*tui_targets(const struct vocab *v, const char *pattern,
+	    const char *limit);
 
 /* tui-summary.c: the summary block after a plan's run. */
 

@@ -100,7 +100,8 @@ wait_for 30 "F5: approve and run"
 screen main | sed -n '3,14p' | grep -n "^ [12]\. " >"$tmp/steps"
 grep -qE "^3: 1\. deploy kuma  kuma-deploy.yml \(exact, 1.00\).*\[pending approval\]$" \
     "$tmp/steps" || { cat "$tmp/steps" >&2; fail "step 1 is not kuma-deploy.yml"; }
-grep -qE "^4: 2\. configure kuma  kuma-monitors.yml \(exact, 1.00\).*\[pending approval\]$" \
+# Step 1's task and command line, and the reasons of its risk, come first.
+grep -qE "^[6-9]: 2\. configure kuma  kuma-monitors.yml \(exact, 1.00\).*\[pending approval\]$" \
     "$tmp/steps" || { cat "$tmp/steps" >&2; fail "step 2 is not kuma-monitors.yml"; }
 [ "$(sql "SELECT string_agg(t.step || ':' || t.playbook || ':' || t.status,
     ' ' ORDER BY t.step) FROM tasks t JOIN plans p ON p.id = t.plan_id
