@@ -163,17 +163,45 @@ tui_status_hosts(const struct tui *t, int brief)
 
 /* How much each form says; the first that fits is shown. */
 static const struct tui_status_form {
+	int	 repo;		/* " chiffon  repo: PATH" first */
 	int	 plugins;	/* "plugins: N loaded" */
 	int	 llm;		/* 2 full, 1 brief, 0 none */
 	int	 agents;	/* 2 "agents: N online", 1 "agents N", 0 none */
 	int	 brief;		/* short database and run state */
 } tui_status_forms[] = {
-	{ .plugins = 1, .llm = 2, .agents = 2, .brief = 0 },
-	{ .plugins = 1, .llm = 1, .agents = 1, .brief = 0 },
-	{ .plugins = 0, .llm = 1, .agents = 1, .brief = 0 },
-	{ .plugins = 0, .llm = 1, .agents = 1, .brief = 1 },
-	{ .plugins = 0, .llm = 0, .agents = 0, .brief = 1 },
+	{ .repo = 1, .plugins = 1, .llm = 2, .agents = 2, .brief = 0 },
+	{ .repo = 1, .plugins = 1, .llm = 1, .agents = 1, .brief = 0 },
+	{ .repo = 1, .plugins = 0, .llm = 1, .agents = 1, .brief = 0 },
+	{ .repo = 1, .plugins = 0, .llm = 1, .agents = 1, .brief = 1 },
+	{ .repo = 1, .plugins = 0, .llm = 0, .agents = 0, .brief = 1 },
+	/* The last resort: the database and the run only. */
+	{ .repo = 0, .plugins = 0, .llm = 0, .agents = 0, .brief = 1 },
 };
+
+/* The run state's words, shorter (brief forms). */
+static const struct {
+	const char	*from;
+	const char	*to;
+} tui_status_shorter[] = {
+	{ " steps did not succeed", " steps failed" },
+	{ " steps ended", " ended" },
+};
+
+/* s with the first of tui_status_shorter's words replaced.  Caller frees. */
+static char *
+tui_status_shorten(const char *s)
+{
+	const char	*at;
+	size_t		 i;
+
+	for (i = 0; i < nitems(tui_status_shorter); i++) {
+		if ((at = strstr(s, tui_status_shorter[i].from)) != NULL)
+			return xasprintf("%.*s%s%s", (int)(at - s), s,
+			    tui_status_shorter[i].to, at +
+			    strlen(tui_status_shorter[i].from));
+	}
+	return xstrdup(s);
+}
 
 /* The part after the repository in one form.  Caller frees. */
 static char *
@@ -209,6 +237,11 @@ tui_status_tail(struct tui *t, const struct tui_status_form *form,
 		strbuf_addf(&sb, "  plugins: %d loaded", nplugins);
 	if (t->exec != NULL)
 		run = tui_exec_status(t->exec);
+	if (run != NULL && form->brief) {
+		s = tui_status_shorten(run);
+		free(run);
+		run = s;
+	}
 	if (run != NULL) {
 		s = tui_status_hosts(t, form->brief);
 		strbuf_addf(&sb, "  %s%s", run, s);
@@ -238,6 +271,14 @@ tui_status_text(struct tui *t)
 		free(tail);
 		tail = tui_status_tail(t, &tui_status_forms[i],
 		    repo != NULL && real == NULL);
+		if (!tui_status_forms[i].repo) {
+			/* " db: ..." on its own; the key bar goes. */
+			free(keys);
+			free(real);
+			s = xstrdup(tail + 1);
+			free(tail);
+			return s;
+		}
 		avail = (long)t->geom.cols - (long)(sizeof head - 1) -
 		    (long)strlen(tail) - (long)strlen(keys) - 1;
 		if (avail >= 11)

@@ -47,7 +47,8 @@ static const char tui_summary_sql_steps[] =
 	"  extract(epoch FROM max(e.at) - min(e.at)) AS d FROM run_events e"
 	"  WHERE e.run_id = r.id AND e.run_started_at = r.started_at"
 	"  AND e.host IS NOT NULL GROUP BY e.host) h), '{}')::text,"
-	" coalesce(g.commit_id, ''),"
+	" CASE WHEN g.task_id IS NULL THEN '-' ELSE coalesce(g.commit_id,"
+	" '') END,"
 	" EXISTS (SELECT 1 FROM runs e WHERE e.id < r.id"
 	"  AND e.kind = r.kind AND e.status = 'successful'"
 	"  AND e.meta -> 'inputs' = r.meta -> 'inputs'),"
@@ -160,7 +161,7 @@ tui_summary_failures(struct tui_log *out, const char *fails_json)
 	struct json_object	*list, *f, *v;
 	const char		*task, *host, *msg;
 	size_t			 i, n;
-	char			*s;
+	char			*s, *one, *p;
 
 	list = json_tokener_parse(fails_json);
 	n = list != NULL && json_object_is_type(list, json_type_array) ?
@@ -173,17 +174,22 @@ tui_summary_failures(struct tui_log *out, const char *fails_json)
 		    json_object_get_string(v) : "?";
 		msg = json_object_object_get_ex(f, "message", &v) ?
 		    json_object_get_string(v) : "";
-		if (msg == NULL)
-			msg = "";
+		/* One line: Ansible's messages have newlines. */
+		one = xstrndup(msg != NULL ? msg : "", TUI_SUMMARY_MSG);
+		for (p = one; *p != '\0'; p++) {
+			if (*p == '\n' || *p == '\r' || *p == '\t')
+				*p = ' ';
+		}
 		if (json_object_object_get_ex(f, "unreachable", &v) &&
 		    json_object_get_boolean(v))
 			s = xasprintf("     unreachable: %s (task \"%s\"): "
-			    "%.*s; fix: check that %s is up and answers "
-			    "(ansible %s -m ping)", host, task,
-			    TUI_SUMMARY_MSG, msg, host, host);
+			    "%s; fix: check that %s is up and answers "
+			    "(ansible %s -m ping)", host, task, one, host,
+			    host);
 		else
-			s = xasprintf("     failed: \"%s\" on %s: %.*s", task,
-			    host, TUI_SUMMARY_MSG, msg);
+			s = xasprintf("     failed: \"%s\" on %s: %s", task,
+			    host, one);
+		free(one);
 		tui_log_add(out, CHIFFON_LOG_ERROR, s);
 		free(s);
 	}
@@ -340,11 +346,16 @@ tui_summary_build(PGconn *pg, const char *repo, long long plan_row,
 			PQclear(res);
 			return -1;
 		}
-		s = *PQgetvalue(res, i, TS_COMMIT) != '\0' ?
-		    xasprintf("     audit: git commit %s",
-		    PQgetvalue(res, i, TS_COMMIT)) :
-		    xstrdup("     audit: no git commit yet (retried at the "
-		    "next start)");
+		/* "-": no git entry at all (a task that never ran). */
+		if (strcmp(PQgetvalue(res, i, TS_COMMIT), "-") == 0)
+			s = xstrdup("     audit: no git entry (the task did not "
+			    "run)");
+		else if (*PQgetvalue(res, i, TS_COMMIT) != '\0')
+			s = xasprintf("     audit: git commit %s",
+			    PQgetvalue(res, i, TS_COMMIT));
+		else
+			s = xstrdup("     audit: git entry not committed yet "
+			    "(chiffon audit retry)");
 		tui_log_add(out, -1, s);
 		free(s);
 	}
@@ -378,6 +389,7 @@ tui_summary_show(struct tui *t, long long plan_row)
 		tui_log_clear(&t->summary);
 		return;
 	}
+	/* As plain lines: no "error: " before a failed host's row. */
 	for (i = 0; (l = tui_log_get(&t->summary, i)) != NULL; i++)
-		tui_log_line(t, l->level, NULL, l->text);
+		tui_log_line(t, CHIFFON_LOG_INFO, NULL, l->text);
 }

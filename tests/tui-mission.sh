@@ -281,6 +281,19 @@ grep -qE "^     suggestions(: none \(ansible-lint found nothing| for kuma-deploy
     fail "the lint cache and the stored suggestions disagree"
 ok "the failing variant: task $tf failed, portal2 unreachable, suggestions shown"
 
+# At 80 columns the status bar keeps the database, the plan and its hosts.
+line 1 | grep -qE "plan $planf: [12] of 2 steps (did not succeed|failed), hosts: 1 ok, (0 changed, 0 failed, )?1 unreachable" ||
+    fail "the status bar does not count docker1 ok and portal2 unreachable"
+tm resize-window -t f -x 80 -y 24
+n=50
+until line 1 | grep -qE "db: embedded  plan $planf: [12] of 2 steps failed, hosts: 1 ok, 1 unreachable"; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "at 80 columns the status bar lost the run"
+	sleep 0.1
+done
+tm resize-window -t f -x 120 -y 40
+ok "at 80 columns the status bar shortens to the database, plan and hosts"
+
 cli audit --failures >"$tmp/failures" 2>&1 ||
     { cat "$tmp/failures" >&2; fail "chiffon audit --failures failed"; }
 grep -E "^ *$tf " "$tmp/failures" | grep -qF "failed" ||
