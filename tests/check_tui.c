@@ -468,8 +468,10 @@ START_TEST(test_targets)
 	    "\"children\": []}, "
 	    "\"docker_hosts\": {\"hosts\": [\"nas\"], "
 	    "\"children\": [\"monitoring\"]}, "
-	    "\"monitoring\": {\"hosts\": [\"docker1\"], \"children\": "
-	    "[\"docker_hosts\"]}, "
+	    "\"monitoring\": {\"hosts\": [\"docker1\"], \"children\": []}, "
+	    "\"loopa\": {\"hosts\": [], \"children\": [\"loopb\"]}, "
+	    "\"loopb\": {\"hosts\": [\"desk1\"], \"children\": "
+	    "[\"loopa\"]}, "
 	    "\"many\": {\"hosts\": [\"h1\", \"h2\", \"h3\", \"h4\", "
 	    "\"nas\", \"pve1\", \"pve2\"], \"children\": []}}}";
 	static const struct {
@@ -480,10 +482,11 @@ START_TEST(test_targets)
 		{ "monitoring", NULL, "docker1" },
 		/* Children, recursively (a loop stops). */
 		{ "docker_hosts", NULL, "nas,docker1" },
+		{ "loopa", NULL, "desk1" },
 		{ "all", "monitoring", "docker1" },
 		{ "proxmox:monitoring", NULL, "pve1,pve2,docker1" },
 		{ "proxmox,desk1", NULL, "pve1,pve2,desk1" },
-		{ "docker_hosts:&monitoring", NULL, "nas,docker1" },
+		{ "docker_hosts:&monitoring", NULL, "docker1" },
 		{ "all:!proxmox:!many", NULL, "desk1,docker1" },
 		{ "pve*", NULL, "pve1,pve2" },
 		{ "proxmox", "pve2", "pve2" },
