@@ -120,6 +120,8 @@ cmd_lint_print(json_object *res, const char *playbook)
 		    playbook, line != NULL ? line : "0",
 		    cmd_lint_str(s, "severity"), cat, cmd_lint_str(s, "rule"),
 		    cmd_lint_str(s, "reason"));
+		if (cmd_lint_str(s, "fix") != NULL)
+			printf("    fix: %s\n", cmd_lint_str(s, "fix"));
 		for (j = 0; j < nitems(cats); j++) {
 			if (cat != NULL && strcmp(cat, cats[j]) == 0)
 				count[j]++;

@@ -167,15 +167,18 @@ static const struct tui_status_form {
 	int	 plugins;	/* "plugins: N loaded" */
 	int	 llm;		/* 2 full, 1 brief, 0 none */
 	int	 agents;	/* 2 "agents: N online", 1 "agents N", 0 none */
-	int	 brief;		/* short database and run state */
+	int	 hosts;		/* 2 every state, 1 those with hosts and
+				   shorter run words, 0 none */
+	int	 db_brief;	/* "db: embedded" while connected */
 } tui_status_forms[] = {
-	{ .repo = 1, .plugins = 1, .llm = 2, .agents = 2, .brief = 0 },
-	{ .repo = 1, .plugins = 1, .llm = 1, .agents = 1, .brief = 0 },
-	{ .repo = 1, .plugins = 0, .llm = 1, .agents = 1, .brief = 0 },
-	{ .repo = 1, .plugins = 0, .llm = 1, .agents = 1, .brief = 1 },
-	{ .repo = 1, .plugins = 0, .llm = 0, .agents = 0, .brief = 1 },
-	/* The last resort: the database and the run only. */
-	{ .repo = 0, .plugins = 0, .llm = 0, .agents = 0, .brief = 1 },
+	{ .repo = 1, .plugins = 1, .llm = 2, .agents = 2, .hosts = 2 },
+	{ .repo = 1, .plugins = 1, .llm = 1, .agents = 1, .hosts = 2 },
+	{ .repo = 1, .plugins = 0, .llm = 1, .agents = 1, .hosts = 1 },
+	{ .repo = 1, .plugins = 0, .llm = 0, .agents = 0, .hosts = 1 },
+	{ .repo = 0, .plugins = 0, .llm = 0, .agents = 0, .hosts = 1 },
+	/* The last resort: the database and the run only, shortest. */
+	{ .repo = 0, .plugins = 0, .llm = 0, .agents = 0, .hosts = 1,
+	  .db_brief = 1 },
 };
 
 /* The run state's words, shorter (brief forms). */
@@ -219,7 +222,7 @@ tui_status_tail(struct tui *t, const struct tui_status_form *form,
 	db = app->db == NULL ? "not open" : db_state(app->db);
 	if (repo_missing)
 		strbuf_adds(&sb, " (not found)");
-	if (form->brief && app->db != NULL && strcmp(db, "connected") == 0)
+	if (form->db_brief && app->db != NULL && strcmp(db, "connected") == 0)
 		strbuf_addf(&sb, "  db: %s", db_is_embedded(app->db) ?
 		    "embedded" : "server");
 	else
@@ -237,13 +240,14 @@ tui_status_tail(struct tui *t, const struct tui_status_form *form,
 		strbuf_addf(&sb, "  plugins: %d loaded", nplugins);
 	if (t->exec != NULL)
 		run = tui_exec_status(t->exec);
-	if (run != NULL && form->brief) {
+	if (run != NULL && form->hosts < 2) {
 		s = tui_status_shorten(run);
 		free(run);
 		run = s;
 	}
 	if (run != NULL) {
-		s = tui_status_hosts(t, form->brief);
+		s = form->hosts > 0 ? tui_status_hosts(t, form->hosts == 1) :
+		    xstrdup("");
 		strbuf_addf(&sb, "  %s%s", run, s);
 		free(s);
 		free(run);
@@ -272,12 +276,17 @@ tui_status_text(struct tui *t)
 		tail = tui_status_tail(t, &tui_status_forms[i],
 		    repo != NULL && real == NULL);
 		if (!tui_status_forms[i].repo) {
-			/* " db: ..." on its own; the key bar goes. */
-			free(keys);
-			free(real);
-			s = xstrdup(tail + 1);
-			free(tail);
-			return s;
+			/* " db: ..." first; the key bar where it fits. */
+			if ((long)strlen(tail) + (long)strlen(keys) <
+			    (long)t->geom.cols || i + 1 ==
+			    nitems(tui_status_forms)) {
+				free(keys);
+				free(real);
+				s = xstrdup(tail + 1);
+				free(tail);
+				return s;
+			}
+			continue;
 		}
 		avail = (long)t->geom.cols - (long)(sizeof head - 1) -
 		    (long)strlen(tail) - (long)strlen(keys) - 1;

@@ -36,6 +36,16 @@ target=m
 start m $run_env "$bin" --config "$conf" --data-dir "$data" --repo "$repo"
 wait_for 120 "db: embedded, connected"
 wait_line 10 40 "chiffon>"
+# No model configured: the deterministic parser; the agents online as the
+# agents table has them (read once a second).
+n=50
+until line 1 | grep -qE "llm: parser( only)?  agents:? $(sql "SELECT count(*)
+    FROM agents WHERE status = 'online'")( online)?  plugins: [0-9]+ loaded"; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "the status bar lacks the LLM tier, agents, plugins"
+	sleep 0.1
+done
+ok "the status bar: database, LLM tier, agents online, plugins"
 
 # --- the plan ----------------------------------------------------------------
 tm send-keys -t m -l "$kuma"
@@ -286,7 +296,7 @@ line 1 | grep -qE "plan $planf: [12] of 2 steps (did not succeed|failed), hosts:
     fail "the status bar does not count docker1 ok and portal2 unreachable"
 tm resize-window -t f -x 80 -y 24
 n=50
-until line 1 | grep -qE "db: embedded  plan $planf: [12] of 2 steps failed, hosts: 1 ok, 1 unreachable"; do
+until line 1 | grep -qE "db: embedded(, connected)?  plan $planf: [12] of 2 steps failed, hosts: 1 ok, 1 unreachable"; do
 	n=$((n - 1))
 	[ "$n" -gt 0 ] || fail "at 80 columns the status bar lost the run"
 	sleep 0.1

@@ -175,11 +175,30 @@ line 1 | grep -qF "plan 1: all 2 steps succeeded" ||
     fail "no PLAY RECAP line in the log pane"
 screen main | grep -qE "^==> step 2 configure kuma \(kuma-monitors.yml\): succeeded" ||
     fail "the log pane lacks the end of step 2"
-# Both recaps went through the log pane (and so into log.file).
+# Both recaps went through the log pane (and so into log.file).  The
+# Plan pane shows its steps from the top, the run's summary below them:
+# its title says more is below, so only the log pane's title (row 15)
+# is looked at.
+screen main | sed -n 15p | grep -qF "more below (PgDn)" &&
+    fail "the log pane does not follow the output"
+screen main | sed -n 2p | grep -qF "more below (PgDn)" ||
+    fail "the Plan pane does not show the summary below the steps"
+screen main | grep -qF "Summary of plan 1 v1 (2 steps):" ||
+    fail "no summary of the run"
 tm send-keys -t main PPage
-wait_for 10 "more below (PgDn)"
+n=100
+until screen main | sed -n 15p | grep -qF "more below (PgDn)"; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "PgUp does not scroll the log pane back"
+	sleep 0.1
+done
 tm send-keys -t main NPage
-wait_gone 10 "more below (PgDn)"
+n=100
+while screen main | sed -n 15p | grep -qF "more below (PgDn)"; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "PgDn does not bring the log pane to its end"
+	sleep 0.1
+done
 [ "$(sql "SELECT string_agg(t.step || ':' || t.playbook || ':' || t.status,
     ' ' ORDER BY t.step) FROM tasks t JOIN plans p ON p.id = t.plan_id
     JOIN requests r ON r.id = p.request_id WHERE r.source = 'tui'")" = \
