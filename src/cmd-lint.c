@@ -120,6 +120,8 @@ cmd_lint_print(json_object *res, const char *playbook)
 		    playbook, line != NULL ? line : "0",
 		    json_get_text(s, "severity"), cat, json_get_text(s, "rule"),
 		    json_get_text(s, "reason"));
+		if (json_get_text(s, "fix") != NULL)
+			printf("    fix: %s\n", json_get_text(s, "fix"));
 		for (j = 0; j < nitems(cats); j++) {
 			if (cat != NULL && strcmp(cat, cats[j]) == 0)
 				count[j]++;

@@ -4,6 +4,10 @@
  * entry; --json prints the git entry itself; --output replays the task's
  * output from run_output, page by page, in constant memory.
  *
+ * The ids are named as the shell shows them: `show task 12` is `show 12`;
+ * `show plan 4`, `show plan 4 v2` (or 4v2, 4.2) print a plan as `chiffon
+ * plan` does, with the ids and states of its tasks.
+ *
  * Exit statuses: 0 done, 1 no such task, 2 bad usage, 3 the database
  * cannot be reached or failed mid-way.
  */
@@ -22,18 +26,63 @@
 #include "cmd.h"
 #include "db.h"
 #include "output.h"
+#include "plan.h"
 #include "util.h"
 
 static int	cmd_show(struct app *, int, char **);
 
 const struct cmd_entry cmd_show_entry = {
 	.name = "show",
-	.usage = "[--json] [--output] [--color=auto|always|never] TASK",
+	.usage = "[--json] [--output] [--color=auto|always|never] [task] TASK\n"
+	    "chiffon show [--json] plan PLAN [vVERSION]",
 	.summary = "one task: request, plan, approval, runs, resources, "
 	    "decisions; --output replays its output",
-	.args = { 1, 1 },
+	.args = { 1, 3 },
 	.exec = cmd_show,
 };
+
+/* `show plan REF`: the plan as `chiffon plan` prints it, its tasks. */
+static int
+cmd_show_plan(struct app *app, const char *ref, int json)
+{
+	struct db	*db;
+	struct plan	*plan;
+	json_object	*o;
+	long long	 row;
+	char		*err = NULL, *s;
+	size_t		 i;
+
+	if ((db = app_db(app, &err)) == NULL) {
+		fprintf(stderr, "chiffon: %s\n", err);
+		free(err);
+		return EXIT_ENV;
+	}
+	if ((row = plan_resolve(db_pg(db), ref, &err)) < 0 ||
+	    (plan = plan_load(db_pg(db), row, &err)) == NULL) {
+		fprintf(stderr, "chiffon: show: %s\n", err);
+		free(err);
+		return PQstatus(db_pg(db)) == CONNECTION_OK ? EXIT_FAIL :
+		    EXIT_ENV;
+	}
+	if (json) {
+		o = plan_json(plan);
+		printf("%s\n", json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+		plan_free(plan);
+		return EXIT_OK;
+	}
+	s = plan_format(plan);
+	fputs(s, stdout);
+	free(s);
+	printf("\nTasks (chiffon show task ID):\n");
+	for (i = 0; i < plan->ntasks; i++)
+		printf("  task %lld  step %d  %s\n", plan->tasks[i].id,
+		    plan->tasks[i].step, plan->tasks[i].status != NULL ?
+		    plan->tasks[i].status : "-");
+	plan_free(plan);
+	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_FAIL;
+}
 
 /* The value at a dotted path ("plan.summary"), or NULL. */
 static json_object *
@@ -427,6 +476,27 @@ cmd_show(struct app *app, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	/* The words the screen labels ids with. */
+	if (optind < argc && strcmp(argv[optind], "plan") == 0) {
+		char	*ref;
+
+		if (output || argc - optind < 2 || argc - optind > 3) {
+			if (output)
+				fprintf(stderr, "chiffon: show: --output "
+				    "takes a task (chiffon show plan N lists "
+				    "its tasks)\n");
+			return cmd_usage(stderr, &cmd_show_entry);
+		}
+		/* "4 v2" as the screen shows it is "4v2". */
+		ref = argc - optind == 3 ? xasprintf("%s%s%s",
+		    argv[optind + 1], argv[optind + 2][0] == 'v' ? "" : "v",
+		    argv[optind + 2]) : xstrdup(argv[optind + 1]);
+		rc = cmd_show_plan(app, ref, json);
+		free(ref);
+		return rc;
+	}
+	if (optind < argc - 1 && strcmp(argv[optind], "task") == 0)
+		optind++;
 	if (optind != argc - 1 || (output && json)) {
 		cmd_usage(stderr, &cmd_show_entry);
 		return EXIT_USAGE;

@@ -78,6 +78,7 @@ tui_plan_clear(struct tui *t)
 	free(t->plan_prompts);
 	t->plan_prompts = NULL;
 	tui_plan_free_reasons(t);
+	tui_log_clear(&t->summary);
 	plan_free(t->plan_cur);
 	t->plan_request = t->plan_error = NULL;
 	t->plan_changed = NULL;
@@ -144,10 +145,12 @@ tui_plan_render_steps(struct tui *t)
 	struct json_object	*c;
 	struct strbuf		 sb = { 0 };
 	size_t			 i, j, n;
-	char			*d, *state;
+	char			*d, *state, *targets;
 
 	for (i = 0; i < p->ntasks; i++) {
 		const struct plan_task *pt = &p->tasks[i];
+		const struct vocab_playbook *vp = pt->playbook != NULL ?
+		    vocab_playbook(t->vocab, pt->playbook) : NULL;
 
 		strbuf_reset(&sb);
 		strbuf_addf(&sb, "%2d. %s %s  ", pt->step, pt->action,
@@ -160,12 +163,32 @@ tui_plan_render_steps(struct tui *t)
 			strbuf_adds(&sb, "NO PLAYBOOK");
 		d = plan_duration(pt->estimated_s);
 		state = tui_plan_state(t, i);
+		/* The hosts it runs on: the play's hosts and the limit. */
+		targets = tui_targets(t->vocab, vp != NULL ? vp->hosts : NULL,
+		    pt->limit);
+		if (targets == NULL)
+			targets = xstrdup(pt->limit != NULL ? pt->limit :
+			    vp != NULL && vp->hosts != NULL ? vp->hosts : "all");
 		strbuf_addf(&sb, "  targets: %s  risk: %s  est. %s  [%s]",
-		    pt->limit != NULL ? pt->limit : "all",
-		    plan_risk_name(pt->risk), d, state);
+		    targets, plan_risk_name(pt->risk), d, state);
+		free(targets);
 		free(state);
 		free(d);
 		tui_plan_add_wrapped(t, -1, sb.buf, 4);
+		/* Its task, exact command line and why the risk. */
+		strbuf_reset(&sb);
+		if (pt->id > 0)
+			strbuf_addf(&sb, "    task %lld  ", pt->id);
+		else
+			strbuf_adds(&sb, "    ");
+		strbuf_addf(&sb, "command: %s", pt->command != NULL ?
+		    pt->command : "(none: nothing to run)");
+		tui_plan_add_wrapped(t, -1, sb.buf, 8);
+		if (pt->risk_why != NULL) {
+			strbuf_reset(&sb);
+			strbuf_addf(&sb, "    risk: %s", pt->risk_why);
+			tui_plan_add_wrapped(t, -1, sb.buf, 8);
+		}
 		/* Why it waits (paused: "waiting for resources: ..."). */
 		if (i < t->plan_nreasons && t->plan_reasons[i] != NULL) {
 			strbuf_reset(&sb);
@@ -292,11 +315,11 @@ tui_plan_render(struct tui *t)
 		return;
 	}
 	if (p->row_id > 0)
-		s = xasprintf("Plan %lld (version %d, %s), %zu step%s, "
-		    "understood by the %s parser:", p->plan_id, p->version,
+		s = xasprintf("Plan %lld v%d (%s), %zu step%s, understood "
+		    "by the %s parser ($%.4f):", p->plan_id, p->version,
 		    p->status != NULL ? p->status : "pending_approval",
 		    p->ntasks, p->ntasks == 1 ? "" : "s",
-		    p->tier != NULL ? p->tier : "deterministic");
+		    p->tier != NULL ? p->tier : "deterministic", p->cost_usd);
 	else
 		s = xasprintf("No plan: request %lld leaves questions "
 		    "(recorded; nothing is stored to run).", p->request_id);
@@ -314,7 +337,24 @@ tui_plan_render(struct tui *t)
 		tui_log_add(&t->plan, -1, s);
 		free(s);
 	}
+	/* What of the request was not used (the parser's notes). */
+	nq = p->notes != NULL ? json_object_array_length(p->notes) : 0;
+	if (nq == 0 && p->row_id > 0)
+		tui_log_add(&t->plan, -1, "Left out of the request: nothing "
+		    "(the parser placed every part of it).");
+	for (i = 0; i < nq; i++) {
+		s = xasprintf("Note: %s", json_object_get_string(
+		    json_object_array_get_idx(p->notes, i)));
+		tui_log_add(&t->plan, CHIFFON_LOG_WARNING, s);
+		free(s);
+	}
 	tui_plan_render_hint(t);
+	/* After the run: its summary, the view from the top (the steps). */
+	for (i = 0; tui_log_get(&t->summary, i) != NULL; i++)
+		tui_log_add(&t->plan, tui_log_get(&t->summary, i)->level,
+		    tui_log_get(&t->summary, i)->text);
+	if (t->summary.count > 0)
+		t->plan.scroll = t->plan.count;
 }
 
 /* A background catalog refresh; t is NULL once the shell has ended. */
@@ -766,6 +806,8 @@ tui_plan_step(struct tui *t, long long plan_row, size_t i, const char *st,
 		return;
 	}
 	/* st NULL: every step ended (the states are already shown). */
+	if (st == NULL)
+		tui_summary_show(t, plan_row);
 	if (st != NULL && i < p->ntasks) {
 		free(p->tasks[i].status);
 		p->tasks[i].status = xstrdup(st);

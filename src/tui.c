@@ -41,68 +41,6 @@
 
 /* -- status bar ----------------------------------------------------------- */
 
-/*
- * The status bar's text for the current state.  When it and the key hint
- * are wider than the screen, the repository path is shortened from the
- * left ("...homelab"), so the database and run state stay visible; when
- * that is not enough the plugin count goes.
- * Caller frees.
- */
-static char *
-tui_status_text(struct tui *t)
-{
-	static const char	 head[] = " chiffon  repo: ";
-	struct app		*app = t->app;
-	const char		*repo = conf_get(app->conf, "ansible.repo");
-	const char		*shown, *db;
-	char			*real = NULL, *s, *run = NULL, *tail, *keys;
-	int			 nplugins = 0;
-	long			 avail, keep, plen;
-
-	if (repo != NULL)
-		real = realpath(repo, NULL);
-	if (app->plugins != NULL)
-		nplugins = (int)plugins_count(app->plugins);
-	if (app->db == NULL)
-		db = "not open";
-	else
-		db = db_state(app->db);
-	if (t->exec != NULL)
-		run = tui_exec_status(t->exec);
-	shown = real != NULL ? real : repo != NULL ? repo :
-	    "(none: use --repo)";
-	tail = xasprintf("%s  db: %s%s  plugins: %d loaded%s%s",
-	    repo != NULL && real == NULL ? " (not found)" : "",
-	    app->db == NULL ? "" : db_is_embedded(app->db) ? "embedded, " :
-	    "server, ", db, nplugins, run != NULL ? "  " : "",
-	    run != NULL ? run : "");
-	/* Leave room for the key bar as well: it goes before the plugins. */
-	keys = tui_layout_key_bar(t);
-	avail = (long)t->geom.cols - (long)(sizeof head - 1) -
-	    (long)strlen(tail) - (long)strlen(keys) - 1;
-	if (avail < 11) {
-		free(tail);
-		tail = xasprintf("%s  db: %s%s%s%s",
-		    repo != NULL && real == NULL ? " (not found)" : "",
-		    app->db == NULL ? "" : db_is_embedded(app->db) ?
-		    "embedded, " : "server, ", db, run != NULL ? "  " : "",
-		    run != NULL ? run : "");
-		avail = (long)t->geom.cols - (long)(sizeof head - 1) -
-		    (long)strlen(tail) - (long)strlen(keys) - 1;
-	}
-	free(keys);
-	plen = (long)strlen(shown);
-	keep = avail - 3 > 8 ? avail - 3 : 8;
-	if (t->geom.cols > 0 && plen > avail && keep < plen)
-		s = xasprintf("%s...%s%s", head, shown + (plen - keep), tail);
-	else
-		s = xasprintf("%s%s%s", head, shown, tail);
-	free(tail);
-	free(real);
-	free(run);
-	return s;
-}
-
 /* Recompute the status; redraw it when it changed. */
 static void
 tui_status_update(struct tui *t, int draw)
@@ -134,6 +72,7 @@ tui_status_refresh(struct tui *t)
 static int
 tui_status_timer(void *data)
 {
+	tui_status_facts(data);
 	tui_status_update(data, 1);
 	return 0;
 }
@@ -898,6 +837,7 @@ tui_run(struct app *app)
 	t.sigfd = -1;
 	tui_log_init(&t.log, TUI_LOG_LINES);
 	tui_log_init(&t.plan, TUI_PLAN_LINES);
+	tui_log_init(&t.summary, TUI_PLAN_LINES);
 	tui_log_init(&t.task, TUI_PLAN_LINES);
 	tui_log_init(&t.agents, TUI_PLAN_LINES);
 
@@ -1019,6 +959,8 @@ out:
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	tui_log_free(&t.log);
 	tui_log_free(&t.plan);
+	tui_log_free(&t.summary);
+	tui_status_free(&t);
 	tui_log_free(&t.task);
 	tui_log_free(&t.agents);
 	free(t.status);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include <curses.h>
+#include <libpq-fe.h>
 
 #include "tui-keys.h"
 
@@ -124,6 +125,7 @@ struct tui_history;
 struct tui_replay;
 struct request_job;
 struct tui_watch;
+struct tui_facts;
 
 struct tui {
 	struct app	*app;
@@ -139,6 +141,9 @@ struct tui {
 
 	struct tui_log	 log;		/* the log pane */
 	struct tui_log	 plan;		/* the plan/review pane */
+	struct tui_log	 summary;	/* after a run: its summary block
+					   (tui-summary.c), shown at the end
+					   of the plan pane */
 	char		*plan_request;	/* the request the pane is about */
 	char		*plan_error;	/* why it has no plan, or NULL */
 	struct plan	*plan_cur;	/* its plan, or NULL */
@@ -183,6 +188,8 @@ struct tui {
 	int		 quit;		/* leave the loop */
 
 	char		*status;	/* status bar text, set by tui.c */
+	struct tui_facts *facts;	/* what the status bar shows from the
+					   database (tui-status.c), or NULL */
 	char		*status_keys;	/* the key bar it was drawn with */
 	FILE		*logfile;	/* data_dir/chiffon.log, or NULL */
 
@@ -395,6 +402,49 @@ int	 tui_plan_rerun(struct tui *);
  * requests are planned against the last refreshed catalog.
  */
 void	 tui_plan_vocab_refresh(struct tui *);
+
+/* tui-status.c: the status bar's text. */
+
+/*
+ * Read what the status bar shows from the database: agents online, the
+ * LLM spend today, the running plan's hosts by state.  Nothing while
+ * planning uses the connection.
+ */
+void	 tui_status_facts(struct tui *);
+/* The status bar's text for the current state, shortened to fit.
+ * Caller frees. */
+char	*tui_status_text(struct tui *);
+void	 tui_status_free(struct tui *);
+
+/* tui-targets.c: the hosts a step runs on. */
+
+/*
+ * The inventory hosts (of v's catalog) that the play's hosts pattern
+ * and the --limit limit (either may be NULL) select together:
+ * "docker1", "nas,pve1 +3 more", "no host"; NULL when they cannot be
+ * resolved (no inventory, Jinja, an unknown name).  Caller frees.
+ */
+struct vocab;
+char	*tui_targets(const struct vocab *v, const char *pattern,
+	    const char *limit);
+
+/* tui-summary.c: the summary block after a plan's run. */
+
+/*
+ * Fill out (cleared first) with the summary of plan row plan_row: per
+ * step its state, run duration, CPU and peak memory, per host the recap
+ * counts and the span of its events, the suggestions of its playbook
+ * (content hashed under repo, which may be NULL), the audit git commit,
+ * and whether a rerun changed nothing (idempotent) or something.  0, or
+ * -1 with *errp.
+ */
+int	 tui_summary_build(PGconn *, const char *repo, long long plan_row,
+	    struct tui_log *out, char **errp);
+/*
+ * Every step of plan row plan_row ended: build its summary into
+ * t->summary (the plan pane shows it) and write it into the log pane.
+ */
+void	 tui_summary_show(struct tui *, long long plan_row);
 
 /* tui-exec.c: an approved plan executing on the shell's own loop. */
 

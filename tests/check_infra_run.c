@@ -862,6 +862,8 @@ START_TEST(test_lint_flawed)
 	struct capture	 c = { 0 };
 	json_object	*r, *v;
 	PGresult	*res;
+	char		 count[32];
+	long		 n;
 	int		 i;
 
 	app_start("lint_flawed");
@@ -895,6 +897,30 @@ START_TEST(test_lint_flawed)
 	ck_assert_int_eq(query_long("SELECT count(*) FROM playbook_suggestions "
 	    "WHERE reason = '' OR reason LIKE '%\n%' OR file IS NULL OR "
 	    "line IS NULL", NULL), 0);
+	/* Every finding says what to do about it. */
+	ck_assert_int_eq(query_long("SELECT count(*) FROM playbook_suggestions "
+	    "WHERE fix IS NULL OR fix = '' OR playbook_sha256 IS NULL", NULL),
+	    0);
+	n = query_long("SELECT count(*) FROM playbook_suggestions", NULL);
+	capture_free(&c);
+
+	/* Twice: the same findings from the cache, nothing stored twice. */
+	invoke(&c, "ansible.lint", "{\"playbook\": \"lint/flawed.yml\"}");
+	ck_assert_msg(strcmp(c.status, "successful") == 0, "%s", c.result);
+	r = json_tokener_parse(c.result);
+	ck_assert(json_object_object_get_ex(r, "findings", &v));
+	ck_assert_int_eq(json_object_get_int(v), n);
+	json_object_put(r);
+	ck_assert_int_eq(query_long("SELECT count(*) FROM playbook_suggestions",
+	    NULL), n);
+	snprintf(count, sizeof count, "%ld", n);
+	ck_assert_int_eq(query_long("SELECT count(*) FROM playbook_lint WHERE "
+	    "playbook = 'lint/flawed.yml' AND findings = $1::integer", count),
+	    1);
+	/* A finding stored again by hand is refused by the key. */
+	ck_assert_int_eq(query_long("SELECT count(*) FROM (SELECT playbook, "
+	    "playbook_sha256, rule, file, line FROM playbook_suggestions GROUP "
+	    "BY 1, 2, 3, 4, 5 HAVING count(*) > 1) d", NULL), 0);
 	capture_free(&c);
 	app_stop();
 }

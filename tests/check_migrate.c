@@ -602,6 +602,51 @@ START_TEST(test_partitions_and_runs)
 }
 END_TEST
 
+/*
+ * Schema 011: suggestions stored twice before it are collapsed into the
+ * oldest row; afterwards the key (playbook, content hash, rule, file,
+ * line) refuses a second copy.
+ */
+START_TEST(test_suggestions_once)
+{
+	PGconn	*pg = check_db("suggestions_once");
+	char	*err = NULL, *e;
+	size_t	 k = 0;
+	int	 n;
+
+	while (k < migrate_nmigrations && migrate_migrations[k].version < 11)
+		k++;
+	ck_assert_int_lt(k, migrate_nmigrations);
+	ck_assert_int_eq(migrate_migrations[k].version, 11);
+	ck_assert_msg(migrate_apply_list(pg, migrate_migrations, k, &n,
+	    &err) == 0, "migrate to 10: %s", err);
+	check_ok(pg, "INSERT INTO playbook_suggestions (playbook, category, "
+	    "rule, severity, reason, file, line) SELECT 'a.yml', "
+	    "'standards', 'name[missing]', 'minor', 'r' || g, 'a.yml', 3 "
+	    "FROM generate_series(1, 3) g");
+	check_ok(pg, "INSERT INTO playbook_suggestions (playbook, category, "
+	    "rule, severity, reason, file, line) VALUES ('a.yml', "
+	    "'standards', 'name[missing]', 'minor', 'other line', 'a.yml', 4), "
+	    "('a.yml', 'standards', 'yaml', 'minor', 'no line', NULL, NULL), "
+	    "('a.yml', 'standards', 'yaml', 'minor', 'no line', NULL, NULL)");
+	ck_assert_msg(migrate_apply(pg, &n, &err) == 0, "migrate: %s", err);
+	check_value_is(pg, "SELECT string_agg(reason, ',' ORDER BY id) FROM "
+	    "playbook_suggestions", "r1,other line,no line");
+	e = check_refused(pg, "INSERT INTO playbook_suggestions (playbook, "
+	    "category, rule, severity, reason, file, line) VALUES ('a.yml', "
+	    "'standards', 'name[missing]', 'minor', 'again', 'a.yml', 3)");
+	ck_assert_msg(strstr(e, "playbook_suggestions_once_idx") != NULL,
+	    "%s", e);
+	free(e);
+	/* Another content of the playbook is another key. */
+	check_ok(pg, "INSERT INTO playbook_suggestions (playbook, category, "
+	    "rule, severity, reason, file, line, playbook_sha256) VALUES "
+	    "('a.yml', 'standards', 'name[missing]', 'minor', 'new', 'a.yml', "
+	    "3, repeat('0', 64))");
+	PQfinish(pg);
+}
+END_TEST
+
 START_TEST(test_indexes_used)
 {
 	PGconn	*pg = check_migrated_db("indexes");
@@ -641,6 +686,7 @@ check_suite(void)
 	tcase_add_test(tc, test_audit_log);
 	tcase_add_test(tc, test_partitions_and_runs);
 	tcase_add_test(tc, test_indexes_used);
+	tcase_add_test(tc, test_suggestions_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

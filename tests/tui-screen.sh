@@ -100,7 +100,8 @@ wait_for 30 "F5: approve and run"
 screen main | sed -n '3,14p' | grep -n "^ [12]\. " >"$tmp/steps"
 grep -qE "^3: 1\. deploy kuma  kuma-deploy.yml \(exact, 1.00\).*\[pending approval\]$" \
     "$tmp/steps" || { cat "$tmp/steps" >&2; fail "step 1 is not kuma-deploy.yml"; }
-grep -qE "^4: 2\. configure kuma  kuma-monitors.yml \(exact, 1.00\).*\[pending approval\]$" \
+# Step 1's task and command line, and the reasons of its risk, come first.
+grep -qE "^[6-9]: 2\. configure kuma  kuma-monitors.yml \(exact, 1.00\).*\[pending approval\]$" \
     "$tmp/steps" || { cat "$tmp/steps" >&2; fail "step 2 is not kuma-monitors.yml"; }
 [ "$(sql "SELECT string_agg(t.step || ':' || t.playbook || ':' || t.status,
     ' ' ORDER BY t.step) FROM tasks t JOIN plans p ON p.id = t.plan_id
@@ -174,11 +175,30 @@ line 1 | grep -qF "plan 1: all 2 steps succeeded" ||
     fail "no PLAY RECAP line in the log pane"
 screen main | grep -qE "^==> step 2 configure kuma \(kuma-monitors.yml\): succeeded" ||
     fail "the log pane lacks the end of step 2"
-# Both recaps went through the log pane (and so into log.file).
+# Both recaps went through the log pane (and so into log.file).  The
+# Plan pane shows its steps from the top, the run's summary below them:
+# its title says more is below, so only the log pane's title (row 15)
+# is looked at.
+screen main | sed -n 15p | grep -qF "more below (PgDn)" &&
+    fail "the log pane does not follow the output"
+screen main | sed -n 2p | grep -qF "more below (PgDn)" ||
+    fail "the Plan pane does not show the summary below the steps"
+screen main | grep -qF "Summary of plan 1 v1 (2 steps):" ||
+    fail "no summary of the run"
 tm send-keys -t main PPage
-wait_for 10 "more below (PgDn)"
+n=100
+until screen main | sed -n 15p | grep -qF "more below (PgDn)"; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "PgUp does not scroll the log pane back"
+	sleep 0.1
+done
 tm send-keys -t main NPage
-wait_gone 10 "more below (PgDn)"
+n=100
+while screen main | sed -n 15p | grep -qF "more below (PgDn)"; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "PgDn does not bring the log pane to its end"
+	sleep 0.1
+done
 [ "$(sql "SELECT string_agg(t.step || ':' || t.playbook || ':' || t.status,
     ' ' ORDER BY t.step) FROM tasks t JOIN plans p ON p.id = t.plan_id
     JOIN requests r ON r.id = p.request_id WHERE r.source = 'tui'")" = \
@@ -459,14 +479,15 @@ wait_for 10 "not approved: read the whole plan first"
 screen small | grep -qF "type yes or jellyfin" && fail "asked before all was shown"
 [ "$(sql "SELECT status FROM plans WHERE plan_id = $six")" = pending_approval ] ||
     fail "F5 approved a plan whose first step was not shown"
-# F5 moved the focus to the plan pane: PgUp shows its top (the step
-# rows wrap at 80 columns: more than one page).
-for i in 1 2 3; do
-	screen small | grep -qF " 1. remove jellyfin" && break
+# F5 moved the focus to the plan pane: PgUp (a page of 6 rows each; a
+# step has its command and risk lines) reaches its top.
+n=0
+until screen small | grep -qF " 1. remove jellyfin"; do
+	n=$((n + 1))
+	[ "$n" -le 5 ] || fail "PgUp does not reach the plan's first step"
 	tm send-keys -t small PPage
 	sleep 0.3
 done
-wait_for 10 " 1. remove jellyfin"
 line 2 | grep -qE "[0-9]+ more below \(PgDn\)" ||
     fail "the plan pane's title does not count the lines below"
 tm send-keys -t small F5

@@ -39,6 +39,11 @@ static const struct chiffon_config_key infra_config_keys[] = {
 	  .def = "yes",
 	  .doc = "run ansible-lint on the playbook after a failed run and "
 	  "store its findings as suggestions" },
+	{ .name = "lint_on_success", .type = CHIFFON_CONFIG_BOOL,
+	  .def = "no",
+	  .doc = "run ansible-lint after a successful (not check-mode) run "
+	  "too; a playbook content linted before answers from the stored "
+	  "findings" },
 	{ .name = "allow_paths", .type = CHIFFON_CONFIG_STRING,
 	  .doc = "colon-separated directories outside the repository that "
 	  "its symlinks may lead into" },

@@ -9,7 +9,14 @@
  * is mapped rule by rule to one of five categories with a one-line reason
  * (lint_rules).  More than LINT_KEEP_ABOVE findings keep the LINT_KEEP
  * most severe.  The "ansible.lint" capability runs it on demand; run.c
- * runs it after a failed run.
+ * runs it after a failed run (and after a successful one with
+ * plugin.infra.lint_on_success).
+ *
+ * A finding is stored once (schema 011): rows are keyed by the playbook,
+ * the SHA-256 of its content, the rule and the location, and inserted
+ * with ON CONFLICT DO NOTHING.  playbook_lint caches the result per
+ * content hash: lint_start answers from the stored rows, without running
+ * ansible-lint, when the playbook's hash was linted before.
  */
 #include "config.h"
 
@@ -28,6 +35,7 @@
 #include "infra.h"
 #include "json-get.h"
 #include "run.h"
+#include "sha256.h"
 #include "util.h"
 
 /* ansible-lint is killed after this long (milliseconds). */
@@ -36,102 +44,159 @@
 #define LINT_REASON_MAX	400
 
 /*
- * Rule id (or its prefix before '[') to category and reason.  Looked up
+ * Rule id (or its prefix before '[') to category, reason and fix.  Looked up
  * exact first, then by prefix; unknown rules are best_practices.
  */
 static const struct lint_rule {
 	const char	*rule;
 	const char	*category;
 	const char	*reason;
+	const char	*fix;		/* what to do about it */
 } lint_rules[] = {
 	{ "no-changed-when", "idempotency",
-	  "a command without changed_when reports changed on every run" },
+	  "a command without changed_when reports changed on every run",
+	  "add changed_when (or creates/removes) saying when the command "
+	  "changes something" },
 	{ "command-instead-of-module", "idempotency",
-	  "a module knows the current state; a command always runs" },
+	  "a module knows the current state; a command always runs",
+	  "use the module that manages this (ansible.builtin.git, apt, "
+	  "service...)" },
 	{ "package-latest", "idempotency",
-	  "state=latest changes the system whenever a new version appears" },
+	  "state=latest changes the system whenever a new version appears",
+	  "pin a version or use state: present" },
 	{ "latest", "idempotency",
-	  "checking out the latest revision is not repeatable" },
+	  "checking out the latest revision is not repeatable",
+	  "pin version: to a tag or commit" },
 	{ "git-latest", "idempotency",
-	  "checking out the latest revision is not repeatable" },
+	  "checking out the latest revision is not repeatable",
+	  "pin version: to a tag or commit" },
 	{ "hg-latest", "idempotency",
-	  "checking out the latest revision is not repeatable" },
+	  "checking out the latest revision is not repeatable",
+	  "pin revision: to a tag or changeset" },
 	{ "no-handler", "idempotency",
-	  "work that depends on a change belongs in a handler" },
+	  "work that depends on a change belongs in a handler",
+	  "move the task into a handler and notify it" },
 	{ "ignore-errors", "error_handling",
-	  "ignore_errors hides failures; use failed_when or rescue" },
+	  "ignore_errors hides failures; use failed_when or rescue",
+	  "replace ignore_errors with failed_when or a block with rescue" },
 	{ "risky-shell-pipe", "error_handling",
-	  "without pipefail a failing command in a pipe goes unnoticed" },
+	  "without pipefail a failing command in a pipe goes unnoticed",
+	  "add set -o pipefail (and executable: /bin/bash)" },
 	{ "no-jinja-when", "error_handling",
-	  "Jinja braces in when are evaluated twice and can fail oddly" },
+	  "Jinja braces in when are evaluated twice and can fail oddly",
+	  "write when: without {{ }}" },
 	{ "literal-compare", "error_handling",
-	  "comparing to True/False literally misreads truthy values" },
+	  "comparing to True/False literally misreads truthy values",
+	  "test the value itself (when: x, when: not x)" },
 	{ "empty-string-compare", "error_handling",
-	  "comparing to an empty string misreads undefined values" },
+	  "comparing to an empty string misreads undefined values",
+	  "use when: x | length > 0 (or == 0)" },
 	{ "command-instead-of-shell", "performance",
-	  "shell starts /bin/sh for nothing; command is cheaper and safer" },
+	  "shell starts /bin/sh for nothing; command is cheaper and safer",
+	  "use ansible.builtin.command unless shell features are needed" },
 	{ "run-once", "performance",
-	  "run_once with the free strategy runs more than once" },
+	  "run_once with the free strategy runs more than once",
+	  "use the linear strategy or delegate_to for run_once tasks" },
 	{ "no-relative-paths", "best_practices",
-	  "relative paths into files/ or templates/ break when moved" },
+	  "relative paths into files/ or templates/ break when moved",
+	  "refer to files and templates by name, without ../" },
 	{ "partial-become", "best_practices",
-	  "become_user without become does not change the user" },
+	  "become_user without become does not change the user",
+	  "set become: true next to become_user" },
 	{ "risky-file-permissions", "best_practices",
-	  "files created without an explicit mode get unpredictable modes" },
+	  "files created without an explicit mode get unpredictable modes",
+	  "set mode: explicitly, e.g. mode: \"0644\"" },
 	{ "risky-octal", "best_practices",
-	  "a mode without a leading zero is not the octal you meant" },
+	  "a mode without a leading zero is not the octal you meant",
+	  "quote the mode with a leading zero, e.g. mode: \"0644\"" },
 	{ "no-log-password", "best_practices",
-	  "a task handling passwords should set no_log" },
+	  "a task handling passwords should set no_log",
+	  "add no_log: true to the task" },
 	{ "no-prompting", "best_practices",
-	  "prompts block unattended runs" },
+	  "prompts block unattended runs",
+	  "pass the value as a variable instead of vars_prompt or pause" },
 	{ "inline-env-var", "best_practices",
-	  "environment variables belong in the environment keyword" },
+	  "environment variables belong in the environment keyword",
+	  "set variables with the environment: keyword" },
 	{ "avoid-implicit", "best_practices",
-	  "implicit behaviour may change between Ansible versions" },
+	  "implicit behaviour may change between Ansible versions",
+	  "state the behaviour explicitly in the module's arguments" },
 	{ "deprecated-module", "best_practices",
-	  "a deprecated module will be removed" },
+	  "a deprecated module will be removed",
+	  "replace the module with its successor" },
 	{ "deprecated-command-syntax", "best_practices",
-	  "the command syntax is deprecated" },
+	  "the command syntax is deprecated",
+	  "use the module the command stands for" },
 	{ "deprecated-bare-vars", "best_practices",
-	  "bare variables in loops are deprecated" },
+	  "bare variables in loops are deprecated",
+	  "write loops as \"{{ var }}\"" },
 	{ "deprecated-local-action", "best_practices",
-	  "local_action is deprecated; use delegate_to: localhost" },
+	  "local_action is deprecated; use delegate_to: localhost",
+	  "use delegate_to: localhost" },
 	{ "only-builtins", "best_practices",
-	  "modules outside ansible.builtin add dependencies" },
+	  "modules outside ansible.builtin add dependencies",
+	  "use an ansible.builtin module or declare the collection" },
 	{ "no-free-form", "best_practices",
-	  "free-form module arguments are ambiguous; use a mapping" },
+	  "free-form module arguments are ambiguous; use a mapping",
+	  "write the module's arguments as a mapping" },
 	{ "args", "best_practices",
-	  "module arguments do not match the module's specification" },
+	  "module arguments do not match the module's specification",
+	  "fix the arguments to match the module's documentation" },
 	{ "loop-var-prefix", "best_practices",
-	  "loop variables without a role prefix collide in nested loops" },
+	  "loop variables without a role prefix collide in nested loops",
+	  "set loop_control.loop_var with the role's prefix" },
 	{ "sanity", "best_practices",
-	  "the collection fails ansible-test sanity rules" },
+	  "the collection fails ansible-test sanity rules",
+	  "fix what ansible-test sanity reports" },
 	{ "name", "standards",
-	  "plays and tasks need clear, well-formed names for the log" },
+	  "plays and tasks need clear, well-formed names for the log",
+	  "give every play and task a name starting with a capital letter" },
 	{ "fqcn", "standards",
-	  "use fully qualified collection names for modules" },
-	{ "yaml", "standards", "the YAML does not follow the house style" },
-	{ "jinja", "standards", "the Jinja expression is badly spaced" },
-	{ "key-order", "standards", "keys are in an unexpected order" },
-	{ "no-tabs", "standards", "tabs in YAML values are error-prone" },
-	{ "var-naming", "standards", "variable names should be snake_case" },
-	{ "role-name", "standards", "role names should be snake_case" },
-	{ "schema", "standards", "the file does not match Ansible's schema" },
-	{ "meta-incorrect", "standards", "role metadata is incomplete" },
-	{ "meta-no-info", "standards", "role metadata is missing" },
-	{ "meta-no-tags", "standards", "role metadata tags are malformed" },
-	{ "meta-video-links", "standards", "role video links are malformed" },
-	{ "meta-runtime", "standards", "meta/runtime.yml is wrong" },
-	{ "galaxy", "standards", "the collection metadata is incomplete" },
+	  "use fully qualified collection names for modules",
+	  "use the full module name, e.g. ansible.builtin.copy" },
+	{ "yaml", "standards", "the YAML does not follow the house style",
+	  "reformat the YAML (yamllint shows the rule)" },
+	{ "jinja", "standards", "the Jinja expression is badly spaced",
+	  "space Jinja expressions as {{ var }}" },
+	{ "key-order", "standards", "keys are in an unexpected order",
+	  "put name first, then the module, block keys last" },
+	{ "no-tabs", "standards", "tabs in YAML values are error-prone",
+	  "replace tabs with spaces or \t" },
+	{ "var-naming", "standards", "variable names should be snake_case",
+	  "rename the variable in snake_case" },
+	{ "role-name", "standards", "role names should be snake_case",
+	  "rename the role in snake_case" },
+	{ "schema", "standards", "the file does not match Ansible's schema",
+	  "fix the keys to match Ansible's schema" },
+	{ "meta-incorrect", "standards", "role metadata is incomplete",
+	  "fill in meta/main.yml's galaxy_info" },
+	{ "meta-no-info", "standards", "role metadata is missing",
+	  "add galaxy_info to meta/main.yml" },
+	{ "meta-no-tags", "standards", "role metadata tags are malformed",
+	  "use lowercase alphanumeric galaxy tags" },
+	{ "meta-video-links", "standards", "role video links are malformed",
+	  "give video_links url and title" },
+	{ "meta-runtime", "standards", "meta/runtime.yml is wrong",
+	  "set requires_ansible in meta/runtime.yml" },
+	{ "galaxy", "standards", "the collection metadata is incomplete",
+	  "complete galaxy.yml (version, changelog)" },
 	{ "playbook-extension", "standards",
-	  "playbooks should end in .yml or .yaml" },
-	{ "syntax-check", "standards", "the playbook does not parse" },
-	{ "load-failure", "standards", "the file could not be loaded" },
-	{ "parser-error", "standards", "the file could not be parsed" },
-	{ "internal-error", "standards", "ansible-lint could not check it" },
-	{ "warning", "standards", "ansible-lint warned about the file" },
+	  "playbooks should end in .yml or .yaml",
+	  "rename the playbook to .yml" },
+	{ "syntax-check", "standards", "the playbook does not parse",
+	  "fix the error ansible-playbook --syntax-check reports" },
+	{ "load-failure", "standards", "the file could not be loaded",
+	  "make the file readable and valid YAML" },
+	{ "parser-error", "standards", "the file could not be parsed",
+	  "fix the YAML syntax" },
+	{ "internal-error", "standards", "ansible-lint could not check it",
+	  "run ansible-lint by hand to see the error" },
+	{ "warning", "standards", "ansible-lint warned about the file",
+	  "see the warning ansible-lint printed" },
 	{ "chiffon-not-idempotent", "idempotency",
-	  "the task reported changed again on a rerun with the same inputs" },
+	  "the task reported changed again on a rerun with the same inputs",
+	  "make the task report changed only when it changes something "
+	  "(changed_when, a module, creates:)" },
 };
 
 /* Severities, least to most severe. */
@@ -145,6 +210,7 @@ struct lint_job {
 	struct chiffon_task	*task;		/* capability call, or NULL */
 	struct chiffon_child	*child;
 	char			*playbook;
+	char			*sha256;	/* of the playbook, or NULL */
 	char			*task_id;
 	char			*run_id;
 	struct strbuf		 out;		/* stdout + stderr */
@@ -159,7 +225,7 @@ static struct {
 } lint_state;
 
 const char *
-lint_category(const char *rule, const char **reason)
+lint_category(const char *rule, const char **reason, const char **fix)
 {
 	size_t	 i, len;
 
@@ -175,10 +241,15 @@ lint_category(const char *rule, const char **reason)
 	}
 	if (reason != NULL)
 		*reason = "ansible-lint reports a practice to improve";
+	if (fix != NULL)
+		*fix = "see the rule in ansible-lint's documentation "
+		    "(ansible-lint -L)";
 	return "best_practices";
 found:
 	if (reason != NULL)
 		*reason = lint_rules[i].reason;
+	if (fix != NULL)
+		*fix = lint_rules[i].fix;
 	return lint_rules[i].category;
 }
 
@@ -223,6 +294,7 @@ lint_free(struct lint_finding *f, size_t n)
 		free(f[i].severity);
 		free(f[i].category);
 		free(f[i].reason);
+		free(f[i].fix);
 		free(f[i].file);
 	}
 	free(f);
@@ -254,7 +326,7 @@ lint_parse(const char *json, size_t len, struct lint_finding **out,
 	struct json_tokener	*tok;
 	json_object		*list, *item, *loc, *lines, *v;
 	struct lint_finding	*f;
-	const char		*rule, *sev, *reason, *cat;
+	const char		*rule, *sev, *reason, *cat, *fix;
 	size_t			 i, n, k;
 
 	tok = json_tokener_new();
@@ -274,10 +346,11 @@ lint_parse(const char *json, size_t len, struct lint_finding **out,
 		sev = json_get_str(item, "severity");
 		if (sev == NULL || lint_severity_rank(sev) < 0)
 			sev = "minor";
-		cat = lint_category(rule, &reason);
+		cat = lint_category(rule, &reason, &fix);
 		f[k].rule = xstrdup(rule);
 		f[k].severity = xstrdup(sev);
 		f[k].category = xstrdup(cat);
+		f[k].fix = xstrdup(fix);
 		f[k].reason = lint_reason(reason, json_get_str(item,
 		    "description"));
 		if (json_object_object_get_ex(item, "location", &loc)) {
@@ -304,6 +377,7 @@ lint_parse(const char *json, size_t len, struct lint_finding **out,
 			free(f[i].severity);
 			free(f[i].category);
 			free(f[i].reason);
+			free(f[i].fix);
 			free(f[i].file);
 		}
 		k = LINT_KEEP;
@@ -320,7 +394,7 @@ lint_idempotency(const char *changed_json, const char *repo,
 	size_t			 rlen = strlen(repo);
 	json_object		*list, *item;
 	struct lint_finding	*f;
-	const char		*reason, *task, *host, *path;
+	const char		*reason, *fix, *task, *host, *path;
 	char			*desc, *colon;
 	size_t			 i, n;
 
@@ -333,7 +407,7 @@ lint_idempotency(const char *changed_json, const char *repo,
 	}
 	n = json_object_array_length(list);
 	f = xcalloc(n + 1, sizeof *f);
-	lint_category("chiffon-not-idempotent", &reason);
+	lint_category("chiffon-not-idempotent", &reason, &fix);
 	for (i = 0; i < n; i++) {
 		item = json_object_array_get_idx(list, i);
 		task = json_get_str(item, "task");
@@ -344,6 +418,7 @@ lint_idempotency(const char *changed_json, const char *repo,
 		f[i].rule = xstrdup("chiffon-not-idempotent");
 		f[i].severity = xstrdup("major");
 		f[i].category = xstrdup("idempotency");
+		f[i].fix = xstrdup(fix);
 		f[i].reason = lint_reason(reason, desc);
 		free(desc);
 		/* task_path is "FILE:LINE". */
@@ -380,6 +455,8 @@ lint_finding_json(const struct lint_finding *f, int null_line)
 	json_object_object_add(o, "severity",
 	    json_object_new_string(f->severity));
 	json_object_object_add(o, "reason", json_object_new_string(f->reason));
+	json_object_object_add(o, "fix", f->fix != NULL ?
+	    json_object_new_string(f->fix) : NULL);
 	json_object_object_add(o, "file", f->file != NULL ?
 	    json_object_new_string(f->file) : NULL);
 	json_object_object_add(o, "line", f->line > 0 || !null_line ?
@@ -398,13 +475,26 @@ lint_db_done(const struct chiffon_db_result *res, const char *error,
 		*errp = xstrdup(error);
 }
 
+char *
+lint_playbook_sha256(const char *repo, const char *playbook)
+{
+	char	 hex[SHA256_HEX_LEN + 1], *path;
+	int	 rc;
+
+	path = *playbook == '/' ? xstrdup(playbook) :
+	    path_join(repo, playbook);
+	rc = sha256_file(path, hex);
+	free(path);
+	return rc == 0 ? xstrdup(hex) : NULL;
+}
+
 int
-lint_store(const char *playbook, const char *task_id, const char *run_id,
-    const char *source, const struct lint_finding *f, size_t n,
-    char **errp)
+lint_store(const char *playbook, const char *sha256, const char *task_id,
+    const char *run_id, const char *source, const struct lint_finding *f,
+    size_t n, char **errp)
 {
 	json_object	*list = json_object_new_array();
-	const char	*params[5];
+	const char	*params[6];
 	char		*err = NULL;
 	size_t		 i;
 	int		 rc;
@@ -421,14 +511,19 @@ lint_store(const char *playbook, const char *task_id, const char *run_id,
 	params[2] = task_id;
 	params[3] = run_id;
 	params[4] = source;
+	params[5] = sha256;
+	/* Stored once: the unique index of schema 011 (a finding twice in
+	   one report too: DO NOTHING sees the statement's own rows). */
 	rc = infra_host->db_query(infra_plugin,
 	    "INSERT INTO playbook_suggestions (task_id, run_id, playbook, "
-	    "source, category, rule, severity, reason, file, line) "
+	    "source, category, rule, severity, reason, fix, file, line, "
+	    "playbook_sha256) "
 	    "SELECT $3::bigint, $4::bigint, $2, $5, x.category, x.rule, "
-	    "x.severity, x.reason, x.file, x.line "
+	    "x.severity, x.reason, x.fix, x.file, x.line, $6 "
 	    "FROM json_to_recordset($1::json) AS x(category text, rule text, "
-	    "severity text, reason text, file text, line integer)",
-	    5, params, lint_db_done, &err);
+	    "severity text, reason text, fix text, file text, line integer) "
+	    "ON CONFLICT DO NOTHING",
+	    6, params, lint_db_done, &err);
 	json_object_put(list);
 	if (rc != 0 || err != NULL) {
 		set_error(errp, "cannot store suggestions for %s: %s",
@@ -439,6 +534,97 @@ lint_store(const char *playbook, const char *task_id, const char *run_id,
 	return 0;
 }
 
+/* --- the cache: playbook_lint (schema 011) ----------------------------- */
+
+/* db_query callback: the findings of a cached hash. */
+static void
+lint_cache_rows(const struct chiffon_db_result *res, const char *error,
+    void *data)
+{
+	struct {
+		struct lint_finding	*f;
+		size_t			 n;
+		int			 hit;
+	}		*c = data;
+	const char	*const *v;
+	int		 i;
+
+	if (error != NULL || res == NULL || res->ncols != 8)
+		return;
+	c->f = xcalloc((size_t)res->nrows + 1, sizeof *c->f);
+	for (i = 0; i < res->nrows; i++) {
+		v = res->values + i * res->ncols;
+		if (i == 0 && strcmp(v[0], "0") == 0)
+			continue;	/* the playbook_lint row alone */
+		c->f[c->n].rule = xstrdup(v[1]);
+		c->f[c->n].severity = xstrdup(v[2]);
+		c->f[c->n].category = xstrdup(v[3]);
+		c->f[c->n].reason = xstrdup(v[4]);
+		c->f[c->n].file = *v[5] != '\0' ? xstrdup(v[5]) : NULL;
+		c->f[c->n].line = atoi(v[6]);
+		c->f[c->n].fix = *v[7] != '\0' ? xstrdup(v[7]) : NULL;
+		c->n++;
+	}
+	c->hit = res->nrows > 0;
+}
+
+/*
+ * The findings stored for a playbook content already linted: 1 with
+ * *out (lint_free) and *nout, 0 when that hash was never linted.
+ */
+static int
+lint_cache_get(const char *playbook, const char *sha256,
+    struct lint_finding **out, size_t *nout)
+{
+	const char	*params[2] = { playbook, sha256 };
+	struct {
+		struct lint_finding	*f;
+		size_t			 n;
+		int			 hit;
+	}		 c = { NULL, 0, 0 };
+
+	/* The playbook_lint row first (flag 0), then its findings. */
+	infra_host->db_query(infra_plugin,
+	    "SELECT 0, '', '', '', '', '', 0, '' FROM playbook_lint "
+	    "WHERE playbook = $1 AND playbook_sha256 = $2 "
+	    "UNION ALL (SELECT 1, s.rule, s.severity, s.category, s.reason, "
+	    "coalesce(s.file, ''), coalesce(s.line, 0), coalesce(s.fix, '') "
+	    "FROM playbook_suggestions s WHERE s.playbook = $1 "
+	    "AND s.playbook_sha256 = $2 AND s.source = 'ansible-lint' "
+	    "AND EXISTS (SELECT 1 FROM playbook_lint l WHERE l.playbook = $1 "
+	    "AND l.playbook_sha256 = $2) ORDER BY s.id)",
+	    2, params, lint_cache_rows, &c);
+	if (!c.hit) {
+		lint_free(c.f, c.n);
+		return 0;
+	}
+	*out = c.f;
+	*nout = c.n;
+	return 1;
+}
+
+/* Remember that this content was linted.  Errors only cost a relint. */
+static void
+lint_cache_put(const char *playbook, const char *sha256, size_t n)
+{
+	const char	*params[3];
+	char		 count[32], *err = NULL;
+
+	snprintf(count, sizeof count, "%zu", n);
+	params[0] = playbook;
+	params[1] = sha256;
+	params[2] = count;
+	infra_host->db_query(infra_plugin,
+	    "INSERT INTO playbook_lint (playbook, playbook_sha256, findings) "
+	    "VALUES ($1, $2, $3::integer) ON CONFLICT (playbook, "
+	    "playbook_sha256) DO UPDATE SET findings = EXCLUDED.findings, "
+	    "linted_at = now()", 3, params, lint_db_done, &err);
+	if (err != NULL)
+		infra_host->log(infra_plugin, CHIFFON_LOG_WARNING,
+		    "lint cache of %s: %s", playbook, err);
+	free(err);
+}
+
 /* --- running ansible-lint ---------------------------------------------- */
 
 static void
@@ -446,6 +632,7 @@ lint_job_free(struct lint_job *job)
 {
 	LIST_REMOVE(job, entry);
 	free(job->playbook);
+	free(job->sha256);
 	free(job->task_id);
 	free(job->run_id);
 	strbuf_free(&job->out);
@@ -511,8 +698,10 @@ lint_on_exit(struct chiffon_child *child, int wstatus,
 	if ((code == 0 || code == 2) && lint_find_json(job, &f, &n,
 	    &err) == 0) {
 		/* Findings are reported even when they cannot be stored. */
-		lint_store(job->playbook, job->task_id, job->run_id,
-		    "ansible-lint", f, n, &err);
+		if (lint_store(job->playbook, job->sha256, job->task_id,
+		    job->run_id, "ansible-lint", f, n, &err) == 0 &&
+		    job->sha256 != NULL)
+			lint_cache_put(job->playbook, job->sha256, n);
 		job->done((int)n, 0, err, f, n, job->data);
 		goto out;
 	} else if (err == NULL) {
@@ -546,14 +735,25 @@ lint_start(const char *repo, const char *playbook, const char *task_id,
 	struct chiffon_spawn_opts	 opts = { 0 };
 	struct chiffon_user_data	 ud;
 	struct lint_job			*job;
-	char				*msg, why[512];
+	struct lint_finding		*f;
+	size_t				 n;
+	char				*msg, why[512], *sha256;
 
 	prog = infra_host->config_get(infra_plugin, "ansible.lint");
 	if (prog == NULL)
 		prog = "ansible-lint";
+	/* Linted before with this content: the stored findings. */
+	sha256 = lint_playbook_sha256(repo, playbook);
+	if (sha256 != NULL && lint_cache_get(playbook, sha256, &f, &n)) {
+		free(sha256);
+		done((int)n, 0, NULL, f, n, data);
+		lint_free(f, n);
+		return 0;
+	}
 	job = xcalloc(1, sizeof *job);
 	LIST_INSERT_HEAD(&lint_state.jobs, job, entry);
 	job->playbook = xstrdup(playbook);
+	job->sha256 = sha256;
 	job->task_id = task_id != NULL ? xstrdup(task_id) : NULL;
 	job->run_id = run_id != NULL ? xstrdup(run_id) : NULL;
 	job->done = done;

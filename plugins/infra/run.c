@@ -9,7 +9,8 @@
  * Every output line goes to host->run_line, every event line to
  * host->run_event and to the summary (summary.c).  On exit the summary is
  * stored with host->run_finish; a failed run is then linted (lint.c,
- * unless plugin.infra.lint_on_failure is false), a successful one is
+ * unless plugin.infra.lint_on_failure is false; a successful one too
+ * with plugin.infra.lint_on_success), a successful one is
  * compared with the previous successful run of the same playbook and
  * inputs (idempotency), and the task finishes.
  *
@@ -546,7 +547,7 @@ run_job_idempotency(struct run_job *job, const char *summary,
 	const char		*params[2] = { job->inputs, run_id };
 	struct lint_finding	*f = NULL;
 	size_t			 n = 0;
-	char			*earlier = NULL, *changed, *err = NULL;
+	char			*earlier = NULL, *changed, *err = NULL, *sha;
 
 	infra_host->db_query(infra_plugin,
 	    "SELECT summary::text FROM runs WHERE kind = 'ansible-playbook' "
@@ -559,8 +560,9 @@ run_job_idempotency(struct run_job *job, const char *summary,
 	free(earlier);
 	if (changed == NULL)
 		return;
+	sha = lint_playbook_sha256(job->repo, job->playbook);
 	if (lint_idempotency(changed, job->repo, job->playbook, &f,
-	    &n) == 0 && n > 0 && lint_store(job->playbook,
+	    &n) == 0 && n > 0 && lint_store(job->playbook, sha,
 	    infra_host->task_id(job->task), run_id, "idempotency", f, n,
 	    &err) != 0) {
 		infra_host->log(infra_plugin, CHIFFON_LOG_WARNING,
@@ -569,6 +571,7 @@ run_job_idempotency(struct run_job *job, const char *summary,
 	}
 	lint_free(f, n);
 	free(changed);
+	free(sha);
 }
 
 /* The task result: the summary plus "error" for a run that did not succeed. */
@@ -633,7 +636,7 @@ run_on_exit(struct chiffon_child *child, int wstatus,
 {
 	struct run_job	*job = data;
 	const char	*status;
-	int		 lint;
+	int		 lint, lint_ok;
 	char		*summary, *run_id, *err = NULL;
 	const char	*id;
 	int		 code;
@@ -668,7 +671,12 @@ run_on_exit(struct chiffon_child *child, int wstatus,
 	lint = 1;
 	infra_host->config_bool(infra_plugin, "plugin.infra.lint_on_failure",
 	    &lint);
-	if (strcmp(status, "failed") == 0 && lint) {
+	lint_ok = 0;
+	infra_host->config_bool(infra_plugin, "plugin.infra.lint_on_success",
+	    &lint_ok);
+	/* After a success the cache (by content hash) makes it cheap. */
+	if ((strcmp(status, "failed") == 0 && lint) ||
+	    (strcmp(status, "successful") == 0 && !job->check && lint_ok)) {
 		if (lint_start(job->repo, job->playbook,
 		    infra_host->task_id(job->task), run_id, run_job_lint_done,
 		    job, &err) == 0) {

@@ -62,12 +62,17 @@ struct lint_finding {
 	char	*severity;	/* info, minor, major, critical, blocker */
 	char	*category;	/* idempotency, error_handling, ... */
 	char	*reason;	/* one line */
+	char	*fix;		/* what to do about it, or NULL */
 	char	*file;
 	int	 line;		/* 0 when unknown */
 };
 
-/* Category and one-line reason for a rule id.  Static strings. */
-const char *lint_category(const char *rule, const char **reason);
+/*
+ * Category and one-line reason for a rule id; *fix (fix may be NULL)
+ * what to do about it.  Static strings.
+ */
+const char *lint_category(const char *rule, const char **reason,
+	    const char **fix);
 /*
  * Parse ansible-lint's JSON (codeclimate) output.  When there are more
  * than LINT_KEEP_ABOVE findings, keep the LINT_KEEP most severe.  0 with
@@ -79,13 +84,20 @@ int	 lint_parse(const char *json, size_t len, struct lint_finding **out,
 	    size_t *nout, char **errp);
 void	 lint_free(struct lint_finding *, size_t);
 /*
- * Store findings in playbook_suggestions through the host (task_id and
- * run_id may be NULL).  source is "ansible-lint" or "idempotency".
+ * Store findings in playbook_suggestions through the host (task_id,
+ * run_id and sha256, the playbook's content hash, may be NULL).  source
+ * is "ansible-lint" or "idempotency".  A finding already stored for the
+ * same playbook, hash, rule and location is not stored again.
  * 0, or -1 with *errp.
  */
-int	 lint_store(const char *playbook, const char *task_id,
-	    const char *run_id, const char *source,
+int	 lint_store(const char *playbook, const char *sha256,
+	    const char *task_id, const char *run_id, const char *source,
 	    const struct lint_finding *, size_t, char **errp);
+/*
+ * The SHA-256 (hex) of playbook's content (relative to repo), the key
+ * of stored findings; NULL when it cannot be read.  Caller frees.
+ */
+char	*lint_playbook_sha256(const char *repo, const char *playbook);
 /*
  * Turn summary_not_idempotent's JSON array into findings (rule
  * "chiffon-not-idempotent", category idempotency; files relative to
@@ -99,7 +111,10 @@ int	 lint_idempotency(const char *changed_json, const char *repo,
  * store its findings.  done is called once with the number of findings
  * kept (error then says why they could not be stored, or is NULL), or -1
  * and an error message (missing is set when ansible-lint is not
- * installed).  0, or -1 with *errp (done not called).
+ * installed).  A playbook whose content hash was linted before
+ * (playbook_lint) is not linted again: done is called at once with the
+ * findings stored for that hash.  0, or -1 with *errp (done not
+ * called).
  */
 typedef void (*lint_done_fn)(int nfindings, int missing, const char *error,
     const struct lint_finding *, size_t, void *data);
