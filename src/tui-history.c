@@ -540,16 +540,21 @@ char *
 tui_replay_draw(struct tui *t, WINDOW *w)
 {
 	struct tui_replay	*r = t->replay;
-	size_t			 rows = (size_t)getmaxy(w);
-	long long		 last;
+	size_t			 rows = (size_t)getmaxy(w), i;
+	long long		 last = r->top;
+	int			 y;
 
 	tui_replay_fetch(t, rows);
 	if (r->error != NULL) {
 		wmove(w, 0, 0);
 		tui_text_put(w, r->error, 0, getmaxx(w));
-	} else
-		tui_log_draw(&r->window, w);
-	last = r->top + (long long)r->window.count;
+	} else {
+		/* Wrapped or cut as the live view is, in its colours. */
+		for (y = 0, i = 0; y < (int)rows && i < r->window.count; i++)
+			tui_log_put(w, &y, (int)rows,
+			    tui_log_get(&r->window, i), tui_logpane_shift(t));
+		last = r->top + (long long)i;
+	}
 	return xasprintf("task %lld, run %lld from the database: lines "
 	    "%lld-%lld of %lld, Esc 2 2: live output", r->task_id, r->run_id,
 	    r->total > 0 ? r->top + 1 : 0, last, r->total);
@@ -575,6 +580,12 @@ tui_replay_key(struct tui *t, enum tui_request req, size_t rows)
 		break;
 	case TUI_REQ_LINE_DOWN:
 		r->top++;
+		break;
+	case TUI_REQ_TOP:
+		r->top = 0;
+		break;
+	case TUI_REQ_BOTTOM:
+		r->top = max;
 		break;
 	default:
 		return 0;
@@ -603,5 +614,44 @@ tui_replay_search(struct tui *t, const char *text, int dir, char **errp)
 		return (int)seq;
 	max = r->total > (long long)rows ? r->total - (long long)rows : 0;
 	r->top = seq - 1 > max ? max : seq - 1;
+	return 1;
+}
+
+void
+tui_replay_run(const struct tui *t, long long *runp, const char **startedp,
+    long long *linesp)
+{
+	const struct tui_replay	*r = t->replay;
+
+	*runp = r->run_id;
+	*startedp = r->started;
+	*linesp = r->total;
+}
+
+int
+tui_replay_failure(struct tui *t, int dir, char **errp)
+{
+	static const char *const marks[] = { "fatal: [", "failed: [" };
+	struct tui_replay	*r = t->replay;
+	PGconn			*pg;
+	long long		 seq, best = 0, max;
+	size_t			 i, rows = (size_t)t->geom.log_h;
+
+	if ((pg = tui_history_pg(t, errp)) == NULL)
+		return -1;
+	/* The nearest of either mark after (before) the top line. */
+	for (i = 0; i < nitems(marks); i++) {
+		seq = audit_query_output_find(pg, r->run_id, r->started,
+		    r->top + 1, dir > 0, marks[i], errp);
+		if (seq < 0)
+			return -1;
+		if (seq > 0 && (best == 0 || (dir > 0 ? seq < best :
+		    seq > best)))
+			best = seq;
+	}
+	if (best == 0)
+		return 0;
+	max = r->total > (long long)rows ? r->total - (long long)rows : 0;
+	r->top = best - 1 > max ? max : best - 1;
 	return 1;
 }
