@@ -300,12 +300,25 @@ tui_log_attr(const struct tui_line *line)
 	}
 }
 
+/*
+ * Non-zero for an Ansible banner ("TASK [x] *****..."), drawn as wide
+ * as the pty it ran on: cut at the right edge, never wrapped.
+ */
+static int
+tui_log_banner(const char *s)
+{
+	size_t	len = strlen(s);
+
+	return len > 4 && strcmp(s + len - 3, "***") == 0 &&
+	    strstr(s, " ***") != NULL;
+}
+
 int
 tui_log_height(const struct tui_line *line, int cols, int shift)
 {
 	int	width;
 
-	if (shift >= 0 || cols <= 0)
+	if (shift >= 0 || cols <= 0 || tui_log_banner(line->text))
 		return 1;
 	width = tui_text_width(line->text, strlen(line->text));
 	return width > cols ? (width + cols - 1) / cols : 1;
@@ -318,9 +331,9 @@ tui_log_put(WINDOW *w, int *y, int rows, const struct tui_line *line,
 	int	cols = getmaxx(w), skip = 0, n;
 
 	wattrset(w, tui_log_attr(line));
-	if (shift >= 0) {
+	if (shift >= 0 || tui_log_banner(line->text)) {
 		wmove(w, *y, 0);
-		tui_text_put(w, line->text, shift, cols);
+		tui_text_put(w, line->text, shift > 0 ? shift : 0, cols);
 		(*y)++;
 	} else {
 		n = tui_log_height(line, cols, shift);
@@ -391,6 +404,8 @@ struct tui_logpane {
 	struct tui_log	 hostlog;	/* the lines naming it */
 	struct tui_logdb db;		/* the ring's oldest run */
 	struct tui_line	 tmp;		/* a line made for the view */
+	char		*note;		/* said in the title until the next
+					   key ("no failed task below") */
 };
 
 static struct tui_logpane *
@@ -526,6 +541,7 @@ tui_logdb_line(struct tui *t, struct tui_logdb *db, long long seq,
 		tui_logdb_fetch(t, db, seq - (long long)rows, 3 * rows,
 		    last);
 	free(tmp->text);
+	tmp->text = NULL;
 	tmp->run = db->run;
 	tmp->seq = seq;
 	tmp->level = CHIFFON_LOG_WARNING;
@@ -627,6 +643,34 @@ tui_logpane_where(size_t first, size_t last, size_t total, int shift)
 	return s;
 }
 
+/*
+ * The first line of the view of l in rows x cols (live: its above lines
+ * through tui_logpane_line): following and wrapping, as many of the last
+ * lines as fit.
+ */
+static size_t
+tui_logpane_first(struct tui *t, struct tui_log *l, size_t rows, int cols,
+    int live)
+{
+	const struct tui_line	*line;
+	size_t			 total = l->count + l->above, v;
+	int			 y, h;
+
+	if (l->scroll != 0 || t->logpane->shift >= 0)
+		return tui_log_first(l, rows);
+	for (y = 0, v = total; v > 0; v--) {
+		line = live ? tui_logpane_line(t, v - 1, rows) :
+		    tui_log_get(l, v - 1);
+		if (line == NULL)
+			break;
+		h = tui_log_height(line, cols, t->logpane->shift);
+		if (y + h > (int)rows && v < total)
+			break;
+		y += h;
+	}
+	return v;
+}
+
 /* Draw the view of l (its above lines through tui_logpane_line). */
 static char *
 tui_logpane_draw_view(struct tui *t, struct tui_log *l, WINDOW *w,
@@ -635,22 +679,10 @@ tui_logpane_draw_view(struct tui *t, struct tui_log *l, WINDOW *w,
 	struct tui_logpane	*lp = t->logpane;
 	const struct tui_line	*line;
 	size_t			 rows = (size_t)getmaxy(w), total, first, v;
-	int			 y, cols = getmaxx(w), h;
+	int			 y, cols = getmaxx(w);
 
 	total = l->count + l->above;
-	first = tui_log_first(l, rows);
-	if (l->scroll == 0 && lp->shift < 0) {
-		/* Following: as many of the last lines as fit, wrapped. */
-		for (y = 0, v = total; v > 0; v--) {
-			line = live ? tui_logpane_line(t, v - 1, rows) :
-			    tui_log_get(l, v - 1);
-			h = tui_log_height(line, cols, lp->shift);
-			if (y + h > (int)rows && v < total)
-				break;
-			y += h;
-		}
-		first = v;
-	}
+	first = tui_logpane_first(t, l, rows, cols, live);
 	werase(w);
 	for (y = 0, v = first; y < (int)rows && v < total; v++) {
 		line = live ? tui_logpane_line(t, v, rows) :
@@ -661,6 +693,20 @@ tui_logpane_draw_view(struct tui *t, struct tui_log *l, WINDOW *w,
 	}
 	wnoutrefresh(w);
 	return tui_logpane_where(first, v, total, lp->shift);
+}
+
+/* The title's text with the note after it.  Frees where. */
+static char *
+tui_logpane_title(struct tui_logpane *lp, char *where)
+{
+	char	*s;
+
+	if (lp->note == NULL)
+		return where;
+	s = where != NULL ? xasprintf("%s, %s", where, lp->note) :
+	    xstrdup(lp->note);
+	free(where);
+	return s;
 }
 
 char *
@@ -674,10 +720,20 @@ tui_logpane_draw(struct tui *t, WINDOW *w)
 		s = xasprintf("host %s: %s", lp->host, where != NULL ? where :
 		    "no line names it (Esc h on an empty line: all lines)");
 		free(where);
-		return s;
+		return tui_logpane_title(lp, s);
 	}
 	tui_logpane_sync(t);
-	return tui_logpane_draw_view(t, &t->log, w, 1);
+	return tui_logpane_title(lp, tui_logpane_draw_view(t, &t->log, w,
+	    1));
+}
+
+void
+tui_logpane_note(struct tui *t, const char *note)
+{
+	struct tui_logpane	*lp = tui_logpane_get(t);
+
+	free(lp->note);
+	lp->note = note != NULL ? xstrdup(note) : NULL;
 }
 
 /* Make line v the top of the view of l (the end: follow). */
@@ -779,7 +835,10 @@ tui_logpane_find(struct tui *t, const char *text, int dir, char **errp)
 		tui_logpane_sync(t);
 	db = lp->host == NULL && lp->above_run > 0;
 	above = l->above;
-	v0 = tui_log_first(l, rows);
+	v0 = tui_logpane_first(t, l, rows, t->geom.cols, lp->host == NULL);
+	/* Following, back from the end: the last one of all. */
+	if (dir < 0 && l->scroll == 0)
+		v0 = l->count + above;
 	if (dir > 0) {
 		if (db && v0 < above) {
 			from = v0 < (size_t)lp->marker ? 0 :
@@ -841,8 +900,9 @@ tui_logpane_shift(struct tui *t)
 static void
 tui_logpane_failure(struct tui *t, int dir)
 {
-	char	*err = NULL;
-	int	 found;
+	const char	*msg;
+	char		*err = NULL;
+	int		 found;
 
 	if (t->replay != NULL && t->logpane->host == NULL)
 		found = tui_replay_failure(t, dir, &err);
@@ -851,19 +911,26 @@ tui_logpane_failure(struct tui *t, int dir)
 	if (found < 0) {
 		tui_log_line(t, CHIFFON_LOG_ERROR, NULL, err);
 		free(err);
-	} else if (found == 0)
-		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, dir > 0 ?
-		    "no failed task (fatal: or failed:) below the top line" :
-		    "no failed task (fatal: or failed:) above the top line");
+	} else if (found == 0) {
+		msg = dir > 0 ? "no failed task (fatal: or failed:) below the "
+		    "top line" : "no failed task (fatal: or failed:) above "
+		    "the top line";
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, msg);
+		tui_logpane_note(t, dir > 0 ? "no failed task below" :
+		    "no failed task above");
+	}
 }
 
 int
 tui_logpane_key(struct tui *t, enum tui_request req, size_t rows)
 {
 	struct tui_logpane	*lp = tui_logpane_get(t);
+	struct tui_log		*l;
+	size_t			 v, page, total, max;
 	int			 step = t->geom.cols / 2 > 0 ?
 	    t->geom.cols / 2 : 1;
 
+	tui_logpane_note(t, NULL);
 	switch (req) {
 	case TUI_REQ_WRAP:
 		lp->shift = lp->shift < 0 ? 0 : -1;
@@ -887,10 +954,23 @@ tui_logpane_key(struct tui *t, enum tui_request req, size_t rows)
 	}
 	if (t->replay != NULL && lp->host == NULL)
 		return tui_replay_key(t, req, rows);
-	if (lp->host != NULL)
-		return tui_pane_log_key(&lp->hostlog, req, rows);
-	tui_logpane_sync(t);
-	return tui_pane_log_key(&t->log, req, rows);
+	l = lp->host != NULL ? &lp->hostlog : &t->log;
+	if (lp->host == NULL)
+		tui_logpane_sync(t);
+	if (l->scroll == 0 && (req == TUI_REQ_PAGE_UP ||
+	    req == TUI_REQ_LINE_UP)) {
+		/* Leaving the end: from the first line shown (wrapped). */
+		v = tui_logpane_first(t, l, rows, t->geom.cols,
+		    lp->host == NULL);
+		page = req == TUI_REQ_PAGE_UP ? (rows > 1 ? rows - 1 : 1) : 1;
+		v = v > page ? v - page : 0;
+		total = l->count + l->above;
+		max = total > rows ? total - rows : 0;
+		if (max > 0)
+			l->scroll = v >= max ? 1 : max - v;
+		return 1;
+	}
+	return tui_pane_log_key(l, req, rows);
 }
 
 /* A copy of line at the end of l. */
@@ -1046,6 +1126,7 @@ tui_logpane_free(struct tui *t)
 	free(lp->host);
 	free(lp->marker_text);
 	free(lp->tmp.text);
+	free(lp->note);
 	free(lp);
 	t->logpane = NULL;
 }

@@ -42,7 +42,12 @@ tui_search(struct tui *t, const char *text, int dir)
 		free(err);
 		return;
 	}
+	tui_logpane_note(t, NULL);
 	if (found == 0) {
+		msg = xasprintf("'%s' not found %s", t->search, dir > 0 ?
+		    "below" : "above");
+		tui_logpane_note(t, msg);
+		free(msg);
 		msg = xasprintf("'%s' not found %s the top line (n: next, N: "
 		    "previous)", t->search, dir > 0 ? "below" : "above");
 		/* Into the ring only: a replay keeps its view. */

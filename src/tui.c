@@ -619,6 +619,7 @@ tui_do_host(struct tui *t, int count, int key)
 
 	if (tui_logpane_host(t, text, &err) != 0) {
 		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, err);
+		tui_logpane_note(t, err);
 		free(err);
 	} else if (text != NULL) {
 		add_history(text);

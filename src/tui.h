@@ -142,6 +142,8 @@ int	 tui_logpane_search(struct tui *, const char *text, int dir,
 int	 tui_logpane_host(struct tui *, const char *host, char **errp);
 /* -1: long lines wrap; else they are cut, this many columns skipped. */
 int	 tui_logpane_shift(struct tui *);
+/* Say note in the Log pane's title until its next key (NULL: none). */
+void	 tui_logpane_note(struct tui *, const char *note);
 /* The host filtered for, or NULL. */
 const char *tui_logpane_host_name(const struct tui *);
 /* A new line arrived in t->log (keeps a host filter's lines current). */

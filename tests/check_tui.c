@@ -278,6 +278,91 @@ START_TEST(test_log_scroll_full_ring)
 }
 END_TEST
 
+START_TEST(test_log_class)
+{
+	static const struct {
+		const char	*line;
+		enum tui_class	 cls;
+	} cases[] = {
+		{ "ok: [docker1] => {", TUI_CLASS_OK },
+		{ "\033[0;32mok: [docker1]\033[0m", TUI_CLASS_OK },
+		{ "changed: [docker1]", TUI_CLASS_CHANGED },
+		{ "fatal: [nas]: FAILED! => {}", TUI_CLASS_FAILED },
+		{ "fatal: [nas]: UNREACHABLE! => {}", TUI_CLASS_FAILED },
+		{ "failed: [nas] (item=1) => {}", TUI_CLASS_FAILED },
+		{ "skipping: [docker1]", TUI_CLASS_SKIPPED },
+		{ "...ignoring", TUI_CLASS_SKIPPED },
+		{ "docker1                    : ok=4    changed=1    "
+		    "unreachable=0    failed=0    skipped=2", TUI_CLASS_CHANGED },
+		{ "nas                        : ok=1    changed=0    "
+		    "unreachable=0    failed=1    skipped=3", TUI_CLASS_FAILED },
+		{ "pve1 : ok=1    changed=0    unreachable=1    failed=0",
+		    TUI_CLASS_FAILED },
+		{ "desk1 : ok=3    changed=0    unreachable=0    failed=0",
+		    TUI_CLASS_OK },
+		{ "TASK [ok: [x]] ****", TUI_CLASS_NONE },
+		{ "    \"msg\": \"ok: [x]\"", TUI_CLASS_NONE },
+		{ "", TUI_CLASS_NONE },
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(cases); i++)
+		ck_assert_msg(tui_log_class(cases[i].line) == cases[i].cls,
+		    "'%s': class %d, not %d", cases[i].line,
+		    (int)tui_log_class(cases[i].line), (int)cases[i].cls);
+	ck_assert(tui_log_is_failure("fatal: [nas]: FAILED! => {}"));
+	ck_assert(tui_log_is_failure("failed: [nas] (item=2)"));
+	ck_assert(!tui_log_is_failure("    \"msg\": \"fatal: [nas]\""));
+}
+END_TEST
+
+START_TEST(test_log_names_host)
+{
+	ck_assert(tui_log_names_host("ok: [nas] => {", "nas"));
+	ck_assert(tui_log_names_host("fatal: [nas]: UNREACHABLE!", "nas"));
+	ck_assert(tui_log_names_host("ok: [nas -> localhost]", "nas"));
+	ck_assert(tui_log_names_host("ok: [docker1 -> nas]", "nas"));
+	ck_assert(tui_log_names_host("nas       : ok=1  changed=0", "nas"));
+	ck_assert(!tui_log_names_host("ok: [nas2]", "nas"));
+	ck_assert(!tui_log_names_host("ok: [docker1]", "nas"));
+	ck_assert(!tui_log_names_host("    \"msg\": \"hello nas\"", "nas"));
+	ck_assert(!tui_log_names_host("nas2      : ok=1", "nas"));
+	ck_assert(!tui_log_names_host("TASK [nas] ****", "docker1"));
+}
+END_TEST
+
+START_TEST(test_log_run_lines)
+{
+	struct tui_log	 l;
+	char		 buf[32];
+	int		 i;
+
+	/* Output lines keep their run and seq; the ring counts drops. */
+	tui_log_init(&l, 10);
+	tui_log_add(&l, CHIFFON_LOG_INFO, "message");
+	for (i = 1; i <= 20; i++) {
+		snprintf(buf, sizeof buf, "line %d", i);
+		tui_log_add_run(&l, 7, i, buf);
+	}
+	ck_assert_uint_eq(l.count, 10);
+	ck_assert_uint_eq(l.dropped, 11);
+	ck_assert_int_eq(tui_log_get(&l, 0)->run, 7);
+	ck_assert_int_eq(tui_log_get(&l, 0)->seq, 11);
+	ck_assert_str_eq(tui_log_get(&l, 0)->text, "line 11");
+	/* Lines above the ring: the view reaches them. */
+	l.above = 11;
+	tui_log_scroll(&l, 1000, 5);
+	ck_assert_uint_eq(tui_log_first(&l, 5), 0);
+	ck_assert_uint_eq(l.scroll, 16);
+	/* Scrolled back, new lines keep the view where it is. */
+	tui_log_add_run(&l, 7, 21, "line 21");
+	ck_assert_uint_eq(tui_log_first(&l, 5), 0);
+	tui_log_scroll(&l, -1000, 5);
+	ck_assert_uint_eq(tui_log_first(&l, 5), 16);
+	tui_log_free(&l);
+}
+END_TEST
+
 /* -- layout ---------------------------------------------------------------- */
 
 START_TEST(test_layout)
@@ -479,6 +564,9 @@ check_tui_suite(void)
 	tcase_add_test(tc, test_log_split);
 	tcase_add_test(tc, test_log_scroll);
 	tcase_add_test(tc, test_log_scroll_full_ring);
+	tcase_add_test(tc, test_log_class);
+	tcase_add_test(tc, test_log_names_host);
+	tcase_add_test(tc, test_log_run_lines);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("layout");
