@@ -56,6 +56,8 @@ struct tui_replay {
 	struct tui_log	 window;	/* the lines on screen */
 	long long	 fetched_top;	/* what window holds, -1: nothing */
 	size_t		 fetched_rows;
+	size_t		 drawn;		/* lines the last draw showed (long
+					   lines wrap) */
 	char		*error;
 };
 
@@ -540,8 +542,8 @@ char *
 tui_replay_draw(struct tui *t, WINDOW *w)
 {
 	struct tui_replay	*r = t->replay;
-	size_t			 rows = (size_t)getmaxy(w), i;
-	long long		 last = r->top;
+	size_t			 rows = (size_t)getmaxy(w), i, first;
+	long long		 last = r->top, shown = r->top;
 	int			 y;
 
 	tui_replay_fetch(t, rows);
@@ -549,15 +551,32 @@ tui_replay_draw(struct tui *t, WINDOW *w)
 		wmove(w, 0, 0);
 		tui_text_put(w, r->error, 0, getmaxx(w));
 	} else {
-		/* Wrapped or cut as the live view is, in its colours. */
-		for (y = 0, i = 0; y < (int)rows && i < r->window.count; i++)
+		/*
+		 * Wrapped or cut as the live view is, in its colours; at
+		 * the end, as many of the last lines as fit.
+		 */
+		first = 0;
+		if (r->top + (long long)r->window.count >= r->total) {
+			for (y = 0, first = r->window.count; first > 0;
+			    first--) {
+				y += tui_log_height(tui_log_get(&r->window,
+				    first - 1), getmaxx(w),
+				    tui_logpane_shift(t));
+				if (y > (int)rows)
+					break;
+			}
+		}
+		for (y = 0, i = first; y < (int)rows && i < r->window.count;
+		    i++)
 			tui_log_put(w, &y, (int)rows,
 			    tui_log_get(&r->window, i), tui_logpane_shift(t));
 		last = r->top + (long long)i;
+		shown = r->top + (long long)first;
+		r->drawn = i - first;
 	}
 	return xasprintf("task %lld, run %lld from the database: lines "
 	    "%lld-%lld of %lld, Esc 2 2: live output", r->task_id, r->run_id,
-	    r->total > 0 ? r->top + 1 : 0, last, r->total);
+	    r->total > 0 ? shown + 1 : 0, last, r->total);
 }
 
 int
@@ -573,7 +592,10 @@ tui_replay_key(struct tui *t, enum tui_request req, size_t rows)
 		r->top -= page;
 		break;
 	case TUI_REQ_PAGE_DOWN:
-		r->top += page;
+		/* From the line after the last one shown (long lines
+		   wrap): none is skipped. */
+		r->top += r->drawn > 0 && (long long)r->drawn < page ?
+		    (long long)r->drawn : page;
 		break;
 	case TUI_REQ_LINE_UP:
 		r->top--;

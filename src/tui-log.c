@@ -406,6 +406,7 @@ struct tui_logpane {
 	struct tui_line	 tmp;		/* a line made for the view */
 	char		*note;		/* said in the title until the next
 					   key ("no failed task below") */
+	size_t		 drawn;		/* lines the last draw showed */
 };
 
 static struct tui_logpane *
@@ -691,6 +692,7 @@ tui_logpane_draw_view(struct tui *t, struct tui_log *l, WINDOW *w,
 			break;
 		tui_log_put(w, &y, (int)rows, line, lp->shift);
 	}
+	lp->drawn = v - first;
 	wnoutrefresh(w);
 	return tui_logpane_where(first, v, total, lp->shift);
 }
@@ -836,8 +838,12 @@ tui_logpane_find(struct tui *t, const char *text, int dir, char **errp)
 	db = lp->host == NULL && lp->above_run > 0;
 	above = l->above;
 	v0 = tui_logpane_first(t, l, rows, t->geom.cols, lp->host == NULL);
-	/* Following, back from the end: the last one of all. */
-	if (dir < 0 && l->scroll == 0)
+	/*
+	 * Following, the previous failure is the last one of all, even
+	 * when on screen (a text is searched above the top line: the
+	 * "not found" message below it holds the text too).
+	 */
+	if (dir < 0 && l->scroll == 0 && text == NULL)
 		v0 = l->count + above;
 	if (dir > 0) {
 		if (db && v0 < above) {
@@ -968,6 +974,23 @@ tui_logpane_key(struct tui *t, enum tui_request req, size_t rows)
 		max = total > rows ? total - rows : 0;
 		if (max > 0)
 			l->scroll = v >= max ? 1 : max - v;
+		return 1;
+	}
+	if (req == TUI_REQ_PAGE_DOWN && lp->drawn > 1 && lp->drawn < rows) {
+		/*
+		 * From the line after the last one shown (wrapped lines take
+		 * rows: none is skipped); the end when following would
+		 * start there.
+		 */
+		v = tui_logpane_first(t, l, rows, t->geom.cols,
+		    lp->host == NULL) + lp->drawn;
+		page = l->scroll;
+		l->scroll = 0;
+		if (v < tui_logpane_first(t, l, rows, t->geom.cols,
+		    lp->host == NULL)) {
+			l->scroll = page;
+			tui_log_scroll(l, -(long)lp->drawn, rows);
+		}
 		return 1;
 	}
 	return tui_pane_log_key(l, req, rows);

@@ -363,6 +363,62 @@ START_TEST(test_log_run_lines)
 }
 END_TEST
 
+/* The Log pane's view on a screen: wrapping, paging back and forth. */
+START_TEST(test_logpane_pages)
+{
+	struct tui	 t;
+	WINDOW		*w;
+	char		 buf[256], *where;
+	int		 i, rows = 25, cols = 120;
+
+	memset(&t, 0, sizeof t);
+	t.geom.cols = cols;
+	t.geom.log_h = rows;
+	tui_log_init(&t.log, 100);
+	for (i = 1; i <= 79; i++) {
+		snprintf(buf, sizeof buf, "line %d%s", i, i % 20 == 0 ?
+		    " which is long enough to wrap onto a second row of the "
+		    "pane, being well over one hundred and twenty columns "
+		    "wide, as this line is, and more" : "");
+		tui_log_add_run(&t.log, 1, i, buf);
+	}
+	w = newwin(rows, cols, 0, 0);
+	ck_assert_ptr_nonnull(w);
+	/* Following: the last lines that fit (line 60 wraps). */
+	where = tui_logpane_draw(&t, w);
+	ck_assert_str_eq(where, "lines 56-79 of 79, 55 more above (PgUp)");
+	free(where);
+	/* PgUp, then PgDn: back at the end, following again. */
+	ck_assert(tui_logpane_key(&t, TUI_REQ_PAGE_UP, (size_t)rows));
+	free(tui_logpane_draw(&t, w));
+	ck_assert_uint_ne(t.log.scroll, 0);
+	ck_assert(tui_logpane_key(&t, TUI_REQ_PAGE_DOWN, (size_t)rows));
+	where = tui_logpane_draw(&t, w);
+	ck_assert_str_eq(where, "lines 56-79 of 79, 55 more above (PgUp)");
+	ck_assert_uint_eq(t.log.scroll, 0);
+	free(where);
+	/* Top and end; cut lines take one row each. */
+	ck_assert(tui_logpane_key(&t, TUI_REQ_TOP, (size_t)rows));
+	where = tui_logpane_draw(&t, w);
+	ck_assert_str_eq(where, "lines 1-24 of 79, 55 more below (PgDn)");
+	free(where);
+	ck_assert(tui_logpane_key(&t, TUI_REQ_WRAP, (size_t)rows));
+	where = tui_logpane_draw(&t, w);
+	ck_assert_str_eq(where, "lines 1-25 of 79, 54 more below (PgDn), "
+	    "cut (w: wrap)");
+	free(where);
+	ck_assert(tui_logpane_key(&t, TUI_REQ_RIGHT, (size_t)rows));
+	ck_assert(tui_logpane_key(&t, TUI_REQ_BOTTOM, (size_t)rows));
+	where = tui_logpane_draw(&t, w);
+	ck_assert_str_eq(where, "lines 55-79 of 79, 54 more above (PgUp), "
+	    "from column 61 (w: wrap)");
+	free(where);
+	delwin(w);
+	tui_logpane_free(&t);
+	tui_log_free(&t.log);
+}
+END_TEST
+
 /* -- layout ---------------------------------------------------------------- */
 
 START_TEST(test_layout)
@@ -553,6 +609,7 @@ check_tui_suite(void)
 	tc = tcase_create("text_put");
 	tcase_add_checked_fixture(tc, check_text_setup, check_text_teardown);
 	tcase_add_test(tc, test_text_put_clips);
+	tcase_add_test(tc, test_logpane_pages);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("output");
