@@ -502,7 +502,25 @@ tui_replay_end(struct tui *t)
 	t->replay = NULL;
 }
 
-/* Lines [top, top + rows) into the window, unless they are there. */
+/* A marker line in the window: lines from..to are not stored. */
+static void
+tui_replay_gap(struct tui_replay *r, long long from, long long to)
+{
+	char	*msg;
+
+	msg = from == to ? xasprintf("-- line %lld of run %lld is not in the "
+	    "database (lost, or still in the spool) --", from, r->run_id) :
+	    xasprintf("-- lines %lld-%lld of run %lld are not in the "
+	    "database (lost, or still in the spool) --", from, to,
+	    r->run_id);
+	tui_log_add(&r->window, CHIFFON_LOG_WARNING, msg);
+	free(msg);
+}
+
+/*
+ * Lines [top, top + rows) into the window, unless they are there; a
+ * marker line where stored lines are missing.
+ */
 static void
 tui_replay_fetch(struct tui *t, size_t rows)
 {
@@ -510,12 +528,14 @@ tui_replay_fetch(struct tui *t, size_t rows)
 	PGresult		*res;
 	PGconn			*pg;
 	char			*err = NULL, *line;
+	long long		 seq, expect;
 	int			 i, n;
 
 	if (r->fetched_top == r->top && r->fetched_rows == rows)
 		return;
 	tui_log_free(&r->window);
-	tui_log_init(&r->window, rows);
+	/* Room for the markers too: the top line is never dropped. */
+	tui_log_init(&r->window, 2 * rows + 1);
 	free(r->error);
 	r->error = NULL;
 	r->fetched_top = r->top;
@@ -527,7 +547,11 @@ tui_replay_fetch(struct tui *t, size_t rows)
 		return;
 	}
 	n = PQntuples(res);
-	for (i = 0; i < n; i++) {
+	for (i = 0, expect = r->top + 1; i < n; i++) {
+		seq = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		if (seq > expect)
+			tui_replay_gap(r, expect, seq - 1);
+		expect = seq + 1;
 		/* As the live pane shows it: no terminal sequences. */
 		line = output_plain(PQgetvalue(res, i, 2),
 		    (size_t)PQgetlength(res, i, 2));
@@ -535,6 +559,9 @@ tui_replay_fetch(struct tui *t, size_t rows)
 		    CHIFFON_LOG_WARNING : -1, line);
 		free(line);
 	}
+	/* The run counts more lines than are stored after these. */
+	if (n < (int)rows && expect <= r->total)
+		tui_replay_gap(r, expect, r->total);
 	PQclear(res);
 }
 

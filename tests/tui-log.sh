@@ -11,7 +11,9 @@
 # wrap, Esc w cuts them and Esc Right shifts; in the 100,000-line run
 # Esc g reaches the run's first stored line (read back from run_output),
 # / finds a line of it, j/k move one line, Esc G follows again; the
-# run_output rows match runs.lines.
+# run_output rows match runs.lines; Esc h docker1 reads its lines above
+# the ring back from run_output; rows deleted from run_output show as
+# marker lines, live and replayed.
 set -eu
 
 # shellcheck source=tests/tui-lib.sh
@@ -272,6 +274,40 @@ tm send-keys -t L End
 wait_gone 10 "more below (PgDn)"
 ok "Esc G and End follow, N finds line $seq from the end, Home the top"
 
+# Esc h over the lines above the ring: read back from run_output.
+tm send-keys -t L Escape
+typed "docker1"
+cmd
+tm send-keys -t L h
+wait_for 10 " host docker1: lines 1-"
+tm send-keys -t L g
+wait_for 10 " host docker1: lines 1-"
+line $((logtitle + 1)) | grep -qF "ok: [docker1] => {" ||
+    fail "the host filter lacks the bulk run's first result (seq 4)"
+tm send-keys -t L G
+wait_gone 10 "more below (PgDn)"
+screen L | grep -qE "^docker1 +: ok=1 " ||
+    fail "the host filter lacks docker1's recap row of the bulk run"
+tm send-keys -t L C-c
+cmd
+tm send-keys -t L h
+wait_gone 10 " host docker1: "
+ok "Esc h docker1: its result read back from run_output and its recap row"
+
+# Rows missing from run_output (lost): a marker line where they were.
+sql "DELETE FROM run_output WHERE run_id = $brun AND seq BETWEEN 200 AND
+    202" >/dev/null
+before=$(sql "SELECT line FROM run_output WHERE run_id = $brun AND seq = 199" |
+    sed "s/$esc\\[[0-9;]*[A-Za-z]//g; s/^ *//")
+typed "$before"
+cmd
+tm send-keys -t L g /
+wait_for 10 " lines 200-"
+wait_for 10 "-- line 200 of run $brun is not in the database"
+screen L | grep -qF -- "-- line 202 of run $brun is not in the database" ||
+    fail "no marker for line 202"
+ok "lines 200-202 deleted from run_output show as markers"
+
 tm send-keys -t L C-q
 st=$(wait_dead 20)
 [ "$st" = 0 ] || fail "exit status $st"
@@ -301,6 +337,23 @@ if tm capture-pane -e -p -t M | grep -qE "$esc\\[([0-9]+;)*3[0-7](;[0-9]+)*m"; t
 	fail "NO_COLOR=1: colours on the screen"
 fi
 ok "NO_COLOR=1: no colour on the screen; Esc e finds the replay's fatal line"
+
+# The bulk run replayed: the missing lines are one marker line.
+tm send-keys -t M 3
+wait_for 10 " 3 History "
+tm send-keys -t M Up
+sleep 0.3
+tm send-keys -t M Enter
+wait_for 10 "Task $btask (step 1 of plan"
+tm send-keys -t M 2
+sleep 0.3
+tm send-keys -t M Escape
+typed "$before"
+cmd
+tm send-keys -t M /
+wait_for 10 "task $btask, run $brun from the database: lines 199-"
+wait_for 10 "-- lines 200-202 of run $brun are not in the database"
+ok "the replay shows one marker for the lines missing from run_output"
 
 tm send-keys -t M C-q
 st=$(wait_dead 20)
