@@ -495,6 +495,7 @@ tui_replay_end(struct tui *t)
 
 	if (r == NULL)
 		return;
+	tui_logpane_replay_end(t);
 	tui_log_free(&r->window);
 	free(r->started);
 	free(r->error);

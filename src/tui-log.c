@@ -1120,6 +1120,13 @@ tui_logpane_host(struct tui *t, const char *host, char **errp)
 	return 0;
 }
 
+void
+tui_logpane_replay_end(struct tui *t)
+{
+	if (t->logpane != NULL && t->logpane->host_replay)
+		tui_logpane_host(t, NULL, NULL);
+}
+
 const char *
 tui_logpane_host_name(const struct tui *t)
 {

@@ -144,6 +144,8 @@ int	 tui_logpane_host(struct tui *, const char *host, char **errp);
 int	 tui_logpane_shift(struct tui *);
 /* Say note in the Log pane's title until its next key (NULL: none). */
 void	 tui_logpane_note(struct tui *, const char *note);
+/* A replay ends: a host filter made on it goes too. */
+void	 tui_logpane_replay_end(struct tui *);
 /* The host filtered for, or NULL. */
 const char *tui_logpane_host_name(const struct tui *);
 /* A new line arrived in t->log (keeps a host filter's lines current). */
