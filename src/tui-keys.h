@@ -73,6 +73,9 @@
 	R(SEARCH,	"search",	"search the Log pane forward "	\
 			"for the request line's text, from the top "	\
 			"of the view (a replayed log: in the database)")	\
+	R(SEARCH_BACK,	"search back",	"search the Log pane backward "	\
+			"for the request line's text, from the top of "	\
+			"the view")					\
 	R(SEARCH_NEXT,	"next match",	"the next line with the text "	\
 			"searched for")					\
 	R(SEARCH_PREV,	"previous match", "the previous line with "	\
@@ -112,7 +115,7 @@
 #define TUI_KEYS(K)							\
 	K(HELP,		"F1",	"kf1",	"\033OP",	TUI_MAP_BOTH)	\
 	K(HELP,		NULL,	NULL,	"\033[11~",	TUI_MAP_BOTH)	\
-	K(HELP,		"?",	NULL,	"?",		TUI_MAP_BOTH)	\
+	K(HELP,		"?",	NULL,	"?",		TUI_MAP_EDIT)	\
 	K(QUIT,		"F10",	"kf10",	"\033[21~",	TUI_MAP_BOTH)	\
 	K(QUIT,		"C-q",	NULL,	"\021",		TUI_MAP_BOTH)	\
 	K(QUIT,		"C-d",	NULL,	"\004",		TUI_MAP_EDIT)	\
@@ -148,6 +151,7 @@
 	K(OPEN,		"Enter", NULL,	"\r",		TUI_MAP_CMD)	\
 	K(FILTER,	"f",	NULL,	"f",		TUI_MAP_CMD)	\
 	K(SEARCH,	"/",	NULL,	"/",		TUI_MAP_CMD)	\
+	K(SEARCH_BACK,	"?",	NULL,	"?",		TUI_MAP_CMD)	\
 	K(SEARCH_NEXT,	"n",	NULL,	"n",		TUI_MAP_CMD)	\
 	K(SEARCH_PREV,	"N",	NULL,	"N",		TUI_MAP_CMD)	\
 	K(PAGE_UP,	"PgUp",	"kpp",	"\033[5~",	TUI_MAP_BOTH)	\

@@ -575,9 +575,12 @@ tui_line_text(void)
 	return rl_end > 0 && *p != '\0' ? xstrdup(p) : NULL;
 }
 
-/* / takes the request line's text (and clears it); n and N repeat. */
+/*
+ * / and ? take the request line's text (and clear it) and search forward
+ * or backward; n and N repeat.
+ */
 static int
-tui_do_search(struct tui *t, int count, int key)
+tui_do_search_dir(struct tui *t, int dir)
 {
 	char	*text = tui_line_text();
 
@@ -586,9 +589,21 @@ tui_do_search(struct tui *t, int count, int key)
 		rl_replace_line("", 0);
 		rl_point = rl_mark = 0;
 	}
-	tui_search(t, text, 1);
+	tui_search(t, text, dir);
 	free(text);
 	return 0;
+}
+
+static int
+tui_do_search(struct tui *t, int count, int key)
+{
+	return tui_do_search_dir(t, 1);
+}
+
+static int
+tui_do_search_back(struct tui *t, int count, int key)
+{
+	return tui_do_search_dir(t, -1);
 }
 
 /* f: the request line's words filter History (and show it). */
@@ -729,6 +744,7 @@ static int (*const tui_handlers[])(struct tui *, int, int) = {
 	[TUI_REQ_LINE_DOWN] = tui_do_line_down,
 	[TUI_REQ_OPEN] = tui_do_open,
 	[TUI_REQ_SEARCH] = tui_do_search,
+	[TUI_REQ_SEARCH_BACK] = tui_do_search_back,
 	[TUI_REQ_FILTER] = tui_do_filter,
 	[TUI_REQ_HOST] = tui_do_host,
 	[TUI_REQ_SEARCH_NEXT] = tui_do_search_next,

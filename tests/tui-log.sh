@@ -262,17 +262,25 @@ wait_for 10 " lines $seq-"
 line $((logtitle + 2)) | grep -qF "54321," || fail "k did not move one line"
 ok "/ finds line $seq ('54321,') in run_output; j and k move one line"
 
-# Esc G follows again; N searches back up into run_output; Home.
+# Esc G follows again; N searches back up into run_output, and so does
+# Esc ? with the request line's text; Home.
 tm send-keys -t L G
 wait_gone 10 "more below (PgDn)"
 tm send-keys -t L N
 wait_for 10 " lines $((seq + 1))-"
+tm send-keys -t L G
+wait_gone 10 "more below (PgDn)"
+typed " 54322,"
+cmd
+tm send-keys -t L "?"
+wait_for 10 " lines $((seq + 2))-"
+line $((logtitle + 1)) | grep -qF "54322," || fail "Esc ? did not find 54322"
 tm send-keys -t L Home
 wait_for 10 " lines 1-"
 line $((logtitle + 2)) | grep -qF -- "$first" || fail "Home is not the first line"
 tm send-keys -t L End
 wait_gone 10 "more below (PgDn)"
-ok "Esc G and End follow, N finds line $seq from the end, Home the top"
+ok "Esc G and End follow, N and Esc ? find lines from the end, Home the top"
 
 # Esc h over the lines above the ring: read back from run_output.
 tm send-keys -t L Escape
