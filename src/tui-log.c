@@ -1,10 +1,21 @@
 /*
- * tui-log.c - the scrolling line buffers behind the log and plan panes.
+ * tui-log.c - the scrolling line buffers behind the panes, and the Log
+ * pane's live view.
  *
  * A ring of at most cap lines: adding past it drops the oldest.  The view
  * follows new lines until the user scrolls back (scroll > 0); while
  * scrolled back it stays on the same lines as new ones arrive, as in tmux's
  * copy mode, until it is scrolled to the bottom again.
+ *
+ * Lines are drawn in Ansible's colours (a table of line prefixes and the
+ * PLAY RECAP counts), wrapped or cut.  The Log pane's live view puts,
+ * above the ring of t->log, the lines of the ring's oldest run that it no
+ * longer holds: they are read from run_output by (run id, seq) a few
+ * screenfuls at a time when the view reaches them, so a run of any length
+ * costs the same memory; a marker line stands for the other lines dropped
+ * and for rows missing from the database.  Searches and the jumps to
+ * failed tasks look in the ring and, above it, in run_output; a host
+ * filter keeps its own ring of the lines naming the host.
  */
 #include "config.h"
 
