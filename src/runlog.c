@@ -950,6 +950,12 @@ runlog_maybe_flush(struct runlog *rl)
 	return rl->error != NULL ? -1 : 0;
 }
 
+long long
+runlog_next_seq(const struct runlog *rl)
+{
+	return (long long)rl->line_seq + 1;
+}
+
 int
 runlog_line(struct runlog *rl, int stream, const char *line, size_t len)
 {

@@ -46,6 +46,11 @@ struct runlog	*runlog_begin(struct db *, struct loop *, const char *task_id,
 		    const char *kind, const char *meta_json, char **errp);
 /* The runs.id of this run (decimal text). */
 const char	*runlog_id(struct runlog *);
+/*
+ * The run_output.seq of the next line (inside a subscriber: of the line
+ * being handed to it).
+ */
+long long	 runlog_next_seq(const struct runlog *);
 int		 runlog_line(struct runlog *, int stream, const char *line,
 		    size_t len);
 int		 runlog_event(struct runlog *, const char *json, size_t len);

@@ -57,6 +57,8 @@ struct tui_replay {
 	struct tui_log	 window;	/* the lines on screen */
 	long long	 fetched_top;	/* what window holds, -1: nothing */
 	size_t		 fetched_rows;
+	size_t		 drawn;		/* lines the last draw showed (long
+					   lines wrap) */
 	char		*error;
 };
 
@@ -492,6 +494,7 @@ tui_replay_end(struct tui *t)
 
 	if (r == NULL)
 		return;
+	tui_logpane_replay_end(t);
 	tui_log_free(&r->window);
 	free(r->started);
 	free(r->error);
@@ -499,7 +502,25 @@ tui_replay_end(struct tui *t)
 	t->replay = NULL;
 }
 
-/* Lines [top, top + rows) into the window, unless they are there. */
+/* A marker line in the window: lines from..to are not stored. */
+static void
+tui_replay_gap(struct tui_replay *r, long long from, long long to)
+{
+	char	*msg;
+
+	msg = from == to ? xasprintf("-- line %lld of run %lld is not in the "
+	    "database (lost, or still in the spool) --", from, r->run_id) :
+	    xasprintf("-- lines %lld-%lld of run %lld are not in the "
+	    "database (lost, or still in the spool) --", from, to,
+	    r->run_id);
+	tui_log_add(&r->window, CHIFFON_LOG_WARNING, msg);
+	free(msg);
+}
+
+/*
+ * Lines [top, top + rows) into the window, unless they are there; a
+ * marker line where stored lines are missing.
+ */
 static void
 tui_replay_fetch(struct tui *t, size_t rows)
 {
@@ -507,12 +528,14 @@ tui_replay_fetch(struct tui *t, size_t rows)
 	PGresult		*res;
 	PGconn			*pg;
 	char			*err = NULL, *line;
+	long long		 seq, expect;
 	int			 i, n;
 
 	if (r->fetched_top == r->top && r->fetched_rows == rows)
 		return;
 	tui_log_free(&r->window);
-	tui_log_init(&r->window, rows);
+	/* Room for the markers too: the top line is never dropped. */
+	tui_log_init(&r->window, 2 * rows + 1);
 	free(r->error);
 	r->error = NULL;
 	r->fetched_top = r->top;
@@ -524,7 +547,11 @@ tui_replay_fetch(struct tui *t, size_t rows)
 		return;
 	}
 	n = PQntuples(res);
-	for (i = 0; i < n; i++) {
+	for (i = 0, expect = r->top + 1; i < n; i++) {
+		seq = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		if (seq > expect)
+			tui_replay_gap(r, expect, seq - 1);
+		expect = seq + 1;
 		/* As the live pane shows it: no terminal sequences. */
 		line = output_plain(PQgetvalue(res, i, 2),
 		    (size_t)PQgetlength(res, i, 2));
@@ -532,6 +559,9 @@ tui_replay_fetch(struct tui *t, size_t rows)
 		    CHIFFON_LOG_WARNING : -1, line);
 		free(line);
 	}
+	/* The run counts more lines than are stored after these. */
+	if (n < (int)rows && expect <= r->total)
+		tui_replay_gap(r, expect, r->total);
 	PQclear(res);
 }
 
@@ -539,19 +569,41 @@ char *
 tui_replay_draw(struct tui *t, WINDOW *w)
 {
 	struct tui_replay	*r = t->replay;
-	size_t			 rows = (size_t)getmaxy(w);
-	long long		 last;
+	size_t			 rows = (size_t)getmaxy(w), i, first;
+	long long		 last = r->top, shown = r->top;
+	int			 y;
 
 	tui_replay_fetch(t, rows);
 	if (r->error != NULL) {
 		wmove(w, 0, 0);
 		tui_text_put(w, r->error, 0, getmaxx(w));
-	} else
-		tui_log_draw(&r->window, w);
-	last = r->top + (long long)r->window.count;
+	} else {
+		/*
+		 * Wrapped or cut as the live view is, in its colours; at
+		 * the end, as many of the last lines as fit.
+		 */
+		first = 0;
+		if (r->top + (long long)r->window.count >= r->total) {
+			for (y = 0, first = r->window.count; first > 0;
+			    first--) {
+				y += tui_log_height(tui_log_get(&r->window,
+				    first - 1), getmaxx(w),
+				    tui_logpane_shift(t));
+				if (y > (int)rows)
+					break;
+			}
+		}
+		for (y = 0, i = first; y < (int)rows && i < r->window.count;
+		    i++)
+			tui_log_put(w, &y, (int)rows,
+			    tui_log_get(&r->window, i), tui_logpane_shift(t));
+		last = r->top + (long long)i;
+		shown = r->top + (long long)first;
+		r->drawn = i - first;
+	}
 	return xasprintf("task %lld, run %lld from the database: lines "
 	    "%lld-%lld of %lld, Esc 2 2: live output", r->task_id, r->run_id,
-	    r->total > 0 ? r->top + 1 : 0, last, r->total);
+	    r->total > 0 ? shown + 1 : 0, last, r->total);
 }
 
 int
@@ -567,13 +619,22 @@ tui_replay_key(struct tui *t, enum tui_request req, size_t rows)
 		r->top -= page;
 		break;
 	case TUI_REQ_PAGE_DOWN:
-		r->top += page;
+		/* From the line after the last one shown (long lines
+		   wrap): none is skipped. */
+		r->top += r->drawn > 0 && (long long)r->drawn < page ?
+		    (long long)r->drawn : page;
 		break;
 	case TUI_REQ_LINE_UP:
 		r->top--;
 		break;
 	case TUI_REQ_LINE_DOWN:
 		r->top++;
+		break;
+	case TUI_REQ_TOP:
+		r->top = 0;
+		break;
+	case TUI_REQ_BOTTOM:
+		r->top = max;
 		break;
 	default:
 		return 0;
@@ -602,5 +663,44 @@ tui_replay_search(struct tui *t, const char *text, int dir, char **errp)
 		return (int)seq;
 	max = r->total > (long long)rows ? r->total - (long long)rows : 0;
 	r->top = seq - 1 > max ? max : seq - 1;
+	return 1;
+}
+
+void
+tui_replay_run(const struct tui *t, long long *runp, const char **startedp,
+    long long *linesp)
+{
+	const struct tui_replay	*r = t->replay;
+
+	*runp = r->run_id;
+	*startedp = r->started;
+	*linesp = r->total;
+}
+
+int
+tui_replay_failure(struct tui *t, int dir, char **errp)
+{
+	static const char *const marks[] = { "fatal: [", "failed: [" };
+	struct tui_replay	*r = t->replay;
+	PGconn			*pg;
+	long long		 seq, best = 0, max;
+	size_t			 i, rows = (size_t)t->geom.log_h;
+
+	if ((pg = tui_history_pg(t, errp)) == NULL)
+		return -1;
+	/* The nearest of either mark after (before) the top line. */
+	for (i = 0; i < nitems(marks); i++) {
+		seq = audit_query_output_find(pg, r->run_id, r->started,
+		    r->top + 1, dir > 0, marks[i], errp);
+		if (seq < 0)
+			return -1;
+		if (seq > 0 && (best == 0 || (dir > 0 ? seq < best :
+		    seq > best)))
+			best = seq;
+	}
+	if (best == 0)
+		return 0;
+	max = r->total > (long long)rows ? r->total - (long long)rows : 0;
+	r->top = best - 1 > max ? max : best - 1;
 	return 1;
 }

@@ -52,9 +52,30 @@
 			"line (History: the row above)")		\
 	R(LINE_DOWN,	"line down",	"move the focused pane down "	\
 			"one line (History: the row below)")		\
+	R(TOP,		"top",		"go to the focused pane's "	\
+			"first line (the Log: the run's first line, "	\
+			"paged from the database)")			\
+	R(BOTTOM,	"end",		"go to the focused pane's "	\
+			"last line (the Log: and follow new output)")	\
+	R(WRAP,		"wrap",		"Log: wrap long lines, or cut "	\
+			"them at the right edge and scroll sideways")	\
+	R(LEFT,		"left",		"Log, lines cut: show the "	\
+			"columns to the left")				\
+	R(RIGHT,	"right",	"Log, lines cut: show the "	\
+			"columns to the right")				\
+	R(FAIL_NEXT,	"next failure",	"Log: the next failed task's "	\
+			"line (fatal: or failed:)")			\
+	R(FAIL_PREV,	"previous failure", "Log: the previous failed "	\
+			"task's line")					\
+	R(HOST,		"host",		"Log: show only the lines "	\
+			"naming the host on the request line (an "	\
+			"empty line: every line)")			\
 	R(SEARCH,	"search",	"search the Log pane forward "	\
 			"for the request line's text, from the top "	\
 			"of the view (a replayed log: in the database)")	\
+	R(SEARCH_BACK,	"search back",	"search the Log pane backward "	\
+			"for the request line's text, from the top of "	\
+			"the view")					\
 	R(SEARCH_NEXT,	"next match",	"the next line with the text "	\
 			"searched for")					\
 	R(SEARCH_PREV,	"previous match", "the previous line with "	\
@@ -94,7 +115,7 @@
 #define TUI_KEYS(K)							\
 	K(HELP,		"F1",	"kf1",	"\033OP",	TUI_MAP_BOTH)	\
 	K(HELP,		NULL,	NULL,	"\033[11~",	TUI_MAP_BOTH)	\
-	K(HELP,		"?",	NULL,	"?",		TUI_MAP_BOTH)	\
+	K(HELP,		"?",	NULL,	"?",		TUI_MAP_EDIT)	\
 	K(QUIT,		"F10",	"kf10",	"\033[21~",	TUI_MAP_BOTH)	\
 	K(QUIT,		"C-q",	NULL,	"\021",		TUI_MAP_BOTH)	\
 	K(QUIT,		"C-d",	NULL,	"\004",		TUI_MAP_EDIT)	\
@@ -111,15 +132,30 @@
 	K(PANE_5,	"5",	NULL,	"5",		TUI_MAP_CMD)	\
 	K(LINE_UP,	"Up",	"kcuu1", "\033[A",	TUI_MAP_CMD)	\
 	K(LINE_DOWN,	"Down",	"kcud1", "\033[B",	TUI_MAP_CMD)	\
+	K(LINE_UP,	"k",	NULL,	"k",		TUI_MAP_CMD)	\
+	K(LINE_DOWN,	"j",	NULL,	"j",		TUI_MAP_CMD)	\
+	K(TOP,		"Home",	"khome", "\033[H",	TUI_MAP_CMD)	\
+	K(TOP,		NULL,	NULL,	"\033[1~",	TUI_MAP_CMD)	\
+	K(TOP,		NULL,	NULL,	"\033OH",	TUI_MAP_CMD)	\
+	K(TOP,		"g",	NULL,	"g",		TUI_MAP_CMD)	\
+	K(BOTTOM,	"End",	"kend",	"\033[F",	TUI_MAP_CMD)	\
+	K(BOTTOM,	NULL,	NULL,	"\033[4~",	TUI_MAP_CMD)	\
+	K(BOTTOM,	NULL,	NULL,	"\033OF",	TUI_MAP_CMD)	\
+	K(BOTTOM,	"G",	NULL,	"G",		TUI_MAP_CMD)	\
+	K(WRAP,		"w",	NULL,	"w",		TUI_MAP_CMD)	\
+	K(LEFT,		"Left",	"kcub1", "\033[D",	TUI_MAP_CMD)	\
+	K(RIGHT,	"Right", "kcuf1", "\033[C",	TUI_MAP_CMD)	\
+	K(FAIL_NEXT,	"e",	NULL,	"e",		TUI_MAP_CMD)	\
+	K(FAIL_PREV,	"E",	NULL,	"E",		TUI_MAP_CMD)	\
+	K(HOST,		"h",	NULL,	"h",		TUI_MAP_CMD)	\
 	K(OPEN,		"Enter", NULL,	"\r",		TUI_MAP_CMD)	\
 	K(FILTER,	"f",	NULL,	"f",		TUI_MAP_CMD)	\
 	K(SEARCH,	"/",	NULL,	"/",		TUI_MAP_CMD)	\
+	K(SEARCH_BACK,	"?",	NULL,	"?",		TUI_MAP_CMD)	\
 	K(SEARCH_NEXT,	"n",	NULL,	"n",		TUI_MAP_CMD)	\
 	K(SEARCH_PREV,	"N",	NULL,	"N",		TUI_MAP_CMD)	\
 	K(PAGE_UP,	"PgUp",	"kpp",	"\033[5~",	TUI_MAP_BOTH)	\
-	K(PAGE_UP,	"k",	NULL,	"k",		TUI_MAP_CMD)	\
 	K(PAGE_DOWN,	"PgDn",	"knp",	"\033[6~",	TUI_MAP_BOTH)	\
-	K(PAGE_DOWN,	"j",	NULL,	"j",		TUI_MAP_CMD)	\
 	K(REDRAW,	"C-l",	NULL,	"\014",		TUI_MAP_BOTH)	\
 	K(APPROVE,	"F5",	"kf5",	"\033[15~",	TUI_MAP_BOTH)	\
 	K(APPROVE,	"a",	NULL,	"a",		TUI_MAP_CMD)	\

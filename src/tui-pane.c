@@ -61,6 +61,12 @@ tui_pane_log_key(struct tui_log *l, enum tui_request req, size_t rows)
 	case TUI_REQ_LINE_DOWN:
 		tui_log_scroll(l, -1, rows);
 		return 1;
+	case TUI_REQ_TOP:
+		tui_log_scroll(l, (long)(l->count + l->above), rows);
+		return 1;
+	case TUI_REQ_BOTTOM:
+		l->scroll = 0;
+		return 1;
 	default:
 		return 0;
 	}
@@ -107,20 +113,22 @@ static const struct tui_pane tui_plan_pane = {
 
 /* -- Log ------------------------------------------------------------------- */
 
+/*
+ * The live view, or a task's log replayed from History; a host filter
+ * shows the lines of either that name the host.
+ */
 static char *
 tui_pane_log_pane_draw(struct tui *t, WINDOW *w)
 {
-	if (t->replay != NULL)
+	if (t->replay != NULL && tui_logpane_host_name(t) == NULL)
 		return tui_replay_draw(t, w);
-	return tui_pane_log_draw(&t->log, w);
+	return tui_logpane_draw(t, w);
 }
 
 static int
 tui_pane_log_pane_key(struct tui *t, enum tui_request req, size_t rows)
 {
-	if (t->replay != NULL)
-		return tui_replay_key(t, req, rows);
-	return tui_pane_log_key(&t->log, req, rows);
+	return tui_logpane_key(t, req, rows);
 }
 
 static const struct tui_pane tui_log_pane = {
@@ -181,6 +189,30 @@ tui_pane_key(struct tui *t, enum tui_request req)
 	rows = (size_t)(t->focus == TUI_FOCUS_LOG ? t->geom.log_h :
 	    t->geom.plan_h);
 	return p->key(t, req, rows);
+}
+
+int
+tui_pane_request(struct tui *t, enum tui_request req)
+{
+	int	acted;
+
+	switch (req) {
+	case TUI_REQ_WRAP:
+	case TUI_REQ_LEFT:
+	case TUI_REQ_RIGHT:
+	case TUI_REQ_FAIL_NEXT:
+	case TUI_REQ_FAIL_PREV:
+		/* The Log pane's own: whatever has the focus. */
+		acted = !t->geom.too_small && tui_panes[TUI_FOCUS_LOG]->key(t,
+		    req, (size_t)t->geom.log_h);
+		break;
+	default:
+		acted = tui_pane_key(t, req);
+		break;
+	}
+	if (acted)
+		tui_layout_draw_panes(t);
+	return 0;
 }
 
 void

@@ -1,9 +1,11 @@
 /*
  * tui-search.c - searching the Log pane: "/" takes the request line's
  * text, n and N go to the next and previous line containing it.  The
- * live output is searched in its ring of lines; a replayed log in the
- * database (audit_query_output_find), so a run of any length is searched
- * without being loaded.  The line found becomes the top of the view.
+ * live output is searched in its ring of lines and, above it, in
+ * run_output (tui_logpane_search); a replayed log in the database
+ * (audit_query_output_find), so a run of any length is searched without
+ * being loaded.  A host filter's lines are searched as shown.  The line
+ * found becomes the top of the view.
  */
 #include "config.h"
 
@@ -13,33 +15,6 @@
 #include "chiffon/plugin.h"
 #include "tui.h"
 #include "util.h"
-
-/* In the ring: the view's top moves to the line found.  1 or 0. */
-static int
-tui_search_ring(struct tui_log *l, const char *text, int dir, size_t rows)
-{
-	const struct tui_line	*line;
-	size_t			 first = tui_log_first(l, rows), i, max;
-
-	max = l->count > rows ? l->count - rows : 0;
-	for (i = first;;) {
-		if (dir > 0) {
-			if (i + 1 >= l->count)
-				return 0;
-			i++;
-		} else {
-			if (i == 0)
-				return 0;
-			i--;
-		}
-		line = tui_log_get(l, i);
-		if (line != NULL && strstr(line->text, text) != NULL)
-			break;
-	}
-	/* scroll counts the lines back from the newest page. */
-	l->scroll = i >= max ? 0 : max - i;
-	return 1;
-}
 
 void
 tui_search(struct tui *t, const char *text, int dir)
@@ -58,17 +33,21 @@ tui_search(struct tui *t, const char *text, int dir)
 	}
 	if (t->geom.too_small)
 		return;
-	if (t->replay != NULL)
+	if (t->replay != NULL && tui_logpane_host_name(t) == NULL)
 		found = tui_replay_search(t, t->search, dir, &err);
 	else
-		found = tui_search_ring(&t->log, t->search, dir,
-		    (size_t)t->geom.log_h);
+		found = tui_logpane_search(t, t->search, dir, &err);
 	if (found < 0) {
 		tui_log_line(t, CHIFFON_LOG_ERROR, NULL, err);
 		free(err);
 		return;
 	}
+	tui_logpane_note(t, NULL);
 	if (found == 0) {
+		msg = xasprintf("'%s' not found %s", t->search, dir > 0 ?
+		    "below" : "above");
+		tui_logpane_note(t, msg);
+		free(msg);
 		msg = xasprintf("'%s' not found %s the top line (n: next, N: "
 		    "previous)", t->search, dir > 0 ? "below" : "above");
 		/* Into the ring only: a replay keeps its view. */

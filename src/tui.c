@@ -97,12 +97,34 @@ tui_redraw_timer(void *data)
 	return 1;
 }
 
+/* After lines were added to the log pane: the log file, a redraw. */
+static void
+tui_log_added(struct tui *t, size_t before, const char *text)
+{
+	char		 stamp[32];
+	struct tm	 tm;
+	time_t		 now;
+	size_t		 i;
+
+	for (i = before; i < t->log.count; i++)
+		tui_logpane_added(t, tui_log_get(&t->log, i));
+	if (t->logfile != NULL) {
+		now = time(NULL);
+		localtime_r(&now, &tm);
+		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S%z", &tm);
+		fprintf(t->logfile, "%s %s\n", stamp, text);
+		fflush(t->logfile);
+	}
+	if (t->redraw_timer == 0 && t->loop != NULL)
+		t->redraw_timer = loop_add_timer(t->loop, TUI_REDRAW_MS,
+		    tui_redraw_timer, t, NULL, NULL);
+}
+
 void
 tui_log_line(struct tui *t, int level, const char *who, const char *msg)
 {
-	char		*text, stamp[32];
-	struct tm	 tm;
-	time_t		 now;
+	char	*text;
+	size_t	 before;
 
 	if (level < CHIFFON_LOG_ERROR || level > CHIFFON_LOG_DEBUG)
 		level = CHIFFON_LOG_INFO;
@@ -112,18 +134,19 @@ tui_log_line(struct tui *t, int level, const char *who, const char *msg)
 	else
 		text = xasprintf("%s%s%s: %s", who != NULL ? who : "",
 		    who != NULL ? ": " : "", tui_level_names[level], msg);
+	/* A full ring keeps its count: count the lines it was given. */
+	before = t->log.count;
 	tui_log_add(&t->log, level, text);
-	if (t->logfile != NULL) {
-		now = time(NULL);
-		localtime_r(&now, &tm);
-		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S%z", &tm);
-		fprintf(t->logfile, "%s %s\n", stamp, text);
-		fflush(t->logfile);
-	}
+	tui_log_added(t, before < t->log.count ? before : t->log.count - 1,
+	    text);
 	free(text);
-	if (t->redraw_timer == 0 && t->loop != NULL)
-		t->redraw_timer = loop_add_timer(t->loop, TUI_REDRAW_MS,
-		    tui_redraw_timer, t, NULL, NULL);
+}
+
+void
+tui_log_output(struct tui *t, long long run, long long seq, const char *text)
+{
+	tui_log_add_run(&t->log, run, seq, text);
+	tui_log_added(t, t->log.count - 1, text);
 }
 
 /* The log sink while the shell runs. */
@@ -500,9 +523,12 @@ tui_line_text(void)
 	return rl_end > 0 && *p != '\0' ? xstrdup(p) : NULL;
 }
 
-/* / takes the request line's text (and clears it); n and N repeat. */
+/*
+ * / and ? take the request line's text (and clear it) and search forward
+ * or backward; n and N repeat.
+ */
 static int
-tui_do_search(struct tui *t, int count, int key)
+tui_do_search_dir(struct tui *t, int dir)
 {
 	char	*text = tui_line_text();
 
@@ -511,9 +537,21 @@ tui_do_search(struct tui *t, int count, int key)
 		rl_replace_line("", 0);
 		rl_point = rl_mark = 0;
 	}
-	tui_search(t, text, 1);
+	tui_search(t, text, dir);
 	free(text);
 	return 0;
+}
+
+static int
+tui_do_search(struct tui *t, int count, int key)
+{
+	return tui_do_search_dir(t, 1);
+}
+
+static int
+tui_do_search_back(struct tui *t, int count, int key)
+{
+	return tui_do_search_dir(t, -1);
 }
 
 /* f: the request line's words filter History (and show it). */
@@ -532,6 +570,27 @@ tui_do_filter(struct tui *t, int count, int key)
 	}
 	free(text);
 	tui_pane_focus(t, TUI_FOCUS_HISTORY);
+	tui_layout_draw_panes(t);
+	return 0;
+}
+
+/* h: only the Log lines naming the request line's host (empty: all). */
+static int
+tui_do_host(struct tui *t, int count, int key)
+{
+	char	*text = tui_line_text(), *err = NULL;
+
+	if (tui_logpane_host(t, text, &err) != 0) {
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, err);
+		tui_logpane_note(t, err);
+		free(err);
+	} else if (text != NULL) {
+		add_history(text);
+		rl_replace_line("", 0);
+		rl_point = rl_mark = 0;
+	}
+	free(text);
+	tui_pane_focus(t, TUI_FOCUS_LOG);
 	tui_layout_draw_panes(t);
 	return 0;
 }
@@ -633,7 +692,9 @@ static int (*const tui_handlers[])(struct tui *, int, int) = {
 	[TUI_REQ_LINE_DOWN] = tui_do_line_down,
 	[TUI_REQ_OPEN] = tui_do_open,
 	[TUI_REQ_SEARCH] = tui_do_search,
+	[TUI_REQ_SEARCH_BACK] = tui_do_search_back,
 	[TUI_REQ_FILTER] = tui_do_filter,
+	[TUI_REQ_HOST] = tui_do_host,
 	[TUI_REQ_SEARCH_NEXT] = tui_do_search_next,
 	[TUI_REQ_SEARCH_PREV] = tui_do_search_prev,
 	[TUI_REQ_PAGE_UP] = tui_do_page_up,
@@ -650,8 +711,10 @@ static int (*const tui_handlers[])(struct tui *, int, int) = {
 int
 tui_request(struct tui *t, enum tui_request req, int count, int key)
 {
-	if ((size_t)req >= nitems(tui_handlers) || tui_handlers[req] == NULL)
+	if ((size_t)req >= nitems(tui_handlers))
 		return 0;
+	if (tui_handlers[req] == NULL)
+		return tui_pane_request(t, req);
 	return tui_handlers[req](t, count, key);
 }
 
@@ -798,16 +861,6 @@ sigabbrev(int signo)
 	return "a signal";
 }
 
-static void
-tui_colors(void)
-{
-	if (!has_colors())
-		return;
-	start_color();
-	use_default_colors();
-	init_pair(1, COLOR_RED, -1);
-	init_pair(2, COLOR_YELLOW, -1);
-}
 
 /* Say what the plan pane is for until the first request. */
 static void
@@ -870,7 +923,7 @@ tui_run(struct app *app)
 	noecho();
 	nonl();
 	typeahead(-1);		/* stdin is read by the loop, not curses */
-	tui_colors();
+	tui_log_colors_start();
 	tui_layout_apply(&t);
 
 	t.logfile = tui_log_open(&t);
@@ -932,6 +985,7 @@ tui_run(struct app *app)
 	tui_plan_end(&t);
 	tui_pane_focus(&t, TUI_FOCUS_PLAN);	/* stops the Agents timer */
 	tui_history_free(&t);
+	tui_logpane_free(&t);
 	log_set_sink(NULL, NULL);
 	if (t.watch_stdin > 0)
 		loop_remove(t.loop, t.watch_stdin);

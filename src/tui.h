@@ -21,6 +21,7 @@
 
 struct app;
 struct plan;
+struct tui;
 struct tui_exec;
 
 /* tui-text.c: measuring and drawing UTF-8 text by screen columns. */
@@ -38,8 +39,10 @@ int	 tui_text_put(WINDOW *w, const char *s, int skipcols, int maxcols);
 
 /* One line of a pane. */
 struct tui_line {
-	int	 level;		/* CHIFFON_LOG_*, or -1 for plain text */
-	char	*text;		/* one line, no newline */
+	int		 level;	/* CHIFFON_LOG_*, or -1 for plain text */
+	char		*text;	/* one line, no newline */
+	long long	 run;	/* runs.id of an output line, else 0 */
+	long long	 seq;	/* its run_output.seq, else 0 */
 };
 
 /*
@@ -52,6 +55,10 @@ struct tui_log {
 	size_t		 start;		/* index of the oldest line */
 	size_t		 count;
 	size_t		 scroll;
+	size_t		 dropped;	/* lines dropped off the ring */
+	size_t		 above;		/* lines before the ring the view
+					   reaches (the Log pane's lines
+					   paged from run_output), else 0 */
 };
 
 void	 tui_log_init(struct tui_log *, size_t cap);
@@ -59,6 +66,9 @@ void	 tui_log_free(struct tui_log *);
 void	 tui_log_clear(struct tui_log *);
 /* Add text, split at newlines (one tui_line per line).  Copies it. */
 void	 tui_log_add(struct tui_log *, int level, const char *text);
+/* Add output line seq of run run (one line, terminal sequences removed). */
+void	 tui_log_add_run(struct tui_log *, long long run, long long seq,
+	    const char *text);
 /* Line i, 0 being the oldest kept; NULL when out of range. */
 const struct tui_line *tui_log_get(const struct tui_log *, size_t i);
 /*
@@ -66,10 +76,83 @@ const struct tui_line *tui_log_get(const struct tui_log *, size_t i);
  * window of rows lines; clamped so that the view never leaves the buffer.
  */
 void	 tui_log_scroll(struct tui_log *, long delta, size_t rows);
-/* Index of the first line shown in a window of rows lines. */
+/*
+ * Index of the first line shown in a window of rows lines, counting the
+ * above lines first (an index below above is not in the ring).
+ */
 size_t	 tui_log_first(const struct tui_log *, size_t rows);
 /* Draw the visible lines into w (its whole size). */
 void	 tui_log_draw(const struct tui_log *, WINDOW *w);
+
+/* How Ansible colours a line of its output. */
+enum tui_class {
+	TUI_CLASS_NONE,
+	TUI_CLASS_OK,		/* ok: green */
+	TUI_CLASS_CHANGED,	/* changed: yellow */
+	TUI_CLASS_FAILED,	/* failed, fatal, unreachable: red */
+	TUI_CLASS_SKIPPED,	/* skipping, ...ignoring: cyan */
+};
+
+/* The class of a line of output as stored (terminal sequences ignored). */
+enum tui_class tui_log_class(const char *text);
+/* Non-zero when line (plain text) names host ("ok: [host]", its recap). */
+int	 tui_log_names_host(const char *line, const char *host);
+/* Non-zero when line (plain text) is a failed task's ("fatal: [h]"). */
+int	 tui_log_is_failure(const char *line);
+/*
+ * Start curses' colours, unless the terminal has none or NO_COLOR is
+ * set (not empty): then lines are drawn in bold and normal only.
+ */
+void	 tui_log_colors_start(void);
+/* Non-zero when colours are in use. */
+int	 tui_log_colors(void);
+/*
+ * Draw line into w from row *y on (cols wide), coloured by its level and
+ * class: wrapped over as many rows as it takes (at most up to row rows),
+ * or, when shift >= 0, cut at the right edge after skipping shift
+ * columns.  *y moves past the rows drawn.
+ */
+void	 tui_log_put(WINDOW *w, int *y, int rows, const struct tui_line *,
+	    int shift);
+/* Rows line takes in cols columns (1 when not wrapped: shift >= 0). */
+int	 tui_log_height(const struct tui_line *, int cols, int shift);
+
+/*
+ * The Log pane's live view: the ring of t->log, and above it the lines
+ * of the ring's oldest run that it no longer holds, paged from
+ * run_output a screenful at a time (never the whole run), a marker line
+ * when output was dropped; wrapping or sideways scrolling, a host
+ * filter, jumps to failed tasks.
+ */
+struct tui_logpane;
+/* Draw the live view; where it is, for the title.  Caller frees. */
+char	*tui_logpane_draw(struct tui *, WINDOW *w);
+/* A request for the live view (rows: its height).  Non-zero: redraw. */
+int	 tui_logpane_key(struct tui *, enum tui_request, size_t rows);
+/*
+ * Search the live view for text after (dir 1) or before (dir -1) its
+ * top line, in the ring and in run_output above it.  1 found (the line
+ * is the top), 0 not, -1 with *errp.
+ */
+int	 tui_logpane_search(struct tui *, const char *text, int dir,
+	    char **errp);
+/*
+ * Show only the lines naming host (NULL or empty: every line), in the
+ * live view or the replayed log.  0, or -1 with *errp.
+ */
+int	 tui_logpane_host(struct tui *, const char *host, char **errp);
+/* -1: long lines wrap; else they are cut, this many columns skipped. */
+int	 tui_logpane_shift(struct tui *);
+/* Say note in the Log pane's title until its next key (NULL: none). */
+void	 tui_logpane_note(struct tui *, const char *note);
+/* A replay ends: a host filter made on it goes too. */
+void	 tui_logpane_replay_end(struct tui *);
+/* The host filtered for, or NULL. */
+const char *tui_logpane_host_name(const struct tui *);
+/* A new line arrived in t->log (keeps a host filter's lines current). */
+void	 tui_logpane_added(struct tui *, const struct tui_line *);
+/* Free it (the shell is ending). */
+void	 tui_logpane_free(struct tui *);
 
 /* tui-layout.c: where each part of the screen goes, and drawing it. */
 
@@ -184,6 +267,7 @@ struct tui {
 	struct tui_log	 agents;	/* Agents pane: its rows */
 	int		 agents_timer;	/* its refresh while shown, or 0 */
 	char		*search;	/* the Log pane's search text, or NULL */
+	struct tui_logpane *logpane;	/* the Log pane's view (tui-log.c) */
 	int		 help;		/* help overlay shown */
 	int		 quit;		/* leave the loop */
 
@@ -266,6 +350,12 @@ void	 tui_pane_focus(struct tui *, enum tui_focus p);
 void	 tui_pane_cycle(struct tui *, int dir);
 /* Hand a request to the focused pane; non-zero when it acted. */
 int	 tui_pane_key(struct tui *, enum tui_request);
+/*
+ * A request no handler of tui.c takes: the Log pane's own ones (wrap,
+ * sideways, failures) go to the Log pane whatever has the focus, the
+ * others (top, end) to the focused pane; the panes are drawn again.
+ */
+int	 tui_pane_request(struct tui *, enum tui_request);
 /* Tell every pane the body sizes after a resize. */
 void	 tui_pane_resize(struct tui *);
 /* Draw pane p's title row into title and its body into body. */
@@ -287,6 +377,14 @@ char	*tui_replay_draw(struct tui *, WINDOW *w);
 int	 tui_replay_key(struct tui *, enum tui_request, size_t rows);
 /* Back to the live output. */
 void	 tui_replay_end(struct tui *);
+/* The replayed run: its id, runs.started_at and line count. */
+void	 tui_replay_run(const struct tui *, long long *runp,
+	    const char **startedp, long long *linesp);
+/*
+ * Go to the replayed log's next (dir 1) or previous (dir -1) failed
+ * task's line (fatal: or failed:).  1 found, 0 not, -1 with *errp.
+ */
+int	 tui_replay_failure(struct tui *, int dir, char **errp);
 /*
  * Search the replayed log for text after (dir 1) or before (dir -1) the
  * first line shown; the view moves to the line found.  1 found, 0 not,
@@ -532,5 +630,8 @@ void	 tui_prompt(struct tui *, const char *text);
 /* Add a line to the log pane (and the log file) and show it. */
 void	 tui_log_line(struct tui *, int level, const char *who,
 	    const char *msg);
+/* Add output line seq of run run to the log pane and show it. */
+void	 tui_log_output(struct tui *, long long run, long long seq,
+	    const char *text);
 
 #endif

@@ -280,6 +280,147 @@ START_TEST(test_log_scroll_full_ring)
 }
 END_TEST
 
+START_TEST(test_log_class)
+{
+	static const struct {
+		const char	*line;
+		enum tui_class	 cls;
+	} cases[] = {
+		{ "ok: [docker1] => {", TUI_CLASS_OK },
+		{ "\033[0;32mok: [docker1]\033[0m", TUI_CLASS_OK },
+		{ "changed: [docker1]", TUI_CLASS_CHANGED },
+		{ "fatal: [nas]: FAILED! => {}", TUI_CLASS_FAILED },
+		{ "fatal: [nas]: UNREACHABLE! => {}", TUI_CLASS_FAILED },
+		{ "failed: [nas] (item=1) => {}", TUI_CLASS_FAILED },
+		{ "skipping: [docker1]", TUI_CLASS_SKIPPED },
+		{ "...ignoring", TUI_CLASS_SKIPPED },
+		{ "docker1                    : ok=4    changed=1    "
+		    "unreachable=0    failed=0    skipped=2", TUI_CLASS_CHANGED },
+		{ "nas                        : ok=1    changed=0    "
+		    "unreachable=0    failed=1    skipped=3", TUI_CLASS_FAILED },
+		{ "pve1 : ok=1    changed=0    unreachable=1    failed=0",
+		    TUI_CLASS_FAILED },
+		{ "desk1 : ok=3    changed=0    unreachable=0    failed=0",
+		    TUI_CLASS_OK },
+		{ "TASK [ok: [x]] ****", TUI_CLASS_NONE },
+		{ "    \"msg\": \"ok: [x]\"", TUI_CLASS_NONE },
+		{ "", TUI_CLASS_NONE },
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(cases); i++)
+		ck_assert_msg(tui_log_class(cases[i].line) == cases[i].cls,
+		    "'%s': class %d, not %d", cases[i].line,
+		    (int)tui_log_class(cases[i].line), (int)cases[i].cls);
+	ck_assert(tui_log_is_failure("fatal: [nas]: FAILED! => {}"));
+	ck_assert(tui_log_is_failure("failed: [nas] (item=2)"));
+	ck_assert(!tui_log_is_failure("    \"msg\": \"fatal: [nas]\""));
+}
+END_TEST
+
+START_TEST(test_log_names_host)
+{
+	ck_assert(tui_log_names_host("ok: [nas] => {", "nas"));
+	ck_assert(tui_log_names_host("fatal: [nas]: UNREACHABLE!", "nas"));
+	ck_assert(tui_log_names_host("ok: [nas -> localhost]", "nas"));
+	ck_assert(tui_log_names_host("ok: [docker1 -> nas]", "nas"));
+	ck_assert(tui_log_names_host("nas       : ok=1  changed=0", "nas"));
+	ck_assert(!tui_log_names_host("ok: [nas2]", "nas"));
+	ck_assert(!tui_log_names_host("ok: [docker1]", "nas"));
+	ck_assert(!tui_log_names_host("    \"msg\": \"hello nas\"", "nas"));
+	ck_assert(!tui_log_names_host("nas2      : ok=1", "nas"));
+	ck_assert(!tui_log_names_host("TASK [nas] ****", "docker1"));
+}
+END_TEST
+
+START_TEST(test_log_run_lines)
+{
+	struct tui_log	 l;
+	char		 buf[32];
+	int		 i;
+
+	/* Output lines keep their run and seq; the ring counts drops. */
+	tui_log_init(&l, 10);
+	tui_log_add(&l, CHIFFON_LOG_INFO, "message");
+	for (i = 1; i <= 20; i++) {
+		snprintf(buf, sizeof buf, "line %d", i);
+		tui_log_add_run(&l, 7, i, buf);
+	}
+	ck_assert_uint_eq(l.count, 10);
+	ck_assert_uint_eq(l.dropped, 11);
+	ck_assert_int_eq(tui_log_get(&l, 0)->run, 7);
+	ck_assert_int_eq(tui_log_get(&l, 0)->seq, 11);
+	ck_assert_str_eq(tui_log_get(&l, 0)->text, "line 11");
+	/* Lines above the ring: the view reaches them. */
+	l.above = 11;
+	tui_log_scroll(&l, 1000, 5);
+	ck_assert_uint_eq(tui_log_first(&l, 5), 0);
+	ck_assert_uint_eq(l.scroll, 16);
+	/* Scrolled back, new lines keep the view where it is. */
+	tui_log_add_run(&l, 7, 21, "line 21");
+	ck_assert_uint_eq(tui_log_first(&l, 5), 0);
+	tui_log_scroll(&l, -1000, 5);
+	ck_assert_uint_eq(tui_log_first(&l, 5), 16);
+	tui_log_free(&l);
+}
+END_TEST
+
+/* The Log pane's view on a screen: wrapping, paging back and forth. */
+START_TEST(test_logpane_pages)
+{
+	struct tui	 t;
+	WINDOW		*w;
+	char		 buf[256], *where;
+	int		 i, rows = 25, cols = 120;
+
+	memset(&t, 0, sizeof t);
+	t.geom.cols = cols;
+	t.geom.log_h = rows;
+	tui_log_init(&t.log, 100);
+	for (i = 1; i <= 79; i++) {
+		snprintf(buf, sizeof buf, "line %d%s", i, i % 20 == 0 ?
+		    " which is long enough to wrap onto a second row of the "
+		    "pane, being well over one hundred and twenty columns "
+		    "wide, as this line is, and more" : "");
+		tui_log_add_run(&t.log, 1, i, buf);
+	}
+	w = newwin(rows, cols, 0, 0);
+	ck_assert_ptr_nonnull(w);
+	/* Following: the last lines that fit (line 60 wraps). */
+	where = tui_logpane_draw(&t, w);
+	ck_assert_str_eq(where, "lines 56-79 of 79, 55 more above (PgUp)");
+	free(where);
+	/* PgUp, then PgDn: back at the end, following again. */
+	ck_assert(tui_logpane_key(&t, TUI_REQ_PAGE_UP, (size_t)rows));
+	free(tui_logpane_draw(&t, w));
+	ck_assert_uint_ne(t.log.scroll, 0);
+	ck_assert(tui_logpane_key(&t, TUI_REQ_PAGE_DOWN, (size_t)rows));
+	where = tui_logpane_draw(&t, w);
+	ck_assert_str_eq(where, "lines 56-79 of 79, 55 more above (PgUp)");
+	ck_assert_uint_eq(t.log.scroll, 0);
+	free(where);
+	/* Top and end; cut lines take one row each. */
+	ck_assert(tui_logpane_key(&t, TUI_REQ_TOP, (size_t)rows));
+	where = tui_logpane_draw(&t, w);
+	ck_assert_str_eq(where, "lines 1-24 of 79, 55 more below (PgDn)");
+	free(where);
+	ck_assert(tui_logpane_key(&t, TUI_REQ_WRAP, (size_t)rows));
+	where = tui_logpane_draw(&t, w);
+	ck_assert_str_eq(where, "lines 1-25 of 79, 54 more below (PgDn), "
+	    "cut (w: wrap)");
+	free(where);
+	ck_assert(tui_logpane_key(&t, TUI_REQ_RIGHT, (size_t)rows));
+	ck_assert(tui_logpane_key(&t, TUI_REQ_BOTTOM, (size_t)rows));
+	where = tui_logpane_draw(&t, w);
+	ck_assert_str_eq(where, "lines 55-79 of 79, 54 more above (PgUp), "
+	    "from column 61 (w: wrap)");
+	free(where);
+	delwin(w);
+	tui_logpane_free(&t);
+	tui_log_free(&t.log);
+}
+END_TEST
+
 /* -- layout ---------------------------------------------------------------- */
 
 START_TEST(test_layout)
@@ -533,6 +674,7 @@ check_tui_suite(void)
 	tc = tcase_create("text_put");
 	tcase_add_checked_fixture(tc, check_text_setup, check_text_teardown);
 	tcase_add_test(tc, test_text_put_clips);
+	tcase_add_test(tc, test_logpane_pages);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("output");
@@ -544,6 +686,9 @@ check_tui_suite(void)
 	tcase_add_test(tc, test_log_split);
 	tcase_add_test(tc, test_log_scroll);
 	tcase_add_test(tc, test_log_scroll_full_ring);
+	tcase_add_test(tc, test_log_class);
+	tcase_add_test(tc, test_log_names_host);
+	tcase_add_test(tc, test_log_run_lines);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("layout");

@@ -304,8 +304,10 @@ ok "a high-risk plan is approved only with the typed service name"
 tm send-keys -t main F1
 wait_for 10 "chiffon keys"
 screen main | grep -qE "F10, C-q, C-d, Esc q +quit chiffon" || fail "help lacks quit"
-screen main | grep -qE "PgUp, Esc k +scroll the focused pane up" ||
+screen main | grep -qE "PgUp +scroll the focused pane up" ||
     fail "help lacks PgUp"
+screen main | grep -qE "Esc Up, Esc k +move the focused pane up one line" ||
+    fail "help lacks Esc k (one line up)"
 tm send-keys -t main x
 wait_gone 10 "chiffon keys"
 wait_line 10 40 "chiffon>"
