@@ -419,10 +419,16 @@ static const char *
 conf_suggest(const char *key)
 {
 	const char	*best = NULL, *dot = strrchr(key, '.'), *kdot;
-	size_t		 i, d, bestd = 3;
+	size_t		 i, d, la = strlen(key), lb, bestd = 3;
 
 	for (i = 0; i < CONF_NKEYS; i++) {
-		d = conf_distance(key, conf_keys[i].name);
+		/* At least the difference in length: more than 2 needs no
+		 * counting (a long key costs length x length per key). */
+		lb = strlen(conf_keys[i].name);
+		if (la > lb + 2 || lb > la + 2)
+			d = 3;
+		else
+			d = conf_distance(key, conf_keys[i].name);
 		kdot = strrchr(conf_keys[i].name, '.');
 		if (d > 2 && dot != NULL && strcasecmp(dot, kdot) == 0)
 			d = 2;
