@@ -380,19 +380,25 @@ conf_find_extra(const struct conf *conf, const char *key)
 	return NULL;
 }
 
-/* Levenshtein distance, for did-you-mean; case-insensitive. */
+/*
+ * Levenshtein distance, for did-you-mean; case-insensitive.  Above max it
+ * stops counting and says max + 1: every edit path crosses each row, so
+ * once a whole row exceeds max the distance does.
+ */
 static size_t
-conf_distance(const char *a, const char *b)
+conf_distance(const char *a, const char *b, size_t max)
 {
-	size_t	 la = strlen(a), lb = strlen(b), i, j, d, *row;
+	size_t	 la = strlen(a), lb = strlen(b), i, j, d, low, *row;
 
+	if (la > lb + max || lb > la + max)
+		return max + 1;		/* at least the length difference */
 	row = xreallocarray(NULL, lb + 1, sizeof *row);
 	for (j = 0; j <= lb; j++)
 		row[j] = j;
 	for (i = 1; i <= la; i++) {
 		size_t	diag = row[0];
 
-		row[0] = i;
+		row[0] = low = i;
 		for (j = 1; j <= lb; j++) {
 			size_t	up = row[j], best;
 
@@ -403,7 +409,13 @@ conf_distance(const char *a, const char *b)
 			if (row[j - 1] + 1 < best)
 				best = row[j - 1] + 1;
 			row[j] = best;
+			if (best < low)
+				low = best;
 			diag = up;
+		}
+		if (low > max) {
+			free(row);
+			return max + 1;
 		}
 	}
 	d = row[lb];
@@ -419,16 +431,10 @@ static const char *
 conf_suggest(const char *key)
 {
 	const char	*best = NULL, *dot = strrchr(key, '.'), *kdot;
-	size_t		 i, d, la = strlen(key), lb, bestd = 3;
+	size_t		 i, d, bestd = 3;
 
 	for (i = 0; i < CONF_NKEYS; i++) {
-		/* At least the difference in length: more than 2 needs no
-		 * counting (a long key costs length x length per key). */
-		lb = strlen(conf_keys[i].name);
-		if (la > lb + 2 || lb > la + 2)
-			d = 3;
-		else
-			d = conf_distance(key, conf_keys[i].name);
+		d = conf_distance(key, conf_keys[i].name, 2);
 		kdot = strrchr(conf_keys[i].name, '.');
 		if (d > 2 && dot != NULL && strcasecmp(dot, kdot) == 0)
 			d = 2;
