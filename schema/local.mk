@@ -10,6 +10,7 @@ schema_sql = \
 	schema/006_real_repos.sql \
 	schema/007_agents.sql \
 	schema/008_gate_skip_tags.sql \
-	schema/010_runs_guard_digest.sql
+	schema/010_runs_guard_digest.sql \
+	schema/013_run_abandon.sql
 dist_schema_DATA += $(schema_sql)
 EXTRA_DIST += schema/sql2c.awk
