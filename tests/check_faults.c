@@ -497,10 +497,29 @@ fill_disk(const char *dir)
 	return path;
 }
 
-START_TEST(test_disk_full)
+/*
+ * Start `chiffon run --yes "deploy bigout"`; once its playbook waits for
+ * the marker fill the disk, then let the lines come.  Returns the
+ * filler's path.
+ */
+static char *
+fault_run_disk_full(struct proc *p)
 {
 	static const char *const args[] = { "run", "--yes", "deploy bigout",
 	    NULL };
+	char	*filler;
+
+	proc_start(p, args);
+	wait_sql("SELECT count(*) FROM run_output WHERE line LIKE "
+	    "'%Wait for the marker%'", "1", FAULT_WAIT_S);
+	filler = fill_disk(fault_mount);
+	touch(fault_marker);
+	proc_expect(p, "\"100000\"", FAULT_WAIT_S);
+	return filler;
+}
+
+START_TEST(test_disk_full)
+{
 	struct proc	 p;
 	char		*filler, *st, *err = NULL;
 
@@ -508,12 +527,7 @@ START_TEST(test_disk_full)
 		printf("SKIP: test_disk_full: %s\n", fault_skip);
 		return;
 	}
-	proc_start(&p, args);
-	wait_sql("SELECT count(*) FROM run_output WHERE line LIKE "
-	    "'%Wait for the marker%'", "1", FAULT_WAIT_S);
-	filler = fill_disk(fault_mount);
-	touch(fault_marker);
-	proc_expect(&p, "\"100000\"", FAULT_WAIT_S);
+	filler = fault_run_disk_full(&p);
 	proc_read(&p, 3000);
 	/* Lines are missing: neither the run nor the task is successful. */
 	ck_assert_msg(proc_alive(&p), "chiffon exited %d while rows were "
@@ -557,8 +571,6 @@ END_TEST
  */
 START_TEST(test_incomplete_abandoned)
 {
-	static const char *const args[] = { "run", "--yes", "deploy bigout",
-	    NULL };
 	static const char *const next[] = { "audit", "verify", NULL };
 	struct proc	 p, q;
 	char		*filler, *path, *st, *err = NULL;
@@ -571,12 +583,7 @@ START_TEST(test_incomplete_abandoned)
 	ck_assert_int_eq(mkdir(fault_data, 0700), 0);
 	path = path_join(fault_data, "spool");
 	write_text(path, "not a directory\n");
-	proc_start(&p, args);
-	wait_sql("SELECT count(*) FROM run_output WHERE line LIKE "
-	    "'%Wait for the marker%'", "1", FAULT_WAIT_S);
-	filler = fill_disk(fault_mount);
-	touch(fault_marker);
-	proc_expect(&p, "\"100000\"", FAULT_WAIT_S);
+	filler = fault_run_disk_full(&p);
 	wait_sql("SELECT status FROM runs ORDER BY id DESC LIMIT 1",
 	    "incomplete", FAULT_WAIT_S);
 	ck_assert_msg(proc_alive(&p), "chiffon exited %d while rows were "

@@ -64,29 +64,6 @@ bigout_procs() {
 	echo "$n"
 }
 
-# shell_pid SESSION: the chiffon process in the session's pane.
-shell_pid() {
-	pgrep -P "$(tm display -p -t "$1" '#{pane_pid}')"
-}
-
-# start_bigout SESSION: a shell in SESSION whose bigout plan was approved
-# (F5) and runs; sets $plan, $task.
-start_bigout() {
-	target=$1
-	# shellcheck disable=SC2086
-	start "$1" $run_env "$bin" --config "$conf" --data-dir "$data" \
-	    --repo "$repo"
-	wait_for 120 "db: embedded, connected"
-	wait_line 10 40 "chiffon>"
-	tm send-keys -t "$1" -l "deploy bigout"
-	tm send-keys -t "$1" Enter
-	wait_for 30 "F5: approve and run"
-	plan=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
-	task=$(sql "SELECT t.id FROM tasks t JOIN plans p ON p.id = t.plan_id
-	    WHERE p.plan_id = $plan")
-	tm send-keys -t "$1" F5
-	wait_for 20 "Plan $plan approved by"
-}
 
 # wait_sql SECONDS QUERY WANT: until QUERY (one value) says WANT; the
 # server may be away meanwhile.
@@ -151,7 +128,7 @@ ok "reference: an undisturbed run prints $ref_rows lines, all stored"
 # marker; the lines come while the server is away.
 restart_fault() {
 	rm -f "$marker"
-	start_bigout "$1"
+	start_approved "$1" "deploy bigout"
 	wait_sql 120 "SELECT count(*) FROM run_output o JOIN runs r ON r.id = o.run_id
 	    WHERE r.task_id = $task AND o.line LIKE '%Wait for the marker%'" 1
 	run=$(sql "SELECT id FROM runs WHERE task_id = $task")
@@ -207,8 +184,9 @@ restart_fault() {
 	    fail "$2: $rows rows stored, an undisturbed run prints $ref_rows"
 	[ "$highest" = 100000 ] || fail "$2: lines up to $highest stored"
 	[ "$(bigout_procs)" = 0 ] || fail "$2: ansible-playbook is left"
-	[ -z "$(ls "$data/spool" 2>/dev/null | grep '^run-' || :)" ] ||
-	    fail "$2: a spool file is left: $(ls "$data/spool")"
+	for f in "$data"/spool/run-*; do
+		[ ! -e "$f" ] || fail "$2: a spool file is left: $f"
+	done
 	tm send-keys -t "$1" C-q
 	st=$(wait_dead 10)
 	[ "$st" = 0 ] || fail "$2: C-q exit status $st, expected 0"
@@ -225,7 +203,7 @@ ok "postmaster SIGKILL mid-run: the shell rode it out, $rows of $ref_rows lines 
 # kill_at SESSION N: SIGKILL the shell once its screen shows line N.
 kill_at() {
 	touch "$marker"
-	start_bigout "$1"
+	start_approved "$1" "deploy bigout"
 	wait_sql 120 "SELECT count(*) FROM runs WHERE task_id = $task" 1
 	run=$(sql "SELECT id FROM runs WHERE task_id = $task")
 	pid=$(shell_pid "$1")
