@@ -66,13 +66,41 @@ app_run_lost(PGconn *pg, long long task_id, void *data)
 	char		*err = NULL;
 	int		 rc;
 
-	rc = dispatch_output_lost(pg, task_id,
+	rc = dispatch_output_lost(pg, task_id, "failed", "output lost: the "
+	    "database lost rows it had taken; the run stays incomplete",
 	    conf_get(app->conf, "audit.repo"), &err);
 	if (rc < 0) {
 		log_warn("task %lld: %s", task_id, err);
 		free(err);
 	}
 	return rc;
+}
+
+/*
+ * A run was left incomplete by a process that is gone, its missing rows
+ * nowhere: the task cannot be called successful, and is interrupted.
+ */
+static void
+app_run_abandoned(PGconn *pg, long long task_id, long long token,
+    const char *agent, long long lines_lost, void *data)
+{
+	struct app	*app = data;
+	const char	*repo = conf_get(app->conf, "audit.repo");
+	char		*why, *err = NULL;
+	int		 rc;
+
+	why = xasprintf("output lost: the process that ran it is gone and "
+	    "%lld line%s of its output %s never stored", lines_lost,
+	    lines_lost == 1 ? "" : "s", lines_lost == 1 ? "was" : "were");
+	rc = dispatch_output_lost(pg, task_id, "interrupted", why, repo, &err);
+	if (rc == 0)		/* its claim is still open */
+		rc = dispatch_interrupt(pg, task_id, token, agent, why, repo,
+		    &err);
+	if (rc < 0) {
+		log_warn("task %lld: %s", task_id, err);
+		free(err);
+	}
+	free(why);
 }
 
 /*
@@ -86,6 +114,7 @@ app_recover(struct app *app)
 		.completed = app_run_completed,
 		.interrupted = app_run_interrupted,
 		.lost = app_run_lost,
+		.abandoned = app_run_abandoned,
 		.data = app,
 	};
 	const char		*dir = conf_data_dir(app->conf);

@@ -1042,7 +1042,7 @@ conf_ini_reader(char *str, int num, void *stream)
 static char *
 conf_syntax_error(const struct conf_parse *p, int lineno)
 {
-	const char	*line = p->buf;
+	const char	*line = p->buf, *end;
 	int		 n;
 
 	for (n = 1; n < lineno && line != NULL; n++) {
@@ -1051,9 +1051,10 @@ conf_syntax_error(const struct conf_parse *p, int lineno)
 			line++;
 	}
 	if (line != NULL) {
-		while (*line == ' ' || *line == '\t')
+		end = p->buf + p->len;
+		while (line < end && (*line == ' ' || *line == '\t'))
 			line++;
-		if (*line == '[') {
+		if (line < end && *line == '[') {
 			return xasprintf("%s:%d: syntax error: a section "
 			    "header is '[name]' on a line of its own", p->file,
 			    lineno);
@@ -1087,10 +1088,9 @@ static int
 conf_parse_file(struct conf *conf, const char *file, int optional,
     const char *why, char **errp)
 {
-	struct conf_parse	 p = { .conf = conf, .file = file };
-	char			*buf, *abs, *slash;
-	size_t			 len;
-	int			 rc;
+	char	*buf;
+	size_t	 len;
+	int	 rc;
 
 	if ((buf = read_file(file, &len)) == NULL) {
 		if (optional && errno == ENOENT)
@@ -1099,8 +1099,20 @@ conf_parse_file(struct conf *conf, const char *file, int optional,
 		    "file%s%s: %s", file, why != NULL ? " " : "",
 		    why != NULL ? why : "", strerror(errno));
 	}
+	rc = conf_parse_text(conf, file, buf, len, errp);
+	free(buf);
+	return rc;
+}
+
+int
+conf_parse_text(struct conf *conf, const char *file, const char *buf,
+    size_t len, char **errp)
+{
+	struct conf_parse	 p = { .conf = conf, .file = file };
+	char			*abs, *slash;
+	int			 rc;
+
 	if (memchr(buf, '\0', len) != NULL) {
-		free(buf);
 		return set_error(errp, "%s: contains a NUL byte; a "
 		    "configuration file is text", file);
 	}
@@ -1134,7 +1146,6 @@ conf_parse_file(struct conf *conf, const char *file, int optional,
 	free(p.error);
 	free(p.stop);
 	free(p.base);
-	free(buf);
 	return rc;
 }
 

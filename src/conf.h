@@ -16,6 +16,7 @@
 #ifndef CHIFFON_CONF_H
 #define CHIFFON_CONF_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -35,6 +36,14 @@ void		 conf_free(struct conf *);
  */
 int		 conf_load(struct conf *, const char *explicit_path,
 		    char **errp);
+
+/*
+ * Parse len bytes of chiffon.conf text (need not end in '\0') as if read
+ * from file, which names it in messages and whose directory relative
+ * paths are under.  No environment overrides.  0, or -1 with *errp set.
+ */
+int		 conf_parse_text(struct conf *, const char *file,
+		    const char *buf, size_t len, char **errp);
 
 /* Set one key (command-line flags); origin names the flag in errors. */
 int		 conf_set(struct conf *, const char *key, const char *value,

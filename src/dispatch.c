@@ -1059,6 +1059,38 @@ dispatch_renew(PGconn *pg, const struct dispatch_params *dp,
 
 /* -- lease expiry -------------------------------------------------------- */
 
+/*
+ * Does a process of this host that recorded an open run of task (a
+ * decimal string) still exist?  1 or 0, -1 with *errp.  One of another
+ * host cannot be seen from here and counts as gone.
+ */
+static int
+dispatch_owner_alive(PGconn *pg, const char *task, char **errp)
+{
+	const char	*params[2] = { task, NULL };
+	char		 host[256];
+	PGresult	*res;
+	long		 pid;
+	int		 i, alive = 0;
+
+	if (gethostname(host, sizeof host) != 0)
+		strcpy(host, "localhost");
+	host[sizeof host - 1] = '\0';
+	params[1] = host;
+	res = db_exec(pg, "SELECT owner_pid FROM runs WHERE task_id ="
+	    " $1::bigint AND status = 'running' AND owner_host = $2"
+	    " AND owner_pid IS NOT NULL", 2, params, errp);
+	if (res == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(res) && !alive; i++) {
+		pid = atol(PQgetvalue(res, i, 0));
+		alive = pid > 0 &&
+		    (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+	}
+	PQclear(res);
+	return alive;
+}
+
 int
 dispatch_recover(PGconn *pg, const struct dispatch_params *dp, char **errp)
 {
@@ -1068,7 +1100,7 @@ dispatch_recover(PGconn *pg, const struct dispatch_params *dp, char **errp)
 	PGresult		*res;
 	long long		*finals = NULL;
 	int			 i, n, recovered = 0, attempts, max_attempts;
-	int			 nfinals = 0, retry_safe;
+	int			 nfinals = 0, retry_safe, stalled;
 
 	if (db_run(pg, "BEGIN", 0, NULL, errp) != 0)
 		return -1;
@@ -1109,12 +1141,23 @@ dispatch_recover(PGconn *pg, const struct dispatch_params *dp, char **errp)
 		c.plan_id = atoll(PQgetvalue(res, i, 6));
 		c.request_id = atoll(PQgetvalue(res, i, 7));
 		c.service = (char *)dispatch_val(res, i, 8);
+		/*
+		 * A check-mode step is safe to run again only once the run it
+		 * had is over: not while the process that holds it lives on
+		 * here (stopped, stalled), its playbook perhaps still going.
+		 */
+		retry_safe = *PQgetvalue(res, i, 9) == 't';
+		stalled = retry_safe ? dispatch_owner_alive(pg, params[0],
+		    errp) : 0;
+		if (stalled < 0)
+			goto fail_res;
+		if (stalled)
+			retry_safe = 0;
 		/* Its runs end here: the old holder's writes are fenced. */
 		if (db_run(pg, "SELECT chiffon_run_interrupt(id) FROM"
 		    " runs WHERE task_id = $1::bigint AND status = 'running'",
 		    1, params, errp) != 0)
 			goto fail_res;
-		retry_safe = *PQgetvalue(res, i, 9) == 't';
 		why = xasprintf("worker lost: %s stopped renewing its lease",
 		    agent);
 		result = dispatch_json("error", why, (char *)NULL);
@@ -1126,7 +1169,11 @@ dispatch_recover(PGconn *pg, const struct dispatch_params *dp, char **errp)
 				goto fail_why;
 		} else {
 			free(why);
-			why = retry_safe ? xasprintf("worker lost: %s stopped "
+			why = stalled ? xasprintf("worker lost: %s stopped "
+			    "renewing its lease, but its process still exists "
+			    "and its check-mode run may still be going; it is "
+			    "not run a second time alongside", agent) :
+			    retry_safe ? xasprintf("worker lost: %s stopped "
 			    "renewing its lease; %d of %d attempts used",
 			    agent, attempts, max_attempts) : xasprintf("worker "
 			    "lost: %s stopped renewing its lease; a step that "
@@ -1223,8 +1270,8 @@ fail:
 }
 
 int
-dispatch_output_lost(PGconn *pg, long long task_id, const char *audit_repo,
-    char **errp)
+dispatch_output_lost(PGconn *pg, long long task_id, const char *final,
+    const char *reason, const char *audit_repo, char **errp)
 {
 	struct dispatch_params	 dp = { .audit_repo = audit_repo };
 	const char		*params[1];
@@ -1259,9 +1306,8 @@ dispatch_output_lost(PGconn *pg, long long task_id, const char *audit_repo,
 	PQclear(res);
 	if (db_run(pg, "UPDATE tasks SET pending_status = NULL"
 	    " WHERE id = $1::bigint", 1, params, errp) != 0 ||
-	    dispatch_final(pg, task_id, plan_id, "failed", "output lost: the "
-	    "database lost rows it had taken; the run stays incomplete",
-	    result, NULL, errp) != 0 ||
+	    dispatch_final(pg, task_id, plan_id, final, reason, result, NULL,
+	    errp) != 0 ||
 	    db_run(pg, "COMMIT", 0, NULL, errp) != 0) {
 		free(result);
 		goto fail;

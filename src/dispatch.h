@@ -169,11 +169,14 @@ int		 dispatch_complete(PGconn *, long long task_id,
 
 /*
  * A run of task_id lost output rows for good: an 'incomplete' task
- * becomes 'failed' (it cannot be called successful).  1 when the task is
- * not running (done, or nothing to do), 0 while it still runs, -1 with
- * *errp.
+ * becomes final (a final state of dispatch_task_states: 'failed' when
+ * the database lost rows it had taken, 'interrupted' when the process
+ * holding them died), with reason.  It is never called successful.  1
+ * when the task is not running (done, or nothing to do), 0 while it still
+ * runs, -1 with *errp.
  */
 int		 dispatch_output_lost(PGconn *, long long task_id,
+		    const char *final, const char *reason,
 		    const char *audit_repo, char **errp);
 
 /*

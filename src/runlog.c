@@ -24,6 +24,7 @@
 
 #include <sys/file.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <dirent.h>
@@ -1767,6 +1768,56 @@ runlog_recover_spool(PGconn *pg, const char *path, const char *id,
 	return rc;
 }
 
+/*
+ * Row i of res (id, owner pid/start, task, token, agent, status) is an
+ * incomplete run of a process that is gone: unless a spool of it is left
+ * (its rows may still come), close it as interrupted with the rows
+ * stored and the rest counted as lost, and tell the abandoned hook.  0,
+ * or -1 with *errp (the first error only).
+ */
+static int
+runlog_abandon(PGconn *pg, PGresult *res, int i, long pid, char **errp)
+{
+	const char	*rid = PQgetvalue(res, i, 0);
+	const char	*params[1] = { rid };
+	long long	 task = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+	long long	 lost;
+	PGresult	*r2;
+	struct stat	 st;
+	char		*path;
+	int		 left = 0;
+
+	if (runlog_spool_dir != NULL) {
+		path = xasprintf("%s/run-%s.spool", runlog_spool_dir, rid);
+		left = stat(path, &st) == 0;
+		free(path);
+	}
+	if (left)
+		return 0;
+	r2 = PQexecParams(pg, "SELECT chiffon_run_abandon($1::bigint)", 1,
+	    NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r2) != PGRES_TUPLES_OK) {
+		if (errp != NULL && *errp == NULL)
+			set_error(errp, "closing incomplete run %s: %s", rid,
+			    PQresultErrorMessage(r2));
+		PQclear(r2);
+		return -1;
+	}
+	if (!PQgetisnull(r2, 0, 0)) {
+		lost = strtoll(PQgetvalue(r2, 0, 0), NULL, 10);
+		log_warn("run %s of process %ld, which is gone, was incomplete "
+		    "and no spool of it is left: closed as interrupted, %lld "
+		    "line%s never stored", rid, pid, lost, lost == 1 ? "" :
+		    "s");
+		if (task > 0 && runlog_hooks.abandoned != NULL)
+			runlog_hooks.abandoned(pg, task, strtoll(PQgetvalue(res,
+			    i, 4), NULL, 10), PQgetvalue(res, i, 5), lost,
+			    runlog_hooks.data);
+	}
+	PQclear(r2);
+	return 0;
+}
+
 int
 runlog_recover(struct db *db, int *ninterruptedp, char **errp)
 {
@@ -1805,15 +1856,19 @@ runlog_recover(struct db *db, int *ninterruptedp, char **errp)
 		closedir(d);
 	}
 
-	/* 2. Runs left running by a process of this host that is gone. */
+	/*
+	 * 2. Runs left running by a process of this host that is gone, and
+	 * runs it left incomplete with no spool of theirs left (step 1
+	 * stored those it could): their missing rows are nowhere.
+	 */
 	if (gethostname(host, sizeof host) != 0)
 		strcpy(host, "localhost");
 	host[sizeof host - 1] = '\0';
 	res = PQexecParams(pg, "SELECT id, coalesce(owner_pid, 0), "
 	    "coalesce(owner_start, -1), coalesce(task_id, 0), "
-	    "coalesce(claim_token, 0), coalesce(agent, '') FROM runs "
-	    "WHERE status = 'running' AND owner_host = $1", 1, NULL, params,
-	    NULL, NULL, 0);
+	    "coalesce(claim_token, 0), coalesce(agent, ''), status FROM runs "
+	    "WHERE status IN ('running', 'incomplete') AND owner_host = $1",
+	    1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		set_error(errp, "finding runs left open: %s",
 		    PQresultErrorMessage(res));
@@ -1831,6 +1886,11 @@ runlog_recover(struct db *db, int *ninterruptedp, char **errp)
 		start = strtoll(PQgetvalue(res, i, 2), NULL, 10);
 		if (pid > 0 && runlog_proc_start(pid) == start)
 			continue;	/* alive (or this very process) */
+		if (strcmp(PQgetvalue(res, i, 6), "incomplete") == 0) {
+			if (runlog_abandon(pg, res, i, pid, errp) != 0)
+				rc = -1;
+			continue;
+		}
 		r2 = PQexecParams(pg, "SELECT chiffon_run_interrupt($1::bigint)",
 		    1, NULL, p2, NULL, NULL, 0);
 		if (PQresultStatus(r2) != PGRES_TUPLES_OK) {

@@ -96,6 +96,11 @@ struct runlog_hooks {
 	   had acknowledged): 0 while the task still runs (asked again),
 	   else non-zero. */
 	int	(*lost)(PGconn *, long long task_id, void *data);
+	/* A run of task_id left incomplete by a process that is gone, its
+	   missing rows in no spool, was closed as interrupted with
+	   lines_lost lines never stored; token and agent name its claim. */
+	void	(*abandoned)(PGconn *, long long task_id, long long token,
+		    const char *agent, long long lines_lost, void *data);
 	void	 *data;
 };
 void		 runlog_set_hooks(const struct runlog_hooks *);
@@ -110,7 +115,9 @@ void		 runlog_shutdown(void);
  * At start: store the spools of processes that are gone, then close runs
  * of this host left 'running' by a process that is gone as
  * 'interrupted', with the lines and events really stored (the
- * interrupted hook hears of each task).  *ninterruptedp (may be NULL)
+ * interrupted hook hears of each task), and those it left 'incomplete'
+ * with no spool left the same way, counting the rows that never arrived
+ * in runs.lines_lost / events_lost (the abandoned hook hears of each).  *ninterruptedp (may be NULL)
  * gets how many.  0, or -1 with *errp.
  */
 int		 runlog_recover(struct db *, int *ninterruptedp, char **errp);

@@ -147,7 +147,7 @@ fault_make_repo(void)
 	    "    - name: Started\n      ansible.builtin.debug:\n"
 	    "        msg: sleeper started\n"
 	    "    - name: Sleep\n      ansible.builtin.command: sleep 300\n"
-	    "      changed_when: false\n");
+	    "      changed_when: false\n      check_mode: false\n");
 	free(p);
 	p = path_join(fault_repo, "envprint-deploy.yml");
 	write_text(p, "# Deploys envprint: shows what a secret looks like.\n"
@@ -497,10 +497,29 @@ fill_disk(const char *dir)
 	return path;
 }
 
-START_TEST(test_disk_full)
+/*
+ * Start `chiffon run --yes "deploy bigout"`; once its playbook waits for
+ * the marker fill the disk, then let the lines come.  Returns the
+ * filler's path.
+ */
+static char *
+fault_run_disk_full(struct proc *p)
 {
 	static const char *const args[] = { "run", "--yes", "deploy bigout",
 	    NULL };
+	char	*filler;
+
+	proc_start(p, args);
+	wait_sql("SELECT count(*) FROM run_output WHERE line LIKE "
+	    "'%Wait for the marker%'", "1", FAULT_WAIT_S);
+	filler = fill_disk(fault_mount);
+	touch(fault_marker);
+	proc_expect(p, "\"100000\"", FAULT_WAIT_S);
+	return filler;
+}
+
+START_TEST(test_disk_full)
+{
 	struct proc	 p;
 	char		*filler, *st, *err = NULL;
 
@@ -508,12 +527,7 @@ START_TEST(test_disk_full)
 		printf("SKIP: test_disk_full: %s\n", fault_skip);
 		return;
 	}
-	proc_start(&p, args);
-	wait_sql("SELECT count(*) FROM run_output WHERE line LIKE "
-	    "'%Wait for the marker%'", "1", FAULT_WAIT_S);
-	filler = fill_disk(fault_mount);
-	touch(fault_marker);
-	proc_expect(&p, "\"100000\"", FAULT_WAIT_S);
+	filler = fault_run_disk_full(&p);
 	proc_read(&p, 3000);
 	/* Lines are missing: neither the run nor the task is successful. */
 	ck_assert_msg(proc_alive(&p), "chiffon exited %d while rows were "
@@ -542,6 +556,79 @@ START_TEST(test_disk_full)
 	assert_all_stored(&p, "successful");
 	wait_sql("SELECT status FROM tasks ORDER BY id DESC LIMIT 1",
 	    "succeeded", 10);
+	proc_free(&p);
+}
+END_TEST
+
+/*
+ * A run left incomplete by a process that is gone, its missing rows in no
+ * spool: the disk is full (COPY refused, the status update still fits)
+ * and the spool cannot be made (a file stands where its directory would
+ * be), so the rows wait in memory; then chiffon is SIGKILLed.  The next
+ * start closes the run as interrupted with the rows really stored, counts
+ * the rest in lines_lost, interrupts the task with that reason, and
+ * audit verify passes.
+ */
+START_TEST(test_incomplete_abandoned)
+{
+	static const char *const next[] = { "audit", "verify", NULL };
+	struct proc	 p, q;
+	char		*filler, *path, *st, *err = NULL;
+	long long	 lines, rows, lost;
+
+	if (fault_mount == NULL) {
+		printf("SKIP: test_incomplete_abandoned: %s\n", fault_skip);
+		return;
+	}
+	ck_assert_int_eq(mkdir(fault_data, 0700), 0);
+	path = path_join(fault_data, "spool");
+	write_text(path, "not a directory\n");
+	filler = fault_run_disk_full(&p);
+	wait_sql("SELECT status FROM runs ORDER BY id DESC LIMIT 1",
+	    "incomplete", FAULT_WAIT_S);
+	ck_assert_msg(proc_alive(&p), "chiffon exited %d while rows were "
+	    "missing", p.status);
+	ck_assert_int_eq(kill(p.pid, SIGKILL), 0);
+	proc_wait(&p, 30);
+	lines = qn("SELECT lines FROM runs ORDER BY id DESC LIMIT 1");
+	ck_assert_int_eq(unlink(filler), 0);
+	free(filler);
+	ck_assert_int_eq(unlink(path), 0);
+	if (pgembed_start(pgtest_pgembed(testutil_cluster()), NULL, &err) != 0)
+		ck_abort_msg("restarting the server: %s", err);
+	PQfinish(pg);
+	pg = PQconnectdb(conninfo);
+	rows = qn("SELECT count(*) FROM run_output WHERE run_id = (SELECT "
+	    "max(id) FROM runs)");
+	ck_assert_msg(rows < lines, "all %lld rows are stored", lines);
+	/* The next start closes it; audit verify's own verdict passes. */
+	proc_start(&q, next);
+	ck_assert_int_eq(proc_wait(&q, FAULT_WAIT_S), 0);
+	proc_free(&q);
+	st = q1("SELECT status FROM runs ORDER BY id DESC LIMIT 1");
+	ck_assert_str_eq(st, "interrupted");
+	free(st);
+	ck_assert_int_eq(qn("SELECT lines FROM runs ORDER BY id DESC LIMIT 1"),
+	    rows);
+	lost = qn("SELECT lines_lost FROM runs ORDER BY id DESC LIMIT 1");
+	ck_assert_int_eq(lost, lines - rows);
+	ck_assert_int_eq(qn("SELECT (events_lost >= 0)::int FROM runs "
+	    "ORDER BY id DESC LIMIT 1"), 1);
+	st = q1("SELECT status || ': ' || status_reason FROM tasks ORDER BY id "
+	    "DESC LIMIT 1");
+	ck_assert_msg(strstr(st, "interrupted: output lost: the process "
+	    "that ran it is gone") == st, "task: %s", st);
+	ck_assert_msg(strstr(st, "line") != NULL, "task: %s", st);
+	fprintf(stderr, "incomplete run of a dead process: %lld lines, %lld "
+	    "stored, %lld lost; task %s\n", lines, rows, lost, st);
+	free(st);
+	ck_assert_int_eq(qn("SELECT count(*) FROM runs"), 1);
+	/* Closed once: a later start changes nothing. */
+	proc_start(&q, next);
+	ck_assert_int_eq(proc_wait(&q, FAULT_WAIT_S), 0);
+	proc_free(&q);
+	ck_assert_int_eq(qn("SELECT lines_lost FROM runs"), lost);
+	free(path);
 	proc_free(&p);
 }
 END_TEST
@@ -669,12 +756,21 @@ count_ansible(const char *playbook, pid_t *first)
 {
 	DIR		*d = opendir("/proc");
 	struct dirent	*de;
+	char		 path[64], cwd[4096];
+	ssize_t		 len;
 	int		 n = 0;
 	long		 pid;
 
 	ck_assert_ptr_nonnull(d);
 	while ((de = readdir(d)) != NULL) {
 		if ((pid = atol(de->d_name)) <= 0)
+			continue;
+		/* Ours only: it runs in this test's repository. */
+		snprintf(path, sizeof path, "/proc/%ld/cwd", pid);
+		if ((len = readlink(path, cwd, sizeof cwd - 1)) < 0)
+			continue;
+		cwd[len] = '\0';
+		if (strcmp(cwd, fault_repo) != 0)
 			continue;
 		if (is_top_ansible(pid, playbook)) {
 			if (n == 0 && first != NULL)
@@ -751,9 +847,15 @@ START_TEST(test_sigkill_cli)
 }
 END_TEST
 
-START_TEST(test_sigstop_worker)
+/*
+ * SIGSTOP of worker wa past its lease, worker wb present, while it runs
+ * request (a deploy, or a dry run: check mode, which is safe to retry):
+ * the task is interrupted, never run twice alongside.
+ */
+static void
+fault_sigstop(const char *request, int check)
 {
-	static const char *const plan[] = { "plan", "deploy sleeper", NULL };
+	const char *const plan[] = { "plan", request, NULL };
 	static const char *const wa[] = { "worker", "--name", "wa", NULL };
 	static const char *const wb[] = { "worker", "--name", "wb", NULL };
 	struct proc	 p, a, b;
@@ -772,6 +874,8 @@ START_TEST(test_sigstop_worker)
 		ck_assert_int_eq(proc_wait(&p, FAULT_WAIT_S), 0);
 	}
 	free(v);
+	ck_assert_int_eq(qn("SELECT check_mode::int FROM tasks ORDER BY id "
+	    "DESC LIMIT 1"), check);
 	proc_start(&a, wa);
 	wait_sql("SELECT count(*) FROM run_output WHERE line LIKE "
 	    "'%TASK [Sleep]%'", "1", FAULT_WAIT_S);
@@ -811,6 +915,13 @@ START_TEST(test_sigstop_worker)
 	free(v);
 	ck_assert_int_eq(qn("SELECT count(*) FROM work_queue"), 0);
 	free(sql);
+	if (check) {
+		v = q1("SELECT status_reason FROM tasks ORDER BY id DESC "
+		    "LIMIT 1");
+		ck_assert_msg(strstr(v, "not run a second time alongside") !=
+		    NULL, "%s", v);
+		free(v);
+	}
 	kill(a.pid, SIGTERM);
 	kill(b.pid, SIGTERM);
 	proc_wait(&a, 30);
@@ -818,6 +929,18 @@ START_TEST(test_sigstop_worker)
 	proc_free(&a);
 	proc_free(&b);
 	proc_free(&p);
+}
+
+START_TEST(test_sigstop_worker)
+{
+	fault_sigstop("deploy sleeper", 0);
+}
+END_TEST
+
+/* A dry run is fenced the same way: not retried next to its live copy. */
+START_TEST(test_sigstop_worker_check)
+{
+	fault_sigstop("deploy sleeper dry run", 1);
 }
 END_TEST
 
@@ -942,10 +1065,12 @@ faults_suite(void)
 	Suite	*s = suite_create("faults");
 
 	faults_case(s, "disk_full", test_disk_full, 0);
+	faults_case(s, "incomplete_abandoned", test_incomplete_abandoned, 0);
 	faults_case(s, "pg_stop_fast", test_pg_stop_fast, 0);
 	faults_case(s, "postmaster_sigkill", test_postmaster_sigkill, 0);
 	faults_case(s, "sigkill_cli", test_sigkill_cli, 4);
 	faults_case(s, "sigstop_worker", test_sigstop_worker, 0);
+	faults_case(s, "sigstop_worker_check", test_sigstop_worker_check, 0);
 	faults_case(s, "child_env", test_child_env, 0);
 	faults_case(s, "request_text", test_request_text, 0);
 	return s;

@@ -53,11 +53,6 @@ ticker_procs() {
 	pgrep -f "ansible-playbook.*ticker-deploy.yml" | wc -l
 }
 
-# shell_pid SESSION: the chiffon process in the session's pane.
-shell_pid() {
-	pgrep -P "$(tm display -p -t "$1" '#{pane_pid}')"
-}
-
 # last_tick: the highest "tick N" on the screen of $target.
 last_tick() {
 	screen "$target" | sed -n 's/.*"msg": "tick \([0-9]*\)".*/\1/p' |
@@ -67,20 +62,7 @@ last_tick() {
 # start_ticker SESSION: a shell in SESSION whose ticker plan is running
 # (at least tick 3 shown); sets $plan, $task.
 start_ticker() {
-	target=$1
-	# shellcheck disable=SC2086
-	start "$1" $run_env "$bin" --config "$conf" --data-dir "$data" \
-	    --repo "$repo"
-	wait_for 120 "db: embedded, connected"
-	wait_line 10 40 "chiffon>"
-	tm send-keys -t "$1" -l "deploy ticker"
-	tm send-keys -t "$1" Enter
-	wait_for 30 "F5: approve and run"
-	plan=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
-	task=$(sql "SELECT t.id FROM tasks t JOIN plans p ON p.id = t.plan_id
-	    WHERE p.plan_id = $plan")
-	tm send-keys -t "$1" F5
-	wait_for 20 "Plan $plan approved by"
+	start_approved "$1" "deploy ticker"
 	wait_for 60 '"msg": "tick 3"'
 }
 

@@ -1,7 +1,8 @@
 # tui-lib.sh - what the tmux-driven tests of the shell share (sourced by
-# tests/tui-screen.sh and tests/tui-interrupt.sh): a private tmux server,
-# a throwaway data directory with the embedded cluster (stopped at the
-# end), screen reading and waiting helpers, and sql.
+# tests/tui-screen.sh, tui-interrupt.sh, tui-panes.sh and tui-faults.sh):
+# a private tmux server, a throwaway data directory with the embedded
+# cluster (stopped at the end), screen reading and waiting helpers, sql,
+# and starting a shell with a plan approved.
 
 : "${CHIFFON_SRCDIR:?run through make check}"
 : "${CHIFFON_BUILDDIR:?run through make check}"
@@ -163,3 +164,28 @@ sql() {
 	psql "$("$bin" --config "$conf" --data-dir "$data" db url)" -XAtqc "$1"
 }
 
+
+# shell_pid SESSION: the chiffon process in the session's pane.
+shell_pid() {
+	pgrep -P "$(tm display -p -t "$1" '#{pane_pid}')"
+}
+
+# start_approved SESSION REQUEST: a shell in SESSION (on $repo) that
+# planned REQUEST (one step) and approved it with F5; sets $plan, $task.
+start_approved() {
+	target=$1
+	# shellcheck disable=SC2086
+	start "$1" $run_env "$bin" --config "$conf" --data-dir "$data" \
+	    --repo "$repo"
+	wait_for 120 "db: embedded, connected"
+	wait_line 10 40 "chiffon>"
+	tm send-keys -t "$1" -l "$2"
+	tm send-keys -t "$1" Enter
+	wait_for 30 "F5: approve and run"
+	plan=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
+	# shellcheck disable=SC2034	# used by the tests that source this
+	task=$(sql "SELECT t.id FROM tasks t JOIN plans p ON p.id = t.plan_id
+	    WHERE p.plan_id = $plan")
+	tm send-keys -t "$1" F5
+	wait_for 20 "Plan $plan approved by"
+}
