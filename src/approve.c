@@ -534,7 +534,22 @@ struct approve_running {
 	runlog_sub_fn	 line;
 	void		*line_data;
 	int		 signaled;
+	int		 ended;		/* a task of the worker ended */
 };
+
+/* Look at the tasks as soon as one ended, not at the next poll. */
+static void
+approve_exec_finished(struct worker *w, long long task_id, int attempt,
+    const char *status, void *data)
+{
+	struct approve_running	*x = data;
+
+	(void)w;
+	(void)task_id;
+	(void)attempt;
+	(void)status;
+	x->ended = 1;
+}
 
 static void
 approve_exec_on_run(struct runlog *rl, struct chiffon_task *t, void *data)
@@ -639,6 +654,7 @@ approve_execute(struct app *app, struct plan *plan, runlog_sub_fn line,
 	if (sigfd != -1)
 		sigid = loop_watch_fd(x.loop, sigfd, CHIFFON_FD_READ,
 		    approve_exec_signal, &x, NULL, NULL);
+	worker_on_finish(x.worker, approve_exec_finished, &x);
 	host_on_run(approve_exec_on_run, &x);
 	if (worker_start(x.worker, errp) != 0) {
 		rc = -1;
@@ -646,9 +662,10 @@ approve_execute(struct app *app, struct plan *plan, runlog_sub_fn line,
 	}
 	while (!x.signaled) {
 		pg = db_pg(db);
-		if (now_ms() - last >= APPROVE_POLL_MS &&
+		if ((x.ended || now_ms() - last >= APPROVE_POLL_MS) &&
 		    PQstatus(pg) == CONNECTION_OK) {
 			last = now_ms();
+			x.ended = 0;
 			if (approve_exec_progress(pg, plan, step, step_data,
 			    &open, &bad, &err) != 0) {
 				if (PQstatus(db_pg(db)) == CONNECTION_OK) {

@@ -7,8 +7,9 @@
  * worker (worker.h) claims the plan's queued tasks and runs them through
  * the "ansible" capability; host_on_run subscribes the log pane to the
  * output of every run of one of the plan's tasks; a timer looks at the
- * plan's tasks every TUI_EXEC_POLL_MS and reports each change of state
- * to the plan pane (tui_plan_step), with the changed count of a finished
+ * plan's tasks every TUI_EXEC_POLL_MS, and at once when the worker
+ * finished one of them, and reports each change of state to the plan
+ * pane (tui_plan_step), with the changed count of a finished
  * step from its run summary (approve_task_summary).  The plan's tasks
  * were queued for this shell's agent (dispatch_set_owner): no other
  * worker claims them, and this worker claims nothing else
@@ -63,6 +64,7 @@ struct tui_exec {
 	long long		 plan_id;	/* what the admin sees */
 	struct worker		*worker;	/* NULL once stopped */
 	int			 poll_id;	/* poll timer, or 0 */
+	int			 poke_id;	/* look now (a task ended), or 0 */
 	struct tui_exec_task	*tasks;
 	size_t			 ntasks;
 	int			 done;		/* every task ended */
@@ -177,6 +179,17 @@ tui_exec_progress(struct tui_exec *x, char **errp)
 	return 0;
 }
 
+/* Stop looking at the tasks. */
+static void
+tui_exec_unpoll(struct tui_exec *x)
+{
+	if (x->poll_id > 0)
+		loop_remove(x->t->loop, x->poll_id);
+	if (x->poke_id > 0)
+		loop_remove(x->t->loop, x->poke_id);
+	x->poll_id = x->poke_id = 0;
+}
+
 static int
 tui_exec_poll(void *data)
 {
@@ -202,6 +215,35 @@ tui_exec_poll(void *data)
 	return 1;
 }
 
+/* A task of the worker ended: look at the tasks now, not at the poll. */
+static int
+tui_exec_poke(void *data)
+{
+	struct tui_exec	*x = data;
+	int		 id = x->poll_id;
+
+	x->poke_id = 0;
+	if (id > 0 && tui_exec_poll(x) != 0)
+		loop_remove(x->t->loop, id);
+	return 1;
+}
+
+static void
+tui_exec_finished(struct worker *w, long long task_id, int attempt,
+    const char *status, void *data)
+{
+	struct tui_exec	*x = data;
+
+	(void)w;
+	(void)task_id;
+	(void)attempt;
+	(void)status;
+	/* Not from inside the worker: the poll may stop and free it. */
+	if (x->poke_id == 0)
+		x->poke_id = loop_add_timer(x->t->loop, 1, tui_exec_poke, x,
+		    NULL, NULL);
+}
+
 struct tui_exec *
 tui_exec_start(struct tui *t, long long plan_row, long long plan_id,
     char **errp)
@@ -225,6 +267,7 @@ tui_exec_start(struct tui *t, long long plan_row, long long plan_id,
 	}
 	/* The shell runs what it approved, never another's plan. */
 	worker_set_owned_only(x->worker, 1);
+	worker_on_finish(x->worker, tui_exec_finished, x);
 	host_on_run(tui_exec_on_run, x);
 	if (worker_start(x->worker, errp) != 0) {
 		tui_exec_free(x, NULL);
@@ -361,9 +404,7 @@ tui_exec_free(struct tui_exec *x, const char *why)
 
 	if (x == NULL)
 		return;
-	if (x->poll_id > 0)
-		loop_remove(x->t->loop, x->poll_id);
-	x->poll_id = 0;
+	tui_exec_unpoll(x);
 	if (!x->done) {
 		/* Stop ours, then cancel what of the plan is left. */
 		if (x->worker != NULL)
@@ -391,9 +432,7 @@ tui_exec_interrupt(struct tui_exec *x, const char *why)
 
 	if (x == NULL)
 		return 0;
-	if (x->poll_id > 0)
-		loop_remove(x->t->loop, x->poll_id);
-	x->poll_id = 0;
+	tui_exec_unpoll(x);
 	if (!x->done) {
 		/* The states first: nothing of the plan runs again by itself. */
 		db = app_db(x->t->app, &err);
