@@ -82,7 +82,7 @@ tui_exec_line(struct runlog *rl, int stream, const char *line, size_t len,
 	(void)rl;
 	(void)stream;
 	s = output_plain(line, len);
-	tui_log_line(x->t, CHIFFON_LOG_INFO, NULL, s);
+	tui_log_output(x->t, s);
 	/* A prompt: the playbook waits for the admin's answer. */
 	if (spawn_prompt_waiting())
 		tui_prompt(x->t, s);

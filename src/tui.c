@@ -158,6 +158,15 @@ tui_redraw_timer(void *data)
 	return 1;
 }
 
+/* Draw the panes soon: once for a burst of lines. */
+static void
+tui_log_redraw_soon(struct tui *t)
+{
+	if (t->redraw_timer == 0 && t->loop != NULL)
+		t->redraw_timer = loop_add_timer(t->loop, TUI_REDRAW_MS,
+		    tui_redraw_timer, t, NULL, NULL);
+}
+
 void
 tui_log_line(struct tui *t, int level, const char *who, const char *msg)
 {
@@ -182,9 +191,14 @@ tui_log_line(struct tui *t, int level, const char *who, const char *msg)
 		fflush(t->logfile);
 	}
 	free(text);
-	if (t->redraw_timer == 0 && t->loop != NULL)
-		t->redraw_timer = loop_add_timer(t->loop, TUI_REDRAW_MS,
-		    tui_redraw_timer, t, NULL, NULL);
+	tui_log_redraw_soon(t);
+}
+
+void
+tui_log_output(struct tui *t, const char *text)
+{
+	tui_log_add(&t->log, CHIFFON_LOG_INFO, text);
+	tui_log_redraw_soon(t);
 }
 
 /* The log sink while the shell runs. */

@@ -444,5 +444,10 @@ void	 tui_prompt(struct tui *, const char *text);
 /* Add a line to the log pane (and the log file) and show it. */
 void	 tui_log_line(struct tui *, int level, const char *who,
 	    const char *msg);
+/*
+ * Add an output line of a run (plain text) to the log pane alone: output
+ * is recorded in run_output, the log file keeps chiffon's own events.
+ */
+void	 tui_log_output(struct tui *, const char *text);
 
 #endif

@@ -174,7 +174,13 @@ line 1 | grep -qF "plan 1: all 2 steps succeeded" ||
     fail "no PLAY RECAP line in the log pane"
 screen main | grep -qE "^==> step 2 configure kuma \(kuma-monitors.yml\): succeeded" ||
     fail "the log pane lacks the end of step 2"
-# Both recaps went through the log pane (and so into log.file).
+# Both recaps went through the log pane; log.file has chiffon's own
+# events and none of the output lines (those are in run_output).
+grep -qF "Plan 1 approved by" "$data/chiffon.log" ||
+    fail "log.file lacks the approval"
+if grep -qF "PLAY RECAP" "$data/chiffon.log"; then
+	fail "log.file repeats the runs' output lines"
+fi
 tm send-keys -t main PPage
 wait_for 10 "more below (PgDn)"
 tm send-keys -t main NPage
