@@ -22,8 +22,9 @@
 #                      roles; BENCH_PLAN_PAIRS (default 15) pairs; target
 #                      at most 5x.
 #
-# The embedded cluster of a fixture data directory is started once before
-# anything is measured: the figures are of the commands, not of initdb.
+# BENCH_ONLY (default "run shell plan") picks the parts.  The embedded
+# cluster of a fixture data directory is started once before anything is
+# measured: the figures are of the commands, not of initdb.
 set -eu
 top=$(pwd)
 srcdir=${CHIFFON_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -32,6 +33,7 @@ srcdir=${CHIFFON_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 pairs=${BENCH_PAIRS:-5}
 nlines=${BENCH_LINES:-100000}
 plan_pairs=${BENCH_PLAN_PAIRS:-15}
+only=" ${BENCH_ONLY:-run shell plan} "
 chiffon=$top/src/chiffon
 pty=$top/tests/bench/bench-pty
 TMUX_BIN=${TMUX_BIN:-tmux}
@@ -162,16 +164,20 @@ run_pairs() {
 	done
 }
 
-run_pairs tiny tiny-deploy.yml "deploy tiny" 0
-bench_report "chiffon run --yes, one-task playbook" \
-    "chiffon run --yes" "$tmp/tiny.chiffon" \
-    "ansible-playbook (pty)" "$tmp/tiny.plain" overhead 150
-run_pairs lines lines-deploy.yml "deploy lines" 1
-bench_report "chiffon run --yes, $nlines-line playbook" \
-    "chiffon run --yes" "$tmp/lines.chiffon" \
-    "ansible-playbook (pty)" "$tmp/lines.plain" ratio 1.03
-echo "  run_output lines stored/printed per pair:" \
-    "$(tr '\n' ' ' < "$tmp/lines.stored")"
+case $only in
+*" run "*)
+	run_pairs tiny tiny-deploy.yml "deploy tiny" 0
+	bench_report "chiffon run --yes, one-task playbook" \
+	    "chiffon run --yes" "$tmp/tiny.chiffon" \
+	    "ansible-playbook (pty)" "$tmp/tiny.plain" overhead 150
+	run_pairs lines lines-deploy.yml "deploy lines" 1
+	bench_report "chiffon run --yes, $nlines-line playbook" \
+	    "chiffon run --yes" "$tmp/lines.chiffon" \
+	    "ansible-playbook (pty)" "$tmp/lines.plain" ratio 1.03
+	echo "  run_output lines stored/printed per pair:" \
+	    "$(tr '\n' ' ' < "$tmp/lines.stored")"
+	;;
+esac
 
 # -- shell: F5 to the step succeeded, against ansible-playbook in tmux --------
 cat > "$tmp/tmux.conf" <<'EOF'
@@ -181,6 +187,13 @@ set -g history-limit 100
 EOF
 tm() {
 	"$TMUX_BIN" -L "$sock" -f "$tmp/tmux.conf" "$@"
+}
+
+# A session that stays: the server must not exit (and race the next
+# new-session) each time a measured session ends.
+tm_keep() {
+	tm has-session -t keep 2>/dev/null ||
+	    tm new-session -d -s keep -- sleep 100000
 }
 
 # wait_screen SESSION SECONDS TEXT: until the screen shows TEXT; polled
@@ -202,6 +215,7 @@ wait_screen() {
 # shell_once OUT REQUEST LINES: F5 to succeeded in a fresh shell; LINES
 # (or 0) the rows run_output must then hold.
 shell_once() {
+	tm_keep
 	tm new-session -d -x 160 -y 50 -s shell -c "$repo" -- env \
 	    LC_ALL=C.UTF-8 TERM=screen INPUTRC=/dev/null HOME="$tmp" \
 	    XDG_CONFIG_HOME="$tmp/config" CHIFFON_DEMO_ROOT="$tmp/demo" \
@@ -242,6 +256,7 @@ shell_once() {
 # the start of the session to the playbook's exit.
 plain_once() {
 	rm -f "$tmp/plain.status"
+	tm_keep
 	t0=$(bench_ns)
 	# shellcheck disable=SC2016
 	tm new-session -d -x 160 -y 50 -s plain -c "$repo" -- sh -c \
@@ -275,16 +290,29 @@ shell_pairs() {
 	done
 }
 
-if command -v "$TMUX_BIN" >/dev/null 2>&1; then
+# The lines a plain run prints (the shell's run must store as many).
+printed_lines() {
+	(cd "$repo" && "$pty" ansible-playbook lines-deploy.yml) |
+	    wc -l | tr -d ' '
+}
+
+case $only in
+*" shell "*) want_shell=1 ;;
+*) want_shell=0 ;;
+esac
+if [ $want_shell = 0 ]; then
+	:
+elif command -v "$TMUX_BIN" >/dev/null 2>&1; then
 	shell_pairs tiny tiny-deploy.yml "deploy tiny" 0
 	bench_report "shell: F5 to step succeeded, one-task playbook" \
 	    "chiffon shell (F5)" "$tmp/tiny.shell" \
 	    "ansible-playbook (tmux)" "$tmp/tiny.tmux" overhead 150
-	shell_pairs lines lines-deploy.yml "deploy lines" \
-	    "$(head -1 "$tmp/lines.stored" | cut -d/ -f2)"
+	shell_pairs lines lines-deploy.yml "deploy lines" "$(printed_lines)"
 	bench_report "shell: F5 to step succeeded, $nlines-line playbook" \
 	    "chiffon shell (F5)" "$tmp/lines.shell" \
 	    "ansible-playbook (tmux)" "$tmp/lines.tmux" ratio 1.03
+	echo "  chiffon.log after the shell's $((2 * pairs)) runs:" \
+	    "$(wc -c < "$tmp/data/chiffon.log" 2>/dev/null || echo 0) bytes"
 else
 	bench_fail "tmux is not installed (contrib/install-deps): no shell figures"
 fi
@@ -341,6 +369,10 @@ plan_pairs() {
 	done
 }
 
+case $only in
+*" plan "*) ;;
+*) exit $bench_failed ;;
+esac
 plan_pairs homelab "$srcdir/contrib/homelab" "deploy uptime kuma"
 bench_report "chiffon plan, demo homelab (contrib/homelab)" \
     "chiffon plan" "$tmp/homelab.plan" \
