@@ -33,6 +33,7 @@
 #include "conf.h"
 #include "approve.h"
 #include "db.h"
+#include "loop.h"
 #include "output.h"
 #include "plan.h"
 #include "request.h"
@@ -90,20 +91,60 @@ cmd_run_prompt(void)
 	explicit_bzero(answer, sizeof answer);
 }
 
-/* An output line of a run, as it comes: plain off a terminal. */
+/*
+ * Output lines are flushed to stdout once per burst, CMD_RUN_FLUSH_MS
+ * after the first line of it, not one write per line (100,000 lines were
+ * 100,000 writes).
+ */
+#define CMD_RUN_FLUSH_MS	10
+static int		 cmd_run_flush_id;
+static struct loop	*cmd_run_flush_loop;
+
+static int
+cmd_run_flush(void *data)
+{
+	(void)data;
+	cmd_run_flush_id = 0;
+	fflush(stdout);
+	return 1;
+}
+
+/* Flush what is left now and stop the timer. */
+static void
+cmd_run_flush_now(void)
+{
+	if (cmd_run_flush_id > 0)
+		loop_remove(cmd_run_flush_loop, cmd_run_flush_id);
+	cmd_run_flush_id = 0;
+	fflush(stdout);
+}
+
+/* An output line of a run, as it comes: plain off a terminal.  data: app. */
 static void
 cmd_run_line(struct runlog *rl, int stream, const char *line, size_t len,
     void *data)
 {
+	struct app	*app = data;
+
 	(void)rl;
 	(void)stream;
-	(void)data;
 	if (cmd_run_color < 0)
 		cmd_run_color = output_color(NULL);
 	output_line(stdout, line, len, cmd_run_color);
-	fflush(stdout);
-	if (spawn_prompt_waiting())
+	if (spawn_prompt_waiting()) {
+		cmd_run_flush_now();
 		cmd_run_prompt();
+		return;
+	}
+	if (cmd_run_flush_id == 0) {
+		cmd_run_flush_loop = app_loop(app);
+		cmd_run_flush_id = loop_add_timer(cmd_run_flush_loop,
+		    CMD_RUN_FLUSH_MS, cmd_run_flush, NULL, NULL, NULL);
+		if (cmd_run_flush_id <= 0) {
+			cmd_run_flush_id = 0;
+			fflush(stdout);
+		}
+	}
 }
 
 /* A step changed state. */
@@ -114,6 +155,7 @@ cmd_run_step(const struct plan *plan, size_t i, const char *status,
 	const struct plan_task	*t = &plan->tasks[i];
 
 	(void)data;
+	cmd_run_flush_now();
 	printf("==> step %d %s %s (%s): %s%s%s\n", t->step, t->action,
 	    t->service != NULL ? t->service : "?", t->playbook != NULL ?
 	    t->playbook : "-", status, reason != NULL && *reason != '\0' ?
@@ -311,7 +353,8 @@ cmd_run_dry(struct app *app, const struct plan *plan, const char *cmd)
 	char			*err = NULL;
 	int			 nbad;
 
-	nbad = approve_dry_run(app, plan, cmd_run_line, NULL, &dry, &err);
+	nbad = approve_dry_run(app, plan, cmd_run_line, app, &dry, &err);
+	cmd_run_flush_now();
 	if (nbad < 0) {
 		fprintf(stderr, "chiffon %s: %s\n", cmd, err);
 		free(err);
@@ -333,8 +376,9 @@ cmd_run_execute(struct app *app, struct plan *plan, const char *cmd)
 	char	*err = NULL;
 	int	 rc;
 
-	rc = approve_execute(app, plan, cmd_run_line, NULL, cmd_run_step,
+	rc = approve_execute(app, plan, cmd_run_line, app, cmd_run_step,
 	    NULL, &err);
+	cmd_run_flush_now();
 	if (rc < 0) {
 		fprintf(stderr, "chiffon %s: %s\n", cmd, err);
 		free(err);

@@ -44,6 +44,7 @@ struct exec {
 	void			*data;
 	struct worker		*worker;	/* NULL once stopped */
 	int			 poll_id;	/* poll timer, or 0 */
+	int			 poke_id;	/* look now (a task ended), or 0 */
 	struct exec_task	*tasks;
 	size_t			 ntasks;
 	int			 done;		/* every task ended */
@@ -184,6 +185,37 @@ exec_timer(void *data)
 	return 1;
 }
 
+/* A task of the worker ended: look at the tasks now, not at the poll. */
+static int
+exec_poke(void *data)
+{
+	struct exec	*x = data;
+	struct loop	*loop = x->loop;
+	int		 id = x->poll_id;
+
+	x->poke_id = 0;
+	/* exec_timer may end the execution (and its owner free x). */
+	if (id > 0 && exec_timer(x) != 0)
+		loop_remove(loop, id);
+	return 1;
+}
+
+static void
+exec_finished(struct worker *w, long long task_id, int attempt,
+    const char *status, void *data)
+{
+	struct exec	*x = data;
+
+	(void)w;
+	(void)task_id;
+	(void)attempt;
+	(void)status;
+	/* Not from inside the worker: the poll may stop and free it. */
+	if (x->poke_id == 0 && x->poll_id > 0)
+		x->poke_id = loop_add_timer(x->loop, 1, exec_poke, x, NULL,
+		    NULL);
+}
+
 struct exec *
 exec_start(struct app *app, long long plan_row, int owned_only,
     const struct exec_ops *ops, void *data, char **errp)
@@ -213,6 +245,7 @@ exec_start(struct app *app, long long plan_row, int owned_only,
 	}
 	/* The shell runs what it approved, never another's plan. */
 	worker_set_owned_only(x->worker, owned_only);
+	worker_on_finish(x->worker, exec_finished, x);
 	host_on_run(exec_on_run, x);
 	if (worker_start(x->worker, errp) != 0) {
 		exec_free(x);
@@ -285,7 +318,9 @@ exec_halt(struct exec *x)
 {
 	if (x->poll_id > 0)
 		loop_remove(x->loop, x->poll_id);
-	x->poll_id = 0;
+	if (x->poke_id > 0)
+		loop_remove(x->loop, x->poke_id);
+	x->poll_id = x->poke_id = 0;
 }
 
 void

@@ -97,24 +97,32 @@ tui_redraw_timer(void *data)
 	return 1;
 }
 
-/* After lines were added to the log pane: the log file, a redraw. */
+/* A line of chiffon's own to the log file (run output is in run_output). */
 static void
-tui_log_added(struct tui *t, size_t before, const char *text)
+tui_log_to_file(struct tui *t, const char *text)
 {
 	char		 stamp[32];
 	struct tm	 tm;
 	time_t		 now;
-	size_t		 i;
+
+	if (t->logfile == NULL)
+		return;
+	now = time(NULL);
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S%z", &tm);
+	fprintf(t->logfile, "%s %s\n", stamp, text);
+	fflush(t->logfile);
+}
+
+/* After lines were added to the log pane: draw the panes soon, once for a
+ * burst of lines. */
+static void
+tui_log_added(struct tui *t, size_t before)
+{
+	size_t	i;
 
 	for (i = before; i < t->log.count; i++)
 		tui_logpane_added(t, tui_log_get(&t->log, i));
-	if (t->logfile != NULL) {
-		now = time(NULL);
-		localtime_r(&now, &tm);
-		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S%z", &tm);
-		fprintf(t->logfile, "%s %s\n", stamp, text);
-		fflush(t->logfile);
-	}
 	if (t->redraw_timer == 0 && t->loop != NULL)
 		t->redraw_timer = loop_add_timer(t->loop, TUI_REDRAW_MS,
 		    tui_redraw_timer, t, NULL, NULL);
@@ -137,8 +145,8 @@ tui_log_line(struct tui *t, int level, const char *who, const char *msg)
 	/* A full ring keeps its count: count the lines it was given. */
 	before = t->log.count;
 	tui_log_add(&t->log, level, text);
-	tui_log_added(t, before < t->log.count ? before : t->log.count - 1,
-	    text);
+	tui_log_added(t, before < t->log.count ? before : t->log.count - 1);
+	tui_log_to_file(t, text);
 	free(text);
 }
 
@@ -146,7 +154,7 @@ void
 tui_log_output(struct tui *t, long long run, long long seq, const char *text)
 {
 	tui_log_add_run(&t->log, run, seq, text);
-	tui_log_added(t, t->log.count - 1, text);
+	tui_log_added(t, t->log.count - 1);
 }
 
 /* The log sink while the shell runs. */

@@ -630,7 +630,11 @@ void	 tui_prompt(struct tui *, const char *text);
 /* Add a line to the log pane (and the log file) and show it. */
 void	 tui_log_line(struct tui *, int level, const char *who,
 	    const char *msg);
-/* Add output line seq of run run to the log pane and show it. */
+/*
+ * Add output line seq of run run (plain text) to the log pane alone and
+ * show it: output is recorded in run_output, the log file keeps chiffon's
+ * own events.
+ */
 void	 tui_log_output(struct tui *, long long run, long long seq,
 	    const char *text);
 

@@ -772,6 +772,78 @@ START_TEST(test_config_grammar)
 }
 END_TEST
 
+/* The fake ansible-playbook of test_version_cache: logs each --version. */
+static void
+write_fake_version(const char *fake, const char *log)
+{
+	FILE	*f = fopen(fake, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\nif [ \"$1\" = --version ]; then\n"
+	    "\techo run >> '%s'\n\techo 'ansible-playbook 2.9.27'\nfi\n",
+	    log);
+	fclose(f);
+	chmod(fake, 0755);
+}
+
+/* How many times the fake said its version. */
+static int
+version_runs(const char *log)
+{
+	char	*text = read_file(log, NULL), *p;
+	int	 n = 0;
+
+	for (p = text; p != NULL && (p = strchr(p, '\n')) != NULL; p++)
+		n++;
+	free(text);
+	return n;
+}
+
+/*
+ * The version check is kept under core.data_dir across processes: the
+ * plugin loaded again does not start `--version` again, until the
+ * program changes.
+ */
+START_TEST(test_version_cache)
+{
+	static const char *const dbs[] = { "run_vcache1", "run_vcache2",
+	    "run_vcache3" };
+	static const int	 want[] = { 1, 1, 2 };
+	struct capture		 c = { 0 };
+	char			 dir[] = "/tmp/chiffon-ckver-XXXXXX";
+	char			*fake, *log, *cache;
+	size_t			 i;
+
+	ck_assert(mkdtemp(dir) != NULL);
+	fake = path_join(dir, "ansible-playbook");
+	log = path_join(dir, "version-runs");
+	cache = path_join(dir, "ansible-version.json");
+	write_fake_version(fake, log);
+	for (i = 0; i < nitems(dbs); i++) {
+		if (i == 2)	/* a changed program is checked again */
+			write_fake_version(fake, log);
+		app_start(dbs[i]);
+		set_conf("core.data_dir", dir);
+		set_conf("ansible.playbook", fake);
+		invoke(&c, "ansible", "{\"playbook\": \"success.yml\"}");
+		ck_assert_str_eq(c.status, "failed");
+		ck_assert_msg(strstr(c.result, "is version 2.9") != NULL,
+		    "%s", c.result);
+		capture_free(&c);
+		app_stop();
+		ck_assert_int_eq(version_runs(log), want[i]);
+		ck_assert_msg(access(cache, F_OK) == 0, "no %s", cache);
+	}
+	unlink(fake);
+	unlink(log);
+	unlink(cache);
+	rmdir(dir);
+	free(fake);
+	free(log);
+	free(cache);
+}
+END_TEST
+
 START_TEST(test_missing_and_old)
 {
 	struct capture	 c = { 0 };
@@ -1071,6 +1143,7 @@ infra_run_suite(void)
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_config_grammar);
 	tcase_add_test(tc, test_missing_and_old);
+	tcase_add_test(tc, test_version_cache);
 	tcase_add_test(tc, test_idempotency);
 	tcase_add_test(tc, test_lint_flawed);
 	tcase_add_test(tc, test_lint_many);

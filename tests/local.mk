@@ -26,4 +26,5 @@ include tests/orchestrate.mk
 include tests/metrics.mk
 include tests/agent.mk
 include tests/template.mk
+include tests/bench.mk
 include tests/fuzz/local.mk

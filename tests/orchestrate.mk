@@ -34,9 +34,9 @@ EXTRA_tests_check_e2e_DEPENDENCIES = plugins/infra/infra.la \
 ## the real matcher on a generated 1,000-playbook catalog.
 check_PROGRAMS += tests/bench/bench-plan
 bench_programs += tests/bench/bench-plan$(EXEEXT) plugins/infra/infra.la
-bench_scripts += tests/bench/plan.sh tests/bench/plan-cli.sh
+bench_scripts += tests/bench/plan.sh
 bench_programs += src/chiffon$(EXEEXT)
-EXTRA_DIST += tests/bench/plan.sh tests/bench/plan-cli.sh
+EXTRA_DIST += tests/bench/plan.sh
 tests_bench_bench_plan_SOURCES = tests/bench/bench-plan.c
 tests_bench_bench_plan_CPPFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/tests
 tests_bench_bench_plan_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)

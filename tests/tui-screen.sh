@@ -175,7 +175,7 @@ line 1 | grep -qF "plan 1: all 2 steps succeeded" ||
     fail "no PLAY RECAP line in the log pane"
 screen main | grep -qE "^==> step 2 configure kuma \(kuma-monitors.yml\): succeeded" ||
     fail "the log pane lacks the end of step 2"
-# Both recaps went through the log pane (and so into log.file).  The
+# Both recaps went through the log pane.  The
 # Plan pane shows its steps from the top, the run's summary below them:
 # its title says more is below, so only the log pane's title (row 15)
 # is looked at.
@@ -185,6 +185,13 @@ screen main | sed -n 2p | grep -qF "more below (PgDn)" ||
     fail "the Plan pane does not show the summary below the steps"
 screen main | grep -qF "Summary of plan 1 v1 (2 steps):" ||
     fail "no summary of the run"
+# log.file has chiffon's own
+# events and none of the output lines (those are in run_output).
+grep -qF "Plan 1 approved by" "$data/chiffon.log" ||
+    fail "log.file lacks the approval"
+if grep -qF "PLAY RECAP" "$data/chiffon.log"; then
+	fail "log.file repeats the runs' output lines"
+fi
 tm send-keys -t main PPage
 n=100
 until screen main | sed -n 15p | grep -qF "more below (PgDn)"; do

@@ -838,6 +838,136 @@ run_job_start(struct run_job *job)
 
 /* --- the version check ------------------------------------------------- */
 
+/*
+ * The version check's cache: `ansible-playbook --version` starts all of
+ * Ansible (half a second and more), so its first line is kept under the
+ * data dir with the signature of the program it came from (real path,
+ * inode, size, mtime and ctime: an upgrade replaces or rewrites the
+ * script), and the next process reads it instead.  NULL without a data
+ * dir.  Caller frees.
+ */
+static char *
+run_version_cache_path(void)
+{
+	const char	*dir = infra_host->config_get(infra_plugin,
+			    "core.data_dir");
+
+	if (dir == NULL || *dir == '\0')
+		return NULL;
+	return path_join(dir, "ansible-version.json");
+}
+
+/* The signature of the program prog, or NULL.  Caller frees. */
+static char *
+run_version_sig(const char *prog)
+{
+	struct stat	 sb;
+	char		*path, *real, *sig;
+
+	if ((path = path_which(prog)) == NULL)
+		return NULL;
+	real = realpath(path, NULL);
+	free(path);
+	if (real == NULL)
+		return NULL;
+	if (stat(real, &sb) != 0) {
+		free(real);
+		return NULL;
+	}
+	sig = xasprintf("%s:%llu:%lld:%lld.%09ld:%lld.%09ld", real,
+	    (unsigned long long)sb.st_ino, (long long)sb.st_size,
+	    (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
+	    (long long)sb.st_ctim.tv_sec, sb.st_ctim.tv_nsec);
+	free(real);
+	return sig;
+}
+
+/* Keep the first line of a `prog --version` that worked. */
+static void
+run_version_cache_save(const char *prog, const char *first)
+{
+	json_object	*o;
+	const char	*text;
+	char		*path, *tmp, *sig;
+	int		 fd;
+
+	if ((path = run_version_cache_path()) == NULL)
+		return;
+	if ((sig = run_version_sig(prog)) == NULL) {
+		free(path);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "signature", json_object_new_string(sig));
+	json_object_object_add(o, "version", json_object_new_string(first));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	tmp = xasprintf("%s.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd != -1) {
+		if (write(fd, text, strlen(text)) == (ssize_t)strlen(text) &&
+		    close(fd) == 0)
+			rename(tmp, path);
+		else
+			unlink(tmp);
+	}
+	json_object_put(o);
+	free(tmp);
+	free(sig);
+	free(path);
+}
+
+/* The cached first line of `prog --version` if prog is unchanged. */
+static char *
+run_version_cache_load(const char *prog)
+{
+	json_object	*o, *v;
+	char		*path, *text, *sig, *first = NULL;
+
+	if ((path = run_version_cache_path()) == NULL)
+		return NULL;
+	text = read_file(path, NULL);
+	free(path);
+	if (text == NULL)
+		return NULL;
+	o = json_tokener_parse(text);
+	free(text);
+	sig = run_version_sig(prog);
+	if (o != NULL && sig != NULL &&
+	    json_object_object_get_ex(o, "signature", &v) &&
+	    json_object_is_type(v, json_type_string) &&
+	    strcmp(json_object_get_string(v), sig) == 0 &&
+	    json_object_object_get_ex(o, "version", &v) &&
+	    json_object_is_type(v, json_type_string))
+		first = xstrdup(json_object_get_string(v));
+	json_object_put(o);
+	free(sig);
+	return first;
+}
+
+/* prog is version major.minor (its --version said first): go or refuse. */
+static void
+run_version_known(struct run_job *job, const char *prog, const char *first,
+    int major, int minor)
+{
+	free(run_state.version_prog);
+	free(run_state.version_error);
+	run_state.version_error = NULL;
+	run_state.version_prog = xstrdup(prog);
+	run_state.version_known = 1;
+	run_state.major = major;
+	run_state.minor = minor;
+	if (major < RUN_MIN_MAJOR || (major == RUN_MIN_MAJOR &&
+	    minor < RUN_MIN_MINOR))
+		run_state.version_error = xasprintf("ansible: %s is version "
+		    "%d.%d (\"%s\"); chiffon needs ansible-core %d.%d or "
+		    "newer (apt-get install ansible-core)", prog, major,
+		    minor, first, RUN_MIN_MAJOR, RUN_MIN_MINOR);
+	if (run_state.version_error != NULL)
+		run_job_fail(job, "failed", run_state.version_error);
+	else
+		run_job_start(job);
+}
+
 static void
 run_version_line(struct chiffon_child *child, int stream, const char *line,
     size_t len, void *data)
@@ -879,24 +1009,9 @@ run_version_exit(struct chiffon_child *child, int wstatus,
 		free(msg);
 		return;
 	}
-	free(run_state.version_prog);
-	free(run_state.version_error);
-	run_state.version_error = NULL;
-	run_state.version_prog = xstrdup(prog);
-	run_state.version_known = 1;
-	run_state.major = major;
-	run_state.minor = minor;
-	if (major < RUN_MIN_MAJOR || (major == RUN_MIN_MAJOR &&
-	    minor < RUN_MIN_MINOR))
-		run_state.version_error = xasprintf("ansible: %s is version "
-		    "%d.%d (\"%s\"); chiffon needs ansible-core %d.%d or "
-		    "newer (apt-get install ansible-core)", prog, major,
-		    minor, first, RUN_MIN_MAJOR, RUN_MIN_MINOR);
+	run_version_cache_save(prog, first);
+	run_version_known(job, prog, first, major, minor);
 	free(first);
-	if (run_state.version_error != NULL)
-		run_job_fail(job, "failed", run_state.version_error);
-	else
-		run_job_start(job);
 }
 
 /* Check the version once, then start; or start at once when known. */
@@ -911,7 +1026,8 @@ run_job_check_version(struct run_job *job)
 	const char			*argv[3];
 	struct chiffon_spawn_opts	 opts = { 0 };
 	struct chiffon_user_data	 ud = { job, NULL };
-	char				*msg, why[512];
+	char				*msg, why[512], *first;
+	int				 major, minor;
 
 	if (prog == NULL)
 		prog = "ansible-playbook";
@@ -930,6 +1046,14 @@ run_job_check_version(struct run_job *job)
 	if (run_state.version_known) {
 		run_job_start(job);
 		return;
+	}
+	if ((first = run_version_cache_load(prog)) != NULL) {
+		if (run_parse_version(first, &major, &minor) == 0) {
+			run_version_known(job, prog, first, major, minor);
+			free(first);
+			return;
+		}
+		free(first);
 	}
 	argv[0] = prog;
 	argv[1] = "--version";
