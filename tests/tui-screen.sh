@@ -488,12 +488,13 @@ wait_for 10 "not approved: read the whole plan first"
 screen small | grep -qF "type yes or jellyfin" && fail "asked before all was shown"
 [ "$(sql "SELECT status FROM plans WHERE plan_id = $six")" = pending_approval ] ||
     fail "F5 approved a plan whose first step was not shown"
-# F5 moved the focus to the plan pane: PgUp (a page of 6 rows each; a
-# step has its command and risk lines) reaches its top.
+# F5 moved the focus to the plan pane: PgUp (a page of 6 rows; a step
+# has its command and risk lines, and they wrap at 80 columns) reaches
+# its top.
 n=0
 until screen small | grep -qF " 1. remove jellyfin"; do
 	n=$((n + 1))
-	[ "$n" -le 5 ] || fail "PgUp does not reach the plan's first step"
+	[ "$n" -le 15 ] || fail "PgUp does not reach the plan's first step"
 	tm send-keys -t small PPage
 	sleep 0.3
 done
