@@ -492,12 +492,13 @@ screen small | grep -qF "type yes or jellyfin" && fail "asked before all was sho
 # has its command and risk lines, and they wrap at 80 columns) reaches
 # its top.
 n=0
-until screen small | grep -qF " 1. remove jellyfin"; do
+while line 2 | grep -qF "more above (PgUp)"; do
 	n=$((n + 1))
-	[ "$n" -le 15 ] || fail "PgUp does not reach the plan's first step"
+	[ "$n" -le 15 ] || fail "PgUp does not reach the plan's first line"
 	tm send-keys -t small PPage
 	sleep 0.3
 done
+wait_for 10 " 1. remove jellyfin"
 line 2 | grep -qE "[0-9]+ more below \(PgDn\)" ||
     fail "the plan pane's title does not count the lines below"
 tm send-keys -t small F5
