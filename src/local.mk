@@ -5,6 +5,7 @@ noinst_LTLIBRARIES += src/libchiffon-core.la
 src_libchiffon_core_la_SOURCES = \
 	src/util.c src/util.h \
 	src/json-get.c src/json-get.h \
+	src/procfs.c src/procfs.h \
 	src/output.c src/output.h \
 	src/log.c src/log.h \
 	src/app.c src/app.h \

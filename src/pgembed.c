@@ -38,6 +38,7 @@
 
 #include "log.h"
 #include "pgembed.h"
+#include "procfs.h"
 #include "util.h"
 
 #define PGEMBED_CONF_FILE	"chiffon-embedded.conf"
@@ -646,7 +647,7 @@ pgembed_alive(pid_t pid)
 static int
 pgembed_is_ours(struct pgembed *pg, pid_t pid)
 {
-	char	*link = xasprintf("/proc/%ld/cwd", (long)pid);
+	char	*link = procfs_path("/proc/%ld/cwd", (long)pid);
 	char	 cwd[PATH_MAX], real[PATH_MAX];
 	ssize_t	 n;
 
@@ -723,7 +724,7 @@ pgembed_check_pid(struct pgembed *pg, int fix, pid_t *pidp, char **errp)
 			free(path);
 			return 0;
 		}
-		cpath = xasprintf("/proc/%ld/comm", (long)pid);
+		cpath = procfs_path("/proc/%ld/comm", (long)pid);
 		if ((text = read_file(cpath, NULL)) != NULL) {
 			snprintf(comm, sizeof comm, "%s", pgembed_chomp(text));
 			free(text);

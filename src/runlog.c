@@ -44,6 +44,7 @@
 #include "json-get.h"
 #include "log.h"
 #include "loop.h"
+#include "procfs.h"
 #include "runlog.h"
 #include "util.h"
 
@@ -815,13 +816,15 @@ runlog_timer(void *data)
 static long long
 runlog_proc_start(long pid)
 {
-	char	 path[64], buf[1024], *p;
+	char	*path, buf[1024], *p;
 	FILE	*f;
 	size_t	 n;
 	int	 field;
 
-	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-	if ((f = fopen(path, "r")) == NULL)
+	path = procfs_path("/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	free(path);
+	if (f == NULL)
 		return -1;
 	n = fread(buf, 1, sizeof buf - 1, f);
 	fclose(f);

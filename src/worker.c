@@ -24,6 +24,7 @@
 #include "log.h"
 #include "loop.h"
 #include "plugins.h"
+#include "procfs.h"
 #include "repochange.h"
 #include "runlog.h"
 #include "util.h"
@@ -257,15 +258,14 @@ worker_ncapabilities(const struct worker *w)
 
 /* -- resource metrics ---------------------------------------------------- */
 
-/* This host's CPU and memory as resource_metrics JSON.  Caller frees. */
-static char *
+char *
 worker_metrics(void)
 {
 	struct json_object	*o = json_object_new_object();
 	double			 load[1];
 	long			 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	long long		 total = -1, avail = -1;
-	char			 line[256], *out;
+	char			 line[256], *out, *path;
 	FILE			*f;
 
 	if (ncpu < 1)
@@ -277,7 +277,10 @@ worker_metrics(void)
 		json_object_object_add(o, "cpu_free", json_object_new_double(
 		    load[0] < (double)ncpu ? (double)ncpu - load[0] : 0));
 	}
-	if ((f = fopen("/proc/meminfo", "r")) != NULL) {
+	path = procfs_path("/proc/meminfo");
+	f = fopen(path, "r");
+	free(path);
+	if (f != NULL) {
 		while (fgets(line, sizeof line, f) != NULL) {
 			if (sscanf(line, "MemTotal: %lld kB", &total) == 1)
 				continue;

@@ -57,6 +57,13 @@ int		 worker_register(struct worker *, char **errp);
 void		 worker_set_metrics(struct worker *, const char *json);
 /* The metrics the next heartbeat carries.  Caller frees. */
 char		*worker_metrics_json(const struct worker *);
+/*
+ * This host's CPU count, load and memory (procfs.h: MemTotal and
+ * MemAvailable of /proc/meminfo) as resource_metrics JSON: cpu, load1,
+ * cpu_free, mem_mb, mem_mb_free; what cannot be read is left out.
+ * Caller frees.
+ */
+char		*worker_metrics(void);
 /* Register, LISTEN, start the timers and claim what is there. */
 int		 worker_start(struct worker *, char **errp);
 /*

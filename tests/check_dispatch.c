@@ -385,6 +385,69 @@ START_TEST(test_enqueue_needs_approval)
 }
 END_TEST
 
+/*
+ * A non-zero dispatch.retry_backoff (every other case runs with 0): a
+ * retryable failure goes back to the queue available backoff_s later,
+ * not claimable before, twice as long after the next attempt; the
+ * attempts come in order and the last one ends the task.  The delays
+ * are read from the queue row, not waited for: the test makes the row
+ * available itself.
+ */
+START_TEST(test_retry_backoff)
+{
+	static const char *const	 caps[] = { "test.sleep" };
+	struct dispatch_params		 dp = {
+		.agent = "solo", .caps = caps, .ncaps = 1, .lease_s = 30,
+		.backoff_s = 40, .agent_timeout_s = 30, .grace_s = 2,
+		.min_capacity_percent = 20,
+	};
+	static const long long		 delays[] = { 40, 80 };
+	struct dispatch_claim		 c;
+	enum dispatch_outcome		 outcome;
+	const char			*final, *params[1];
+	char				*err = NULL, t[32];
+	long long			 plan, a, d;
+	int				 attempt;
+
+	ck_assert_msg(dispatch_heartbeat(pg, &dp, 1, 0, "{}", 1, &err) == 0,
+	    "%s", err);
+	plan = new_plan();
+	a = new_task(plan, 1, "\"ms\":10", NULL, NULL);
+	ck_assert_int_eq(approve_and_queue(plan), 1);
+	snprintf(t, sizeof t, "%lld", a);
+	params[0] = t;
+	for (attempt = 1; attempt <= 3; attempt++) {
+		ck_assert_int_eq(dispatch_claim(pg, &dp, &c, &err), 1);
+		ck_assert_int_eq(c.task_id, a);
+		ck_assert_int_eq(c.attempt, attempt);
+		ck_assert_msg(dispatch_finish(pg, &dp, &c, "failed",
+		    "{\"retryable\":true}", &outcome, &final, &err) == 0,
+		    "%s", err);
+		dispatch_claim_free(&c);
+		if (attempt == 3)
+			break;
+		ck_assert_int_eq(outcome, DISPATCH_REQUEUED);
+		assert_status(a, "queued");
+		d = qn("SELECT round(extract(epoch FROM available_at - now()))"
+		    "::bigint FROM work_queue WHERE task_id = $1::bigint", 1,
+		    params);
+		ck_assert_msg(d >= delays[attempt - 1] - 1 &&
+		    d <= delays[attempt - 1], "attempt %d: available in %lld s,"
+		    " want %lld", attempt, d, delays[attempt - 1]);
+		/* Not before its time. */
+		ck_assert_int_eq(dispatch_claim(pg, &dp, &c, &err), 0);
+		ck_assert_int_eq(qn("UPDATE work_queue SET available_at ="
+		    " now() WHERE task_id = $1::bigint RETURNING 1", 1,
+		    params), 1);
+	}
+	ck_assert_int_eq(outcome, DISPATCH_FINISHED);
+	ck_assert_str_eq(final, "failed");
+	assert_status(a, "failed");
+	ck_assert_int_eq(qn("SELECT count(*) FROM routing_decisions WHERE"
+	    " task_id = $1::bigint AND decision = 'requeued'", 1, params), 2);
+}
+END_TEST
+
 /* In-process: claim, routing row, manual pause and resume, finish. */
 START_TEST(test_claim_pause_resume_finish)
 {
@@ -768,6 +831,7 @@ dispatch_suite(void)
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, test_enqueue_needs_approval);
 	tcase_add_test(tc, test_claim_pause_resume_finish);
+	tcase_add_test(tc, test_retry_backoff);
 	tcase_add_test(tc, test_route_rule);
 	tcase_add_test(tc, test_two_workers_run_each_task_once);
 	tcase_add_test(tc, test_killed_worker_task_recovered);

@@ -192,7 +192,8 @@ START_TEST(test_invalid_bytes)
 	struct check_env	 env;
 	struct runlog		*rl;
 	char			*err = NULL, *id;
-	static const char	 bad[] = "a\xff" "b\0c\xe2\x82 \xf0\x9f\x9a\x80";
+	static const char	 bad[] = "a\xff" "b\0c\xe2\x82 \xf0\x9f\x9a\x80"
+				    " \xe0\x80\xaf \xc0\xaf";	/* overlong */
 
 	check_env_open(&env, "bytes");
 	rl = runlog_begin(env.db, NULL, NULL, "test", NULL, &err);
@@ -204,7 +205,9 @@ START_TEST(test_invalid_bytes)
 	/* Invalid UTF-8 and NUL become U+FFFD; valid sequences stay. */
 	check_value_is(env.pg, "SELECT line FROM run_output WHERE "
 	    "run_id = $1", id, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c"
-	    "\xef\xbf\xbd\xef\xbf\xbd \xf0\x9f\x9a\x80");
+	    "\xef\xbf\xbd\xef\xbf\xbd \xf0\x9f\x9a\x80 "
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+	    "\xef\xbf\xbd\xef\xbf\xbd");
 	free(id);
 	check_env_close(&env);
 }
@@ -306,6 +309,44 @@ START_TEST(test_event_truncated)
 	    "left(data->'res'->'stdout'->>'_head', 17)) "
 	    "FROM run_events WHERE run_id = $1", id, want);
 	free(want);
+	free(id);
+	strbuf_free(&ev);
+	check_env_close(&env);
+}
+END_TEST
+
+/*
+ * The marker of a truncated member keeps a head of whole UTF-8
+ * characters: RUNLOG_HEAD_BYTES (1024) of '"' followed by two-byte
+ * characters would end in the middle of one, so the head stops a byte
+ * earlier (1023 bytes, no U+FFFD).
+ */
+START_TEST(test_event_truncated_utf8)
+{
+	struct check_env	 env;
+	struct runlog		*rl;
+	struct strbuf		 ev = { 0 };
+	char			*err = NULL, *id;
+	size_t			 i;
+
+	check_env_open(&env, "truncutf8");
+	strbuf_adds(&ev, "{\"event\": \"runner_on_ok\", \"host\": \"nas\", "
+	    "\"res\": {\"stdout\": \"");
+	for (i = 0; i < 400 * 1024; i++)
+		strbuf_adds(&ev, "\xc3\xa9");		/* U+00E9 */
+	strbuf_adds(&ev, "\"}}");
+	rl = runlog_begin(env.db, NULL, NULL, "test", NULL, &err);
+	ck_assert_msg(rl != NULL, "runlog_begin: %s", err);
+	id = xstrdup(runlog_id(rl));
+	ck_assert_int_eq(runlog_event(rl, ev.buf, ev.len), 0);
+	ck_assert_msg(runlog_finish(rl, "successful", 0, NULL, NULL,
+	    &err) == 0, "finish: %s", err);
+	check_value_is(env.pg, "SELECT concat_ws(',',"
+	    " data->'res'->'stdout'->>'_truncated',"
+	    " octet_length(data->'res'->'stdout'->>'_head'),"
+	    " strpos(data->'res'->'stdout'->>'_head', U&'\\FFFD'),"
+	    " right(data->'res'->'stdout'->>'_head', 1) = U&'\\00E9')"
+	    " FROM run_events WHERE run_id = $1", id, "true,1023,0,t");
 	free(id);
 	strbuf_free(&ev);
 	check_env_close(&env);
@@ -551,6 +592,7 @@ check_suite(void)
 	tcase_add_test(tc, test_invalid_bytes);
 	tcase_add_test(tc, test_events);
 	tcase_add_test(tc, test_event_truncated);
+	tcase_add_test(tc, test_event_truncated_utf8);
 	tcase_add_test(tc, test_timer_flush_notify_finish);
 	tcase_add_test(tc, test_spool_incomplete);
 	tcase_add_test(tc, test_recover_dead_run);

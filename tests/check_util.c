@@ -154,6 +154,39 @@ START_TEST(test_json_get)
 }
 END_TEST
 
+/*
+ * utf8_seq_len at the edges of each guard: overlong forms (C0/C1 leads,
+ * E0 below A0, F0 below 90), surrogates (ED A0..), above U+10FFFF (F4
+ * 90..), truncated and bad continuation bytes; and the first and last
+ * valid sequence of each length.
+ */
+START_TEST(test_utf8_seq_len)
+{
+	static const struct {
+		const char	*s;
+		size_t		 len;
+	} v[] = {
+		{ "\xc0\xaf", 0 }, { "\xc1\xbf", 0 }, { "\xc2\x80", 2 },
+		{ "\xdf\xbf", 2 },
+		{ "\xe0\x80\xaf", 0 }, { "\xe0\x9f\xbf", 0 },
+		{ "\xe0\xa0\x80", 3 }, { "\xed\x9f\xbf", 3 },
+		{ "\xed\xa0\x80", 0 }, { "\xef\xbf\xbf", 3 },
+		{ "\xf0\x80\x80\xaf", 0 }, { "\xf0\x8f\xbf\xbf", 0 },
+		{ "\xf0\x90\x80\x80", 4 }, { "\xf4\x8f\xbf\xbf", 4 },
+		{ "\xf4\x90\x80\x80", 0 }, { "\xf5\x80\x80\x80", 0 },
+		{ "\xe2\x82", 0 }, { "\xe2\x82\x41", 0 }, { "\x80", 0 },
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(v); i++)
+		ck_assert_msg(utf8_seq_len((const unsigned char *)v[i].s,
+		    strlen(v[i].s)) == v[i].len, "case %zu: want %zu", i,
+		    v[i].len);
+	ck_assert_int_eq(utf8_invalid_at("ok \xe0\x80\xaf", 6), 3);
+	ck_assert_int_eq(utf8_invalid_at("ok \xe0\xa0\x80", 6), -1);
+}
+END_TEST
+
 /* tests/helper-print of the build tree.  Caller frees. */
 static char *
 check_util_helper(void)
@@ -225,6 +258,7 @@ util_suite(void)
 	tcase_add_test(tc, test_str_distance);
 	tcase_add_test(tc, test_str_typo_budget);
 	tcase_add_test(tc, test_json_get);
+	tcase_add_test(tc, test_utf8_seq_len);
 	tcase_add_test(tc, test_run_large_stderr);
 	tcase_add_test(tc, test_run_env_cwd);
 	suite_add_tcase(s, tc);

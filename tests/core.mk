@@ -17,3 +17,10 @@ tests_check_util_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_util_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
 # test_run_large_stderr runs tests/helper-print.
 EXTRA_tests_check_util_DEPENDENCIES = tests/helper-print$(EXEEXT)
+## check_procfs: /proc read through the configurable root (src/procfs.h)
+## on a fake tree.
+check_PROGRAMS += tests/check_procfs
+TESTS += tests/check_procfs
+tests_check_procfs_SOURCES = tests/check_procfs.c $(TESTUTIL_SOURCES)
+tests_check_procfs_CPPFLAGS = $(TEST_CFLAGS)
+tests_check_procfs_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)

@@ -80,3 +80,14 @@ tests_check_infra_catalog_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_infra_catalog_LDADD = $(PGTEST_LIBS) $(TEST_LIBS)
 EXTRA_tests_check_infra_catalog_DEPENDENCIES = plugins/infra/infra.la
 
+## check_infra_unit: the infra plugin's pure functions (run_env,
+## run_parse_version, lint_parse, lint_category), compiled in.
+check_PROGRAMS += tests/check_infra_unit
+TESTS += tests/check_infra_unit
+tests_check_infra_unit_SOURCES = tests/check_infra_unit.c \
+	plugins/infra/run.c plugins/infra/run.h \
+	plugins/infra/lint.c plugins/infra/summary.c plugins/infra/summary.h \
+	$(CATALOG_CORE_SOURCES) $(TESTUTIL_SOURCES)
+tests_check_infra_unit_CPPFLAGS = $(CATALOG_TEST_CFLAGS) \
+	-DCHIFFON_SRC_CALLBACK_DIR='"$(abs_top_srcdir)/plugins/infra/callback"'
+tests_check_infra_unit_LDADD = $(PGTEST_LIBS) $(TEST_LIBS) $(INIH_LIBS) -lm

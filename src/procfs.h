@@ -1,0 +1,26 @@
+/*
+ * procfs.h - /proc and /sys read below a root directory, as htop does,
+ * so that the resource checks (worker.c's metrics, pgembed.c's "is that
+ * pid our server", runlog.c's process start times) can be tested on a
+ * fake tree.  The root is "/" unless procfs_set_root moved it; the
+ * desktop-metrics plugin takes its own root the same way (dm.h).
+ */
+#ifndef CHIFFON_PROCFS_H
+#define CHIFFON_PROCFS_H
+
+/*
+ * The directory holding proc/ and sys/ for every later read; NULL (or
+ * "/") for the real ones.  The text is copied.  Tests only: one process,
+ * one root.
+ */
+void		 procfs_set_root(const char *dir);
+/* The root set ("" for "/"), never NULL. */
+const char	*procfs_root(void);
+/*
+ * The root followed by the formatted path, which starts with "/proc/" or
+ * "/sys/" ("/proc/%ld/stat").  Caller frees.
+ */
+char		*procfs_path(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+#endif
