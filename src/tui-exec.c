@@ -386,6 +386,8 @@ tui_exec_release(struct tui_exec *x)
 	size_t	i;
 
 	tui_exec_stop_worker(x);
+	/* A task that ended while stopping may have asked for a look. */
+	tui_exec_unpoll(x);
 	for (i = 0; i < x->ntasks; i++) {
 		free(x->tasks[i].status);
 		free(x->tasks[i].reason);
