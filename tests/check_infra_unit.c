@@ -183,15 +183,17 @@ END_TEST
 
 START_TEST(test_lint_category)
 {
-	const char	*reason = NULL;
+	const char	*reason = NULL, *fix = NULL;
 
-	ck_assert_str_eq(lint_category("no-changed-when", &reason),
+	ck_assert_str_eq(lint_category("no-changed-when", &reason, &fix),
 	    "idempotency");
 	ck_assert_ptr_nonnull(reason);
-	ck_assert_str_eq(lint_category("ignore-errors", &reason),
+	ck_assert_ptr_nonnull(fix);
+	ck_assert_str_eq(lint_category("ignore-errors", &reason, NULL),
 	    "error_handling");
-	ck_assert_str_eq(lint_category("something-new-9", &reason),
+	ck_assert_str_eq(lint_category("something-new-9", &reason, &fix),
 	    "best_practices");
+	ck_assert_ptr_nonnull(fix);
 	ck_assert_str_eq(reason, "ansible-lint reports a practice to improve");
 }
 END_TEST

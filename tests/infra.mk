@@ -85,7 +85,7 @@ EXTRA_tests_check_infra_catalog_DEPENDENCIES = plugins/infra/infra.la
 check_PROGRAMS += tests/check_infra_unit
 TESTS += tests/check_infra_unit
 tests_check_infra_unit_SOURCES = tests/check_infra_unit.c \
-	plugins/infra/run.c plugins/infra/run.h \
+	plugins/infra/run.c plugins/infra/run-cfg.c plugins/infra/run.h \
 	plugins/infra/lint.c plugins/infra/summary.c plugins/infra/summary.h \
 	$(CATALOG_CORE_SOURCES) $(TESTUTIL_SOURCES)
 tests_check_infra_unit_CPPFLAGS = $(CATALOG_TEST_CFLAGS) \
