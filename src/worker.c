@@ -26,7 +26,6 @@
 #include "plugins.h"
 #include "procfs.h"
 #include "repochange.h"
-#include "runlog.h"
 #include "util.h"
 #include "worker.h"
 
@@ -38,8 +37,6 @@
  * SIGTERM 5 s later and SIGKILL 5 s after that (plugins/infra/run.h).
  */
 #define WORKER_KILL_GRACE_MS	10000
-/* How often a worker closes runs of this host left by a dead process. */
-#define WORKER_RECOVER_MS	60000
 
 /* One claimed task while it runs. */
 struct worker_job {
@@ -80,7 +77,6 @@ struct worker {
 	int			 stopping;
 	int			 in_tick;
 	uint64_t		 claim_at;	/* now_ms() before the claim */
-	uint64_t		 recover_at;	/* next runlog_recover */
 
 	PGconn			*listening;	/* connection that LISTENs */
 	int			 listen_fd;
@@ -580,15 +576,6 @@ worker_sweep(struct worker *w, PGconn *pg)
 	else if (n > 0)
 		log_msg(CHIFFON_LOG_INFO, WORKER_WHO, "%s: %d silent agent%s "
 		    "marked offline", w->name, n, n == 1 ? "" : "s");
-	/* What processes of this host that died since the start left:
-	 * spools, runs left running or incomplete (as at a start). */
-	if (now_ms() >= w->recover_at) {
-		w->recover_at = now_ms() + WORKER_RECOVER_MS;
-		err = NULL;
-		if (runlog_recover(w->db, NULL, &err) != 0)
-			worker_warn(w, "closing runs of processes that are "
-			    "gone failed", err);
-	}
 }
 
 /* Recover, pause/resume, claim up to capacity. */

@@ -172,6 +172,9 @@ setup(void)
 	static int	 n;
 	char		*name, *err = NULL;
 
+	/* A test that failed while the server was away left it stopped. */
+	ck_assert_msg(pgembed_start(pgtest_pgembed(testutil_cluster()), NULL,
+	    &err) == 0, "starting the server: %s", err);
 	name = xasprintf("faults%ld_%d", (long)getpid(), n++);
 	conninfo = pgtest_new_db(testutil_cluster(), name, &err);
 	ck_assert_msg(conninfo != NULL, "%s", err);

@@ -47,24 +47,6 @@ cat >"$repo/bigout-deploy.yml" <<YML
         var: count.stdout_lines
 YML
 
-# bigout_procs: top ansible-playbook processes of bigout (not the
-# forks of one) running in this test's repository.
-bigout_procs() {
-	n=0
-	for p in $(pgrep -f "ansible-playbook.*bigout-deploy.yml" || :); do
-		[ "$(readlink "/proc/$p/cwd" 2>/dev/null || :)" = "$repo" ] ||
-		    continue
-		pp=$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ') || continue
-		[ -n "$pp" ] || continue
-		if ! ps -o args= -p "$pp" 2>/dev/null |
-		    grep -q "ansible-playbook.*bigout-deploy.yml"; then
-			n=$((n + 1))
-		fi
-	done
-	echo "$n"
-}
-
-
 # wait_sql SECONDS QUERY WANT: until QUERY (one value) says WANT; the
 # server may be away meanwhile.
 wait_sql() {
@@ -152,7 +134,7 @@ restart_fault() {
 	# shell); then it is started again, if the shell has not.
 	n=100
 	while [ "$n" -gt 0 ]; do
-		c=$(bigout_procs)
+		c=$(playbook_procs bigout-deploy.yml)
 		[ "$c" -gt "$most" ] && most=$c
 		n=$((n - 1))
 		sleep 0.1
@@ -167,7 +149,7 @@ restart_fault() {
 	done
 	n=1800
 	while ! screen "$1" | grep -qF "All 1 step succeeded."; do
-		c=$(bigout_procs)
+		c=$(playbook_procs bigout-deploy.yml)
 		[ "$c" -gt "$most" ] && most=$c
 		n=$((n - 1))
 		[ "$n" -gt 0 ] || fail "$2: the step did not succeed"
@@ -183,7 +165,7 @@ restart_fault() {
 	[ "$rows" = "$ref_rows" ] ||
 	    fail "$2: $rows rows stored, an undisturbed run prints $ref_rows"
 	[ "$highest" = 100000 ] || fail "$2: lines up to $highest stored"
-	[ "$(bigout_procs)" = 0 ] || fail "$2: ansible-playbook is left"
+	[ "$(playbook_procs bigout-deploy.yml)" = 0 ] || fail "$2: ansible-playbook is left"
 	for f in "$data"/spool/run-*; do
 		[ ! -e "$f" ] || fail "$2: a spool file is left: $f"
 	done
@@ -215,7 +197,7 @@ kill_at() {
 	kill -KILL "$pid"
 	# The playbook loses its terminal with the shell (SIGHUP).
 	n=150
-	while [ "$(bigout_procs)" != 0 ]; do
+	while [ "$(playbook_procs bigout-deploy.yml)" != 0 ]; do
 		n=$((n - 1))
 		[ "$n" -gt 0 ] || fail "SIGKILL at $2: ansible-playbook outlived the shell by 15 s"
 		sleep 0.1
@@ -239,7 +221,7 @@ kill_at() {
 	sleep 3
 	[ "$(sql "SELECT count(*) FROM runs WHERE task_id = $task")" = 1 ] ||
 	    fail "SIGKILL at $2: the task ran again"
-	[ "$(bigout_procs)" = 0 ] || fail "SIGKILL at $2: ansible-playbook runs again"
+	[ "$(playbook_procs bigout-deploy.yml)" = 0 ] || fail "SIGKILL at $2: ansible-playbook runs again"
 	tm send-keys -t "$target" C-q
 	st=$(wait_dead 10)
 	[ "$st" = 0 ] || fail "SIGKILL at $2: C-q exit status $st, expected 0"

@@ -50,7 +50,7 @@ YML
 
 # ticker_procs: ansible-playbook processes of the ticker still alive.
 ticker_procs() {
-	pgrep -f "ansible-playbook.*ticker-deploy.yml" | wc -l
+	playbook_procs ticker-deploy.yml
 }
 
 # last_tick: the highest "tick N" on the screen of $target.

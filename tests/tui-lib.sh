@@ -189,3 +189,20 @@ start_approved() {
 	tm send-keys -t "$1" F5
 	wait_for 20 "Plan $plan approved by"
 }
+
+# playbook_procs FILE: top ansible-playbook processes of playbook FILE
+# running in $repo (not the forks of one, nor those of other tests).
+playbook_procs() {
+	pb_n=0
+	for pb_p in $(pgrep -f "ansible-playbook.*$1" || :); do
+		[ "$(readlink "/proc/$pb_p/cwd" 2>/dev/null || :)" = "$repo" ] ||
+		    continue
+		pb_pp=$(ps -o ppid= -p "$pb_p" 2>/dev/null | tr -d ' ') || continue
+		[ -n "$pb_pp" ] || continue
+		if ! ps -o args= -p "$pb_pp" 2>/dev/null |
+		    grep -q "ansible-playbook.*$1"; then
+			pb_n=$((pb_n + 1))
+		fi
+	done
+	echo "$pb_n"
+}
