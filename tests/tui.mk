@@ -17,3 +17,7 @@ tests_llmsrv_run_CPPFLAGS = $(TEST_CFLAGS)
 tests_llmsrv_run_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/tui-screen.sh tests/tui-interrupt.sh tests/tui-lib.sh \
 	tests/tui-panes.sh tests/tui-live.sh
+## make bench: the shell's startup, memory and key answer time (tmux).
+bench_scripts += tests/bench/bench-tui.sh
+bench_programs += src/chiffon$(EXEEXT) plugins/infra/infra.la
+EXTRA_DIST += tests/bench/bench-tui.sh
