@@ -383,34 +383,6 @@ approve_modify(struct app *app, long long plan_row, const char *amended,
 
 /* --- dry run ------------------------------------------------------------- */
 
-/* One check run being waited for. */
-struct approve_dry_wait {
-	int		 done;
-	char		*status;
-	char		*result;
-	runlog_sub_fn	 line;
-	void		*line_data;
-};
-
-static void
-approve_dry_done(const char *status, const char *result, void *data)
-{
-	struct approve_dry_wait	*w = data;
-
-	w->status = xstrdup(status);
-	w->result = xstrdup(result != NULL ? result : "{}");
-	w->done = 1;
-}
-
-static void
-approve_dry_on_run(struct runlog *rl, struct chiffon_task *t, void *data)
-{
-	struct approve_dry_wait	*w = data;
-
-	if (w->line != NULL)
-		runlog_subscribe(rl, w->line, w->line_data);
-}
-
 void
 approve_count(const char *summary_json, long long *changedp,
     long long *failedp)
@@ -493,57 +465,202 @@ approve_dry_audit(struct app *app, const struct plan *plan,
 	json_object_put(data);
 }
 
+/* A dry run going through the plan's steps, one check run at a time. */
+struct approve_dry_job {
+	struct app		*app;
+	const struct plan	*plan;
+	runlog_sub_fn		 line;
+	void			*line_data;
+	approve_dry_fn		 done;
+	void			*data;
+	struct approve_dry	*dry;		/* plan->ntasks results */
+	size_t			 at;		/* the step checked now */
+	int			 nbad;
+	struct chiffon_task	*task;		/* its check run, or NULL */
+	int			 timer;		/* the next step, or 0 */
+	int			 canceled;	/* freed when task ends */
+};
+
+static void	approve_dry_schedule(struct approve_dry_job *);
+
+static void
+approve_dry_job_free(struct approve_dry_job *j)
+{
+	if (j->timer > 0)
+		loop_remove(app_loop(j->app), j->timer);
+	approve_dry_free(j->dry, j->plan->ntasks);
+	free(j);
+}
+
+/* An output line of the check run: to the caller's line, unless canceled. */
+static void
+approve_dry_line(struct runlog *rl, int stream, const char *line,
+    size_t len, void *data)
+{
+	struct approve_dry_job	*j = data;
+
+	if (!j->canceled && j->line != NULL)
+		j->line(rl, stream, line, len, j->line_data);
+}
+
+static void
+approve_dry_on_run(struct runlog *rl, struct chiffon_task *t, void *data)
+{
+	(void)t;
+	runlog_subscribe(rl, approve_dry_line, data);
+}
+
+/* A step's check run ended. */
+static void
+approve_dry_step_done(const char *status, const char *result, void *data)
+{
+	struct approve_dry_job	*j = data;
+	struct approve_dry	*d = &j->dry[j->at];
+
+	host_on_run(NULL, NULL);
+	j->task = NULL;
+	if (j->canceled) {
+		approve_dry_job_free(j);
+		return;
+	}
+	d->status = xstrdup(status);
+	d->result = xstrdup(result != NULL ? result : "{}");
+	approve_count(d->result, &d->changed, &d->failed);
+	if (strcmp(d->status, "successful") != 0)
+		j->nbad++;
+	j->at++;
+	approve_dry_schedule(j);
+}
+
+/* Start the next step's check run, or end the job.  From a timer. */
+static int
+approve_dry_next(void *data)
+{
+	struct approve_dry_job	*j = data;
+	const struct plan_task	*t;
+	struct approve_dry	*dry;
+	struct chiffon_task	*task = NULL;
+	char			 id[32], *params, *err = NULL;
+	size_t			 at;
+	int			 rc;
+
+	j->timer = 0;
+	for (; j->at < j->plan->ntasks; j->at++) {
+		t = &j->plan->tasks[j->at];
+		j->dry[j->at].step = t->step;
+		j->dry[j->at].task_id = t->id;
+		if (t->playbook != NULL)
+			break;
+		j->dry[j->at].status = xstrdup("failed");
+		j->dry[j->at].result = xstrdup("{\"error\": \"no playbook\"}");
+		j->nbad++;
+	}
+	if (j->at == j->plan->ntasks) {
+		approve_dry_audit(j->app, j->plan, j->dry);
+		dry = j->dry;
+		j->dry = NULL;
+		j->done(j->nbad, dry, NULL, j->data);
+		approve_dry_job_free(j);
+		return 1;
+	}
+	t = &j->plan->tasks[j->at];
+	snprintf(id, sizeof id, "%lld", t->id);
+	params = approve_dry_params(t);
+	host_on_run(approve_dry_on_run, j);
+	at = j->at;
+	/* A generate step's dry run is its preview (the diffs). */
+	rc = host_invoke_task(j->app, t->id > 0 ? id : NULL,
+	    strcmp(t->capability, CHIFFON_CAP_TEMPLATE_GENERATE) == 0 ?
+	    CHIFFON_CAP_TEMPLATE_PREVIEW : CHIFFON_CAP_ANSIBLE, params,
+	    approve_dry_step_done, j, &task, &err);
+	free(params);
+	/* Unless it ended already (then the next step is scheduled). */
+	if (rc == 0 && j->at == at)
+		j->task = task;
+	if (rc != 0) {
+		host_on_run(NULL, NULL);
+		j->done(-1, NULL, err, j->data);
+		approve_dry_job_free(j);
+	}
+	return 1;
+}
+
+static void
+approve_dry_schedule(struct approve_dry_job *j)
+{
+	j->timer = loop_add_timer(app_loop(j->app), 0, approve_dry_next, j,
+	    NULL, NULL);
+}
+
+struct approve_dry_job *
+approve_dry_start(struct app *app, const struct plan *plan,
+    runlog_sub_fn line, void *line_data, approve_dry_fn done, void *data)
+{
+	struct approve_dry_job	*j = xcalloc(1, sizeof *j);
+
+	j->app = app;
+	j->plan = plan;
+	j->line = line;
+	j->line_data = line_data;
+	j->done = done;
+	j->data = data;
+	j->dry = xcalloc(plan->ntasks + 1, sizeof *j->dry);
+	approve_dry_schedule(j);
+	return j;
+}
+
+void
+approve_dry_cancel(struct approve_dry_job *j)
+{
+	if (j == NULL)
+		return;
+	if (j->task == NULL) {
+		approve_dry_job_free(j);
+		return;
+	}
+	/* Its check run stops; the job goes when the run has ended. */
+	j->canceled = 1;
+	if (j->timer > 0)
+		loop_remove(app_loop(j->app), j->timer);
+	j->timer = 0;
+	host_cancel(j->task);
+}
+
+/* What approve_dry_run waits for. */
+struct approve_dry_wait {
+	int			 done;
+	int			 nbad;
+	struct approve_dry	*dry;
+	char			*err;
+};
+
+static void
+approve_dry_wait_done(int nbad, struct approve_dry *dry, char *err,
+    void *data)
+{
+	struct approve_dry_wait	*w = data;
+
+	w->done = 1;
+	w->nbad = nbad;
+	w->dry = dry;
+	w->err = err;
+}
+
 int
 approve_dry_run(struct app *app, const struct plan *plan, runlog_sub_fn line,
     void *line_data, struct approve_dry **dryp, char **errp)
 {
-	struct approve_dry	*dry;
-	struct loop		*loop = app_loop(app);
-	char			 id[32], *params;
-	int			 nbad = 0, rc;
-	size_t			 i;
+	struct approve_dry_wait	 w = { 0 };
 
-	*dryp = dry = xcalloc(plan->ntasks + 1, sizeof *dry);
-	for (i = 0; i < plan->ntasks; i++) {
-		const struct plan_task	*t = &plan->tasks[i];
-		struct approve_dry_wait	 w = { .line = line,
-					    .line_data = line_data };
-
-		dry[i].step = t->step;
-		dry[i].task_id = t->id;
-		if (t->playbook == NULL) {
-			dry[i].status = xstrdup("failed");
-			dry[i].result = xstrdup("{\"error\": \"no playbook\"}");
-			nbad++;
-			continue;
-		}
-		snprintf(id, sizeof id, "%lld", t->id);
-		params = approve_dry_params(t);
-		host_on_run(approve_dry_on_run, &w);
-		/* A generate step's dry run is its preview (the diffs). */
-		rc = host_invoke_task(app, t->id > 0 ? id : NULL,
-		    strcmp(t->capability, CHIFFON_CAP_TEMPLATE_GENERATE) ==
-		    0 ? CHIFFON_CAP_TEMPLATE_PREVIEW : CHIFFON_CAP_ANSIBLE,
-		    params, approve_dry_done,
-		    &w, NULL, errp);
-		free(params);
-		if (rc != 0) {
-			host_on_run(NULL, NULL);
-			approve_dry_free(dry, plan->ntasks);
-			*dryp = NULL;
-			return -1;
-		}
-		while (!w.done)
-			loop_run_once(loop, 100);
-		host_on_run(NULL, NULL);
-		dry[i].status = w.status;
-		dry[i].result = w.result;
-		approve_count(w.result, &dry[i].changed, &dry[i].failed);
-		if (strcmp(w.status, "successful") != 0)
-			nbad++;
-	}
-	approve_dry_audit(app, plan, dry);
-	return nbad;
+	approve_dry_start(app, plan, line, line_data, approve_dry_wait_done,
+	    &w);
+	request_wait(app, &w.done);
+	*dryp = w.dry;
+	if (w.nbad < 0)
+		*errp = w.err;
+	else
+		free(w.err);
+	return w.nbad;
 }
 
 void

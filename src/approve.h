@@ -112,6 +112,25 @@ int		 approve_dry_run(struct app *, const struct plan *,
 		    struct approve_dry **dryp, char **errp);
 void		 approve_dry_free(struct approve_dry *, size_t n);
 
+/*
+ * approve_dry_run without the wait, on the loop: done gets the number of
+ * steps whose check run did not succeed and the results (caller frees
+ * them with approve_dry_free), or -1, NULL and err (caller frees).  plan
+ * must live until done ran or the job was canceled; done runs from the
+ * loop, never inside approve_dry_start.
+ */
+struct approve_dry_job;
+typedef void	(*approve_dry_fn)(int nbad, struct approve_dry *,
+		    char *err, void *data);
+struct approve_dry_job *approve_dry_start(struct app *, const struct plan *,
+		    runlog_sub_fn line, void *line_data, approve_dry_fn done,
+		    void *data);
+/*
+ * Stop a dry run: done never runs, the check run in flight is canceled
+ * (and the job freed once it has ended).
+ */
+void		 approve_dry_cancel(struct approve_dry_job *);
+
 /* A step changed state while the plan executes. */
 typedef void	(*approve_step_fn)(const struct plan *, size_t index,
 		    const char *status, const char *reason, void *data);

@@ -82,8 +82,12 @@ exec_stop_worker(struct exec *x)
 	}
 }
 
-int
-exec_poll(struct exec *x, char **errp)
+/*
+ * Look at the tasks; with report, tell ops->step what changed.  0, or -1
+ * with *errp.
+ */
+static int
+exec_look(struct exec *x, int report, char **errp)
 {
 	struct db	*db = app_db(x->app, errp);
 	PGresult	*res;
@@ -130,7 +134,7 @@ exec_poll(struct exec *x, char **errp)
 				approve_count(summary, &changed, &failed);
 			free(summary);
 		}
-		if (x->ops->step != NULL)
+		if (report && x->ops->step != NULL)
 			x->ops->step(x, (size_t)i, et->id, st, why, changed,
 			    x->data);
 	}
@@ -138,6 +142,12 @@ exec_poll(struct exec *x, char **errp)
 	if (open == 0 && (x->worker == NULL || worker_running(x->worker) == 0))
 		x->done = 1;
 	return 0;
+}
+
+int
+exec_poll(struct exec *x, char **errp)
+{
+	return exec_look(x, 1, errp);
 }
 
 /* The number of tasks that did not succeed. */
@@ -233,7 +243,8 @@ exec_start(struct app *app, long long plan_row, int owned_only,
 	x->data = data;
 	/* The loop reconnects: the run rides out a database restart. */
 	db_attach_loop(db, x->loop);
-	if (exec_poll(x, errp) != 0) {
+	/* The tasks as approved (queued): what changes from here is told. */
+	if (exec_look(x, 0, errp) != 0) {
 		exec_free(x);
 		return NULL;
 	}

@@ -32,8 +32,10 @@
 			"empty request line)")				\
 	R(SUBMIT,	"submit",	"submit the request line (an "	\
 			"empty line does nothing)")			\
-	R(CLEAR,	"clear",	"clear the request line; with "	\
-			"a run in progress, ask to cancel it")		\
+	R(CLEAR,	"clear",	"clear the request line; while "\
+			"a request is planned or a dry run goes on, "	\
+			"stop it; with a run in progress, ask to "	\
+			"cancel it")					\
 	R(FOCUS,	"next",		"move the focus to the next "	\
 			"pane (Plan, Log, History, Agents, Task)")	\
 	R(FOCUS_BACK,	"previous",	"move the focus to the "	\

@@ -31,6 +31,7 @@
 #include "chiffon/capabilities.h"
 #include "app.h"
 #include "dispatch.h"
+#include "exec.h"
 #include "approve.h"
 #include "audit.h"
 #include "conf.h"
@@ -38,6 +39,7 @@
 #include "host.h"
 #include "log.h"
 #include "loop.h"
+#include "output.h"
 #include "plan.h"
 #include "request.h"
 #include "runlog.h"
@@ -428,9 +430,10 @@ tui_plan_request(struct tui *t, const char *text)
 {
 	char	*err = NULL;
 
-	if (t->req != NULL) {
-		tui_plan_refuse(t, "a request is being planned: wait for its "
-		    "plan, or C-c cancels it", NULL);
+	if (t->req != NULL || t->dry != NULL) {
+		tui_plan_refuse(t, t->dry != NULL ? "a dry run is in progress: "
+		    "wait for it, or C-c stops it" : "a request is being "
+		    "planned: wait for its plan, or C-c cancels it", NULL);
 		return;
 	}
 	tui_plan_clear(t);
@@ -452,6 +455,16 @@ tui_plan_cancel_request(struct tui *t)
 {
 	char	*s;
 
+	if (t->dry != NULL) {
+		approve_dry_cancel(t->dry);
+		t->dry = NULL;
+		tui_plan_job_end(t);
+		tui_log_line(t, CHIFFON_LOG_INFO, NULL, "dry run stopped (C-c): "
+		    "the plan is still pending approval");
+		tui_plan_render(t);
+		tui_layout_draw_panes(t);
+		return 1;
+	}
 	if (t->req == NULL)
 		return 0;
 	request_cancel(t->req);
@@ -712,7 +725,7 @@ static void
 tui_plan_dry_line(struct runlog *rl, int stream, const char *line,
     size_t len, void *data)
 {
-	char	*s = xstrndup(line, len);
+	char	*s = output_plain(line, len);
 
 	(void)rl;
 	(void)stream;
@@ -721,31 +734,24 @@ tui_plan_dry_line(struct runlog *rl, int stream, const char *line,
 	free(s);
 }
 
-int
-tui_plan_dry_run(struct tui *t)
+/* The dry run ended: one line per step, the plan still pending. */
+static void
+tui_plan_dry_done(int nbad, struct approve_dry *dry, char *err, void *data)
 {
-	struct approve_dry	*dry = NULL;
+	struct tui		*t = data;
 	const struct plan	*p = t->plan_cur;
-	char			*err = NULL, *s;
+	char			*s;
 	size_t			 i;
-	int			 nbad;
 
-	if (!tui_plan_pending(t))
-		return tui_plan_refuse(t, "nothing to dry-run: no plan pending "
-		    "approval is shown", NULL);
-	if (t->exec != NULL && !tui_exec_done(t->exec))
-		return tui_plan_refuse(t, "a plan is running; dry-run this "
-		    "one once it ended", NULL);
-	tui_log_line(t, CHIFFON_LOG_INFO, NULL, "dry run (check mode, "
-	    "nothing changes)...");
-	tui_layout_draw_panes(t);
-	t->planning = 1;
-	tui_watch_stdin(t, 0);
-	nbad = approve_dry_run(t->app, p, tui_plan_dry_line, t, &dry, &err);
-	tui_watch_stdin(t, 1);
-	t->planning = 0;
-	if (nbad < 0)
-		return tui_plan_refuse(t, "dry run failed", err);
+	t->dry = NULL;
+	tui_plan_job_end(t);
+	if (nbad < 0) {
+		tui_plan_refuse(t, "dry run failed", err);
+		tui_plan_render(t);
+		tui_layout_draw_panes(t);
+		return;
+	}
+	free(err);
 	for (i = 0; i < p->ntasks; i++) {
 		s = xasprintf("==> dry run step %d %s: %s  would change=%lld "
 		    "failed=%lld", dry[i].step, p->tasks[i].playbook != NULL ?
@@ -758,6 +764,27 @@ tui_plan_dry_run(struct tui *t)
 	approve_dry_free(dry, p->ntasks);
 	tui_log_line(t, CHIFFON_LOG_INFO, NULL, "dry run done: the plan is "
 	    "still pending approval");
+	tui_plan_render(t);
+	tui_layout_draw_panes(t);
+	tui_status_refresh(t);
+}
+
+int
+tui_plan_dry_run(struct tui *t)
+{
+	if (!tui_plan_pending(t))
+		return tui_plan_refuse(t, "nothing to dry-run: no plan pending "
+		    "approval is shown", NULL);
+	if (t->exec != NULL && !tui_exec_done(t->exec))
+		return tui_plan_refuse(t, "a plan is running; dry-run this "
+		    "one once it ended", NULL);
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, "dry run (check mode, "
+	    "nothing changes; C-c stops it)...");
+	/* The plan pane keeps the plan; nothing can be approved meanwhile. */
+	t->planning = 1;
+	t->dry = approve_dry_start(t->app, t->plan_cur, tui_plan_dry_line, t,
+	    tui_plan_dry_done, t);
+	tui_layout_draw_panes(t);
 	return 0;
 }
 
@@ -933,6 +960,13 @@ tui_plan_end(struct tui *t)
 		tui_plan_job_end(t);
 		free(t->plan_amended);
 		t->plan_amended = NULL;
+	}
+	if (t->dry != NULL) {
+		/* Its check run stops; let it end before the plan goes. */
+		approve_dry_cancel(t->dry);
+		t->dry = NULL;
+		tui_plan_job_end(t);
+		exec_drain(t->app, HOST_CANCEL_GRACE_MS);
 	}
 	if (t->exec != NULL) {
 		why = xasprintf("canceled: %s quit the shell while the plan "

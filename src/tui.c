@@ -923,7 +923,7 @@ tui_run(struct app *app)
 		    "xterm-256color)\n", getenv("TERM") != NULL ?
 		    getenv("TERM") : "");
 		tui_input_end(&t);
-		rc = EXIT_ENV;
+		rc = EXIT_USAGE;
 		goto out;
 	}
 	set_term(screen);

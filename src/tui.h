@@ -209,6 +209,7 @@ struct tui_replay;
 struct request_job;
 struct tui_watch;
 struct tui_facts;
+struct approve_dry_job;
 
 struct tui {
 	struct app	*app;
@@ -243,6 +244,7 @@ struct tui {
 					   job runs */
 	int		 spin_timer;	/* its spinner, or 0 */
 	struct tui_watch *watch;	/* other sessions, live (tui-watch.c) */
+	struct approve_dry_job *dry;	/* the dry run in progress, or NULL */
 	unsigned	 spin;		/* the spinner's frame */
 	struct vocab	*vocab;		/* catalog of the last refresh, or NULL */
 	struct tui_vocab_job *vocab_job; /* refresh in flight, or NULL */

@@ -230,9 +230,40 @@ plan=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
 target=b
 wait_for 10 "[other session] plan $plan.1 step 1 (task "
 wait_for 5 "): pending_approval - deploy ticker (ticker-deploy.yml)"
+# A dry run does not stop the screen either; C-c stops it.
 target=a2
-tm send-keys -t a2 F5
+tm send-keys -t a2 F8
 wait_for 60 '"msg": "tick 2"'
+line 2 | grep -qF " 1 Plan " || fail "the dry run moved the upper pane"
+tm send-keys -t a2 Tab
+wait_for 2 " 3 History "
+tm send-keys -t a2 Escape
+wait_line 10 30 "command>"
+tm send-keys -t a2 1
+wait_for 5 " 1 Plan "
+tm send-keys -t a2 Escape
+wait_line 10 30 "chiffon>"
+tm send-keys -t a2 C-c
+wait_for 10 "dry run stopped (C-c): the plan is still pending approval"
+[ "$(sql "SELECT status FROM plans WHERE plan_id = $plan")" = \
+    pending_approval ] || fail "the stopped dry run changed the plan"
+n=50
+while pgrep -f "ansible-playbook.*ticker-deploy.yml" >/dev/null; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "the dry run's ansible-playbook is still running"
+	sleep 0.2
+done
+ok "keys answer during a dry run; C-c stops it, the plan stays pending"
+tm send-keys -t a2 F5
+wait_for 30 "==> step 1 deploy ticker (ticker-deploy.yml): running"
+# tick 2 of the real run: after the step's "running" line.
+n=600
+until screen a2 | awk '/: running$/ { r = 1 } r && /"msg": "tick 2"/ { f = 1 }
+    END { exit !f }'; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "the approved run does not print tick 2"
+	sleep 0.1
+done
 run=$(sql "SELECT r.id FROM runs r JOIN tasks t ON t.id = r.task_id
     JOIN plans p ON p.id = t.plan_id WHERE p.plan_id = $plan")
 target=b

@@ -24,3 +24,7 @@ EXTRA_DIST += tests/tui-screen.sh tests/tui-interrupt.sh tests/tui-lib.sh \
 	tests/tui-panes.sh tests/tui-live.sh tests/tui-mission.sh \
 	tests/tui-log.sh \
 	tests/tui-faults.sh
+## make bench: the shell's startup, memory and key answer time (tmux).
+bench_scripts += tests/bench/bench-tui.sh
+bench_programs += src/chiffon$(EXEEXT) plugins/infra/infra.la
+EXTRA_DIST += tests/bench/bench-tui.sh
