@@ -112,35 +112,83 @@ tui_layout_draw_status(struct tui *t)
 	wnoutrefresh(w);
 }
 
-/* The help overlay, centred over the panes. */
+/*
+ * The help overlay, centred over the panes.  tui_layout_help_lines gives
+ * a title and a blank line, one line per request, then a blank line and
+ * two closing lines.  The request lines go in as many columns as the
+ * height needs and the width allows; the title and the closing lines are
+ * always shown, and request lines that still do not fit are counted.
+ */
 static void
 tui_layout_draw_help(struct tui *t)
 {
 	WINDOW	 *w;
 	char	**lines = tui_layout_help_lines();
-	int	  n, width = 0, h, y, x, i;
+	int	  n, nkeys, keyw = 0, width, h, y, x, i, rows, maxrows;
+	int	  ncol, colw, shown, cw;
 
-	for (n = 0; lines[n] != NULL; n++) {
-		int cw = tui_text_width(lines[n], strlen(lines[n]));
+	for (n = 0; lines[n] != NULL; n++)
+		;
+	nkeys = n - 5;			/* the request lines: 2 .. n - 4 */
+	for (i = 0; i < nkeys; i++) {
+		cw = tui_text_width(lines[2 + i], strlen(lines[2 + i]));
+		if (cw > keyw)
+			keyw = cw;
+	}
+	/* Box (2), title (1), the two closing lines (2). */
+	maxrows = t->geom.rows - 2 - 5;
+	if (maxrows < 1)
+		maxrows = 1;
+	colw = keyw + 2;
+	ncol = (nkeys + maxrows - 1) / maxrows;
+	while (ncol > 1 && ncol * colw + 2 > t->geom.cols - 2)
+		ncol--;
+	rows = (nkeys + ncol - 1) / ncol;
+	if (rows > maxrows)
+		rows = maxrows;
+	shown = rows * ncol < nkeys ? rows * ncol - 1 : nkeys;
+	h = rows + 5;
+	width = ncol * colw + 2;
+	for (i = n - 2; i < n; i++) {
+		cw = tui_text_width(lines[i], strlen(lines[i])) + 4;
 		if (cw > width)
 			width = cw;
 	}
-	h = n + 2;
-	width += 4;
-	if (h > t->geom.rows - 2)
-		h = t->geom.rows - 2;
 	if (width > t->geom.cols - 2)
 		width = t->geom.cols - 2;
 	y = (t->geom.rows - h) / 2;
 	x = (t->geom.cols - width) / 2;
-	w = newwin(h, width, y, x);
+	w = newwin(h, width, y < 0 ? 0 : y, x < 0 ? 0 : x);
 	if (w != NULL) {
 		werase(w);
 		box(w, 0, 0);
-		for (i = 0; i < n && i < h - 2; i++) {
-			wmove(w, i + 1, 2);
-			wattrset(w, i == 0 ? A_BOLD : A_NORMAL);
-			tui_text_put(w, lines[i], 0, width - 4);
+		wmove(w, 1, 2);
+		wattrset(w, A_BOLD);
+		tui_text_put(w, lines[0], 0, width - 4);
+		wattrset(w, A_NORMAL);
+		for (i = 0; i <= shown && i < rows * ncol; i++) {
+			int	c = i / rows, room = width - 4 - c * colw;
+			char	*more;
+
+			if (room <= 0)
+				continue;
+			if (room > colw - 2)
+				room = colw - 2;
+			wmove(w, 2 + i % rows, 2 + c * colw);
+			if (i < shown) {
+				tui_text_put(w, lines[2 + i], 0, room);
+				continue;
+			}
+			if (shown == nkeys)
+				break;
+			more = xasprintf("... %d more (a larger terminal, "
+			    "or man chiffon)", nkeys - shown);
+			tui_text_put(w, more, 0, room);
+			free(more);
+		}
+		for (i = 0; i < 2; i++) {
+			wmove(w, h - 3 + i, 2);
+			tui_text_put(w, lines[n - 2 + i], 0, width - 4);
 		}
 		wnoutrefresh(w);
 		delwin(w);

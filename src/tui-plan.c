@@ -327,6 +327,9 @@ tui_plan_render(struct tui *t)
 		    "(recorded; nothing is stored to run).", p->request_id);
 	tui_log_add(&t->plan, -1, s);
 	free(s);
+	/* Once the run ended its verdict comes first, where it is seen. */
+	if (t->summary.count > 0)
+		tui_plan_render_hint(t);
 	tui_plan_render_steps(t);
 	q = p->questions;
 	nq = q != NULL ? json_object_array_length(q) : 0;
@@ -350,7 +353,8 @@ tui_plan_render(struct tui *t)
 		tui_log_add(&t->plan, CHIFFON_LOG_WARNING, s);
 		free(s);
 	}
-	tui_plan_render_hint(t);
+	if (t->summary.count == 0)
+		tui_plan_render_hint(t);
 	/* After the run: its summary, the view from the top (the steps). */
 	for (i = 0; tui_log_get(&t->summary, i) != NULL; i++)
 		tui_log_add(&t->plan, tui_log_get(&t->summary, i)->level,

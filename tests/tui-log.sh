@@ -109,6 +109,27 @@ start_size L 100 30 $run_env TERM=xterm-256color "$bin" --config "$conf" \
 wait_for 120 "db: embedded, connected"
 wait_line 10 30 "chiffon>"
 logtitle=$(screen L | grep -n " 2 Log " | cut -d: -f1)
+
+# title_for / title_gone SECONDS TEXT: wait_for / wait_gone on the Log
+# pane's title row alone (the Plan pane's title counts its own lines).
+title_for() {
+	n=$(($1 * 10))
+	while [ "$n" -gt 0 ]; do
+		line "$logtitle" | grep -qF -- "$2" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	fail "the Log pane's title never showed '$2': $(line "$logtitle")"
+}
+title_gone() {
+	n=$(($1 * 10))
+	while [ "$n" -gt 0 ]; do
+		line "$logtitle" | grep -qF -- "$2" || return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	fail "the Log pane's title still shows '$2': $(line "$logtitle")"
+}
 [ -n "$logtitle" ] || fail "no Log title row"
 
 tm send-keys -t L -l "deploy flaky"
@@ -128,13 +149,13 @@ ok "flaky ran (task $ftask, run $frun) and failed on nas"
 # Esc E: back to the fatal line, at the top of the log pane.
 cmd
 tm send-keys -t L E
-wait_for 10 "more below (PgDn)"
+title_for 10 "more below (PgDn)"
 line $((logtitle + 1)) | grep -qF "fatal: [nas]: FAILED!" ||
     fail "Esc E did not bring the fatal line to the top"
 [ "$(colours_of "fatal: [nas]")" = 31 ] ||
     fail "the fatal line is not red: '$(colours_of "fatal: [nas]")'"
 tm send-keys -t L e
-wait_for 10 "more below (PgDn), no failed task below "
+title_for 10 "more below (PgDn), no failed task below "
 line $((logtitle + 1)) | grep -qF "fatal: [nas]: FAILED!" ||
     fail "Esc e moved the view although no failure is below"
 ok "Esc E jumps to the fatal line, Esc e finds none after it"
@@ -158,7 +179,7 @@ sleep 0.3
 [ "$(colours_of "skipping: [")" = 36 ] ||
     fail "skipping is not cyan: '$(colours_of "skipping: [")'"
 tm send-keys -t L G
-wait_gone 10 "more below (PgDn)"
+title_gone 10 "more below (PgDn)"
 [ "$(colours_of "nas                        : ok=")" = 31 ] ||
     fail "nas's recap row is not red: $(colours_of "nas                        : ok=")"
 [ "$(colours_of "chiffon>")" = "" ] || fail "the request line is coloured"
@@ -168,7 +189,7 @@ ok "TERM=xterm-256color: ok green, changed yellow, skipping cyan, fatal red"
 typed "WEND"
 cmd
 tm send-keys -t L g /
-wait_for 10 "more below (PgDn)"
+title_for 10 "more below (PgDn)"
 line $((logtitle + 1)) | grep -qF '"msg": "WWWW' ||
     fail "/ did not bring the long line to the top"
 line $((logtitle + 2)) | grep -qF 'WWWEND"' ||
@@ -265,11 +286,11 @@ ok "/ finds line $seq ('54321,') in run_output; j and k move one line"
 # Esc G follows again; N searches back up into run_output, and so does
 # Esc ? with the request line's text; Home.
 tm send-keys -t L G
-wait_gone 10 "more below (PgDn)"
+title_gone 10 "more below (PgDn)"
 tm send-keys -t L N
 wait_for 10 " lines $((seq + 1))-"
 tm send-keys -t L G
-wait_gone 10 "more below (PgDn)"
+title_gone 10 "more below (PgDn)"
 typed " 54322,"
 cmd
 tm send-keys -t L "?"
@@ -279,7 +300,7 @@ tm send-keys -t L Home
 wait_for 10 " lines 1-"
 line $((logtitle + 2)) | grep -qF -- "$first" || fail "Home is not the first line"
 tm send-keys -t L End
-wait_gone 10 "more below (PgDn)"
+title_gone 10 "more below (PgDn)"
 ok "Esc G and End follow, N and Esc ? find lines from the end, Home the top"
 
 # Esc h over the lines above the ring: read back from run_output.
@@ -293,7 +314,7 @@ wait_for 10 " host docker1: lines 1-"
 line $((logtitle + 1)) | grep -qF "ok: [docker1] => {" ||
     fail "the host filter lacks the bulk run's first result (seq 4)"
 tm send-keys -t L G
-wait_gone 10 "more below (PgDn)"
+title_gone 10 "more below (PgDn)"
 screen L | grep -qE "^docker1 +: ok=1 " ||
     fail "the host filter lacks docker1's recap row of the bulk run"
 tm send-keys -t L C-c
