@@ -151,7 +151,8 @@ tui_plan_render_steps(struct tui *t)
 
 	for (i = 0; i < p->ntasks; i++) {
 		const struct plan_task *pt = &p->tasks[i];
-		const struct vocab_playbook *vp = pt->playbook != NULL ?
+		const struct vocab_playbook *vp = pt->playbook != NULL &&
+		    t->vocab != NULL ?
 		    vocab_playbook(t->vocab, pt->playbook) : NULL;
 
 		strbuf_reset(&sb);

@@ -259,6 +259,28 @@ read_file(const char *path, size_t *lenp)
 	return strbuf_detach(&sb);
 }
 
+int
+write_file_atomic(const char *path, const char *text, size_t len,
+    unsigned mode)
+{
+	char	*tmp = xasprintf("%s.%ld", path, (long)getpid());
+	int	 fd, rc = -1, saved;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd != -1) {
+		if (write(fd, text, len) == (ssize_t)len && close(fd) == 0 &&
+		    rename(tmp, path) == 0)
+			rc = 0;
+		else {
+			saved = errno;
+			unlink(tmp);
+			errno = saved;
+		}
+	}
+	free(tmp);
+	return rc;
+}
+
 char *
 path_join(const char *a, const char *b)
 {

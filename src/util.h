@@ -57,6 +57,13 @@ int	 mkdir_p(const char *path, unsigned mode);
 
 /* Read a whole file; caller frees.  NULL with errno set on failure. */
 char	*read_file(const char *path, size_t *lenp);
+/*
+ * Write len bytes of text to path through a temporary file in its
+ * directory renamed over it, so that a reader sees the old content or the
+ * new, never a part.  0, or -1 with errno set.
+ */
+int	 write_file_atomic(const char *path, const char *text, size_t len,
+	    unsigned mode);
 
 /* Is s (may be NULL: no) one of the strings of the NULL-terminated list
  * (may be NULL: empty)? */

@@ -550,9 +550,8 @@ static void
 infra_catalog_cache_save(const char *list)
 {
 	json_object	*o;
-	char		*path, *tmp;
+	char		*path;
 	const char	*text;
-	int		 fd;
 
 	if ((path = infra_catalog_cache_path()) == NULL ||
 	    infra_catalog.inv_sig == NULL) {
@@ -566,17 +565,8 @@ infra_catalog_cache_save(const char *list)
 	    json_object_new_string(infra_catalog.inv_sig));
 	json_object_object_add(o, "list", json_object_new_string(list));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	tmp = xasprintf("%s.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd != -1) {
-		if (write(fd, text, strlen(text)) == (ssize_t)strlen(text) &&
-		    close(fd) == 0)
-			rename(tmp, path);
-		else
-			unlink(tmp);
-	}
+	(void)write_file_atomic(path, text, strlen(text), 0600);
 	json_object_put(o);
-	free(tmp);
 	free(path);
 }
 

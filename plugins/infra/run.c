@@ -888,8 +888,7 @@ run_version_cache_save(const char *prog, const char *first)
 {
 	json_object	*o;
 	const char	*text;
-	char		*path, *tmp, *sig;
-	int		 fd;
+	char		*path, *sig;
 
 	if ((path = run_version_cache_path()) == NULL)
 		return;
@@ -901,17 +900,8 @@ run_version_cache_save(const char *prog, const char *first)
 	json_object_object_add(o, "signature", json_object_new_string(sig));
 	json_object_object_add(o, "version", json_object_new_string(first));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	tmp = xasprintf("%s.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd != -1) {
-		if (write(fd, text, strlen(text)) == (ssize_t)strlen(text) &&
-		    close(fd) == 0)
-			rename(tmp, path);
-		else
-			unlink(tmp);
-	}
+	(void)write_file_atomic(path, text, strlen(text), 0600);
 	json_object_put(o);
-	free(tmp);
 	free(sig);
 	free(path);
 }
