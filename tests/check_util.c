@@ -89,6 +89,24 @@ check_util_dist(const char *a, const char *b, size_t max, int flags)
 	return str_distance(a, strlen(a), b, strlen(b), max, flags);
 }
 
+/* As strndup(3): a string shorter than n is copied whole, never past its
+ * end (ASan saw tui-summary.c read past a 58-byte message). */
+START_TEST(test_xstrndup)
+{
+	char	*s;
+
+	s = xstrndup("short", 160);
+	ck_assert_str_eq(s, "short");
+	free(s);
+	s = xstrndup("abcdef", 3);
+	ck_assert_str_eq(s, "abc");
+	free(s);
+	s = xstrndup("", 10);
+	ck_assert_str_eq(s, "");
+	free(s);
+}
+END_TEST
+
 START_TEST(test_str_distance)
 {
 	ck_assert_uint_eq(check_util_dist("grafana", "grafana", 2, 0), 0);
@@ -255,6 +273,7 @@ util_suite(void)
 	TCase	*tc = tcase_create("helpers");
 
 	tcase_add_test(tc, test_path_which);
+	tcase_add_test(tc, test_xstrndup);
 	tcase_add_test(tc, test_str_distance);
 	tcase_add_test(tc, test_str_typo_budget);
 	tcase_add_test(tc, test_json_get);
