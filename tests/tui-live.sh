@@ -166,7 +166,11 @@ ok "TERM=dumb: exit 2, a message naming the commands, nothing started"
 # --- TERM=vt100: the shell without colours ---------------------------------
 # colour_lines SESSION: lines of the screen with a foreground colour set.
 colour_lines() {
-	tm capture-pane -p -e -t "$1" | grep -c "$(printf '\033')\[3[1-7]m" || :
+	# A failed capture must not read as "0 lines with colour".
+	cl_screen=$(tm capture-pane -p -e -t "$1") ||
+	    { echo "capture-pane failed"; return 0; }
+	# grep -c prints 0 and exits 1 when no line has a colour.
+	printf '%s\n' "$cl_screen" | grep -c "$(printf '\033')\[3[1-7]m" || :
 }
 for term in screen vt100; do
 	target=$term
