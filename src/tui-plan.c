@@ -449,6 +449,29 @@ tui_plan_request(struct tui *t, const char *text)
 		tui_plan_render(t);
 		return;
 	}
+	/*
+	 * Before the first background refresh came, load the catalog here
+	 * (the request would load its own, as long): the Plan pane needs
+	 * it to show the hosts each step targets.
+	 */
+	if (t->vocab == NULL) {
+		struct vocab	*v = xcalloc(1, sizeof *v);
+
+		if (vocab_load(v, t->app, &err) != 0) {
+			log_debug("catalog: %s", err);
+			free(err);
+			err = NULL;
+		}
+		/* The background refresh may have come meanwhile. */
+		if (v->catalog != NULL && t->vocab == NULL) {
+			t->vocab = v;
+			v = NULL;
+		}
+		if (v != NULL) {
+			vocab_free(v);
+			free(v);
+		}
+	}
 	tui_plan_job_begin(t, request_start(t->app, text, REQUEST_SOURCE_TUI,
 	    t->vocab, NULL, NULL, tui_plan_request_done, t));
 	tui_plan_render(t);
@@ -1004,8 +1027,12 @@ tui_plan_vocab_done(const char *status, const char *result_json, void *data)
 	if (t == NULL)
 		return;
 	t->vocab_job = NULL;
-	/* A request being planned uses t->vocab: the next refresh. */
-	if (t->req != NULL)
+	/*
+	 * A request being planned uses t->vocab: the next refresh replaces
+	 * it.  A request started before the first catalog came plans with
+	 * its own, so this one can be kept.
+	 */
+	if (t->req != NULL && t->vocab != NULL)
 		return;
 	v = xcalloc(1, sizeof *v);
 	if (strcmp(status, "successful") != 0 ||
@@ -1022,6 +1049,11 @@ tui_plan_vocab_done(const char *status, const char *result_json, void *data)
 		free(t->vocab);
 	}
 	t->vocab = v;
+	/* A plan shown before the catalog came gets its real targets. */
+	if (t->plan_cur != NULL) {
+		tui_plan_render(t);
+		tui_layout_draw_panes(t);
+	}
 }
 
 void
