@@ -24,6 +24,7 @@
 #include "db.h"
 #include "dispatch.h"
 #include "log.h"
+#include "procfs.h"
 #include "route.h"
 #include "run-summary.h"
 #include "util.h"
@@ -1077,15 +1078,15 @@ dispatch_owner_alive(PGconn *pg, const char *task, char **errp)
 		strcpy(host, "localhost");
 	host[sizeof host - 1] = '\0';
 	params[1] = host;
-	res = db_exec(pg, "SELECT owner_pid FROM runs WHERE task_id ="
-	    " $1::bigint AND status = 'running' AND owner_host = $2"
-	    " AND owner_pid IS NOT NULL", 2, params, errp);
+	res = db_exec(pg, "SELECT owner_pid, coalesce(owner_start, -1) FROM"
+	    " runs WHERE task_id = $1::bigint AND status = 'running' AND"
+	    " owner_host = $2 AND owner_pid IS NOT NULL", 2, params, errp);
 	if (res == NULL)
 		return -1;
 	for (i = 0; i < PQntuples(res) && !alive; i++) {
 		pid = atol(PQgetvalue(res, i, 0));
-		alive = pid > 0 &&
-		    (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+		alive = procfs_proc_alive(pid, strtoll(PQgetvalue(res, i, 1),
+		    NULL, 10));
 	}
 	PQclear(res);
 	return alive;

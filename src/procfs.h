@@ -23,4 +23,19 @@ const char	*procfs_root(void);
 char		*procfs_path(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 
+/*
+ * The start time of process pid in clock ticks since boot (field 22 of
+ * /proc/PID/stat, counted after the parenthesised command name, which
+ * may hold spaces and parentheses), or -1 when there is no such process.
+ * With the pid it names one process for good: a pid is reused, a
+ * (pid, start) pair is not.
+ */
+long long	 procfs_proc_start(long pid);
+/*
+ * Whether process pid, started at start (procfs_proc_start's figure;
+ * negative: not known, then any live process of that pid counts), still
+ * lives on this host.
+ */
+int		 procfs_proc_alive(long pid, long long start);
+
 #endif

@@ -812,32 +812,6 @@ runlog_timer(void *data)
 	return 0;
 }
 
-/* The start time of process pid in clock ticks since boot, or -1. */
-static long long
-runlog_proc_start(long pid)
-{
-	char	*path, buf[1024], *p;
-	FILE	*f;
-	size_t	 n;
-	int	 field;
-
-	path = procfs_path("/proc/%ld/stat", pid);
-	f = fopen(path, "r");
-	free(path);
-	if (f == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
-	/* Field 3 (state) follows ") "; starttime is field 22. */
-	p++;
-	for (field = 2; field < 22 && p != NULL; field++)
-		p = strchr(p + 1, ' ');
-	return p != NULL ? strtoll(p + 1, NULL, 10) : -1;
-}
-
 struct runlog *
 runlog_begin(struct db *db, struct loop *loop, const char *task_id,
     const char *kind, const char *meta_json, char **errp)
@@ -864,7 +838,7 @@ runlog_begin(struct db *db, struct loop *loop, const char *task_id,
 		strcpy(host, "localhost");
 	host[sizeof host - 1] = '\0';
 	snprintf(pid, sizeof pid, "%ld", (long)getpid());
-	snprintf(start, sizeof start, "%lld", runlog_proc_start(getpid()));
+	snprintf(start, sizeof start, "%lld", procfs_proc_start(getpid()));
 	res = PQexecParams(pg, "INSERT INTO runs (task_id, kind, meta, "
 	    "owner_host, owner_pid, owner_start) "
 	    "VALUES ($1::bigint, $2, coalesce($3::jsonb, '{}'), $4, "
@@ -1887,7 +1861,7 @@ runlog_recover(struct db *db, int *ninterruptedp, char **errp)
 		const char	*p2[1] = { rid };
 
 		start = strtoll(PQgetvalue(res, i, 2), NULL, 10);
-		if (pid > 0 && runlog_proc_start(pid) == start)
+		if (pid > 0 && procfs_proc_alive(pid, start))
 			continue;	/* alive (or this very process) */
 		if (strcmp(PQgetvalue(res, i, 6), "incomplete") == 0) {
 			if (runlog_abandon(pg, res, i, pid, errp) != 0)

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -94,6 +96,60 @@ START_TEST(test_worker_memory)
 }
 END_TEST
 
+/*
+ * Field 22 of stat, counted after the command name's last ')': field k
+ * of the fake line holds k * 10, so a miscount shows as another value.
+ */
+START_TEST(test_proc_start)
+{
+	char		*root = testutil_tmpdir("procfs");
+	struct strbuf	 sb = { 0 };
+	int		 k;
+
+	strbuf_adds(&sb, "4242 (a (b) c) d) S");
+	for (k = 4; k <= 52; k++)
+		strbuf_addf(&sb, " %d", k * 10);
+	strbuf_adds(&sb, "\n");
+	check_procfs_write(root, "proc/4242/stat", sb.buf);
+	check_procfs_write(root, "proc/77/stat", "77 (no fields) S 1 2\n");
+	check_procfs_write(root, "proc/78/stat", "garbage\n");
+	procfs_set_root(root);
+	ck_assert_int_eq(procfs_proc_start(4242), 220);
+	ck_assert_int_eq(procfs_proc_start(77), -1);
+	ck_assert_int_eq(procfs_proc_start(78), -1);
+	ck_assert_int_eq(procfs_proc_start(4243), -1);
+	procfs_set_root(NULL);
+	strbuf_free(&sb);
+	testutil_rm(root);
+	free(root);
+}
+END_TEST
+
+/*
+ * A live process's start time does not move when it maps memory: the
+ * field after it (vsize) does.  Reading vsize made a worker that grew
+ * look like a process that is gone, and its live run was closed.
+ */
+START_TEST(test_proc_start_self)
+{
+	long long	 before, after;
+	size_t		 len = 64 << 20;
+	void		*m;
+
+	before = procfs_proc_start((long)getpid());
+	ck_assert_int_gt(before, 0);
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(m, MAP_FAILED);
+	memset(m, 1, 4096);
+	after = procfs_proc_start((long)getpid());
+	munmap(m, len);
+	ck_assert_int_eq(before, after);
+	/* The parent started earlier (or in the same tick). */
+	ck_assert_int_le(procfs_proc_start((long)getppid()), before);
+}
+END_TEST
+
 static Suite *
 procfs_suite(void)
 {
@@ -102,6 +158,8 @@ procfs_suite(void)
 
 	tcase_add_test(tc, test_path);
 	tcase_add_test(tc, test_worker_memory);
+	tcase_add_test(tc, test_proc_start);
+	tcase_add_test(tc, test_proc_start_self);
 	suite_add_tcase(s, tc);
 	return s;
 }
