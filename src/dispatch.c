@@ -1061,9 +1061,10 @@ dispatch_renew(PGconn *pg, const struct dispatch_params *dp,
 /* -- lease expiry -------------------------------------------------------- */
 
 /*
- * Does a process of this host that recorded an open run of task (a
- * decimal string) still exist?  1 or 0, -1 with *errp.  One of another
- * host cannot be seen from here and counts as gone.
+ * May a process that recorded an open run of task (a decimal string)
+ * still exist?  1 or 0, -1 with *errp.  One of this host is looked up
+ * (pid and start time); one of another host cannot be seen from here and
+ * counts as alive: its playbook may still be going.
  */
 static int
 dispatch_owner_alive(PGconn *pg, const char *task, char **errp)
@@ -1071,23 +1072,22 @@ dispatch_owner_alive(PGconn *pg, const char *task, char **errp)
 	const char	*params[2] = { task, NULL };
 	char		 host[256];
 	PGresult	*res;
-	long		 pid;
 	int		 i, alive = 0;
 
 	if (gethostname(host, sizeof host) != 0)
 		strcpy(host, "localhost");
 	host[sizeof host - 1] = '\0';
 	params[1] = host;
-	res = db_exec(pg, "SELECT owner_pid, coalesce(owner_start, -1) FROM"
-	    " runs WHERE task_id = $1::bigint AND status = 'running' AND"
-	    " owner_host = $2 AND owner_pid IS NOT NULL", 2, params, errp);
+	res = db_exec(pg, "SELECT owner_host = $2, owner_pid,"
+	    " coalesce(owner_start, -1) FROM runs WHERE task_id = $1::bigint"
+	    " AND status = 'running' AND owner_host IS NOT NULL"
+	    " AND owner_pid IS NOT NULL", 2, params, errp);
 	if (res == NULL)
 		return -1;
-	for (i = 0; i < PQntuples(res) && !alive; i++) {
-		pid = atol(PQgetvalue(res, i, 0));
-		alive = procfs_proc_alive(pid, strtoll(PQgetvalue(res, i, 1),
-		    NULL, 10));
-	}
+	for (i = 0; i < PQntuples(res) && !alive; i++)
+		alive = *PQgetvalue(res, i, 0) != 't' ||
+		    procfs_proc_alive(atol(PQgetvalue(res, i, 1)),
+		    strtoll(PQgetvalue(res, i, 2), NULL, 10));
 	PQclear(res);
 	return alive;
 }
@@ -1145,7 +1145,8 @@ dispatch_recover(PGconn *pg, const struct dispatch_params *dp, char **errp)
 		/*
 		 * A check-mode step is safe to run again only once the run it
 		 * had is over: not while the process that holds it lives on
-		 * here (stopped, stalled), its playbook perhaps still going.
+		 * here (stopped, stalled), its playbook perhaps still going,
+		 * nor when it is of another host (it cannot be checked).
 		 */
 		retry_safe = *PQgetvalue(res, i, 9) == 't';
 		stalled = retry_safe ? dispatch_owner_alive(pg, params[0],
@@ -1172,8 +1173,9 @@ dispatch_recover(PGconn *pg, const struct dispatch_params *dp, char **errp)
 			free(why);
 			why = stalled ? xasprintf("worker lost: %s stopped "
 			    "renewing its lease, but its process still exists "
-			    "and its check-mode run may still be going; it is "
-			    "not run a second time alongside", agent) :
+			    "(or is on another host) and its check-mode run may "
+			    "still be going; it is not run a second time "
+			    "alongside", agent) :
 			    retry_safe ? xasprintf("worker lost: %s stopped "
 			    "renewing its lease; %d of %d attempts used",
 			    agent, attempts, max_attempts) : xasprintf("worker "

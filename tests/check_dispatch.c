@@ -648,6 +648,44 @@ START_TEST(test_killed_worker_task_recovered)
 }
 END_TEST
 
+/*
+ * A check-mode step whose open run was recorded by a process of another
+ * host: chiffon cannot see whether that process (and its playbook) still
+ * runs, so the step is interrupted, not run a second time alongside.
+ */
+START_TEST(test_lost_check_mode_other_host)
+{
+	const char	*params[1];
+	char		 t[32], *v;
+	long long	 plan, a;
+
+	plan = new_plan();
+	a = new_task(plan, 1, "\"ms\":3000", NULL, NULL);
+	snprintf(t, sizeof t, "%lld", a);
+	params[0] = t;
+	qexec("UPDATE tasks SET check_mode = true WHERE id = $1::bigint", 1,
+	    params);
+	spawn_worker(0, "doomed", "2s", 1);
+	ck_assert_int_eq(approve_and_queue(plan), 1);
+	ck_assert_int_eq(wait_count("SELECT count(*) FROM work_queue WHERE"
+	    " claimed_by = 'doomed'", 0, NULL, 1), 1);
+	assert_status(a, "running");
+	qexec("INSERT INTO runs (task_id, kind, owner_host, owner_pid,"
+	    " owner_start) VALUES ($1::bigint, 'ansible-playbook',"
+	    " 'elsewhere.invalid', 4242, 1)", 1, params);
+	stop_worker(0);		/* SIGKILL mid-task */
+	spawn_worker(1, "rescuer", "2s", 1);
+	wait_status(a, "interrupted");
+	ck_assert_int_eq(log_count("start", a), 1);
+	v = task_field(a, "status_reason");
+	ck_assert_msg(strstr(v, "another host") != NULL &&
+	    strstr(v, "not run a second time alongside") != NULL, "%s", v);
+	free(v);
+	ck_assert_int_eq(qn("SELECT count(*) FROM runs WHERE task_id ="
+	    " $1::bigint AND status = 'interrupted'", 1, params), 1);
+}
+END_TEST
+
 START_TEST(test_retry_limit)
 {
 	long long	 plan, unreach, fails, slow;
@@ -835,6 +873,7 @@ dispatch_suite(void)
 	tcase_add_test(tc, test_route_rule);
 	tcase_add_test(tc, test_two_workers_run_each_task_once);
 	tcase_add_test(tc, test_killed_worker_task_recovered);
+	tcase_add_test(tc, test_lost_check_mode_other_host);
 	tcase_add_test(tc, test_retry_limit);
 	tcase_add_test(tc, test_dependencies_in_order);
 	tcase_add_test(tc, test_pause_until_resources_return);
