@@ -23,6 +23,7 @@ src_libchiffon_core_la_SOURCES += src/tiers.c src/tiers.h
 # estimate, the plan and its tasks stored pending approval.
 src_libchiffon_core_la_SOURCES += \
 	src/vocab.c src/vocab.h \
+	src/targets.c src/targets.h \
 	src/plan-build.c src/plan-show.c src/plan-store.c src/plan.h
 
 # approve: what was approved, bound by a hash of its content.

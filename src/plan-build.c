@@ -26,6 +26,7 @@
 #include "host.h"
 #include "json-get.h"
 #include "plan.h"
+#include "targets.h"
 #include "util.h"
 #include "vocab.h"
 
@@ -962,6 +963,7 @@ plan_task_clear(struct plan_task *t)
 	free(t->method);
 	json_object_put(t->candidates);
 	free(t->limit);
+	json_object_put(t->hosts);
 	json_object_put(t->tags);
 	json_object_put(t->skip_tags);
 	free(t->command);
@@ -1506,6 +1508,10 @@ plan_build(PGconn *pg, const char *text, json_object *parsed,
 		    &t->risk_why);
 		free(t->command);
 		t->command = plan_command(t, v != NULL ? v->inventory : NULL);
+		/* The real hosts: the play's pattern and the limit. */
+		if (t->playbook != NULL)
+			t->hosts = targets_hosts(v, pb != NULL ? pb->hosts :
+			    NULL, t->limit, NULL);
 	}
 	if (v != NULL && plan_jstr(v->catalog, "inventory_note") != NULL)
 		plan_add_unique(plan->notes, plan_jstr(v->catalog,

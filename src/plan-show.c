@@ -20,6 +20,7 @@
 #include "db.h"
 #include "host.h"
 #include "plan.h"
+#include "targets.h"
 #include "util.h"
 #include "vocab.h"
 
@@ -85,11 +86,34 @@ plan_summary(const struct plan *plan)
 }
 
 char *
+plan_targets(const struct plan_task *t, const struct vocab *v)
+{
+	const struct vocab_playbook	*vp = NULL;
+	char				*s = NULL;
+
+	if (v != NULL && t->playbook != NULL)
+		vp = vocab_playbook(v, t->playbook);
+	if (v != NULL)
+		s = targets_show(v, vp != NULL ? vp->hosts : NULL, t->limit);
+	if (s == NULL && t->hosts != NULL)
+		s = targets_text(t->hosts);
+	/* A limit outside the play's hosts: say which. */
+	if (s != NULL && t->limit != NULL && strcmp(s, "no host") == 0) {
+		free(s);
+		s = xasprintf("no host (limit %s)", t->limit);
+	}
+	if (s != NULL)
+		return s;
+	return xstrdup(t->limit != NULL ? t->limit : vp != NULL &&
+	    vp->hosts != NULL ? vp->hosts : "all");
+}
+
+char *
 plan_format(const struct plan *plan)
 {
 	struct strbuf	 sb = { 0 };
 	size_t		 i, j, nq;
-	char		*d, *safe;
+	char		*d, *safe, *targets;
 
 	if (plan->row_id > 0)
 		strbuf_addf(&sb, "Plan %lld (version %d, %s)", plan->plan_id,
@@ -117,9 +141,10 @@ plan_format(const struct plan *plan)
 		else
 			strbuf_adds(&sb, "NO PLAYBOOK");
 		d = plan_duration(t->estimated_s);
-		strbuf_addf(&sb, "  targets: %s  risk: %s  est. %s",
-		    t->limit != NULL ? t->limit : "all",
+		targets = plan_targets(t, NULL);
+		strbuf_addf(&sb, "  targets: %s  risk: %s  est. %s", targets,
 		    plan_risk_name(t->risk), d);
+		free(targets);
 		free(d);
 		if (t->check)
 			strbuf_adds(&sb, "  [check mode]");
@@ -236,8 +261,11 @@ plan_task_json(const struct plan_task *t)
 		json_object_array_add(a, d);
 	}
 	json_object_object_add(o, "candidates", a);
+	/* Stored as tasks.targets: the limit, "all" for none. */
 	json_object_object_add(o, "targets",
 	    json_object_new_string(t->limit != NULL ? t->limit : "all"));
+	json_object_object_add(o, "hosts", t->hosts != NULL ?
+	    json_object_get(t->hosts) : NULL);
 	json_object_object_add(o, "limit", plan_jstr_new(t->limit));
 	json_object_object_add(o, "tags", t->tags != NULL ?
 	    json_object_get(t->tags) : json_object_new_array());

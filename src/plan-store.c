@@ -313,6 +313,9 @@ plan_load_detail(struct plan_task *t, json_object *dt)
 		t->command = xstrdup(s);
 	if (json_object_object_get_ex(dt, "candidates", &v))
 		t->candidates = json_object_get(v);
+	if (json_object_object_get_ex(dt, "hosts", &v) &&
+	    json_object_is_type(v, json_type_array))
+		t->hosts = json_object_get(v);
 }
 
 struct plan *

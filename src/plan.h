@@ -45,6 +45,9 @@ struct plan_task {
 	double			 confidence;	/* of the match, [0,1] */
 	struct json_object	*candidates;	/* [{path, service, ...}] */
 	char			*limit;		/* --limit; NULL: no limit */
+	struct json_object	*hosts;		/* the inventory hosts it runs
+						   on (targets.h), array;
+						   NULL: not resolved */
 	struct json_object	*tags;		/* array of strings */
 	struct json_object	*skip_tags;	/* --skip-tags, array */
 	char			*command;	/* the ansible-playbook line */
@@ -169,6 +172,13 @@ struct plan	*plan_load(PGconn *, long long row_id, char **errp);
 char		*plan_summary(const struct plan *);
 /* The plan as text for a terminal (steps, questions, notes).  Caller frees. */
 char		*plan_format(const struct plan *);
+/*
+ * The hosts step t runs on, for a line: resolved against v's inventory
+ * when v is not NULL, else the hosts resolved when it was planned, else
+ * its --limit or the play's pattern as they are ("all" when neither is
+ * known).  Caller frees.
+ */
+char		*plan_targets(const struct plan_task *t, const struct vocab *v);
 /* The plan as JSON (also plans.detail).  Caller puts. */
 struct json_object *plan_json(const struct plan *);
 /*

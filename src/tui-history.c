@@ -27,8 +27,10 @@
 #include "dispatch.h"
 #include "json-get.h"
 #include "output.h"
+#include "targets.h"
 #include "tui.h"
 #include "util.h"
+#include "vocab.h"
 
 /* The History pane's state. */
 struct tui_history {
@@ -372,14 +374,43 @@ tui_history_section(struct tui_log *l, struct json_object *entry,
 	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
 }
 
+/*
+ * The real hosts of a task or plan step o ({playbook, targets: the
+ * stored --limit or "all"}) in the catalog's inventory: "targets"
+ * becomes them and "limit" keeps what was stored.  Left as it is when
+ * they cannot be resolved.
+ */
+static void
+tui_history_hosts(const struct vocab *v, struct json_object *o)
+{
+	const struct vocab_playbook	*vp;
+	const char			*pb, *limit;
+	char				*s;
+
+	if (v == NULL || o == NULL ||
+	    (pb = json_get_str(o, "playbook")) == NULL ||
+	    (vp = vocab_playbook(v, pb)) == NULL)
+		return;
+	limit = json_get_str(o, "targets");
+	if (limit != NULL && (*limit == '\0' || strcmp(limit, "all") == 0))
+		limit = NULL;
+	if ((s = targets_show(v, vp->hosts, limit)) == NULL)
+		return;
+	json_object_object_add(o, "limit", limit != NULL ?
+	    json_object_new_string(limit) : NULL);
+	json_object_object_add(o, "targets", json_object_new_string(s));
+	free(s);
+}
+
 /* Render task_id's audit entry into the Task pane. */
 static void
 tui_history_render(struct tui *t, PGconn *pg, long long task_id,
     const char *commit)
 {
-	struct json_object	*e, *task, *req, *plan;
+	struct json_object	*e, *task, *req, *plan, *steps;
 	char			*json = NULL, *status = NULL, *author = NULL;
 	char			*err = NULL, *s;
+	size_t			 i;
 
 	tui_log_clear(&t->task);
 	if (audit_query_entry(pg, task_id, &json, &status, &author,
@@ -393,6 +424,13 @@ tui_history_render(struct tui *t, PGconn *pg, long long task_id,
 	json_object_object_get_ex(e, "task", &task);
 	json_object_object_get_ex(e, "request", &req);
 	json_object_object_get_ex(e, "plan", &plan);
+	tui_history_hosts(t->vocab, task);
+	if (json_object_object_get_ex(plan, "steps", &steps) &&
+	    json_object_is_type(steps, json_type_array)) {
+		for (i = 0; i < json_object_array_length(steps); i++)
+			tui_history_hosts(t->vocab,
+			    json_object_array_get_idx(steps, i));
+	}
 	s = xasprintf("Task %lld (step %s of plan %s): %s%s%s", task_id,
 	    tui_history_str(task, "step"), tui_history_str(plan, "plan_id"),
 	    status, *tui_history_str(task, "status_reason") != '\0' ?

@@ -151,9 +151,6 @@ tui_plan_render_steps(struct tui *t)
 
 	for (i = 0; i < p->ntasks; i++) {
 		const struct plan_task *pt = &p->tasks[i];
-		const struct vocab_playbook *vp = pt->playbook != NULL &&
-		    t->vocab != NULL ?
-		    vocab_playbook(t->vocab, pt->playbook) : NULL;
 
 		strbuf_reset(&sb);
 		strbuf_addf(&sb, "%2d. %s %s  ", pt->step, pt->action,
@@ -167,11 +164,7 @@ tui_plan_render_steps(struct tui *t)
 		d = plan_duration(pt->estimated_s);
 		state = tui_plan_state(t, i);
 		/* The hosts it runs on: the play's hosts and the limit. */
-		targets = tui_targets(t->vocab, vp != NULL ? vp->hosts : NULL,
-		    pt->limit);
-		if (targets == NULL)
-			targets = xstrdup(pt->limit != NULL ? pt->limit :
-			    vp != NULL && vp->hosts != NULL ? vp->hosts : "all");
+		targets = plan_targets(pt, t->vocab);
 		strbuf_addf(&sb, "  targets: %s  risk: %s  est. %s  [%s]",
 		    targets, plan_risk_name(pt->risk), d, state);
 		free(targets);

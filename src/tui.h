@@ -516,18 +516,6 @@ void	 tui_status_facts(struct tui *);
 char	*tui_status_text(struct tui *);
 void	 tui_status_free(struct tui *);
 
-/* tui-targets.c: the hosts a step runs on. */
-
-/*
- * The inventory hosts (of v's catalog) that the play's hosts pattern
- * and the --limit limit (either may be NULL) select together:
- * "docker1", "nas,pve1 +3 more", "no host"; NULL when they cannot be
- * resolved (no inventory, Jinja, an unknown name).  Caller frees.
- */
-struct vocab;
-char	*tui_targets(const struct vocab *v, const char *pattern,
-	    const char *limit);
-
 /* tui-summary.c: the summary block after a plan's run. */
 
 /*

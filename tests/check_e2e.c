@@ -20,6 +20,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include <json-c/json.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +263,46 @@ START_TEST(test_plan_missing_service)
 }
 END_TEST
 
+/*
+ * chiffon plan shows the hosts each step really runs on: the plays'
+ * hosts (monitoring) resolved in the demo inventory, not "all"; --json
+ * lists them.
+ */
+START_TEST(test_plan_real_targets)
+{
+	static const char *const args[] = { "plan", KUMA, NULL };
+	static const char *const json[] = { "plan", "--json",
+	    "backup proxmox", NULL };
+	struct out	 o;
+	json_object	*j, *t;
+
+	chiffon(&o, NULL, NULL, args);
+	ck_assert_msg(o.status == 0, "exit %d\n%s\n%s", o.status, o.text.buf,
+	    o.err.buf);
+	ck_assert_msg(strstr(o.text.buf, " 1. deploy kuma  kuma-deploy.yml "
+	    "(exact, 1.00)  targets: docker1  risk: ") != NULL, "%s",
+	    o.text.buf);
+	ck_assert_msg(strstr(o.text.buf, " 2. configure kuma  "
+	    "kuma-monitors.yml (exact, 1.00)  targets: docker1  risk: ") !=
+	    NULL, "%s", o.text.buf);
+	ck_assert_ptr_null(strstr(o.text.buf, "targets: all"));
+	out_free(&o);
+
+	chiffon(&o, NULL, NULL, json);
+	ck_assert_msg(o.status == 0, "exit %d\n%s\n%s", o.status, o.text.buf,
+	    o.err.buf);
+	j = json_tokener_parse(o.text.buf);
+	ck_assert_msg(j != NULL, "%s", o.text.buf);
+	t = json_object_array_get_idx(json_object_object_get(j, "tasks"), 0);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(t,
+	    "targets")), "all");
+	ck_assert_str_eq(json_object_to_json_string_ext(json_object_object_get(
+	    t, "hosts"), JSON_C_TO_STRING_PLAIN), "[\"pve1\",\"pve2\"]");
+	json_object_put(j);
+	out_free(&o);
+}
+END_TEST
+
 START_TEST(test_exit_statuses)
 {
 	static const char *const noyes[] = { "run", "deploy kuma", NULL };
@@ -314,6 +356,7 @@ e2e_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_run_kuma_twice);
 	tcase_add_test(tc, test_plan_missing_service);
+	tcase_add_test(tc, test_plan_real_targets);
 	tcase_add_test(tc, test_exit_statuses);
 	suite_add_tcase(s, tc);
 	return s;

@@ -390,10 +390,11 @@ START_TEST(test_kuma_plan_stored)
 		free(b);
 		a = plan_format(q);
 		ck_assert_ptr_nonnull(strstr(a, " 1. deploy kuma  "
-		    "kuma-deploy.yml (exact, 1.00)  targets: all  risk: "
+		    "kuma-deploy.yml (exact, 1.00)  targets: docker1  risk: "
 		    "medium  est. 2m"));
 		ck_assert_ptr_nonnull(strstr(a, " 2. configure kuma  "
-		    "kuma-monitors.yml (exact, 1.00)"));
+		    "kuma-monitors.yml (exact, 1.00)  targets: docker1  "));
+		ck_assert_ptr_null(strstr(a, "targets: all"));
 		ck_assert_ptr_nonnull(strstr(a, "after step 1"));
 		free(a);
 		plan_free(q);
@@ -680,6 +681,16 @@ START_TEST(test_resolve_and_json)
 	    "playbook")), "grafana-deploy.yml");
 	ck_assert_str_eq(json_object_get_string(json_object_object_get(t,
 	    "targets")), "pve1");
+	/* grafana-deploy.yml plays on monitoring (docker1): pve1 is not. */
+	ck_assert_str_eq(json_object_to_json_string(json_object_object_get(t,
+	    "hosts")), "[ ]");
+	{
+		char *s = plan_format(p);
+
+		ck_assert_msg(strstr(s, "targets: no host (limit pve1)  ") !=
+		    NULL, "%s", s);
+		free(s);
+	}
 	ck_assert_str_eq(json_object_get_string(json_object_object_get(t,
 	    "estimate_from")), "default for the action");
 	json_object_put(o);

@@ -598,69 +598,6 @@ START_TEST(test_keys_manual)
 }
 END_TEST
 
-/* The hosts a play's pattern and a limit select (tui-targets.c). */
-START_TEST(test_targets)
-{
-	static const char catalog[] = "{\"playbooks\": [], "
-	    "\"hosts\": [\"nas\", \"pve1\", \"pve2\", \"desk1\", "
-	    "\"docker1\", \"h1\", \"h2\", \"h3\", \"h4\"], \"groups\": {"
-	    "\"all\": {\"hosts\": [], \"children\": [\"proxmox\", "
-	    "\"docker_hosts\", \"many\"]}, "
-	    "\"proxmox\": {\"hosts\": [\"pve1\", \"pve2\"], "
-	    "\"children\": []}, "
-	    "\"docker_hosts\": {\"hosts\": [\"nas\"], "
-	    "\"children\": [\"monitoring\"]}, "
-	    "\"monitoring\": {\"hosts\": [\"docker1\"], \"children\": []}, "
-	    "\"loopa\": {\"hosts\": [], \"children\": [\"loopb\"]}, "
-	    "\"loopb\": {\"hosts\": [\"desk1\"], \"children\": "
-	    "[\"loopa\"]}, "
-	    "\"many\": {\"hosts\": [\"h1\", \"h2\", \"h3\", \"h4\", "
-	    "\"nas\", \"pve1\", \"pve2\"], \"children\": []}}}";
-	static const struct {
-		const char	*pattern;
-		const char	*limit;
-		const char	*want;		/* NULL: cannot resolve */
-	} cases[] = {
-		{ "monitoring", NULL, "docker1" },
-		/* Children, recursively (a loop stops). */
-		{ "docker_hosts", NULL, "nas,docker1" },
-		{ "loopa", NULL, "desk1" },
-		{ "all", "monitoring", "docker1" },
-		{ "proxmox:monitoring", NULL, "pve1,pve2,docker1" },
-		{ "proxmox,desk1", NULL, "pve1,pve2,desk1" },
-		{ "docker_hosts:&monitoring", NULL, "docker1" },
-		{ "all:!proxmox:!many", NULL, "desk1,docker1" },
-		{ "pve*", NULL, "pve1,pve2" },
-		{ "proxmox", "pve2", "pve2" },
-		{ "proxmox", "desk1", "no host" },
-		{ "many", NULL, "nas,pve1,pve2,h1,h2,h3 +1 more" },
-		{ "{{ target }}", NULL, NULL },
-		{ "nowhere", NULL, NULL },
-		{ NULL, NULL, "nas,pve1,pve2,desk1,docker1,h1 +3 more" },
-	};
-	struct vocab	 v;
-	char		*err = NULL, *got;
-	size_t		 i;
-
-	ck_assert_msg(vocab_from_json(&v, catalog, &err) == 0, "%s", err);
-	for (i = 0; i < nitems(cases); i++) {
-		got = tui_targets(&v, cases[i].pattern, cases[i].limit);
-		if (cases[i].want == NULL)
-			ck_assert_msg(got == NULL, "%s: got '%s'",
-			    cases[i].pattern, got);
-		else
-			ck_assert_msg(got != NULL && strcmp(got,
-			    cases[i].want) == 0, "%s / %s: got '%s', want '%s'",
-			    cases[i].pattern, cases[i].limit != NULL ?
-			    cases[i].limit : "-", got != NULL ? got : "NULL",
-			    cases[i].want);
-		free(got);
-	}
-	ck_assert_ptr_null(tui_targets(NULL, "all", NULL));
-	vocab_free(&v);
-}
-END_TEST
-
 static Suite *
 check_tui_suite(void)
 {
@@ -693,7 +630,6 @@ check_tui_suite(void)
 
 	tc = tcase_create("layout");
 	tcase_add_test(tc, test_layout);
-	tcase_add_test(tc, test_targets);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("keys");

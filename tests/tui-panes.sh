@@ -3,7 +3,7 @@
 # Tab/Shift-Tab and Esc 1..5 switch panes and each title names its pane;
 # after a real run of grafana-deploy.yml against contrib/homelab the
 # History pane lists the finished task (checked against the tasks row),
-# Enter opens it in the Task pane and replays its log from run_output in
+# Enter opens it in the Task pane (with the host it ran on) and replays its log from run_output in
 # the Log pane (18 rows: first and last stored lines reached by paging, the count
 # equal to the rows stored); the Agents pane shows the shell's worker as
 # the agents table has it; a step waiting for resources shows its
@@ -76,6 +76,12 @@ tm send-keys -t p Enter
 wait_for 10 "Task $task (step 1 of plan"
 screen p | grep -qF "Request " || fail "the Task pane lacks the request"
 screen p | grep -qF "Git commit: " || fail "the Task pane lacks the commit"
+# The real hosts: grafana-deploy.yml's play (monitoring) in the
+# inventory, not the stored "all".
+screen p | grep -qF "Playbook: grafana-deploy.yml on docker1 (approved by" ||
+    fail "the Task pane does not name the host docker1"
+screen p | grep -qF "Playbook: grafana-deploy.yml on all" &&
+    fail "the Task pane says the playbook ran on all"
 wait_for 10 "task $task, run $run from the database: lines 1-"
 screen p | grep -qF "of $nlines," ||
     fail "the replay's title does not count $nlines lines"

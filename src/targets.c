@@ -1,15 +1,7 @@
 /*
- * tui-targets.c - the hosts a step really runs on, for the Plan pane:
- * the play's hosts pattern intersected with the step's --limit, both
- * resolved against the inventory of the catalog the request was planned
- * with (vocab: {"hosts": [...], "groups": {NAME: {hosts, children}}}).
- *
- * Patterns as Ansible reads them: terms separated by ':' or ','; a term
- * is a host, a group (its hosts and its children's, recursively), "all"
- * or "*", or a shell wildcard over host names; "&term" intersects, and
- * "!term" excludes.  A pattern with Jinja in it, or a term the inventory
- * does not know, cannot be resolved here: then the pattern is shown as
- * it is.
+ * targets.c - the hosts a step really runs on (see targets.h): one
+ * selection flag per inventory host, set by the play's pattern and the
+ * limit in turn.
  */
 #include "config.h"
 
@@ -19,25 +11,25 @@
 
 #include <json-c/json.h>
 
-#include "tui.h"
+#include "targets.h"
 #include "util.h"
 #include "vocab.h"
 
 /* Hosts shown by name at most; the rest are counted. */
-#define TUI_TARGETS_SHOWN	6
+#define TARGETS_SHOWN	6
 /* Groups nest at most this deep (a loop in the inventory stops here). */
-#define TUI_TARGETS_DEPTH	32
+#define TARGETS_DEPTH	32
 
 /* Mark in sel[] (one per inventory host) the hosts of group name. */
 static int
-tui_targets_group(json_object *groups, json_object *hosts, const char *name,
+targets_group(json_object *groups, json_object *hosts, const char *name,
     char *sel, int depth)
 {
 	json_object	*g, *list, *v;
 	const char	*h;
 	size_t		 i, j, n, nh;
 
-	if (depth > TUI_TARGETS_DEPTH || groups == NULL ||
+	if (depth > TARGETS_DEPTH || groups == NULL ||
 	    !json_object_object_get_ex(groups, name, &g))
 		return -1;
 	nh = json_object_array_length(hosts);
@@ -56,7 +48,7 @@ tui_targets_group(json_object *groups, json_object *hosts, const char *name,
 	if (json_object_object_get_ex(g, "children", &list)) {
 		n = json_object_array_length(list);
 		for (i = 0; i < n; i++)
-			tui_targets_group(groups, hosts, json_object_get_string(
+			targets_group(groups, hosts, json_object_get_string(
 			    json_object_array_get_idx(list, i)), sel,
 			    depth + 1);
 	}
@@ -65,7 +57,7 @@ tui_targets_group(json_object *groups, json_object *hosts, const char *name,
 
 /* Mark the hosts of one term.  0, or -1 when the inventory lacks it. */
 static int
-tui_targets_term(json_object *groups, json_object *hosts, const char *term,
+targets_term(json_object *groups, json_object *hosts, const char *term,
     char *sel)
 {
 	size_t	i, n = json_object_array_length(hosts);
@@ -75,7 +67,7 @@ tui_targets_term(json_object *groups, json_object *hosts, const char *term,
 		memset(sel, 1, n);
 		return 0;
 	}
-	if (tui_targets_group(groups, hosts, term, sel, 0) == 0)
+	if (targets_group(groups, hosts, term, sel, 0) == 0)
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (fnmatch(term, json_object_get_string(
@@ -92,15 +84,17 @@ tui_targets_term(json_object *groups, json_object *hosts, const char *term,
  * pattern").  0, or -1 when it cannot be resolved.
  */
 static int
-tui_targets_pattern(json_object *groups, json_object *hosts,
-    const char *pattern, char *sel)
+targets_pattern(json_object *groups, json_object *hosts,
+    const char *pattern, char *sel, char **errp)
 {
 	size_t	 i, n = json_object_array_length(hosts);
 	char	*copy, *term, *save = NULL, *base, *one;
 	int	 rc = 0, any = 0;
 
-	if (strstr(pattern, "{{") != NULL || strstr(pattern, "{%") != NULL)
+	if (strstr(pattern, "{{") != NULL || strstr(pattern, "{%") != NULL) {
+		set_error(errp, "host pattern '%s' is a template", pattern);
 		return -1;
+	}
 	base = xcalloc(n + 1, 1);
 	one = xcalloc(n + 1, 1);
 	copy = xstrdup(pattern);
@@ -111,8 +105,11 @@ tui_targets_pattern(json_object *groups, json_object *hosts,
 		if (*term == '&' || *term == '!' || *term == '\0')
 			continue;
 		any = 1;
-		if (tui_targets_term(groups, hosts, term, base) != 0)
+		if (rc == 0 && targets_term(groups, hosts, term, base) != 0) {
+			set_error(errp, "host pattern '%s': the inventory has "
+			    "no host or group '%s'", pattern, term);
 			rc = -1;
+		}
 	}
 	if (!any)
 		memset(base, 1, n);
@@ -124,9 +121,13 @@ tui_targets_pattern(json_object *groups, json_object *hosts,
 		if (*term != '&' && *term != '!')
 			continue;
 		memset(one, 0, n);
-		if (tui_targets_term(groups, hosts, term + 1, one) != 0 &&
-		    *term == '&')
+		/* "!unknown" excludes nothing, as in Ansible. */
+		if (targets_term(groups, hosts, term + 1, one) != 0 &&
+		    *term == '&') {
+			set_error(errp, "host pattern '%s': the inventory has "
+			    "no host or group '%s'", pattern, term + 1);
 			rc = -1;
+		}
 		for (i = 0; i < n; i++)
 			base[i] = *term == '&' ? base[i] && one[i] :
 			    base[i] && !one[i];
@@ -139,44 +140,68 @@ tui_targets_pattern(json_object *groups, json_object *hosts,
 	return rc;
 }
 
-char *
-tui_targets(const struct vocab *v, const char *pattern, const char *limit)
+json_object *
+targets_hosts(const struct vocab *v, const char *pattern, const char *limit,
+    char **errp)
 {
-	json_object	*hosts = NULL, *groups = NULL;
-	struct strbuf	 sb = { 0 };
-	size_t		 i, n, k = 0, shown = 0;
+	json_object	*hosts = NULL, *groups = NULL, *out;
+	size_t		 i, n;
 	char		*sel;
 
 	if (v == NULL || v->catalog == NULL ||
 	    !json_object_object_get_ex(v->catalog, "hosts", &hosts) ||
-	    !json_object_is_type(hosts, json_type_array))
+	    !json_object_is_type(hosts, json_type_array)) {
+		set_error(errp, "no inventory to resolve hosts against");
 		return NULL;
+	}
 	json_object_object_get_ex(v->catalog, "groups", &groups);
 	n = json_object_array_length(hosts);
 	sel = xcalloc(n + 1, 1);
 	memset(sel, 1, n);
-	if ((pattern != NULL && tui_targets_pattern(groups, hosts, pattern,
-	    sel) != 0) || (limit != NULL && tui_targets_pattern(groups,
-	    hosts, limit, sel) != 0)) {
+	if ((pattern != NULL && targets_pattern(groups, hosts, pattern,
+	    sel, errp) != 0) || (limit != NULL && targets_pattern(groups,
+	    hosts, limit, sel, errp) != 0)) {
 		free(sel);
 		return NULL;
 	}
-	for (i = 0; i < n; i++)
-		k += sel[i] != 0;
+	out = json_object_new_array();
 	for (i = 0; i < n; i++) {
-		if (!sel[i])
-			continue;
-		if (shown == TUI_TARGETS_SHOWN) {
-			strbuf_addf(&sb, " +%zu more", k - shown);
-			break;
-		}
-		strbuf_addf(&sb, "%s%s", shown > 0 ? "," : "",
-		    json_object_get_string(json_object_array_get_idx(hosts,
-		    i)));
-		shown++;
+		if (sel[i])
+			json_object_array_add(out, json_object_get(
+			    json_object_array_get_idx(hosts, i)));
 	}
 	free(sel);
-	if (k == 0)
+	return out;
+}
+
+char *
+targets_text(json_object *hosts)
+{
+	struct strbuf	sb = { 0 };
+	size_t		i, n = json_object_array_length(hosts);
+
+	for (i = 0; i < n && i < TARGETS_SHOWN; i++)
+		strbuf_addf(&sb, "%s%s", i > 0 ? "," : "",
+		    json_object_get_string(json_object_array_get_idx(hosts,
+		    i)));
+	if (n > TARGETS_SHOWN)
+		strbuf_addf(&sb, " +%zu more", n - TARGETS_SHOWN);
+	if (n == 0)
 		strbuf_adds(&sb, "no host");
 	return strbuf_detach(&sb);
+}
+
+char *
+targets_show(const struct vocab *v, const char *pattern, const char *limit)
+{
+	json_object	*hosts;
+	char		*err = NULL, *s;
+
+	if ((hosts = targets_hosts(v, pattern, limit, &err)) == NULL) {
+		free(err);
+		return NULL;
+	}
+	s = targets_text(hosts);
+	json_object_put(hosts);
+	return s;
 }
