@@ -852,6 +852,7 @@ tui_plan_reject_row(struct tui *t, long long row, const char *reason)
 		tui_pending_load(t);
 		return tui_plan_refuse(t, "rejection refused", err);
 	}
+	t->plan_rejected = row;
 	if (p != NULL && p->row_id == row) {
 		tui_plan_set_status(p, "rejected", "rejected");
 		plan_id = p->plan_id;

@@ -75,12 +75,16 @@ struct tui_watch {
 
 static int	tui_watch_connect(struct tui_watch *, char **);
 
-/* Is plans row plan_row this shell's own (shown or executing)? */
+/*
+ * Is plans row plan_row this shell's own (shown, executing, or rejected
+ * here from the pending list)?
+ */
 static int
 tui_watch_ours(const struct tui *t, long long plan_row)
 {
 	return (t->exec != NULL && tui_exec_plan(t->exec) == plan_row) ||
-	    (t->plan_cur != NULL && t->plan_cur->row_id == plan_row);
+	    (t->plan_cur != NULL && t->plan_cur->row_id == plan_row) ||
+	    t->plan_rejected == plan_row;
 }
 
 static PGresult *

@@ -261,6 +261,8 @@ struct tui {
 					   (F7), or 0 */
 	int		 plan_elsewhere; /* the plan shown was decided in
 					   another session meanwhile */
+	long long	 plan_rejected;	/* plans row this shell rejected last
+					   (its tasks' NOTIFYs are its own) */
 	struct tui_pending *pending;	/* the Plan pane's list of pending
 					   plans (tui-pending.c), or NULL */
 	int		 plan_seen_top;	/* the pane's first line was shown */

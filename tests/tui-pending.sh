@@ -127,6 +127,10 @@ wait_line 10 40 "reject plan $b v1 (deploy kuma)? y/N"
 tm send-keys -t q y Enter
 wait_for 10 "Plan $b v1 rejected by"
 wait_for 10 "pending plans: row 1 of 1"
+# Its tasks' NOTIFYs are this shell's own doing, not another session's.
+sleep 0.5
+screen q | grep -qF "[other session] plan $b.1" &&
+    fail "the shell's own rejection is reported as another session's"
 [ "$(sql "SELECT status FROM plans WHERE plan_id = $b")" = rejected ] ||
     fail "plan $b is not rejected"
 [ "$(sql "SELECT decision || ': ' || reason FROM approvals a JOIN plans p
