@@ -9,7 +9,8 @@
 # shows it); F6 in the list asks, n keeps the plan, y rejects it with an
 # approvals row and a plan.rejected audit row; a plan shown in the shell
 # and rejected by `chiffon reject` in a second process is marked so and
-# F5 approves nothing.
+# F5 approves nothing; a plan made and rejected elsewhere comes and goes
+# in the list while it is shown.
 set -eu
 
 # shellcheck source=tests/tui-lib.sh
@@ -163,6 +164,21 @@ sleep 0.5
 screen q | grep -qF "F5: approve and run" &&
     fail "the rejected plan still offers F5"
 ok "plan $c rejected by chiffon reject elsewhere: marked, F5 approves nothing"
+
+# The list follows decisions made elsewhere too, live.
+tm send-keys -t q Escape
+wait_line 10 40 "command>"
+tm send-keys -t q p
+wait_for 10 "pending plans: row 1 of 1"
+cli plan "deploy kuma" >"$tmp/plan-d.out" ||
+    fail "chiffon plan failed: $(cat "$tmp/plan-d.out")"
+d=$(sql "SELECT plan_id FROM plans ORDER BY id DESC LIMIT 1")
+wait_for 10 "pending plans: row 2 of 2"
+cli reject "$d" --reason "changed my mind" >"$tmp/reject-d.out" ||
+    fail "chiffon reject $d failed: $(cat "$tmp/reject-d.out")"
+wait_for 10 "pending plans: row 1 of 1"
+screen q | grep -qE "^> +$a +v2 " || fail "plan $a v2 is not the one left"
+ok "plan $d made and rejected elsewhere comes and goes in the list, live"
 
 # Quit: no run, plan a v2 still pending.
 tm send-keys -t q F10
