@@ -85,6 +85,15 @@ static const char plan_sql_load_tasks[] =
 	"check_mode, array_to_json(depends_on), capability, resources, risk, "
 	"estimated_s, status, array_to_json(skip_tags) FROM tasks "
 	"WHERE plan_id = $1 ORDER BY step";
+static const char plan_sql_pending[] =
+	"SELECT p.id, p.plan_id, p.version, coalesce(p.amendment, r.text), "
+	"extract(epoch FROM now() - p.created_at), "
+	"(SELECT count(*) FROM tasks t WHERE t.plan_id = p.id), "
+	"coalesce((SELECT string_agg(t.action || ' ' || coalesce(t.service, "
+	"'?'), ', ' ORDER BY t.step) FROM tasks t WHERE t.plan_id = p.id), "
+	"'') FROM plans p JOIN requests r ON r.id = p.request_id "
+	"WHERE p.status = 'pending_approval' AND p.created_by = $1 "
+	"ORDER BY p.created_at DESC, p.id DESC LIMIT $2";
 
 static void
 plan_rollback(PGconn *pg)
@@ -422,4 +431,51 @@ plan_load(PGconn *pg, long long row_id, char **errp)
 	PQclear(res);
 	json_object_put(detail);
 	return plan;
+}
+
+/* --- listing -------------------------------------------------------------- */
+
+int
+plan_pending(PGconn *pg, const char *user, size_t max,
+    struct plan_pending **listp, char **errp)
+{
+	struct plan_pending	*list;
+	PGresult		*res;
+	const char		*params[2];
+	char			 lim[32];
+	int			 i, n;
+
+	*listp = NULL;
+	snprintf(lim, sizeof lim, "%zu", max);
+	params[0] = user;
+	params[1] = lim;
+	if ((res = db_exec(pg, plan_sql_pending, 2, params, errp)) == NULL)
+		return -1;
+	n = PQntuples(res);
+	list = n > 0 ? xcalloc((size_t)n, sizeof *list) : NULL;
+	for (i = 0; i < n; i++) {
+		list[i].row_id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		list[i].plan_id = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+		list[i].version = atoi(PQgetvalue(res, i, 2));
+		list[i].text = xstrdup(PQgetvalue(res, i, 3));
+		list[i].age_s = strtod(PQgetvalue(res, i, 4), NULL);
+		list[i].nsteps = (size_t)strtoull(PQgetvalue(res, i, 5), NULL,
+		    10);
+		list[i].steps = xstrdup(PQgetvalue(res, i, 6));
+	}
+	PQclear(res);
+	*listp = list;
+	return n;
+}
+
+void
+plan_pending_free(struct plan_pending *list, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(list[i].text);
+		free(list[i].steps);
+	}
+	free(list);
 }

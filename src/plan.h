@@ -168,6 +168,27 @@ long long	 plan_resolve(PGconn *, const char *ref, char **errp);
 /* Load a stored plan with its tasks.  NULL with *errp. */
 struct plan	*plan_load(PGconn *, long long row_id, char **errp);
 
+/* A plan pending approval, as plan_pending lists it. */
+struct plan_pending {
+	long long		 row_id;	/* plans.id */
+	long long		 plan_id;	/* what the admin names */
+	int			 version;
+	char			*text;		/* the request (or amendment) */
+	size_t			 nsteps;
+	char			*steps;		/* "deploy kuma, configure kuma" */
+	double			 age_s;		/* since the version was made */
+};
+
+/*
+ * The plans made by user (plans.created_by) that are pending approval:
+ * neither approved nor rejected nor superseded, newest first, at most
+ * max.  *listp gets them (free with plan_pending_free; NULL when none).
+ * Returns how many, or -1 with *errp.
+ */
+int		 plan_pending(PGconn *, const char *user, size_t max,
+		    struct plan_pending **listp, char **errp);
+void		 plan_pending_free(struct plan_pending *, size_t n);
+
 /* The one-line summary stored in plans.summary.  Caller frees. */
 char		*plan_summary(const struct plan *);
 /* The plan as text for a terminal (steps, questions, notes).  Caller frees. */

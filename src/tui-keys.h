@@ -88,7 +88,11 @@
 			"empty line: all)")				\
 	R(OPEN,		"open",		"History: open the selected "	\
 			"task in the Task pane and replay its log from "	\
-			"the database in the Log pane")			\
+			"the database in the Log pane; the pending "	\
+			"plans: show the selected plan (F5 approves it)")	\
+	R(PENDING,	"pending",	"Plan: list your plans pending "\
+			"approval, newest first, or back to the plan "	\
+			"shown (Up/Down select, Enter shows one)")	\
 	R(PAGE_UP,	"up",		"scroll the focused pane up "	\
 			"one page")					\
 	R(PAGE_DOWN,	"down",		"scroll the focused pane down "	\
@@ -98,9 +102,14 @@
 			"shown and run it (a high-risk plan asks for "	\
 			"a typed confirmation)")			\
 	R(REJECT,	"reject",	"reject the pending plan "	\
-			"shown (the request line's text is the reason)")\
+			"shown (the request line's text is the reason); "\
+			"in the pending list: the selected one, asked "	\
+			"first")					\
 	R(MODIFY,	"modify",	"make a new version of the "	\
-			"pending plan from the request line's text")	\
+			"pending plan from the request line's text; on "\
+			"an empty line (or in the pending list) its "	\
+			"request is put on the line to amend, Enter "	\
+			"makes the new version")			\
 	R(DRY_RUN,	"dry run",	"run every step of the pending "\
 			"plan in check mode (nothing changes)")		\
 	R(RERUN,	"again",	"plan an interrupted request "	\
@@ -152,6 +161,7 @@
 	K(HOST,		"h",	NULL,	"h",		TUI_MAP_CMD)	\
 	K(OPEN,		"Enter", NULL,	"\r",		TUI_MAP_CMD)	\
 	K(FILTER,	"f",	NULL,	"f",		TUI_MAP_CMD)	\
+	K(PENDING,	"p",	NULL,	"p",		TUI_MAP_CMD)	\
 	K(SEARCH,	"/",	NULL,	"/",		TUI_MAP_CMD)	\
 	K(SEARCH_BACK,	"?",	NULL,	"?",		TUI_MAP_CMD)	\
 	K(SEARCH_NEXT,	"n",	NULL,	"n",		TUI_MAP_CMD)	\

@@ -286,6 +286,11 @@ static const enum tui_request tui_layout_bar_idle[] = {
 };
 static const enum tui_request tui_layout_bar_pending[] = {
 	TUI_REQ_APPROVE, TUI_REQ_REJECT, TUI_REQ_MODIFY, TUI_REQ_DRY_RUN,
+	TUI_REQ_PENDING,
+};
+/* The Plan pane lists the pending plans. */
+static const enum tui_request tui_layout_bar_list[] = {
+	TUI_REQ_OPEN, TUI_REQ_REJECT, TUI_REQ_MODIFY, TUI_REQ_PENDING,
 };
 
 /* The first labelled key of req bound in map (TUI_MAP_*), or NULL. */
@@ -333,8 +338,14 @@ tui_layout_key_bar(const struct tui *t)
 		return xstrdup(" Enter send  C-c no answer ");
 	if (t->ask != TUI_ASK_NONE)
 		return xstrdup(" y Enter yes  C-c no ");
-	if (t->cmd_mode) {
+	if (t->amend_row != 0)
+		return xstrdup(" Enter new version  C-c keep ");
+	if (t->cmd_mode)
 		map = TUI_MAP_CMD;
+	if (tui_pending_shown(t)) {
+		reqs = tui_layout_bar_list;
+		n = nitems(tui_layout_bar_list);
+	} else if (t->cmd_mode) {
 		reqs = tui_layout_bar_pending;
 		n = nitems(tui_layout_bar_pending);
 	} else if (tui_plan_pending(t)) {

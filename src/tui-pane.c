@@ -79,6 +79,9 @@ tui_pane_plan_draw(struct tui *t, WINDOW *w)
 {
 	size_t	rows = (size_t)getmaxy(w), first;
 
+	/* The list of pending plans, in place of the plan. */
+	if (tui_pending_shown(t))
+		return tui_pending_draw(t, w);
 	/* What of the plan the admin has seen (risky plans need all). */
 	first = tui_log_first(&t->plan, rows);
 	if (first == 0)
@@ -91,6 +94,8 @@ tui_pane_plan_draw(struct tui *t, WINDOW *w)
 static int
 tui_pane_plan_key(struct tui *t, enum tui_request req, size_t rows)
 {
+	if (tui_pending_shown(t))
+		return tui_pending_key(t, req, rows);
 	return tui_pane_log_key(&t->plan, req, rows);
 }
 

@@ -74,6 +74,7 @@ tui_plan_clear(struct tui *t)
 	if (t->confirm_row != 0)
 		tui_plan_confirm_cancel(t, NULL);
 	t->plan_seen_top = t->plan_seen_end = 0;
+	t->plan_elsewhere = 0;
 	free(t->plan_request);
 	free(t->plan_error);
 	free(t->plan_changed);
@@ -228,6 +229,14 @@ tui_plan_render_hint(struct tui *t)
 	if (!plan_runnable(p) || p->row_id <= 0) {
 		tui_log_add(&t->plan, CHIFFON_LOG_WARNING, "Nothing to approve: "
 		    "answer the questions by rephrasing the request.");
+		return;
+	}
+	if (t->plan_elsewhere) {
+		s = xasprintf("Plan %lld v%d was %s in another session "
+		    "meanwhile: it cannot be approved here (read-only).",
+		    p->plan_id, p->version, p->status);
+		tui_log_add(&t->plan, CHIFFON_LOG_WARNING, s);
+		free(s);
 		return;
 	}
 	if (tui_plan_pending(t)) {
@@ -436,6 +445,8 @@ tui_plan_request(struct tui *t, const char *text)
 	}
 	tui_plan_clear(t);
 	t->plan_request = xstrdup(text);
+	if (tui_pending_shown(t))
+		tui_pending_show(t, 0);
 	tui_pane_show(t, TUI_FOCUS_PLAN);	/* the focus stays */
 	if (request_check_env(t->app, 0, &err) != 0) {
 		t->plan_error = err;
@@ -511,8 +522,8 @@ tui_plan_pending(const struct tui *t)
 {
 	const struct plan	*p = t->plan_cur;
 
-	return p != NULL && !t->planning && p->row_id > 0 &&
-	    plan_runnable(p) && (p->status == NULL ||
+	return p != NULL && !t->planning && !tui_pending_shown(t) &&
+	    p->row_id > 0 && plan_runnable(p) && (p->status == NULL ||
 	    strcmp(p->status, "pending_approval") == 0);
 }
 
@@ -597,6 +608,10 @@ tui_plan_approve(struct tui *t)
 	struct plan	*p = t->plan_cur;
 	char		*q, *s;
 
+	if (tui_pending_shown(t))
+		return tui_plan_refuse(t, "not approved: the pending list is "
+		    "shown; Enter shows the selected plan, then F5 approves it",
+		    NULL);
 	if (!tui_plan_pending(t))
 		return tui_plan_refuse(t, p != NULL && p->row_id <= 0 ?
 		    "nothing to approve: the request leaves questions" :
@@ -810,29 +825,121 @@ tui_plan_dry_run(struct tui *t)
 }
 
 int
-tui_plan_reject(struct tui *t, const char *reason)
+tui_plan_reject_row(struct tui *t, long long row, const char *reason)
 {
 	struct approve_who	 who = approve_who_current(t->app->conf);
 	struct plan		*p = t->plan_cur;
 	struct db		*db;
 	char			*err = NULL, *s;
+	long long		 plan_id = 0;
+	int			 version = 0;
 
-	if (!tui_plan_pending(t))
-		return tui_plan_refuse(t, "nothing to reject: no plan pending "
-		    "approval is shown", NULL);
+	if (t->planning)
+		return tui_plan_refuse(t, "not rejected: wait for the request "
+		    "or dry run in progress (C-c stops it)", NULL);
 	if (reason == NULL || *reason == '\0')
 		reason = TUI_PLAN_REJECT_REASON;
 	if ((db = app_db(t->app, &err)) == NULL)
 		return tui_plan_refuse(t, "cannot reject", err);
-	if (approve_reject(db_pg(db), p->row_id, &who, reason, &err) < 0)
+	if (approve_reject(db_pg(db), row, &who, reason, &err) < 0) {
+		tui_pending_load(t);
 		return tui_plan_refuse(t, "rejection refused", err);
-	tui_plan_set_status(p, "rejected", "rejected");
-	s = xasprintf("Plan %lld rejected by %s: %s", p->plan_id, who.user,
-	    reason);
+	}
+	t->plan_rejected = row;
+	if (p != NULL && p->row_id == row) {
+		tui_plan_set_status(p, "rejected", "rejected");
+		plan_id = p->plan_id;
+		version = p->version;
+	} else if (tui_pending_row(t, row) != NULL) {
+		plan_id = tui_pending_row(t, row)->plan_id;
+		version = tui_pending_row(t, row)->version;
+	}
+	s = xasprintf("Plan %lld v%d rejected by %s: %s", plan_id, version,
+	    who.user, reason);
 	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
 	free(s);
+	if (tui_pending_shown(t))
+		tui_pending_load(t);
 	tui_plan_render(t);
 	return 0;
+}
+
+int
+tui_plan_reject(struct tui *t, const char *reason)
+{
+	if (!tui_plan_pending(t))
+		return tui_plan_refuse(t, "nothing to reject: no plan pending "
+		    "approval is shown", NULL);
+	return tui_plan_reject_row(t, t->plan_cur->row_id, reason);
+}
+
+int
+tui_plan_pick(struct tui *t, long long row)
+{
+	struct plan	*p;
+	struct db	*db;
+	char		*err = NULL, *s;
+
+	if (t->req != NULL || t->dry != NULL)
+		return tui_plan_refuse(t, "not shown: a request or dry run is "
+		    "in progress (wait for it, or C-c stops it)", NULL);
+	if ((db = app_db(t->app, &err)) == NULL ||
+	    (p = plan_load(db_pg(db), row, &err)) == NULL)
+		return tui_plan_refuse(t, "cannot show the plan", err);
+	if (strcmp(p->status, "pending_approval") != 0) {
+		s = xasprintf("plan %lld v%d is %s meanwhile: nothing to "
+		    "approve", p->plan_id, p->version, p->status);
+		plan_free(p);
+		tui_pending_load(t);
+		tui_plan_refuse(t, s, NULL);
+		free(s);
+		return -1;
+	}
+	tui_plan_clear(t);
+	if (t->pending != NULL)
+		tui_pending_show(t, 0);
+	t->plan_request = xstrdup(p->text);
+	s = xasprintf("plan %lld v%d picked from the pending plans: F5 "
+	    "approves it, F6 rejects, F7 amends", p->plan_id, p->version);
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, s);
+	free(s);
+	tui_plan_show(t, p);
+	tui_pane_focus(t, TUI_FOCUS_PLAN);
+	return 0;
+}
+
+void
+tui_plan_changed(struct tui *t, long long plan_row, const char *st)
+{
+	struct plan	*p = t->plan_cur;
+	const char	*plan_st;
+	char		*s;
+	size_t		 i;
+
+	tui_pending_changed(t);
+	if (p == NULL || p->row_id != plan_row || st == NULL ||
+	    strcmp(st, "pending_approval") == 0 || (p->status != NULL &&
+	    strcmp(p->status, "pending_approval") != 0))
+		return;
+	/* This shell's own decisions set p->status before they commit. */
+	plan_st = strcmp(st, "rejected") == 0 || strcmp(st, "superseded") ==
+	    0 || strcmp(st, "canceled") == 0 ? st : "approved";
+	free(p->status);
+	p->status = xstrdup(plan_st);
+	for (i = 0; i < p->ntasks; i++) {
+		free(p->tasks[i].status);
+		p->tasks[i].status = xstrdup(st);
+	}
+	t->plan_elsewhere = 1;
+	if (t->confirm_row == plan_row)
+		tui_plan_confirm_cancel(t, NULL);
+	s = xasprintf("plan %lld v%d was %s in another session: it can no "
+	    "longer be approved here", p->plan_id, p->version, plan_st);
+	tui_log_line(t, CHIFFON_LOG_WARNING, NULL, s);
+	free(s);
+	tui_plan_render(t);
+	tui_layout_draw_panes(t);
+	tui_status_refresh(t);
 }
 
 void

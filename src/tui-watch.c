@@ -10,7 +10,10 @@
  * changes; a run of such a task has its new run_output lines copied into
  * the Log pane as they are stored, under a header naming the plan, the
  * step and who approved it.  Nothing here can approve or cancel: those
- * keys act only on this shell's own plan (tui-plan.c).  A lost
+ * keys act only on this shell's own plan (tui-plan.c).  Every change
+ * of a task's state also goes to tui_plan_changed: the plan shown that
+ * another session approved or rejected can no longer be approved here,
+ * and the list of pending plans follows (tui-pending.c).  A lost
  * connection is opened again every TUI_WATCH_RETRY_MS.
  */
 #include "config.h"
@@ -72,12 +75,16 @@ struct tui_watch {
 
 static int	tui_watch_connect(struct tui_watch *, char **);
 
-/* Is plans row plan_row this shell's own (shown or executing)? */
+/*
+ * Is plans row plan_row this shell's own (shown, executing, or rejected
+ * here from the pending list)?
+ */
 static int
 tui_watch_ours(const struct tui *t, long long plan_row)
 {
 	return (t->exec != NULL && tui_exec_plan(t->exec) == plan_row) ||
-	    (t->plan_cur != NULL && t->plan_cur->row_id == plan_row);
+	    (t->plan_cur != NULL && t->plan_cur->row_id == plan_row) ||
+	    t->plan_rejected == plan_row;
 }
 
 static PGresult *
@@ -122,9 +129,13 @@ tui_watch_who(PGresult *res)
 	    "", from);
 }
 
-/* The task's row: NULL when it is gone or is this shell's own. */
+/*
+ * The task's row: NULL when it is gone or is this shell's own.  Its plans
+ * row goes to *plan_rowp (may be NULL) whoever's it is.
+ */
 static PGresult *
-tui_watch_task_row(struct tui_watch *w, const char *task_id)
+tui_watch_task_row(struct tui_watch *w, const char *task_id,
+    long long *plan_rowp)
 {
 	const char	*params[1] = { task_id };
 	PGresult	*res;
@@ -132,8 +143,13 @@ tui_watch_task_row(struct tui_watch *w, const char *task_id)
 	if ((res = tui_watch_query(w, tui_watch_sql_task, 1, params)) ==
 	    NULL)
 		return NULL;
+	if (PQntuples(res) == 1 && plan_rowp != NULL)
+		*plan_rowp = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	/* Another version of the plan shown is this shell's too. */
 	if (PQntuples(res) != 1 || tui_watch_ours(w->t,
-	    strtoll(PQgetvalue(res, 0, 0), NULL, 10))) {
+	    strtoll(PQgetvalue(res, 0, 0), NULL, 10)) ||
+	    (w->t->plan_cur != NULL && w->t->plan_cur->plan_id ==
+	    strtoll(PQgetvalue(res, 0, 1), NULL, 10))) {
 		PQclear(res);
 		return NULL;
 	}
@@ -148,6 +164,7 @@ tui_watch_task(struct tui_watch *w, const char *extra)
 	char		 id[32], *where, *what, *who, *s;
 	const char	*st;
 	size_t		 n;
+	long long	 plan_row = 0;
 
 	n = strcspn(extra, " ");
 	if (n == 0 || n >= sizeof id)
@@ -155,7 +172,12 @@ tui_watch_task(struct tui_watch *w, const char *extra)
 	memcpy(id, extra, n);
 	id[n] = '\0';
 	st = extra[n] == ' ' ? extra + n + 1 : "?";
-	if ((res = tui_watch_task_row(w, id)) == NULL)
+	res = tui_watch_task_row(w, id, &plan_row);
+	/* The plan shown may have been decided elsewhere; the pending list
+	 * may change. */
+	if (plan_row > 0)
+		tui_plan_changed(w->t, plan_row, st);
+	if (res == NULL)
 		return;
 	where = tui_watch_where(res, id);
 	what = tui_watch_what(res);
@@ -196,7 +218,7 @@ tui_watch_run_find(struct tui_watch *w, long long run_id, const char *rid)
 	if ((res = tui_watch_query(w, tui_watch_sql_run, 1, params)) == NULL)
 		return r;
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
-	    (task = tui_watch_task_row(w, PQgetvalue(res, 0, 0))) != NULL) {
+	    (task = tui_watch_task_row(w, PQgetvalue(res, 0, 0), NULL)) != NULL) {
 		r->ours = 0;
 		where = tui_watch_where(task, PQgetvalue(res, 0, 0));
 		what = tui_watch_what(task);

@@ -29,6 +29,7 @@
 #include "db.h"
 #include "log.h"
 #include "loop.h"
+#include "plan.h"
 #include "plugins.h"
 #include "spawn.h"
 #include "tui.h"
@@ -232,6 +233,24 @@ tui_ask_end(struct tui *t)
 	tui_status_refresh(t);
 }
 
+/*
+ * Stop amending a plan's request on the request line (the line is
+ * emptied); why (may be NULL) goes to the log.
+ */
+static void
+tui_amend_end(struct tui *t, const char *why)
+{
+	if (t->amend_row == 0)
+		return;
+	t->amend_row = 0;
+	tui_input_ask(t, NULL);
+	rl_replace_line("", 0);
+	rl_point = rl_mark = 0;
+	if (why != NULL)
+		tui_log_line(t, CHIFFON_LOG_INFO, NULL, why);
+	tui_status_refresh(t);
+}
+
 /* Whether a plan is executing now. */
 static int
 tui_running(const struct tui *t)
@@ -277,6 +296,7 @@ tui_prompt(struct tui *t, const char *text)
 {
 	char	*q;
 
+	tui_amend_end(t, "not amended: the running playbook asks for input");
 	if (t->ask != TUI_ASK_NONE || t->confirm_row != 0) {
 		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "the playbook waits "
 		    "for an answer: answer the question asked first");
@@ -315,6 +335,18 @@ tui_ask_answer(struct tui *t, const char *line)
 		line++;
 	yes = *line == 'y' || *line == 'Y';
 	tui_ask_end(t);
+	if (ask == TUI_ASK_REJECT) {
+		if (yes)
+			tui_plan_reject_row(t, t->ask_row, t->ask_reason);
+		else
+			tui_log_line(t, CHIFFON_LOG_INFO, NULL, "not rejected: "
+			    "the plan stays pending approval");
+		free(t->ask_reason);
+		t->ask_reason = NULL;
+		t->ask_row = 0;
+		tui_layout_draw_panes(t);
+		return;
+	}
 	if (!yes) {
 		tui_log_line(t, CHIFFON_LOG_INFO, NULL, ask == TUI_ASK_QUIT ?
 		    "not quitting" : "not canceled: the step goes on");
@@ -337,6 +369,7 @@ tui_do_quit(struct tui *t, int count, int key)
 	tui_input_mode(t, 0);
 	if (t->ask != TUI_ASK_NONE || t->confirm_row != 0)
 		return 0;
+	tui_amend_end(t, NULL);
 	if (tui_running(t)) {
 		/* Quitting cancels the plan: ask first. */
 		q = xasprintf("plan %lld is running: quit and cancel it? y/N ",
@@ -380,6 +413,11 @@ tui_do_clear(struct tui *t, int count, int key)
 	}
 	if (t->ask != TUI_ASK_NONE) {
 		tui_ask_answer(t, "n");
+		return 0;
+	}
+	if (t->amend_row != 0) {
+		tui_amend_end(t, "not amended: the plan is unchanged");
+		tui_input_redisplay();
 		return 0;
 	}
 	if (t->confirm_row != 0)
@@ -504,6 +542,12 @@ static int
 tui_do_approve(struct tui *t, int count, int key)
 {
 	tui_input_mode(t, 0);
+	if (t->amend_row != 0) {
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "not approved: the "
+		    "request is being amended (Enter makes the new version, "
+		    "C-c keeps the plan; then F5)");
+		return 0;
+	}
 	if (t->confirm_row != 0) {
 		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "type the "
 		    "confirmation on the request line and press Enter (C-c "
@@ -617,34 +661,128 @@ tui_do_search_prev(struct tui *t, int count, int key)
 	return 0;
 }
 
+/* F6 in the pending list: ask before rejecting the selected plan. */
+static void
+tui_reject_ask(struct tui *t, char *reason)
+{
+	const struct plan_pending	*r;
+	long long			 row = tui_pending_selected(t);
+	char				*q;
+
+	if (row == 0 || (r = tui_pending_row(t, row)) == NULL) {
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "nothing to "
+		    "reject: no pending plan is selected");
+		free(reason);
+		return;
+	}
+	q = xasprintf("reject plan %lld v%d (%.40s)? y/N ", r->plan_id,
+	    r->version, r->text);
+	free(t->ask_reason);
+	t->ask_reason = reason;
+	t->ask_row = row;
+	tui_ask(t, TUI_ASK_REJECT, q);
+	free(q);
+}
+
 static int
 tui_do_reject(struct tui *t, int count, int key)
 {
 	char	*reason = tui_line_text();
 
+	if (t->amend_row != 0)
+		tui_amend_end(t, "not amended: the plan is unchanged");
 	if (t->confirm_row != 0)
 		tui_plan_confirm_cancel(t, "approval not confirmed");
-	else if (tui_plan_reject(t, reason) == 0 && reason != NULL)
+	else if (tui_pending_shown(t)) {
+		/* The reason is kept for the answer; the line is emptied. */
+		tui_reject_ask(t, reason);
+		return 0;
+	} else if (tui_plan_reject(t, reason) == 0 && reason != NULL)
 		tui_clear_line(t);
 	free(reason);
 	return tui_done_command(t);
 }
 
+/*
+ * Amend the plan shown: its request text on the request line, where
+ * Enter makes the new version (tui_submit) and C-c keeps the plan.
+ */
+static void
+tui_amend_start(struct tui *t)
+{
+	const struct plan	*p = t->plan_cur;
+	char			*q;
+
+	if (!tui_plan_pending(t)) {
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "nothing to modify: "
+		    "no plan pending approval is shown");
+		return;
+	}
+	tui_input_mode(t, 0);
+	t->amend_row = p->row_id;
+	q = xasprintf("amend plan %lld v%d> ", p->plan_id, p->version);
+	tui_input_ask(t, q);
+	free(q);
+	rl_replace_line(t->plan_request != NULL ? t->plan_request : p->text,
+	    0);
+	rl_point = rl_end;
+	rl_mark = 0;
+	tui_input_redisplay();
+	tui_log_line(t, CHIFFON_LOG_INFO, NULL, "amend the request on the "
+	    "request line: Enter makes a new version of the plan, C-c keeps "
+	    "it as it is");
+	tui_layout_draw_panes(t);
+	tui_status_refresh(t);
+}
+
 static int
 tui_do_modify(struct tui *t, int count, int key)
 {
-	char	*text = tui_line_text();
+	char		*text = tui_line_text();
+	long long	 row;
 
+	if (t->amend_row != 0) {
+		free(text);
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "amending: Enter "
+		    "makes the new version, C-c keeps the plan");
+		return 0;
+	}
 	if (t->confirm_row != 0)
 		tui_plan_confirm_cancel(t, "approval not confirmed");
-	if (text == NULL)
-		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "modify: type the "
-		    "request as it should now read on the request line, "
-		    "then F7");
-	else if (tui_plan_modify(t, text) == 0)
+	if (tui_pending_shown(t)) {
+		/* The selected plan becomes the one shown, then amended. */
+		row = tui_pending_selected(t);
+		if (row == 0 || tui_plan_pick(t, row) != 0) {
+			if (row == 0)
+				tui_log_line(t, CHIFFON_LOG_WARNING, NULL,
+				    "nothing to modify: no pending plan is "
+				    "selected");
+			free(text);
+			return tui_done_command(t);
+		}
+	}
+	if (text == NULL) {
+		tui_done_command(t);
+		tui_amend_start(t);
+		return 0;
+	}
+	if (tui_plan_modify(t, text) == 0)
 		tui_clear_line(t);
 	free(text);
 	return tui_done_command(t);
+}
+
+/* Esc p: the list of pending plans in the Plan pane, or back. */
+static int
+tui_do_pending(struct tui *t, int count, int key)
+{
+	tui_amend_end(t, NULL);
+	if (t->confirm_row != 0)
+		tui_plan_confirm_cancel(t, "approval not confirmed");
+	tui_pending_show(t, !tui_pending_shown(t));
+	tui_layout_draw_panes(t);
+	tui_status_refresh(t);
+	return 0;
 }
 
 static int
@@ -673,6 +811,10 @@ tui_do_command(struct tui *t, int count, int key)
 {
 	if (key == ':' && !t->cmd_mode && rl_end > 0)
 		return rl_insert(count, key);
+	if (t->amend_row != 0) {
+		tui_amend_end(t, "not amended: the plan is unchanged");
+		return tui_done_command(t);
+	}
 	if (t->confirm_row != 0) {
 		tui_plan_confirm_cancel(t, "approval not confirmed: nothing "
 		    "was approved");
@@ -699,6 +841,7 @@ static int (*const tui_handlers[])(struct tui *, int, int) = {
 	[TUI_REQ_LINE_UP] = tui_do_line_up,
 	[TUI_REQ_LINE_DOWN] = tui_do_line_down,
 	[TUI_REQ_OPEN] = tui_do_open,
+	[TUI_REQ_PENDING] = tui_do_pending,
 	[TUI_REQ_SEARCH] = tui_do_search,
 	[TUI_REQ_SEARCH_BACK] = tui_do_search_back,
 	[TUI_REQ_FILTER] = tui_do_filter,
@@ -738,6 +881,27 @@ tui_submit(struct tui *t, const char *line)
 	}
 	if (t->ask != TUI_ASK_NONE) {
 		tui_ask_answer(t, line);
+		return;
+	}
+	if (t->amend_row != 0) {
+		/* The amended request: a new version of that plan. */
+		long long	 row = t->amend_row;
+
+		tui_amend_end(t, NULL);
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			/* nothing */;
+		if (*p == '\0')
+			tui_log_line(t, CHIFFON_LOG_INFO, NULL, "not amended: "
+			    "the request line was empty");
+		else if (t->plan_cur == NULL || t->plan_cur->row_id != row)
+			tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "not "
+			    "amended: the plan is no longer shown");
+		else {
+			tui_input_history_add(line);
+			tui_plan_modify(t, p);
+		}
+		tui_layout_draw_panes(t);
+		tui_status_refresh(t);
 		return;
 	}
 	if (t->confirm_row != 0) {
@@ -993,6 +1157,8 @@ tui_run(struct app *app)
 	tui_plan_end(&t);
 	tui_pane_focus(&t, TUI_FOCUS_PLAN);	/* stops the Agents timer */
 	tui_history_free(&t);
+	tui_pending_free(&t);
+	free(t.ask_reason);
 	tui_logpane_free(&t);
 	log_set_sink(NULL, NULL);
 	if (t.watch_stdin > 0)

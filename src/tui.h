@@ -183,6 +183,7 @@ enum tui_ask {
 	TUI_ASK_QUIT,		/* quit (canceling the running plan)? */
 	TUI_ASK_PROMPT,		/* ansible-playbook waits at a prompt: the
 				   answer, typed hidden */
+	TUI_ASK_REJECT,		/* reject the pending plan selected? */
 };
 
 /*
@@ -210,6 +211,7 @@ struct request_job;
 struct tui_watch;
 struct tui_facts;
 struct approve_dry_job;
+struct tui_pending;
 
 struct tui {
 	struct app	*app;
@@ -251,6 +253,18 @@ struct tui {
 	struct tui_exec	*exec;		/* the approved plan executing */
 	enum tui_ask	 ask;		/* a y/N question on the request line */
 	long long	 ask_task;	/* TUI_ASK_CANCEL: the task */
+	long long	 ask_row;	/* TUI_ASK_REJECT: the plan row */
+	char		*ask_reason;	/* TUI_ASK_REJECT: the reason typed,
+					   or NULL */
+	long long	 amend_row;	/* plan row whose request text is
+					   being amended on the request line
+					   (F7), or 0 */
+	int		 plan_elsewhere; /* the plan shown was decided in
+					   another session meanwhile */
+	long long	 plan_rejected;	/* plans row this shell rejected last
+					   (its tasks' NOTIFYs are its own) */
+	struct tui_pending *pending;	/* the Plan pane's list of pending
+					   plans (tui-pending.c), or NULL */
 	int		 plan_seen_top;	/* the pane's first line was shown */
 	int		 plan_seen_end;	/* and its last one */
 	long long	 confirm_row;	/* plan row whose approval is being
@@ -471,6 +485,26 @@ int	 tui_plan_modify(struct tui *, const char *amended);
 int	 tui_plan_dry_run(struct tui *);
 /* Reject the plan shown with reason.  0, or -1 (logged). */
 int	 tui_plan_reject(struct tui *, const char *reason);
+/*
+ * Reject plans row row (pending approval; shown or not) with reason
+ * (NULL or empty: "rejected in the shell"), as `chiffon reject` does.
+ * 0, or -1 (logged).
+ */
+int	 tui_plan_reject_row(struct tui *, long long row, const char *reason);
+/*
+ * Show plans row row (loaded from the database) as the pane's current
+ * plan, the pending list hidden; F5 then approves it as any other.  A
+ * plan no longer pending approval is refused.  0, or -1 (logged).
+ */
+int	 tui_plan_pick(struct tui *, long long row);
+/*
+ * A task of plans row plan_row changed to status (chiffon_task, heard
+ * by the watch): when it is the plan shown and that still looks pending
+ * here, another session decided it - it is shown so and can no longer
+ * be approved here.  The pending list is loaded again.
+ */
+void	 tui_plan_changed(struct tui *, long long plan_row,
+	    const char *status);
 /* Fill the pane again from the plan and its steps' states. */
 void	 tui_plan_render(struct tui *);
 /*
@@ -502,6 +536,27 @@ int	 tui_plan_rerun(struct tui *);
  * requests are planned against the last refreshed catalog.
  */
 void	 tui_plan_vocab_refresh(struct tui *);
+
+/* tui-pending.c: the Plan pane's list of this user's pending plans. */
+
+struct plan_pending;
+/* Show the list in the Plan pane (on: loaded, the focus there) or not. */
+void	 tui_pending_show(struct tui *, int on);
+/* Non-zero while the list is shown instead of the plan. */
+int	 tui_pending_shown(const struct tui *);
+/* Load the rows again (the selection stays on its plan). */
+void	 tui_pending_load(struct tui *);
+/* A plan may have changed (a NOTIFY): load again soon when shown. */
+void	 tui_pending_changed(struct tui *);
+/* The plans row selected, or 0 (no rows). */
+long long tui_pending_selected(const struct tui *);
+/* The listed row of plans row row, or NULL. */
+const struct plan_pending *tui_pending_row(const struct tui *, long long row);
+/* The Plan pane's draw and key while the list is shown. */
+char	*tui_pending_draw(struct tui *, WINDOW *w);
+int	 tui_pending_key(struct tui *, enum tui_request, size_t rows);
+/* Free it (the shell is ending). */
+void	 tui_pending_free(struct tui *);
 
 /* tui-status.c: the status bar's text. */
 

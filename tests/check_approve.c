@@ -247,6 +247,74 @@ START_TEST(test_modify_supersedes)
 }
 END_TEST
 
+/*
+ * plan_pending: this user's plans pending approval, newest first; not
+ * the approved, rejected or superseded ones, nor another user's.
+ */
+START_TEST(test_pending_list)
+{
+	struct approve_who	 who = approve_who_current(ot.app->conf);
+	struct plan		*a = plan_of("deploy grafana on pve1");
+	struct plan		*b = plan_of(KUMA);
+	struct plan		*c = plan_of("deploy kuma");
+	struct plan		*d = plan_of("deploy grafana on pve1");
+	struct plan		*q;
+	struct plan_pending	*l;
+	PGconn			*pg = orchtest_pg(&ot);
+	char			*err = NULL;
+	int			 n, env = -1;
+
+	n = plan_pending(pg, who.user, 10, &l, &err);
+	ck_assert_msg(n == 4, "%d: %s", n, err);
+	ck_assert_int_eq(l[0].row_id, d->row_id);
+	ck_assert_int_eq(l[1].row_id, c->row_id);
+	ck_assert_int_eq(l[2].row_id, b->row_id);
+	ck_assert_int_eq(l[3].row_id, a->row_id);
+	ck_assert_int_eq(l[2].plan_id, b->plan_id);
+	ck_assert_int_eq(l[2].version, 1);
+	ck_assert_str_eq(l[2].text, KUMA);
+	ck_assert_uint_eq(l[2].nsteps, 2);
+	ck_assert_str_eq(l[2].steps, "deploy kuma, configure kuma");
+	ck_assert(l[2].age_s >= 0 && l[2].age_s < 600);
+	plan_pending_free(l, (size_t)n);
+	/* At most max. */
+	ck_assert_int_eq(plan_pending(pg, who.user, 1, &l, &err), 1);
+	ck_assert_int_eq(l[0].row_id, d->row_id);
+	plan_pending_free(l, 1);
+
+	/* Decided or superseded plans leave the list; a new version joins. */
+	ck_assert_int_gt(approve_plan(pg, d->row_id, &who, NULL, &err), 0);
+	ck_assert_int_gt(approve_reject(pg, c->row_id, &who, "no", &err), 0);
+	q = approve_modify(ot.app, b->row_id, "deploy uptime kuma on docker1",
+	    NULL, NULL, &env, &err);
+	ck_assert_msg(q != NULL && q->row_id > 0, "%s", err);
+	n = plan_pending(pg, who.user, 10, &l, &err);
+	ck_assert_msg(n == 2, "%d: %s", n, err);
+	ck_assert_int_eq(l[0].row_id, q->row_id);
+	ck_assert_int_eq(l[0].plan_id, b->plan_id);
+	ck_assert_int_eq(l[0].version, 2);
+	ck_assert_str_eq(l[0].text, "deploy uptime kuma on docker1");
+	ck_assert_uint_eq(l[0].nsteps, 1);
+	ck_assert_int_eq(l[1].row_id, a->row_id);
+	plan_pending_free(l, (size_t)n);
+
+	/* Another user's plan is not this user's. */
+	ck_assert_int_eq(plan_store(pg, a, "someone-else", NULL, 0, &err), 0);
+	ck_assert_int_eq(plan_pending(pg, who.user, 10, &l, &err), 2);
+	plan_pending_free(l, 2);
+	ck_assert_int_eq(plan_pending(pg, "someone-else", 10, &l, &err), 1);
+	ck_assert_int_eq(l[0].row_id, a->row_id);
+	plan_pending_free(l, 1);
+	ck_assert_int_eq(plan_pending(pg, "nobody", 10, &l, &err), 0);
+	ck_assert_ptr_null(l);
+	plan_free(q);
+	plan_free(d);
+	plan_free(c);
+	plan_free(b);
+	plan_free(a);
+}
+END_TEST
+
 /* Around the gate with raw SQL: every path is refused by the database. */
 START_TEST(test_bypass_refused_by_database)
 {
@@ -751,6 +819,7 @@ approve_suite(void)
 	tcase_add_test(tc, test_approve_records_who_and_queues);
 	tcase_add_test(tc, test_reject_needs_a_reason);
 	tcase_add_test(tc, test_modify_supersedes);
+	tcase_add_test(tc, test_pending_list);
 	tcase_add_test(tc, test_bypass_refused_by_database);
 	tcase_add_test(tc, test_runtime_role_forgeries_refused);
 	tcase_add_test(tc, test_claim_refuses_changed_task);

@@ -7,13 +7,14 @@
 ## flight, cancel, two shells on one database, history, TERM, resize.
 ## tui-mission.sh: the mission's request on contrib/homelab, end to end.
 ## tui-log.sh: the Log pane: paging from run_output, colours, wrap, jumps.
+## tui-pending.sh: the Plan pane's pending plans: pick, amend, reject.
 ## tui-faults.sh: PostgreSQL restarted and SIGKILL of the shell mid-run.
 ## tui-watch.sh: another shell's plan and run, wrapped at 80 and 60 columns.
 ## tui-lib.sh: what they share.
 check_PROGRAMS += tests/check_tui tests/llmsrv-run
 TESTS += tests/check_tui tests/tui-screen.sh tests/tui-interrupt.sh \
 	tests/tui-panes.sh tests/tui-live.sh tests/tui-mission.sh \
-	tests/tui-log.sh \
+	tests/tui-log.sh tests/tui-pending.sh \
 	tests/tui-faults.sh tests/tui-watch.sh
 tests_check_tui_SOURCES = tests/check_tui.c
 tests_check_tui_CPPFLAGS = $(TEST_CFLAGS)
@@ -23,7 +24,7 @@ tests_llmsrv_run_CPPFLAGS = $(TEST_CFLAGS)
 tests_llmsrv_run_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/tui-screen.sh tests/tui-interrupt.sh tests/tui-lib.sh \
 	tests/tui-panes.sh tests/tui-live.sh tests/tui-mission.sh \
-	tests/tui-log.sh \
+	tests/tui-log.sh tests/tui-pending.sh \
 	tests/tui-faults.sh tests/tui-watch.sh
 ## make bench: the shell's startup, memory and key answer time (tmux).
 bench_scripts += tests/bench/bench-tui.sh
