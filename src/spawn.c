@@ -13,11 +13,33 @@
  * loop_free) and abandons the child.  `hold' is non-zero while one of
  * this module's callbacks runs, so the object is freed only when it is
  * finished, has no registration and is not on the stack (spawn_release).
+ *
+ * Pumps.  Each stream is read by a pump thread of its own (struct
+ * spawn_pump), so that the child never waits on the loop: a child that
+ * writes megabytes at once (ansible-playbook's debug of a long list
+ * does so in one write(2)) would otherwise block in that write for as
+ * long as the loop's line callbacks (and the database flushes behind
+ * them) take.  The pump polls the stream and its stop pipe, reads into
+ * a buffer shared under a mutex, at most SPAWN_PUMP_MAX bytes (then it
+ * waits: back-pressure on the child), and writes one byte on its wake
+ * pipe per batch.  The loop watches the wake pipe, takes the whole
+ * buffer at once (swapping it with its own) and splits it into lines
+ * as before, at most SPAWN_FEED_MAX bytes per callback so that keys and
+ * timers are served between pieces.  The pump's end (EOF, EIO of a pty
+ * whose slave is closed, an error) is handed over with the last batch;
+ * the loop then delivers the partial line and closes the stream.  The
+ * pump only reads the stream and touches the shared buffer: every
+ * callback, the prompt detection (once all that was read is fed and
+ * the pump has nothing more) and the grace period run on the loop's
+ * thread as before.  Closing a stream stops its pump and joins it.  When
+ * a thread cannot be started the loop reads the stream itself.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <pty.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -31,6 +53,31 @@
 
 extern char **environ;
 
+/* What a pump holds before it waits for the loop (back-pressure). */
+#define SPAWN_PUMP_MAX		(4 * 1024 * 1024)
+/* What the loop splits into lines per callback. */
+#define SPAWN_FEED_MAX		(1024 * 1024)
+
+/*
+ * The thread reading one stream (see the top of the file).  Members
+ * marked "locked" are shared and read or written under lock only; the
+ * rest belong to the loop's thread (fd and the pipes are set before the
+ * thread starts and closed after it is joined).
+ */
+struct spawn_pump {
+	pthread_t		 thread;
+	int			 fd;		/* the stream */
+	int			 wake[2];	/* pump -> loop */
+	int			 stop[2];	/* loop -> pump */
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 room;		/* the loop took the buffer */
+	struct strbuf		 buf;		/* locked: read, not taken */
+	int			 woken;		/* locked: a byte is on wake */
+	int			 end;		/* locked: the stream ended */
+	int			 stopping;	/* locked: stop was asked */
+	int			 joined;	/* the thread is gone */
+};
+
 /* One stream read from the child: its output or its event pipe. */
 struct spawn_stream {
 	int			 fd;
@@ -39,6 +86,10 @@ struct spawn_stream {
 	int			 is_pty;	/* strip a trailing \r */
 	int			 is_event;
 	struct strbuf		 partial;	/* incomplete last line */
+	struct spawn_pump	*pump;		/* its reader, or NULL */
+	struct strbuf		 taken;		/* taken from the pump */
+	size_t			 taken_off;	/* ... fed up to here */
+	int			 taken_end;	/* ... and it was the last */
 };
 
 /* A started child (the ABI's opaque struct chiffon_child). */
@@ -70,6 +121,7 @@ struct chiffon_child {
 };
 
 static void	spawn_abandon_held(struct chiffon_child *);
+static void	spawn_pump_stop(struct spawn_stream *);
 
 /*
  * The child whose pty output stopped at a prompt (a last line ending in
@@ -171,8 +223,12 @@ spawn_release(struct chiffon_child *c)
 		return;
 	if (spawn_prompt_child == c)
 		spawn_prompt_child = NULL;
+	spawn_pump_stop(&c->out);
+	spawn_pump_stop(&c->ev);
 	strbuf_free(&c->out.partial);
 	strbuf_free(&c->ev.partial);
+	strbuf_free(&c->out.taken);
+	strbuf_free(&c->ev.taken);
 	if (c->free_func != NULL)
 		c->free_func(c->cbdata);
 	free(c);
@@ -207,10 +263,53 @@ spawn_unwatch(struct chiffon_child *c, int *idp)
 	c->internal--;
 }
 
+/* Free a pump whose thread is not running (never started, or joined). */
+static void
+spawn_pump_free(struct spawn_pump *p)
+{
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->room);
+	spawn_close(&p->wake[0]);
+	spawn_close(&p->wake[1]);
+	spawn_close(&p->stop[0]);
+	spawn_close(&p->stop[1]);
+	strbuf_free(&p->buf);
+	free(p);
+}
+
+/* Ask a pump's thread to stop and join it; what it read stays in p->buf. */
+static void
+spawn_pump_join(struct spawn_pump *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->stopping = 1;
+	pthread_cond_signal(&p->room);
+	pthread_mutex_unlock(&p->lock);
+	while (write(p->stop[1], "", 1) == -1 && errno == EINTR)
+		;
+	pthread_join(p->thread, NULL);
+	p->joined = 1;
+}
+
+/* Stop a stream's pump and free it; what it read and was not fed is lost. */
+static void
+spawn_pump_stop(struct spawn_stream *st)
+{
+	if (st->pump == NULL)
+		return;
+	if (!st->pump->joined)
+		spawn_pump_join(st->pump);
+	spawn_pump_free(st->pump);
+	st->pump = NULL;
+}
+
 static void
 spawn_stream_close(struct chiffon_child *c, struct spawn_stream *st)
 {
 	spawn_unwatch(c, &st->id);
+	spawn_pump_stop(st);
+	strbuf_free(&st->taken);
+	st->taken_off = 0;
 	spawn_close(&st->fd);
 	st->eof = 1;
 }
@@ -428,6 +527,197 @@ spawn_read_cb(int fd, int revents, void *data)
 	return 0;
 }
 
+/*
+ * The pump thread: read the stream into p->buf until it ends or stop is
+ * asked.  Touches nothing but p.
+ */
+static void *
+spawn_pump_main(void *arg)
+{
+	struct spawn_pump	*p = arg;
+	struct pollfd		 pfd[2];
+	char			 buf[65536];
+	ssize_t			 n;
+	int			 end;
+
+	pfd[0].fd = p->fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = p->stop[0];
+	pfd[1].events = POLLIN;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		while (p->buf.len >= SPAWN_PUMP_MAX && !p->stopping)
+			pthread_cond_wait(&p->room, &p->lock);
+		end = p->stopping;
+		pthread_mutex_unlock(&p->lock);
+		if (end)
+			break;
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			n = -1;		/* cannot wait: the end */
+		} else if (pfd[1].revents != 0)
+			break;
+		else if ((n = read(p->fd, buf, sizeof buf)) == -1 &&
+		    (errno == EINTR || errno == EAGAIN ||
+		    errno == EWOULDBLOCK))
+			continue;
+		pthread_mutex_lock(&p->lock);
+		if (n > 0)
+			strbuf_add(&p->buf, buf, (size_t)n);
+		else
+			p->end = 1;
+		if (!p->woken) {
+			p->woken = 1;
+			while (write(p->wake[1], "", 1) == -1 &&
+			    errno == EINTR)
+				;
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (n <= 0)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * Take what the pump read (when all taken before is fed) and feed at most
+ * max bytes of it.  1 when everything the pump had is fed and it has
+ * nothing more for now, 0 when more is waiting (taken, or in the pump),
+ * -1 when the stream ended (all fed: the caller delivers the partial line
+ * and closes it) or a callback finished the child.
+ */
+static int
+spawn_pump_feed(struct chiffon_child *c, struct spawn_stream *st,
+    size_t max)
+{
+	struct spawn_pump	*p = st->pump;
+	struct strbuf		 tmp;
+	char			*nl;
+	size_t			 n;
+	int			 more;
+
+	if (st->taken_off == st->taken.len) {
+		pthread_mutex_lock(&p->lock);
+		tmp = st->taken;
+		st->taken = p->buf;
+		p->buf = tmp;
+		strbuf_reset(&p->buf);
+		st->taken_off = 0;
+		st->taken_end = p->end;
+		p->woken = 0;
+		pthread_cond_signal(&p->room);
+		pthread_mutex_unlock(&p->lock);
+	}
+	n = st->taken.len - st->taken_off;
+	if (n > max) {
+		/* Up to a line's end, so that no line is copied. */
+		nl = memrchr(st->taken.buf + st->taken_off, '\n', max);
+		n = nl != NULL ? (size_t)(nl + 1 - st->taken.buf) -
+		    st->taken_off : max;
+	}
+	if (n > 0 && spawn_feed(c, st, st->taken.buf + st->taken_off, n) == -1)
+		return -1;
+	st->taken_off += n;
+	if (st->taken_off < st->taken.len)
+		return 0;
+	if (st->taken_end)
+		return -1;
+	pthread_mutex_lock(&p->lock);
+	more = p->buf.len > 0 || p->end;
+	pthread_mutex_unlock(&p->lock);
+	return more ? 0 : 1;
+}
+
+/* The wake pipe of a stream's pump is readable. */
+static int
+spawn_pump_cb(int fd, int revents, void *data)
+{
+	struct chiffon_child	*c = data;
+	struct spawn_stream	*st;
+	char			 drain[64];
+	int			 rc;
+
+	st = c->out.pump != NULL && fd == c->out.pump->wake[0] ? &c->out :
+	    &c->ev;
+	c->hold++;
+	while (read(fd, drain, sizeof drain) > 0)
+		;
+	if (!c->finished && !st->eof && st->pump != NULL) {
+		rc = spawn_pump_feed(c, st, SPAWN_FEED_MAX);
+		if (rc == 1)
+			spawn_prompt_check(c, st);
+		else if (rc == 0)	/* more: come back after the others */
+			while (write(st->pump->wake[1], "", 1) == -1 &&
+			    errno == EINTR)
+				;
+		else if (!c->finished && st->taken_end)
+			spawn_stream_eof(c, st);
+	}
+	c->hold--;
+	spawn_release(c);
+	return 0;
+}
+
+/*
+ * Start a pump for st (wake pipe registered on the loop).  0, or -1
+ * (nothing is left behind; the loop reads the stream itself).
+ */
+static int
+spawn_pump_start(struct chiffon_child *c, struct spawn_stream *st)
+{
+	struct spawn_pump	*p = xcalloc(1, sizeof *p);
+	sigset_t		 all, old;
+	int			 rc;
+
+	p->fd = st->fd;
+	p->wake[0] = p->wake[1] = p->stop[0] = p->stop[1] = -1;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->room, NULL);
+	if (pipe2(p->wake, O_CLOEXEC | O_NONBLOCK) == -1 ||
+	    pipe2(p->stop, O_CLOEXEC | O_NONBLOCK) == -1) {
+		spawn_pump_free(p);
+		return -1;
+	}
+	/* Signals stay with the loop's thread (SIGCHLD's signalfd). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&p->thread, NULL, spawn_pump_main, p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		spawn_pump_free(p);
+		return -1;
+	}
+	st->pump = p;
+	st->id = loop_watch_fd(c->loop, p->wake[0], CHIFFON_FD_READ,
+	    spawn_pump_cb, c, spawn_reg_gone, c->owner);
+	if (st->id <= 0) {
+		st->id = 0;
+		spawn_pump_stop(st);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * End of the grace period: stop st's pump and feed all it read; the
+ * stream is read directly from then on.
+ */
+static void
+spawn_grace_drain(struct chiffon_child *c, struct spawn_stream *st)
+{
+	struct spawn_pump	*p = st->pump;
+
+	if (p == NULL || c->finished || st->eof)
+		return;
+	spawn_unwatch(c, &st->id);
+	spawn_pump_join(p);
+	/* Joined: nothing more comes; feed all it had. */
+	while (spawn_pump_feed(c, st, SIZE_MAX) == 0)
+		;
+	spawn_pump_stop(st);	/* unless a callback closed the stream */
+}
+
 /* The child exited SPAWN_GRACE_MS ago and a stream is still open. */
 static int
 spawn_grace_cb(void *data)
@@ -436,6 +726,8 @@ spawn_grace_cb(void *data)
 
 	c->hold++;
 	spawn_unwatch(c, &c->grace_id);
+	spawn_grace_drain(c, &c->out);
+	spawn_grace_drain(c, &c->ev);
 	spawn_stream_read(c, &c->out, 64);
 	spawn_stream_read(c, &c->ev, 64);
 	spawn_stream_eof(c, &c->out);
@@ -529,6 +821,10 @@ spawn_watch_stream(struct chiffon_child *c, struct spawn_stream *st)
 	}
 	fcntl(st->fd, F_SETFL, fcntl(st->fd, F_GETFL) | O_NONBLOCK);
 	fcntl(st->fd, F_SETFD, FD_CLOEXEC);
+	if (spawn_pump_start(c, st) == 0) {
+		c->nregs++;
+		return;
+	}
 	st->id = loop_watch_fd(c->loop, st->fd, CHIFFON_FD_READ,
 	    spawn_read_cb, c, spawn_reg_gone, c->owner);
 	if (st->id > 0)

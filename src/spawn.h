@@ -7,7 +7,10 @@
  * spawn_hide_env (chiffon's secrets), and execvp(argv[0], argv): never a
  * shell.
  * Its output (pty, or one pipe for stdout and stderr) and its event pipe
- * are read through the loop and split into lines; on_exit comes once,
+ * are each read by a pump thread (so the child never waits on the loop;
+ * up to 4 MiB are held per stream before the child is made to wait) and
+ * split into lines on the loop's thread, where every callback runs;
+ * on_exit comes once,
  * after the child has exited and every line has been delivered (if the
  * child exits while grandchildren keep the streams open, the streams are
  * closed 2 seconds after the exit).

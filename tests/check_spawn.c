@@ -36,6 +36,9 @@ struct spawn_test {
 	int			 unload_on_line;
 	int			 answer_prompt;	/* answer "bob" at a prompt */
 	int			 nprompts;
+	const char		*wait_for;	/* at the first line, wait for
+						   this file to appear */
+	int			 appeared;
 	void			*owner;
 	pid_t			 grandchild;
 };
@@ -63,6 +66,14 @@ spawn_test_on_line(struct chiffon_child *c, int stream, const char *line,
 		t->grandchild = atoi(line + 11);
 		if (spawn_signal(c, SIGTERM) != 0)
 			t->bad++;
+	}
+	if (t->wait_for != NULL && t->nlines == 1) {
+		/* The loop is stuck here; the child must not be. */
+		uint64_t	deadline = now_ms() + 20000;
+
+		while (access(t->wait_for, F_OK) != 0 && now_ms() < deadline)
+			usleep(10000);
+		t->appeared = access(t->wait_for, F_OK) == 0;
 	}
 	if (t->unload_on_line)
 		loop_remove_owner(t->l, t->owner);
@@ -215,6 +226,53 @@ START_TEST(test_prompt)
 	ck_assert_str_eq(t.lines[2], "got bob");
 	ck_assert_str_eq(t.lines[3], "half: rest");
 	ck_assert_int_eq(spawn_prompt_waiting(), 0);
+	spawn_test_clear(&t);
+}
+END_TEST
+
+/*
+ * A child writing much more than a pty holds is not held up by a loop
+ * that is busy in a line callback: the stream's pump reads on.  The
+ * child writes 200,000 lines, then creates a file; the first line's
+ * callback waits for that file (without pumps the child would block in
+ * its write until the deadline) and every line arrives, in order.
+ */
+START_TEST(test_pump_no_stall)
+{
+	char				*marker, *script, want[16];
+	const char			*argv[] = { "sh", "-c", NULL, NULL };
+	struct chiffon_spawn_opts	 o = { .use_pty = 1, .argv = argv };
+	struct spawn_test		 t = { .l = loop_new() };
+	char				*err = NULL;
+	uint64_t			 deadline;
+	size_t				 i, bad = 0;
+
+	marker = xasprintf("/tmp/check-spawn-pump-%ld", (long)getpid());
+	unlink(marker);
+	script = xasprintf("seq 1 200000; : > %s; echo done", marker);
+	argv[2] = script;
+	t.wait_for = marker;
+	t.c = spawn_start(t.l, &o, &spawn_test_cbs, &t, spawn_test_free,
+	    NULL, &err);
+	ck_assert_msg(t.c != NULL, "spawn_start: %s", err);
+	deadline = now_ms() + 60000;
+	while (t.nexit == 0 && now_ms() < deadline)
+		ck_assert_int_ge(loop_run_once(t.l, 100), 0);
+	unlink(marker);
+	ck_assert_int_eq(t.nexit, 1);
+	ck_assert_int_eq(t.bad, 0);
+	ck_assert_msg(t.appeared, "the child was blocked while the loop "
+	    "was busy");
+	ck_assert_uint_eq(t.nlines, 200001);
+	for (i = 0; i < 200000; i++) {
+		snprintf(want, sizeof want, "%zu", i + 1);
+		if (strcmp(t.lines[i], want) != 0 && bad++ == 0)
+			ck_assert_str_eq(t.lines[i], want);
+	}
+	ck_assert_uint_eq(bad, 0);
+	ck_assert_str_eq(t.lines[200000], "done");
+	free(script);
+	free(marker);
 	spawn_test_clear(&t);
 }
 END_TEST
@@ -555,6 +613,7 @@ spawn_suite(void)
 	tcase_add_test(tc, test_lines_pipe);
 	tcase_add_test(tc, test_lines_pty);
 	tcase_add_test(tc, test_prompt);
+	tcase_add_test(tc, test_pump_no_stall);
 	tcase_add_test(tc, test_long_line);
 	tcase_add_test(tc, test_stderr_and_exit_code);
 	tcase_add_test(tc, test_events);
