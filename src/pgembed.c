@@ -1180,15 +1180,11 @@ pgembed_connect_admin(struct pgembed *pg, char **errp)
 	return NULL;
 }
 
-int
-pgembed_create_db(struct pgembed *pg, const char *dbname, char **errp)
+/* The checks of pgembed_create_db on a database name. */
+static int
+pgembed_check_dbname(const char *dbname, char **errp)
 {
-	const char	*p, *values[1] = { dbname };
-	const char	*state;
-	char		*ident, *sql;
-	PGconn		*conn;
-	PGresult	*res;
-	int		 rc = -1;
+	const char	*p;
 
 	if (*dbname == '\0' || strlen(dbname) > 63 ||
 	    isdigit((unsigned char)*dbname))
@@ -1201,29 +1197,38 @@ pgembed_create_db(struct pgembed *pg, const char *dbname, char **errp)
 			    "to 63 of a-z, 0-9 and _, not starting with a "
 			    "digit", dbname);
 	}
-	if ((conn = pgembed_connect_admin(pg, errp)) == NULL)
-		return -1;
+	return 0;
+}
+
+/* pgembed_create_db on the superuser's connection conn. */
+static int
+pgembed_create_db_conn(struct pgembed *pg, PGconn *conn, const char *dbname,
+    char **errp)
+{
+	const char	*values[1] = { dbname };
+	const char	*state;
+	char		*ident, *sql;
+	PGresult	*res;
+	int		 rc = -1;
+
 	res = PQexecParams(conn, "SELECT 1 FROM pg_database WHERE datname = "
 	    "$1", 1, NULL, values, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		set_error(errp, "cannot list databases in %s: %s", pg->pgdata,
 		    pgembed_chomp(PQresultErrorMessage(res)));
 		PQclear(res);
-		goto out;
+		return -1;
 	}
 	if (PQntuples(res) == 1) {
 		PQclear(res);
-		rc = 0;
-		goto out;
+		return 0;
 	}
 	PQclear(res);
 	/* CREATE DATABASE takes no parameters: a quoted, checked name. */
 	ident = PQescapeIdentifier(conn, dbname, strlen(dbname));
-	if (ident == NULL) {
-		set_error(errp, "cannot quote '%s': %s", dbname,
+	if (ident == NULL)
+		return set_error(errp, "cannot quote '%s': %s", dbname,
 		    pgembed_chomp(PQerrorMessage(conn)));
-		goto out;
-	}
 	sql = xasprintf("CREATE DATABASE %s", ident);
 	PQfreemem(ident);
 	res = PQexec(conn, sql);
@@ -1236,7 +1241,20 @@ pgembed_create_db(struct pgembed *pg, const char *dbname, char **errp)
 		set_error(errp, "cannot create database %s in %s: %s", dbname,
 		    pg->pgdata, pgembed_chomp(PQresultErrorMessage(res)));
 	PQclear(res);
-out:
+	return rc;
+}
+
+int
+pgembed_create_db(struct pgembed *pg, const char *dbname, char **errp)
+{
+	PGconn	*conn;
+	int	 rc;
+
+	if (pgembed_check_dbname(dbname, errp) != 0)
+		return -1;
+	if ((conn = pgembed_connect_admin(pg, errp)) == NULL)
+		return -1;
+	rc = pgembed_create_db_conn(pg, conn, dbname, errp);
 	PQfinish(conn);
 	return rc;
 }
@@ -1247,7 +1265,7 @@ out:
  * Authentication on the private socket is trust, as for the owner.
  */
 static int
-pgembed_create_role(struct pgembed *pg, char **errp)
+pgembed_create_role(struct pgembed *pg, PGconn *conn, char **errp)
 {
 	static const char sql[] =
 		"DO $$ BEGIN "
@@ -1261,11 +1279,8 @@ pgembed_create_role(struct pgembed *pg, char **errp)
 		"EXCEPTION WHEN duplicate_object OR unique_violation THEN "
 		"NULL; END $$";
 	PGresult	*res;
-	PGconn		*conn;
 	int		 rc = -1;
 
-	if ((conn = pgembed_connect_admin(pg, errp)) == NULL)
-		return -1;
 	res = PQexec(conn, sql);
 	if (PQresultStatus(res) == PGRES_COMMAND_OK)
 		rc = 0;
@@ -1274,8 +1289,53 @@ pgembed_create_role(struct pgembed *pg, char **errp)
 		    PGEMBED_RUNTIME_USER, pg->pgdata,
 		    pgembed_chomp(PQresultErrorMessage(res)));
 	PQclear(res);
+	return rc;
+}
+
+/*
+ * The chiffon database and the runtime role, on one superuser
+ * connection: 0, or -1 with *errp.
+ */
+static int
+pgembed_ensure_db_role(struct pgembed *pg, char **errp)
+{
+	PGconn	*conn;
+	int	 rc;
+
+	if ((conn = pgembed_connect_admin(pg, errp)) == NULL)
+		return -1;
+	rc = pgembed_create_db_conn(pg, conn, PGEMBED_DBNAME, errp);
+	if (rc == 0)
+		rc = pgembed_create_role(pg, conn, errp);
 	PQfinish(conn);
 	return rc;
+}
+
+/*
+ * The common start: postmaster.pid names this cluster's live server and
+ * it answers.  Then nothing needs preparing (no binaries looked up, no
+ * account checked, no settings rewritten: the running server found its
+ * socket) and one connection makes sure of the database and the role.
+ * 1 done, 0 when the full start must run (not running, not answering,
+ * anything odd: the full start finds and explains it).
+ */
+static int
+pgembed_start_running(struct pgembed *pg)
+{
+	char	*err = NULL;
+	pid_t	 pid;
+
+	if (pgembed_check_path(pg, &err) != 0 ||
+	    pgembed_check_pid(pg, 0, &pid, &err) != 0 || pid == 0) {
+		free(err);
+		return 0;
+	}
+	if (pgembed_ensure_db_role(pg, &err) != 0) {
+		/* Stopping, or not ready yet: the full start waits for it. */
+		free(err);
+		return 0;
+	}
+	return 1;
 }
 
 /*
@@ -1363,6 +1423,8 @@ pgembed_start(struct pgembed *pg, int *started, char **errp)
 
 	if (started != NULL)
 		*started = 0;
+	if (pgembed_start_running(pg))
+		return 0;
 	if (pgembed_prepare(pg, errp) != 0)
 		goto out;
 	if (pgembed_check_pid(pg, 1, &pid, errp) != 0)
@@ -1371,7 +1433,7 @@ pgembed_start(struct pgembed *pg, int *started, char **errp)
 		/* Running (perhaps still starting): wait for it to answer. */
 		for (i = 0; i < 300 && !pgembed_ping(pg); i++)
 			usleep(100 * 1000);
-		if (!pgembed_ping(pg)) {
+		if (i == 300) {
 			char *tail = pgembed_tail(pg->log_path,
 			    PGEMBED_LOG_TAIL);
 
@@ -1403,8 +1465,7 @@ pgembed_start(struct pgembed *pg, int *started, char **errp)
 		if (started != NULL)
 			*started = 1;
 	}
-	if (pgembed_create_db(pg, PGEMBED_DBNAME, errp) == 0)
-		rc = pgembed_create_role(pg, errp);
+	rc = pgembed_ensure_db_role(pg, errp);
 out:
 	pgembed_unlock(pg);
 	strbuf_free(&out);
