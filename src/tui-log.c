@@ -15,7 +15,8 @@
  * costs the same memory; a marker line stands for the other lines dropped
  * and for rows missing from the database.  Searches and the jumps to
  * failed tasks look in the ring and, above it, in run_output; a host
- * filter keeps its own ring of the lines naming the host.
+ * filter pages the lines naming the host from run_output the same way
+ * (tui-loghost.c) and keeps a ring of its own for those in memory.
  */
 #include "config.h"
 
@@ -382,7 +383,6 @@ tui_log_draw(const struct tui_log *l, WINDOW *w)
 
 /* -- the Log pane's live view -------------------------------------------- */
 
-#define TUI_LOGPANE_HOST_DB	1000	/* lines naming a host read back */
 #define TUI_LOGPANE_FIND_TRIES	100	/* candidates a failure search checks */
 #define TUI_LOGPANE_HOST_LINES	10000	/* lines a host filter keeps */
 
@@ -412,7 +412,10 @@ struct tui_logpane {
 	char		*host;		/* the host filter, or NULL */
 	int		 host_replay;	/* on the replayed log, not the live
 					   one */
-	struct tui_log	 hostlog;	/* the lines naming it */
+	struct tui_log	 hostlog;	/* the lines naming it in memory,
+					   hostdb's above them */
+	struct tui_hostdb hostdb;	/* those in run_output, paged */
+	struct tui_line	 htmp;		/* a line made for the host view */
 	struct tui_logdb db;		/* the ring's oldest run */
 	struct tui_line	 tmp;		/* a line made for the view */
 	char		*note;		/* said in the title until the next
@@ -624,6 +627,24 @@ tui_logpane_line(struct tui *t, size_t v, size_t rows)
 	return tui_log_get(&t->log, v - t->log.above);
 }
 
+/*
+ * Line v of the view of l: the live view's (live), or the host filter's
+ * (the lines paged from run_output, then its ring).
+ */
+static const struct tui_line *
+tui_logpane_vline(struct tui *t, struct tui_log *l, size_t v, size_t rows,
+    int live)
+{
+	struct tui_logpane	*lp = t->logpane;
+
+	if (live)
+		return tui_logpane_line(t, v, rows);
+	if (l == &lp->hostlog && v < l->above)
+		return tui_hostdb_line(&lp->hostdb, tui_logpane_pg(t, NULL),
+		    v, rows, &lp->htmp);
+	return tui_log_get(l, v - l->above);
+}
+
 /* Where a view of total lines is ("lines 1-38 of 100"), or NULL. */
 static char *
 tui_logpane_where(size_t first, size_t last, size_t total, int shift)
@@ -671,8 +692,7 @@ tui_logpane_first(struct tui *t, struct tui_log *l, size_t rows, int cols,
 	if (l->scroll != 0 || t->logpane->shift >= 0)
 		return tui_log_first(l, rows);
 	for (y = 0, v = total; v > 0; v--) {
-		line = live ? tui_logpane_line(t, v - 1, rows) :
-		    tui_log_get(l, v - 1);
+		line = tui_logpane_vline(t, l, v - 1, rows, live);
 		if (line == NULL)
 			break;
 		h = tui_log_height(line, cols, t->logpane->shift);
@@ -697,8 +717,7 @@ tui_logpane_draw_view(struct tui *t, struct tui_log *l, WINDOW *w,
 	first = tui_logpane_first(t, l, rows, cols, live);
 	werase(w);
 	for (y = 0, v = first; y < (int)rows && v < total; v++) {
-		line = live ? tui_logpane_line(t, v, rows) :
-		    tui_log_get(l, v);
+		line = tui_logpane_vline(t, l, v, rows, live);
 		if (line == NULL)
 			break;
 		tui_log_put(w, &y, (int)rows, line, lp->shift);
@@ -842,11 +861,13 @@ tui_logpane_find(struct tui *t, const char *text, int dir, char **errp)
 	const struct tui_line	*line;
 	size_t			 rows = (size_t)t->geom.log_h, v0, i, above;
 	long long		 seq = 0, from;
-	int			 db;
+	int			 db, hdb, rc;
+	PGconn			*pg;
 
 	if (lp->host == NULL)
 		tui_logpane_sync(t);
 	db = lp->host == NULL && lp->above_run > 0;
+	hdb = lp->host != NULL && l->above > 0;
 	above = l->above;
 	v0 = tui_logpane_first(t, l, rows, t->geom.cols, lp->host == NULL);
 	/*
@@ -856,6 +877,17 @@ tui_logpane_find(struct tui *t, const char *text, int dir, char **errp)
 	 */
 	if (dir < 0 && l->scroll == 0 && text == NULL)
 		v0 = l->count + above;
+	if (dir > 0 && hdb && v0 < above) {
+		/* The host filter's lines in run_output. */
+		if ((pg = tui_logpane_pg(t, errp)) == NULL ||
+		    (rc = tui_hostdb_find(&lp->hostdb, pg, v0, 1,
+		    tui_logpane_match, text, &i, errp)) < 0)
+			return -1;
+		if (rc > 0) {
+			tui_logpane_show(l, i, rows);
+			return 1;
+		}
+	}
 	if (dir > 0) {
 		if (db && v0 < above) {
 			from = v0 < (size_t)lp->marker ? 0 :
@@ -885,6 +917,15 @@ tui_logpane_find(struct tui *t, const char *text, int dir, char **errp)
 			tui_logpane_show(l, above + i, rows);
 			return 1;
 		}
+	}
+	if (hdb) {
+		if ((pg = tui_logpane_pg(t, errp)) == NULL ||
+		    (rc = tui_hostdb_find(&lp->hostdb, pg, v0 < above ? v0 :
+		    above, 0, tui_logpane_match, text, &i, errp)) < 0)
+			return -1;
+		if (rc > 0)
+			tui_logpane_show(l, i, rows);
+		return rc;
 	}
 	if (!db)
 		return 0;
@@ -1015,117 +1056,63 @@ tui_log_copy(struct tui_log *l, const struct tui_line *line)
 	    line->run, line->seq);
 }
 
-/*
- * The last TUI_LOGPANE_HOST_DB lines of run run (at most seq last)
- * naming host into l, oldest first, a marker first when there are more.
- * 0, or -1 with *errp.
- */
-static int
-tui_logpane_host_db(struct tui *t, struct tui_logdb *db, long long last,
-    const char *host, struct tui_log *l, char **errp)
-{
-	const char	*params[5];
-	char		 b[3][32], *plain, *msg;
-	struct tui_line	 line;
-	PGresult	*res;
-	PGconn		*pg;
-	int		 i, n;
-
-	if (last < 1)
-		return 0;
-	if (tui_logdb_open(t, db, errp) != 0 ||
-	    (pg = tui_logpane_pg(t, errp)) == NULL)
-		return -1;
-	snprintf(b[0], sizeof b[0], "%lld", db->run);
-	snprintf(b[1], sizeof b[1], "%lld", last);
-	snprintf(b[2], sizeof b[2], "%d", TUI_LOGPANE_HOST_DB);
-	params[0] = b[0];
-	params[1] = db->started;
-	params[2] = b[1];
-	params[3] = host;
-	params[4] = b[2];
-	res = PQexecParams(pg, "SELECT seq, stream, line FROM run_output "
-	    "WHERE run_id = $1::bigint AND run_started_at = $2::timestamptz "
-	    "AND seq <= $3::bigint AND strpos(line, $4) > 0 ORDER BY seq "
-	    "DESC LIMIT $5::int", 5, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		set_error(errp, "run %lld: cannot read its output: %s",
-		    db->run, PQresultErrorMessage(res));
-		PQclear(res);
-		return -1;
-	}
-	n = PQntuples(res);
-	if (n == TUI_LOGPANE_HOST_DB) {
-		msg = xasprintf("-- earlier lines of run %lld naming %s are "
-		    "not loaded (History replays the whole run) --", db->run,
-		    host);
-		tui_log_add(l, CHIFFON_LOG_WARNING, msg);
-		free(msg);
-	}
-	for (i = n - 1; i >= 0; i--) {
-		plain = output_plain(PQgetvalue(res, i, 2),
-		    (size_t)PQgetlength(res, i, 2));
-		if (tui_log_names_host(plain, host)) {
-			line.level = atoi(PQgetvalue(res, i, 1)) == 2 ?
-			    CHIFFON_LOG_WARNING : -1;
-			line.text = plain;
-			line.run = db->run;
-			line.seq = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-			tui_log_copy(l, &line);
-		}
-		free(plain);
-	}
-	PQclear(res);
-	return 0;
-}
-
 int
 tui_logpane_host(struct tui *t, const char *host, char **errp)
 {
 	struct tui_logpane	*lp = tui_logpane_get(t);
-	struct tui_logdb	 rdb = { 0 };
+	struct tui_hostdb	 hdb;
 	struct tui_log		 nl;
 	const struct tui_line	*line;
-	const char		*started;
-	long long		 total;
+	const char		*started = NULL;
+	long long		 run = 0, total = 0;
+	PGconn			*pg = NULL;
 	size_t			 i;
-	int			 rc;
+	int			 replay = t->replay != NULL;
 
 	if (host != NULL && *host != '\0' && strpbrk(host, " \t[]:") !=
 	    NULL)
 		return set_error(errp, "host filter: '%s' is not a host name "
 		    "(type one host, for example docker1)", host);
+	/* A note of the view before ("not found") is no longer true. */
+	tui_logpane_note(t, NULL);
 	if (host == NULL || *host == '\0') {
 		free(lp->host);
 		lp->host = NULL;
 		tui_log_free(&lp->hostlog);
+		tui_hostdb_free(&lp->hostdb);
 		return 0;
 	}
-	tui_log_init(&nl, TUI_LOGPANE_HOST_LINES);
-	if (t->replay != NULL) {
-		/* The replayed run, from the database. */
-		tui_replay_run(t, &rdb.run, &started, &total);
-		rdb.started = xstrdup(started);
-		rc = tui_logpane_host_db(t, &rdb, total, host, &nl, errp);
-		tui_logdb_reset(&rdb, 1);
-		lp->host_replay = 1;
+	if (replay) {
+		/* The replayed run, all from the database. */
+		tui_replay_run(t, &run, &started, &total);
 	} else {
+		/* The lines of the ring's oldest run above the ring. */
 		tui_logpane_sync(t);
-		rc = lp->above_run > 0 ? tui_logpane_host_db(t, &lp->db,
-		    (long long)lp->above_run, host, &nl, errp) : 0;
-		for (i = 0; rc == 0 && i < t->log.count; i++) {
-			line = tui_log_get(&t->log, i);
-			if (tui_log_names_host(line->text, host))
-				tui_log_copy(&nl, line);
+		if (lp->above_run > 0) {
+			if (tui_logdb_open(t, &lp->db, errp) != 0)
+				return -1;
+			run = lp->db.run;
+			started = lp->db.started;
+			total = (long long)lp->above_run;
 		}
-		lp->host_replay = 0;
 	}
-	if (rc != 0) {
-		tui_log_free(&nl);
+	if (total > 0 && (pg = tui_logpane_pg(t, errp)) == NULL)
 		return -1;
+	if (tui_hostdb_open(&hdb, pg, run, started != NULL ? started : "",
+	    total, host, errp) != 0)
+		return -1;
+	tui_log_init(&nl, TUI_LOGPANE_HOST_LINES);
+	nl.above = hdb.n;
+	for (i = 0; !replay && i < t->log.count; i++) {
+		line = tui_log_get(&t->log, i);
+		if (tui_log_names_host(line->text, host))
+			tui_log_copy(&nl, line);
 	}
+	lp->host_replay = replay;
 	tui_log_free(&lp->hostlog);
 	lp->hostlog = nl;
+	tui_hostdb_free(&lp->hostdb);
+	lp->hostdb = hdb;
 	free(lp->host);
 	lp->host = xstrdup(host);
 	return 0;
@@ -1164,6 +1151,8 @@ tui_logpane_free(struct tui *t)
 	tui_logdb_reset(&lp->db, 1);
 	if (lp->hostlog.lines != NULL)
 		tui_log_free(&lp->hostlog);
+	tui_hostdb_free(&lp->hostdb);
+	free(lp->htmp.text);
 	free(lp->host);
 	free(lp->marker_text);
 	free(lp->tmp.text);

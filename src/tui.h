@@ -97,6 +97,50 @@ enum tui_class {
 enum tui_class tui_log_class(const char *text);
 /* Non-zero when line (plain text) names host ("ok: [host]", its recap). */
 int	 tui_log_names_host(const char *line, const char *host);
+
+/* tui-loghost.c: the lines of a run naming a host, paged. */
+
+/*
+ * The matches (lines naming host) of run run, seq 1..last: n of them;
+ * a window of them in memory, and the seq of every 256th to start from.
+ */
+struct tui_hostdb {
+	long long	 run;
+	char		*started;	/* runs.started_at (the partition) */
+	long long	 last;		/* the last seq it covers */
+	char		*host;
+	size_t		 n;		/* matches */
+	long long	*noted;		/* seq of match k * 256 */
+	size_t		 nnoted, nalloc;
+	struct tui_line	*win;		/* matches first.. (cap of them) */
+	size_t		 first, nwin, cap;
+	char		*error;		/* why the window could not be read */
+};
+
+/*
+ * Count the matches of run (started at started) up to seq last naming
+ * host.  0, or -1 with *errp (h is then freed).  Free with
+ * tui_hostdb_free.
+ */
+int	 tui_hostdb_open(struct tui_hostdb *h, PGconn *pg, long long run,
+	    const char *started, long long last, const char *host,
+	    char **errp);
+/*
+ * Match i (0-based), read with the screenfuls (rows lines each) around
+ * it when not in the window; a marker line (in tmp, which the caller
+ * owns) when it cannot be read; NULL past the end.  Owned by h or tmp.
+ */
+const struct tui_line *tui_hostdb_line(struct tui_hostdb *h, PGconn *pg,
+	    size_t i, size_t rows, struct tui_line *tmp);
+/*
+ * The first match after index from (forward) or the last before it for
+ * which match(plain text, text) is non-zero: 1 with its index in
+ * *indexp, 0 for none, -1 with *errp.
+ */
+int	 tui_hostdb_find(struct tui_hostdb *h, PGconn *pg, size_t from,
+	    int forward, int (*match)(const char *, const char *),
+	    const char *text, size_t *indexp, char **errp);
+void	 tui_hostdb_free(struct tui_hostdb *h);
 /* Non-zero when line (plain text) is a failed task's ("fatal: [h]"). */
 int	 tui_log_is_failure(const char *line);
 /*

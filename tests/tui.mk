@@ -10,12 +10,15 @@
 ## tui-pending.sh: the Plan pane's pending plans: pick, amend, reject.
 ## tui-faults.sh: PostgreSQL restarted and SIGKILL of the shell mid-run.
 ## tui-watch.sh: another shell's plan and run, wrapped at 80 and 60 columns.
+## tui-loghost.sh: the host filter pages 3,001 lines of a replayed run.
+## tui-suggest.sh: real ansible-lint suggestions in the summary on screen.
 ## tui-lib.sh: what they share.
 check_PROGRAMS += tests/check_tui tests/llmsrv-run
 TESTS += tests/check_tui tests/tui-screen.sh tests/tui-interrupt.sh \
 	tests/tui-panes.sh tests/tui-live.sh tests/tui-mission.sh \
 	tests/tui-log.sh tests/tui-pending.sh \
-	tests/tui-faults.sh tests/tui-watch.sh
+	tests/tui-faults.sh tests/tui-watch.sh tests/tui-loghost.sh \
+	tests/tui-suggest.sh
 tests_check_tui_SOURCES = tests/check_tui.c
 tests_check_tui_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_tui_LDADD = $(TEST_LIBS)
@@ -25,7 +28,8 @@ tests_llmsrv_run_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/tui-screen.sh tests/tui-interrupt.sh tests/tui-lib.sh \
 	tests/tui-panes.sh tests/tui-live.sh tests/tui-mission.sh \
 	tests/tui-log.sh tests/tui-pending.sh \
-	tests/tui-faults.sh tests/tui-watch.sh
+	tests/tui-faults.sh tests/tui-watch.sh tests/tui-loghost.sh \
+	tests/tui-suggest.sh
 ## make bench: the shell's startup, memory and key answer time (tmux).
 bench_scripts += tests/bench/bench-tui.sh
 bench_programs += src/chiffon$(EXEEXT) plugins/infra/infra.la
