@@ -9,15 +9,19 @@ src_libchiffon_core_la_SOURCES = \
 	src/output.c src/output.h \
 	src/log.c src/log.h \
 	src/app.c src/app.h \
-	src/cmd.c src/cmd.h
+	src/cmd.c src/cmd.h \
+	src/lazylib.c src/lazylib.h \
+	src/lazy-curl.c src/lazy-git2.c
 nodist_src_libchiffon_core_la_SOURCES =
 src_libchiffon_core_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	$(NCURSES_CFLAGS) $(READLINE_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) \
 	$(PQ_CFLAGS) $(GIT2_CFLAGS) $(INIH_CFLAGS) $(YAML_CFLAGS) \
 	$(CRYPTO_CFLAGS)
+# libcurl and libgit2 are opened on their first call (src/lazylib.h), not
+# linked.
 src_libchiffon_core_la_LIBADD = \
-	$(NCURSES_LIBS) $(READLINE_LIBS) $(CURL_LIBS) $(JSONC_LIBS) \
-	$(PQ_LIBS) $(GIT2_LIBS) $(INIH_LIBS) $(YAML_LIBS) $(CRYPTO_LIBS) \
+	$(NCURSES_LIBS) $(READLINE_LIBS) $(JSONC_LIBS) \
+	$(PQ_LIBS) $(INIH_LIBS) $(YAML_LIBS) $(CRYPTO_LIBS) \
 	$(LIBS)
 
 bin_PROGRAMS += src/chiffon

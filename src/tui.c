@@ -1045,6 +1045,26 @@ tui_plan_intro(struct tui *t)
 	    "keys.");
 }
 
+/*
+ * What the first frame does not need runs right after it is drawn: the
+ * notice of plans left interrupted (two queries), the catalog refresh
+ * (the infra plugin reads the repository; a request typed before it
+ * lands loads the catalog itself) and the LISTEN connection that shows
+ * other sessions' plans and runs.
+ */
+static int
+tui_start_timer(void *data)
+{
+	struct tui	*t = data;
+
+	t->start_timer = 0;
+	tui_plan_interrupted_notice(t);
+	tui_plan_vocab_refresh(t);
+	tui_watch_start(t);
+	tui_layout_draw_panes(t);
+	return 1;
+}
+
 int
 tui_run(struct app *app)
 {
@@ -1113,12 +1133,9 @@ tui_run(struct app *app)
 		tui_log_line(&t, CHIFFON_LOG_WARNING, NULL, "signalfd failed: "
 		    "the screen will not follow size changes");
 	tui_plan_intro(&t);
-	tui_plan_interrupted_notice(&t);
-	tui_plan_vocab_refresh(&t);
 	tui_status_update(&t, 0);
 	if (app->db != NULL)
 		db_attach_loop(app->db, t.loop);
-	tui_watch_start(&t);
 
 	tui_input_start(&t);
 	if (tui_input_history_start(&err) != 0) {
@@ -1132,6 +1149,8 @@ tui_run(struct app *app)
 	t.status_timer = loop_add_timer(t.loop, TUI_STATUS_MS,
 	    tui_status_timer, &t, NULL, NULL);
 	tui_layout_draw(&t);
+	t.start_timer = loop_add_timer(t.loop, 0, tui_start_timer, &t, NULL,
+	    NULL);
 
 	while (!t.quit) {
 		if (loop_run_once(t.loop, -1) == -1 && errno != EINTR) {
@@ -1169,6 +1188,8 @@ tui_run(struct app *app)
 		loop_remove(t.loop, t.status_timer);
 	if (t.redraw_timer > 0)
 		loop_remove(t.loop, t.redraw_timer);
+	if (t.start_timer > 0)
+		loop_remove(t.loop, t.start_timer);
 	tui_input_end(&t);
 	tui_layout_free(&t);
 	endwin();

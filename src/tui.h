@@ -342,6 +342,7 @@ struct tui {
 	int		 watch_sig;
 	int		 status_timer;
 	int		 redraw_timer;	/* pending batched redraw, or 0 */
+	int		 start_timer;	/* work after the first frame, or 0 */
 
 	/* Bytes read from the terminal, handed to readline one by one. */
 	unsigned char	 in[512];

@@ -7,7 +7,10 @@ TEST_CFLAGS = $(src_libchiffon_core_la_CPPFLAGS) $(CHECK_CFLAGS)
 check_LTLIBRARIES += tests/libtestmain.la
 tests_libtestmain_la_SOURCES = tests/testmain.c tests/testutil.h
 tests_libtestmain_la_CPPFLAGS = $(TEST_CFLAGS)
-TEST_LIBS = tests/libtestmain.la src/libchiffon-core.la $(CHECK_LIBS)
+# The suites call libgit2 (and may call libcurl) themselves: linked here,
+# while the binary opens them on first use (src/lazylib.h).
+TEST_LIBS = tests/libtestmain.la src/libchiffon-core.la $(CHECK_LIBS) \
+	$(GIT2_LIBS) $(CURL_LIBS)
 # Helpers several suites share (tests/testutil.h); they need $(PGTEST_LIBS).
 TESTUTIL_SOURCES = tests/testutil.c tests/testutil.h
 include tests/core.mk
