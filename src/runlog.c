@@ -7,9 +7,26 @@
  * stream, wall-clock time and the line).  Lines use COPY's binary format,
  * so the server parses no numbers or times (the heaviest part of its
  * work); events use the text format.  A buffer is written with
- * COPY ... FROM STDIN when it holds RUNLOG_FLUSH_LINES rows or
- * RUNLOG_FLUSH_BYTES bytes, by a 100 ms loop timer, and by runlog_finish;
- * after each write a NOTIFY chiffon_run '<run id>' tells other sessions.
+ * COPY ... FROM STDIN (in one transaction that first locks and checks the
+ * runs row: the fence), by a 100 ms loop timer, by runlog_finish and when
+ * it is full; after each write a NOTIFY chiffon_run '<run id>' tells
+ * other sessions.
+ *
+ * The flusher.  A buffer of RUNLOG_BATCH_LINES rows or RUNLOG_BATCH_BYTES
+ * bytes (half the bound) is handed to the run's flusher thread, which
+ * stores it on a connection of its own (db_connect_more, made by its
+ * first batch) while the loop reads and buffers the next lines; the
+ * next hand-off, the timer, runlog_flush and runlog_finish first wait
+ * for that batch (runlog_collect).  So a line is stored at most 1,000
+ * lines or 100 ms after it came, as before, while the database's work
+ * overlaps with the loop's.  The flusher only stores the plain case:
+ * while a spool waits to be drained, an error is being retried, the run
+ * is fenced or the loop's connection is down, batches are stored (or
+ * spooled) by the loop as before, and a batch the flusher could not
+ * store comes back to the loop (runlog_collect), which spools it, keeps
+ * it, or drops it (fenced, refused) exactly as a failed flush of its own.
+ * The flusher touches only its struct runlog_flusher; the runlog and
+ * everything else stay the loop thread's.
  *
  * Text is stored as valid UTF-8: invalid bytes and NULs become U+FFFD (the
  * database refuses them otherwise).  An event whose JSON exceeds
@@ -30,6 +47,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +70,9 @@
 #define RUNLOG_FLUSH_LINES	1000	/* the bound, with RUNLOG_FLUSH_MS */
 #define RUNLOG_FLUSH_BYTES	(256 * 1024)
 #define RUNLOG_FLUSH_MS		100
+/* A full batch goes to the flusher at half the bound (see the top). */
+#define RUNLOG_BATCH_LINES	(RUNLOG_FLUSH_LINES / 2)
+#define RUNLOG_BATCH_BYTES	(RUNLOG_FLUSH_BYTES / 2)
 /* Binary COPY header: signature, flags, extension length. */
 #define RUNLOG_HEADER		"PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0"
 #define RUNLOG_HEADER_LEN	19
@@ -62,6 +84,33 @@
 struct runlog_sub {
 	runlog_sub_fn	 fn;
 	void		*data;
+};
+
+/*
+ * The flusher of a run: a thread with a connection of its own that
+ * stores one batch (runlog_store, then NOTIFY) while the loop goes on.
+ * Members marked "locked" are shared and touched under lock only; the
+ * batch buffers belong to the thread while busy, to the loop otherwise.
+ */
+struct runlog_flusher {
+	pthread_t		 thread;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	struct db		*db;		/* for db_connect_more only */
+	const char		*id;		/* the run's (rl->id) */
+	PGconn			*pg;		/* the thread's */
+	struct strbuf		 lines;		/* the batch: a whole binary
+						   COPY, or empty */
+	size_t			 nlines;
+	struct strbuf		 events;
+	size_t			 nevents;
+	int			 busy;		/* locked: a batch is handed
+						   over and not done */
+	int			 done;		/* locked: a result waits */
+	int			 quit;		/* locked */
+	int			 rc;		/* runlog_store's; -3: no
+						   connection, not tried */
+	char			*error;		/* with rc, or a NOTIFY's */
 };
 
 /* One run being recorded. */
@@ -90,6 +139,11 @@ struct runlog {
 
 	struct runlog_sub	*subs;
 	size_t			 nsubs;
+
+	struct runlog_flusher	*flusher;	/* started at the first full
+						   batch, or NULL */
+	int			 no_flusher;	/* it cannot be used: store
+						   batches in the loop */
 
 	uint64_t		 retry_at;	/* no automatic flush before */
 	char			*error;		/* first write error */
@@ -123,6 +177,8 @@ static char			*runlog_spool_dir;
 static TAILQ_HEAD(, runlog)	 runlog_pending =
     TAILQ_HEAD_INITIALIZER(runlog_pending);
 static struct runlog_hooks	 runlog_hooks;
+
+static void	runlog_collect(struct runlog *);
 
 /*
  * Byte classes for the COPY text escaper: 0 plain, 1 needs a backslash
@@ -721,6 +777,7 @@ runlog_flush(struct runlog *rl, char **errp)
 	char	*error = NULL;
 	int	 rc;
 
+	runlog_collect(rl);	/* the flusher's batch first */
 	if (rl->fenced) {
 		runlog_clear_lines(rl);
 		runlog_clear_events(rl);
@@ -784,6 +841,260 @@ runlog_flush(struct runlog *rl, char **errp)
 	free(rl->error);	/* everything kept is stored now */
 	rl->error = NULL;
 	return runlog_notify(rl, pg, errp);
+}
+
+/* -- the flusher --------------------------------------------------------- */
+
+/* Notices of the flusher's connection are not logged (another thread). */
+static void
+runlog_flusher_notice(void *arg, const char *msg)
+{
+}
+
+/*
+ * In the flusher's thread: store the batch on its own connection (made,
+ * or made again, first) and NOTIFY.  runlog_store's result, or -3 with
+ * *errp when there is no connection (nothing was tried).
+ */
+static int
+runlog_flusher_store(struct runlog_flusher *f, char **errp)
+{
+	int	rc;
+
+	if (f->pg != NULL && PQstatus(f->pg) != CONNECTION_OK) {
+		PQfinish(f->pg);
+		f->pg = NULL;
+	}
+	if (f->pg == NULL) {
+		if ((f->pg = db_connect_more(f->db, errp)) == NULL)
+			return -3;
+		PQsetNoticeProcessor(f->pg, runlog_flusher_notice, NULL);
+		if (PQsetClientEncoding(f->pg, "UTF8") != 0) {
+			set_error(errp, "cannot set client encoding UTF8: %s",
+			    PQerrorMessage(f->pg));
+			PQfinish(f->pg);
+			f->pg = NULL;
+			return -3;
+		}
+	}
+	rc = runlog_store(f->pg, f->id, &f->lines, &f->events, 0, errp);
+	if (rc == 0)
+		runlog_notify_id(f->pg, f->id, errp);
+	return rc;
+}
+
+/* The flusher's thread: one batch at a time until told to quit. */
+static void *
+runlog_flusher_main(void *arg)
+{
+	struct runlog_flusher	*f = arg;
+	char			*error;
+	int			 rc;
+
+	pthread_mutex_lock(&f->lock);
+	for (;;) {
+		while (!f->busy && !f->quit)
+			pthread_cond_wait(&f->cond, &f->lock);
+		if (!f->busy)
+			break;
+		pthread_mutex_unlock(&f->lock);
+		error = NULL;
+		rc = runlog_flusher_store(f, &error);
+		pthread_mutex_lock(&f->lock);
+		f->rc = rc;
+		f->error = error;
+		f->busy = 0;
+		f->done = 1;
+		pthread_cond_broadcast(&f->cond);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return NULL;
+}
+
+/* Start rl's flusher (its connection is made by its first batch).  0/-1. */
+static int
+runlog_flusher_start(struct runlog *rl)
+{
+	struct runlog_flusher	*f = xcalloc(1, sizeof *f);
+	sigset_t		 all, old;
+	int			 rc;
+
+	f->db = rl->db;
+	f->id = rl->id;
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->cond, NULL);
+	/* Signals stay with the loop's thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&f->thread, NULL, runlog_flusher_main, f);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_mutex_destroy(&f->lock);
+		pthread_cond_destroy(&f->cond);
+		free(f);
+		return -1;
+	}
+	rl->flusher = f;
+	return 0;
+}
+
+/* Let the flusher finish its batch, stop it and close its connection. */
+static void
+runlog_flusher_stop(struct runlog *rl)
+{
+	struct runlog_flusher	*f = rl->flusher;
+
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&f->lock);
+	f->quit = 1;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+	pthread_join(f->thread, NULL);
+	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->cond);
+	if (f->pg != NULL)
+		PQfinish(f->pg);
+	strbuf_free(&f->lines);
+	strbuf_free(&f->events);
+	free(f->error);
+	free(f);
+	rl->flusher = NULL;
+}
+
+/* The flusher's batch was not stored: its rows are the loop's again. */
+static void
+runlog_take_back(struct runlog *rl, struct runlog_flusher *f)
+{
+	struct strbuf	tmp;
+
+	if (f->nlines > 0 && rl->lines.len == 0) {
+		tmp = rl->lines;	/* a whole COPY, trailer included */
+		rl->lines = f->lines;
+		f->lines = tmp;
+		rl->lines_ended = 1;
+	} else if (f->nlines > 0) {
+		if (rl->lines_ended)
+			rl->lines.len -= 2;
+		strbuf_add(&rl->lines, f->lines.buf + RUNLOG_HEADER_LEN,
+		    f->lines.len - RUNLOG_HEADER_LEN - 2);
+		rl->lines_ended = 0;
+	}
+	rl->nlines += f->nlines;
+	if (f->nevents > 0)
+		strbuf_add(&rl->events, f->events.buf, f->events.len);
+	rl->nevents += f->nevents;
+}
+
+/*
+ * Wait for the batch the flusher stores, if any, and take in its result
+ * as runlog_flush would have: a batch not stored goes to the spool (or
+ * stays in memory) and its error is kept; fenced or refused rows are
+ * dropped; without a connection the batch is the loop's again and the
+ * loop stores batches itself from now on.
+ */
+static void
+runlog_collect(struct runlog *rl)
+{
+	struct runlog_flusher	*f = rl->flusher;
+	size_t			 n;
+	char			*error;
+	int			 done;
+
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&f->lock);
+	while (f->busy)
+		pthread_cond_wait(&f->cond, &f->lock);
+	done = f->done;
+	f->done = 0;
+	pthread_mutex_unlock(&f->lock);
+	if (!done)
+		return;
+	error = f->error;
+	f->error = NULL;
+	n = f->nlines + f->nevents;
+	switch (f->rc) {
+	case 0:
+		if (error != NULL)	/* stored; the NOTIFY failed */
+			runlog_keep_error(rl, error);
+		break;
+	case -3:
+		log_debug("run %s: storing rows in the loop: %s", rl->id,
+		    error);
+		free(error);
+		runlog_take_back(rl, f);
+		rl->no_flusher = 1;
+		break;
+	case -1:
+		runlog_take_back(rl, f);
+		if (runlog_spill(rl, NULL) == 0)
+			runlog_keep_error(rl, xasprintf("run %s: storing rows "
+			    "(kept in the spool %s for a retry): %s", rl->id,
+			    rl->spool_path, error));
+		else
+			runlog_keep_error(rl, xasprintf("run %s: storing %zu "
+			    "rows (kept in memory for a retry): %s", rl->id,
+			    rl->nlines + rl->nevents, error));
+		free(error);
+		break;
+	default:
+		if (f->rc == 1)
+			rl->fenced = 1;
+		else
+			rl->refused = 1;
+		runlog_keep_error(rl, xasprintf("run %s: %zu rows %s: %s",
+		    rl->id, n, f->rc == 1 ? "dropped: the run was closed by "
+		    "another process" : "refused by the database and dropped",
+		    f->rc == 1 ? "fenced" : error));
+		free(error);
+		break;
+	}
+	strbuf_reset(&f->lines);
+	strbuf_reset(&f->events);
+	f->nlines = f->nevents = 0;
+}
+
+/*
+ * Hand the rows buffered to the flusher (which must be idle) and go on.
+ * 0, or -1 when the loop must store them itself: the flusher cannot be
+ * used, or this is not the plain case (a spool to drain, an error being
+ * retried, a fenced run, no connection to the database).
+ */
+static int
+runlog_handoff(struct runlog *rl)
+{
+	struct runlog_flusher	*f;
+	struct strbuf		 tmp;
+	PGconn			*pg = db_pg(rl->db);
+
+	if (rl->no_flusher || rl->fenced || rl->spool_fd >= 0 ||
+	    rl->retry_at != 0 || pg == NULL || PQstatus(pg) != CONNECTION_OK)
+		return -1;
+	if (rl->nlines + rl->nevents == 0)
+		return 0;
+	if (rl->flusher == NULL && runlog_flusher_start(rl) != 0) {
+		rl->no_flusher = 1;
+		return -1;
+	}
+	f = rl->flusher;
+	if (rl->nlines > 0 && !rl->lines_ended)
+		runlog_add_be(&rl->lines, 0xffff, 2);	/* binary trailer */
+	tmp = f->lines;
+	f->lines = rl->lines;
+	rl->lines = tmp;
+	tmp = f->events;
+	f->events = rl->events;
+	rl->events = tmp;
+	f->nlines = rl->nlines;
+	f->nevents = rl->nevents;
+	runlog_clear_lines(rl);
+	runlog_clear_events(rl);
+	pthread_mutex_lock(&f->lock);
+	f->busy = 1;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+	return 0;
 }
 
 /*
@@ -917,14 +1228,21 @@ runlog_subscribe(struct runlog *rl, runlog_sub_fn fn, void *data)
 	rl->nsubs++;
 }
 
-/* Flush now if a buffer is full. */
+/*
+ * A batch of half the bound goes to the flusher once the one before is
+ * stored; a full buffer that cannot go there is stored now.
+ */
 static int
 runlog_maybe_flush(struct runlog *rl)
 {
-	if (rl->nlines + rl->nevents < RUNLOG_FLUSH_LINES &&
-	    rl->lines.len + rl->events.len < RUNLOG_FLUSH_BYTES)
+	if (rl->nlines + rl->nevents < RUNLOG_BATCH_LINES &&
+	    rl->lines.len + rl->events.len < RUNLOG_BATCH_BYTES)
 		return 0;
-	runlog_flush_quietly(rl);
+	runlog_collect(rl);
+	if (runlog_handoff(rl) != 0 &&
+	    (rl->nlines + rl->nevents >= RUNLOG_FLUSH_LINES ||
+	    rl->lines.len + rl->events.len >= RUNLOG_FLUSH_BYTES))
+		runlog_flush_quietly(rl);
 	return rl->error != NULL ? -1 : 0;
 }
 
@@ -1324,6 +1642,7 @@ runlog_event(struct runlog *rl, const char *json, size_t len)
 static void
 runlog_free(struct runlog *rl)
 {
+	runlog_flusher_stop(rl);
 	if (rl->timer != 0)
 		loop_remove(rl->loop, rl->timer);
 	if (rl->is_pending)

@@ -3,10 +3,15 @@
  * to live subscribers at once and to run_output / run_events in batches
  * (COPY).
  *
- * The bound: a batch is written when it holds 1,000 rows or 256 KiB, by
- * a 100 ms loop timer, and on finish, so a line handed to runlog_line is
- * in the database or in the spool at most 100 ms (of loop time) or 1,000
- * lines later; a SIGKILL loses at most that.  A batch the database does
+ * The bound: a line handed to runlog_line is in the database or in the
+ * spool at most 100 ms (of loop time) or 1,000 lines later; a SIGKILL
+ * loses at most that.  A batch of 500 rows or 128 KiB goes to the run's
+ * flusher, a thread with a connection of its own that stores it while
+ * the loop goes on, once the batch before it is stored (so at most one
+ * batch is in flight and the next one fills meanwhile); a 100 ms loop
+ * timer and finish wait for that batch and store the rest on the loop's
+ * connection; without a flusher (no thread, no connection for it) the
+ * loop stores batches of 1,000 rows or 256 KiB itself.  A batch the database does
  * not take (server away, disk full) goes at once to this run's spool
  * file, DATA_DIR/spool/run-ID.spool (records appended and fsync'd, the
  * file flock'ed by its process); when even that cannot be written the

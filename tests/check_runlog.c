@@ -353,6 +353,43 @@ START_TEST(test_event_truncated_utf8)
 }
 END_TEST
 
+/*
+ * The bound with the flusher storing batches in its thread: whenever
+ * runlog_line returns, all but at most the last 1,000 lines are stored
+ * (committed, seen from another session).
+ */
+START_TEST(test_bound_flusher)
+{
+	struct check_env	 env;
+	struct runlog		*rl;
+	char			*err = NULL, *id, *v;
+	int			 i, bad = 0;
+
+	check_env_open(&env, "bound");
+	rl = runlog_begin(env.db, NULL, NULL, "test", NULL, &err);
+	ck_assert_msg(rl != NULL, "runlog_begin: %s", err);
+	id = xstrdup(runlog_id(rl));
+	for (i = 1; i <= 5000; i++) {
+		ck_assert_int_eq(runlog_line(rl, 1, "bounded", 7), 0);
+		if (i % 250 != 0)
+			continue;
+		v = check_value(env.pg, "SELECT count(*) FROM run_output "
+		    "WHERE run_id = $1", id);
+		if (atoi(v) < i - 1000 && bad++ == 0)
+			ck_assert_msg(0, "%d lines handed, %s stored", i, v);
+		free(v);
+	}
+	ck_assert_int_eq(bad, 0);
+	ck_assert_msg(runlog_finish(rl, "successful", 0, NULL, NULL, &err) ==
+	    0, "finish: %s", err);
+	check_value_is(env.pg, "SELECT status || ',' || lines || ',' || "
+	    "(SELECT count(*) FROM run_output o WHERE o.run_id = r.id) FROM "
+	    "runs r WHERE id = $1", id, "successful,5000,5000");
+	free(id);
+	check_env_close(&env);
+}
+END_TEST
+
 static int
 check_stop(void *data)
 {
@@ -376,6 +413,23 @@ START_TEST(test_timer_flush_notify_finish)
 	rl = runlog_begin(env.db, loop, NULL, "ansible-playbook", NULL, &err);
 	ck_assert_msg(rl != NULL, "runlog_begin: %s", err);
 	id = xstrdup(runlog_id(rl));
+	/* Its owner is this process: pid and start time (field 22). */
+	{
+		char			*stat, *p, want[64];
+		unsigned long long	 start = 0;
+		int			 k;
+
+		stat = read_file("/proc/self/stat", NULL);
+		ck_assert_ptr_nonnull(stat);
+		p = strrchr(stat, ')') + 1;
+		for (k = 3; k < 22; k++)
+			p = strchr(p + 1, ' ');
+		ck_assert_int_eq(sscanf(p, " %llu", &start), 1);
+		snprintf(want, sizeof want, "%ld,%llu", (long)getpid(), start);
+		check_value_is(env.pg, "SELECT owner_pid || ',' || owner_start "
+		    "FROM runs WHERE id = $1", id, want);
+		free(stat);
+	}
 	for (i = 0; i < 10; i++)
 		ck_assert_int_eq(runlog_line(rl, 1, "x", 1), 0);
 
@@ -449,8 +503,10 @@ START_TEST(test_spool_incomplete)
 	rl = runlog_begin(env.db, NULL, NULL, "test", NULL, &err);
 	ck_assert_msg(rl != NULL, "runlog_begin: %s", err);
 	id = xstrdup(runlog_id(rl));
+	/* On this connection and on the run's flusher connection. */
 	res = PQexec(db_pg(env.db), "SET lock_timeout = '200ms'");
 	PQclear(res);
+	setenv("PGOPTIONS", "-c lock_timeout=200ms", 1);
 	res = PQexec(env.pg, "BEGIN; LOCK TABLE run_output IN EXCLUSIVE MODE");
 	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
 	PQclear(res);
@@ -483,6 +539,7 @@ START_TEST(test_spool_incomplete)
 	PQclear(res);
 	free(v);
 	/* The database takes rows again: drained, complete, spool gone. */
+	unsetenv("PGOPTIONS");
 	res = PQexec(env.pg, "COMMIT");
 	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "%s",
 	    PQresultErrorMessage(res));
@@ -534,6 +591,7 @@ START_TEST(test_recover_dead_run)
 			_exit(2);
 		r = PQexec(db_pg(env.db), "SET lock_timeout = '200ms'");
 		PQclear(r);
+		setenv("PGOPTIONS", "-c lock_timeout=200ms", 1);
 		r = PQexec(env.pg, "BEGIN; LOCK TABLE run_output IN "
 		    "EXCLUSIVE MODE");
 		PQclear(r);
@@ -594,6 +652,7 @@ check_suite(void)
 	tcase_add_test(tc, test_event_truncated);
 	tcase_add_test(tc, test_event_truncated_utf8);
 	tcase_add_test(tc, test_timer_flush_notify_finish);
+	tcase_add_test(tc, test_bound_flusher);
 	tcase_add_test(tc, test_spool_incomplete);
 	tcase_add_test(tc, test_recover_dead_run);
 	suite_add_tcase(s, tc);
