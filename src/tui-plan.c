@@ -20,6 +20,12 @@
  * tiers (an LLM call, perhaps) and the matcher work, every key goes on
  * answering, and C-c cancels the request.  The job's callback shows the
  * plan.  A modification (F7) is the same kind of job.
+ *
+ * A plan picked from the pending list (tui-pending.c) is loaded from
+ * the database (plan_load) and shown as if just planned; one that
+ * another session approves or rejects meanwhile (tui_plan_changed, from
+ * the watch) is marked so and can no longer be approved here - and the
+ * database would refuse it anyway.
  */
 #include "config.h"
 

@@ -689,8 +689,13 @@ tui_do_reject(struct tui *t, int count, int key)
 {
 	char	*reason = tui_line_text();
 
-	if (t->amend_row != 0)
-		tui_amend_end(t, "not amended: the plan is unchanged");
+	if (t->amend_row != 0) {
+		/* The line is the amendment, not a reason: reject nothing. */
+		free(reason);
+		tui_amend_end(t, "not amended: the plan is unchanged (F6 "
+		    "again rejects it)");
+		return tui_done_command(t);
+	}
 	if (t->confirm_row != 0)
 		tui_plan_confirm_cancel(t, "approval not confirmed");
 	else if (tui_pending_shown(t)) {
