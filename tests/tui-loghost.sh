@@ -159,8 +159,12 @@ title_for 10 "'ok: [nas]' not found below"
 title_for 5 " 2899 more above (PgUp), 84 more below"
 ok "Esc ? and Esc / find docker1's items 2500 and 2900 in the filtered replay"
 
-# Back to the live output, the same filter.
+# Back to the live output, the same filter.  Esc h on an empty line
+# first (C-c empties it, once out of command mode).
+tm send-keys -t H Escape
+sleep 0.2
 tm send-keys -t H C-c
+wait_line 10 30 "chiffon>"
 cmd
 tm send-keys -t H h
 title_for 10 "task $task, run $run from the database"
