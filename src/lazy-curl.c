@@ -66,50 +66,36 @@ void									\
 LAZY_CURL_FUNCTIONS(LAZY_CURL_X, LAZY_CURL_V)
 
 /*
- * An option's argument, passed on as the type its number says, as libcurl
- * reads it (CURLOPTTYPE_*: long, pointer, curl_off_t, blob pointer; the
- * multi options are numbered the same way).
+ * curl_easy_setopt and curl_multi_setopt: an option's argument is passed
+ * on as the type its number says, as libcurl reads it (CURLOPTTYPE_*:
+ * long, pointer, curl_off_t, blob pointer; the multi options are numbered
+ * the same way).
  */
-#define LAZY_CURL_SETOPT(fn, handle, option, ap)			\
-	((option) < CURLOPTTYPE_OBJECTPOINT ?				\
-	    (fn)((handle), (option), va_arg((ap), long)) :		\
-	    (option) < CURLOPTTYPE_OFF_T ?				\
-	    (fn)((handle), (option), va_arg((ap), void *)) :		\
-	    (option) < CURLOPTTYPE_BLOB ?				\
-	    (fn)((handle), (option), va_arg((ap), curl_off_t)) :	\
-	    (fn)((handle), (option), va_arg((ap), void *)))
-
-CURLcode
-(curl_easy_setopt)(CURL *curl, CURLoption option, ...)
-{
-	static CURLcode	(*fn)(CURL *, CURLoption, ...);
-	va_list		 ap;
-	CURLcode	 rc;
-
-	if (fn == NULL)
-		fn = (CURLcode (*)(CURL *, CURLoption, ...))lazylib_sym(
-		    &lazy_curl, "curl_easy_setopt");
-	va_start(ap, option);
-	rc = LAZY_CURL_SETOPT(fn, curl, option, ap);
-	va_end(ap);
-	return rc;
+#define LAZY_CURL_SETOPT(ret, name, htype, otype)			\
+ret									\
+(name)(htype *handle, otype option, ...)				\
+{									\
+	static ret	(*fn)(htype *, otype, ...);			\
+	va_list		 ap;						\
+	ret		 rc;						\
+									\
+	if (fn == NULL)							\
+		fn = (ret (*)(htype *, otype, ...))lazylib_sym(&lazy_curl, \
+		    #name);						\
+	va_start(ap, option);						\
+	if (option < CURLOPTTYPE_OBJECTPOINT)				\
+		rc = fn(handle, option, va_arg(ap, long));		\
+	else if (option < CURLOPTTYPE_OFF_T)				\
+		rc = fn(handle, option, va_arg(ap, void *));		\
+	else if (option < CURLOPTTYPE_BLOB)				\
+		rc = fn(handle, option, va_arg(ap, curl_off_t));	\
+	else								\
+		rc = fn(handle, option, va_arg(ap, void *));		\
+	va_end(ap);							\
+	return rc;							\
 }
-
-CURLMcode
-(curl_multi_setopt)(CURLM *multi_handle, CURLMoption option, ...)
-{
-	static CURLMcode (*fn)(CURLM *, CURLMoption, ...);
-	va_list		 ap;
-	CURLMcode	 rc;
-
-	if (fn == NULL)
-		fn = (CURLMcode (*)(CURLM *, CURLMoption, ...))lazylib_sym(
-		    &lazy_curl, "curl_multi_setopt");
-	va_start(ap, option);
-	rc = LAZY_CURL_SETOPT(fn, multi_handle, option, ap);
-	va_end(ap);
-	return rc;
-}
+LAZY_CURL_SETOPT(CURLcode, curl_easy_setopt, CURL, CURLoption)
+LAZY_CURL_SETOPT(CURLMcode, curl_multi_setopt, CURLM, CURLMoption)
 
 /* Every CURLINFO_* takes a pointer to where the answer goes. */
 CURLcode

@@ -31,12 +31,16 @@
 #include "tui.h"
 #include "util.h"
 
+/* Lines a ring starts with; it doubles up to its cap as lines come. */
+#define TUI_LOG_FIRST_ALLOC	64
+
 void
 tui_log_init(struct tui_log *l, size_t cap)
 {
 	memset(l, 0, sizeof *l);
 	l->cap = cap > 0 ? cap : 1;
-	l->lines = xcalloc(l->cap, sizeof *l->lines);
+	l->alloc = l->cap < TUI_LOG_FIRST_ALLOC ? l->cap : TUI_LOG_FIRST_ALLOC;
+	l->lines = xcalloc(l->alloc, sizeof *l->lines);
 }
 
 void
@@ -63,7 +67,16 @@ tui_log_push(struct tui_log *l, int level, const char *text, size_t len,
     long long run, long long seq)
 {
 	struct tui_line	*line;
+	size_t		 n;
 
+	/* Not wrapped yet (start is 0): room for one more line. */
+	if (l->count == l->alloc && l->alloc < l->cap) {
+		n = l->alloc * 2 < l->cap ? l->alloc * 2 : l->cap;
+		l->lines = xreallocarray(l->lines, n, sizeof *l->lines);
+		memset(l->lines + l->alloc, 0, (n - l->alloc) *
+		    sizeof *l->lines);
+		l->alloc = n;
+	}
 	if (l->count == l->cap) {
 		line = &l->lines[l->start];
 		free(line->text);

@@ -259,16 +259,21 @@ tui_watch_run(struct tui_watch *w, const char *rid)
 			return;
 		n = PQntuples(res);
 		for (i = 0; i < n; i++) {
+			/*
+			 * A run's line, as the shell's own runs add theirs:
+			 * its run and seq, never into chiffon's log file
+			 * (run_output has it; one write and flush per line
+			 * kept the loop from keys at 10,000 lines/s).
+			 */
+			r->seq = strtoll(PQgetvalue(res, i, 0), NULL, 10);
 			line = output_plain(PQgetvalue(res, i, 1),
 			    (size_t)PQgetlength(res, i, 1));
-			tui_log_line(w->t, CHIFFON_LOG_INFO, NULL, line);
+			tui_log_output(w->t, run_id, r->seq, line);
 			free(line);
-			r->seq = strtoll(PQgetvalue(res, i, 0), NULL, 10);
 		}
 		PQclear(res);
 	} while (n == atoi(TUI_WATCH_BATCH) && ++batches < TUI_WATCH_BATCHES);
-	if (batches > 0 || n > 0)
-		tui_layout_draw_panes(w->t);
+	/* Drawn by the log's batched redraw (TUI_REDRAW_MS), not here too. */
 }
 
 /* Close the connection and try again later. */

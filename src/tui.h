@@ -52,6 +52,8 @@ struct tui_line {
 struct tui_log {
 	struct tui_line	*lines;
 	size_t		 cap;
+	size_t		 alloc;		/* lines allocated, up to cap: a
+					   ring grows until it first wraps */
 	size_t		 start;		/* index of the oldest line */
 	size_t		 count;
 	size_t		 scroll;
