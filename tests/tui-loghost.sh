@@ -30,23 +30,6 @@ cat >"$repo/many-deploy.yml" <<YML
       loop: "{{ range(1, $((items + 1))) | list }}"
 YML
 
-cmd() {
-	tm send-keys -t "$target" Escape
-	n=100
-	until line 30 | grep -q '^command>'; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || fail "Esc does not enter command mode"
-		sleep 0.1
-	done
-}
-typed() {
-	tm send-keys -t "$target" Escape
-	sleep 0.2
-	tm send-keys -t "$target" C-c
-	wait_line 10 30 "chiffon>"
-	tm send-keys -t "$target" -l "$1"
-	wait_for 10 "chiffon> $1"
-}
 # title_for SECONDS TEXT: until the Log pane's title row shows TEXT.
 title_for() {
 	n=$(($1 * 10))
