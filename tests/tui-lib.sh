@@ -226,3 +226,25 @@ typed() {
 	tm send-keys -t "$target" -l "$1"
 	wait_for 10 "chiffon> $1"
 }
+
+# title_for / title_gone SECONDS TEXT: wait_for / wait_gone on the Log
+# pane's title row alone, row $logtitle (set by the test; the Plan
+# pane's title counts its own lines).
+title_for() {
+	n=$(($1 * 10))
+	while [ "$n" -gt 0 ]; do
+		line "$logtitle" | grep -qF -- "$2" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	fail "the Log pane's title never showed '$2': $(line "$logtitle")"
+}
+title_gone() {
+	n=$(($1 * 10))
+	while [ "$n" -gt 0 ]; do
+		line "$logtitle" | grep -qF -- "$2" || return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	fail "the Log pane's title still shows '$2': $(line "$logtitle")"
+}

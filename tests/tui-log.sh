@@ -97,26 +97,6 @@ wait_for 120 "db: embedded, connected"
 wait_line 10 30 "chiffon>"
 logtitle=$(screen L | grep -n " 2 Log " | cut -d: -f1)
 
-# title_for / title_gone SECONDS TEXT: wait_for / wait_gone on the Log
-# pane's title row alone (the Plan pane's title counts its own lines).
-title_for() {
-	n=$(($1 * 10))
-	while [ "$n" -gt 0 ]; do
-		line "$logtitle" | grep -qF -- "$2" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	fail "the Log pane's title never showed '$2': $(line "$logtitle")"
-}
-title_gone() {
-	n=$(($1 * 10))
-	while [ "$n" -gt 0 ]; do
-		line "$logtitle" | grep -qF -- "$2" || return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	fail "the Log pane's title still shows '$2': $(line "$logtitle")"
-}
 [ -n "$logtitle" ] || fail "no Log title row"
 
 tm send-keys -t L -l "deploy flaky"

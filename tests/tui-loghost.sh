@@ -30,16 +30,6 @@ cat >"$repo/many-deploy.yml" <<YML
       loop: "{{ range(1, $((items + 1))) | list }}"
 YML
 
-# title_for SECONDS TEXT: until the Log pane's title row shows TEXT.
-title_for() {
-	n=$(($1 * 10))
-	while [ "$n" -gt 0 ]; do
-		line "$logtitle" | grep -qF -- "$2" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	fail "the Log pane's title never showed '$2': $(line "$logtitle")"
-}
 # log_body: the Log pane's rows below its title.
 log_body() {
 	screen "$target" | sed -n "$((logtitle + 1)),29p"
