@@ -45,13 +45,12 @@ app_run_completed(PGconn *pg, long long task_id, void *data)
 /* A run was left open by a process that is gone: so is its task. */
 static void
 app_run_interrupted(PGconn *pg, long long task_id, long long token,
-    const char *agent, void *data)
+    const char *agent, const char *why, void *data)
 {
 	struct app	*app = data;
 	char		*err = NULL;
 
-	if (dispatch_interrupt(pg, task_id, token, agent, "the process that "
-	    "ran it is gone (its run was left open)",
+	if (dispatch_interrupt(pg, task_id, token, agent, why,
 	    conf_get(app->conf, "audit.repo"), &err) < 0) {
 		log_warn("task %lld: %s", task_id, err);
 		free(err);

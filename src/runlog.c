@@ -2114,6 +2114,49 @@ runlog_abandon(PGconn *pg, PGresult *res, int i, long pid, char **errp)
 	return 0;
 }
 
+/*
+ * 3. Tasks still running whose last run a process of this host that is
+ * gone had closed: it died between ending the run and ending the task.
+ */
+static int
+runlog_recover_tasks(PGconn *pg, const char *host, char **errp)
+{
+	PGresult	*res;
+	const char	*params[1] = { host };
+	int		 i, n;
+
+	if (runlog_hooks.interrupted == NULL)
+		return 0;
+	res = PQexecParams(pg, "SELECT t.id, coalesce(r.claim_token, 0), "
+	    "coalesce(r.agent, ''), coalesce(r.owner_pid, 0), "
+	    "coalesce(r.owner_start, -1) FROM tasks t CROSS JOIN LATERAL "
+	    "(SELECT * FROM runs WHERE task_id = t.id ORDER BY id DESC "
+	    "LIMIT 1) r WHERE t.status = 'running' AND r.owner_host = $1 AND "
+	    "r.status NOT IN ('running', 'incomplete')", 1, NULL, params, NULL,
+	    NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_error(errp, "finding tasks left running: %s",
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		if (procfs_proc_alive(strtol(PQgetvalue(res, i, 3), NULL, 10),
+		    strtoll(PQgetvalue(res, i, 4), NULL, 10)))
+			continue;
+		log_info("task %s: the process that ran it is gone after its "
+		    "run ended", PQgetvalue(res, i, 0));
+		runlog_hooks.interrupted(pg, strtoll(PQgetvalue(res, i, 0),
+		    NULL, 10), strtoll(PQgetvalue(res, i, 1), NULL, 10),
+		    PQgetvalue(res, i, 2), "the process that ran it is gone "
+		    "(it died after its run ended, before the task did)",
+		    runlog_hooks.data);
+	}
+	PQclear(res);
+	return 0;
+}
+
 int
 runlog_recover(struct db *db, int *ninterruptedp, char **errp)
 {
@@ -2202,10 +2245,14 @@ runlog_recover(struct db *db, int *ninterruptedp, char **errp)
 			if (task > 0 && runlog_hooks.interrupted != NULL)
 				runlog_hooks.interrupted(pg, task,
 				    strtoll(PQgetvalue(res, i, 4), NULL, 10),
-				    PQgetvalue(res, i, 5), runlog_hooks.data);
+				    PQgetvalue(res, i, 5), "the process that ran "
+				    "it is gone (its run was left open)",
+				    runlog_hooks.data);
 		}
 		PQclear(r2);
 	}
 	PQclear(res);
+	if (runlog_recover_tasks(pg, host, errp) != 0)
+		rc = -1;
 	return rc;
 }

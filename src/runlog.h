@@ -94,9 +94,11 @@ struct runlog_hooks {
 	/* An incomplete run of task_id became complete. */
 	void	(*completed)(PGconn *, long long task_id, void *data);
 	/* A run of task_id left running by a process that is gone was
-	   closed as interrupted; token and agent name its claim. */
+	   closed as interrupted, or that process died after closing the
+	   run and before ending the task (still running); token and agent
+	   name its claim, why says which. */
 	void	(*interrupted)(PGconn *, long long task_id, long long token,
-		    const char *agent, void *data);
+		    const char *agent, const char *why, void *data);
 	/* A run of task_id lost rows for good (the database lost rows it
 	   had acknowledged): 0 while the task still runs (asked again),
 	   else non-zero. */
@@ -122,7 +124,9 @@ void		 runlog_shutdown(void);
  * 'interrupted', with the lines and events really stored (the
  * interrupted hook hears of each task), and those it left 'incomplete'
  * with no spool left the same way, counting the rows that never arrived
- * in runs.lines_lost / events_lost (the abandoned hook hears of each).  *ninterruptedp (may be NULL)
+ * in runs.lines_lost / events_lost (the abandoned hook hears of each),
+ * and tasks still running whose last run such a process closed (the
+ * interrupted hook hears of each).  *ninterruptedp (may be NULL)
  * gets how many.  0, or -1 with *errp.
  */
 int		 runlog_recover(struct db *, int *ninterruptedp, char **errp);
