@@ -785,6 +785,18 @@ count_ansible(const char *playbook, pid_t *first)
 	return n;
 }
 
+/* SIGKILL the ansible-playbooks of playbook that a dead chiffon left. */
+static void
+kill_orphans(const char *playbook)
+{
+	pid_t	orphan;
+
+	while (count_ansible(playbook, &orphan) > 0) {
+		kill(orphan, SIGKILL);
+		usleep(50000);
+	}
+}
+
 /*
  * The CLI dies after its run was closed and before its task was ended
  * (stopped while its playbook sleeps; the run is closed under it with the
@@ -797,7 +809,6 @@ START_TEST(test_task_left_running)
 	    NULL };
 	static const char *const next[] = { "audit", NULL };
 	struct proc	 p, q;
-	pid_t		 orphan;
 	char		*st, *v;
 
 	proc_start(&p, args);
@@ -812,10 +823,7 @@ START_TEST(test_task_left_running)
 	free(v);
 	ck_assert_int_eq(kill(p.pid, SIGKILL), 0);
 	proc_wait(&p, 30);
-	while (count_ansible("sleeper-deploy.yml", &orphan) > 0) {
-		kill(orphan, SIGKILL);
-		usleep(50000);
-	}
+	kill_orphans("sleeper-deploy.yml");
 	st = q1("SELECT status FROM tasks ORDER BY id DESC LIMIT 1");
 	ck_assert_str_eq(st, "running");
 	free(st);
@@ -842,7 +850,6 @@ fault_kill_cli(long n)
 	struct proc	 p, q;
 	long long	 rows, lines;
 	long		 printed;
-	pid_t		 orphan;
 	char		*st;
 	int		 done;
 
@@ -857,10 +864,7 @@ fault_kill_cli(long n)
 	/* What it printed: every line after the approval but the step's. */
 	printed = lines_after(p.text.buf, "Approved by") - 1;
 	/* Its playbook is orphaned: end it (the pty hangs up anyway). */
-	while (count_ansible("bigout-deploy.yml", &orphan) > 0) {
-		kill(orphan, SIGKILL);
-		usleep(50000);
-	}
+	kill_orphans("bigout-deploy.yml");
 	st = q1("SELECT status FROM runs ORDER BY id DESC LIMIT 1");
 	ck_assert_str_eq(st, "running");
 	free(st);
