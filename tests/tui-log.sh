@@ -129,7 +129,7 @@ ok "Esc E jumps to the fatal line, Esc e finds none after it"
 
 # Colours as Ansible's: ok green, changed yellow, skipping cyan, recap.
 tm send-keys -t L g
-wait_for 10 " lines 1-"
+title_for 10 " lines 1-"
 i=0
 while ! screen L | grep -qF "changed: [docker1]"; do
 	tm send-keys -t L j
@@ -183,7 +183,7 @@ ok "long lines wrap; Esc w cuts them, Esc Right/Left shift"
 typed "nas"
 cmd
 tm send-keys -t L h
-wait_for 10 " host nas: lines "
+title_for 10 " host nas: lines "
 log_body | grep -v '^$' >"$tmp/hostlines"
 [ -s "$tmp/hostlines" ] || fail "the host filter shows nothing"
 grep -qF "docker1" "$tmp/hostlines" && fail "the filter shows docker1's lines"
@@ -230,7 +230,7 @@ ok "bulk ran: run $brun stored $blines lines"
 # line, read back from run_output.
 cmd
 tm send-keys -t L g
-wait_for 10 " lines 1-"
+title_for 10 " lines 1-"
 line $((logtitle + 1)) | grep -qE "^-- [0-9]+ earlier lines of this session are no longer kept" ||
     fail "no marker line for the dropped lines"
 first=$(sql "SELECT line FROM run_output WHERE run_id = $brun AND seq = 1" |
@@ -248,14 +248,14 @@ seq=$(sql "SELECT seq FROM run_output WHERE run_id = $brun AND
 typed " 54321,"
 cmd
 tm send-keys -t L /
-wait_for 10 " lines $((seq + 1))-"
+title_for 10 " lines $((seq + 1))-"
 line $((logtitle + 1)) | grep -qF "54321," ||
     fail "/ did not bring line $seq to the top"
 tm send-keys -t L j
-wait_for 10 " lines $((seq + 2))-"
+title_for 10 " lines $((seq + 2))-"
 line $((logtitle + 1)) | grep -qF "54322," || fail "j did not move one line"
 tm send-keys -t L k k
-wait_for 10 " lines $seq-"
+title_for 10 " lines $seq-"
 line $((logtitle + 2)) | grep -qF "54321," || fail "k did not move one line"
 ok "/ finds line $seq ('54321,') in run_output; j and k move one line"
 
@@ -264,16 +264,16 @@ ok "/ finds line $seq ('54321,') in run_output; j and k move one line"
 tm send-keys -t L G
 title_gone 10 "more below (PgDn)"
 tm send-keys -t L N
-wait_for 10 " lines $((seq + 1))-"
+title_for 10 " lines $((seq + 1))-"
 tm send-keys -t L G
 title_gone 10 "more below (PgDn)"
 typed " 54322,"
 cmd
 tm send-keys -t L "?"
-wait_for 10 " lines $((seq + 2))-"
+title_for 10 " lines $((seq + 2))-"
 line $((logtitle + 1)) | grep -qF "54322," || fail "Esc ? did not find 54322"
 tm send-keys -t L Home
-wait_for 10 " lines 1-"
+title_for 10 " lines 1-"
 line $((logtitle + 2)) | grep -qF -- "$first" || fail "Home is not the first line"
 tm send-keys -t L End
 title_gone 10 "more below (PgDn)"
@@ -284,9 +284,9 @@ tm send-keys -t L Escape
 typed "docker1"
 cmd
 tm send-keys -t L h
-wait_for 10 " host docker1: lines 1-"
+title_for 10 " host docker1: lines 1-"
 tm send-keys -t L g
-wait_for 10 " host docker1: lines 1-"
+title_for 10 " host docker1: lines 1-"
 line $((logtitle + 1)) | grep -qF "ok: [docker1] => {" ||
     fail "the host filter lacks the bulk run's first result (seq 4)"
 tm send-keys -t L G
@@ -307,7 +307,7 @@ before=$(sql "SELECT line FROM run_output WHERE run_id = $brun AND seq = 199" |
 typed "$before"
 cmd
 tm send-keys -t L g /
-wait_for 10 " lines 200-"
+title_for 10 " lines 200-"
 wait_for 10 "-- line 200 of run $brun is not in the database"
 screen L | grep -qF -- "-- line 202 of run $brun is not in the database" ||
     fail "no marker for line 202"
