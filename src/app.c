@@ -106,6 +106,13 @@ app_run_abandoned(PGconn *pg, long long task_id, long long token,
  * What a process that is gone left behind: spooled output, runs left
  * running, agent rows left online.  Logged, never fatal.
  */
+/* The run recorder may take lines again: children holding output go on. */
+static void
+app_run_ready(void *data)
+{
+	spawn_gate_open();
+}
+
 static void
 app_recover(struct app *app)
 {
@@ -114,6 +121,7 @@ app_recover(struct app *app)
 		.interrupted = app_run_interrupted,
 		.lost = app_run_lost,
 		.abandoned = app_run_abandoned,
+		.ready = app_run_ready,
 		.data = app,
 	};
 	const char		*dir = conf_data_dir(app->conf);
@@ -124,6 +132,7 @@ app_recover(struct app *app)
 	runlog_set_spool_dir(spool);
 	free(spool);
 	runlog_set_hooks(&hooks);
+	spawn_set_gate(runlog_may_take);
 	if (runlog_recover(app->db, &n, &err) != 0) {
 		log_warn("recovering runs of processes that are gone: %s", err);
 		free(err);
@@ -202,6 +211,7 @@ app_free(struct app *app)
 	}
 	runlog_shutdown();
 	runlog_set_hooks(NULL);
+	spawn_set_gate(NULL);
 	spawn_hide_env(NULL);
 	runlog_set_spool_dir(NULL);
 	if (app->db != NULL)

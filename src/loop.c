@@ -31,8 +31,7 @@
  *
  * CHIFFON_FD_ERROR (POLLERR, POLLHUP, POLLNVAL) is always reported to an fd
  * callback, even if it asked only for READ; an fd watched with events 0
- * is not polled at all.  loop_run returns -1 if poll fails.  Used from one
- * thread only (see loop.h).
+ * is not polled at all.  loop_run returns -1 if poll fails.  No threads.
  *
  * Children inherit the blocked SIGCHLD: code that forks outside spawn.c
  * must reset the signal mask in the child before exec.

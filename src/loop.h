@@ -3,10 +3,7 @@
  *
  * poll(2) over watched fds, millisecond timers and child exits (SIGCHLD
  * through a signalfd; each exited child is reaped with wait4 so its
- * resource usage is known).  Every callback runs on the thread that runs
- * the loop, and the loop is used from that thread only (the stream pumps
- * of spawn.c are threads that touch nothing of it but write to their own
- * wake pipes).  Every registration may name an
+ * resource usage is known).  No threads.  Every registration may name an
  * owner (a plugin) so that everything it registered can be removed at
  * once; removal calls the registration's free_func.
  */

@@ -13,21 +13,22 @@
  * other sessions.
  *
  * The flusher.  A buffer of RUNLOG_BATCH_LINES rows or RUNLOG_BATCH_BYTES
- * bytes (half the bound) is handed to the run's flusher thread, which
- * stores it on a connection of its own (db_connect_more, made by its
- * first batch) while the loop reads and buffers the next lines; the
- * next hand-off, the timer, runlog_flush and runlog_finish first wait
- * for that batch (runlog_collect).  So a line is stored at most 1,000
- * lines or 100 ms after it came, as before, while the database's work
- * overlaps with the loop's.  The flusher only stores the plain case:
- * while a spool waits to be drained, an error is being retried, the run
- * is fenced or the loop's connection is down, batches are stored (or
- * spooled) by the loop as before, and a batch the flusher could not
- * store comes back to the loop (runlog_collect), which spools it, keeps
- * it, or drops it (fenced, refused) exactly as a failed flush of its own.
- * The flusher touches only its struct runlog_flusher; the runlog and
- * everything else stay the loop thread's.
- *
+ * bytes (half the bound) is handed to the run's flusher: a connection of
+ * its own (db_connect_more, made by its first batch), non-blocking and
+ * watched on the loop, on which the batch goes through the steps of
+ * runlog_store (BEGIN, the fence, the COPYs, COMMIT, then the NOTIFY),
+ * each sent when the one before answered, while the loop reads and
+ * buffers the next lines; no step ever waits on the loop.  The next
+ * hand-off, the timer, runlog_flush and runlog_finish first wait for
+ * that batch (runlog_collect: poll on its socket, nothing else runs).
+ * So a line is stored at most 1,000 lines or 100 ms after it came, as
+ * before, while the database's work overlaps with the loop's.  The
+ * flusher only stores the plain case: while a spool waits to be drained,
+ * an error is being retried, the run is fenced or the loop's connection
+ * is down, batches are stored (or spooled) by the loop as before, and a
+ * batch the flusher could not store comes back to the loop
+ * (runlog_collect), which spools it, keeps it, or drops it (fenced,
+ * refused) exactly as a failed flush of its own.
  * Text is stored as valid UTF-8: invalid bytes and NULs become U+FFFD (the
  * database refuses them otherwise).  An event whose JSON exceeds
  * RUNLOG_EVENT_MAX bytes is truncated: its largest members are replaced
@@ -47,7 +48,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,6 +81,23 @@
 #define RUNLOG_EVENT_MAX	(700 * 1024)
 #define RUNLOG_HEAD_BYTES	1024
 
+/* The statements of a batch (runlog_store, and the flusher's steps). */
+#define RUNLOG_FENCE_SQL	"SELECT status FROM runs WHERE id = $1::bigint " \
+				"FOR SHARE"
+#define RUNLOG_COPY_LINES_SQL	"COPY run_output (run_id, seq, " \
+				"run_started_at, stream, at, line) FROM STDIN " \
+				"(FORMAT binary)"
+#define RUNLOG_COPY_EVENTS_SQL	"COPY run_events (run_id, seq, " \
+				"run_started_at, at, event, uuid, host, task, " \
+				"data) FROM STDIN"
+#define RUNLOG_NOTIFY_SQL	"SELECT pg_notify('chiffon_run', $1)"
+/* The same two on the flusher's connection, whose chiffon.run_id is set. */
+#define RUNLOG_FENCE_GUC_SQL	"SELECT status FROM runs WHERE id = " \
+				"current_setting('chiffon.run_id')::bigint " \
+				"FOR SHARE"
+#define RUNLOG_NOTIFY_GUC_SQL	"SELECT pg_notify('chiffon_run', " \
+				"current_setting('chiffon.run_id'))"
+
 /* One live subscriber. */
 struct runlog_sub {
 	runlog_sub_fn	 fn;
@@ -87,27 +105,43 @@ struct runlog_sub {
 };
 
 /*
- * The flusher of a run: a thread with a connection of its own that
- * stores one batch (runlog_store, then NOTIFY) while the loop goes on.
- * Members marked "locked" are shared and touched under lock only; the
- * batch buffers belong to the thread while busy, to the loop otherwise.
+ * What the flusher's connection is doing: the batch (one query string:
+ * BEGIN, the fence, the COPYs, the NOTIFY, COMMIT), then a ROLLBACK when
+ * a part of it failed.
+ */
+enum runlog_step {
+	RUNLOG_STEP_BATCH,
+	RUNLOG_STEP_ROLLBACK,
+	RUNLOG_STEP_DONE
+};
+
+/*
+ * The flusher of a run: a non-blocking connection of its own, watched on
+ * the loop, that stores one batch (the steps above) while the loop goes
+ * on.  The batch buffers are the flusher's while busy, the loop's
+ * otherwise.
  */
 struct runlog_flusher {
-	pthread_t		 thread;
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
 	struct db		*db;		/* for db_connect_more only */
+	struct runlog		*rl;		/* whose */
+	struct loop		*loop;		/* the run's, or NULL */
 	const char		*id;		/* the run's (rl->id) */
-	PGconn			*pg;		/* the thread's */
+	PGconn			*pg;		/* its own, or NULL */
+	int			 watch;		/* loop registration, or 0 */
+	int			 want;		/* what watch waits for */
 	struct strbuf		 lines;		/* the batch: a whole binary
 						   COPY, or empty */
 	size_t			 nlines;
 	struct strbuf		 events;
 	size_t			 nevents;
-	int			 busy;		/* locked: a batch is handed
-						   over and not done */
-	int			 done;		/* locked: a result waits */
-	int			 quit;		/* locked */
+	enum runlog_step	 step;
+	int			 sent;		/* step's query sent */
+	int			 failed;	/* a part failed: roll back */
+	int			 fence_seen;	/* the fence answered */
+	int			 ncopies;	/* COPYs begun */
+	int			 busy;		/* a batch is handed over and
+						   not done */
+	int			 done;		/* a result waits */
 	int			 rc;		/* runlog_store's; -3: no
 						   connection, not tried */
 	char			*error;		/* with rc, or a NOTIFY's */
@@ -166,6 +200,7 @@ struct runlog {
 	int			 fin_spooled;	/* the record is in the spool */
 	int			 is_pending;	/* on runlog_pending */
 	TAILQ_ENTRY(runlog)	 pending;
+	TAILQ_ENTRY(runlog)	 active;	/* on runlog_active, always */
 };
 
 /*
@@ -176,6 +211,8 @@ struct runlog {
 static char			*runlog_spool_dir;
 static TAILQ_HEAD(, runlog)	 runlog_pending =
     TAILQ_HEAD_INITIALIZER(runlog_pending);
+static TAILQ_HEAD(, runlog)	 runlog_active =
+    TAILQ_HEAD_INITIALIZER(runlog_active);
 static struct runlog_hooks	 runlog_hooks;
 
 static void	runlog_collect(struct runlog *);
@@ -397,7 +434,7 @@ runlog_notify_id(PGconn *pg, const char *id, char **errp)
 	PGresult	*res;
 	const char	*params[1] = { id };
 
-	res = PQexecParams(pg, "SELECT pg_notify('chiffon_run', $1)", 1,
+	res = PQexecParams(pg, RUNLOG_NOTIFY_SQL, 1,
 	    NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		set_error(errp, "notifying chiffon_run: %s",
@@ -426,6 +463,15 @@ runlog_keep_error(struct runlog *rl, char *error)
 	rl->retry_at = now_ms() + RUNLOG_RETRY_MS;
 }
 
+/* The fence's answer: rows may still be added (running, incomplete). */
+static int
+runlog_fence_ok(const PGresult *res)
+{
+	return PQntuples(res) == 1 &&
+	    (strcmp(PQgetvalue(res, 0, 0), "running") == 0 ||
+	    strcmp(PQgetvalue(res, 0, 0), "incomplete") == 0);
+}
+
 /*
  * Inside a transaction: lock run id's row and check that rows may still
  * be added to it (running, or incomplete).  1 when they may, 0 when the
@@ -438,16 +484,14 @@ runlog_fence(PGconn *pg, const char *id, char **errp)
 	const char	*params[1] = { id };
 	int		 ok;
 
-	res = PQexecParams(pg, "SELECT status FROM runs WHERE id = $1::bigint"
-	    " FOR SHARE", 1, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(pg, RUNLOG_FENCE_SQL, 1, NULL, params, NULL, NULL,
+	    0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		set_error(errp, "%s", PQresultErrorMessage(res));
 		PQclear(res);
 		return -1;
 	}
-	ok = PQntuples(res) == 1 &&
-	    (strcmp(PQgetvalue(res, 0, 0), "running") == 0 ||
-	    strcmp(PQgetvalue(res, 0, 0), "incomplete") == 0);
+	ok = runlog_fence_ok(res);
 	PQclear(res);
 	return ok;
 }
@@ -478,9 +522,8 @@ runlog_store(PGconn *pg, const char *id, const struct strbuf *lines,
 		    "(LIKE run_output) ON COMMIT DROP", 0, NULL, errp);
 	if (rc == 0 && lines->len > 0)
 		rc = runlog_copy(pg, via_temp ? "COPY chiffon_spool_output "
-		    "FROM STDIN (FORMAT binary)" : "COPY run_output (run_id, "
-		    "seq, run_started_at, stream, at, line) FROM STDIN "
-		    "(FORMAT binary)", lines->buf, lines->len, errp);
+		    "FROM STDIN (FORMAT binary)" : RUNLOG_COPY_LINES_SQL,
+		    lines->buf, lines->len, errp);
 	if (rc == 0 && lines->len > 0 && via_temp)
 		rc = db_run(pg, "INSERT INTO run_output SELECT * FROM "
 		    "chiffon_spool_output ON CONFLICT DO NOTHING", 0, NULL, errp);
@@ -489,9 +532,8 @@ runlog_store(PGconn *pg, const char *id, const struct strbuf *lines,
 		    "(LIKE run_events) ON COMMIT DROP", 0, NULL, errp);
 	if (rc == 0 && events->len > 0)
 		rc = runlog_copy(pg, via_temp ? "COPY chiffon_spool_events "
-		    "FROM STDIN" : "COPY run_events (run_id, seq, "
-		    "run_started_at, at, event, uuid, host, task, data) FROM "
-		    "STDIN", events->buf, events->len, errp);
+		    "FROM STDIN" : RUNLOG_COPY_EVENTS_SQL, events->buf,
+		    events->len, errp);
 	if (rc == 0 && events->len > 0 && via_temp)
 		rc = db_run(pg, "INSERT INTO run_events SELECT * FROM "
 		    "chiffon_spool_events ON CONFLICT DO NOTHING", 0, NULL, errp);
@@ -845,100 +887,319 @@ runlog_flush(struct runlog *rl, char **errp)
 
 /* -- the flusher --------------------------------------------------------- */
 
-/* Notices of the flusher's connection are not logged (another thread). */
+static int	runlog_flusher_ready(int, int, void *);
+static int	runlog_batch_full(const struct runlog *);
+static int	runlog_handoff(struct runlog *);
+
+/* Notices of the flusher's connection are not logged (the loop's are). */
 static void
 runlog_flusher_notice(void *arg, const char *msg)
 {
 }
 
-/*
- * In the flusher's thread: store the batch on its own connection (made,
- * or made again, first) and NOTIFY.  runlog_store's result, or -3 with
- * *errp when there is no connection (nothing was tried).
- */
-static int
-runlog_flusher_store(struct runlog_flusher *f, char **errp)
+/* Watch the flusher's socket for want (CHIFFON_FD_*), if on a loop. */
+static void
+runlog_flusher_want(struct runlog_flusher *f, int want)
 {
-	int	rc;
+	if (f->watch == 0 || want == f->want)
+		return;
+	loop_fd_events(f->loop, f->watch, want);
+	f->want = want;
+}
 
-	if (f->pg != NULL && PQstatus(f->pg) != CONNECTION_OK) {
+/* Close the flusher's connection (its watch goes with it). */
+static void
+runlog_flusher_close(struct runlog_flusher *f)
+{
+	if (f->watch != 0)
+		loop_remove(f->loop, f->watch);
+	f->watch = 0;
+	if (f->pg != NULL)
 		PQfinish(f->pg);
-		f->pg = NULL;
-	}
-	if (f->pg == NULL) {
-		if ((f->pg = db_connect_more(f->db, errp)) == NULL)
-			return -3;
-		PQsetNoticeProcessor(f->pg, runlog_flusher_notice, NULL);
-		if (PQsetClientEncoding(f->pg, "UTF8") != 0) {
-			set_error(errp, "cannot set client encoding UTF8: %s",
-			    PQerrorMessage(f->pg));
-			PQfinish(f->pg);
-			f->pg = NULL;
-			return -3;
-		}
-	}
-	rc = runlog_store(f->pg, f->id, &f->lines, &f->events, 0, errp);
-	if (rc == 0)
-		runlog_notify_id(f->pg, f->id, errp);
-	return rc;
+	f->pg = NULL;
 }
 
-/* The flusher's thread: one batch at a time until told to quit. */
-static void *
-runlog_flusher_main(void *arg)
-{
-	struct runlog_flusher	*f = arg;
-	char			*error;
-	int			 rc;
-
-	pthread_mutex_lock(&f->lock);
-	for (;;) {
-		while (!f->busy && !f->quit)
-			pthread_cond_wait(&f->cond, &f->lock);
-		if (!f->busy)
-			break;
-		pthread_mutex_unlock(&f->lock);
-		error = NULL;
-		rc = runlog_flusher_store(f, &error);
-		pthread_mutex_lock(&f->lock);
-		f->rc = rc;
-		f->error = error;
-		f->busy = 0;
-		f->done = 1;
-		pthread_cond_broadcast(&f->cond);
-	}
-	pthread_mutex_unlock(&f->lock);
-	return NULL;
-}
-
-/* Start rl's flusher (its connection is made by its first batch).  0/-1. */
+/* Make the flusher's connection, non-blocking and watched.  0/-1. */
 static int
-runlog_flusher_start(struct runlog *rl)
+runlog_flusher_connect(struct runlog_flusher *f, char **errp)
 {
-	struct runlog_flusher	*f = xcalloc(1, sizeof *f);
-	sigset_t		 all, old;
-	int			 rc;
+	const char	*params[1] = { f->id };
 
-	f->db = rl->db;
-	f->id = rl->id;
-	pthread_mutex_init(&f->lock, NULL);
-	pthread_cond_init(&f->cond, NULL);
-	/* Signals stay with the loop's thread. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&f->thread, NULL, runlog_flusher_main, f);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		pthread_mutex_destroy(&f->lock);
-		pthread_cond_destroy(&f->cond);
-		free(f);
+	if ((f->pg = db_connect_more(f->db, errp)) == NULL)
+		return -1;
+	PQsetNoticeProcessor(f->pg, runlog_flusher_notice, NULL);
+	if (PQsetClientEncoding(f->pg, "UTF8") != 0 ||
+	    db_run(f->pg, "SELECT set_config('chiffon.run_id', $1, false)", 1,
+	    params, errp) != 0 || PQsetnonblocking(f->pg, 1) != 0) {
+		if (errp != NULL && *errp == NULL)
+			set_error(errp, "preparing the run's second "
+			    "connection: %s", PQerrorMessage(f->pg));
+		runlog_flusher_close(f);
 		return -1;
 	}
-	rl->flusher = f;
+	if (f->loop != NULL) {
+		f->want = CHIFFON_FD_READ;
+		f->watch = loop_watch_fd(f->loop, PQsocket(f->pg), f->want,
+		    runlog_flusher_ready, f->rl, NULL, NULL);
+		if (f->watch < 0)
+			f->watch = 0;
+	}
 	return 0;
 }
 
-/* Let the flusher finish its batch, stop it and close its connection. */
+/* The batch is over: its result waits for runlog_collect. */
+static void
+runlog_flusher_end(struct runlog_flusher *f)
+{
+	f->busy = 0;
+	f->done = 1;
+	runlog_flusher_want(f, CHIFFON_FD_READ);
+	if (runlog_hooks.ready != NULL)
+		runlog_hooks.ready(runlog_hooks.data);
+}
+
+/* The connection failed: the batch is to be retried (-1); reconnect. */
+static void
+runlog_flusher_lost(struct runlog_flusher *f)
+{
+	f->rc = -1;
+	free(f->error);
+	f->error = xasprintf("the run's second connection: %s",
+	    f->pg != NULL ? PQerrorMessage(f->pg) : "");
+	runlog_flusher_close(f);
+	f->step = RUNLOG_STEP_DONE;
+}
+
+/*
+ * Send the query of f->step.  The batch is one query string of constant
+ * statements (the run's id is the connection's chiffon.run_id, set when
+ * it was made), so that it costs one round trip plus the COPY data.  0,
+ * or -1 (connection trouble).
+ */
+static int
+runlog_flusher_send(struct runlog_flusher *f)
+{
+	struct strbuf	q = { 0 };
+	int		rc;
+
+	if (f->step == RUNLOG_STEP_ROLLBACK)
+		return PQsendQuery(f->pg, "ROLLBACK") == 1 ? 0 : -1;
+	strbuf_adds(&q, "BEGIN; " RUNLOG_FENCE_GUC_SQL "; ");
+	if (f->lines.len > 0)
+		strbuf_adds(&q, RUNLOG_COPY_LINES_SQL "; ");
+	if (f->events.len > 0)
+		strbuf_adds(&q, RUNLOG_COPY_EVENTS_SQL "; ");
+	strbuf_adds(&q, RUNLOG_NOTIFY_GUC_SQL "; COMMIT");
+	rc = PQsendQuery(f->pg, q.buf) == 1 ? 0 : -1;
+	strbuf_free(&q);
+	return rc;
+}
+
+/* A part of the batch failed: keep the first error, roll back. */
+static void
+runlog_flusher_fail(struct runlog_flusher *f, int rc, const char *msg)
+{
+	if (!f->failed) {
+		f->rc = rc;
+		free(f->error);
+		f->error = xstrdup(msg);
+	}
+	f->failed = 1;
+}
+
+/*
+ * One result of the batch, in the order of its statements: the fence's
+ * rows are checked before any COPY data goes out (a fenced run's COPY is
+ * ended with an error, and the batch rolled back); the COPY data is
+ * queued here (the connection is non-blocking and its buffer grows).
+ * 0, or -1 (connection trouble).
+ */
+static int
+runlog_flusher_take(struct runlog_flusher *f, PGresult *res)
+{
+	const struct strbuf	*data;
+	const char		*state;
+	ExecStatusType		 st = PQresultStatus(res);
+
+	if (f->step == RUNLOG_STEP_ROLLBACK)
+		return 0;
+	switch (st) {
+	case PGRES_COPY_IN:
+		data = f->ncopies++ == 0 && f->lines.len > 0 ? &f->lines :
+		    &f->events;
+		if (f->failed || !f->fence_seen)
+			return PQputCopyEnd(f->pg, "chiffon: the run is "
+			    "fenced") == 1 ? 0 : -1;
+		if (PQputCopyData(f->pg, data->buf, (int)data->len) != 1) {
+			PQputCopyEnd(f->pg, "chiffon: sending failed");
+			return -1;
+		}
+		return PQputCopyEnd(f->pg, NULL) == 1 ? 0 : -1;
+	case PGRES_TUPLES_OK:
+		if (!f->fence_seen) {
+			f->fence_seen = 1;
+			if (!runlog_fence_ok(res))
+				runlog_flusher_fail(f, 1, "fenced");
+		}
+		return 0;
+	case PGRES_COMMAND_OK:
+		return 0;
+	default:
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		runlog_flusher_fail(f, state != NULL &&
+		    (strncmp(state, "22", 2) == 0 ||
+		    strncmp(state, "23", 2) == 0) ? -2 : -1,
+		    PQresultErrorMessage(res));
+		return 0;
+	}
+}
+
+/* The step after f->step (every result of it taken). */
+static enum runlog_step
+runlog_flusher_next(const struct runlog_flusher *f)
+{
+	return f->step == RUNLOG_STEP_BATCH && f->failed ?
+	    RUNLOG_STEP_ROLLBACK : RUNLOG_STEP_DONE;
+}
+
+/*
+ * Take the batch as far as it goes without waiting: send each step once
+ * the one before answered, queue COPY data, flush what the socket takes.
+ * Returns with the watch set to what it waits for, or the batch ended.
+ */
+static void
+runlog_flusher_pump(struct runlog_flusher *f)
+{
+	PGresult	*res;
+	int		 r, answered;
+
+	while (f->busy) {
+		if (f->step == RUNLOG_STEP_DONE) {
+			runlog_flusher_end(f);
+			return;
+		}
+		if (!f->sent) {
+			if (runlog_flusher_send(f) != 0) {
+				runlog_flusher_lost(f);
+				continue;
+			}
+			f->sent = 1;
+		}
+		if (PQconsumeInput(f->pg) != 1) {
+			runlog_flusher_lost(f);
+			continue;
+		}
+		r = answered = 0;
+		while (r == 0 && !answered && !PQisBusy(f->pg)) {
+			if ((res = PQgetResult(f->pg)) == NULL)
+				answered = 1;
+			else {
+				r = runlog_flusher_take(f, res);
+				PQclear(res);
+			}
+		}
+		if (r != 0) {
+			runlog_flusher_lost(f);
+			continue;
+		}
+		if (answered) {
+			f->step = runlog_flusher_next(f);
+			f->sent = 0;
+			continue;
+		}
+		if ((r = PQflush(f->pg)) < 0) {
+			runlog_flusher_lost(f);
+			continue;
+		}
+		runlog_flusher_want(f, CHIFFON_FD_READ |
+		    (r == 1 ? CHIFFON_FD_WRITE : 0));
+		return;
+	}
+}
+
+/*
+ * The flusher's socket is ready: the batch goes on, and once it ended a
+ * full batch buffered meanwhile goes next; while idle, input (the server
+ * going away) is read, and a closed connection dropped.
+ */
+static int
+runlog_flusher_ready(int fd, int revents, void *data)
+{
+	struct runlog		*rl = data;
+	struct runlog_flusher	*f = rl->flusher;
+
+	if (f->busy) {
+		runlog_flusher_pump(f);
+		if (!f->busy && runlog_batch_full(rl)) {
+			runlog_collect(rl);
+			runlog_handoff(rl);
+		}
+		return 0;
+	}
+	if (PQconsumeInput(f->pg) != 1 || PQstatus(f->pg) != CONNECTION_OK) {
+		f->watch = 0;		/* removed by returning 1 */
+		PQfinish(f->pg);
+		f->pg = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+/* Until the batch in flight (if any) ended: poll its socket alone. */
+static void
+runlog_flusher_wait(struct runlog_flusher *f)
+{
+	struct pollfd	pfd;
+
+	while (f->busy) {
+		runlog_flusher_pump(f);
+		if (!f->busy)
+			break;
+		pfd.fd = PQsocket(f->pg);
+		pfd.events = POLLIN;
+		if (PQflush(f->pg) == 1)
+			pfd.events |= POLLOUT;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+			runlog_flusher_lost(f);
+			runlog_flusher_end(f);
+		}
+	}
+}
+
+/*
+ * Start storing the batch in f->lines / f->events.  0, or -3 with *errp
+ * when there is no connection for it (nothing was tried).
+ */
+static int
+runlog_flusher_begin(struct runlog_flusher *f, char **errp)
+{
+	if (f->pg != NULL && PQstatus(f->pg) != CONNECTION_OK)
+		runlog_flusher_close(f);
+	if (f->pg == NULL && runlog_flusher_connect(f, errp) != 0)
+		return -3;
+	f->step = RUNLOG_STEP_BATCH;
+	f->sent = f->failed = f->fence_seen = f->ncopies = 0;
+	f->rc = 0;
+	f->busy = 1;
+	runlog_flusher_pump(f);
+	return 0;
+}
+
+/* rl's flusher (its connection is made by its first batch). */
+static void
+runlog_flusher_start(struct runlog *rl)
+{
+	struct runlog_flusher	*f = xcalloc(1, sizeof *f);
+
+	f->rl = rl;
+	f->db = rl->db;
+	f->loop = rl->loop;
+	f->id = rl->id;
+	rl->flusher = f;
+}
+
+/* Let the flusher finish its batch and close its connection. */
 static void
 runlog_flusher_stop(struct runlog *rl)
 {
@@ -946,15 +1207,8 @@ runlog_flusher_stop(struct runlog *rl)
 
 	if (f == NULL)
 		return;
-	pthread_mutex_lock(&f->lock);
-	f->quit = 1;
-	pthread_cond_broadcast(&f->cond);
-	pthread_mutex_unlock(&f->lock);
-	pthread_join(f->thread, NULL);
-	pthread_mutex_destroy(&f->lock);
-	pthread_cond_destroy(&f->cond);
-	if (f->pg != NULL)
-		PQfinish(f->pg);
+	runlog_flusher_wait(f);
+	runlog_flusher_close(f);
 	strbuf_free(&f->lines);
 	strbuf_free(&f->events);
 	free(f->error);
@@ -999,18 +1253,13 @@ runlog_collect(struct runlog *rl)
 	struct runlog_flusher	*f = rl->flusher;
 	size_t			 n;
 	char			*error;
-	int			 done;
 
 	if (f == NULL)
 		return;
-	pthread_mutex_lock(&f->lock);
-	while (f->busy)
-		pthread_cond_wait(&f->cond, &f->lock);
-	done = f->done;
-	f->done = 0;
-	pthread_mutex_unlock(&f->lock);
-	if (!done)
+	runlog_flusher_wait(f);
+	if (!f->done)
 		return;
+	f->done = 0;
 	error = f->error;
 	f->error = NULL;
 	n = f->nlines + f->nevents;
@@ -1067,16 +1316,15 @@ runlog_handoff(struct runlog *rl)
 	struct runlog_flusher	*f;
 	struct strbuf		 tmp;
 	PGconn			*pg = db_pg(rl->db);
+	char			*error = NULL;
 
 	if (rl->no_flusher || rl->fenced || rl->spool_fd >= 0 ||
 	    rl->retry_at != 0 || pg == NULL || PQstatus(pg) != CONNECTION_OK)
 		return -1;
 	if (rl->nlines + rl->nevents == 0)
 		return 0;
-	if (rl->flusher == NULL && runlog_flusher_start(rl) != 0) {
-		rl->no_flusher = 1;
-		return -1;
-	}
+	if (rl->flusher == NULL)
+		runlog_flusher_start(rl);
 	f = rl->flusher;
 	if (rl->nlines > 0 && !rl->lines_ended)
 		runlog_add_be(&rl->lines, 0xffff, 2);	/* binary trailer */
@@ -1090,11 +1338,14 @@ runlog_handoff(struct runlog *rl)
 	f->nevents = rl->nevents;
 	runlog_clear_lines(rl);
 	runlog_clear_events(rl);
-	pthread_mutex_lock(&f->lock);
-	f->busy = 1;
-	pthread_cond_broadcast(&f->cond);
-	pthread_mutex_unlock(&f->lock);
-	return 0;
+	if (runlog_flusher_begin(f, &error) == 0)
+		return 0;
+	/* No connection for it: the rows are the loop's again. */
+	f->rc = -3;
+	f->error = error;
+	f->done = 1;
+	runlog_collect(rl);
+	return -1;
 }
 
 /*
@@ -1176,6 +1427,7 @@ runlog_begin(struct db *db, struct loop *loop, const char *task_id,
 	rl->task_num = task_id != NULL ? strtoll(task_id, NULL, 10) : 0;
 	rl->started_us = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
 	PQclear(res);
+	TAILQ_INSERT_TAIL(&runlog_active, rl, active);
 	if (loop != NULL) {
 		rl->timer = loop_add_timer(loop, RUNLOG_FLUSH_MS, runlog_timer,
 		    rl, NULL, rl);
@@ -1228,15 +1480,46 @@ runlog_subscribe(struct runlog *rl, runlog_sub_fn fn, void *data)
 	rl->nsubs++;
 }
 
+/* A batch (half the bound) is buffered. */
+static int
+runlog_batch_full(const struct runlog *rl)
+{
+	return rl->nlines + rl->nevents >= RUNLOG_BATCH_LINES ||
+	    rl->lines.len + rl->events.len >= RUNLOG_BATCH_BYTES;
+}
+
+int
+runlog_may_take(void)
+{
+	struct runlog	*rl;
+
+	TAILQ_FOREACH(rl, &runlog_active, active)
+		if (rl->loop != NULL && rl->flusher != NULL &&
+		    rl->flusher->busy &&
+		    runlog_batch_full(rl))
+			return 0;
+	return 1;
+}
+
 /*
  * A batch of half the bound goes to the flusher once the one before is
- * stored; a full buffer that cannot go there is stored now.
+ * stored: while that one is in flight the full batch waits (it goes from
+ * runlog_flusher_ready; runlog_may_take holds the children meanwhile)
+ * as long as both together are within the bound; beyond it, the batch in
+ * flight is waited for.  A full buffer that cannot go to the flusher is
+ * stored now.
  */
 static int
 runlog_maybe_flush(struct runlog *rl)
 {
-	if (rl->nlines + rl->nevents < RUNLOG_BATCH_LINES &&
-	    rl->lines.len + rl->events.len < RUNLOG_BATCH_BYTES)
+	struct runlog_flusher	*f = rl->flusher;
+
+	if (!runlog_batch_full(rl))
+		return 0;
+	if (f != NULL && f->busy &&
+	    rl->nlines + rl->nevents + f->nlines + f->nevents <=
+	    RUNLOG_FLUSH_LINES && rl->lines.len + rl->events.len +
+	    f->lines.len + f->events.len <= RUNLOG_FLUSH_BYTES)
 		return 0;
 	runlog_collect(rl);
 	if (runlog_handoff(rl) != 0 &&
@@ -1643,6 +1926,7 @@ static void
 runlog_free(struct runlog *rl)
 {
 	runlog_flusher_stop(rl);
+	TAILQ_REMOVE(&runlog_active, rl, active);
 	if (rl->timer != 0)
 		loop_remove(rl->loop, rl->timer);
 	if (rl->is_pending)

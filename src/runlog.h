@@ -6,12 +6,13 @@
  * The bound: a line handed to runlog_line is in the database or in the
  * spool at most 100 ms (of loop time) or 1,000 lines later; a SIGKILL
  * loses at most that.  A batch of 500 rows or 128 KiB goes to the run's
- * flusher, a thread with a connection of its own that stores it while
- * the loop goes on, once the batch before it is stored (so at most one
- * batch is in flight and the next one fills meanwhile); a 100 ms loop
- * timer and finish wait for that batch and store the rest on the loop's
- * connection; without a flusher (no thread, no connection for it) the
- * loop stores batches of 1,000 rows or 256 KiB itself.  A batch the database does
+ * flusher, a non-blocking connection of its own watched on the loop,
+ * which stores it step by step while the loop goes on (so at most one
+ * batch is in flight and the next one fills meanwhile); the next batch,
+ * a 100 ms loop timer and finish wait for that batch (polling its socket)
+ * and store the rest on the loop's connection; without a flusher (no
+ * second connection) the loop stores batches of 1,000 rows or 256 KiB
+ * itself.  A batch the database does
  * not take (server away, disk full) goes at once to this run's spool
  * file, DATA_DIR/spool/run-ID.spool (records appended and fsync'd, the
  * file flock'ed by its process); when even that cannot be written the
@@ -108,9 +109,17 @@ struct runlog_hooks {
 	   lines_lost lines never stored; token and agent name its claim. */
 	void	(*abandoned)(PGconn *, long long task_id, long long token,
 		    const char *agent, long long lines_lost, void *data);
+	/* A batch in flight ended: runlog_may_take may say yes again. */
+	void	(*ready)(void *data);
 	void	 *data;
 };
 void		 runlog_set_hooks(const struct runlog_hooks *);
+/*
+ * Whether every run can take lines without waiting: 0 while a run's
+ * flusher stores a batch and the next one is full (handing it more would
+ * wait for that batch).  The gate of spawn_set_gate.
+ */
+int		 runlog_may_take(void);
 
 /* Finished runs still waiting for rows; retry them all now. */
 size_t		 runlog_npending(void);

@@ -6,6 +6,17 @@
  * parent whether exec worked: EOF means it did, otherwise the child wrote
  * the failing step and errno, and spawn_start returns NULL with a message.
  *
+ * Holding.  A stream is read whenever it is readable, but its lines are
+ * split and delivered only while the gate (spawn_set_gate: the run
+ * recorder, which must not be handed more than it can keep within its
+ * bound) says so.  What is read while the gate is shut is held, up to
+ * SPAWN_HOLD_MAX bytes a stream (then the stream is not read and the
+ * child waits); spawn_gate_open resumes the children holding output, each
+ * from a timer of its own.  So the child is never made to wait on the
+ * database while it writes a burst, and the loop never waits inside a
+ * line callback.  At a stream's end, and at the grace period's, what is
+ * held is delivered whatever the gate says.
+ *
  * Lifetime.  The child object is the data of up to four loop
  * registrations (output fd, event fd, child watch, grace timer); nregs
  * counts the live ones.  The module removes its own registrations with
@@ -13,38 +24,17 @@
  * loop_free) and abandons the child.  `hold' is non-zero while one of
  * this module's callbacks runs, so the object is freed only when it is
  * finished, has no registration and is not on the stack (spawn_release).
- *
- * Pumps.  Each stream is read by a pump thread of its own (struct
- * spawn_pump), so that the child never waits on the loop: a child that
- * writes megabytes at once (ansible-playbook's debug of a long list
- * does so in one write(2)) would otherwise block in that write for as
- * long as the loop's line callbacks (and the database flushes behind
- * them) take.  The pump polls the stream and its stop pipe, reads into
- * a buffer shared under a mutex, at most SPAWN_PUMP_MAX bytes (then it
- * waits: back-pressure on the child), and writes one byte on its wake
- * pipe per batch.  The loop watches the wake pipe, takes the whole
- * buffer at once (swapping it with its own) and splits it into lines
- * as before, at most SPAWN_FEED_MAX bytes per callback so that keys and
- * timers are served between pieces.  The pump's end (EOF, EIO of a pty
- * whose slave is closed, an error) is handed over with the last batch;
- * the loop then delivers the partial line and closes the stream.  The
- * pump only reads the stream and touches the shared buffer: every
- * callback, the prompt detection (once all that was read is fed and
- * the pump has nothing more) and the grace period run on the loop's
- * thread as before.  Closing a stream stops its pump and joins it.  When
- * a thread cannot be started the loop reads the stream itself.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
 #include <pty.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/queue.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,31 +42,6 @@
 #include "util.h"
 
 extern char **environ;
-
-/* What a pump holds before it waits for the loop (back-pressure). */
-#define SPAWN_PUMP_MAX		(4 * 1024 * 1024)
-/* What the loop splits into lines per callback. */
-#define SPAWN_FEED_MAX		(1024 * 1024)
-
-/*
- * The thread reading one stream (see the top of the file).  Members
- * marked "locked" are shared and read or written under lock only; the
- * rest belong to the loop's thread (fd and the pipes are set before the
- * thread starts and closed after it is joined).
- */
-struct spawn_pump {
-	pthread_t		 thread;
-	int			 fd;		/* the stream */
-	int			 wake[2];	/* pump -> loop */
-	int			 stop[2];	/* loop -> pump */
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 room;		/* the loop took the buffer */
-	struct strbuf		 buf;		/* locked: read, not taken */
-	int			 woken;		/* locked: a byte is on wake */
-	int			 end;		/* locked: the stream ended */
-	int			 stopping;	/* locked: stop was asked */
-	int			 joined;	/* the thread is gone */
-};
 
 /* One stream read from the child: its output or its event pipe. */
 struct spawn_stream {
@@ -86,11 +51,15 @@ struct spawn_stream {
 	int			 is_pty;	/* strip a trailing \r */
 	int			 is_event;
 	struct strbuf		 partial;	/* incomplete last line */
-	struct spawn_pump	*pump;		/* its reader, or NULL */
-	struct strbuf		 taken;		/* taken from the pump */
-	size_t			 taken_off;	/* ... fed up to here */
-	int			 taken_end;	/* ... and it was the last */
+	struct strbuf		 held;		/* read while the gate was
+						   shut, not split yet */
+	size_t			 held_off;	/* of held: split already */
+	int			 ended;		/* its end was read; what is
+						   held comes first */
 };
+
+/* What a stream holds before it is no longer read (the child waits). */
+#define SPAWN_HOLD_MAX	(4 * 1024 * 1024)
 
 /* A started child (the ABI's opaque struct chiffon_child). */
 struct chiffon_child {
@@ -108,6 +77,11 @@ struct chiffon_child {
 	int			 child_id;
 	int			 grace_id;
 	int			 prompt_id;	/* prompt timer, or 0 */
+	int			 resume_id;	/* resume timer, or 0 */
+	int			 forced;	/* deliver whatever the gate
+						   says (the end) */
+	int			 on_held;	/* on spawn_held */
+	TAILQ_ENTRY(chiffon_child) held_entry;
 	size_t			 prompt_len;	/* partial line it saw */
 
 	int			 exited;
@@ -121,7 +95,6 @@ struct chiffon_child {
 };
 
 static void	spawn_abandon_held(struct chiffon_child *);
-static void	spawn_pump_stop(struct spawn_stream *);
 
 /*
  * The child whose pty output stopped at a prompt (a last line ending in
@@ -130,6 +103,11 @@ static void	spawn_pump_stop(struct spawn_stream *);
  * the answer to its pty.  Cleared when the child is freed.
  */
 static struct chiffon_child	*spawn_prompt_child;
+
+/* The gate (NULL: always open) and the children holding output. */
+static int			(*spawn_gate)(void);
+static TAILQ_HEAD(, chiffon_child) spawn_held =
+    TAILQ_HEAD_INITIALIZER(spawn_held);
 
 /* Variables no child gets ("NAME="), NULL-terminated; process-wide. */
 static char	**spawn_hidden;
@@ -223,12 +201,12 @@ spawn_release(struct chiffon_child *c)
 		return;
 	if (spawn_prompt_child == c)
 		spawn_prompt_child = NULL;
-	spawn_pump_stop(&c->out);
-	spawn_pump_stop(&c->ev);
+	if (c->on_held)
+		TAILQ_REMOVE(&spawn_held, c, held_entry);
 	strbuf_free(&c->out.partial);
 	strbuf_free(&c->ev.partial);
-	strbuf_free(&c->out.taken);
-	strbuf_free(&c->ev.taken);
+	strbuf_free(&c->out.held);
+	strbuf_free(&c->ev.held);
 	if (c->free_func != NULL)
 		c->free_func(c->cbdata);
 	free(c);
@@ -263,53 +241,10 @@ spawn_unwatch(struct chiffon_child *c, int *idp)
 	c->internal--;
 }
 
-/* Free a pump whose thread is not running (never started, or joined). */
-static void
-spawn_pump_free(struct spawn_pump *p)
-{
-	pthread_mutex_destroy(&p->lock);
-	pthread_cond_destroy(&p->room);
-	spawn_close(&p->wake[0]);
-	spawn_close(&p->wake[1]);
-	spawn_close(&p->stop[0]);
-	spawn_close(&p->stop[1]);
-	strbuf_free(&p->buf);
-	free(p);
-}
-
-/* Ask a pump's thread to stop and join it; what it read stays in p->buf. */
-static void
-spawn_pump_join(struct spawn_pump *p)
-{
-	pthread_mutex_lock(&p->lock);
-	p->stopping = 1;
-	pthread_cond_signal(&p->room);
-	pthread_mutex_unlock(&p->lock);
-	while (write(p->stop[1], "", 1) == -1 && errno == EINTR)
-		;
-	pthread_join(p->thread, NULL);
-	p->joined = 1;
-}
-
-/* Stop a stream's pump and free it; what it read and was not fed is lost. */
-static void
-spawn_pump_stop(struct spawn_stream *st)
-{
-	if (st->pump == NULL)
-		return;
-	if (!st->pump->joined)
-		spawn_pump_join(st->pump);
-	spawn_pump_free(st->pump);
-	st->pump = NULL;
-}
-
 static void
 spawn_stream_close(struct chiffon_child *c, struct spawn_stream *st)
 {
 	spawn_unwatch(c, &st->id);
-	spawn_pump_stop(st);
-	strbuf_free(&st->taken);
-	st->taken_off = 0;
 	spawn_close(&st->fd);
 	st->eof = 1;
 }
@@ -329,14 +264,27 @@ spawn_deliver(struct chiffon_child *c, struct spawn_stream *st, char *line,
 		c->cbs.on_line(c, CHIFFON_STREAM_STDOUT, line, len, c->cbdata);
 }
 
-/* Split buf into lines.  -1 if a callback finished the child. */
-static int
+/* Bytes a stream holds, not split yet. */
+static size_t
+spawn_held_len(const struct spawn_stream *st)
+{
+	return st->held.len - st->held_off;
+}
+
+/*
+ * Split buf into lines while the gate is open.  The bytes taken (n, or
+ * fewer at a line boundary when the gate shut), or -1 if a callback
+ * finished the child.
+ */
+static ssize_t
 spawn_feed(struct chiffon_child *c, struct spawn_stream *st, char *buf,
     size_t n)
 {
 	char	*p = buf, *end = buf + n, *nl;
 
 	while ((nl = memchr(p, '\n', end - p)) != NULL) {
+		if (!c->forced && spawn_gate != NULL && !spawn_gate())
+			return p - buf;
 		if (st->partial.len > 0) {
 			strbuf_add(&st->partial, p, nl - p);
 			spawn_deliver(c, st, st->partial.buf, st->partial.len);
@@ -349,7 +297,27 @@ spawn_feed(struct chiffon_child *c, struct spawn_stream *st, char *buf,
 	}
 	if (p < end)
 		strbuf_add(&st->partial, p, end - p);
-	return 0;
+	return (ssize_t)n;
+}
+
+/* Keep buf[0..n) (read, not split) until the gate opens. */
+static void
+spawn_hold(struct chiffon_child *c, struct spawn_stream *st,
+    const char *buf, size_t n)
+{
+	if (st->held_off > 0 && st->held_off >= st->held.len / 2) {
+		memmove(st->held.buf, st->held.buf + st->held_off,
+		    spawn_held_len(st));
+		st->held.len -= st->held_off;
+		st->held_off = 0;
+	}
+	strbuf_add(&st->held, buf, n);
+	if (!c->on_held) {
+		TAILQ_INSERT_TAIL(&spawn_held, c, held_entry);
+		c->on_held = 1;
+	}
+	if (spawn_held_len(st) >= SPAWN_HOLD_MAX && st->id > 0)
+		loop_fd_events(c->loop, st->id, 0);	/* the child waits */
 }
 
 static void
@@ -362,6 +330,7 @@ spawn_check_done(struct chiffon_child *c)
 	c->finished = 1;
 	spawn_unwatch(c, &c->grace_id);
 	spawn_unwatch(c, &c->prompt_id);
+	spawn_unwatch(c, &c->resume_id);
 	u.wall_s = (double)(c->end_ms - c->start_ms) / 1000.0;
 	u.user_s = c->ru.ru_utime.tv_sec + c->ru.ru_utime.tv_usec / 1e6;
 	u.sys_s = c->ru.ru_stime.tv_sec + c->ru.ru_stime.tv_usec / 1e6;
@@ -494,13 +463,18 @@ spawn_stream_read(struct chiffon_child *c, struct spawn_stream *st,
     int maxreads)
 {
 	char	buf[65536 + 1];
-	ssize_t	n;
+	ssize_t	n, took;
 
-	while (maxreads-- > 0 && !c->finished && !st->eof) {
+	while (maxreads-- > 0 && !c->finished && !st->eof && !st->ended &&
+	    spawn_held_len(st) < SPAWN_HOLD_MAX) {
 		n = read(st->fd, buf, sizeof buf - 1);
 		if (n > 0) {
-			if (spawn_feed(c, st, buf, n) == -1)
+			took = spawn_held_len(st) > 0 ? 0 :
+			    spawn_feed(c, st, buf, n);
+			if (took == -1)
 				return;
+			if (took < n)
+				spawn_hold(c, st, buf + took, n - took);
 			continue;
 		}
 		if (n == -1 && errno == EINTR) {
@@ -508,10 +482,102 @@ spawn_stream_read(struct chiffon_child *c, struct spawn_stream *st,
 			continue;
 		}
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			spawn_prompt_check(c, st);
+			if (spawn_held_len(st) == 0)
+				spawn_prompt_check(c, st);
 			return;
 		}
+		if (spawn_held_len(st) == 0) {
+			spawn_stream_eof(c, st);
+			continue;
+		}
+		st->ended = 1;		/* the end after what is held */
+		if (st->id > 0)
+			loop_fd_events(c->loop, st->id, 0);
+	}
+}
+
+/*
+ * Split what st holds while the gate is open; at its end, the stream's
+ * end.  -1 if a callback finished the child.
+ */
+static int
+spawn_unhold(struct chiffon_child *c, struct spawn_stream *st)
+{
+	ssize_t	took;
+
+	if (spawn_held_len(st) == 0)
+		return 0;
+	took = spawn_feed(c, st, st->held.buf + st->held_off,
+	    spawn_held_len(st));
+	if (took == -1)
+		return -1;
+	st->held_off += (size_t)took;
+	if (spawn_held_len(st) > 0) {
+		if (spawn_held_len(st) < SPAWN_HOLD_MAX && !st->ended &&
+		    st->id > 0)
+			loop_fd_events(c->loop, st->id, CHIFFON_FD_READ);
+		return 0;
+	}
+	strbuf_reset(&st->held);
+	st->held_off = 0;
+	if (st->ended)
 		spawn_stream_eof(c, st);
+	else {
+		if (st->id > 0)
+			loop_fd_events(c->loop, st->id, CHIFFON_FD_READ);
+		spawn_prompt_check(c, st);
+	}
+	return c->finished ? -1 : 0;
+}
+
+/* Off the holding list once both streams are split. */
+static void
+spawn_held_check(struct chiffon_child *c)
+{
+	if (c->on_held && spawn_held_len(&c->out) == 0 &&
+	    spawn_held_len(&c->ev) == 0) {
+		TAILQ_REMOVE(&spawn_held, c, held_entry);
+		c->on_held = 0;
+	}
+}
+
+/* The resume timer: split what the child holds, as far as the gate lets. */
+static int
+spawn_resume_cb(void *data)
+{
+	struct chiffon_child	*c = data;
+
+	c->hold++;
+	spawn_unwatch(c, &c->resume_id);
+	if (!c->finished && spawn_unhold(c, &c->out) == 0)
+		spawn_unhold(c, &c->ev);
+	spawn_held_check(c);
+	c->hold--;
+	spawn_release(c);
+	return 0;
+}
+
+void
+spawn_set_gate(int (*gate)(void))
+{
+	spawn_gate = gate;
+}
+
+void
+spawn_gate_open(void)
+{
+	struct chiffon_child	*c;
+	int			 id;
+
+	TAILQ_FOREACH(c, &spawn_held, held_entry) {
+		if (c->resume_id > 0 || c->finished)
+			continue;
+		id = loop_add_timer(c->loop, 0, spawn_resume_cb, c,
+		    spawn_reg_gone, c->owner);
+		if (id > 0) {
+			c->resume_id = id;
+			c->nregs++;
+		}
 	}
 }
 
@@ -527,197 +593,6 @@ spawn_read_cb(int fd, int revents, void *data)
 	return 0;
 }
 
-/*
- * The pump thread: read the stream into p->buf until it ends or stop is
- * asked.  Touches nothing but p.
- */
-static void *
-spawn_pump_main(void *arg)
-{
-	struct spawn_pump	*p = arg;
-	struct pollfd		 pfd[2];
-	char			 buf[65536];
-	ssize_t			 n;
-	int			 end;
-
-	pfd[0].fd = p->fd;
-	pfd[0].events = POLLIN;
-	pfd[1].fd = p->stop[0];
-	pfd[1].events = POLLIN;
-	for (;;) {
-		pthread_mutex_lock(&p->lock);
-		while (p->buf.len >= SPAWN_PUMP_MAX && !p->stopping)
-			pthread_cond_wait(&p->room, &p->lock);
-		end = p->stopping;
-		pthread_mutex_unlock(&p->lock);
-		if (end)
-			break;
-		if (poll(pfd, 2, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			n = -1;		/* cannot wait: the end */
-		} else if (pfd[1].revents != 0)
-			break;
-		else if ((n = read(p->fd, buf, sizeof buf)) == -1 &&
-		    (errno == EINTR || errno == EAGAIN ||
-		    errno == EWOULDBLOCK))
-			continue;
-		pthread_mutex_lock(&p->lock);
-		if (n > 0)
-			strbuf_add(&p->buf, buf, (size_t)n);
-		else
-			p->end = 1;
-		if (!p->woken) {
-			p->woken = 1;
-			while (write(p->wake[1], "", 1) == -1 &&
-			    errno == EINTR)
-				;
-		}
-		pthread_mutex_unlock(&p->lock);
-		if (n <= 0)
-			break;
-	}
-	return NULL;
-}
-
-/*
- * Take what the pump read (when all taken before is fed) and feed at most
- * max bytes of it.  1 when everything the pump had is fed and it has
- * nothing more for now, 0 when more is waiting (taken, or in the pump),
- * -1 when the stream ended (all fed: the caller delivers the partial line
- * and closes it) or a callback finished the child.
- */
-static int
-spawn_pump_feed(struct chiffon_child *c, struct spawn_stream *st,
-    size_t max)
-{
-	struct spawn_pump	*p = st->pump;
-	struct strbuf		 tmp;
-	char			*nl;
-	size_t			 n;
-	int			 more;
-
-	if (st->taken_off == st->taken.len) {
-		pthread_mutex_lock(&p->lock);
-		tmp = st->taken;
-		st->taken = p->buf;
-		p->buf = tmp;
-		strbuf_reset(&p->buf);
-		st->taken_off = 0;
-		st->taken_end = p->end;
-		p->woken = 0;
-		pthread_cond_signal(&p->room);
-		pthread_mutex_unlock(&p->lock);
-	}
-	n = st->taken.len - st->taken_off;
-	if (n > max) {
-		/* Up to a line's end, so that no line is copied. */
-		nl = memrchr(st->taken.buf + st->taken_off, '\n', max);
-		n = nl != NULL ? (size_t)(nl + 1 - st->taken.buf) -
-		    st->taken_off : max;
-	}
-	if (n > 0 && spawn_feed(c, st, st->taken.buf + st->taken_off, n) == -1)
-		return -1;
-	st->taken_off += n;
-	if (st->taken_off < st->taken.len)
-		return 0;
-	if (st->taken_end)
-		return -1;
-	pthread_mutex_lock(&p->lock);
-	more = p->buf.len > 0 || p->end;
-	pthread_mutex_unlock(&p->lock);
-	return more ? 0 : 1;
-}
-
-/* The wake pipe of a stream's pump is readable. */
-static int
-spawn_pump_cb(int fd, int revents, void *data)
-{
-	struct chiffon_child	*c = data;
-	struct spawn_stream	*st;
-	char			 drain[64];
-	int			 rc;
-
-	st = c->out.pump != NULL && fd == c->out.pump->wake[0] ? &c->out :
-	    &c->ev;
-	c->hold++;
-	while (read(fd, drain, sizeof drain) > 0)
-		;
-	if (!c->finished && !st->eof && st->pump != NULL) {
-		rc = spawn_pump_feed(c, st, SPAWN_FEED_MAX);
-		if (rc == 1)
-			spawn_prompt_check(c, st);
-		else if (rc == 0)	/* more: come back after the others */
-			while (write(st->pump->wake[1], "", 1) == -1 &&
-			    errno == EINTR)
-				;
-		else if (!c->finished && st->taken_end)
-			spawn_stream_eof(c, st);
-	}
-	c->hold--;
-	spawn_release(c);
-	return 0;
-}
-
-/*
- * Start a pump for st (wake pipe registered on the loop).  0, or -1
- * (nothing is left behind; the loop reads the stream itself).
- */
-static int
-spawn_pump_start(struct chiffon_child *c, struct spawn_stream *st)
-{
-	struct spawn_pump	*p = xcalloc(1, sizeof *p);
-	sigset_t		 all, old;
-	int			 rc;
-
-	p->fd = st->fd;
-	p->wake[0] = p->wake[1] = p->stop[0] = p->stop[1] = -1;
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->room, NULL);
-	if (pipe2(p->wake, O_CLOEXEC | O_NONBLOCK) == -1 ||
-	    pipe2(p->stop, O_CLOEXEC | O_NONBLOCK) == -1) {
-		spawn_pump_free(p);
-		return -1;
-	}
-	/* Signals stay with the loop's thread (SIGCHLD's signalfd). */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&p->thread, NULL, spawn_pump_main, p);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		spawn_pump_free(p);
-		return -1;
-	}
-	st->pump = p;
-	st->id = loop_watch_fd(c->loop, p->wake[0], CHIFFON_FD_READ,
-	    spawn_pump_cb, c, spawn_reg_gone, c->owner);
-	if (st->id <= 0) {
-		st->id = 0;
-		spawn_pump_stop(st);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * End of the grace period: stop st's pump and feed all it read; the
- * stream is read directly from then on.
- */
-static void
-spawn_grace_drain(struct chiffon_child *c, struct spawn_stream *st)
-{
-	struct spawn_pump	*p = st->pump;
-
-	if (p == NULL || c->finished || st->eof)
-		return;
-	spawn_unwatch(c, &st->id);
-	spawn_pump_join(p);
-	/* Joined: nothing more comes; feed all it had. */
-	while (spawn_pump_feed(c, st, SIZE_MAX) == 0)
-		;
-	spawn_pump_stop(st);	/* unless a callback closed the stream */
-}
-
 /* The child exited SPAWN_GRACE_MS ago and a stream is still open. */
 static int
 spawn_grace_cb(void *data)
@@ -726,12 +601,14 @@ spawn_grace_cb(void *data)
 
 	c->hold++;
 	spawn_unwatch(c, &c->grace_id);
-	spawn_grace_drain(c, &c->out);
-	spawn_grace_drain(c, &c->ev);
+	c->forced = 1;
+	if (spawn_unhold(c, &c->out) == 0)
+		spawn_unhold(c, &c->ev);
 	spawn_stream_read(c, &c->out, 64);
 	spawn_stream_read(c, &c->ev, 64);
 	spawn_stream_eof(c, &c->out);
 	spawn_stream_eof(c, &c->ev);
+	spawn_held_check(c);
 	c->hold--;
 	spawn_release(c);
 	return 0;
@@ -780,6 +657,11 @@ spawn_abandon_held(struct chiffon_child *c)
 	spawn_stream_close(c, &c->ev);
 	spawn_unwatch(c, &c->grace_id);
 	spawn_unwatch(c, &c->prompt_id);
+	spawn_unwatch(c, &c->resume_id);
+	strbuf_reset(&c->out.held);
+	strbuf_reset(&c->ev.held);
+	c->out.held_off = c->ev.held_off = 0;
+	spawn_held_check(c);
 	if (c->child_id > 0) {
 		spawn_unwatch(c, &c->child_id);
 		loop_watch_child(c->loop, c->pid, spawn_reap_cb, NULL, NULL,
@@ -821,10 +703,6 @@ spawn_watch_stream(struct chiffon_child *c, struct spawn_stream *st)
 	}
 	fcntl(st->fd, F_SETFL, fcntl(st->fd, F_GETFL) | O_NONBLOCK);
 	fcntl(st->fd, F_SETFD, FD_CLOEXEC);
-	if (spawn_pump_start(c, st) == 0) {
-		c->nregs++;
-		return;
-	}
 	st->id = loop_watch_fd(c->loop, st->fd, CHIFFON_FD_READ,
 	    spawn_read_cb, c, spawn_reg_gone, c->owner);
 	if (st->id > 0)

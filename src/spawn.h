@@ -7,10 +7,7 @@
  * spawn_hide_env (chiffon's secrets), and execvp(argv[0], argv): never a
  * shell.
  * Its output (pty, or one pipe for stdout and stderr) and its event pipe
- * are each read by a pump thread (so the child never waits on the loop;
- * up to 4 MiB are held per stream before the child is made to wait) and
- * split into lines on the loop's thread, where every callback runs;
- * on_exit comes once,
+ * are read through the loop and split into lines; on_exit comes once,
  * after the child has exited and every line has been delivered (if the
  * child exits while grandchildren keep the streams open, the streams are
  * closed 2 seconds after the exit).
@@ -73,6 +70,15 @@ void			 spawn_abandon(struct chiffon_child *);
  * its pty, which the child reads as typed on its terminal.  The answer
  * is written nowhere else.  0, or -1 with *errp.
  */
+/*
+ * The gate on line delivery (process-wide; NULL: always open): while
+ * gate() is 0, children's output is read and held (up to 4 MiB a
+ * stream, then the child waits) instead of split into lines; call
+ * spawn_gate_open when it may say yes again.  The run recorder's, set by
+ * the app (runlog_may_take).
+ */
+void			 spawn_set_gate(int (*gate)(void));
+void			 spawn_gate_open(void);
 int			 spawn_prompt_waiting(void);
 int			 spawn_prompt_answer(const char *text, char **errp);
 /* No answer can be given: SIGTERM to the waiting child.  0, or -1. */

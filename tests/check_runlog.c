@@ -354,7 +354,8 @@ START_TEST(test_event_truncated_utf8)
 END_TEST
 
 /*
- * The bound with the flusher storing batches in its thread: whenever
+ * The bound with the flusher storing batches on its own connection
+ * (no loop: only waiting for a batch moves it on): whenever
  * runlog_line returns, all but at most the last 1,000 lines are stored
  * (committed, seen from another session).
  */

@@ -1,7 +1,7 @@
 /*
  * check_spawn.c - tests for src/spawn.c with tests/helper-print as the
  * child: line splitting, event pipe, exit status, exec failures, process
- * group signals, rusage, pty and owner removal.
+ * group signals, rusage, pty, owner removal and the delivery gate.
  */
 #include "config.h"
 
@@ -36,9 +36,6 @@ struct spawn_test {
 	int			 unload_on_line;
 	int			 answer_prompt;	/* answer "bob" at a prompt */
 	int			 nprompts;
-	const char		*wait_for;	/* at the first line, wait for
-						   this file to appear */
-	int			 appeared;
 	void			*owner;
 	pid_t			 grandchild;
 };
@@ -66,14 +63,6 @@ spawn_test_on_line(struct chiffon_child *c, int stream, const char *line,
 		t->grandchild = atoi(line + 11);
 		if (spawn_signal(c, SIGTERM) != 0)
 			t->bad++;
-	}
-	if (t->wait_for != NULL && t->nlines == 1) {
-		/* The loop is stuck here; the child must not be. */
-		uint64_t	deadline = now_ms() + 20000;
-
-		while (access(t->wait_for, F_OK) != 0 && now_ms() < deadline)
-			usleep(10000);
-		t->appeared = access(t->wait_for, F_OK) == 0;
 	}
 	if (t->unload_on_line)
 		loop_remove_owner(t->l, t->owner);
@@ -226,53 +215,6 @@ START_TEST(test_prompt)
 	ck_assert_str_eq(t.lines[2], "got bob");
 	ck_assert_str_eq(t.lines[3], "half: rest");
 	ck_assert_int_eq(spawn_prompt_waiting(), 0);
-	spawn_test_clear(&t);
-}
-END_TEST
-
-/*
- * A child writing much more than a pty holds is not held up by a loop
- * that is busy in a line callback: the stream's pump reads on.  The
- * child writes 200,000 lines, then creates a file; the first line's
- * callback waits for that file (without pumps the child would block in
- * its write until the deadline) and every line arrives, in order.
- */
-START_TEST(test_pump_no_stall)
-{
-	char				*marker, *script, want[16];
-	const char			*argv[] = { "sh", "-c", NULL, NULL };
-	struct chiffon_spawn_opts	 o = { .use_pty = 1, .argv = argv };
-	struct spawn_test		 t = { .l = loop_new() };
-	char				*err = NULL;
-	uint64_t			 deadline;
-	size_t				 i, bad = 0;
-
-	marker = xasprintf("/tmp/check-spawn-pump-%ld", (long)getpid());
-	unlink(marker);
-	script = xasprintf("seq 1 200000; : > %s; echo done", marker);
-	argv[2] = script;
-	t.wait_for = marker;
-	t.c = spawn_start(t.l, &o, &spawn_test_cbs, &t, spawn_test_free,
-	    NULL, &err);
-	ck_assert_msg(t.c != NULL, "spawn_start: %s", err);
-	deadline = now_ms() + 60000;
-	while (t.nexit == 0 && now_ms() < deadline)
-		ck_assert_int_ge(loop_run_once(t.l, 100), 0);
-	unlink(marker);
-	ck_assert_int_eq(t.nexit, 1);
-	ck_assert_int_eq(t.bad, 0);
-	ck_assert_msg(t.appeared, "the child was blocked while the loop "
-	    "was busy");
-	ck_assert_uint_eq(t.nlines, 200001);
-	for (i = 0; i < 200000; i++) {
-		snprintf(want, sizeof want, "%zu", i + 1);
-		if (strcmp(t.lines[i], want) != 0 && bad++ == 0)
-			ck_assert_str_eq(t.lines[i], want);
-	}
-	ck_assert_uint_eq(bad, 0);
-	ck_assert_str_eq(t.lines[200000], "done");
-	free(script);
-	free(marker);
 	spawn_test_clear(&t);
 }
 END_TEST
@@ -604,6 +546,141 @@ START_TEST(test_owner_removal)
 }
 END_TEST
 
+/* The gate of the tests below: open or shut. */
+static int spawn_test_gate_is_open;
+
+static int
+spawn_test_gate(void)
+{
+	return spawn_test_gate_is_open;
+}
+
+/* Start the helper with args (NULL-terminated), gated; run nothing. */
+static pid_t
+spawn_test_gated(struct spawn_test *t, const char **args)
+{
+	static struct chiffon_spawn_opts	 o = { .use_pty = 1 };
+	const char				*argv[16];
+	char					*err = NULL;
+	size_t					 n = 0;
+
+	argv[n++] = spawn_test_helper;
+	while (*args != NULL && n < nitems(argv) - 1)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	o.argv = argv;
+	spawn_test_gate_is_open = 0;
+	spawn_set_gate(spawn_test_gate);
+	t->c = spawn_start(t->l, &o, &spawn_test_cbs, t, spawn_test_free,
+	    NULL, &err);
+	ck_assert_msg(t->c != NULL, "spawn_start: %s", err);
+	return spawn_pid(t->c);
+}
+
+/*
+ * With the gate as it is (open it first, or not), run until on_exit and
+ * remove the gate; the lines are "line 0".. "line want-1", in order.
+ */
+static void
+spawn_test_gated_end(struct spawn_test *t, size_t want)
+{
+	char		 line[32];
+	size_t		 i, bad = 0;
+	uint64_t	 deadline = now_ms() + 60000;
+
+	while (t->nexit == 0 && now_ms() < deadline)
+		ck_assert_int_ge(loop_run_once(t->l, 100), 0);
+	spawn_set_gate(NULL);
+	ck_assert_int_eq(t->nexit, 1);
+	ck_assert_int_eq(t->bad, 0);
+	ck_assert_uint_eq(t->nlines, want);
+	for (i = 0; i < want; i++) {
+		snprintf(line, sizeof line, "line %zu", i);
+		if (strcmp(t->lines[i], line) != 0 && bad++ == 0)
+			ck_assert_str_eq(t->lines[i], line);
+	}
+	ck_assert_uint_eq(bad, 0);
+}
+
+/* Open the gate, then as spawn_test_gated_end. */
+static void
+spawn_test_ungate(struct spawn_test *t, size_t want)
+{
+	spawn_test_gate_is_open = 1;
+	spawn_gate_open();
+	spawn_test_gated_end(t, want);
+}
+
+/*
+ * While the gate is shut the child's output is read and held, not
+ * delivered: a child printing 200,000 lines (2.2 MB) runs to its end
+ * with nothing delivered (it never waits on the loop's consumer); once
+ * the gate opens, every line comes, in order, then on_exit.
+ */
+START_TEST(test_gate_holds)
+{
+	struct spawn_test	 t = { .l = loop_new() };
+	const char		*args[] = { "-l", "200000", NULL };
+	pid_t			 pid;
+	uint64_t		 deadline;
+
+	pid = spawn_test_gated(&t, args);
+	/* A bound against hanging, not a timing assertion. */
+	deadline = now_ms() + 60000;
+	while (kill(pid, 0) == 0 && now_ms() < deadline)
+		ck_assert_int_ge(loop_run_once(t.l, 100), 0);
+	ck_assert_msg(kill(pid, 0) == -1 && errno == ESRCH, "the child did "
+	    "not end behind the shut gate");
+	ck_assert_uint_eq(t.nlines, 0);
+	ck_assert_int_eq(t.nexit, 0);
+	spawn_test_ungate(&t, 200000);
+	spawn_test_clear(&t);
+}
+END_TEST
+
+/*
+ * What a stream holds is bounded (4 MiB): a child printing 1,000,000
+ * lines (6.9 MB) behind a shut gate is made to wait, not read into
+ * memory without end; opening the gate lets it finish, every line in
+ * order.
+ */
+START_TEST(test_gate_bound)
+{
+	struct spawn_test	 t = { .l = loop_new() };
+	const char		*args[] = { "-l", "1000000", NULL };
+	pid_t			 pid;
+	uint64_t		 until;
+	int			 st;
+
+	pid = spawn_test_gated(&t, args);
+	until = now_ms() + 2000;
+	while (now_ms() < until)
+		ck_assert_int_ge(loop_run_once(t.l, 100), 0);
+	st = spawn_test_state(pid);
+	ck_assert_msg(st != 0 && st != 'Z' && st != 'X', "the child ended "
+	    "(state %c) with the gate shut", st != 0 ? st : '-');
+	ck_assert_uint_eq(t.nlines, 0);
+	spawn_test_ungate(&t, 1000000);
+	spawn_test_clear(&t);
+}
+END_TEST
+
+/*
+ * A gate that never opens again does not lose the end of a child: the
+ * grace period after its exit delivers what it held, then on_exit.
+ */
+START_TEST(test_gate_grace)
+{
+	struct spawn_test	 t = { .l = loop_new() };
+	const char		*args[] = { "-l", "1000", NULL };
+
+	spawn_test_gated(&t, args);
+	spawn_test_gated_end(&t, 1000);
+	ck_assert_int_eq(spawn_test_gate_is_open, 0);
+	spawn_test_clear(&t);
+}
+END_TEST
+
 static Suite *
 spawn_suite(void)
 {
@@ -613,7 +690,6 @@ spawn_suite(void)
 	tcase_add_test(tc, test_lines_pipe);
 	tcase_add_test(tc, test_lines_pty);
 	tcase_add_test(tc, test_prompt);
-	tcase_add_test(tc, test_pump_no_stall);
 	tcase_add_test(tc, test_long_line);
 	tcase_add_test(tc, test_stderr_and_exit_code);
 	tcase_add_test(tc, test_events);
@@ -624,6 +700,9 @@ spawn_suite(void)
 	tcase_add_test(tc, test_env_cwd);
 	tcase_add_test(tc, test_grace);
 	tcase_add_test(tc, test_owner_removal);
+	tcase_add_test(tc, test_gate_holds);
+	tcase_add_test(tc, test_gate_bound);
+	tcase_add_test(tc, test_gate_grace);
 	suite_add_tcase(s, tc);
 	return s;
 }
