@@ -102,9 +102,9 @@
 			"shown and run it (a high-risk plan asks for "	\
 			"a typed confirmation)")			\
 	R(REJECT,	"reject",	"reject the pending plan "	\
-			"shown (the request line's text is the reason); "\
-			"in the pending list: the selected one, asked "	\
-			"first")					\
+			"shown, or the one selected in the pending "	\
+			"list, after asking y/N (the request line's "	\
+			"text is the reason)")				\
 	R(MODIFY,	"modify",	"make a new version of the "	\
 			"pending plan from the request line's text; on "\
 			"an empty line (or in the pending list) its "	\

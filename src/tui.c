@@ -661,22 +661,19 @@ tui_do_search_prev(struct tui *t, int count, int key)
 	return 0;
 }
 
-/* F6 in the pending list: ask before rejecting the selected plan. */
+/*
+ * F6: ask before rejecting plan row (plan_id vversion, its request
+ * text), the one shown or the one selected in the pending list; the
+ * reason (owned) is kept for the answer.
+ */
 static void
-tui_reject_ask(struct tui *t, char *reason)
+tui_reject_ask(struct tui *t, char *reason, long long row,
+    long long plan_id, int version, const char *text)
 {
-	const struct plan_pending	*r;
-	long long			 row = tui_pending_selected(t);
-	char				*q;
+	char	*q;
 
-	if (row == 0 || (r = tui_pending_row(t, row)) == NULL) {
-		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "nothing to "
-		    "reject: no pending plan is selected");
-		free(reason);
-		return;
-	}
-	q = xasprintf("reject plan %lld v%d (%.40s)? y/N ", r->plan_id,
-	    r->version, r->text);
+	q = xasprintf("reject plan %lld v%d (%.40s)? y/N ", plan_id,
+	    version, text != NULL ? text : "");
 	free(t->ask_reason);
 	t->ask_reason = reason;
 	t->ask_row = row;
@@ -687,7 +684,10 @@ tui_reject_ask(struct tui *t, char *reason)
 static int
 tui_do_reject(struct tui *t, int count, int key)
 {
-	char	*reason = tui_line_text();
+	const struct plan_pending	*r;
+	const struct plan		*p;
+	char				*reason = tui_line_text();
+	long long			 row;
 
 	if (t->amend_row != 0) {
 		/* The line is the amendment, not a reason: reject nothing. */
@@ -699,11 +699,21 @@ tui_do_reject(struct tui *t, int count, int key)
 	if (t->confirm_row != 0)
 		tui_plan_confirm_cancel(t, "approval not confirmed");
 	else if (tui_pending_shown(t)) {
-		/* The reason is kept for the answer; the line is emptied. */
-		tui_reject_ask(t, reason);
+		row = tui_pending_selected(t);
+		if (row != 0 && (r = tui_pending_row(t, row)) != NULL) {
+			/* The line is emptied; the reason kept for y. */
+			tui_reject_ask(t, reason, row, r->plan_id,
+			    r->version, r->text);
+			return 0;
+		}
+		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, "nothing to "
+		    "reject: no pending plan is selected");
+	} else if ((p = t->plan_cur) != NULL && tui_plan_pending(t)) {
+		tui_reject_ask(t, reason, p->row_id, p->plan_id, p->version,
+		    p->text);
 		return 0;
-	} else if (tui_plan_reject(t, reason) == 0 && reason != NULL)
-		tui_clear_line(t);
+	} else
+		tui_plan_reject(t, reason);	/* says why it cannot */
 	free(reason);
 	return tui_done_command(t);
 }

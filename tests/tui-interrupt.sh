@@ -135,6 +135,8 @@ wait_for 30 "F5: approve and run"
 [ "$(sql "SELECT count(*) FROM tasks WHERE status IN ('queued', 'running')")" = 0 ] ||
     fail "F9 queued or ran something without an approval"
 tm send-keys -t again F6
+wait_for 10 "? y/N"
+tm send-keys -t again y Enter
 wait_for 10 "Rejected: nothing ran."
 tm send-keys -t again C-q
 st=$(wait_dead 10)

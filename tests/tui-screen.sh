@@ -239,24 +239,34 @@ rc=0
 [ "$rc" = 2 ] || fail "--color=maybe: exit $rc, expected 2"
 ok "show --output: plain into a file (no escapes, 80-column banners), colour with --color=always"
 
-# F6 on an empty line rejects with the fixed reason, with text on the line
-# it takes the text as the reason.
+# F6 asks first: n keeps the plan.  Then on an empty line it rejects with
+# the fixed reason, with text on the line it takes the text as the reason.
 tm send-keys -t main -l "deploy grafana"
 tm send-keys -t main Enter
 wait_for 30 "F5: approve and run"
 tm send-keys -t main F6
+wait_for 10 "(deploy grafana)? y/N"
+tm send-keys -t main n Enter
+wait_for 10 "not rejected: the plan stays pending approval"
+[ "$(sql "SELECT status FROM plans ORDER BY id DESC LIMIT 1")" = \
+    pending_approval ] || fail "n at F6's question rejected the plan"
+tm send-keys -t main F6
+wait_for 10 "? y/N"
+tm send-keys -t main y Enter
 wait_for 10 "Rejected: nothing ran."
 tm send-keys -t main -l "deploy grafana"
 tm send-keys -t main Enter
 wait_for 30 "F5: approve and run"
 tm send-keys -t main -l "wrong host"
 tm send-keys -t main F6
+wait_for 10 "? y/N"
+tm send-keys -t main y Enter
 wait_for 10 "Rejected: nothing ran."
 wait_line 10 40 "chiffon>"
 [ "$(sql "SELECT string_agg(reason, '|' ORDER BY id) FROM approvals
     WHERE decision = 'rejected'")" = "rejected in the shell|wrong host" ] ||
     fail "the rejections are not recorded with their reasons"
-ok "F6 rejects with 'rejected in the shell', or with the typed reason"
+ok "F6 asks (n keeps the plan), then rejects with 'rejected in the shell', or with the typed reason"
 
 # A second approval in the same session (the first execution is freed).
 tm send-keys -t main -l "deploy grafana"
@@ -506,6 +516,8 @@ wait_for 10 "type yes or jellyfin to approve:"
 tm send-keys -t small Escape
 wait_line 10 24 "chiffon>"
 tm send-keys -t small F6
+wait_for 10 "? y/N"
+tm send-keys -t small y Enter
 wait_for 10 "Rejected: nothing ran."
 [ "$(sql "SELECT status FROM plans WHERE plan_id = $six")" = rejected ] ||
     fail "the six-step plan is not rejected"
