@@ -378,11 +378,10 @@ tui_input_lone_esc(struct tui *t)
 	return 0;
 }
 
-void
-tui_input_feed(struct tui *t, const unsigned char *buf, size_t len)
+/* Hand buf[0..len) to readline, a lone ESC to the COMMAND request. */
+static void
+tui_input_run(struct tui *t, const unsigned char *buf, size_t len)
 {
-	if (len > sizeof t->in)
-		len = sizeof t->in;
 	memcpy(t->in, buf, len);
 	t->in_len = len;
 	t->in_pos = 0;
@@ -394,6 +393,26 @@ tui_input_feed(struct tui *t, const unsigned char *buf, size_t len)
 	while (t->in_pos < t->in_len && !t->quit)
 		rl_callback_read_char();
 	t->in_len = t->in_pos = 0;
+}
+
+/*
+ * An ESC that ends a read after other keys (typed fast, or read together
+ * from a loaded terminal or an ssh connection) is looked at alone, after
+ * them: fed with them, readline would wait for the rest of a sequence
+ * that never comes, and the Esc key would be lost.
+ */
+void
+tui_input_feed(struct tui *t, const unsigned char *buf, size_t len)
+{
+	size_t	last = 0;
+
+	if (len > sizeof t->in)
+		len = sizeof t->in;
+	if (len > 1 && buf[len - 1] == '\033')
+		last = 1;
+	tui_input_run(t, buf, len - last);
+	if (last && !t->quit)
+		tui_input_run(t, buf + len - 1, 1);
 }
 
 void

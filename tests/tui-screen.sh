@@ -268,6 +268,21 @@ wait_line 10 40 "chiffon>"
     fail "the rejections are not recorded with their reasons"
 ok "F6 asks (n keeps the plan), then rejects with 'rejected in the shell', or with the typed reason"
 
+# C-c and Esc read together (one write: typed fast, or a loaded
+# terminal): the line is cleared and Esc still enters command mode.
+tm send-keys -t main -l "half typed"
+wait_for 10 "chiffon> half typed"
+tm send-keys -t main C-c Escape
+n=100
+until line 40 | grep -q '^command>'; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "Esc read right after C-c was lost: $(line 40)"
+	sleep 0.1
+done
+tm send-keys -t main Escape
+wait_line 10 40 "chiffon>"
+ok "C-c Esc in one read: the line is cleared, Esc enters command mode"
+
 # A second approval in the same session (the first execution is freed).
 tm send-keys -t main -l "deploy grafana"
 tm send-keys -t main Enter
