@@ -27,6 +27,7 @@
 #include "audit-query.h"
 #include "chiffon/plugin.h"
 #include "db.h"
+#include "loop.h"
 #include "output.h"
 #include "tui.h"
 #include "util.h"
@@ -428,6 +429,7 @@ struct tui_logpane {
 	struct tui_log	 hostlog;	/* the lines naming it in memory,
 					   hostdb's above them */
 	struct tui_hostdb hostdb;	/* those in run_output, paged */
+	int		 count_timer;	/* counting hostdb's, or 0 */
 	struct tui_line	 htmp;		/* a line made for the host view */
 	struct tui_logdb db;		/* the ring's oldest run */
 	struct tui_line	 tmp;		/* a line made for the view */
@@ -762,7 +764,8 @@ tui_logpane_draw(struct tui *t, WINDOW *w)
 
 	if (lp->host != NULL) {
 		where = tui_logpane_draw_view(t, &lp->hostlog, w, 0);
-		s = xasprintf("host %s: %s", lp->host, where != NULL ? where :
+		s = xasprintf("host %s: %s%s", lp->host, lp->count_timer != 0 ?
+		    "counting the lines above, " : "", where != NULL ? where :
 		    "no line names it (Esc h on an empty line: all lines)");
 		free(where);
 		return tui_logpane_title(lp, s);
@@ -1069,6 +1072,53 @@ tui_log_copy(struct tui_log *l, const struct tui_line *line)
 	    line->run, line->seq);
 }
 
+/* Stop counting the host filter's lines in run_output. */
+static void
+tui_logpane_count_stop(struct tui *t, struct tui_logpane *lp)
+{
+	if (lp->count_timer != 0)
+		loop_remove(t->loop, lp->count_timer);
+	lp->count_timer = 0;
+}
+
+/* The count stopped (err, freed here): said in the title. */
+static void
+tui_logpane_count_failed(struct tui *t, char *err)
+{
+	char	*note = xasprintf("counting stopped: %s", err);
+
+	tui_logpane_note(t, note);
+	free(note);
+	free(err);
+}
+
+/*
+ * The host filter's count of its lines in run_output, a step (one
+ * bounded query) per loop round, so that keys are answered in between;
+ * the view grows as they are counted.
+ */
+static int
+tui_logpane_count_cb(void *data)
+{
+	struct tui		*t = data;
+	struct tui_logpane	*lp = t->logpane;
+	PGconn			*pg;
+	char			*err = NULL;
+	int			 rc;
+
+	if ((pg = tui_logpane_pg(t, &err)) == NULL)
+		rc = -1;
+	else
+		rc = tui_hostdb_count_step(&lp->hostdb, pg, &err);
+	lp->hostlog.above = lp->hostdb.n;
+	if (rc < 0)
+		tui_logpane_count_failed(t, err);
+	if (rc != 1)
+		lp->count_timer = 0;
+	tui_layout_draw_panes(t);
+	return rc != 1;
+}
+
 int
 tui_logpane_host(struct tui *t, const char *host, char **errp)
 {
@@ -1079,8 +1129,9 @@ tui_logpane_host(struct tui *t, const char *host, char **errp)
 	const char		*started = NULL;
 	long long		 run = 0, total = 0;
 	PGconn			*pg = NULL;
+	char			*err = NULL;
 	size_t			 i;
-	int			 replay = t->replay != NULL;
+	int			 replay = t->replay != NULL, rc = 0;
 
 	if (host != NULL && *host != '\0' && strpbrk(host, " \t[]:") !=
 	    NULL)
@@ -1088,6 +1139,7 @@ tui_logpane_host(struct tui *t, const char *host, char **errp)
 		    "(type one host, for example docker1)", host);
 	/* A note of the view before ("not found") is no longer true. */
 	tui_logpane_note(t, NULL);
+	tui_logpane_count_stop(t, lp);
 	if (host == NULL || *host == '\0') {
 		free(lp->host);
 		lp->host = NULL;
@@ -1111,11 +1163,9 @@ tui_logpane_host(struct tui *t, const char *host, char **errp)
 	}
 	if (total > 0 && (pg = tui_logpane_pg(t, errp)) == NULL)
 		return -1;
-	if (tui_hostdb_open(&hdb, pg, run, started != NULL ? started : "",
-	    total, host, errp) != 0)
-		return -1;
+	tui_hostdb_open(&hdb, run, started != NULL ? started : "", total,
+	    host);
 	tui_log_init(&nl, TUI_LOGPANE_HOST_LINES);
-	nl.above = hdb.n;
 	for (i = 0; !replay && i < t->log.count; i++) {
 		line = tui_log_get(&t->log, i);
 		if (tui_log_names_host(line->text, host))
@@ -1128,6 +1178,19 @@ tui_logpane_host(struct tui *t, const char *host, char **errp)
 	lp->hostdb = hdb;
 	free(lp->host);
 	lp->host = xstrdup(host);
+	if (total > 0 && t->loop != NULL) {
+		lp->count_timer = loop_add_timer(t->loop, 1,
+		    tui_logpane_count_cb, t, NULL, NULL);
+		if (lp->count_timer < 0)
+			lp->count_timer = 0;
+	}
+	/* Without a loop (or a timer), counted now. */
+	while (total > 0 && lp->count_timer == 0 &&
+	    (rc = tui_hostdb_count_step(&lp->hostdb, pg, &err)) == 1)
+		;
+	if (rc < 0)
+		tui_logpane_count_failed(t, err);
+	lp->hostlog.above = lp->hostdb.n;
 	return 0;
 }
 
@@ -1161,6 +1224,7 @@ tui_logpane_free(struct tui *t)
 
 	if (lp == NULL)
 		return;
+	tui_logpane_count_stop(t, lp);
 	tui_logdb_reset(&lp->db, 1);
 	if (lp->hostlog.lines != NULL)
 		tui_log_free(&lp->hostlog);

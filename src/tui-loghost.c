@@ -7,11 +7,13 @@
  * Which stored lines name the host is decided by tui_log_names_host on
  * the plain text, as for the lines on screen, so the database can only
  * narrow the candidates (strpos on the host name) by keyset (run id,
- * seq).  Opening the filter reads the candidates once, in batches, to
- * count the matches and to note the seq of every TUI_HOSTDB_STEP'th
- * match (8 bytes per that many lines); match i is then read from the
- * noted seq before it, so any line - the first (g), the last (G), a
- * page anywhere - costs at most TUI_HOSTDB_STEP lines and the window.
+ * seq).  The candidates are read once, TUI_HOSTDB_SPAN seqs a step (a
+ * step of the loop each, so that keys are answered meanwhile: a run of a
+ * million lines naming the host is 50 steps), to count the matches and
+ * to note the seq of every TUI_HOSTDB_STEP'th match (8 bytes per that
+ * many lines); match i is then read from the noted seq before it, so
+ * any line - the first (g), the last (G), a page anywhere - costs at
+ * most TUI_HOSTDB_STEP lines and the window.
  */
 #include "config.h"
 
@@ -28,6 +30,8 @@
 #define TUI_HOSTDB_STEP		256
 /* Candidate rows read per query. */
 #define TUI_HOSTDB_BATCH	2000
+/* Seqs a counting step covers (at most that many rows scanned). */
+#define TUI_HOSTDB_SPAN		20000
 
 static const char tui_hostdb_sql[] =
 	"SELECT seq, stream, line FROM run_output WHERE run_id = $1::bigint "
@@ -35,10 +39,10 @@ static const char tui_hostdb_sql[] =
 	"seq <= $4::bigint AND strpos(line, $5) > 0 ORDER BY seq "
 	"LIMIT $6::int";
 
-/* Candidates of h's run from seq from on; NULL with *errp. */
+/* Candidates of h's run from seq from to upto; NULL with *errp. */
 static PGresult *
 tui_hostdb_read(struct tui_hostdb *h, PGconn *pg, long long from,
-    char **errp)
+    long long upto, char **errp)
 {
 	const char	*params[6];
 	char		 b[4][32];
@@ -46,7 +50,7 @@ tui_hostdb_read(struct tui_hostdb *h, PGconn *pg, long long from,
 
 	snprintf(b[0], sizeof b[0], "%lld", h->run);
 	snprintf(b[1], sizeof b[1], "%lld", from);
-	snprintf(b[2], sizeof b[2], "%lld", h->last);
+	snprintf(b[2], sizeof b[2], "%lld", upto);
 	snprintf(b[3], sizeof b[3], "%d", TUI_HOSTDB_BATCH);
 	params[0] = b[0];
 	params[1] = h->started;
@@ -83,7 +87,8 @@ tui_hostdb_walk(struct tui_hostdb *h, PGconn *pg, size_t k,
 	int		 r, n, stop = 0;
 
 	do {
-		if ((res = tui_hostdb_read(h, pg, from, errp)) == NULL)
+		if ((res = tui_hostdb_read(h, pg, from, h->last, errp)) ==
+		    NULL)
 			return -1;
 		n = PQntuples(res);
 		for (r = 0; r < n && !stop; r++) {
@@ -121,22 +126,45 @@ tui_hostdb_count(struct tui_hostdb *h, void *arg, size_t i, PGresult *res,
 	return 0;
 }
 
-int
-tui_hostdb_open(struct tui_hostdb *h, PGconn *pg, long long run,
-    const char *started, long long last, const char *host, char **errp)
+void
+tui_hostdb_open(struct tui_hostdb *h, long long run, const char *started,
+    long long last, const char *host)
 {
 	memset(h, 0, sizeof *h);
 	h->run = run;
 	h->started = xstrdup(started);
-	h->last = last;
+	h->last = last > 0 ? last : 0;
 	h->host = xstrdup(host);
-	if (last < 1)
+}
+
+int
+tui_hostdb_count_step(struct tui_hostdb *h, PGconn *pg, char **errp)
+{
+	PGresult	*res;
+	long long	 upto;
+	char		*plain;
+	int		 r, n;
+
+	if (h->counted >= h->last)
 		return 0;
-	if (tui_hostdb_walk(h, pg, 0, tui_hostdb_count, NULL, errp) != 0) {
-		tui_hostdb_free(h);
+	upto = h->last - h->counted > TUI_HOSTDB_SPAN ?
+	    h->counted + TUI_HOSTDB_SPAN : h->last;
+	if ((res = tui_hostdb_read(h, pg, h->counted + 1, upto, errp)) ==
+	    NULL)
 		return -1;
+	n = PQntuples(res);
+	for (r = 0; r < n; r++) {
+		plain = output_plain(PQgetvalue(res, r, 2),
+		    (size_t)PQgetlength(res, r, 2));
+		if (tui_log_names_host(plain, h->host))
+			tui_hostdb_count(h, NULL, h->n, res, r, plain);
+		free(plain);
 	}
-	return 0;
+	/* A full batch may stop short of upto: go on after its last row. */
+	h->counted = n == TUI_HOSTDB_BATCH ? strtoll(PQgetvalue(res, n - 1,
+	    0), NULL, 10) : upto;
+	PQclear(res);
+	return h->counted < h->last;
 }
 
 /* Filling the window [first, first + cap). */

@@ -111,7 +111,9 @@ struct tui_hostdb {
 	char		*started;	/* runs.started_at (the partition) */
 	long long	 last;		/* the last seq it covers */
 	char		*host;
-	size_t		 n;		/* matches */
+	size_t		 n;		/* matches (so far, while counting) */
+	long long	 counted;	/* seqs 1..counted are counted; the
+					   count is done at last */
 	long long	*noted;		/* seq of match k * 256 */
 	size_t		 nnoted, nalloc;
 	struct tui_line	*win;		/* matches first.. (cap of them) */
@@ -120,12 +122,18 @@ struct tui_hostdb {
 };
 
 /*
- * Count the matches of run (started at started) up to seq last naming
- * host.  0, or -1 with *errp (h is then freed).  Free with
+ * The matches of run (started at started) up to seq last naming host,
+ * none counted yet (tui_hostdb_count_step counts them).  Free with
  * tui_hostdb_free.
  */
-int	 tui_hostdb_open(struct tui_hostdb *h, PGconn *pg, long long run,
-	    const char *started, long long last, const char *host,
+void	 tui_hostdb_open(struct tui_hostdb *h, long long run,
+	    const char *started, long long last, const char *host);
+/*
+ * Count the matches of the next TUI_HOSTDB_SPAN seqs (one query, within
+ * a frame): 1 while more are to count, 0 when the count is done, -1 with
+ * *errp (the count stops where it is).
+ */
+int	 tui_hostdb_count_step(struct tui_hostdb *h, PGconn *pg,
 	    char **errp);
 /*
  * Match i (0-based), read with the screenfuls (rows lines each) around
