@@ -469,13 +469,19 @@ plan_pending(PGconn *pg, const char *user, size_t max,
 }
 
 void
+plan_pending_free_row(struct plan_pending *r)
+{
+	free(r->text);
+	free(r->steps);
+	r->text = r->steps = NULL;
+}
+
+void
 plan_pending_free(struct plan_pending *list, size_t n)
 {
 	size_t	i;
 
-	for (i = 0; i < n; i++) {
-		free(list[i].text);
-		free(list[i].steps);
-	}
+	for (i = 0; i < n; i++)
+		plan_pending_free_row(&list[i]);
 	free(list);
 }

@@ -188,6 +188,8 @@ struct plan_pending {
 int		 plan_pending(PGconn *, const char *user, size_t max,
 		    struct plan_pending **listp, char **errp);
 void		 plan_pending_free(struct plan_pending *, size_t n);
+/* Free one row's strings (the array stays the caller's). */
+void		 plan_pending_free_row(struct plan_pending *);
 
 /* The one-line summary stored in plans.summary.  Caller frees. */
 char		*plan_summary(const struct plan *);

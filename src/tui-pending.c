@@ -39,6 +39,7 @@ struct tui_pending {
 	size_t			 sel;		/* the selected row */
 	size_t			 top;		/* the first row shown */
 	char			*error;		/* why there are no rows */
+	int			 more;		/* older ones than the MAX */
 	int			 shown;		/* in the Plan pane */
 	int			 timer;		/* reload soon, or 0 */
 };
@@ -92,10 +93,16 @@ tui_pending_load(struct tui *t)
 	free(l->error);
 	l->error = NULL;
 	if ((db = app_db(t->app, &err)) == NULL ||
-	    (n = plan_pending(db_pg(db), audit_user(), TUI_PENDING_MAX,
+	    (n = plan_pending(db_pg(db), audit_user(), TUI_PENDING_MAX + 1,
 	    &l->rows, &err)) < 0) {
 		l->error = err;
 		return;
+	}
+	/* One more than shown says whether there are older ones. */
+	l->more = n > TUI_PENDING_MAX;
+	if (l->more) {
+		plan_pending_free_row(&l->rows[TUI_PENDING_MAX]);
+		n = TUI_PENDING_MAX;
 	}
 	l->n = (size_t)n;
 	tui_pending_reselect(l, was);
@@ -230,6 +237,10 @@ tui_pending_draw(struct tui *t, WINDOW *w)
 		free(s);
 		free(age);
 	}
+	if (l->more)
+		return xasprintf("pending plans: row %zu of the newest %zu "
+		    "(all: chiffon audit --status pending_approval)",
+		    l->sel + 1, l->n);
 	return xasprintf("pending plans: row %zu of %zu", l->sel + 1, l->n);
 }
 

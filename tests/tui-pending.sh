@@ -10,7 +10,8 @@
 # approvals row and a plan.rejected audit row; a plan shown in the shell
 # and rejected by `chiffon reject` in a second process is marked so and
 # F5 approves nothing; a plan made and rejected elsewhere comes and goes
-# in the list while it is shown.
+# in the list while it is shown; with 201 pending the newest 200 are
+# listed and the title names chiffon audit for all.
 set -eu
 
 # shellcheck source=tests/tui-lib.sh
@@ -179,6 +180,27 @@ cli reject "$d" --reason "changed my mind" >"$tmp/reject-d.out" ||
 wait_for 10 "pending plans: row 1 of 1"
 screen q | grep -qE "^> +$a +v2 " || fail "plan $a v2 is not the one left"
 ok "plan $d made and rejected elsewhere comes and goes in the list, live"
+
+# More than 200 pending: the newest 200 are listed, and the title says
+# where all of them are.
+sql "INSERT INTO plans (request_id, created_by, summary) SELECT
+    p.request_id, p.created_by, 'filler' FROM plans p,
+    generate_series(1, 200) WHERE p.plan_id = $a AND p.version = 2" \
+    >/dev/null
+# What `chiffon plan` would send for them (the shown list reloads).
+sql "SELECT pg_notify('chiffon_task', (SELECT t.id || ' pending_approval'
+    FROM tasks t JOIN plans p ON p.id = t.plan_id WHERE p.plan_id = $a
+    AND p.version = 2 LIMIT 1))" >/dev/null
+wait_for 10 "pending plans: row 1 of the newest 200 (all: chiffon audit --status pending_approval)"
+screen q | grep -qE "^  +$a +v2 " && fail "plan $a v2 (the 201st) is listed"
+cli audit --status pending_approval >"$tmp/audit.out" ||
+    fail "chiffon audit --status pending_approval failed"
+av2=$(sql "SELECT t.id FROM tasks t JOIN plans p ON p.id = t.plan_id
+    WHERE p.plan_id = $a AND p.version = 2 LIMIT 1")
+grep -qE "^$av2 .*pending_approval" "$tmp/audit.out" ||
+    fail "the audit list lacks plan $a v2's task $av2"
+sql "DELETE FROM plans WHERE summary = 'filler'" >/dev/null
+ok "201 pending: the newest 200 listed, the title names chiffon audit for all"
 
 # Quit: no run, plan a v2 still pending.
 tm send-keys -t q F10
