@@ -16,8 +16,10 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <libpq-fe.h>
 
 #include "audit-query.h"
+#include "targets.h"
 #include "util.h"
 
 /* A timestamptz as ISO 8601 UTC with microseconds (SQL expression). */
@@ -214,7 +216,11 @@ audit_query_build(const struct audit_filter *f, struct audit_query *q)
 	    AQ_TS("%s") ", t.status, t.action, coalesce(t.service, ''), "
 	    "coalesce(t.playbook, ''), coalesce(t.targets, ''), r.actor, "
 	    "coalesce(ap.approved_by, ''), t.wall_s, r.text, t.plan_id, "
-	    "p.request_id "
+	    "p.request_id, (SELECT (e->'hosts')::text FROM "
+	    "jsonb_array_elements(CASE WHEN jsonb_typeof(p.detail->'tasks') "
+	    "= 'array' THEN p.detail->'tasks' ELSE '[]' END) e WHERE "
+	    "e->>'step' = t.step::text AND jsonb_typeof(e->'hosts') = 'array' "
+	    "LIMIT 1) "
 	    "FROM tasks t JOIN plans p ON p.id = t.plan_id "
 	    "JOIN requests r ON r.id = p.request_id "
 	    "LEFT JOIN LATERAL (SELECT x.approved_by FROM approvals x "
@@ -442,4 +448,30 @@ audit_query_output_find(PGconn *pg, long long run_id, const char *started_at,
 	    10) : 0;
 	PQclear(res);
 	return seq;
+}
+
+char *
+audit_query_targets(const PGresult *res, int row,
+    struct json_object **hostsp)
+{
+	struct json_object	*hosts = NULL;
+	const char		*v;
+	char			*s;
+
+	if (hostsp != NULL)
+		*hostsp = NULL;
+	if (!PQgetisnull(res, row, AUDIT_COL_HOSTS))
+		hosts = json_tokener_parse(PQgetvalue(res, row,
+		    AUDIT_COL_HOSTS));
+	if (hosts == NULL || !json_object_is_type(hosts, json_type_array)) {
+		json_object_put(hosts);
+		v = PQgetvalue(res, row, AUDIT_COL_TARGETS);
+		return xstrdup(*v != '\0' ? v : "all");
+	}
+	s = targets_text(hosts);
+	if (hostsp != NULL)
+		*hostsp = hosts;
+	else
+		json_object_put(hosts);
+	return s;
 }

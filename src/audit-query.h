@@ -46,13 +46,15 @@ enum audit_query_col {
 	AUDIT_COL_ACTION,
 	AUDIT_COL_SERVICE,
 	AUDIT_COL_PLAYBOOK,
-	AUDIT_COL_TARGETS,
+	AUDIT_COL_TARGETS,	/* the stored --limit, or "all" */
 	AUDIT_COL_REQUESTED_BY,
 	AUDIT_COL_APPROVED_BY,
 	AUDIT_COL_WALL_S,
 	AUDIT_COL_REQUEST,
 	AUDIT_COL_PLAN,
 	AUDIT_COL_REQUEST_ID,
+	AUDIT_COL_HOSTS,	/* resolved when planned: a JSON array, or
+				   NULL (see audit_query_targets) */
 	AUDIT_NCOLS
 };
 
@@ -68,6 +70,15 @@ struct audit_query {
 void		 audit_query_build(const struct audit_filter *,
 		    struct audit_query *);
 void		 audit_query_free(struct audit_query *);
+/*
+ * Row row's target hosts for a line, as `chiffon plan` shows them
+ * ("docker1,nas", "pve1,... +3 more"), or its stored limit when they
+ * were not resolved; with hostsp, the hosts array too (NULL when not
+ * known; caller puts).  Caller frees.
+ */
+struct json_object;
+char		*audit_query_targets(const PGresult *, int row,
+		    struct json_object **hostsp);
 /* Run it.  Caller PQclears; NULL with *errp. */
 PGresult	*audit_query_tasks(PGconn *, const struct audit_filter *,
 		    char **errp);

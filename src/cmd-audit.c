@@ -140,13 +140,20 @@ cmd_audit_table(PGresult *res, int color)
 	};
 	int	 w[nitems(cols)], i, n = PQntuples(res), len;
 	size_t	 c;
-	char	*text, *safe, wall[32];
+	char	*text, *safe, wall[32], **targets;
 
+	targets = xcalloc((size_t)n + 1, sizeof *targets);
+	for (i = 0; i < n; i++)
+		targets[i] = audit_query_targets(res, i, NULL);
 	for (c = 0; c < nitems(cols); c++) {
 		w[c] = (int)strlen(cols[c].title);
-		for (i = 0; i < n; i++)
-			if ((len = PQgetlength(res, i, cols[c].col)) > w[c])
+		for (i = 0; i < n; i++) {
+			len = cols[c].col == AUDIT_COL_TARGETS ?
+			    (int)strlen(targets[i]) : PQgetlength(res, i,
+			    cols[c].col);
+			if (len > w[c])
 				w[c] = len;
+		}
 	}
 	w[nitems(cols) - 1] = 8;
 	for (c = 0; c < nitems(cols); c++)
@@ -163,7 +170,9 @@ cmd_audit_table(PGresult *res, int color)
 					snprintf(wall, sizeof wall, "%.1fs",
 					    atof(v));
 				v = wall;
-			} else if (*v == '\0')
+			} else if (cols[c].col == AUDIT_COL_TARGETS)
+				v = targets[i];
+			if (*v == '\0')
 				v = "-";
 			safe = term_safe(v);
 			printf("%-*s  ", w[c], safe);
@@ -174,12 +183,15 @@ cmd_audit_table(PGresult *res, int color)
 		output_line(stdout, text, strlen(text), color);
 		free(text);
 	}
+	for (i = 0; i < n; i++)
+		free(targets[i]);
+	free(targets);
 }
 
 static void
 cmd_audit_json(PGresult *res, int more)
 {
-	json_object	*top, *list, *o;
+	json_object	*top, *list, *o, *hosts;
 	int		 i, n = PQntuples(res);
 
 	top = json_object_new_object();
@@ -200,6 +212,8 @@ cmd_audit_json(PGresult *res, int more)
 		    PQgetvalue(res, i, AUDIT_COL_PLAYBOOK)));
 		json_object_object_add(o, "targets", json_object_new_string(
 		    PQgetvalue(res, i, AUDIT_COL_TARGETS)));
+		free(audit_query_targets(res, i, &hosts));
+		json_object_object_add(o, "hosts", hosts);
 		json_object_object_add(o, "requested_by",
 		    json_object_new_string(PQgetvalue(res, i,
 		    AUDIT_COL_REQUESTED_BY)));

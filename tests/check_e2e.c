@@ -273,6 +273,8 @@ START_TEST(test_plan_real_targets)
 	static const char *const args[] = { "plan", KUMA, NULL };
 	static const char *const json[] = { "plan", "--json",
 	    "backup proxmox", NULL };
+	static const char *const audit[] = { "audit", NULL };
+	static const char *const audit_json[] = { "audit", "--json", NULL };
 	struct out	 o;
 	json_object	*j, *t;
 
@@ -299,6 +301,26 @@ START_TEST(test_plan_real_targets)
 	ck_assert_str_eq(json_object_to_json_string_ext(json_object_object_get(
 	    t, "hosts"), JSON_C_TO_STRING_PLAIN), "[\"pve1\",\"pve2\"]");
 	json_object_put(j);
+	out_free(&o);
+
+	/* chiffon audit: the same hosts, not the stored "all". */
+	chiffon(&o, NULL, NULL, audit_json);
+	ck_assert_msg(o.status == 0, "exit %d\n%s", o.status, o.err.buf);
+	j = json_tokener_parse(o.text.buf);
+	ck_assert_msg(j != NULL, "%s", o.text.buf);
+	t = json_object_array_get_idx(json_object_object_get(j, "tasks"), 0);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(t,
+	    "service")), "proxmox");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(t,
+	    "targets")), "all");
+	ck_assert_str_eq(json_object_to_json_string_ext(json_object_object_get(
+	    t, "hosts"), JSON_C_TO_STRING_PLAIN), "[\"pve1\",\"pve2\"]");
+	json_object_put(j);
+	out_free(&o);
+	chiffon(&o, NULL, NULL, audit);
+	ck_assert_msg(o.status == 0, "exit %d\n%s", o.status, o.err.buf);
+	ck_assert_msg(strstr(o.text.buf, "  pve1,pve2  ") != NULL &&
+	    strstr(o.text.buf, "  docker1  ") != NULL, "%s", o.text.buf);
 	out_free(&o);
 }
 END_TEST
