@@ -268,6 +268,21 @@ END_TEST
  * hosts (monitoring) resolved in the demo inventory, not "all"; --json
  * lists them.
  */
+/* The first of j's tasks, whose targets and hosts (JSON) are checked. */
+static json_object *
+e2e_first_targets(json_object *j, const char *targets, const char *hosts)
+{
+	json_object	*t;
+
+	t = json_object_array_get_idx(json_object_object_get(j, "tasks"), 0);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(t,
+	    "targets")), targets);
+	ck_assert_str_eq(json_object_to_json_string_ext(json_object_object_get(
+	    t, "hosts"), JSON_C_TO_STRING_PLAIN), hosts);
+	return t;
+}
+
 START_TEST(test_plan_real_targets)
 {
 	static const char *const args[] = { "plan", KUMA, NULL };
@@ -295,11 +310,7 @@ START_TEST(test_plan_real_targets)
 	    o.err.buf);
 	j = json_tokener_parse(o.text.buf);
 	ck_assert_msg(j != NULL, "%s", o.text.buf);
-	t = json_object_array_get_idx(json_object_object_get(j, "tasks"), 0);
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(t,
-	    "targets")), "all");
-	ck_assert_str_eq(json_object_to_json_string_ext(json_object_object_get(
-	    t, "hosts"), JSON_C_TO_STRING_PLAIN), "[\"pve1\",\"pve2\"]");
+	e2e_first_targets(j, "all", "[\"pve1\",\"pve2\"]");
 	json_object_put(j);
 	out_free(&o);
 
@@ -308,13 +319,9 @@ START_TEST(test_plan_real_targets)
 	ck_assert_msg(o.status == 0, "exit %d\n%s", o.status, o.err.buf);
 	j = json_tokener_parse(o.text.buf);
 	ck_assert_msg(j != NULL, "%s", o.text.buf);
-	t = json_object_array_get_idx(json_object_object_get(j, "tasks"), 0);
+	t = e2e_first_targets(j, "all", "[\"pve1\",\"pve2\"]");
 	ck_assert_str_eq(json_object_get_string(json_object_object_get(t,
 	    "service")), "proxmox");
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(t,
-	    "targets")), "all");
-	ck_assert_str_eq(json_object_to_json_string_ext(json_object_object_get(
-	    t, "hosts"), JSON_C_TO_STRING_PLAIN), "[\"pve1\",\"pve2\"]");
 	json_object_put(j);
 	out_free(&o);
 	chiffon(&o, NULL, NULL, audit);
