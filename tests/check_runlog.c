@@ -391,6 +391,53 @@ START_TEST(test_bound_flusher)
 }
 END_TEST
 
+/*
+ * A run closed by another process (its task taken over) while its rows
+ * go through the flusher on a loop: the batch that meets the fence is
+ * rolled back (none of it stored), later lines are dropped too, and
+ * finish says why; what was stored before stays.
+ */
+START_TEST(test_fenced_flusher)
+{
+	struct check_env	 env;
+	struct runlog		*rl;
+	struct loop		*loop;
+	char			*err = NULL, *id, *v;
+	int			 i;
+
+	check_env_open(&env, "fenced");
+	loop = loop_new();
+	rl = runlog_begin(env.db, loop, NULL, "test", NULL, &err);
+	ck_assert_msg(rl != NULL, "runlog_begin: %s", err);
+	id = xstrdup(runlog_id(rl));
+	for (i = 0; i < 100; i++)
+		ck_assert_int_eq(runlog_line(rl, 1, "before", 6), 0);
+	ck_assert_msg(runlog_flush(rl, &err) == 0, "flush: %s", err);
+	v = check_value(env.pg, "UPDATE runs SET status = 'interrupted', "
+	    "finished_at = now() WHERE id = $1::bigint RETURNING status", id);
+	free(v);
+	/* 500 lines make a batch for the flusher; the loop takes it on. */
+	for (i = 0; i < 1200; i++)
+		runlog_line(rl, 1, "after", 5);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_ge(loop_run_once(loop, 20), 0);
+	ck_assert_int_ne(runlog_finish(rl, "successful", 0, NULL, NULL,
+	    &err), 0);
+	ck_assert_msg(err != NULL && strstr(err, "closed by another "
+	    "process") != NULL, "%s", err != NULL ? err : "no error");
+	free(err);
+	check_value_is(env.pg, "SELECT count(*) FROM run_output WHERE "
+	    "run_id = $1::bigint", id, "100");
+	check_value_is(env.pg, "SELECT count(*) FROM run_output WHERE "
+	    "run_id = $1::bigint AND line = 'after'", id, "0");
+	check_value_is(env.pg, "SELECT status FROM runs WHERE id = $1::bigint",
+	    id, "interrupted");
+	free(id);
+	loop_free(loop);
+	check_env_close(&env);
+}
+END_TEST
+
 static int
 check_stop(void *data)
 {
@@ -654,6 +701,7 @@ check_suite(void)
 	tcase_add_test(tc, test_event_truncated_utf8);
 	tcase_add_test(tc, test_timer_flush_notify_finish);
 	tcase_add_test(tc, test_bound_flusher);
+	tcase_add_test(tc, test_fenced_flusher);
 	tcase_add_test(tc, test_spool_incomplete);
 	tcase_add_test(tc, test_recover_dead_run);
 	suite_add_tcase(s, tc);
