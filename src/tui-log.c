@@ -430,6 +430,7 @@ struct tui_logpane {
 					   hostdb's above them */
 	struct tui_hostdb hostdb;	/* those in run_output, paged */
 	int		 count_timer;	/* counting hostdb's, or 0 */
+	uint64_t	 count_drawn;	/* when counting last drew (ms) */
 	struct tui_line	 htmp;		/* a line made for the host view */
 	struct tui_logdb db;		/* the ring's oldest run */
 	struct tui_line	 tmp;		/* a line made for the view */
@@ -1081,6 +1082,9 @@ tui_logpane_count_stop(struct tui *t, struct tui_logpane *lp)
 	lp->count_timer = 0;
 }
 
+/* While the host filter counts, the view is drawn this often. */
+#define TUI_LOGPANE_COUNT_DRAW_MS	200
+
 /* The count stopped (err, freed here): said in the title. */
 static void
 tui_logpane_count_failed(struct tui *t, char *err)
@@ -1115,7 +1119,12 @@ tui_logpane_count_cb(void *data)
 		tui_logpane_count_failed(t, err);
 	if (rc != 1)
 		lp->count_timer = 0;
-	tui_layout_draw_panes(t);
+	/* Drawn every TUI_LOGPANE_COUNT_DRAW_MS and at the end: a draw may
+	   read a window of the view from the database. */
+	if (rc != 1 || now_ms() - lp->count_drawn >= TUI_LOGPANE_COUNT_DRAW_MS) {
+		tui_layout_draw_panes(t);
+		lp->count_drawn = now_ms();
+	}
 	return rc != 1;
 }
 

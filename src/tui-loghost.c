@@ -27,11 +27,11 @@
 #include "util.h"
 
 /* Every this many matches a seq is noted. */
-#define TUI_HOSTDB_STEP		256
+#define TUI_HOSTDB_STEP		64
 /* Candidate rows read per query. */
 #define TUI_HOSTDB_BATCH	2000
 /* Seqs a counting step covers (at most that many rows scanned). */
-#define TUI_HOSTDB_SPAN		20000
+#define TUI_HOSTDB_SPAN		5000
 
 static const char tui_hostdb_sql[] =
 	"SELECT seq, stream, line FROM run_output WHERE run_id = $1::bigint "

@@ -104,7 +104,7 @@ int	 tui_log_names_host(const char *line, const char *host);
 
 /*
  * The matches (lines naming host) of run run, seq 1..last: n of them;
- * a window of them in memory, and the seq of every 256th to start from.
+ * a window of them in memory, and the seq of every 64th to start from.
  */
 struct tui_hostdb {
 	long long	 run;
