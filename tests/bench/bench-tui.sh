@@ -68,6 +68,20 @@ frame() {
 	done
 }
 shell_pid() { tm display -p -t "$1" '#{pane_pid}'; }
+# time_key SESSION I FILE: press 3 (I even) or 4 in command mode and
+# append to FILE the microseconds until the upper pane shows History or
+# Agents.
+time_key() {
+	if [ $(($2 % 2)) = 0 ]; then k=3; want=" 3 History "; else k=4; want=" 4 Agents "; fi
+	t0=$(ns)
+	tm send-keys -t "$1" "$k"
+	until tm capture-pane -p -t "$1" | sed -n 2p | grep -qF "$want"; do
+		[ $(($(ns) - t0)) -lt 5000000000 ] || {
+			echo "bench-tui: key $k not answered in 5 s" >&2; exit 1; }
+	done
+	t1=$(ns)
+	echo $(((t1 - t0) / 1000)) >>"$3"
+}
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 "$chiffon" db start >/dev/null
@@ -180,15 +194,7 @@ tm send-keys -t mem h
 until tm capture-pane -p -t mem | grep -qF "host host-7: "; do sleep 0.002; done
 i=0
 while tm capture-pane -p -t mem | grep -qF "counting the lines above"; do
-	if [ $((i % 2)) = 0 ]; then k=3; want=" 3 History "; else k=4; want=" 4 Agents "; fi
-	t0=$(ns)
-	tm send-keys -t mem "$k"
-	until tm capture-pane -p -t mem | sed -n 2p | grep -qF "$want"; do
-		[ $(($(ns) - t0)) -lt 5000000000 ] || {
-			echo "bench-tui: key $k not answered in 5 s" >&2; exit 1; }
-	done
-	t1=$(ns)
-	echo $(((t1 - t0) / 1000)) >>"$tmp/hkeys"
+	time_key mem "$i" "$tmp/hkeys"
 	i=$((i + 1))
 done
 h1=$(ns)
@@ -247,15 +253,7 @@ tm send-keys -t key Escape
 until tm capture-pane -p -t key | tail -1 | grep -q "^command>"; do sleep 0.05; done
 i=0
 while [ $i -lt "$keys" ]; do
-	if [ $((i % 2)) = 0 ]; then k=3; want=" 3 History "; else k=4; want=" 4 Agents "; fi
-	t0=$(ns)
-	tm send-keys -t key "$k"
-	until tm capture-pane -p -t key | sed -n 2p | grep -qF "$want"; do
-		[ $(($(ns) - t0)) -lt 5000000000 ] || {
-			echo "bench-tui: key $k not answered in 5 s" >&2; exit 1; }
-	done
-	t1=$(ns)
-	echo $(((t1 - t0) / 1000)) >>"$tmp/keys"
+	time_key key "$i" "$tmp/keys"
 	i=$((i + 1))
 	sleep 0.05
 done
