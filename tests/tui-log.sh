@@ -79,9 +79,10 @@ colours_of() {
 	row=$(tm capture-pane -e -p -t "$target") ||
 	    { echo "capture-pane failed"; return 0; }
 	row=$(printf '%s\n' "$row" | sed -n "${n}p")
-	# grep finding no colour (status 1) is an answer: the empty one.
+	# grep finding no colour is an answer, the empty one: the
+	# pipeline's status is sort's.
 	printf '%s\n' "$row" | grep -oE "$esc\\[[0-9;]*m" |
-	    grep -oE '(^|;|\[)3[0-7]' | grep -oE '3[0-7]' | sort -u || :
+	    grep -oE '(^|;|\[)3[0-7]' | grep -oE '3[0-7]' | sort -u
 }
 # log_body: the log pane's rows (below its title row, above the request
 # line), trailing blanks removed.

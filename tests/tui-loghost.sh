@@ -81,12 +81,7 @@ line $((logtitle + 1)) | grep -qF "ok: [docker1] => (item=1)" ||
     fail "g does not show docker1's first result"
 # PgDn: the next results in order, none skipped.
 tm send-keys -t H PageDown
-n=100
-while line "$logtitle" | grep -qF " host docker1: lines 1-"; do
-	n=$((n - 1))
-	[ "$n" -gt 0 ] || fail "PgDn does not page the host filter"
-	sleep 0.1
-done
+title_gone 10 " host docker1: lines 1-"
 top=$(line $((logtitle + 1)) | sed -n 's/.*(item=\([0-9]*\)).*/\1/p')
 [ -n "$top" ] && [ "$top" -gt 1 ] && [ "$top" -lt 40 ] ||
     fail "PgDn shows item '$top' at the top"
@@ -98,12 +93,7 @@ while read -r i; do
 done || fail "PgDn skipped or repeated a result"
 log_body | grep -qF "[nas]" && fail "a page shows a line of nas"
 tm send-keys -t H G
-n=100
-while line "$logtitle" | grep -qF "more below"; do
-	n=$((n - 1))
-	[ "$n" -gt 0 ] || fail "G does not go to the host filter's end"
-	sleep 0.1
-done
+title_gone 10 "more below"
 title_for 5 "-$want of $want"
 log_body | grep -qF "ok: [docker1] => (item=$items)" ||
     fail "G does not show docker1's last result"

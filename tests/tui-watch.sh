@@ -17,6 +17,15 @@ log_text() {
 	screen "$1" | awk '/^── 2 Log / { on = 1; next } on && /^chiffon>/ { exit }
 	    on { printf "%s", $0 }'
 }
+# log_wait SESSION TEXT MESSAGE: until log_text shows TEXT (5 s), else fail.
+log_wait() {
+	n=50
+	until log_text "$1" | grep -qF -- "$2"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "$3"
+		sleep 0.1
+	done
+}
 # widest SESSION: the widest row of the screen, in columns.
 widest() {
 	screen "$1" | LC_ALL=C.UTF-8 wc -L
@@ -45,12 +54,7 @@ full="[other session] plan $plan.1 step 1 (task $task): pending_approval - deplo
 [ "${#full}" -gt 80 ] || fail "the line fits 80 columns: nothing to wrap"
 target=b
 wait_for 10 "[other session] plan $plan.1 step 1 (task $task): pending_app"
-n=50
-until log_text b | grep -qF -- "$full"; do
-	n=$((n - 1))
-	[ "$n" -gt 0 ] || fail "the [other session] line is not whole: '$full'"
-	sleep 0.1
-done
+log_wait b "$full" "the [other session] line is not whole: '$full'"
 screen b | grep -q "^\[other session\] .*(gr$" &&
     fail "the [other session] line is cut at a word it should wrap"
 screen b | grep -qF "; read-only here" ||
@@ -77,12 +81,7 @@ runline="[other session] run $run of plan $plan.1 step 1 (task $task): deploy gr
 # The run's header is above the recap now: from the top of the log.
 tm send-keys -t b Escape
 tm send-keys -t b g
-n=50
-until log_text b | grep -qF -- "$runline"; do
-	n=$((n - 1))
-	[ "$n" -gt 0 ] || fail "the run's [other session] line is not whole"
-	sleep 0.1
-done
+log_wait b "$runline" "the run's [other session] line is not whole"
 log_text b | grep -qF "its output follows, read-only here" ||
     fail "the run's [other session] line lacks its end"
 [ "$(widest b)" -le 80 ] || fail "a row is wider than 80 columns"
