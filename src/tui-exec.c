@@ -178,7 +178,9 @@ tui_exec_status(const struct tui_exec *x)
 			return xasprintf("plan %lld: step %zu/%zu running",
 			    x->plan_id, i + 1, n);
 	}
-	if (!x->done)
+	/* Once every step has ended the bar says how, as the Plan pane
+	 * does in the same frame, while the summary is still recorded. */
+	if (!x->done && nend < n)
 		return xasprintf("plan %lld: %zu/%zu steps ended",
 		    x->plan_id, nend, n);
 	if (nok == n)

@@ -93,6 +93,20 @@ wait_gone() {
 	fail "'$2' is still on the screen"
 }
 
+# wait_match SECONDS N ERE: until line N matches the extended regular
+# expression ERE (a bar drawn a frame after the pane that was waited on).
+wait_match() {
+	n=$(($1 * 10))
+	while [ "$n" -gt 0 ]; do
+		if line "$2" | grep -qE -- "$3"; then
+			return 0
+		fi
+		sleep 0.1
+		n=$((n - 1))
+	done
+	fail "line $2 is '$(line "$2")', expected a match for '$3'"
+}
+
 # line N: line N (1-based) of the screen.
 line() {
 	screen "$target" | sed -n "$1p"
