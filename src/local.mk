@@ -16,12 +16,12 @@ nodist_src_libchiffon_core_la_SOURCES =
 src_libchiffon_core_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	$(NCURSES_CFLAGS) $(READLINE_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) \
 	$(PQ_CFLAGS) $(GIT2_CFLAGS) $(INIH_CFLAGS) $(YAML_CFLAGS) \
-	$(CRYPTO_CFLAGS)
+	$(NETTLE_CFLAGS)
 # libcurl and libgit2 are opened on their first call (src/lazylib.h), not
 # linked.
 src_libchiffon_core_la_LIBADD = \
 	$(NCURSES_LIBS) $(READLINE_LIBS) $(JSONC_LIBS) \
-	$(PQ_LIBS) $(INIH_LIBS) $(YAML_LIBS) $(CRYPTO_LIBS) \
+	$(PQ_LIBS) $(INIH_LIBS) $(YAML_LIBS) $(NETTLE_LIBS) \
 	$(LIBS)
 
 bin_PROGRAMS += src/chiffon

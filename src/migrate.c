@@ -357,9 +357,8 @@ migrate_has_version(const int *versions, int n, int version)
  * Non-zero when the database holds exactly the migrations of list, each
  * with the checksum of its text: the common start, which then needs no
  * transaction, no lock and no query per migration.  One query sends the
- * texts and the server hashes them as it did when it recorded them
- * (hashing here would start libcrypto's providers: 2 MB of resident
- * memory).  Anything else (a missing table, a migration to apply, a newer
+ * texts and the server hashes them as it did when it recorded them.
+ * Anything else (a missing table, a migration to apply, a newer
  * database, a differing text, an error) is left to the full path, which
  * says what it finds.
  */

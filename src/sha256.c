@@ -1,12 +1,12 @@
 /*
- * sha256.c - SHA-256 through libcrypto's EVP_Digest (see sha256.h).
+ * sha256.c - SHA-256 through Nettle (see sha256.h).
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 
 #include "sha256.h"
 #include "util.h"
@@ -15,16 +15,14 @@ void
 sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN + 1])
 {
 	static const char	 digits[] = "0123456789abcdef";
-	unsigned char		 d[EVP_MAX_MD_SIZE];
-	unsigned int		 n = 0, i;
+	struct sha256_ctx	 ctx;
+	uint8_t			 d[SHA256_DIGEST_SIZE];
+	size_t			 i;
 
-	if (EVP_Digest(data, len, d, &n, EVP_sha256(), NULL) != 1 ||
-	    n * 2 != SHA256_HEX_LEN) {
-		/* Only a broken libcrypto fails SHA-256 of a buffer. */
-		fprintf(stderr, "chiffon: SHA-256 failed in libcrypto\n");
-		abort();
-	}
-	for (i = 0; i < n; i++) {
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, data);
+	sha256_digest(&ctx, sizeof d, d);
+	for (i = 0; i < sizeof d; i++) {
 		hex[2 * i] = digits[d[i] >> 4];
 		hex[2 * i + 1] = digits[d[i] & 0xf];
 	}

@@ -10,6 +10,6 @@ plugins_infra_infra_la_SOURCES += \
 	plugins/infra/match.c plugins/infra/match.h \
 	src/sha256.c src/sha256.h \
 	plugins/infra/infra-catalog.c src/actions.c src/actions.h
-plugins_infra_infra_la_CPPFLAGS += $(INIH_CFLAGS) $(CRYPTO_CFLAGS)
-plugins_infra_infra_la_LIBADD += -lm $(INIH_LIBS) $(CRYPTO_LIBS)
+plugins_infra_infra_la_CPPFLAGS += $(INIH_CFLAGS) $(NETTLE_CFLAGS)
+plugins_infra_infra_la_LIBADD += -lm $(INIH_LIBS) $(NETTLE_LIBS)
 src_chiffon_SOURCES += src/cmd-catalog.c

@@ -7,10 +7,10 @@ plugins_template_template_la_SOURCES = plugins/template/template.c \
 	plugins/template/scaffold.c plugins/template/scaffold.h \
 	src/sha256.c src/sha256.h src/util.c src/util.h
 plugins_template_template_la_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) \
-	$(YAML_CFLAGS) $(CRYPTO_CFLAGS) \
+	$(YAML_CFLAGS) $(NETTLE_CFLAGS) \
 	-DCHIFFON_SRC_TEMPLATE_DIR='"$(abs_top_srcdir)/plugins/template/templates"'
 plugins_template_template_la_LIBADD = $(JSONC_LIBS) $(YAML_LIBS) \
-	$(CRYPTO_LIBS)
+	$(NETTLE_LIBS)
 plugins_template_template_la_LDFLAGS = $(plugin_ldflags)
 
 # The built-in templates (plugin.template.dir overrides them file by file).
