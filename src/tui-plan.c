@@ -320,8 +320,10 @@ tui_plan_render(struct tui *t)
 	}
 	if (p == NULL) {
 		s = xasprintf("%s %c  (C-c cancels the request)",
-		    request_job_in_flight(t->req) ? "Asking the model..." :
-		    "Planning...", "|/-\\"[t->spin % 4]);
+		    t->req != NULL && request_job_in_flight(t->req) ?
+		    "Asking the model..." : t->vocab_wait ? "Reading the "
+		    "repository's catalog..." : "Planning...",
+		    "|/-\\"[t->spin % 4]);
 		tui_log_add(&t->plan, -1, s);
 		free(s);
 		return;
@@ -439,12 +441,23 @@ tui_plan_request_done(struct plan *p, enum request_error why, char *err,
 	tui_status_refresh(t);
 }
 
+/* Plan t->plan_request with the catalog there is (request_start). */
+static void
+tui_plan_request_go(struct tui *t)
+{
+	tui_plan_job_begin(t, request_start(t->app, t->plan_request,
+	    REQUEST_SOURCE_TUI, t->vocab, NULL, NULL, tui_plan_request_done,
+	    t));
+	tui_plan_render(t);
+	tui_layout_draw_panes(t);
+}
+
 void
 tui_plan_request(struct tui *t, const char *text)
 {
 	char	*err = NULL;
 
-	if (t->req != NULL || t->dry != NULL) {
+	if (t->req != NULL || t->vocab_wait || t->dry != NULL) {
 		tui_plan_refuse(t, t->dry != NULL ? "a dry run is in progress: "
 		    "wait for it, or C-c stops it" : "a request is being "
 		    "planned: wait for its plan, or C-c cancels it", NULL);
@@ -461,32 +474,22 @@ tui_plan_request(struct tui *t, const char *text)
 		return;
 	}
 	/*
-	 * Before the first background refresh came, load the catalog here
-	 * (the request would load its own, as long): the Plan pane needs
-	 * it to show the hosts each step targets.
+	 * Before the first catalog came, the request waits for it on the
+	 * loop (tui_plan_vocab_done starts it), keys still answering: the
+	 * Plan pane needs it to show the hosts each step targets, and the
+	 * request would otherwise load its own inside this key's handler.
 	 */
 	if (t->vocab == NULL) {
-		struct vocab	*v = xcalloc(1, sizeof *v);
-
-		if (vocab_load(v, t->app, &err) != 0) {
-			log_debug("catalog: %s", err);
-			free(err);
-			err = NULL;
-		}
-		/* The background refresh may have come meanwhile. */
-		if (v->catalog != NULL && t->vocab == NULL) {
-			t->vocab = v;
-			v = NULL;
-		}
-		if (v != NULL) {
-			vocab_free(v);
-			free(v);
+		tui_plan_vocab_refresh(t);
+		if (t->vocab_job != NULL) {
+			t->vocab_wait = 1;
+			tui_plan_job_begin(t, NULL);
+			tui_plan_render(t);
+			tui_layout_draw_panes(t);
+			return;
 		}
 	}
-	tui_plan_job_begin(t, request_start(t->app, text, REQUEST_SOURCE_TUI,
-	    t->vocab, NULL, NULL, tui_plan_request_done, t));
-	tui_plan_render(t);
-	tui_layout_draw_panes(t);
+	tui_plan_request_go(t);
 }
 
 int
@@ -504,9 +507,11 @@ tui_plan_cancel_request(struct tui *t)
 		tui_layout_draw_panes(t);
 		return 1;
 	}
-	if (t->req == NULL)
+	if (t->req == NULL && !t->vocab_wait)
 		return 0;
-	request_cancel(t->req);
+	if (t->req != NULL)
+		request_cancel(t->req);
+	t->vocab_wait = 0;	/* the catalog still lands, for the next */
 	tui_plan_job_end(t);
 	s = xasprintf("request canceled: %s", t->plan_amended != NULL ?
 	    t->plan_amended : t->plan_request != NULL ? t->plan_request : "");
@@ -887,7 +892,7 @@ tui_plan_pick(struct tui *t, long long row)
 	struct db	*db;
 	char		*err = NULL, *s;
 
-	if (t->req != NULL || t->dry != NULL)
+	if (t->req != NULL || t->vocab_wait || t->dry != NULL)
 		return tui_plan_refuse(t, "not shown: a request or dry run is "
 		    "in progress (wait for it, or C-c stops it)", NULL);
 	if ((db = app_db(t->app, &err)) == NULL ||
@@ -1090,8 +1095,10 @@ tui_plan_end(struct tui *t)
 
 	free(t->rerun_text);
 	t->rerun_text = NULL;
-	if (t->req != NULL) {
-		request_cancel(t->req);
+	if (t->req != NULL || t->vocab_wait) {
+		if (t->req != NULL)
+			request_cancel(t->req);
+		t->vocab_wait = 0;
 		tui_plan_job_end(t);
 		free(t->plan_amended);
 		t->plan_amended = NULL;
@@ -1158,11 +1165,19 @@ tui_plan_vocab_done(const char *status, const char *result_json, void *data)
 	v = xcalloc(1, sizeof *v);
 	if (strcmp(status, "successful") != 0 ||
 	    vocab_from_json(v, result_json, &err) != 0) {
-		/* Requests fall back to refreshing the catalog themselves. */
+		/*
+		 * Requests fall back to refreshing the catalog themselves:
+		 * one waiting does so now, and says what failed.
+		 */
 		log_debug("catalog refresh: %s", err != NULL ? err : status);
 		free(err);
 		vocab_free(v);
 		free(v);
+		if (t->vocab_wait) {
+			t->vocab_wait = 0;
+			tui_plan_job_end(t);
+			tui_plan_request_go(t);
+		}
 		return;
 	}
 	if (t->vocab != NULL) {
@@ -1171,6 +1186,12 @@ tui_plan_vocab_done(const char *status, const char *result_json, void *data)
 	}
 	t->vocab = v;
 	loop_add_timer(t->loop, 0, tui_plan_trim, NULL, NULL, t);
+	if (t->vocab_wait) {
+		t->vocab_wait = 0;
+		tui_plan_job_end(t);
+		tui_plan_request_go(t);
+		return;
+	}
 	/* A plan shown before the catalog came gets its real targets. */
 	if (t->plan_cur != NULL) {
 		tui_plan_render(t);

@@ -978,6 +978,17 @@ tui_stdin_cb(int fd, int revents, void *data)
 		t->watch_stdin = 0;
 		return 1;
 	}
+	/*
+	 * The first key starts the catalog refresh (the infra plugin reads
+	 * the repository and runs ansible-inventory): typing a request takes
+	 * longer, and a request sent before it lands loads the catalog
+	 * itself.  A shell nobody types into holds nothing of the repository
+	 * (issue 12: 1.1 MB of the idle shell's resident memory).
+	 */
+	if (!t->vocab_asked) {
+		t->vocab_asked = 1;
+		tui_plan_vocab_refresh(t);
+	}
 	if (t->help) {
 		/* Any key closes the help. */
 		t->help = 0;
@@ -1062,10 +1073,9 @@ tui_plan_intro(struct tui *t)
 
 /*
  * What the first frame does not need runs right after it is drawn: the
- * notice of plans left interrupted (two queries), the catalog refresh
- * (the infra plugin reads the repository; a request typed before it
- * lands loads the catalog itself) and the LISTEN connection that shows
- * other sessions' plans and runs.
+ * notice of plans left interrupted (two queries) and the LISTEN
+ * connection that shows other sessions' plans and runs.  The catalog
+ * waits for the admin's first key (tui_stdin_cb).
  */
 static int
 tui_start_timer(void *data)
@@ -1074,7 +1084,6 @@ tui_start_timer(void *data)
 
 	t->start_timer = 0;
 	tui_plan_interrupted_notice(t);
-	tui_plan_vocab_refresh(t);
 	tui_watch_start(t);
 	tui_layout_draw_panes(t);
 	return 1;

@@ -304,6 +304,8 @@ struct tui {
 	unsigned	 spin;		/* the spinner's frame */
 	struct vocab	*vocab;		/* catalog of the last refresh, or NULL */
 	struct tui_vocab_job *vocab_job; /* refresh in flight, or NULL */
+	int		 vocab_asked;	/* the first refresh was started */
+	int		 vocab_wait;	/* plan_request waits for the catalog */
 	struct tui_exec	*exec;		/* the approved plan executing */
 	enum tui_ask	 ask;		/* a y/N question on the request line */
 	long long	 ask_task;	/* TUI_ASK_CANCEL: the task */

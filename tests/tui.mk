@@ -12,13 +12,14 @@
 ## tui-watch.sh: another shell's plan and run, wrapped at 80 and 60 columns.
 ## tui-loghost.sh: the host filter pages 3,001 lines of a replayed run.
 ## tui-suggest.sh: real ansible-lint suggestions in the summary on screen.
+## tui-catalog.sh: the catalog is read at the first key; a request waits.
 ## tui-lib.sh: what they share.
 check_PROGRAMS += tests/check_tui tests/llmsrv-run
 TESTS += tests/check_tui tests/tui-screen.sh tests/tui-interrupt.sh \
 	tests/tui-panes.sh tests/tui-live.sh tests/tui-mission.sh \
 	tests/tui-log.sh tests/tui-pending.sh \
 	tests/tui-faults.sh tests/tui-watch.sh tests/tui-loghost.sh \
-	tests/tui-suggest.sh
+	tests/tui-suggest.sh tests/tui-catalog.sh
 tests_check_tui_SOURCES = tests/check_tui.c
 tests_check_tui_CPPFLAGS = $(TEST_CFLAGS)
 tests_check_tui_LDADD = $(TEST_LIBS)
@@ -29,7 +30,7 @@ EXTRA_DIST += tests/tui-screen.sh tests/tui-interrupt.sh tests/tui-lib.sh \
 	tests/tui-panes.sh tests/tui-live.sh tests/tui-mission.sh \
 	tests/tui-log.sh tests/tui-pending.sh \
 	tests/tui-faults.sh tests/tui-watch.sh tests/tui-loghost.sh \
-	tests/tui-suggest.sh
+	tests/tui-suggest.sh tests/tui-catalog.sh
 ## make bench: the shell's startup, memory and key answer time (tmux).
 bench_scripts += tests/bench/bench-tui.sh
 bench_programs += src/chiffon$(EXEEXT) plugins/infra/infra.la

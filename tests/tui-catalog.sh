@@ -1,0 +1,62 @@
+#!/bin/sh
+# tui-catalog.sh - when the shell reads the repository's catalog (tmux,
+# 120x40).  ansible-inventory is a wrapper of this test that notes each
+# run in a file and takes 5 s before running the real one, so that the
+# catalog refresh is slow and seen:
+# - a shell nobody types into runs no ansible-inventory (it holds nothing
+#   of the repository: issue 12's idle memory);
+# - the first key starts the refresh;
+# - a request sent at once waits for the catalog on the loop: the Plan
+#   pane says so, F1 opens the help meanwhile (the key answers), the plan
+#   then comes with its real targets, and the request is stored once.
+set -eu
+
+# shellcheck source=tests/tui-lib.sh
+. "$CHIFFON_SRCDIR/tests/tui-lib.sh"
+
+real_pb=$(command -v ansible-playbook) ||
+    { echo "ansible-playbook is not installed: run contrib/install-deps" >&2; exit 99; }
+real_inv=$(command -v ansible-inventory) ||
+    { echo "ansible-inventory is not installed: run contrib/install-deps" >&2; exit 99; }
+mkdir "$tmp/bin"
+ln -s "$real_pb" "$tmp/bin/ansible-playbook"
+cat >"$tmp/bin/ansible-inventory" <<EOF
+#!/bin/sh
+echo ran >>"$tmp/inventory.runs"
+sleep 5
+exec "$real_inv" "\$@"
+EOF
+chmod 755 "$tmp/bin/ansible-inventory"
+runs() { if [ -f "$tmp/inventory.runs" ]; then wc -l <"$tmp/inventory.runs"; else echo 0; fi; }
+
+target=s
+# shellcheck disable=SC2086
+start s $run_env CHIFFON_ANSIBLE_PLAYBOOK="$tmp/bin/ansible-playbook" \
+    "$bin" --config "$conf" --data-dir "$data" --repo "$repo"
+wait_for 120 "db: embedded, connected"
+wait_line 10 40 "chiffon>"
+sleep 2
+[ "$(runs)" = 0 ] ||
+    fail "the idle shell ran ansible-inventory $(runs) times before a key"
+ok "an idle shell reads no catalog (ansible-inventory not run in 2 s)"
+
+# The request and Enter in one write: the refresh starts with the first
+# key and is 5 s long; the request waits for it.
+tm send-keys -t s "deploy grafana" Enter
+wait_for 5 "Reading the repository's catalog..."
+[ "$(runs)" = 1 ] || fail "ansible-inventory ran $(runs) times, expected once"
+tm send-keys -t s F1
+wait_for 2 "chiffon keys"
+[ "$(sql "SELECT count(*) FROM plans")" = 0 ] ||
+    fail "the plan came before F1 was tried (cannot tell the key answered)"
+tm send-keys -t s x
+wait_gone 5 "chiffon keys"
+ok "a request sent with the first key waits for the catalog; F1 answers meanwhile"
+
+wait_for 60 "F5: approve and run"
+screen s | grep -qE "^ 1\. deploy grafana .*targets: docker1" ||
+    fail "the plan's step does not target docker1"
+[ "$(runs)" = 1 ] || fail "ansible-inventory ran $(runs) times, expected once"
+[ "$(sql "SELECT count(*) FROM requests WHERE text = 'deploy grafana'")" = 1 ] ||
+    fail "the request is not stored exactly once"
+ok "then the plan comes with its real targets; one catalog read, one request row"
