@@ -155,18 +155,61 @@ tui_input_cmd_other(int count, int key)
 	return 0;
 }
 
-/* Bind seq in the keymaps of map (TUI_MAP_*). */
+/* The keys of tui-keys.h, as they are bound. */
+static const struct {
+	enum tui_request	 req;
+	const char		*cap;
+	const char		*seq;
+	int			 map;
+} tui_input_keys[] = {
+#define TUI_INPUT_KEY(id, label, cap, seq, map) \
+	{ TUI_REQ_##id, cap, seq, map },
+	TUI_KEYS(TUI_INPUT_KEY)
+#undef TUI_INPUT_KEY
+};
+
+/* vi_insertion_keymap has the keys (tui_input_vi). */
+static int	tui_input_vi_bound;
+
+/* Bind seq in keymap km: fn, unless seq is empty or not a capability. */
 static void
-tui_input_bind(const char *seq, rl_command_func_t *fn, int map)
+tui_input_bind(const char *seq, rl_command_func_t *fn, Keymap km)
 {
 	if (seq == NULL || seq == (const char *)-1 || *seq == '\0')
 		return;
-	if (map & TUI_MAP_EDIT) {
-		rl_bind_keyseq_in_map(seq, fn, emacs_standard_keymap);
-		rl_bind_keyseq_in_map(seq, fn, vi_insertion_keymap);
+	rl_bind_keyseq_in_map(seq, fn, km);
+}
+
+/* Bind the keys of map (TUI_MAP_EDIT or TUI_MAP_CMD) in km. */
+static void
+tui_input_bind_keys(int map, Keymap km)
+{
+	rl_command_func_t	*fn;
+	size_t			 i;
+
+	for (i = 0; i < nitems(tui_input_keys); i++) {
+		if (!(tui_input_keys[i].map & map))
+			continue;
+		fn = tui_input_commands[tui_input_keys[i].req];
+		tui_input_bind(tui_input_keys[i].seq, fn, km);
+		if (tui_input_keys[i].cap != NULL)
+			tui_input_bind(tigetstr(tui_input_keys[i].cap), fn, km);
 	}
-	if (map & TUI_MAP_CMD)
-		rl_bind_keyseq_in_map(seq, fn, tui_input_cmd_map);
+}
+
+/*
+ * The request line's keys in vi's insertion keymap, once readline uses it
+ * (editing-mode vi in the inputrc, or switched to): each key sequence's
+ * prefixes cost a keymap of 4 kB each, 33 kB in all, that emacs users
+ * (readline's default) never need.
+ */
+static void
+tui_input_vi(void)
+{
+	if (tui_input_vi_bound || rl_get_keymap() != vi_insertion_keymap)
+		return;
+	tui_input_vi_bound = 1;
+	tui_input_bind_keys(TUI_MAP_EDIT, vi_insertion_keymap);
 }
 
 /* Show the prompt for the current mode (or the question asked). */
@@ -319,19 +362,7 @@ tui_input_history_start(char **errp)
 void
 tui_input_start(struct tui *t)
 {
-	static const struct {
-		enum tui_request	 req;
-		const char		*cap;
-		const char		*seq;
-		int			 map;
-	} keys[] = {
-#define TUI_INPUT_KEY(id, label, cap, seq, map) \
-		{ TUI_REQ_##id, cap, seq, map },
-		TUI_KEYS(TUI_INPUT_KEY)
-#undef TUI_INPUT_KEY
-	};
 	char	seq[2];
-	size_t	i;
 	int	c;
 
 	tui_input_cmd_map = rl_make_bare_keymap();
@@ -342,13 +373,9 @@ tui_input_start(struct tui *t)
 		    tui_input_cmd_map);
 	}
 	rl_bind_keyseq_in_map("\r", tui_input_cmd_other, tui_input_cmd_map);
-	for (i = 0; i < nitems(keys); i++) {
-		tui_input_bind(keys[i].seq, tui_input_commands[keys[i].req],
-		    keys[i].map);
-		if (keys[i].cap != NULL)
-			tui_input_bind(tigetstr(keys[i].cap),
-			    tui_input_commands[keys[i].req], keys[i].map);
-	}
+	tui_input_bind_keys(TUI_MAP_EDIT, emacs_standard_keymap);
+	tui_input_bind_keys(TUI_MAP_CMD, tui_input_cmd_map);
+	tui_input_vi();
 	rl_callback_handler_install(TUI_INPUT_PROMPT, tui_input_line);
 }
 
@@ -390,8 +417,10 @@ tui_input_run(struct tui *t, const unsigned char *buf, size_t len)
 		tui_request(t, TUI_REQ_COMMAND, 1, '\033');
 		return;
 	}
-	while (t->in_pos < t->in_len && !t->quit)
+	while (t->in_pos < t->in_len && !t->quit) {
+		tui_input_vi();
 		rl_callback_read_char();
+	}
 	t->in_len = t->in_pos = 0;
 }
 

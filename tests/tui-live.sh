@@ -192,6 +192,45 @@ for term in screen vt100; do
 done
 ok "TERM=vt100: no colours (and says so); TERM=screen: colours"
 
+# --- editing-mode vi: the keys are bound in vi's insertion keymap too -------
+target=vi
+printf 'set editing-mode vi\n' >"$tmp/inputrc.vi"
+# shellcheck disable=SC2086
+start_size vi 100 30 $run_env INPUTRC="$tmp/inputrc.vi" "$bin" \
+    --config "$conf" --data-dir "$data" --repo "$repo"
+wait_for 60 "db: embedded, connected"
+wait_line 10 30 "chiffon>"
+tm send-keys -t vi -l "deploy"
+wait_line 10 30 "chiffon> deploy"
+tm send-keys -t vi F5
+wait_for 10 "nothing to approve: no plan pending approval is shown"
+tm send-keys -t vi F1
+wait_for 5 "chiffon keys"
+tm send-keys -t vi x
+wait_gone 5 "chiffon keys"
+tm send-keys -t vi C-q
+[ "$(wait_dead 20)" = 0 ] || fail "editing-mode vi: chiffon did not exit 0"
+ok "editing-mode vi: text is typed, F5 and F1 answer, C-q quits"
+
+# Switched to vi while running (readline's M-C-j, ESC and C-j in one
+# write): the keys are bound in vi's keymap then.
+target=em
+# shellcheck disable=SC2086
+start_size em 100 30 $run_env "$bin" --config "$conf" --data-dir "$data" \
+    --repo "$repo"
+wait_for 60 "db: embedded, connected"
+wait_line 10 30 "chiffon>"
+tm send-keys -t em -H 1b 0a
+tm send-keys -t em -l "deploy"
+wait_line 10 30 "chiffon> deploy"
+tm send-keys -t em F5
+wait_for 10 "nothing to approve: no plan pending approval is shown"
+line 30 | grep -qF "chiffon> deploy" ||
+    fail "M-C-j then F5: the request line changed: $(line 30)"
+tm send-keys -t em C-q
+[ "$(wait_dead 20)" = 0 ] || fail "switched to vi: chiffon did not exit 0"
+ok "switched to vi with M-C-j: F5 still answers and types nothing"
+
 # --- two shells on one database: B watches A's run live, read-only ---------
 cp -R "$CHIFFON_SRCDIR/contrib/homelab" "$tmp/repo"
 chmod -R u+w "$tmp/repo"
