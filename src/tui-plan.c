@@ -418,6 +418,23 @@ tui_plan_job_end(struct tui *t)
 	t->spin_timer = 0;
 }
 
+/* A request is under way: planned, or waiting for the first catalog. */
+static int
+tui_plan_busy(const struct tui *t)
+{
+	return t->req != NULL || t->vocab_wait;
+}
+
+/* Stop the request under way (the catalog still lands, for the next). */
+static void
+tui_plan_stop_request(struct tui *t)
+{
+	if (t->req != NULL)
+		request_cancel(t->req);
+	t->vocab_wait = 0;
+	tui_plan_job_end(t);
+}
+
 /* The request's plan came (or why not). */
 static void
 tui_plan_request_done(struct plan *p, enum request_error why, char *err,
@@ -457,7 +474,7 @@ tui_plan_request(struct tui *t, const char *text)
 {
 	char	*err = NULL;
 
-	if (t->req != NULL || t->vocab_wait || t->dry != NULL) {
+	if (tui_plan_busy(t) || t->dry != NULL) {
 		tui_plan_refuse(t, t->dry != NULL ? "a dry run is in progress: "
 		    "wait for it, or C-c stops it" : "a request is being "
 		    "planned: wait for its plan, or C-c cancels it", NULL);
@@ -507,12 +524,9 @@ tui_plan_cancel_request(struct tui *t)
 		tui_layout_draw_panes(t);
 		return 1;
 	}
-	if (t->req == NULL && !t->vocab_wait)
+	if (!tui_plan_busy(t))
 		return 0;
-	if (t->req != NULL)
-		request_cancel(t->req);
-	t->vocab_wait = 0;	/* the catalog still lands, for the next */
-	tui_plan_job_end(t);
+	tui_plan_stop_request(t);
 	s = xasprintf("request canceled: %s", t->plan_amended != NULL ?
 	    t->plan_amended : t->plan_request != NULL ? t->plan_request : "");
 	free(t->plan_amended);
@@ -892,7 +906,7 @@ tui_plan_pick(struct tui *t, long long row)
 	struct db	*db;
 	char		*err = NULL, *s;
 
-	if (t->req != NULL || t->vocab_wait || t->dry != NULL)
+	if (tui_plan_busy(t) || t->dry != NULL)
 		return tui_plan_refuse(t, "not shown: a request or dry run is "
 		    "in progress (wait for it, or C-c stops it)", NULL);
 	if ((db = app_db(t->app, &err)) == NULL ||
@@ -1095,11 +1109,8 @@ tui_plan_end(struct tui *t)
 
 	free(t->rerun_text);
 	t->rerun_text = NULL;
-	if (t->req != NULL || t->vocab_wait) {
-		if (t->req != NULL)
-			request_cancel(t->req);
-		t->vocab_wait = 0;
-		tui_plan_job_end(t);
+	if (tui_plan_busy(t)) {
+		tui_plan_stop_request(t);
 		free(t->plan_amended);
 		t->plan_amended = NULL;
 	}
@@ -1165,35 +1176,29 @@ tui_plan_vocab_done(const char *status, const char *result_json, void *data)
 	v = xcalloc(1, sizeof *v);
 	if (strcmp(status, "successful") != 0 ||
 	    vocab_from_json(v, result_json, &err) != 0) {
-		/*
-		 * Requests fall back to refreshing the catalog themselves:
-		 * one waiting does so now, and says what failed.
-		 */
 		log_debug("catalog refresh: %s", err != NULL ? err : status);
 		free(err);
 		vocab_free(v);
 		free(v);
-		if (t->vocab_wait) {
-			t->vocab_wait = 0;
-			tui_plan_job_end(t);
-			tui_plan_request_go(t);
+		v = NULL;
+	} else {
+		if (t->vocab != NULL) {
+			vocab_free(t->vocab);
+			free(t->vocab);
 		}
-		return;
+		t->vocab = v;
+		loop_add_timer(t->loop, 0, tui_plan_trim, NULL, NULL, t);
 	}
-	if (t->vocab != NULL) {
-		vocab_free(t->vocab);
-		free(t->vocab);
-	}
-	t->vocab = v;
-	loop_add_timer(t->loop, 0, tui_plan_trim, NULL, NULL, t);
 	if (t->vocab_wait) {
+		/*
+		 * The request waiting for it is planned now; without a
+		 * catalog it refreshes one itself and says what failed.
+		 */
 		t->vocab_wait = 0;
 		tui_plan_job_end(t);
 		tui_plan_request_go(t);
-		return;
-	}
-	/* A plan shown before the catalog came gets its real targets. */
-	if (t->plan_cur != NULL) {
+	} else if (v != NULL && t->plan_cur != NULL) {
+		/* A plan shown before the catalog came gets its targets. */
 		tui_plan_render(t);
 		tui_layout_draw_panes(t);
 	}
