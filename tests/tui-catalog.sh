@@ -1,14 +1,15 @@
 #!/bin/sh
 # tui-catalog.sh - when the shell reads the repository's catalog (tmux,
 # 120x40).  ansible-inventory is a wrapper of this test that notes each
-# run in a file and takes 5 s before running the real one, so that the
+# run in a file and takes 8 s before running the real one, so that the
 # catalog refresh is slow and seen:
 # - a shell nobody types into runs no ansible-inventory (it holds nothing
 #   of the repository: issue 12's idle memory);
 # - the first key starts the refresh;
 # - a request sent at once waits for the catalog on the loop: the Plan
-#   pane says so, F1 opens the help meanwhile (the key answers), the plan
-#   then comes with its real targets, and the request is stored once.
+#   pane says so, C-c cancels it, F1 opens the help meanwhile (the key
+#   answers), the plan then comes with its real targets, and the request
+#   is stored once.
 set -eu
 
 # shellcheck source=tests/tui-lib.sh
@@ -23,7 +24,7 @@ ln -s "$real_pb" "$tmp/bin/ansible-playbook"
 cat >"$tmp/bin/ansible-inventory" <<EOF
 #!/bin/sh
 echo ran >>"$tmp/inventory.runs"
-sleep 5
+sleep 8
 exec "$real_inv" "\$@"
 EOF
 chmod 755 "$tmp/bin/ansible-inventory"
@@ -41,7 +42,18 @@ sleep 2
 ok "an idle shell reads no catalog (ansible-inventory not run in 2 s)"
 
 # The request and Enter in one write: the refresh starts with the first
-# key and is 5 s long; the request waits for it.
+# key and is 8 s long; the request waits for it.  C-c cancels the waiting
+# request (nothing was planned or stored); the next one waits for the same
+# refresh.
+tm send-keys -t s "deploy nothing" Enter
+wait_for 5 "Reading the repository's catalog..."
+tm send-keys -t s C-c
+wait_for 5 "canceled (C-c) before its plan came: nothing was planned"
+wait_for 5 "request canceled: deploy nothing"
+[ "$(sql "SELECT count(*) FROM requests")" = 0 ] ||
+    fail "a request canceled before the catalog came was stored"
+ok "C-c cancels a request waiting for the catalog; nothing is stored"
+
 tm send-keys -t s "deploy grafana" Enter
 wait_for 5 "Reading the repository's catalog..."
 [ "$(runs)" = 1 ] || fail "ansible-inventory ran $(runs) times, expected once"
