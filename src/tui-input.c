@@ -9,12 +9,17 @@
  * /dev/null, so that nothing it prints (a bell, a completion list) can
  * disturb the curses screen.
  *
- * The keys of tui-keys.h are bound in readline's keymaps: readline decodes
- * the escape sequences (F1, PgUp...) and calls one generated command per
- * request, which hands it to tui_request.  The request line's keys go
- * into the editing keymaps, where every letter stays text; command mode
- * is a keymap of its own (tui_input_cmd_map), where letters are commands
- * and any other printable key only says so.
+ * The request line's keys of tui-keys.h are bound in readline's editing
+ * keymaps: readline decodes the escape sequences (F1, PgUp...) and calls
+ * one generated command per request, which hands it to tui_request; every
+ * letter stays text.  Command mode never reaches readline: its keys are
+ * decoded here from the same table (tui_input_cmd_key), letters are
+ * commands and any other printable key only says so.  A readline keymap
+ * with command mode's keys would cost a 4 kB keymap per sequence prefix,
+ * 62 kB of the idle shell (issue 12).  readline's keymap in command mode
+ * is one catch-all (tui_input_cmd_unread): the key readline read after
+ * Esc, to see whether Esc began a sequence, and dispatches once Esc's
+ * command switched modes goes back to the input, to be decoded here.
  *
  * readline is process-wide state, so its callbacks reach the shell through
  * the one pointer tui_input_tui, set while the shell runs.
@@ -42,7 +47,7 @@
 
 static struct tui	*tui_input_tui;
 static FILE		*tui_input_null;
-static Keymap		 tui_input_cmd_map;	/* command mode */
+static Keymap		 tui_input_cmd_map;	/* command mode: the catch-all */
 static Keymap		 tui_input_edit_map;	/* the request line's */
 static char		*tui_input_prompt;	/* a question asked, or NULL */
 
@@ -232,9 +237,8 @@ tui_input_mode(struct tui *t, int cmd)
 	if (cmd) {
 		tui_input_edit_map = rl_get_keymap();
 		rl_set_keymap(tui_input_cmd_map);
-	} else
-		rl_set_keymap(tui_input_edit_map != NULL ? tui_input_edit_map :
-		    emacs_standard_keymap);
+	} else if (rl_get_keymap() == tui_input_cmd_map)
+		rl_set_keymap(tui_input_edit_map);
 	t->cmd_mode = cmd != 0;
 	tui_input_set_prompt(t);
 }
@@ -359,24 +363,65 @@ tui_input_history_start(char **errp)
 	return tui_input_history_open(errp);
 }
 
+/*
+ * A key readline dispatches in command mode (see the top): back into the
+ * input at the position it was read from, and readline back to the
+ * request line's keymap.
+ */
+static int
+tui_input_cmd_unread(int count, int key)
+{
+	struct tui	*t = tui_input_tui;
+
+	(void)count;
+	rl_set_keymap(tui_input_edit_map);
+	if (t->in_pos > 0 && t->in[t->in_pos - 1] == (unsigned char)key)
+		t->in_pos--;
+	else if (t->in_len < sizeof t->in) {
+		memmove(t->in + t->in_pos + 1, t->in + t->in_pos,
+		    t->in_len - t->in_pos);
+		t->in[t->in_pos] = (unsigned char)key;
+		t->in_len++;
+	}
+	return 0;
+}
+
 void
 tui_input_start(struct tui *t)
 {
-	char	seq[2];
 	int	c;
 
+	(void)t;
 	tui_input_cmd_map = rl_make_bare_keymap();
-	seq[1] = '\0';
-	for (c = ' '; c < 127; c++) {
-		seq[0] = (char)c;
-		rl_bind_keyseq_in_map(seq, tui_input_cmd_other,
-		    tui_input_cmd_map);
+	for (c = 0; c < KEYMAP_SIZE; c++) {
+		tui_input_cmd_map[c].type = ISFUNC;
+		tui_input_cmd_map[c].function = tui_input_cmd_unread;
 	}
-	rl_bind_keyseq_in_map("\r", tui_input_cmd_other, tui_input_cmd_map);
+	tui_input_edit_map = emacs_standard_keymap;
 	tui_input_bind_keys(TUI_MAP_EDIT, emacs_standard_keymap);
-	tui_input_bind_keys(TUI_MAP_CMD, tui_input_cmd_map);
 	tui_input_vi();
 	rl_callback_handler_install(TUI_INPUT_PROMPT, tui_input_line);
+}
+
+#define TUI_INPUT_ESC_MS	25
+
+/*
+ * More of a key sequence cut short: the rest follows at once, so wait
+ * TUI_INPUT_ESC_MS at most.  Whether bytes were added to t->in.
+ */
+static int
+tui_input_more(struct tui *t)
+{
+	struct pollfd	pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	ssize_t		n;
+
+	if (t->in_len == sizeof t->in || poll(&pfd, 1, TUI_INPUT_ESC_MS) <= 0)
+		return 0;
+	n = read(STDIN_FILENO, t->in + t->in_len, sizeof t->in - t->in_len);
+	if (n <= 0)
+		return 0;
+	t->in_len += (size_t)n;
+	return 1;
 }
 
 /*
@@ -386,23 +431,111 @@ tui_input_start(struct tui *t)
  * to the COMMAND request directly.  A sequence's bytes arrive together;
  * the rest of one that was cut short is added to in.
  */
-#define TUI_INPUT_ESC_MS	25
-
 static int
 tui_input_lone_esc(struct tui *t)
 {
-	struct pollfd	pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-	ssize_t		n;
-
 	if (t->in_len != 1 || t->in[0] != '\033' ||
 	    RL_ISSTATE(RL_STATE_MULTIKEY | RL_STATE_ISEARCH))
 		return 0;
-	if (poll(&pfd, 1, TUI_INPUT_ESC_MS) <= 0)
-		return 1;
-	n = read(STDIN_FILENO, t->in + 1, sizeof t->in - 1);
-	if (n > 0)
-		t->in_len += (size_t)n;
-	return 0;
+	return !tui_input_more(t);
+}
+
+/*
+ * The longest command-mode key at in[0..len) (its sequence, or the
+ * terminal's for its capability): its row in tui_input_keys to *rowp and
+ * its length (0: none) returned; *longerp says whether in[0..len) starts
+ * a longer one, so that more bytes may make another key.
+ */
+static size_t
+tui_input_cmd_match(const unsigned char *in, size_t len, size_t *rowp,
+    int *longerp)
+{
+	const char	*seq;
+	size_t		 i, n, best = 0;
+	int		 pass;
+
+	*longerp = 0;
+	for (i = 0; i < nitems(tui_input_keys); i++) {
+		if (!(tui_input_keys[i].map & TUI_MAP_CMD))
+			continue;
+		for (pass = 0; pass < 2; pass++) {
+			seq = pass == 0 ? tui_input_keys[i].seq :
+			    tui_input_keys[i].cap != NULL ?
+			    tigetstr(tui_input_keys[i].cap) : NULL;
+			if (seq == NULL || seq == (const char *)-1 ||
+			    (n = strlen(seq)) == 0)
+				continue;
+			if (n <= len && memcmp(in, seq, n) == 0) {
+				if (n > best) {
+					best = n;
+					*rowp = i;
+				}
+			} else if (n > len && memcmp(in, seq, len) == 0)
+				*longerp = 1;
+		}
+	}
+	return best;
+}
+
+/*
+ * The length of the key at in[0..len) that is no command: a whole
+ * escape sequence (CSI: ESC [ parameters and a final byte; SS3: ESC O and
+ * one byte; ESC and one byte), a whole UTF-8 character, or one byte.
+ */
+static size_t
+tui_input_unit(const unsigned char *in, size_t len)
+{
+	size_t	n = 1;
+
+	if (in[0] == '\033' && len > 1) {
+		if (in[1] == '[') {
+			for (n = 2; n < len; n++)
+				if (in[n] >= 0x40 && in[n] <= 0x7e)
+					return n + 1;
+			return len;
+		}
+		return in[1] == 'O' && len > 2 ? 3 : 2;
+	}
+	if (in[0] >= 0xc0)
+		while (n < len && (in[n] & 0xc0) == 0x80)
+			n++;
+	return n;
+}
+
+/* Decode and do the command-mode key at t->in + t->in_pos. */
+static void
+tui_input_cmd_key(struct tui *t)
+{
+	const unsigned char	*in;
+	size_t			 n, row = 0;
+	int			 longer;
+	unsigned char		 key;
+
+	if (t->in_pos > 0 && t->in_len - t->in_pos < 16) {
+		/* Room for the rest of a sequence cut short. */
+		memmove(t->in, t->in + t->in_pos, t->in_len - t->in_pos);
+		t->in_len -= t->in_pos;
+		t->in_pos = 0;
+	}
+	do {
+		in = t->in + t->in_pos;
+		n = tui_input_cmd_match(in, t->in_len - t->in_pos, &row,
+		    &longer);
+	} while (longer && tui_input_more(t));
+	in = t->in + t->in_pos;
+	/* Esc that begins a sequence no key has is not the Esc key. */
+	if (n == 1 && in[0] == '\033' && tui_input_unit(in, t->in_len -
+	    t->in_pos) > 2)
+		n = 0;
+	if (n > 0) {
+		t->in_pos += n;
+		tui_request(t, tui_input_keys[row].req, 1, in[n - 1]);
+		return;
+	}
+	key = in[0];
+	t->in_pos += tui_input_unit(in, t->in_len - t->in_pos);
+	if (key >= ' ' && key < 127)
+		tui_input_cmd_other(1, key);
 }
 
 /* Hand buf[0..len) to readline, a lone ESC to the COMMAND request. */
@@ -418,6 +551,10 @@ tui_input_run(struct tui *t, const unsigned char *buf, size_t len)
 		return;
 	}
 	while (t->in_pos < t->in_len && !t->quit) {
+		if (t->cmd_mode) {
+			tui_input_cmd_key(t);
+			continue;
+		}
 		tui_input_vi();
 		rl_callback_read_char();
 	}

@@ -148,6 +148,22 @@ line 1 | grep -qF "a approve  r reject  m modify  d dry run" ||
 tm send-keys -t main Escape
 wait_line 10 40 "chiffon>"
 [ "$(db_state)" = "$before" ] || fail "Esc Esc changed the database"
+# Command mode decodes its keys itself: a key that is no command is
+# passed over whole (Insert: an escape sequence; a UTF-8 letter) and the
+# mode stays; a letter that is no command says so, once.
+tm send-keys -t main Escape
+wait_line 10 40 "command>"
+tm send-keys -t main IC
+tm send-keys -t main -l "é"
+tm send-keys -t main x
+wait_for 10 "not a command key in command mode"
+sleep 0.3
+[ "$(screen main | grep -c "not a command key")" = 1 ] ||
+    fail "Insert, é and x in command mode did not give one warning (for x)"
+line 40 | grep -q '^command> *$' || fail "command mode was left or got text"
+tm send-keys -t main Escape
+wait_line 10 40 "chiffon>"
+[ "$(db_state)" = "$before" ] || fail "keys in command mode changed the database"
 tm send-keys -t main Escape
 wait_line 10 40 "command>"
 tm send-keys -t main -l "a"
