@@ -9,7 +9,9 @@
 # - a request sent at once waits for the catalog on the loop: the Plan
 #   pane says so, C-c cancels it, F1 opens the help meanwhile (the key
 #   answers), the plan then comes with its real targets, and the request
-#   is stored once.
+#   is stored once;
+# - a refresh that fails while a request waits: the request is planned
+#   with the hosts read from the inventory file, and says what failed.
 set -eu
 
 # shellcheck source=tests/tui-lib.sh
@@ -24,6 +26,11 @@ ln -s "$real_pb" "$tmp/bin/ansible-playbook"
 cat >"$tmp/bin/ansible-inventory" <<EOF
 #!/bin/sh
 echo ran >>"$tmp/inventory.runs"
+if [ -f "$tmp/inventory.fail" ]; then
+	sleep 3
+	echo "inventory.ini: the vault password file is missing" >&2
+	exit 4
+fi
 sleep 8
 exec "$real_inv" "\$@"
 EOF
@@ -72,3 +79,32 @@ screen s | grep -qE "^ 1\. deploy grafana .*targets: docker1" ||
 [ "$(sql "SELECT count(*) FROM requests WHERE text = 'deploy grafana'")" = 1 ] ||
     fail "the request is not stored exactly once"
 ok "then the plan comes with its real targets; one catalog read, one request row"
+
+# A refresh that fails while a request waits: the request is planned all
+# the same and says what failed.  A copy of the repository, so that no
+# cached inventory of it exists.
+tm send-keys -t s C-q
+wait_gone 10 "chiffon>"
+cp -R "$repo" "$tmp/repo2"
+: >"$tmp/inventory.fail"
+before=$(runs)
+# shellcheck disable=SC2086
+start s2 $run_env CHIFFON_ANSIBLE_PLAYBOOK="$tmp/bin/ansible-playbook" \
+    "$bin" --config "$conf" --data-dir "$data" --repo "$tmp/repo2"
+target=s2
+wait_line 10 40 "chiffon>"
+tm send-keys -t s2 "deploy grafana" Enter
+wait_for 5 "Reading the repository's catalog..."
+wait_for 60 "F5: approve and run"
+screen s2 | grep -qE "^ 1\. deploy grafana .*targets: docker1" ||
+    fail "the plan's step does not target docker1 (read from the file)"
+# Wrapped lines joined: the note names the failure and ansible-inventory's
+# message, which ends the note (its newline does not).
+screen s2 | tr -d '\n' | grep -qF "ansible-inventory --list failed (exit 4): inventory.ini: the vault password file is missing)" ||
+    fail "the plan does not say the catalog refresh failed and why"
+screen s2 | grep -qx ")" &&
+    fail "ansible-inventory's last newline breaks the note's line"
+[ "$(runs)" -gt "$before" ] || fail "no catalog refresh was tried"
+[ "$(sql "SELECT count(*) FROM requests WHERE text = 'deploy grafana'")" = 2 ] ||
+    fail "the second shell's request is not stored exactly once"
+ok "a failed catalog refresh: the waiting request is planned and says what failed"

@@ -634,14 +634,19 @@ infra_catalog_inv_exit(struct chiffon_child *c, int wstatus,
 	struct infra_catalog_job	*job = data;
 	struct inventory		*inv;
 	char				*text, *err = NULL, *last;
+	int				 n;
 
 	job->child = NULL;
 	if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
 		last = job->out.len > 0 ? job->out.buf : "no output";
-		err = xasprintf("ansible-inventory --list failed (%s %d): %.500s",
+		/* Its last newline would end the note's line early. */
+		for (n = (int)strlen(last); n > 0 && strchr(" \t\r\n",
+		    last[n - 1]) != NULL; n--)
+			;
+		err = xasprintf("ansible-inventory --list failed (%s %d): %.*s",
 		    WIFEXITED(wstatus) ? "exit" : "signal",
 		    WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) :
-		    WTERMSIG(wstatus), last);
+		    WTERMSIG(wstatus), n < 500 ? n : 500, last);
 		infra_catalog_fallback(err);
 		infra_catalog_finish(job, err);
 		free(err);

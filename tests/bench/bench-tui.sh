@@ -202,8 +202,8 @@ tm capture-pane -p -t mem | grep -qE "host host-7: lines [0-9]+-[0-9]+ of [0-9]+
 	echo "bench-tui: the host filter's count is not shown" >&2; exit 1; }
 tm kill-session -t mem
 echo "resident memory of the shell (VmRSS):"
-awk -v k="$idle" 'BEGIN { printf "  idle:                            %.1f MB (target 10 MB: %s)\n", k / 1024, k / 1024 < 10 ? "met" : "MISSED" }'
-awk -v k="$viewed" 'BEGIN { printf "  after viewing a 1,000,000-line run: %.1f MB (target 20 MB: %s)\n", k / 1024, k / 1024 < 20 ? "met" : "MISSED" }'
+awk -v k="$idle" 'BEGIN { printf "  idle:                            %.1f MB, %d kB (target 10 MB, 10240 kB: %s)\n", k / 1024, k, k / 1024 < 10 ? "met" : "MISSED" }'
+awk -v k="$viewed" 'BEGIN { printf "  after viewing a 1,000,000-line run: %.1f MB, %d kB (target 20 MB, 20480 kB: %s)\n", k / 1024, k, k / 1024 < 20 ? "met" : "MISSED" }'
 echo "Esc h on the 1,000,000-line replay (host-7: one line in 250):"
 echo "  counted in $(((h1 - h0) / 1000000)) ms, the keys (3 or 4) answered meanwhile:"
 if [ -s "$tmp/hkeys" ]; then
