@@ -8,6 +8,14 @@
  * own timeout.  The live connection is swapped in only once the new one is
  * established, so db_pg always returns a PGconn (bad while reconnecting).
  * db_ensure is the blocking variant for synchronous callers.
+ *
+ * Notifications.  The live connection LISTENs for everyone of the process
+ * (db_listen: the worker's chiffon_work, the shell's chiffon_task and
+ * chiffon_run), again on every new connection, so that no session needs
+ * a connection, and a server backend, of its own to be told.  What libpq
+ * took in (the socket's watch, or any query's result) is handed to the
+ * channel's callbacks at the start of the loop's next round
+ * (loop_add_prepare), never from inside a query.
  */
 #include "config.h"
 
@@ -56,6 +64,18 @@ struct db {
 	char		*last_error;	/* why the last attempt failed */
 	char		*fatal;		/* FATAL notice on the live one */
 	char		*state;		/* db_state's text */
+
+	struct db_listener *listeners;	/* db_listen */
+	size_t		 nlisteners;
+	int		 delivering;	/* in db_deliver: no compaction */
+	int		 prepare_id;	/* db_deliver on the loop */
+};
+
+/* A callback for NOTIFY on one channel (db_listen). */
+struct db_listener {
+	char		*channel;	/* NULL: removed while delivering */
+	db_notify_cb	 cb;
+	void		*data;
 };
 
 static int	db_watch_cb(int, int, void *);
@@ -369,9 +389,16 @@ db_detach(struct db *db)
 void
 db_close(struct db *db)
 {
+	size_t	i;
+
 	if (db == NULL)
 		return;
 	db_detach(db);
+	if (db->loop != NULL && db->prepare_id > 0)
+		loop_remove(db->loop, db->prepare_id);
+	for (i = 0; i < db->nlisteners; i++)
+		free(db->listeners[i].channel);
+	free(db->listeners);
 	if (db->connecting != NULL)
 		PQfinish(db->connecting);
 	if (db->pg != NULL)
@@ -426,6 +453,145 @@ db_watch(struct db *db)
 		db->watch_id = 0;
 }
 
+/* LISTEN on the live connection: 0, or -1 with *errp. */
+static int
+db_send_listen(struct db *db, const char *cmd, const char *channel,
+    char **errp)
+{
+	char	*id, *sql;
+	int	 rc;
+
+	if ((id = PQescapeIdentifier(db->pg, channel, strlen(channel))) ==
+	    NULL) {
+		sql = db_pq_error(db->pg);
+		set_error(errp, "%s %s: %s", cmd, channel, sql);
+		free(sql);
+		return -1;
+	}
+	sql = xasprintf("%s %s", cmd, id);
+	PQfreemem(id);
+	rc = db_run(db->pg, sql, 0, NULL, errp);
+	free(sql);
+	return rc;
+}
+
+/* Whether a listener before index n has channel (LISTEN sent once). */
+static int
+db_listened(struct db *db, size_t n, const char *channel)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (db->listeners[i].channel != NULL &&
+		    strcmp(db->listeners[i].channel, channel) == 0)
+			return 1;
+	return 0;
+}
+
+/* LISTEN for every channel on a new live connection. */
+static void
+db_relisten(struct db *db)
+{
+	char	*err = NULL;
+	size_t	 i;
+
+	for (i = 0; i < db->nlisteners; i++) {
+		if (db->listeners[i].channel == NULL ||
+		    db_listened(db, i, db->listeners[i].channel))
+			continue;
+		if (db_send_listen(db, "LISTEN", db->listeners[i].channel,
+		    &err) != 0) {
+			log_warn("%s: %s", db->display, err);
+			free(err);
+			err = NULL;
+		}
+	}
+}
+
+int
+db_listen(struct db *db, const char *channel, db_notify_cb cb, void *data,
+    char **errp)
+{
+	struct db_listener	*l;
+	int			 sent;
+
+	sent = db_listened(db, db->nlisteners, channel);
+	db->listeners = xreallocarray(db->listeners, db->nlisteners + 1,
+	    sizeof *db->listeners);
+	l = &db->listeners[db->nlisteners++];
+	l->channel = xstrdup(channel);
+	l->cb = cb;
+	l->data = data;
+	if (sent)
+		return 0;
+	if (PQstatus(db->pg) != CONNECTION_OK)
+		return set_error(errp, "not connected to %s (it LISTENs "
+		    "once reconnected)", db->display);
+	return db_send_listen(db, "LISTEN", channel, errp);
+}
+
+/* Drop the listeners removed (not while delivering: indexes held). */
+static void
+db_listeners_compact(struct db *db)
+{
+	size_t	i, j;
+
+	if (db->delivering)
+		return;
+	for (i = j = 0; i < db->nlisteners; i++)
+		if (db->listeners[i].channel != NULL)
+			db->listeners[j++] = db->listeners[i];
+	db->nlisteners = j;
+}
+
+void
+db_unlisten(struct db *db, void *data)
+{
+	char	*channel;
+	size_t	 i;
+
+	for (i = 0; i < db->nlisteners; i++) {
+		if (db->listeners[i].channel == NULL ||
+		    db->listeners[i].data != data)
+			continue;
+		channel = db->listeners[i].channel;
+		db->listeners[i].channel = NULL;
+		if (!db_listened(db, db->nlisteners, channel) &&
+		    PQstatus(db->pg) == CONNECTION_OK)
+			(void)db_send_listen(db, "UNLISTEN", channel, NULL);
+		free(channel);
+	}
+	db_listeners_compact(db);
+}
+
+/*
+ * Hand what libpq took in to the callbacks (a loop prepare callback).
+ * Callbacks may query (taking in more, handed on in the same turn),
+ * listen and unlisten.
+ */
+static int
+db_deliver(void *data)
+{
+	struct db	*db = data;
+	PGnotify	*n;
+	size_t		 i;
+
+	if (db->pg == NULL || db->delivering)
+		return 0;
+	db->delivering = 1;
+	while ((n = PQnotifies(db->pg)) != NULL) {
+		for (i = 0; i < db->nlisteners; i++)
+			if (db->listeners[i].channel != NULL &&
+			    strcmp(db->listeners[i].channel, n->relname) == 0)
+				db->listeners[i].cb(n->relname, n->extra,
+				    db->listeners[i].data);
+		PQfreemem(n);
+	}
+	db->delivering = 0;
+	db_listeners_compact(db);
+	return 0;
+}
+
 /* A new connection is up: make it the live one. */
 static void
 db_connected(struct db *db, PGconn *conn)
@@ -443,6 +609,7 @@ db_connected(struct db *db, PGconn *conn)
 	db->delay_s = 1;
 	db_set_error(db, NULL);
 	db_watch(db);
+	db_relisten(db);
 }
 
 static int	db_timer_cb(void *);
@@ -619,6 +786,7 @@ db_attach_loop(struct db *db, struct loop *loop)
 	if (db->loop != NULL)
 		return db->loop == loop ? 0 : -1;
 	db->loop = loop;
+	db->prepare_id = loop_add_prepare(loop, db_deliver, db, NULL, NULL);
 	if (PQstatus(db->pg) == CONNECTION_OK)
 		db_watch(db);
 	else

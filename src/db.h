@@ -38,8 +38,8 @@ int		 db_migrate(struct db *, int *napplied, char **errp);
  */
 PGconn		*db_owner_connect(struct db *, char **errp);
 /*
- * Another connection with the same settings (a session that LISTENs on
- * its own).  Caller PQfinish()es; NULL with *errp.
+ * Another connection with the same settings (a run's output flusher).
+ * Caller PQfinish()es; NULL with *errp.
  */
 PGconn		*db_connect_more(struct db *, char **errp);
 /* The live connection (may be CONNECTION_BAD while reconnecting). */
@@ -50,6 +50,18 @@ const char	*db_conninfo(struct db *);
 int		 db_is_embedded(struct db *);
 /* Watch the socket, detect loss, reconnect with backoff. */
 int		 db_attach_loop(struct db *, struct loop *);
+/*
+ * NOTIFY on channel, on the live connection (LISTEN now and on every new
+ * connection); cb gets each notification at the start of a loop round
+ * once db_attach_loop ran.  Registered even when -1 (not connected now:
+ * it LISTENs once reconnected).  db_unlisten removes every callback of
+ * data.
+ */
+typedef void	(*db_notify_cb)(const char *channel, const char *extra,
+		    void *data);
+int		 db_listen(struct db *, const char *channel, db_notify_cb,
+		    void *data, char **errp);
+void		 db_unlisten(struct db *, void *data);
 /* "connected", "reconnecting (attempt N, next in S s)", ... */
 const char	*db_state(struct db *);
 /* Check and, if lost, reconnect once now.  0 when connected. */

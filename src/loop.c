@@ -54,6 +54,7 @@ enum loop_kind {
 	LOOP_FD,
 	LOOP_TIMER,
 	LOOP_CHILD,
+	LOOP_PREPARE,
 };
 
 /* One registration: a watched fd, a timer or a watched child. */
@@ -71,7 +72,7 @@ struct loop_reg {
 
 	uint64_t	 interval;	/* LOOP_TIMER */
 	uint64_t	 deadline;
-	loop_timer_cb	 timer_cb;
+	loop_timer_cb	 timer_cb;	/* LOOP_TIMER, LOOP_PREPARE */
 
 	pid_t		 pid;		/* LOOP_CHILD */
 	loop_child_cb	 child_cb;
@@ -275,6 +276,35 @@ loop_watch_child(struct loop *l, pid_t pid, loop_child_cb cb, void *data,
 	return r->id;
 }
 
+int
+loop_add_prepare(struct loop *l, loop_timer_cb cb, void *data,
+    void (*free_func)(void *), void *owner)
+{
+	struct loop_reg	*r;
+
+	r = loop_add(l, LOOP_PREPARE, data, free_func, owner);
+	r->timer_cb = cb;
+	return r->id;
+}
+
+/* The prepare callbacks, at the start of a round (loop_add_prepare). */
+static void
+loop_prepare(struct loop *l)
+{
+	struct loop_reg	*r;
+	size_t		 i, n = l->nregs;
+
+	l->busy++;
+	for (i = 0; i < n; i++) {
+		r = l->regs[i];
+		if (!r->dead && r->kind == LOOP_PREPARE &&
+		    r->timer_cb(r->data) != 0)
+			loop_kill(l, r);
+	}
+	l->busy--;
+	loop_sweep(l);
+}
+
 void
 loop_remove(struct loop *l, int id)
 {
@@ -467,6 +497,7 @@ loop_run_once(struct loop *l, int timeout_ms)
 	size_t			  i, n;
 	int			  t, nready, ran = 0, sig = 0;
 
+	loop_prepare(l);
 	n = loop_build_pollfds(l, &pfds, &pregs);
 	t = loop_timeout(l, now_ms());
 	if (t == -1 || (timeout_ms >= 0 && timeout_ms < t))

@@ -42,6 +42,13 @@ int		 loop_add_timer(struct loop *, uint64_t interval_ms,
 /* Called once when pid exits; the loop reaps it with wait4. */
 int		 loop_watch_child(struct loop *, pid_t, loop_child_cb,
 		    void *data, void (*free_func)(void *), void *owner);
+/*
+ * cb runs at the start of every round, before the poll: for work that
+ * other callbacks leave queued where no fd shows it (notifications libpq
+ * took in during a query).  Non-zero from cb removes it.
+ */
+int		 loop_add_prepare(struct loop *, loop_timer_cb, void *data,
+		    void (*free_func)(void *), void *owner);
 void		 loop_remove(struct loop *, int id);
 void		 loop_remove_owner(struct loop *, void *owner);
 

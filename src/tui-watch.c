@@ -2,10 +2,11 @@
  * tui-watch.c - the plans and runs of other sessions on the same
  * database, live and read-only.
  *
- * The shell keeps a connection of its own that LISTENs on chiffon_task
- * (a trigger's "<task id> <status>" on every change of a task's state)
- * and chiffon_run (runlog.c's "<run id>" after each batch of output is
- * stored), watched on the shell's loop.  A task of a plan this shell did
+ * The shell's live connection LISTENs (db_listen) on chiffon_task (a
+ * trigger's "<task id> <status>" on every change of a task's state) and
+ * chiffon_run (runlog.c's "<run id>" after each batch of output is
+ * stored); the db module hands each notification over on the shell's
+ * loop and LISTENs again after a reconnection.  A task of a plan this shell did
  * not make or approve gets a line in the Log pane when its state
  * changes; a run of such a task has its new run_output lines copied into
  * the Log pane as they are stored, under a header naming the plan, the
@@ -13,8 +14,7 @@
  * keys act only on this shell's own plan (tui-plan.c).  Every change
  * of a task's state also goes to tui_plan_changed: the plan shown that
  * another session approved or rejected can no longer be approved here,
- * and the list of pending plans follows (tui-pending.c).  A lost
- * connection is opened again every TUI_WATCH_RETRY_MS.
+ * and the list of pending plans follows (tui-pending.c).
  */
 #include "config.h"
 
@@ -33,7 +33,6 @@
 #include "tui.h"
 #include "util.h"
 
-#define TUI_WATCH_RETRY_MS	2000
 /* Lines copied per query; a run that printed more is read in turns. */
 #define TUI_WATCH_BATCH		"2000"
 #define TUI_WATCH_BATCHES	10
@@ -65,15 +64,11 @@ struct tui_watch_run {
 /* The watch: one per shell. */
 struct tui_watch {
 	struct tui		*t;
-	PGconn			*pg;		/* LISTENing, or NULL */
-	int			 watch_id;	/* its socket on the loop */
-	int			 retry_id;	/* reconnect timer, or 0 */
+	struct db		*db;		/* LISTENing (db_listen) */
 	struct tui_watch_run	 runs[TUI_WATCH_RUNS];
 	size_t			 nruns;
 	size_t			 next;		/* slot reused next when full */
 };
-
-static int	tui_watch_connect(struct tui_watch *, char **);
 
 /*
  * Is plans row plan_row this shell's own (shown, executing, or rejected
@@ -93,9 +88,9 @@ tui_watch_query(struct tui_watch *w, const char *sql, int n,
 {
 	PGresult	*res;
 
-	res = PQexecParams(w->pg, sql, n, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(db_pg(w->db), sql, n, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_debug("watch: %s", PQerrorMessage(w->pg));
+		log_debug("watch: %s", PQerrorMessage(db_pg(w->db)));
 		PQclear(res);
 		return NULL;
 	}
@@ -276,92 +271,14 @@ tui_watch_run(struct tui_watch *w, const char *rid)
 	/* Drawn by the log's batched redraw (TUI_REDRAW_MS), not here too. */
 }
 
-/* Close the connection and try again later. */
+/* A notification on the live connection (db_listen). */
 static void
-tui_watch_lost(struct tui_watch *w)
+tui_watch_notified(const char *channel, const char *extra, void *data)
 {
-	if (w->watch_id > 0)
-		loop_remove(w->t->loop, w->watch_id);
-	w->watch_id = 0;
-	PQfinish(w->pg);
-	w->pg = NULL;
-}
-
-static int
-tui_watch_retry(void *data)
-{
-	struct tui_watch	*w = data;
-	char			*err = NULL;
-
-	if (tui_watch_connect(w, &err) != 0) {
-		log_debug("watch: %s", err);
-		free(err);
-		return 0;
-	}
-	w->retry_id = 0;
-	return 1;
-}
-
-static void
-tui_watch_schedule(struct tui_watch *w)
-{
-	if (w->retry_id == 0)
-		w->retry_id = loop_add_timer(w->t->loop, TUI_WATCH_RETRY_MS,
-		    tui_watch_retry, w, NULL, NULL);
-}
-
-static int
-tui_watch_cb(int fd, int revents, void *data)
-{
-	struct tui_watch	*w = data;
-	PGnotify		*n;
-
-	(void)fd;
-	if (PQconsumeInput(w->pg) == 0 || PQstatus(w->pg) != CONNECTION_OK) {
-		w->watch_id = 0;
-		tui_watch_lost(w);
-		tui_watch_schedule(w);
-		return 1;
-	}
-	while ((n = PQnotifies(w->pg)) != NULL) {
-		if (strcmp(n->relname, "chiffon_run") == 0)
-			tui_watch_run(w, n->extra);
-		else if (strcmp(n->relname, "chiffon_task") == 0)
-			tui_watch_task(w, n->extra);
-		PQfreemem(n);
-		/* Queries above may have read more: take those too. */
-		PQconsumeInput(w->pg);
-	}
-	(void)revents;
-	return 0;
-}
-
-static int
-tui_watch_connect(struct tui_watch *w, char **errp)
-{
-	struct db	*db;
-	PGresult	*res;
-
-	if ((db = app_db(w->t->app, errp)) == NULL)
-		return -1;
-	if ((w->pg = db_connect_more(db, errp)) == NULL)
-		return -1;
-	res = PQexec(w->pg, "LISTEN chiffon_task; LISTEN chiffon_run");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		set_error(errp, "LISTEN: %s", PQerrorMessage(w->pg));
-		PQclear(res);
-		tui_watch_lost(w);
-		return -1;
-	}
-	PQclear(res);
-	w->watch_id = loop_watch_fd(w->t->loop, PQsocket(w->pg),
-	    CHIFFON_FD_READ, tui_watch_cb, w, NULL, NULL);
-	if (w->watch_id <= 0) {
-		w->watch_id = 0;
-		tui_watch_lost(w);
-		return set_error(errp, "cannot watch the database socket");
-	}
-	return 0;
+	if (strcmp(channel, "chiffon_run") == 0)
+		tui_watch_run(data, extra);
+	else
+		tui_watch_task(data, extra);
 }
 
 void
@@ -373,13 +290,18 @@ tui_watch_start(struct tui *t)
 	w = xcalloc(1, sizeof *w);
 	w->t = t;
 	t->watch = w;
-	if (tui_watch_connect(w, &err) != 0) {
+	/* Both are registered even when not connected now (see db.h). */
+	if ((w->db = app_db(t->app, &err)) != NULL &&
+	    db_listen(w->db, "chiffon_task", tui_watch_notified, w, &err) == 0)
+		db_listen(w->db, "chiffon_run", tui_watch_notified, w, &err);
+	else if (w->db != NULL)
+		db_listen(w->db, "chiffon_run", tui_watch_notified, w, NULL);
+	if (err != NULL) {
 		s = xasprintf("other sessions' plans and runs are not shown "
-		    "(trying again): %s", err);
+		    "until the database is back: %s", err);
 		tui_log_line(t, CHIFFON_LOG_WARNING, NULL, s);
 		free(s);
 		free(err);
-		tui_watch_schedule(w);
 	}
 }
 
@@ -390,9 +312,8 @@ tui_watch_end(struct tui *t)
 
 	if (w == NULL)
 		return;
-	if (w->retry_id > 0)
-		loop_remove(t->loop, w->retry_id);
-	tui_watch_lost(w);
+	if (w->db != NULL)
+		db_unlisten(w->db, w);
 	free(w);
 	t->watch = NULL;
 }

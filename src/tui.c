@@ -1073,8 +1073,8 @@ tui_plan_intro(struct tui *t)
 
 /*
  * What the first frame does not need runs right after it is drawn: the
- * notice of plans left interrupted (two queries) and the LISTEN
- * connection that shows other sessions' plans and runs.  The catalog
+ * notice of plans left interrupted (two queries) and the LISTEN that
+ * shows other sessions' plans and runs.  The catalog
  * waits for the admin's first key (tui_stdin_cb).
  */
 static int

@@ -717,8 +717,8 @@ int	 tui_term_usable(char **errp);
 
 /*
  * tui-watch.c: other sessions' plans and runs on the same database, live
- * in the Log pane (LISTEN chiffon_task, chiffon_run on a connection of
- * its own); read-only.
+ * in the Log pane (LISTEN chiffon_task, chiffon_run on the live
+ * connection, db_listen); read-only.
  */
 void	 tui_watch_start(struct tui *);
 void	 tui_watch_end(struct tui *);

@@ -78,9 +78,7 @@ struct worker {
 	int			 in_tick;
 	uint64_t		 claim_at;	/* now_ms() before the claim */
 
-	PGconn			*listening;	/* connection that LISTENs */
-	int			 listen_fd;
-	int			 watch_id;
+	int			 listening;	/* db_listen chiffon_work */
 	int			 poll_id;
 	int			 beat_id;
 	int			 kick_id;
@@ -495,65 +493,13 @@ worker_launch(struct worker *w, struct dispatch_claim *c)
 
 /* -- LISTEN, timers ------------------------------------------------------ */
 
-static int
-worker_sock_cb(int fd, int revents, void *data)
+/* NOTIFY chiffon_work on the live connection (db_listen). */
+static void
+worker_notified(const char *channel, const char *extra, void *data)
 {
-	struct worker	*w = data;
-	PGconn		*pg = db_pg(w->db);
-	PGnotify	*n;
-	int		 got = 0;
-
-	if (pg != w->listening || PQsocket(pg) != fd) {
-		w->watch_id = 0;
-		w->listening = NULL;
-		return 1;
-	}
-	if (PQconsumeInput(pg) == 0 || PQstatus(pg) != CONNECTION_OK) {
-		w->watch_id = 0;
-		w->listening = NULL;
-		return 1;
-	}
-	while ((n = PQnotifies(pg)) != NULL) {
-		got = 1;
-		PQfreemem(n);
-	}
-	if (got)
-		worker_kick(w);
-	if ((revents & CHIFFON_FD_ERROR) && !got) {
-		/* Hung up: the db module reconnects; watch again later. */
-		w->watch_id = 0;
-		w->listening = NULL;
-		return 1;
-	}
-	return 0;
-}
-
-/* LISTEN on the current connection and watch its socket. */
-static int
-worker_listen(struct worker *w, PGconn *pg, char **errp)
-{
-	PGresult	*res;
-
-	if (w->listening == pg && w->watch_id > 0 &&
-	    w->listen_fd == PQsocket(pg))
-		return 0;
-	if (w->watch_id > 0)
-		loop_remove(w->loop, w->watch_id);
-	w->watch_id = 0;
-	w->listening = NULL;
-	if ((res = db_exec(pg, "LISTEN chiffon_work", 0, NULL,
-	    errp)) == NULL)
-		return -1;
-	PQclear(res);
-	w->listen_fd = PQsocket(pg);
-	w->watch_id = loop_watch_fd(w->loop, w->listen_fd, CHIFFON_FD_READ,
-	    worker_sock_cb, w, NULL, NULL);
-	if (w->watch_id <= 0) {
-		w->watch_id = 0;
-		return set_error(errp, "cannot watch the database socket");
-	}
-	w->listening = pg;
-	return 0;
+	(void)channel;
+	(void)extra;
+	worker_kick(data);
 }
 
 static void
@@ -584,7 +530,6 @@ worker_tick(struct worker *w)
 {
 	struct dispatch_claim	 c;
 	PGconn			*pg;
-	PGnotify		*n;
 	char			*err = NULL;
 	int			 rc = 0;
 
@@ -593,13 +538,6 @@ worker_tick(struct worker *w)
 	if ((pg = worker_pg(w)) == NULL)
 		return;
 	w->in_tick = 1;
-	if (worker_listen(w, pg, &err) != 0) {
-		worker_warn(w, "cannot LISTEN for work", err);
-		err = NULL;
-	}
-	PQconsumeInput(pg);
-	while ((n = PQnotifies(pg)) != NULL)
-		PQfreemem(n);
 	if (dispatch_recover(pg, &w->dp, &err) < 0) {
 		worker_warn(w, "recovering expired leases failed", err);
 		err = NULL;
@@ -756,9 +694,14 @@ worker_start(struct worker *w, char **errp)
 {
 	if (w->started)
 		return 0;
-	if (worker_register(w, errp) != 0 ||
-	    worker_listen(w, worker_pg(w), errp) != 0)
+	if (worker_register(w, errp) != 0)
 		return -1;
+	/* The db module LISTENs again on every new connection. */
+	if (db_listen(w->db, "chiffon_work", worker_notified, w, errp) != 0) {
+		db_unlisten(w->db, w);
+		return -1;
+	}
+	w->listening = 1;
 	w->poll_id = loop_add_timer(w->loop, w->poll_ms, worker_poll_cb, w,
 	    NULL, NULL);
 	w->beat_id = loop_add_timer(w->loop, w->beat_ms, worker_beat_cb, w,
@@ -786,10 +729,10 @@ worker_stop(struct worker *w)
 		loop_remove(w->loop, w->beat_id);
 	if (w->kick_id > 0)
 		loop_remove(w->loop, w->kick_id);
-	if (w->watch_id > 0)
-		loop_remove(w->loop, w->watch_id);
-	w->poll_id = w->beat_id = w->kick_id = w->watch_id = 0;
-	w->listening = NULL;
+	if (w->listening)
+		db_unlisten(w->db, w);
+	w->poll_id = w->beat_id = w->kick_id = 0;
+	w->listening = 0;
 	pg = worker_pg(w);
 	TAILQ_FOREACH(job, &w->jobs, entry) {
 		if (job->lost || job->end_status != NULL)

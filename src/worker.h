@@ -4,7 +4,7 @@
  * plugins from the work queue, runs them through host_invoke_task, renews
  * their leases while they run, and records how they ended.
  *
- * It is woken by LISTEN chiffon_work (the connection's socket watched on
+ * It is woken by LISTEN chiffon_work (db_listen: the live connection,
  * the loop) and polls every dispatch.poll as a safety net; each wake-up
  * also recovers tasks whose lease expired and pauses or resumes tasks by
  * resources (see dispatch.h).  The chiffon process's own worker and

@@ -99,6 +99,35 @@ START_TEST(test_timer_order)
 }
 END_TEST
 
+/*
+ * A prepare callback runs at the start of every round, before what the
+ * round's poll finds (a timer due); non-zero from it removes it.
+ */
+START_TEST(test_prepare)
+{
+	struct loop_test_rec	 rec = { 0 };
+	struct loop		*l = loop_new();
+
+	ck_assert_int_gt(loop_add_prepare(l, loop_test_timer,
+	    loop_test_item(&rec, 5, 3), loop_test_free_item, NULL), 0);
+	ck_assert_int_gt(loop_add_timer(l, 1, loop_test_timer,
+	    loop_test_item(&rec, 9, 1), loop_test_free_item, NULL), 0);
+	usleep(5000);
+	ck_assert_int_ge(loop_run_once(l, 0), 0);
+	ck_assert_int_eq(rec.n, 2);
+	ck_assert_int_eq(rec.order[0], 5);
+	ck_assert_int_eq(rec.order[1], 9);
+	ck_assert_int_ge(loop_run_once(l, 0), 0);
+	ck_assert_int_ge(loop_run_once(l, 0), 0);
+	ck_assert_int_eq(rec.n, 4);
+	ck_assert_int_eq(rec.order[3], 5);
+	ck_assert_int_eq(rec.freed, 2);
+	ck_assert_int_ge(loop_run_once(l, 0), 0);
+	ck_assert_int_eq(rec.n, 4);
+	loop_free(l);
+}
+END_TEST
+
 START_TEST(test_timer_repeat)
 {
 	struct loop_test_rec	 rec = { 0 };
@@ -382,6 +411,7 @@ loop_suite(void)
 
 	tcase_add_test(tc, test_timer_order);
 	tcase_add_test(tc, test_timer_repeat);
+	tcase_add_test(tc, test_prepare);
 	tcase_add_test(tc, test_remove_inside);
 	tcase_add_test(tc, test_fd_remove_other);
 	tcase_add_test(tc, test_fd_pipe);

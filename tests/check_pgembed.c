@@ -539,6 +539,103 @@ START_TEST(test_reconnect)
 }
 END_TEST
 
+/* db_listen's callback: counts into *data, keeps the last extra. */
+static char	check_extra[64];
+
+static void
+check_listen_cb(const char *channel, const char *extra, void *data)
+{
+	ck_assert_str_eq(channel, "chiffon_test");
+	(*(int *)data)++;
+	snprintf(check_extra, sizeof check_extra, "%s", extra);
+}
+
+/* NOTIFY chiffon_test extra from another session. */
+static void
+check_notify(struct db *db, const char *extra)
+{
+	const char	*params[1] = { extra };
+	PGconn		*c;
+	PGresult	*res;
+	char		*err = NULL;
+
+	c = db_connect_more(db, &err);
+	ck_assert_msg(c != NULL, "%s", err);
+	res = PQexecParams(c, "SELECT pg_notify('chiffon_test', $1)", 1, NULL,
+	    params, NULL, NULL, 0);
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	PQfinish(c);
+}
+
+/* Run the loop until *n reaches want (bounded). */
+static void
+check_until_count(struct loop *loop, const int *n, int want)
+{
+	int	i;
+
+	for (i = 0; i < 100 && *n < want; i++)
+		ck_assert_int_ge(loop_run_once(loop, 100), 0);
+	ck_assert_int_eq(*n, want);
+}
+
+/*
+ * db_listen: another session's NOTIFY arrives over the socket; one that
+ * libpq took in during a query of this session is handed over at the
+ * start of the next loop round, not from inside the query; two listeners
+ * of a channel both get it; after a reconnection the new connection
+ * LISTENs again; db_unlisten stops one listener, the other still gets it.
+ */
+START_TEST(test_listen)
+{
+	struct conf	*conf = conf_new();
+	struct loop	*loop = loop_new();
+	struct db	*db;
+	char		*ci, *err = NULL, *v;
+	int		 a = 0, b = 0;
+
+	ci = pgtest_new_db(testutil_cluster(), "listen", &err);
+	ck_assert_msg(ci != NULL, "%s", err);
+	ck_assert_int_eq(conf_set(conf, "db.url", ci, "test", &err), 0);
+	db = db_open(conf, DB_OPEN_NO_MIGRATE, &err);
+	ck_assert_msg(db != NULL, "db_open: %s", err);
+	ck_assert_int_eq(db_attach_loop(db, loop), 0);
+	ck_assert_msg(db_listen(db, "chiffon_test", check_listen_cb, &a,
+	    &err) == 0, "%s", err);
+
+	check_notify(db, "one");
+	check_until_count(loop, &a, 1);
+	ck_assert_str_eq(check_extra, "one");
+
+	v = check_value(db_pg(db), "SELECT pg_notify('chiffon_test', 'two')");
+	free(v);
+	ck_assert_int_eq(a, 1);
+	ck_assert_int_ge(loop_run_once(loop, 0), 0);
+	ck_assert_int_eq(a, 2);
+	ck_assert_str_eq(check_extra, "two");
+
+	ck_assert_msg(db_listen(db, "chiffon_test", check_listen_cb, &b,
+	    &err) == 0, "%s", err);
+	check_terminate(check_backend(db_pg(db)));
+	check_until_state(loop, db, "reconnecting (attempt 1");
+	check_until_state(loop, db, "connected");
+	check_notify(db, "three");
+	check_until_count(loop, &a, 3);
+	check_until_count(loop, &b, 1);
+	ck_assert_str_eq(check_extra, "three");
+
+	db_unlisten(db, &a);
+	check_notify(db, "four");
+	check_until_count(loop, &b, 2);
+	ck_assert_int_eq(a, 3);
+
+	db_close(db);
+	loop_free(loop);
+	conf_free(conf);
+	free(ci);
+}
+END_TEST
+
 START_TEST(test_db_ensure)
 {
 	struct conf	*conf = conf_new();
@@ -1019,6 +1116,7 @@ check_pgembed_suite(void)
 	tcase_add_test(tc, test_db_open_owner_url);
 	tcase_add_test(tc, test_db_open_unreachable);
 	tcase_add_test(tc, test_reconnect);
+	tcase_add_test(tc, test_listen);
 	tcase_add_test(tc, test_db_ensure);
 	tcase_add_test(tc, test_new_db_names);
 	tcase_add_test(tc, test_cmd_db);
