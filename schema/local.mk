@@ -13,6 +13,7 @@ schema_sql = \
 	schema/010_runs_guard_digest.sql \
 	schema/011_lint_once.sql \
 	schema/012_task_created_notify.sql \
-	schema/013_run_abandon.sql
+	schema/013_run_abandon.sql \
+	schema/014_output_summary.sql
 dist_schema_DATA += $(schema_sql)
 EXTRA_DIST += schema/sql2c.awk

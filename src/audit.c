@@ -220,12 +220,11 @@ audit_verify_output(PGconn *pg, long long *nruns, char **problemp,
 	}
 	*nruns = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
-	res = PQexec(pg, "SELECT r.id, d.n, r.output_rows, d.sha, "
-	    "r.output_sha256 FROM runs r, LATERAL (SELECT "
-	    "chiffon_run_output_digest(r.id) AS sha, (SELECT count(*) FROM "
-	    "run_output o WHERE o.run_id = r.id) AS n) d "
-	    "WHERE r.output_sha256 IS NOT NULL AND d.sha <> r.output_sha256 "
-	    "ORDER BY r.id LIMIT 1");
+	res = PQexec(pg, "SELECT r.id, d.nrows, r.output_rows, d.digest, "
+	    "r.output_sha256 FROM runs r, LATERAL "
+	    "chiffon_run_output_summary(r.id) d "
+	    "WHERE r.output_sha256 IS NOT NULL AND d.digest <> "
+	    "r.output_sha256 ORDER BY r.id LIMIT 1");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		set_error(errp, "audit verify: %s", PQresultErrorMessage(res));
 		PQclear(res);
