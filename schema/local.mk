@@ -14,6 +14,7 @@ schema_sql = \
 	schema/011_lint_once.sql \
 	schema/012_task_created_notify.sql \
 	schema/013_run_abandon.sql \
-	schema/014_output_summary.sql
+	schema/014_output_summary.sql \
+	schema/015_writer_digest.sql
 dist_schema_DATA += $(schema_sql)
 EXTRA_DIST += schema/sql2c.awk

@@ -603,6 +603,35 @@ START_TEST(test_partitions_and_runs)
 END_TEST
 
 /*
+ * Schema 015: the digest a run's writer sets as it closes the running run
+ * is kept when as many rows as its lines are stored; with a row missing
+ * the server takes the digest (and the row count) from the rows.
+ */
+START_TEST(test_writer_digest)
+{
+	PGconn	*pg = check_migrated_db("writerdigest");
+
+	check_ok(pg, "INSERT INTO runs (id, kind) OVERRIDING SYSTEM VALUE "
+	    "VALUES (1, 'test'), (2, 'test')");
+	check_ok(pg, "INSERT INTO run_output (run_id, seq, run_started_at, "
+	    "stream, at, line) SELECT r.id, s, r.started_at, 1, now(), 'x' "
+	    "FROM runs r, generate_series(1, 2) s");
+	check_ok(pg, "UPDATE runs SET status = 'successful', lines = 2, "
+	    "finished_at = now(), "
+	    "output_sha256 = 'the writer''s' WHERE id = 1");
+	check_value_is(pg, "SELECT output_sha256 || ' ' || output_rows FROM "
+	    "runs WHERE id = 1", "the writer's 2");
+	check_ok(pg, "UPDATE runs SET status = 'successful', lines = 3, "
+	    "finished_at = now(), "
+	    "output_sha256 = 'the writer''s' WHERE id = 2");
+	check_value_is(pg, "SELECT (output_sha256 = "
+	    "chiffon_run_output_digest(2)) || ' ' || output_rows FROM runs "
+	    "WHERE id = 2", "true 2");
+	PQfinish(pg);
+}
+END_TEST
+
+/*
  * Schema 011: suggestions stored twice before it are collapsed into the
  * oldest row; afterwards the key (playbook, content hash, rule, file,
  * line) refuses a second copy.
@@ -685,6 +714,7 @@ check_suite(void)
 	tcase_add_test(tc, test_approval_gate);
 	tcase_add_test(tc, test_audit_log);
 	tcase_add_test(tc, test_partitions_and_runs);
+	tcase_add_test(tc, test_writer_digest);
 	tcase_add_test(tc, test_indexes_used);
 	tcase_add_test(tc, test_suggestions_once);
 	suite_add_tcase(s, tc);

@@ -187,6 +187,39 @@ START_TEST(test_lines_round_trip)
 }
 END_TEST
 
+/*
+ * The digest the writer takes as it numbers the lines (three chunks of
+ * 10000, both streams, text made valid UTF-8) is the one the server takes
+ * from the stored rows, and the runs row keeps it.
+ */
+START_TEST(test_writer_digest)
+{
+	struct check_env	 env;
+	struct runlog		*rl;
+	char			*err = NULL, *line, *id;
+	size_t			 len;
+	int			 i;
+
+	check_env_open(&env, "writerdigest");
+	rl = runlog_begin(env.db, NULL, NULL, "test", NULL, &err);
+	ck_assert_msg(rl != NULL, "runlog_begin: %s", err);
+	id = xstrdup(runlog_id(rl));
+	for (i = 0; i < 25001; i++) {
+		line = check_line(i, &len);
+		ck_assert_int_eq(runlog_line(rl, 1 + i % 2, line, len), 0);
+		free(line);
+	}
+	ck_assert_int_eq(runlog_line(rl, 1, "a\xff" "b\0c", 5), 0);
+	ck_assert_msg(runlog_finish(rl, "successful", 0, NULL, NULL,
+	    &err) == 0, "finish: %s", err);
+	check_value_is(env.pg, "SELECT (output_sha256 = "
+	    "chiffon_run_output_digest(id)) || ' ' || output_rows FROM runs "
+	    "WHERE id = $1", id, "true 25002");
+	free(id);
+	check_env_close(&env);
+}
+END_TEST
+
 START_TEST(test_invalid_bytes)
 {
 	struct check_env	 env;
@@ -696,6 +729,7 @@ check_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_lines_round_trip);
 	tcase_add_test(tc, test_invalid_bytes);
+	tcase_add_test(tc, test_writer_digest);
 	tcase_add_test(tc, test_events);
 	tcase_add_test(tc, test_event_truncated);
 	tcase_add_test(tc, test_event_truncated_utf8);

@@ -38,6 +38,11 @@ chiffon=$top/src/chiffon
 pty=$top/tests/bench/bench-pty
 TMUX_BIN=${TMUX_BIN:-tmux}
 unset TMUX TMUX_PANE CHIFFON_CONFIG CHIFFON_DB_URL
+# Without its reference a ratio means nothing: stop before measuring.
+for p in "$chiffon" "$pty"; do
+	[ -x "$p" ] || { echo "e2e: $p is not built (make bench builds it)" >&2
+		exit 1; }
+done
 
 tmp=$(mktemp -d /tmp/bench-e2e-XXXXXX)
 chmod 755 "$tmp"	# the cluster's server may run as another user
