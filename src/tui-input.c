@@ -176,29 +176,40 @@ static const struct {
 /* vi_insertion_keymap has the keys (tui_input_vi). */
 static int	tui_input_vi_bound;
 
-/* Bind seq in keymap km: fn, unless seq is empty or not a capability. */
-static void
-tui_input_bind(const char *seq, rl_command_func_t *fn, Keymap km)
+/*
+ * Sequence pass of key row i (0: the table's, 1: the terminal's for its
+ * capability), or NULL when it has none (no capability, or not this
+ * terminal's).
+ */
+static const char *
+tui_input_key_seq(size_t i, int pass)
 {
-	if (seq == NULL || seq == (const char *)-1 || *seq == '\0')
-		return;
-	rl_bind_keyseq_in_map(seq, fn, km);
+	const char	*seq;
+
+	if (pass == 0)
+		seq = tui_input_keys[i].seq;
+	else
+		seq = tui_input_keys[i].cap != NULL ?
+		    tigetstr(tui_input_keys[i].cap) : NULL;
+	return seq == NULL || seq == (const char *)-1 || *seq == '\0' ?
+	    NULL : seq;
 }
 
 /* Bind the keys of map (TUI_MAP_EDIT or TUI_MAP_CMD) in km. */
 static void
 tui_input_bind_keys(int map, Keymap km)
 {
-	rl_command_func_t	*fn;
-	size_t			 i;
+	const char	*seq;
+	size_t		 i;
+	int		 pass;
 
 	for (i = 0; i < nitems(tui_input_keys); i++) {
 		if (!(tui_input_keys[i].map & map))
 			continue;
-		fn = tui_input_commands[tui_input_keys[i].req];
-		tui_input_bind(tui_input_keys[i].seq, fn, km);
-		if (tui_input_keys[i].cap != NULL)
-			tui_input_bind(tigetstr(tui_input_keys[i].cap), fn, km);
+		for (pass = 0; pass < 2; pass++)
+			if ((seq = tui_input_key_seq(i, pass)) != NULL)
+				rl_bind_keyseq_in_map(seq, tui_input_commands[
+				    tui_input_keys[i].req], km);
 	}
 }
 
@@ -459,12 +470,9 @@ tui_input_cmd_match(const unsigned char *in, size_t len, size_t *rowp,
 		if (!(tui_input_keys[i].map & TUI_MAP_CMD))
 			continue;
 		for (pass = 0; pass < 2; pass++) {
-			seq = pass == 0 ? tui_input_keys[i].seq :
-			    tui_input_keys[i].cap != NULL ?
-			    tigetstr(tui_input_keys[i].cap) : NULL;
-			if (seq == NULL || seq == (const char *)-1 ||
-			    (n = strlen(seq)) == 0)
+			if ((seq = tui_input_key_seq(i, pass)) == NULL)
 				continue;
+			n = strlen(seq);
 			if (n <= len && memcmp(in, seq, n) == 0) {
 				if (n > best) {
 					best = n;
