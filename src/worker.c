@@ -78,7 +78,6 @@ struct worker {
 	int			 in_tick;
 	uint64_t		 claim_at;	/* now_ms() before the claim */
 
-	int			 listening;	/* db_listen chiffon_work */
 	int			 poll_id;
 	int			 beat_id;
 	int			 kick_id;
@@ -701,7 +700,6 @@ worker_start(struct worker *w, char **errp)
 		db_unlisten(w->db, w);
 		return -1;
 	}
-	w->listening = 1;
 	w->poll_id = loop_add_timer(w->loop, w->poll_ms, worker_poll_cb, w,
 	    NULL, NULL);
 	w->beat_id = loop_add_timer(w->loop, w->beat_ms, worker_beat_cb, w,
@@ -729,10 +727,9 @@ worker_stop(struct worker *w)
 		loop_remove(w->loop, w->beat_id);
 	if (w->kick_id > 0)
 		loop_remove(w->loop, w->kick_id);
-	if (w->listening)
+	if (w->started)
 		db_unlisten(w->db, w);
 	w->poll_id = w->beat_id = w->kick_id = 0;
-	w->listening = 0;
 	pg = worker_pg(w);
 	TAILQ_FOREACH(job, &w->jobs, entry) {
 		if (job->lost || job->end_status != NULL)
