@@ -15,6 +15,7 @@ schema_sql = \
 	schema/012_task_created_notify.sql \
 	schema/013_run_abandon.sql \
 	schema/014_output_summary.sql \
-	schema/015_writer_digest.sql
+	schema/015_writer_digest.sql \
+	schema/016_output_chunks.sql
 dist_schema_DATA += $(schema_sql)
 EXTRA_DIST += schema/sql2c.awk

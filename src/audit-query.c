@@ -81,8 +81,7 @@ static const char audit_query_entry_sql[] =
 	"'attempt', u.attempt, 'status', u.status, "
 	"'pending_status', u.pending_status, "
 	"'stored_lines', CASE WHEN u.status = 'incomplete' THEN "
-	"(SELECT count(*) FROM run_output o WHERE o.run_id = u.id "
-	"AND o.run_started_at = u.started_at) END, "
+	"chiffon_run_lines_stored(u.id, u.started_at) END, "
 	"'exit_code', u.exit_code, "
 	"'started_at', " AQ_TS("u.started_at") ", "
 	"'finished_at', " AQ_TS("u.finished_at") ", "
@@ -315,10 +314,9 @@ audit_query_output_page(PGconn *pg, long long run_id, const char *started_at,
 	params[2] = b[1];
 	params[3] = b[2];
 	res = PQexecParams(pg,
-	    "SELECT seq, stream, line FROM run_output WHERE run_id = "
-	    "$1::bigint AND run_started_at = $2::timestamptz AND seq > "
-	    "$3::bigint ORDER BY seq LIMIT $4::int", 4, NULL, params, NULL,
-	    NULL, 0);
+	    "SELECT seq, stream, line FROM chiffon_run_lines($1::bigint, "
+	    "$2::timestamptz, $3::bigint, NULL, $4::int, NULL, false)", 4,
+	    NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		set_error(errp, "run %lld: cannot read its output: %s", run_id,
 		    PQresultErrorMessage(res));
@@ -419,7 +417,7 @@ long long
 audit_query_output_find(PGconn *pg, long long run_id, const char *started_at,
     long long from, int forward, const char *text, char **errp)
 {
-	const char	*params[4];
+	const char	*params[5];
 	char		 b[2][32];
 	PGresult	*res;
 	long long	 seq;
@@ -430,14 +428,10 @@ audit_query_output_find(PGconn *pg, long long run_id, const char *started_at,
 	params[1] = started_at;
 	params[2] = b[1];
 	params[3] = text;
-	res = PQexecParams(pg, forward ?
-	    "SELECT seq FROM run_output WHERE run_id = $1::bigint AND "
-	    "run_started_at = $2::timestamptz AND seq > $3::bigint AND "
-	    "strpos(line, $4) > 0 ORDER BY seq LIMIT 1" :
-	    "SELECT seq FROM run_output WHERE run_id = $1::bigint AND "
-	    "run_started_at = $2::timestamptz AND seq < $3::bigint AND "
-	    "strpos(line, $4) > 0 ORDER BY seq DESC LIMIT 1", 4, NULL,
-	    params, NULL, NULL, 0);
+	params[4] = forward ? "f" : "t";
+	res = PQexecParams(pg, "SELECT seq FROM chiffon_run_lines($1::bigint, "
+	    "$2::timestamptz, $3::bigint, NULL, 1, ARRAY[$4], $5::boolean)",
+	    5, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		set_error(errp, "run %lld: cannot search its output: %s",
 		    run_id, PQresultErrorMessage(res));

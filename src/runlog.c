@@ -65,6 +65,7 @@
 #include "json-get.h"
 #include "log.h"
 #include "loop.h"
+#include "outchunk.h"
 #include "procfs.h"
 #include "runlog.h"
 #include "sha256.h"
@@ -86,9 +87,6 @@
 /* The statements of a batch (runlog_store, and the flusher's steps). */
 #define RUNLOG_FENCE_SQL	"SELECT status FROM runs WHERE id = $1::bigint " \
 				"FOR SHARE"
-#define RUNLOG_COPY_LINES_SQL	"COPY run_output (run_id, seq, " \
-				"run_started_at, stream, at, line) FROM STDIN " \
-				"(FORMAT binary)"
 #define RUNLOG_COPY_EVENTS_SQL	"COPY run_events (run_id, seq, " \
 				"run_started_at, at, event, uuid, host, task, " \
 				"data) FROM STDIN"
@@ -134,6 +132,7 @@ struct runlog_flusher {
 	struct strbuf		 lines;		/* the batch: a whole binary
 						   COPY, or empty */
 	size_t			 nlines;
+	struct strbuf		 chunks;	/* lines as sent (outchunk) */
 	struct strbuf		 events;
 	size_t			 nevents;
 	enum runlog_step	 step;
@@ -432,6 +431,23 @@ runlog_copy(PGconn *pg, const char *sql, const char *buf, size_t len,
 	return rc;
 }
 
+/* COPY lines (a whole binary COPY of line rows) into run_output_chunks. */
+static int
+runlog_copy_lines(PGconn *pg, const struct strbuf *lines, char **errp)
+{
+	struct strbuf	chunks = { 0 };
+	int		rc;
+
+	if (outchunk_copy(lines->buf, lines->len, &chunks) < 0) {
+		set_error(errp, "a bad line row");
+		return -2;	/* refused, as the database would */
+	}
+	rc = runlog_copy(pg, OUTCHUNK_COPY_SQL, chunks.buf, chunks.len,
+	    errp);
+	strbuf_free(&chunks);
+	return rc;
+}
+
 static int
 runlog_notify_id(PGconn *pg, const char *id, char **errp)
 {
@@ -524,13 +540,14 @@ runlog_store(PGconn *pg, const char *id, const struct strbuf *lines,
 	if (lines->len > 0 && via_temp)
 		rc = db_run(pg, "CREATE TEMP TABLE chiffon_spool_output "
 		    "(LIKE run_output) ON COMMIT DROP", 0, NULL, errp);
-	if (rc == 0 && lines->len > 0)
-		rc = runlog_copy(pg, via_temp ? "COPY chiffon_spool_output "
-		    "FROM STDIN (FORMAT binary)" : RUNLOG_COPY_LINES_SQL,
-		    lines->buf, lines->len, errp);
 	if (rc == 0 && lines->len > 0 && via_temp)
-		rc = db_run(pg, "INSERT INTO run_output SELECT * FROM "
-		    "chiffon_spool_output ON CONFLICT DO NOTHING", 0, NULL, errp);
+		rc = runlog_copy(pg, "COPY chiffon_spool_output FROM STDIN "
+		    "(FORMAT binary)", lines->buf, lines->len, errp);
+	if (rc == 0 && lines->len > 0 && via_temp)
+		rc = db_run(pg, "SELECT chiffon_output_store("
+		    "'chiffon_spool_output')", 0, NULL, errp);
+	if (rc == 0 && lines->len > 0 && !via_temp)
+		rc = runlog_copy_lines(pg, lines, errp);
 	if (rc == 0 && events->len > 0 && via_temp)
 		rc = db_run(pg, "CREATE TEMP TABLE chiffon_spool_events "
 		    "(LIKE run_events) ON COMMIT DROP", 0, NULL, errp);
@@ -990,7 +1007,7 @@ runlog_flusher_send(struct runlog_flusher *f)
 		return PQsendQuery(f->pg, "ROLLBACK") == 1 ? 0 : -1;
 	strbuf_adds(&q, "BEGIN; " RUNLOG_FENCE_GUC_SQL "; ");
 	if (f->lines.len > 0)
-		strbuf_adds(&q, RUNLOG_COPY_LINES_SQL "; ");
+		strbuf_adds(&q, OUTCHUNK_COPY_SQL "; ");
 	if (f->events.len > 0)
 		strbuf_adds(&q, RUNLOG_COPY_EVENTS_SQL "; ");
 	strbuf_adds(&q, RUNLOG_NOTIFY_GUC_SQL "; COMMIT");
@@ -1029,11 +1046,18 @@ runlog_flusher_take(struct runlog_flusher *f, PGresult *res)
 		return 0;
 	switch (st) {
 	case PGRES_COPY_IN:
-		data = f->ncopies++ == 0 && f->lines.len > 0 ? &f->lines :
-		    &f->events;
+		data = &f->events;
+		if (f->ncopies++ == 0 && f->lines.len > 0) {
+			strbuf_reset(&f->chunks);
+			if (outchunk_copy(f->lines.buf, f->lines.len,
+			    &f->chunks) < 0)
+				runlog_flusher_fail(f, -2, "chiffon: a bad "
+				    "line row");
+			data = &f->chunks;
+		}
 		if (f->failed || !f->fence_seen)
-			return PQputCopyEnd(f->pg, "chiffon: the run is "
-			    "fenced") == 1 ? 0 : -1;
+			return PQputCopyEnd(f->pg, "chiffon: the batch is "
+			    "not stored") == 1 ? 0 : -1;
 		if (PQputCopyData(f->pg, data->buf, (int)data->len) != 1) {
 			PQputCopyEnd(f->pg, "chiffon: sending failed");
 			return -1;
@@ -1214,6 +1238,7 @@ runlog_flusher_stop(struct runlog *rl)
 	runlog_flusher_wait(f);
 	runlog_flusher_close(f);
 	strbuf_free(&f->lines);
+	strbuf_free(&f->chunks);
 	strbuf_free(&f->events);
 	free(f->error);
 	free(f);
@@ -2083,8 +2108,7 @@ runlog_close(PGconn *pg, const char *id, const char *fin, char **statusp,
 	    "sys_s = $7::float8, maxrss_kb = $8::bigint, "
 	    "lines = coalesce($9::bigint, 0), events = coalesce($10::bigint, 0), "
 	    "output_sha256 = $11 "
-	    "FROM (SELECT (SELECT count(*) FROM run_output o "
-	    "  WHERE o.run_id = x.id AND o.run_started_at = x.started_at) = "
+	    "FROM (SELECT chiffon_run_lines_stored(x.id, x.started_at) = "
 	    "  coalesce($9::bigint, 0) AND (SELECT count(*) FROM run_events e "
 	    "  WHERE e.run_id = x.id AND e.run_started_at = x.started_at) = "
 	    "  coalesce($10::bigint, 0) AS ok FROM runs x "

@@ -812,7 +812,7 @@ static long long
 tui_logdb_find(struct tui *t, struct tui_logdb *db, long long from,
     long long last, int forward, const char *text, char **errp)
 {
-	const char	*params[6];
+	const char	*params[7];
 	char		 b[3][32], *plain;
 	PGresult	*res;
 	PGconn		*pg;
@@ -832,19 +832,12 @@ tui_logdb_find(struct tui *t, struct tui_logdb *db, long long from,
 		params[3] = b[2];
 		params[4] = text != NULL ? text : "fatal: [";
 		params[5] = text != NULL ? text : "failed: [";
-		/* The primary key's index: run_id, seq. */
-		res = PQexecParams(pg, forward ?
-		    "SELECT seq, line FROM run_output WHERE run_id = "
-		    "$1::bigint AND run_started_at = $2::timestamptz AND "
-		    "seq > $3::bigint AND seq <= $4::bigint AND "
-		    "(strpos(line, $5) > 0 OR strpos(line, $6) > 0) "
-		    "ORDER BY seq LIMIT 1" :
-		    "SELECT seq, line FROM run_output WHERE run_id = "
-		    "$1::bigint AND run_started_at = $2::timestamptz AND "
-		    "seq < $3::bigint AND seq <= $4::bigint AND "
-		    "(strpos(line, $5) > 0 OR strpos(line, $6) > 0) "
-		    "ORDER BY seq DESC LIMIT 1", 6, NULL, params, NULL, NULL,
-		    0);
+		params[6] = forward ? "f" : "t";
+		/* By the chunks' index (schema 016). */
+		res = PQexecParams(pg, "SELECT seq, line FROM "
+		    "chiffon_run_lines($1::bigint, $2::timestamptz, "
+		    "$3::bigint, $4::bigint, 1, ARRAY[$5, $6], $7::boolean)",
+		    7, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 			set_error(errp, "run %lld: cannot search its output: "
 			    "%s", db->run, PQresultErrorMessage(res));

@@ -34,10 +34,9 @@
 #define TUI_HOSTDB_SPAN		5000
 
 static const char tui_hostdb_sql[] =
-	"SELECT seq, stream, line FROM run_output WHERE run_id = $1::bigint "
-	"AND run_started_at = $2::timestamptz AND seq >= $3::bigint AND "
-	"seq <= $4::bigint AND strpos(line, $5) > 0 ORDER BY seq "
-	"LIMIT $6::int";
+	"SELECT seq, stream, line FROM chiffon_run_lines($1::bigint, "
+	"$2::timestamptz, $3::bigint - 1, $4::bigint, $6::int, ARRAY[$5], "
+	"false)";
 
 /* Candidates of h's run from seq from to upto; NULL with *errp. */
 static PGresult *

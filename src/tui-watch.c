@@ -51,8 +51,8 @@ static const char tui_watch_sql_task[] =
 static const char tui_watch_sql_run[] =
 	"SELECT r.task_id FROM runs r WHERE r.id = $1";
 static const char tui_watch_sql_lines[] =
-	"SELECT seq, line FROM run_output WHERE run_id = $1 AND seq > $2"
-	" ORDER BY seq LIMIT " TUI_WATCH_BATCH;
+	"SELECT seq, line FROM chiffon_run_lines($1::bigint, NULL, "
+	"$2::bigint, NULL, " TUI_WATCH_BATCH ", NULL, false)";
 
 /* A run of another session being followed. */
 struct tui_watch_run {

@@ -414,7 +414,8 @@ refused(PGconn *pg, const char *sql, const char *param, const char *want)
  * by "alice", status updates to approved and queued, a work_queue row,
  * queueing through the function without an approval, changing what an
  * approved task runs, and UPDATE, DELETE and TRUNCATE of audit_log,
- * run_output and run_events.  The legal path still works.
+ * run_output_chunks and run_events (run_output, the view of the chunks'
+ * lines, takes only INSERT).  The legal path still works.
  */
 START_TEST(test_runtime_role_forgeries_refused)
 {
@@ -423,7 +424,7 @@ START_TEST(test_runtime_role_forgeries_refused)
 	PGconn			*pg = orchtest_pg(&ot);
 	char			 row[32], tid[32], *s;
 	static const char *const	 appendonly[] = {
-		"audit_log", "run_output", "run_events",
+		"audit_log", "run_output_chunks", "run_events",
 	};
 	size_t			 i;
 
@@ -453,7 +454,8 @@ START_TEST(test_runtime_role_forgeries_refused)
 	for (i = 0; i < nitems(appendonly); i++) {
 		char *sql;
 
-		sql = xasprintf("UPDATE %s SET at = now()", appendonly[i]);
+		sql = xasprintf("UPDATE %s SET run_id = run_id",
+		    appendonly[i]);
 		refused(pg, sql, NULL, "permission denied for table");
 		free(sql);
 		sql = xasprintf("DELETE FROM %s", appendonly[i]);
@@ -463,6 +465,9 @@ START_TEST(test_runtime_role_forgeries_refused)
 		refused(pg, sql, NULL, "permission denied for table");
 		free(sql);
 	}
+	refused(pg, "UPDATE run_output SET at = now()", NULL,
+	    "cannot update view");
+	refused(pg, "DELETE FROM run_output", NULL, "cannot delete from view");
 	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM approvals", 0,
 	    NULL), 0);
 	ck_assert_int_eq(orchtest_int(pg, "SELECT count(*) FROM work_queue",

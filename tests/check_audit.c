@@ -964,15 +964,19 @@ START_TEST(test_explain_indexes)
 	memset(&f, 0, sizeof f);		/* everything, last week */
 	check_plan(pg, &f, "tasks_created_at_idx");
 
-	/* A page of output: the run's partition, by primary key. */
+	/* A page of output: the run's partition, by primary key (the
+	 * chunks chiffon_run_lines reads, schema 016). */
 	check_do(pg, "SELECT chiffon_ensure_partitions(now(), 1)", NULL);
-	check_do(pg, "INSERT INTO run_output SELECT r, s, date_trunc('month', "
-	    "now()) + interval '1 day', 1, now(), 'x' FROM generate_series(1, "
-	    "200) r, generate_series(1, 200) s", NULL);
-	check_do(pg, "ANALYZE run_output", NULL);
-	res = PQexec(pg, "EXPLAIN SELECT seq, stream, line FROM run_output "
-	    "WHERE run_id = 5 AND run_started_at = date_trunc('month', now()) "
-	    "+ interval '1 day' AND seq > 100 ORDER BY seq LIMIT 50");
+	check_do(pg, "INSERT INTO run_output_chunks SELECT r, s, "
+	    "date_trunc('month', now()) + interval '1 day', 1, '{1}', "
+	    "ARRAY[now()], '{x}' FROM generate_series(1, 200) r, "
+	    "generate_series(1, 200) s", NULL);
+	check_do(pg, "ANALYZE run_output_chunks", NULL);
+	res = PQexec(pg, "EXPLAIN SELECT k.seq, k.n, k.stream, k.at, k.line "
+	    "FROM run_output_chunks k WHERE k.run_id = 5 AND "
+	    "k.run_started_at = date_trunc('month', now()) + interval '1 day' "
+	    "AND k.seq > 100 - 1000 AND k.seq <= 9223372036854775807 "
+	    "ORDER BY k.seq");
 	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
 	for (i = 0; i < PQntuples(res); i++) {
 		strbuf_adds(&sb, PQgetvalue(res, i, 0));
@@ -980,7 +984,8 @@ START_TEST(test_explain_indexes)
 	}
 	ck_assert_msg(strstr(sb.buf, "Index") != NULL &&
 	    strstr(sb.buf, "Seq Scan") == NULL &&
-	    strstr(sb.buf, "run_output_default") == NULL, "%s", sb.buf);
+	    strstr(sb.buf, "run_output_chunks_default") == NULL, "%s",
+	    sb.buf);
 	strbuf_free(&sb);
 	PQclear(res);
 	PQfinish(pg);
@@ -1138,7 +1143,7 @@ START_TEST(test_prune)
 	dropped = audit_prune(pg, 180 * 86400.0, &names, &err);
 	ck_assert_msg(dropped == 4, "%d: %s", dropped, err);
 	ck_assert_str_eq(names, "run_events_p2020_01\nrun_events_p2020_02\n"
-	    "run_output_p2020_01\nrun_output_p2020_02\n");
+	    "run_output_chunks_p2020_01\nrun_output_chunks_p2020_02\n");
 	free(names);
 	check_is(pg, "new", "SELECT string_agg(line, ',') FROM run_output",
 	    NULL);
@@ -1154,7 +1159,8 @@ START_TEST(test_prune)
 	    NULL);
 	ck_assert_int_eq(check_chiffon(ci, (const char *[]){ "db", "prune",
 	    "--older-than", "180d", NULL }, &out), 0);
-	ck_assert_msg(strstr(out, "dropped run_output_p2021_03\n") != NULL &&
+	ck_assert_msg(strstr(out, "dropped run_output_chunks_p2021_03\n") !=
+	    NULL &&
 	    strstr(out, "2 partitions of run output and events dropped") !=
 	    NULL, "%s", out);
 	free(out);
@@ -1444,9 +1450,10 @@ START_TEST(test_output_digest)
 	ck_assert_int_eq(audit_verify_output(pg, &nruns, &problem, &err), 0);
 	ck_assert_int_eq(nruns, 2);
 
-	/* A line changed by the owner (run_output has no trigger). */
-	check_do(pg, "UPDATE run_output SET line = 'ok: nothing happened' "
-	    "WHERE run_id = $1 AND seq = 2", run, NULL);
+	/* A line changed by the owner (run_output_chunks has no trigger). */
+	check_do(pg, "UPDATE run_output_chunks SET line[2 - seq + 1] = "
+	    "'ok: nothing happened' WHERE run_id = $1 AND seq <= 2 AND "
+	    "seq + n > 2", run, NULL);
 	ck_assert_int_eq(audit_verify_output(pg, &nruns, &problem, &err), 1);
 	ck_assert_msg(strstr(problem, "its output rows changed after it "
 	    "finished (5 rows now, 5 then") != NULL, "%s", problem);

@@ -148,7 +148,7 @@ START_TEST(test_fresh_and_rerun)
 	free(sql);
 	/* This month's and next month's partitions exist. */
 	check_value_is(pg, "SELECT count(*) FROM pg_inherits i JOIN pg_class "
-	    "p ON p.oid = i.inhparent WHERE p.relname = 'run_output'", "3");
+	    "p ON p.oid = i.inhparent WHERE p.relname = 'run_output_chunks'", "3");
 
 	/* Re-running is a no-op. */
 	n = -1;
@@ -554,6 +554,25 @@ START_TEST(test_audit_log)
 }
 END_TEST
 
+/* A new database migrated up to (not including) schema version. */
+static PGconn *
+check_db_before(const char *name, int version)
+{
+	PGconn	*pg = check_db(name);
+	char	*err = NULL;
+	size_t	 k = 0;
+	int	 n;
+
+	while (k < migrate_nmigrations &&
+	    migrate_migrations[k].version < version)
+		k++;
+	ck_assert_int_lt(k, migrate_nmigrations);
+	ck_assert_int_eq(migrate_migrations[k].version, version);
+	ck_assert_msg(migrate_apply_list(pg, migrate_migrations, k, &n,
+	    &err) == 0, "migrate to before %d: %s", version, err);
+	return pg;
+}
+
 START_TEST(test_partitions_and_runs)
 {
 	PGconn	*pg = check_migrated_db("partitions");
@@ -564,12 +583,12 @@ START_TEST(test_partitions_and_runs)
 	check_ok(pg, "INSERT INTO run_output (run_id, seq, run_started_at, "
 	    "stream, at, line) VALUES (1, 1, '2031-05-02 10:00+00', 1, now(), "
 	    "'x')");
-	check_value_is(pg, "SELECT tableoid::regclass::text FROM run_output",
-	    "run_output_default");
+	check_value_is(pg, "SELECT tableoid::regclass::text FROM run_output_chunks",
+	    "run_output_chunks_default");
 	check_value_is(pg, "SELECT chiffon_ensure_partitions("
 	    "'2031-05-20 00:00+00', 1)", "2");
-	check_value_is(pg, "SELECT tableoid::regclass::text FROM run_output",
-	    "run_output_p2031_05");
+	check_value_is(pg, "SELECT tableoid::regclass::text FROM run_output_chunks",
+	    "run_output_chunks_p2031_05");
 	/* (run_id, seq) is unique because a run lives in one partition. */
 	e = check_refused(pg, "INSERT INTO run_output (run_id, seq, "
 	    "run_started_at, stream, at, line) VALUES (1, 1, "
@@ -586,7 +605,7 @@ START_TEST(test_partitions_and_runs)
 	check_value_is(pg, "SELECT string_agg(c.relname, ',') FROM "
 	    "pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN "
 	    "pg_class p ON p.oid = i.inhparent WHERE p.relname = "
-	    "'run_output'", "run_output_default");
+	    "'run_output_chunks'", "run_output_chunks_default");
 
 	/* A finished run is immutable. */
 	check_ok(pg, "INSERT INTO runs (kind) VALUES ('test')");
@@ -638,17 +657,10 @@ END_TEST
  */
 START_TEST(test_suggestions_once)
 {
-	PGconn	*pg = check_db("suggestions_once");
+	PGconn	*pg = check_db_before("suggestions_once", 11);
 	char	*err = NULL, *e;
-	size_t	 k = 0;
 	int	 n;
 
-	while (k < migrate_nmigrations && migrate_migrations[k].version < 11)
-		k++;
-	ck_assert_int_lt(k, migrate_nmigrations);
-	ck_assert_int_eq(migrate_migrations[k].version, 11);
-	ck_assert_msg(migrate_apply_list(pg, migrate_migrations, k, &n,
-	    &err) == 0, "migrate to 10: %s", err);
 	check_ok(pg, "INSERT INTO playbook_suggestions (playbook, category, "
 	    "rule, severity, reason, file, line) SELECT 'a.yml', "
 	    "'standards', 'name[missing]', 'minor', 'r' || g, 'a.yml', 3 "
@@ -672,6 +684,95 @@ START_TEST(test_suggestions_once)
 	    "rule, severity, reason, file, line, playbook_sha256) VALUES "
 	    "('a.yml', 'standards', 'name[missing]', 'minor', 'new', 'a.yml', "
 	    "3, repeat('0', 64))");
+	PQfinish(pg);
+}
+END_TEST
+
+/*
+ * Schema 016: lines stored one a row before it are moved into chunks of
+ * consecutive lines (at most 1,000; a gap ends one), unchanged: the view
+ * shows the same rows and the digests taken before still match.  Then
+ * chiffon_output_store (a spool's lines) stores only the lines not
+ * stored yet, once, in chunks; chiffon_run_lines pages them.
+ */
+START_TEST(test_output_chunks)
+{
+	PGconn	*pg = check_db_before("output_chunks", 16);
+	char	*err = NULL, *before, *after, *e;
+	int	 n;
+
+	check_ok(pg, "INSERT INTO runs (id, kind) OVERRIDING SYSTEM VALUE "
+	    "VALUES (1, 'test'), (2, 'test')");
+	/* Run 1: 2,500 lines, 1,201-1,210 missing; run 2: 3 lines. */
+	check_ok(pg, "INSERT INTO run_output (run_id, seq, run_started_at, "
+	    "stream, at, line) SELECT r.id, s, r.started_at, 1 + s % 2, "
+	    "r.started_at + s * interval '1 ms', 'line ' || s || E'\tof ' || "
+	    "r.id FROM runs r, generate_series(1, 2500) s WHERE (r.id = 1 "
+	    "AND s NOT BETWEEN 1201 AND 1210) OR s <= 3");
+	check_ok(pg, "UPDATE runs SET status = 'successful', lines = "
+	    "CASE id WHEN 1 THEN 2490 ELSE 3 END, finished_at = now()");
+	before = check_rows(pg, "SELECT run_id, seq, stream, at, line, "
+	    "run_started_at FROM run_output ORDER BY run_id, seq");
+	ck_assert_msg(migrate_apply(pg, &n, &err) == 0, "migrate: %s", err);
+	after = check_rows(pg, "SELECT run_id, seq, stream, at, line, "
+	    "run_started_at FROM run_output ORDER BY run_id, seq");
+	ck_assert_str_eq(after, before);
+	free(before);
+	free(after);
+	check_value_is(pg, "SELECT string_agg(run_id || ':' || seq || '+' || "
+	    "n, ' ' ORDER BY run_id, seq) FROM run_output_chunks",
+	    "1:1+1000 1:1001+200 1:1211+1000 1:2211+290 2:1+3");
+	check_value_is(pg, "SELECT count(*) FROM runs WHERE output_sha256 = "
+	    "chiffon_run_output_digest(id) AND output_rows = lines", "2");
+	check_value_is(pg, "SELECT chiffon_run_lines_stored(id, started_at) "
+	    "FROM runs WHERE id = 1", "2490");
+
+	/* A spool holding lines already stored, one twice, and new ones. */
+	check_ok(pg, "INSERT INTO runs (id, kind) OVERRIDING SYSTEM VALUE "
+	    "VALUES (3, 'test')");
+	check_ok(pg, "INSERT INTO run_output (run_id, seq, run_started_at, "
+	    "stream, at, line) SELECT 3, s, r.started_at, 1, now(), 'x' || s "
+	    "FROM runs r, generate_series(1, 5) s WHERE r.id = 3");
+	check_ok(pg, "CREATE TEMP TABLE sp (LIKE run_output)");
+	check_ok(pg, "INSERT INTO sp SELECT 3, s, r.started_at, 1, now(), "
+	    "'x' || s FROM runs r, generate_series(4, 1507) s WHERE r.id = 3 "
+	    "UNION ALL SELECT 3, 9, r.started_at, 1, now(), 'x9' FROM runs r "
+	    "WHERE r.id = 3");
+	check_value_is(pg, "SELECT chiffon_output_store('sp')", "1502");
+	check_value_is(pg, "SELECT string_agg(seq || '+' || n, ' ' ORDER BY "
+	    "seq) FROM run_output_chunks WHERE run_id = 3",
+	    "1+1 2+1 3+1 4+1 5+1 6+1000 1006+502");
+	check_value_is(pg, "SELECT count(*) || ' ' || count(DISTINCT seq) || "
+	    "' ' || max(seq) FROM run_output WHERE run_id = 3",
+	    "1507 1507 1507");
+	check_value_is(pg, "SELECT chiffon_output_store('sp')", "0");
+
+	/* Pages and searches by the chunks, across the gap of run 1. */
+	check_value_is(pg, "SELECT string_agg(seq::text, ',') FROM "
+	    "chiffon_run_lines(1, NULL, 1198, NULL, 4, NULL, false)",
+	    "1199,1200,1211,1212");
+	check_value_is(pg, "SELECT string_agg(seq::text, ',') FROM "
+	    "chiffon_run_lines(1, NULL, 1213, NULL, 4, NULL, true)",
+	    "1212,1211,1200,1199");
+	check_value_is(pg, "SELECT string_agg(seq::text, ',') FROM "
+	    "chiffon_run_lines(1, NULL, 0, 2000, 3, ARRAY['line 7', "
+	    "'line 1999'], false)", "7,70,71");
+	check_value_is(pg, "SELECT string_agg(seq::text, ',') FROM "
+	    "chiffon_run_lines(1, NULL, 2500, 2000, 2, ARRAY['line 7', "
+	    "'line 1999'], true)", "1999,799");
+	check_value_is(pg, "SELECT count(*) FROM chiffon_run_lines(1, NULL, "
+	    "0, NULL, 100000, NULL, false)", "2490");
+	check_value_is(pg, "SELECT count(*) FROM chiffon_run_lines(99, NULL, "
+	    "0, NULL, 10, NULL, false)", "0");
+	/* Lines are added, never changed; a chunk holds 1 to 1,000. */
+	e = check_refused(pg, "INSERT INTO run_output_chunks SELECT 3, 2000, "
+	    "r.started_at, 2, '{1}', ARRAY[now()], '{x}' FROM runs r WHERE "
+	    "r.id = 3");
+	free(e);
+	e = check_refused(pg, "INSERT INTO run_output (run_id, seq, "
+	    "run_started_at, stream, at, line) SELECT 3, 1006, r.started_at, "
+	    "1, now(), 'again' FROM runs r WHERE r.id = 3");
+	free(e);
 	PQfinish(pg);
 }
 END_TEST
@@ -715,6 +816,7 @@ check_suite(void)
 	tcase_add_test(tc, test_audit_log);
 	tcase_add_test(tc, test_partitions_and_runs);
 	tcase_add_test(tc, test_writer_digest);
+	tcase_add_test(tc, test_output_chunks);
 	tcase_add_test(tc, test_indexes_used);
 	tcase_add_test(tc, test_suggestions_once);
 	suite_add_tcase(s, tc);

@@ -22,6 +22,7 @@
 #include "db.h"
 #include "loop.h"
 #include "pgtest.h"
+#include "outchunk.h"
 #include "runlog.h"
 #include "testutil.h"
 #include "util.h"
@@ -215,8 +216,37 @@ START_TEST(test_writer_digest)
 	check_value_is(env.pg, "SELECT (output_sha256 = "
 	    "chiffon_run_output_digest(id)) || ' ' || output_rows FROM runs "
 	    "WHERE id = $1", id, "true 25002");
+	/* Stored in chunks of consecutive lines, each at most 1,000. */
+	check_value_is(env.pg, "SELECT (sum(n) = 25002 AND max(n) <= 1000 AND "
+	    "count(*) < 100 AND bool_and(seq + n = next))::text FROM (SELECT "
+	    "seq, n, coalesce(lead(seq) OVER (ORDER BY seq), seq + n) AS next "
+	    "FROM run_output_chunks WHERE run_id = $1) c", id, "true");
 	free(id);
 	check_env_close(&env);
+}
+END_TEST
+
+/* What is not a COPY of line rows is refused whole. */
+START_TEST(test_outchunk_refuses)
+{
+	struct strbuf	 out = { 0 };
+	static const char	 header[] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+	char		 buf[64];
+
+	ck_assert_int_eq(outchunk_copy("garbage", 7, &out), -1);
+	memcpy(buf, header, 19);
+	buf[19] = (char)0xff;
+	buf[20] = (char)0xff;
+	ck_assert_int_eq(outchunk_copy(buf, 21, &out), 0);
+	ck_assert_uint_eq(out.len, 21);
+	strbuf_reset(&out);
+	/* A row of 6 fields cut short. */
+	buf[19] = 0;
+	buf[20] = 6;
+	memset(buf + 21, 0, 4);
+	ck_assert_int_eq(outchunk_copy(buf, 25, &out), -1);
+	ck_assert_uint_eq(out.len, 0);
+	strbuf_free(&out);
 }
 END_TEST
 
@@ -730,6 +760,7 @@ check_suite(void)
 	tcase_add_test(tc, test_lines_round_trip);
 	tcase_add_test(tc, test_invalid_bytes);
 	tcase_add_test(tc, test_writer_digest);
+	tcase_add_test(tc, test_outchunk_refuses);
 	tcase_add_test(tc, test_events);
 	tcase_add_test(tc, test_event_truncated);
 	tcase_add_test(tc, test_event_truncated_utf8);

@@ -206,17 +206,24 @@ main(int argc, char **argv)
 	    "+ interval '1 hour', date_trunc('month', now()) + "
 	    "interval '2 hours', CASE WHEN g = 1 THEN $1::bigint ELSE 1000 "
 	    "END FROM generate_series(1, $2::int + 1) g", big, small);
-	bench_sql(pg, "run output (large run)", "INSERT INTO run_output "
-	    "SELECT 1, s, date_trunc('month', now()) + interval '1 hour', 1, "
-	    "now(), 'ok: [host-' || (s % 250) || '] => (item=' || s || ') "
-	    "{\"changed\": false, \"msg\": \"line of the audit benchmark\"}' "
-	    "FROM generate_series(1, $1::bigint) s", big, NULL);
-	bench_sql(pg, "run output (other runs)", "INSERT INTO run_output "
-	    "SELECT r, s, date_trunc('month', now()) + interval '1 hour', 1, "
-	    "now(), 'ok: [host-' || (s % 250) || '] => (item=' || s || ') "
-	    "{\"changed\": false, \"msg\": \"line of the audit benchmark\"}' "
-	    "FROM generate_series(2, $1::int + 1) r, generate_series(1, 1000) "
-	    "s", small, NULL);
+	/* In chunks of 500 lines, as runlog.c stores them (schema 016). */
+	bench_sql(pg, "run output (large run)", "INSERT INTO run_output_chunks "
+	    "SELECT 1, k * 500 + 1, date_trunc('month', now()) + "
+	    "interval '1 hour', 500, array_fill(1::smallint, ARRAY[500]), "
+	    "array_fill(now(), ARRAY[500]), ARRAY(SELECT 'ok: [host-' || "
+	    "(s % 250) || '] => (item=' || s || ') {\"changed\": false, "
+	    "\"msg\": \"line of the audit benchmark\"}' FROM "
+	    "generate_series(k * 500 + 1, k * 500 + 500) s ORDER BY s) FROM "
+	    "generate_series(0, $1::bigint / 500 - 1) k", big, NULL);
+	bench_sql(pg, "run output (other runs)", "INSERT INTO run_output_chunks "
+	    "SELECT r, k * 500 + 1, date_trunc('month', now()) + "
+	    "interval '1 hour', 500, array_fill(1::smallint, ARRAY[500]), "
+	    "array_fill(now(), ARRAY[500]), ARRAY(SELECT 'ok: [host-' || "
+	    "(s % 250) || '] => (item=' || s || ') {\"changed\": false, "
+	    "\"msg\": \"line of the audit benchmark\"}' FROM "
+	    "generate_series(k * 500 + 1, k * 500 + 500) s ORDER BY s) FROM "
+	    "generate_series(2, $1::int + 1) r, generate_series(0, 1) k",
+	    small, NULL);
 	bench_sql(pg, NULL, "RESET session_replication_role", NULL, NULL);
 	bench_sql(pg, "analyze", "ANALYZE", NULL, NULL);
 	printf("  %-34s %7.1f s\n", "total", now_s() - t0);

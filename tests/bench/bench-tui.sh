@@ -135,11 +135,14 @@ INSERT INTO runs (id, task_id, kind, status, exit_code, started_at,
     finished_at, lines) OVERRIDING SYSTEM VALUE VALUES
     (900001, 900001, 'ansible-playbook', 'successful', 0,
      now() - interval '1 hour', now() - interval '50 minutes', 1000000);
-INSERT INTO run_output SELECT 900001, s, r.started_at, 1, now(),
-    'ok: [host-' || (s % 250) || '] => (item=' || s || ') {"changed": false, "msg": "line ' || s || ' of the big run"}'
-    FROM runs r, generate_series(1, 1000000) s WHERE r.id = 900001;
+-- In chunks of 500 lines, as runlog.c stores them (schema 016).
+INSERT INTO run_output_chunks SELECT 900001, k * 500 + 1, r.started_at, 500,
+    array_fill(1::smallint, ARRAY[500]), array_fill(now(), ARRAY[500]),
+    ARRAY(SELECT 'ok: [host-' || (s % 250) || '] => (item=' || s || ') {"changed": false, "msg": "line ' || s || ' of the big run"}'
+	FROM generate_series(k * 500 + 1, k * 500 + 500) s ORDER BY s)
+    FROM runs r, generate_series(0, 1999) k WHERE r.id = 900001;
 RESET session_replication_role;
-ANALYZE run_output;
+ANALYZE run_output_chunks;
 EOF
 
 # --- resident memory: idle, then after viewing the big run ----------------
@@ -217,9 +220,11 @@ fi
 # --- a key's answer time while 10,000 lines/s stream ----------------------
 # The feeder: 1,000 rows of run 900002 and a NOTIFY every 100 ms.
 awk 'BEGIN { for (k = 0; k < 600; k++) {
-	printf "INSERT INTO run_output SELECT 900002, s, r.started_at, 1, now(), " \
-	    "'\''ok: [host-'\'' || (s %% 250) || '\''] => (item='\'' || s || '\'') streamed line'\'' " \
-	    "FROM runs r, generate_series(%d, %d) s WHERE r.id = 900002;\n", k * 1000 + 1, k * 1000 + 1000
+	printf "INSERT INTO run_output_chunks SELECT 900002, b, r.started_at, 500, " \
+	    "array_fill(1::smallint, ARRAY[500]), array_fill(now(), ARRAY[500]), " \
+	    "ARRAY(SELECT '\''ok: [host-'\'' || (s %% 250) || '\''] => (item='\'' || s || '\'') streamed line'\'' " \
+	    "FROM generate_series(b, b + 499) s ORDER BY s) " \
+	    "FROM runs r, (VALUES (%d), (%d)) v(b) WHERE r.id = 900002;\n", k * 1000 + 1, k * 1000 + 501
 	print "SELECT pg_notify('\''chiffon_run'\'', '\''900002'\'');"
 	print "SELECT pg_sleep(0.1);"
 } }' >"$tmp/feed.sql"
