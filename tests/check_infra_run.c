@@ -548,6 +548,36 @@ START_TEST(test_success)
 }
 END_TEST
 
+/*
+ * The repo's stdout callback prints the output (chiffon_events wraps it,
+ * run-cfg.c): with ANSIBLE_STDOUT_CALLBACK=oneline the lines are
+ * oneline's, and the events are recorded as with the default one.
+ */
+START_TEST(test_repo_stdout_callback)
+{
+	struct capture	 c = { 0 };
+	char		*params;
+
+	app_start("run_stdout_cb");
+	setenv("ANSIBLE_STDOUT_CALLBACK", "oneline", 1);
+	params = xasprintf("{\"playbook\": \"success.yml\", \"extra_vars\": "
+	    "{\"out_dir\": \"%s\"}}", tmp);
+	invoke(&c, "ansible", params);
+	free(params);
+	unsetenv("ANSIBLE_STDOUT_CALLBACK");
+	check_run_row(&c, "successful", 0);
+	check_output_rows(&c);
+	check_events(&c);
+	ck_assert_int_ge(count_lines(&c, "localhost | SUCCESS"), 1);
+	ck_assert_int_eq(count_lines(&c, "PLAY RECAP"), 0);
+	ck_assert_int_eq(count_lines(&c, "TASK ["), 0);
+	ck_assert_int_eq(query_long("SELECT count(*) FROM run_events WHERE "
+	    "run_id = $1 AND event = 'runner_on_ok'", c.run_id), 3);
+	capture_free(&c);
+	app_stop();
+}
+END_TEST
+
 START_TEST(test_failing)
 {
 	struct capture	 c = { 0 };
@@ -1136,6 +1166,7 @@ infra_run_suite(void)
 	    testutil_cluster_stop);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_success);
+	tcase_add_test(tc, test_repo_stdout_callback);
 	tcase_add_test(tc, test_failing);
 	tcase_add_test(tc, test_unreachable);
 	tcase_add_test(tc, test_lines);

@@ -70,43 +70,43 @@ START_TEST(test_env)
 	ck_assert_int_eq(mkdir_p(home, 0755), 0);
 	setenv("HOME", home, 1);
 	unsetenv("ANSIBLE_CONFIG");
-	unsetenv("ANSIBLE_CALLBACKS_ENABLED");
-	unsetenv("ANSIBLE_CALLBACK_WHITELIST");
+	unsetenv("ANSIBLE_STDOUT_CALLBACK");
 	unsetenv("ANSIBLE_CALLBACK_PLUGINS");
 	setenv("ANSIBLE_HOME", "/opt/ah", 1);
 	check_infra_unit_write(repo, "ansible.cfg",
 	    "[defaults]\n"
-	    "callbacks_enabled = profile_tasks ; timing\n"
+	    "stdout_callback = yaml ; readable\n"
 	    "callback_plugins = cb:/abs/cb:~/mine\n"
 	    "[other]\n"
-	    "callbacks_enabled = ignored\n");
+	    "stdout_callback = ignored\n");
 	env = run_env(repo, "/cbdir", 7);
 	ck_assert_str_eq(env[0], "CHIFFON_EVENT_FD=7");
-	ck_assert_str_eq(env[1],
-	    "ANSIBLE_CALLBACKS_ENABLED=profile_tasks,chiffon_events");
+	ck_assert_str_eq(env[1], "ANSIBLE_STDOUT_CALLBACK=chiffon_events");
+	ck_assert_str_eq(env[2], "CHIFFON_STDOUT_CALLBACK=yaml");
 	want = xasprintf("ANSIBLE_CALLBACK_PLUGINS=/cbdir:%s/cb:/abs/cb:"
 	    "~/mine", repo);
-	ck_assert_str_eq(env[2], want);
-	ck_assert_ptr_null(env[3]);
+	ck_assert_str_eq(env[3], want);
+	ck_assert_ptr_null(env[4]);
 	free(want);
 	check_infra_unit_env_free(env);
 
 	/* The environment beats the file. */
-	setenv("ANSIBLE_CALLBACKS_ENABLED", "a,b", 1);
+	setenv("ANSIBLE_STDOUT_CALLBACK", "community.general.dense", 1);
 	setenv("ANSIBLE_CALLBACK_PLUGINS", "/env/cb", 1);
 	env = run_env(repo, "/cbdir", 3);
-	ck_assert_str_eq(env[1], "ANSIBLE_CALLBACKS_ENABLED=a,b,chiffon_events");
-	ck_assert_str_eq(env[2], "ANSIBLE_CALLBACK_PLUGINS=/cbdir:/env/cb");
+	ck_assert_str_eq(env[2],
+	    "CHIFFON_STDOUT_CALLBACK=community.general.dense");
+	ck_assert_str_eq(env[3], "ANSIBLE_CALLBACK_PLUGINS=/cbdir:/env/cb");
 	check_infra_unit_env_free(env);
-	unsetenv("ANSIBLE_CALLBACKS_ENABLED");
+	unsetenv("ANSIBLE_STDOUT_CALLBACK");
 	unsetenv("ANSIBLE_CALLBACK_PLUGINS");
 
 	/* No callback settings: Ansible's defaults, below ANSIBLE_HOME. */
 	check_infra_unit_write(repo, "ansible.cfg", "[defaults]\n"
 	    "inventory = hosts\n");
 	env = run_env(repo, "/cbdir", 3);
-	ck_assert_str_eq(env[1], "ANSIBLE_CALLBACKS_ENABLED=chiffon_events");
-	ck_assert_str_eq(env[2], "ANSIBLE_CALLBACK_PLUGINS=/cbdir:"
+	ck_assert_str_eq(env[2], "CHIFFON_STDOUT_CALLBACK=default");
+	ck_assert_str_eq(env[3], "ANSIBLE_CALLBACK_PLUGINS=/cbdir:"
 	    "/opt/ah/plugins/callback:/usr/share/ansible/plugins/callback");
 	check_infra_unit_env_free(env);
 	unsetenv("ANSIBLE_HOME");

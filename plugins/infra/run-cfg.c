@@ -3,8 +3,8 @@
  * under: which configuration file ansible-playbook will read in the
  * repository ($ANSIBLE_CONFIG, REPO/ansible.cfg, ~/.ansible.cfg,
  * /etc/ansible/ansible.cfg), the values of its [defaults] section, and the
- * environment that adds chiffon's callback plugin to the callbacks the
- * repository enables (see run.c).
+ * environment that makes chiffon's callback plugin the stdout callback,
+ * wrapping the one the repository uses (see run.c).
  */
 #include "config.h"
 
@@ -143,17 +143,19 @@ run_abs_pathlist(const char *list, const char *base)
 char **
 run_env(const char *repo, const char *callback_dir, int event_fd)
 {
-	char		**env = xcalloc(4, sizeof *env);
+	char		**env = xcalloc(5, sizeof *env);
 	const char	 *e;
-	char		 *cfg, *enabled = NULL, *paths = NULL, *base, *slash;
+	char		 *cfg, *stdout_cb = NULL, *paths = NULL, *base, *slash;
 
 	cfg = run_cfg_file(repo);
-	if ((e = getenv("ANSIBLE_CALLBACKS_ENABLED")) != NULL ||
-	    (e = getenv("ANSIBLE_CALLBACK_WHITELIST")) != NULL)
-		enabled = xstrdup(e);
-	else if (cfg != NULL && (enabled = run_cfg_get(cfg,
-	    "callbacks_enabled")) == NULL)
-		enabled = run_cfg_get(cfg, "callback_whitelist");
+	if ((e = getenv("ANSIBLE_STDOUT_CALLBACK")) != NULL && *e != '\0')
+		stdout_cb = xstrdup(e);
+	else if (cfg != NULL)
+		stdout_cb = run_cfg_get(cfg, "stdout_callback");
+	if (stdout_cb != NULL && *run_trim(stdout_cb) == '\0') {
+		free(stdout_cb);
+		stdout_cb = NULL;
+	}
 
 	if ((e = getenv("ANSIBLE_CALLBACK_PLUGINS")) != NULL)
 		paths = xstrdup(e);
@@ -178,13 +180,13 @@ run_env(const char *repo, const char *callback_dir, int event_fd)
 	}
 
 	env[0] = xasprintf("CHIFFON_EVENT_FD=%d", event_fd);
-	env[1] = xasprintf("ANSIBLE_CALLBACKS_ENABLED=%s%schiffon_events",
-	    enabled != NULL ? enabled : "",
-	    enabled != NULL && *run_trim(enabled) != '\0' ? "," : "");
-	env[2] = xasprintf("ANSIBLE_CALLBACK_PLUGINS=%s%s%s", callback_dir,
+	env[1] = xstrdup("ANSIBLE_STDOUT_CALLBACK=chiffon_events");
+	env[2] = xasprintf("CHIFFON_STDOUT_CALLBACK=%s", stdout_cb != NULL ?
+	    run_trim(stdout_cb) : "default");
+	env[3] = xasprintf("ANSIBLE_CALLBACK_PLUGINS=%s%s%s", callback_dir,
 	    *paths != '\0' ? ":" : "", paths);
-	env[3] = NULL;
-	free(enabled);
+	env[4] = NULL;
+	free(stdout_cb);
 	free(paths);
 	free(cfg);
 	return env;
