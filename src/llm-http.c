@@ -170,21 +170,32 @@ llm_http_check_done(struct llm_http *h)
 	}
 }
 
+/*
+ * libcurl (loaded, and OpenSSL initialised: 20-30 ms) only at the first
+ * call: a request the deterministic tier answers never makes one.
+ */
 struct llm_http *
 llm_http_new(struct loop *loop)
 {
 	struct llm_http	*h = xcalloc(1, sizeof *h);
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	h->loop = loop;
 	TAILQ_INIT(&h->xfers);
+	return h;
+}
+
+static void
+llm_http_init(struct llm_http *h)
+{
+	if (h->multi != NULL)
+		return;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	h->multi = curl_multi_init();
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION,
 	    llm_http_socket_cb);
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, llm_http_timer_cb);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
-	return h;
 }
 
 void
@@ -201,9 +212,11 @@ llm_http_free(struct llm_http *h)
 		llm_http_xfer_free(x);
 	}
 	loop_remove_owner(h->loop, h);
-	curl_multi_cleanup(h->multi);
+	if (h->multi != NULL) {
+		curl_multi_cleanup(h->multi);
+		curl_global_cleanup();
+	}
 	free(h);
-	curl_global_cleanup();
 }
 
 int
@@ -222,6 +235,7 @@ llm_http_post(struct llm_http *h, const struct llm_endpoint *ep,
 
 	if (ep->url == NULL || *ep->url == '\0')
 		return set_error(errp, "%s: no URL configured", ep->provider);
+	llm_http_init(h);
 	x = xcalloc(1, sizeof *x);
 	x->http = h;
 	x->done = done;
