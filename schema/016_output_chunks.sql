@@ -74,7 +74,9 @@ $$;
 -- up), by the chunks' index: forward (p_back false), the first p_limit
 -- lines after seq p_from; backward, the last p_limit before it, newest
 -- first.  Only lines at most p_upto (NULL: any) and, unless p_texts is
--- NULL, containing one of its strings.
+-- NULL, containing one of its strings.  A forward range of at most
+-- 20,000 seqs is one query (a step of the host filter's count); else the
+-- chunks are read one at a time until p_limit lines are found.
 CREATE FUNCTION chiffon_run_lines(p_run bigint, p_started timestamptz,
     p_from bigint,
     p_upto bigint, p_limit integer, p_texts text[], p_back boolean,
@@ -94,7 +96,18 @@ BEGIN
 	IF started IS NULL OR want <= 0 THEN
 		RETURN;
 	END IF;
-	IF NOT p_back THEN
+	IF NOT p_back AND upto - p_from <= 20000 THEN
+		RETURN QUERY SELECT k.seq + u.i - 1, u.s, u.a, u.l
+		    FROM run_output_chunks k CROSS JOIN LATERAL
+			unnest(k.stream, k.at, k.line) WITH ORDINALITY
+			AS u(s, a, l, i)
+		    WHERE k.run_id = p_run AND k.run_started_at = started
+		    AND k.seq > p_from - 1000 AND k.seq <= upto
+		    AND k.seq + u.i - 1 > p_from AND k.seq + u.i - 1 <= upto
+		    AND (p_texts IS NULL OR EXISTS (SELECT 1
+			FROM unnest(p_texts) t(x) WHERE strpos(u.l, t.x) > 0))
+		    ORDER BY 1 LIMIT want;
+	ELSIF NOT p_back THEN
 		FOR c IN SELECT k.seq, k.n, k.stream, k.at, k.line
 		    FROM run_output_chunks k WHERE k.run_id = p_run
 		    AND k.run_started_at = started AND k.seq > p_from - 1000

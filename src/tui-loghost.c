@@ -9,7 +9,8 @@
  * narrow the candidates (strpos on the host name) by keyset (run id,
  * seq).  The candidates are read once, TUI_HOSTDB_SPAN seqs a step (a
  * step of the loop each, so that keys are answered meanwhile: a run of a
- * million lines naming the host is 50 steps), to count the matches and
+ * million lines is 500 steps of at most TUI_HOSTDB_BATCH candidates), to
+ * count the matches and
  * to note the seq of every TUI_HOSTDB_STEP'th match (8 bytes per that
  * many lines); match i is then read from the noted seq before it, so
  * any line - the first (g), the last (G), a page anywhere - costs at
@@ -28,20 +29,28 @@
 
 /* Every this many matches a seq is noted. */
 #define TUI_HOSTDB_STEP		64
-/* Candidate rows read per query. */
+/* Candidate rows read per counting query. */
 #define TUI_HOSTDB_BATCH	2000
+/*
+ * ... and per query of a walk (a window drawn, a search): a window needs
+ * at most STEP + its size matches from a noted seq, and each candidate
+ * read costs the scan up to it (2,000 were 45,000 lines of a run where
+ * one line in 250 names the host, read at every draw while counting).
+ */
+#define TUI_HOSTDB_WALK_BATCH	256
 /* Seqs a counting step covers (at most that many rows scanned). */
-#define TUI_HOSTDB_SPAN		5000
+#define TUI_HOSTDB_SPAN		2000
 
 static const char tui_hostdb_sql[] =
 	"SELECT seq, stream, line FROM chiffon_run_lines($1::bigint, "
 	"$2::timestamptz, $3::bigint - 1, $4::bigint, $6::int, ARRAY[$5], "
 	"false)";
 
-/* Candidates of h's run from seq from to upto; NULL with *errp. */
+/* At most limit candidates of h's run from seq from to upto; NULL with
+ * *errp. */
 static PGresult *
 tui_hostdb_read(struct tui_hostdb *h, PGconn *pg, long long from,
-    long long upto, char **errp)
+    long long upto, int limit, char **errp)
 {
 	const char	*params[6];
 	char		 b[4][32];
@@ -50,7 +59,7 @@ tui_hostdb_read(struct tui_hostdb *h, PGconn *pg, long long from,
 	snprintf(b[0], sizeof b[0], "%lld", h->run);
 	snprintf(b[1], sizeof b[1], "%lld", from);
 	snprintf(b[2], sizeof b[2], "%lld", upto);
-	snprintf(b[3], sizeof b[3], "%d", TUI_HOSTDB_BATCH);
+	snprintf(b[3], sizeof b[3], "%d", limit);
 	params[0] = b[0];
 	params[1] = h->started;
 	params[2] = b[1];
@@ -86,8 +95,8 @@ tui_hostdb_walk(struct tui_hostdb *h, PGconn *pg, size_t k,
 	int		 r, n, stop = 0;
 
 	do {
-		if ((res = tui_hostdb_read(h, pg, from, h->last, errp)) ==
-		    NULL)
+		if ((res = tui_hostdb_read(h, pg, from, h->last,
+		    TUI_HOSTDB_WALK_BATCH, errp)) == NULL)
 			return -1;
 		n = PQntuples(res);
 		for (r = 0; r < n && !stop; r++) {
@@ -101,7 +110,7 @@ tui_hostdb_walk(struct tui_hostdb *h, PGconn *pg, size_t k,
 			from = strtoll(PQgetvalue(res, n - 1, 0), NULL, 10) +
 			    1;
 		PQclear(res);
-	} while (!stop && n == TUI_HOSTDB_BATCH);
+	} while (!stop && n == TUI_HOSTDB_WALK_BATCH);
 	return 0;
 }
 
@@ -148,8 +157,8 @@ tui_hostdb_count_step(struct tui_hostdb *h, PGconn *pg, char **errp)
 		return 0;
 	upto = h->last - h->counted > TUI_HOSTDB_SPAN ?
 	    h->counted + TUI_HOSTDB_SPAN : h->last;
-	if ((res = tui_hostdb_read(h, pg, h->counted + 1, upto, errp)) ==
-	    NULL)
+	if ((res = tui_hostdb_read(h, pg, h->counted + 1, upto,
+	    TUI_HOSTDB_BATCH, errp)) == NULL)
 		return -1;
 	n = PQntuples(res);
 	for (r = 0; r < n; r++) {
