@@ -10,11 +10,10 @@
  * seq).  The candidates are read once, TUI_HOSTDB_SPAN seqs a step (a
  * step of the loop each, so that keys are answered meanwhile: a run of a
  * million lines is 500 steps of at most TUI_HOSTDB_BATCH candidates), to
- * count the matches and
- * to note the seq of every TUI_HOSTDB_STEP'th match (8 bytes per that
- * many lines); match i is then read from the noted seq before it, so
- * any line - the first (g), the last (G), a page anywhere - costs at
- * most TUI_HOSTDB_STEP lines and the window.
+ * count the matches and to note the seq of every TUI_HOSTDB_STEP'th match
+ * (8 bytes per that many lines); match i is then read from the noted
+ * seq before it, so any line - the first (g), the last (G), a page
+ * anywhere - costs at most TUI_HOSTDB_STEP lines and the window.
  */
 #include "config.h"
 
