@@ -245,6 +245,17 @@ BEGIN
 END;
 $$;
 
+-- Whether chiffon_ensure_partitions(start, months) has nothing to do
+-- (a start that finds the schema current and this true needs no owner).
+CREATE FUNCTION chiffon_partitions_ready(start timestamptz, months integer)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+	SELECT bool_and(to_regclass(format('%s_p%s', p.parent,
+	    to_char(date_trunc('month', start AT TIME ZONE 'UTC')
+	    + make_interval(months => i), 'YYYY_MM'))) IS NOT NULL)
+	FROM unnest(ARRAY['run_output_chunks', 'run_events']) p(parent),
+	    generate_series(0, months - 1) i
+$$;
+
 CREATE OR REPLACE FUNCTION chiffon_drop_partitions(before timestamptz)
 RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE

@@ -513,6 +513,21 @@ migrate_call(PGconn *pg, const char *fn, const char *args, const char *what,
 }
 
 int
+migrate_current(PGconn *pg)
+{
+	PGresult	*res;
+	int		 ok;
+
+	if (!migrate_all_applied(pg, migrate_migrations, migrate_nmigrations))
+		return 0;
+	res = PQexec(pg, "SELECT chiffon_partitions_ready(now(), 2)");
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return ok;
+}
+
+int
 migrate_apply(PGconn *pg, int *napplied, char **errp)
 {
 	int	n = 0, rc;

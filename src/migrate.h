@@ -17,6 +17,13 @@ int	migrate_latest(void);
  * back; earlier ones stay) or when the database is newer than the binary.
  */
 int	migrate_apply(PGconn *, int *napplied, char **errp);
+/*
+ * Non-zero when migrate_apply has nothing to do on this database: every
+ * migration applied with its text's checksum and this month's and next
+ * month's partitions there.  Needs only SELECT (the runtime role's), so
+ * a start that finds it true makes no owner connection.
+ */
+int	migrate_current(PGconn *);
 /* Current database version (0 for an empty database), or -1 on error. */
 int	migrate_db_version(PGconn *, char **errp);
 

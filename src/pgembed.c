@@ -1319,8 +1319,8 @@ pgembed_ensure_db_role(struct pgembed *pg, char **errp)
  * 1 done, 0 when the full start must run (not running, not answering,
  * anything odd: the full start finds and explains it).
  */
-static int
-pgembed_start_running(struct pgembed *pg)
+int
+pgembed_running(struct pgembed *pg)
 {
 	char	*err = NULL;
 	pid_t	 pid;
@@ -1330,6 +1330,16 @@ pgembed_start_running(struct pgembed *pg)
 		free(err);
 		return 0;
 	}
+	return 1;
+}
+
+static int
+pgembed_start_running(struct pgembed *pg)
+{
+	char	*err = NULL;
+
+	if (!pgembed_running(pg))
+		return 0;
 	if (pgembed_ensure_db_role(pg, &err) != 0) {
 		/* Stopping, or not ready yet: the full start waits for it. */
 		free(err);

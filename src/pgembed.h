@@ -88,6 +88,12 @@ const char	*pgembed_log_path(struct pgembed *);
  * (may be NULL) is set to 1 when this call started the server.
  */
 int		 pgembed_start(struct pgembed *, int *started, char **errp);
+/*
+ * Non-zero when postmaster.pid names this cluster's live server (no
+ * connection made: whether it answers, and has the database and the
+ * runtime role, is for the caller's connection or pgembed_start).
+ */
+int		 pgembed_running(struct pgembed *);
 /* pg_ctl stop -m fast.  *was_running (may be NULL) says if it ran. */
 int		 pgembed_stop(struct pgembed *, int *was_running, char **errp);
 /*

@@ -777,6 +777,37 @@ START_TEST(test_output_chunks)
 }
 END_TEST
 
+/*
+ * migrate_current: true on a migrated database; false with next month's
+ * partition missing (migrate_apply makes it again) or a migration row
+ * missing, and on an empty database.  A start that finds it true makes
+ * no owner connection (db.c).
+ */
+START_TEST(test_current)
+{
+	PGconn	*pg = check_db("current");
+	char	*err = NULL, *part, *sql;
+	int	 n;
+
+	ck_assert_int_eq(migrate_current(pg), 0);
+	ck_assert_msg(migrate_apply(pg, &n, &err) == 0, "migrate: %s", err);
+	ck_assert_int_ne(migrate_current(pg), 0);
+	part = check_value(pg, "SELECT 'run_events_p' || to_char("
+	    "date_trunc('month', now() AT TIME ZONE 'UTC') + "
+	    "interval '1 month', 'YYYY_MM')");
+	sql = xasprintf("DROP TABLE %s", part);
+	check_ok(pg, sql);
+	free(sql);
+	ck_assert_int_eq(migrate_current(pg), 0);
+	ck_assert_msg(migrate_apply(pg, &n, &err) == 0, "migrate: %s", err);
+	ck_assert_int_ne(migrate_current(pg), 0);
+	check_ok(pg, "DELETE FROM schema_migrations WHERE version = 16");
+	ck_assert_int_eq(migrate_current(pg), 0);
+	free(part);
+	PQfinish(pg);
+}
+END_TEST
+
 START_TEST(test_indexes_used)
 {
 	PGconn	*pg = check_migrated_db("indexes");
@@ -817,6 +848,7 @@ check_suite(void)
 	tcase_add_test(tc, test_partitions_and_runs);
 	tcase_add_test(tc, test_writer_digest);
 	tcase_add_test(tc, test_output_chunks);
+	tcase_add_test(tc, test_current);
 	tcase_add_test(tc, test_indexes_used);
 	tcase_add_test(tc, test_suggestions_once);
 	suite_add_tcase(s, tc);

@@ -39,6 +39,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 1' HUP INT TERM PIPE
 cat >"$tmp/tmux.conf" <<'EOF'
 set -g status off
 set -g default-terminal screen
