@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,46 @@ struct gittrail_change {
 };
 
 /* The last libgit2 error as text. */
+/*
+ * libgit2's first git_libgit2_init loads the library and parses the
+ * system's CA bundle for mbedTLS: 30-50 ms at the end of every task
+ * (issue 15).  gittrail_warm does it on a thread of its own while a run
+ * goes on, and keeps that reference for the life of the process, so the
+ * commit afterwards finds libgit2 ready; gittrail_init waits for the
+ * thread first (nothing else of libgit2 is called meanwhile).  The
+ * thread makes no other call, and the children chiffon forks only exec.
+ */
+static pthread_t	gittrail_warm_thread;
+static int		gittrail_warm_state;	/* 0 none, 1 running, 2 done */
+
+static void *
+gittrail_warm_main(void *arg)
+{
+	(void)arg;
+	git_libgit2_init();
+	return NULL;
+}
+
+void
+gittrail_warm(void)
+{
+	if (gittrail_warm_state != 0)
+		return;
+	gittrail_warm_state = pthread_create(&gittrail_warm_thread, NULL,
+	    gittrail_warm_main, NULL) == 0 ? 1 : 2;
+}
+
+/* git_libgit2_init, after the warming thread (if any) is done. */
+static void
+gittrail_init(void)
+{
+	if (gittrail_warm_state == 1) {
+		pthread_join(gittrail_warm_thread, NULL);
+		gittrail_warm_state = 2;
+	}
+	git_libgit2_init();
+}
+
 static const char *
 gittrail_git_message(void)
 {
@@ -459,7 +500,7 @@ gittrail_commit_entry(const char *repo_path, long long task_id,
 
 	if (commitp != NULL)
 		*commitp = NULL;
-	git_libgit2_init();
+	gittrail_init();
 	f.path = gittrail_task_path(task_id);
 	f.buf = (char *)json_entry;
 	f.len = strlen(json_entry);
@@ -577,7 +618,7 @@ gittrail_commit_repo_change(const char *repo_path, const char *const *paths,
 
 	if (commitp != NULL)
 		*commitp = NULL;
-	git_libgit2_init();
+	gittrail_init();
 	if (gittrail_open(repo_path, &repo, errp) != 0)
 		goto out;
 	if ((workdir = git_repository_workdir(repo)) == NULL) {
@@ -1055,7 +1096,7 @@ gittrail_verify(PGconn *pg, const char *repo_path,
 	int			 rc = -1, err;
 
 	memset(v, 0, sizeof *v);
-	git_libgit2_init();
+	gittrail_init();
 	err = git_repository_open_ext(&repo, repo_path,
 	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
 	if (err == GIT_ENOTFOUND) {

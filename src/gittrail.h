@@ -18,6 +18,13 @@
 #include <libpq-fe.h>
 
 /*
+ * Load and initialise libgit2 on a thread of its own (once per process),
+ * so that the commit at a task's end does not wait for it: called when a
+ * run starts.
+ */
+void	gittrail_warm(void);
+
+/*
  * Write .audit/tasks/<task_id>.json (json_entry) in repo_path, opening the
  * repository or creating it (a missing or empty directory), and commit it
  * with the message "audit: task <id> <status>", author author_name

@@ -17,6 +17,7 @@
 #include "app.h"
 #include "conf.h"
 #include "db.h"
+#include "gittrail.h"
 #include "host.h"
 #include "log.h"
 #include "loop.h"
@@ -417,6 +418,7 @@ host_run_begin(struct chiffon_task *t, const char *kind, const char *meta)
 		return NULL;
 	}
 	host_run_claim(rl, t);
+	gittrail_warm();	/* the task's commit comes after the run */
 	run = xcalloc(1, sizeof *run);
 	run->rl = rl;
 	run->owner = p;
