@@ -865,8 +865,15 @@ fault_kill_cli(long n)
 	printed = lines_after(p.text.buf, "Approved by") - 1;
 	/* Its playbook is orphaned: end it (the pty hangs up anyway). */
 	kill_orphans("bigout-deploy.yml");
+	/*
+	 * Running; or, at the last point, already closed: the lines are
+	 * stored as fast as they are printed (schema 016), so the run may
+	 * have ended before the kill (checked below as a successful run).
+	 */
 	st = q1("SELECT status FROM runs ORDER BY id DESC LIMIT 1");
-	ck_assert_str_eq(st, "running");
+	ck_assert_msg(strcmp(st, "running") == 0 || (n >= 99000 &&
+	    strcmp(st, "successful") == 0), "run %s after SIGKILL at %ld "
+	    "lines", st, n);
 	free(st);
 	/* The next start closes what the dead process left open. */
 	proc_start(&q, next);
