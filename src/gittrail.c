@@ -14,8 +14,8 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +52,6 @@ struct gittrail_change {
 	int			 write_workdir;	/* buf goes to the work tree */
 };
 
-/* The last libgit2 error as text. */
 /*
  * libgit2's first git_libgit2_init loads the library and parses the
  * system's CA bundle for mbedTLS: 30-50 ms at the end of every task
@@ -93,6 +92,7 @@ gittrail_init(void)
 	git_libgit2_init();
 }
 
+/* The last libgit2 error as text. */
 static const char *
 gittrail_git_message(void)
 {
