@@ -1311,14 +1311,7 @@ pgembed_ensure_db_role(struct pgembed *pg, char **errp)
 	return rc;
 }
 
-/*
- * The common start: postmaster.pid names this cluster's live server and
- * it answers.  Then nothing needs preparing (no binaries looked up, no
- * account checked, no settings rewritten: the running server found its
- * socket) and one connection makes sure of the database and the role.
- * 1 done, 0 when the full start must run (not running, not answering,
- * anything odd: the full start finds and explains it).
- */
+/* See pgembed.h: postmaster.pid names this cluster's live server. */
 int
 pgembed_running(struct pgembed *pg)
 {
@@ -1333,6 +1326,14 @@ pgembed_running(struct pgembed *pg)
 	return 1;
 }
 
+/*
+ * The common start: postmaster.pid names this cluster's live server and
+ * it answers.  Then nothing needs preparing (no binaries looked up, no
+ * account checked, no settings rewritten: the running server found its
+ * socket) and one connection makes sure of the database and the role.
+ * 1 done, 0 when the full start must run (not running, not answering,
+ * anything odd: the full start finds and explains it).
+ */
 static int
 pgembed_start_running(struct pgembed *pg)
 {
